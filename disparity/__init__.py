@@ -1,0 +1,16 @@
+"""disparity: econometrics of urban-rural benefit disparities in China's basic medical insurance.
+
+Layers (imports flow one way): ``disparity.io`` (loaders, codebook, regions) ->
+``disparity.measures`` / ``disparity.models`` -> ``disparity.reports``.
+"""
+
+from __future__ import annotations
+
+from . import errors
+from ._version import __version__
+from .design import SurveyDesign
+from .errors import DisparityError
+from .measures import *  # noqa: F401,F403  (each subpackage defines __all__)
+from .models import *  # noqa: F401,F403
+
+__all__ = ["__version__", "errors", "DisparityError", "SurveyDesign"]

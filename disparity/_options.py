@@ -1,0 +1,37 @@
+"""Shared option vocabulary and boundary checks.
+
+One vocabulary for weights and covariance across the package (see the README's conventions):
+
+* ``weights=`` names a column (or gives an array) and ``weight_type`` says what it means:
+  ``"pweight"`` (sampling/probability weights: point estimates weighted, inference design-based or
+  robust), ``"aweight"`` (analytic weights, inversely proportional to a variance; normalised to sum to
+  the number of observations), ``"fweight"`` (frequency weights: integer replication counts; the sample
+  size is their sum).
+* ``vcov=`` is one of :data:`VcovKind`; estimators translate it to statsmodels/linearmodels terms in
+  one place (``disparity.models``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any, Literal, get_args
+
+from .errors import SpecificationError
+
+WeightType = Literal["pweight", "aweight", "fweight"]
+VcovKind = Literal[
+    "iid", "HC0", "HC1", "HC2", "HC3", "cluster", "driscoll-kraay", "wild", "survey"
+]
+SeKind = Literal["analytic", "delta", "bootstrap", "none"]
+
+WEIGHT_TYPES: tuple[str, ...] = get_args(WeightType)
+VCOV_KINDS: tuple[str, ...] = get_args(VcovKind)
+
+
+def check_option(name: str, value: Any, allowed: Iterable[Any]) -> Any:
+    """Return ``value`` if it is one of ``allowed``; otherwise raise a SpecificationError listing them."""
+    allowed = tuple(allowed)
+    if value not in allowed:
+        shown = ", ".join(repr(a) for a in allowed)
+        raise SpecificationError(f"{name}={value!r} is not supported; use one of {shown}.")
+    return value

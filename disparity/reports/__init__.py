@@ -1,0 +1,3 @@
+"""Tables, figures and reports (issue 5)."""
+
+__all__: list[str] = []
