@@ -10,7 +10,17 @@ from . import errors
 from ._version import __version__
 from .design import SurveyDesign
 from .errors import DisparityError
+from .io import Codebook, codebook, read_survey, regions
 from .measures import *  # noqa: F401,F403  (each subpackage defines __all__)
 from .models import *  # noqa: F401,F403
 
-__all__ = ["__version__", "errors", "DisparityError", "SurveyDesign"]
+__all__ = [
+    "__version__",
+    "errors",
+    "DisparityError",
+    "SurveyDesign",
+    "read_survey",
+    "codebook",
+    "Codebook",
+    "regions",
+]
