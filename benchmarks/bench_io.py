@@ -80,8 +80,8 @@ def main() -> None:
         base = float(np.median([r["base"] for r in runs]))
         results[which] = {"seconds": secs, "peak": peak, "base": base, "frame": runs[0]["frame"]}
     ref = results["pandas"]["seconds"]
-    print(f"file: {path.name} ({path.stat().st_size / 1e6:.0f} MB), {args.rows:,} rows x 50 columns; "
-          f"baseline RSS after imports {base / 1e6:.0f} MB")
+    print(f"file: {path.name} ({path.stat().st_size / 1e6:.0f} MB), {args.rows:,} rows x 50 columns "
+          "(45 labelled int8, 5 double)")
     print(f"{'reader':<12}{'seconds':>10}{'x pandas':>10}{'peak RSS-base MB':>18}{'frame MB':>10}{'peak/frame':>12}")
     for which, r in results.items():
         extra = r["peak"] - r["base"]
