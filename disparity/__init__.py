@@ -10,7 +10,8 @@ from . import errors
 from ._version import __version__
 from .design import SurveyDesign
 from .errors import DisparityError
-from .io import Codebook, codebook, read_survey, regions
+from . import datasets
+from .io import Codebook, codebook, read_survey, read_yearbook, regions
 from .measures import *  # noqa: F401,F403  (each subpackage defines __all__)
 from .models import *  # noqa: F401,F403
 
@@ -20,6 +21,8 @@ __all__ = [
     "DisparityError",
     "SurveyDesign",
     "read_survey",
+    "read_yearbook",
+    "datasets",
     "codebook",
     "Codebook",
     "regions",

@@ -3,5 +3,6 @@
 from . import regions
 from .codebook import Codebook, codebook
 from .survey import read_survey
+from .yearbook import read_yearbook
 
-__all__ = ["read_survey", "codebook", "Codebook", "regions"]
+__all__ = ["read_survey", "read_yearbook", "codebook", "Codebook", "regions"]

@@ -134,6 +134,7 @@ class _Column:
     fmt: str | None = None
     note: str | None = None
     is_text: bool = False
+    missing_codes: set = field(default_factory=set)  # codes recoded to missing by missing=
 
 
 def read_survey(
@@ -441,7 +442,7 @@ def _read_readstat(path: Path, kind: str, *, encoding, columns, preset, convert_
         path=str(path),
         sha256=_sha256(path),
         format=kind,
-        version=str(getattr(meta, "file_format_version", "") or ""),
+        version=str(getattr(meta, "file_format_version", "") or "") or None,
         encoding=decision.encoding,
         encoding_reason=decision.reason,
         data_label=(getattr(meta, "file_label", None) or None),
@@ -637,6 +638,7 @@ def _apply_missing_spec(cols: list[_Column], spec: dict[str, dict[float, str]]) 
         for v, n in zip(found.tolist(), counts.tolist(), strict=True):
             c.reasons[codes[float(v)]] += int(n)
         c.missing = base | hit
+        c.missing_codes = set(keys.tolist())
 
 
 def _assemble(cols: list[_Column], convert_categoricals: bool) -> tuple[pd.DataFrame, list[VariableInfo]]:
@@ -647,7 +649,9 @@ def _assemble(cols: list[_Column], convert_categoricals: bool) -> tuple[pd.DataF
         note = c.note
         if not c.is_text and isinstance(vals, np.ndarray) and vals.dtype.kind in "fiu":
             if convert_categoricals and c.value_labels:
-                cat = _to_categorical(vals, c.missing, c.value_labels)
+                labels = {k: v for k, v in c.value_labels.items() if not (
+                    isinstance(k, (int, float, np.integer, np.floating)) and float(k) in c.missing_codes)}
+                cat = _to_categorical(vals, c.missing, labels)
                 if cat is not None:
                     vals = cat
                 else:
