@@ -113,7 +113,7 @@ _NATIONAL_NAMES = ("全国", "全国合计", "合计", "总计", "national", "na
 _ZH_SUFFIXES = ("壮族自治区", "回族自治区", "维吾尔自治区", "特别行政区", "自治区", "省", "市")
 _EN_WORDS = re.compile(
     r"\b(province|municipality|autonomous|region|special|administrative|sar|city|of|china|"
-    r"prov|mun|ar)\b\.?"
+    r"prov|mun)\b\.?"
 )
 
 _SHANXI_TRAP = "shanxi"

@@ -404,8 +404,17 @@ def _read_readstat(path: Path, kind: str, *, encoding, columns, preset, convert_
     if kind in ("sav", "dta"):
         kwargs["user_missing"] = True
 
+    if kind == "por":
+        if encoding is not None:
+            raise SpecificationError(
+                f"{path}: SPSS portable (.por) files carry their own character translation table; "
+                "encoding= cannot be applied. Omit it, or convert the file to .sav in SPSS."
+            )
+
     def run(enc_name: str | None):
         try:
+            if kind == "por":
+                return fn(str(path), **kwargs)
             return fn(str(path), encoding=enc_name, **kwargs)
         except pyreadstat.ReadstatError as err:
             msg = str(err)
@@ -418,7 +427,11 @@ def _read_readstat(path: Path, kind: str, *, encoding, columns, preset, convert_
         except UnicodeDecodeError as err:
             raise EncodingError(f"{path}: {err}") from None
 
-    if encoding is not None:
+    if kind == "por":
+        df, meta = run(None)
+        decision = enc.EncodingDecision("ascii", "SPSS portable file (its own translation table)")
+        recode = None
+    elif encoding is not None:
         df, meta = run(encoding)
         decision = enc.EncodingDecision(encoding, "given by the caller")
         recode = None
