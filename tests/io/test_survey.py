@@ -105,7 +105,7 @@ def test_spss_round_trip(tmp_path, kind):
 @pytest.mark.parametrize("kind", ["por", "xpt"])
 def test_portable_formats(tmp_path, kind):
     path = write_readstat(tmp_path / f"f.{kind}", kind)
-    df = dp.read_survey(path, missing={"income": [-9, -8]})
+    df = dp.read_survey(path, missing={"*": [-9, -8]})
     cols = [c.lower() for c in df.columns]
     assert cols == ["id", "urban", "sat", "income", "county"]
     df.columns = cols
