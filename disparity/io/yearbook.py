@@ -82,6 +82,10 @@ def _cell_ref(r: int, c: int) -> str:
     return f"{letters}{r + 1}"
 
 
+def _col_letter(c: int) -> str:
+    return re.sub(r"\d+", "", _cell_ref(0, c))
+
+
 def _text(v: Any) -> str:
     if v is None or (isinstance(v, float) and np.isnan(v)):
         return ""
@@ -229,6 +233,8 @@ def read_yearbook(
     # Title, unit line and notes above the header.
     title, table_unit, notes = None, unit, []
     header_rows = []
+    while first > 0 and _is_aggregate(_text(cells[first - 1][rc])):
+        first -= 1
     for r in range(first):
         texts = [_text(v) for v in cells[r]]
         nonempty = [t for t in texts if t]
@@ -243,6 +249,8 @@ def read_yearbook(
             um = re.search(r"[（(]\s*单位\s*[:：]\s*([^）)]+)[）)]", title)
             if um:
                 table_unit = table_unit or um.group(1).strip()
+            elif _unit_in(title):
+                table_unit = table_unit or _unit_in(title)
         else:
             header_rows.append(r)
     if not header_rows:
@@ -266,7 +274,7 @@ def read_yearbook(
             continue
         if _region_of(label, official) is not None:
             body.append(r)
-        elif re.sub(r"\s+", "", label) in _AGGREGATES or label.lower() in _AGGREGATES:
+        elif _is_aggregate(label):
             notes.append(f"skipped regional aggregate row {_cell_ref(r, rc)}: {label}")
         else:
             raise YearbookLayoutError(
@@ -277,6 +285,11 @@ def read_yearbook(
 
     # Column headers.
     data_cols = [c for c in range(width) if c != rc and any(_text(cells[r][c]) for r in body)]
+    region_header = []
+    for r in header_rows:
+        t = _text(cells[r][rc])
+        if t and (not region_header or region_header[-1] != t):
+            region_header.append(t)
     headers = {}
     for c in data_cols:
         parts = []
@@ -286,8 +299,14 @@ def read_yearbook(
                 parts.append(t)
         if not parts:
             raise YearbookLayoutError(
-                f"{path} [{grid.name}]: column {_cell_ref(header_rows[0], c)[:-len(str(header_rows[0] + 1))]} "
-                "has numbers but no header. Fix the header or pass a table with one header per column."
+                f"{path} [{grid.name}]: column {_col_letter(c)} has numbers but no header. Fix the header "
+                "so that every column of numbers has one."
+            )
+        if parts == region_header:
+            raise YearbookLayoutError(
+                f"{path} [{grid.name}]: column {_col_letter(c)} has numbers but no header of its own: its "
+                f"header cell is merged with the region column's ({' / '.join(parts)!r}). Unmerge the "
+                "header and give the column its own heading."
             )
         headers[c] = parts
     year_of = {}
@@ -385,11 +404,17 @@ def read_yearbook(
     return out
 
 
+def _is_aggregate(label: str) -> bool:
+    return re.sub(r"\s+", "", label) in _AGGREGATES or label.strip().lower() in _AGGREGATES
+
+
 def _indicator_from_title(title: str | None) -> str | None:
     if not title:
         return None
     t = re.sub(r"^\s*(表|table)\s*[\d\-–—.]+\s*", "", title, flags=re.IGNORECASE)
     t = re.sub(r"[（(]\s*单位.*?[）)]", "", t)
+    if _unit_in(t):
+        t = _UNIT_IN_TEXT.sub("", t)
     return t.strip() or None
 
 
