@@ -77,7 +77,7 @@ SATISFACTION = {
     "chronic": -0.20,
 }
 SATISFACTION_CUTS = [-2.0, -0.8, 0.6, 2.0]
-COUNTY_EFFECT_SD = 0.15  # county-level random intercept (logit scale) in both outcomes
+PSU_EFFECT_SD = 0.15  # village/community (PSU) random intercept (logit scale) in both outcomes
 
 SCHEMES = {1: "城镇职工医保 (UEBMI)", 2: "城镇居民医保 (URBMI)", 3: "新农合 (NRCMS)", 4: "城乡居民医保 (URRBMI)"}
 LIKERT_SAT = {-1: "不知道", 1: "很不满意", 2: "不满意", 3: "一般", 4: "满意", 5: "很满意"}
@@ -87,13 +87,11 @@ HEALTH = {1: "很差", 2: "差", 3: "一般", 4: "好", 5: "很好"}
 def make_chifeng(rng: np.random.Generator) -> tuple[pd.DataFrame, dict]:
     rows = []
     county_gap = {}
-    county_u = {}
     for k, (code, zh, en, kind, gdp, integ) in enumerate(COUNTIES, start=1):
         # Urban-rural gap in actual inpatient reimbursement rates (percentage points): smaller where
         # the resident schemes were merged and where the economy is stronger.
-        gap = (13.0 if not integ else 7.0) - 4.0 * (np.log(gdp) - DEV_CENTRE) + rng.normal(0, 1.5)
+        gap = (13.0 if not integ else 7.0) - 1.0 * (np.log(gdp) - DEV_CENTRE) + rng.normal(0, 2.5)
         county_gap[code] = round(float(gap), 2)
-        county_u[code] = rng.normal(0, COUNTY_EFFECT_SD)
         urban_share = 0.75 if kind == "district" else 0.35
         for i in range(N_PER_COUNTY):
             rows.append((k, code, kind, gdp, integ, urban_share, 1 + i * PSU_PER_COUNTY // N_PER_COUNTY))
@@ -127,7 +125,9 @@ def make_chifeng(rng: np.random.Generator) -> tuple[pd.DataFrame, dict]:
     rate = np.clip(rate + rng.normal(0, 0.05, n), 0.05, 0.95)
     df["reimbursed"] = np.round(df["inpatient_cost"] * rate, 2)
     df["oop"] = np.round(df["inpatient_cost"] - df["reimbursed"], 2)
-    u = df["county_code"].map(county_u).to_numpy()
+    psu_id = df["county"] * 100 + df["psu_in"]
+    psu_u = dict(zip(sorted(psu_id.unique()), rng.normal(0, PSU_EFFECT_SD, psu_id.nunique()), strict=True))
+    u = psu_id.map(psu_u).to_numpy()
     df["age10"] = (df["age"] - 50) / 10
     eta = (
         SUPPORT["Intercept"]
@@ -173,7 +173,7 @@ def make_chifeng(rng: np.random.Generator) -> tuple[pd.DataFrame, dict]:
         "support_logit": SUPPORT,
         "satisfaction_ordered_logit": SATISFACTION,
         "satisfaction_cutpoints": SATISFACTION_CUTS,
-        "county_effect_sd": COUNTY_EFFECT_SD,
+        "psu_effect_sd": PSU_EFFECT_SD,
         "dev_centre": DEV_CENTRE,
         "county_benefit_gap": county_gap,
     }
