@@ -8,6 +8,7 @@ annual ceiling, critical-illness tier, group bonuses, out-of-area rules, outpati
 
 from __future__ import annotations
 
+from .bundled import list_schedules, load_schedule
 from .compare import DEFAULT_COST_BANDS, ScheduleComparison, compare_schedules
 from .reimburse import COMPONENTS, Reimbursement, reimburse
 from .schedule import GENERAL_GROUP, CriticalIllness, GroupRule, OutpatientPooling, Schedule
@@ -21,6 +22,8 @@ __all__ = [
     "ScheduleComparison",
     "reimburse",
     "compare_schedules",
+    "load_schedule",
+    "list_schedules",
     "COMPONENTS",
     "DEFAULT_COST_BANDS",
     "GENERAL_GROUP",

@@ -185,7 +185,10 @@ def compare_schedules(
     cell = [*by_cols, "cost_band"]
     base = table[table["scheme"] == ref].set_index(cell)
     others = table[table["scheme"] != ref].set_index(cell)
-    joined = others.join(base[["effective_rate", "reimbursed"]], rsuffix="_reference")
+    ref_cols = base[["effective_rate", "reimbursed"]].rename(
+        columns={"effective_rate": "effective_rate_reference", "reimbursed": "reimbursed_reference"}
+    )
+    joined = others.join(ref_cols)
     gaps = pd.DataFrame({
         "scheme": joined["scheme"],
         "n": joined["n"],
