@@ -13,7 +13,7 @@ from ..errors import DataValueError, SpecificationError
 Direction = Literal["+", "-"]
 DirectionSpec = Mapping[str, Any] | Sequence[Any] | None
 
-_POS = {"+", "positive", "benefit", "higher", 1, 1.0, True}
+_POS = {"+", "positive", "benefit", "higher", 1}
 _NEG = {"-", "negative", "cost", "lower", -1, -1.0}
 
 

@@ -657,13 +657,13 @@ def obstacle_degree(
     contrib = dev * w
     tot = contrib.sum(axis=1, keepdims=True)
     with np.errstate(invalid="ignore", divide="ignore"):
-        O = np.where(tot > 0, contrib / np.where(tot > 0, tot, 1.0), np.nan)
+        shares = np.where(tot > 0, contrib / np.where(tot > 0, tot, 1.0), np.nan)
     if groups is not None:
         missing = [c for c in cols if c not in groups]
         if missing:
             raise SpecificationError(f"groups must assign every indicator to a subsystem; missing {missing}.")
     return ObstacleDegree(
-        obstacle=pd.DataFrame(O, index=df.index, columns=cols),
+        obstacle=pd.DataFrame(shares, index=df.index, columns=cols),
         deviation=pd.DataFrame(dev, index=df.index, columns=cols),
         weights=pd.Series(w, index=pd.Index(cols, name="indicator"), name="weight"),
         groups=dict(groups) if groups else None,
