@@ -102,6 +102,17 @@ def _rows(mask: np.ndarray | pd.Series, index: pd.Index, limit: int = 5) -> str:
     return f"{labels}" + (f" and {more} more" if more > 0 else "")
 
 
+def _codes(labels: pd.Series, categories: list[str], mask: np.ndarray | None = None) -> np.ndarray:
+    """Position of each label in ``categories`` (-1 if absent or masked out), via one factorize."""
+    codes, uniques = pd.factorize(labels, use_na_sentinel=True)
+    pos = {c: i for i, c in enumerate(categories)}
+    lookup = np.array([pos.get(str(u), -1) for u in uniques] + [-1], dtype=int)
+    out = lookup[codes]  # the sentinel -1 picks the trailing -1
+    if mask is not None:
+        out = np.where(mask, out, -1)
+    return out
+
+
 def _labels(series: pd.Series) -> pd.Series:
     return series.astype("string").str.strip()
 
@@ -263,7 +274,7 @@ def reimburse(
                 f"{sorted(set(gl[bad].astype(str)))} (rows {_rows(bad, idx)}). Known groups: "
                 f"{g_names}; map ordinary enrollees to 'general' or missing."
             )
-        g_code = pd.Categorical(gl.where(~general), categories=g_names).codes.astype(int)
+        g_code = _codes(gl, g_names, ~general.to_numpy(dtype=bool))
 
     def gparam(attr: str, default: float) -> np.ndarray:
         vals = np.array([default if getattr(schedule.groups[g], attr) is None
@@ -293,10 +304,9 @@ def reimburse(
     E = c * s
     ded_level = np.array([schedule.deductible[k] for k in schedule.levels] + [0.0])
     rate_level = np.array([schedule.rate[k] for k in schedule.levels] + [0.0])
-    lv_code = pd.Categorical(lv.where(in_area),
-                             categories=list(schedule.levels)).codes
+    lv_code = _codes(lv, list(schedule.levels), in_area)
     oa_names = list(schedule.out_of_area)
-    oa_code = pd.Categorical(oa_type.where(out_area), categories=oa_names).codes
+    oa_code = _codes(oa_type, oa_names, out_area)
     oa_ded = np.array([schedule.out_of_area[k][0] for k in oa_names] + [0.0])
     oa_rate = np.array([schedule.out_of_area[k][1] for k in oa_names] + [0.0])
 

@@ -39,6 +39,11 @@ def indicator_list(df: pd.DataFrame, indicators: Sequence[str] | str | None, *,
 
 
 def indicator_matrix(df: pd.DataFrame, cols: list[str]) -> np.ndarray:
+    sub = df[cols]
+    if all(pd.api.types.is_numeric_dtype(t) and not pd.api.types.is_bool_dtype(t) for t in sub.dtypes):
+        fast = sub.to_numpy(dtype=float, na_value=np.nan)
+        if np.isfinite(fast).all():
+            return fast
     out = np.empty((len(df), len(cols)))
     for j, c in enumerate(cols):
         x = pd.to_numeric(df[c], errors="coerce").to_numpy(dtype=float)
