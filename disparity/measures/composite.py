@@ -511,11 +511,8 @@ def coupling_coordination(
         series = {}
         for name, s in subsystems.items():
             series[str(name)] = s if isinstance(s, pd.Series) else pd.Series(list(s))
-        lengths = {len(s) for s in series.values()}
-        idxs = [s.index for s in series.values()]
-        if any(not idxs[0].equals(i) for i in idxs[1:]) and len(lengths) == 1 and not all(
-            set(idxs[0]) == set(i) for i in idxs[1:]
-        ):
+        first = next(iter(series.values())).index
+        if any(not s.index.equals(first) and set(s.index) != set(first) for s in series.values()):
             raise SpecificationError(
                 "The subsystem Series have different indexes; align them (same regions/years) first."
             )

@@ -235,3 +235,12 @@ def test_coupling_in_unit_interval_and_one_when_equal(u, variant):
     assert ((out["D"] >= 0) & (out["D"] <= 1 + 1e-12)).all()
     eq = dp.coupling_coordination(pd.DataFrame({i: u[:, 0] for i in range(u.shape[1])}), variant=variant)
     np.testing.assert_allclose(eq["C"], 1.0, atol=1e-12)
+
+
+def test_coupling_rejects_misaligned_subsystems():
+    a = pd.Series([0.2, 0.4], index=["Gansu", "Tianjin"])
+    b = pd.Series([0.3, 0.5], index=["Gansu", "Ningxia"])
+    with pytest.raises(SpecificationError, match="different indexes"):
+        dp.coupling_coordination({"a": a, "b": b})
+    same = dp.coupling_coordination({"a": a, "b": b.set_axis(["Tianjin", "Gansu"])})
+    assert same.loc["Gansu", "C"] == pytest.approx(2 * np.sqrt(0.2 * 0.5) / 0.7)
