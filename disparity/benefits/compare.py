@@ -108,10 +108,11 @@ def compare_schedules(
 
     References
     ----------
-    Rules-only comparisons of benefit packages in the microsimulation tradition: Wagstaff, A.,
-    Lindelow, M., Gao, J., Xu, L., Qian, J. (2009). Extending health insurance to the rural
-    population: an impact evaluation of China's new cooperative medical scheme. *Journal of
-    Health Economics* 28(1), 1-19.
+    The comparison holds claims fixed and varies only the rules (a static microsimulation). For
+    background on how NCMS benefit packages shaped reimbursement see Wagstaff, A., Lindelow, M.,
+    Gao, J., Xu, L., Qian, J. (2009). Extending health insurance to the rural population: an
+    impact evaluation of China's new cooperative medical scheme. *Journal of Health Economics*
+    28(1), 1-19.
     """
     check_option("unit", unit, ("claim", "person"))
     if not isinstance(schedules, Mapping) or len(schedules) < 2:

@@ -187,8 +187,9 @@ def reimburse(
     References
     ----------
     State Council (2016). Opinions on integrating the basic medical insurance schemes for urban
-    and rural residents (国发〔2016〕3号). National Healthcare Security Administration rules on
-    critical-illness insurance (国办发〔2015〕57号).
+    and rural residents (国发〔2016〕3号). General Office of the State Council (2015). Opinions on
+    fully implementing critical-illness insurance for urban and rural residents
+    (国办发〔2015〕57号).
     """
     if not isinstance(claims, pd.DataFrame):
         raise SpecificationError(f"claims must be a pandas DataFrame, got {type(claims).__name__}.")

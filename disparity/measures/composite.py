@@ -642,9 +642,10 @@ def obstacle_degree(
 
     References
     ----------
-    Yang, L., Wu, L. et al. Applications of the obstacle degree model in regional sustainability
-    assessment; see e.g. Chen, Y. et al. (2020). Evaluation and obstacle factors of ecological
-    security, *Ecological Indicators* 110, 105931.
+    The obstacle degree model (factor contribution × indicator deviation, shares per unit) as
+    used widely in Chinese regional-evaluation studies; the same formula is implemented as
+    ``obstacle_degree(..., scaled=TRUE)`` in the R package mathmodels (zhjx19/mathmodels,
+    ``R/system_evaluation.R``). No single primary source has been checked.
     """
     cols = indicator_list(df, indicators)
     X = indicator_matrix(df, cols)
