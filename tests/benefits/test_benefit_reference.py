@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -25,3 +27,23 @@ def test_jiamusi_2018_matches_r_reference(reference_dir):
     # the CI ceiling binds for person 3 but not for the poor person 4
     assert r.claims.loc[8, "critical_illness"] == 200000
     assert r.claims.loc[9, "critical_illness"] > 200000
+
+
+SHARED_JIAMUSI = (Path(__file__).resolve().parents[3] / "shared" / "reference-data"
+                  / "jiamusi_2018_urrbmi_benefit_schedule.csv")
+
+
+@pytest.mark.reference
+@pytest.mark.skipif(not SHARED_JIAMUSI.is_file(), reason="shared reference data not beside the checkout")
+def test_shared_jiamusi_long_csv_reads_to_the_bundled_rules():
+    from_csv = benefits.Schedule.from_csv(SHARED_JIAMUSI)
+    bundled = benefits.load_schedule("jiamusi_2018_urrbmi")
+    assert dict(from_csv.deductible) == dict(bundled.deductible)
+    assert dict(from_csv.rate) == dict(bundled.rate)
+    assert dict(from_csv.out_of_area) == dict(bundled.out_of_area)
+    assert from_csv.ceiling == bundled.ceiling == 80000
+    assert from_csv.critical_illness == bundled.critical_illness
+    assert from_csv.outpatient == bundled.outpatient
+    assert from_csv.groups["poor_and_special_groups"].rate_bonus == 0.05
+    # non-rule rows (financing, maternity, contribution changes) are kept, not applied
+    assert from_csv.extras["financing_total_per_person"] == {"all": 660}
