@@ -10,7 +10,8 @@ from . import errors
 from ._version import __version__
 from .design import SurveyDesign
 from .errors import DisparityError
-from . import datasets
+from . import benefits, datasets
+from .benefits import compare_schedules
 from .io import Codebook, codebook, read_survey, read_yearbook, regions
 from .measures import *  # noqa: F401,F403  (each subpackage defines __all__)
 from .models import *  # noqa: F401,F403
@@ -23,6 +24,8 @@ __all__ = [
     "read_survey",
     "read_yearbook",
     "datasets",
+    "benefits",
+    "compare_schedules",
     "codebook",
     "Codebook",
     "regions",
