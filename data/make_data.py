@@ -22,13 +22,19 @@ true_parameters.json          true coefficients of the survey outcome models
 
 from __future__ import annotations
 
-import datetime as _dt
-import json
-import sys
-from pathlib import Path
+import os
 
-import numpy as np
-import pandas as pd
+# openpyxl serialises XML differently with and without lxml; pin the pure-Python writer so the
+# workbook is byte-identical whichever is installed. Must be set before openpyxl is imported.
+os.environ["OPENPYXL_LXML"] = "False"
+
+import datetime as _dt  # noqa: E402
+import json  # noqa: E402
+import sys  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
 
 OUT = Path(__file__).resolve().parent
 sys.path.insert(0, str(OUT.parent))
