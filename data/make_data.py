@@ -39,6 +39,7 @@ import pandas as pd  # noqa: E402
 OUT = Path(__file__).resolve().parent
 sys.path.insert(0, str(OUT.parent))
 from disparity.io import regions  # noqa: E402
+
 SEED = 20190513  # the date of the 2019 notice on finishing integration
 FIXED_TIME = _dt.datetime(2026, 1, 1, 0, 0)  # fixed file timestamp: rebuilds are byte-identical
 
@@ -93,7 +94,7 @@ HEALTH = {1: "很差", 2: "差", 3: "一般", 4: "好", 5: "很好"}
 def make_chifeng(rng: np.random.Generator) -> tuple[pd.DataFrame, dict]:
     rows = []
     county_gap = {}
-    for k, (code, zh, en, kind, gdp, integ) in enumerate(COUNTIES, start=1):
+    for k, (code, _zh, _en, kind, gdp, integ) in enumerate(COUNTIES, start=1):
         # Urban-rural gap in actual inpatient reimbursement rates (percentage points): smaller where
         # the resident schemes were merged and where the economy is stronger.
         gap = (13.0 if not integ else 7.0) - 1.0 * (np.log(gdp) - DEV_CENTRE) + rng.normal(0, 2.5)

@@ -39,8 +39,8 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from ..errors import AmbiguousRegionError, RegionError
 from .._options import check_option
+from ..errors import AmbiguousRegionError, RegionError
 
 __all__ = [
     "provinces",

@@ -23,7 +23,6 @@ from ._dta import (
     FLOAT_MISSING_BITS,
     FLOAT_MISSING_STEP,
     INT_MISSING_BASE,
-    DtaFile,
     read_dta_raw,
     sniff_version,
     strl_keys,

@@ -20,7 +20,13 @@ import numpy as np
 import pandas as pd
 
 from .._options import check_option
-from ..errors import AmbiguousRegionError, DataFormatError, RegionError, SpecificationError, YearbookLayoutError
+from ..errors import (
+    AmbiguousRegionError,
+    DataFormatError,
+    RegionError,
+    SpecificationError,
+    YearbookLayoutError,
+)
 from . import regions
 
 __all__ = ["read_yearbook", "UNITS"]
