@@ -227,3 +227,13 @@ def test_every_dta_format_reads_natively(tmp_path, stata_version, fmt):
     assert list(out["g"].astype(str)) == ["urban", "rural", "urban"]
     assert list(out["s"]) == ["a", "bb", ""]
     assert out.attrs["codebook"].variable_labels()["x"] == "cost"
+
+
+def test_stata_dates_convert(tmp_path):
+    df = pd.DataFrame({"d": pd.to_datetime(["2016-01-12", "2019-05-13", None]), "x": [1, 2, 3]})
+    path = tmp_path / "dates.dta"
+    df.to_stata(path, version=118, write_index=False, convert_dates={"d": "td"})
+    out = dp.read_survey(path)
+    assert list(out["d"].dt.strftime("%Y-%m-%d").fillna("NaT")) == ["2016-01-12", "2019-05-13", "NaT"]
+    raw = dp.read_survey(path, convert_dates=False)
+    assert raw["d"].iloc[0] == (pd.Timestamp("2016-01-12") - pd.Timestamp("1960-01-01")).days
