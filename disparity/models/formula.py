@@ -162,7 +162,7 @@ def build_design(
     try:
         # Invalid values (log of 0 or negatives) are reported below with the rows involved.
         with np.errstate(all="ignore"):
-            mm = model_matrix(formula, sub, context=_transform_context(), na_action="raise")
+            mm = model_matrix(formula, sub, context=_transform_context(), na_action="ignore")
     except SpecificationError:
         raise
     except Exception as exc:
