@@ -1,6 +1,7 @@
 """Regression models and inference (issues 3 and 11)."""
 
+from .discrete import logit, probit
 from .linear import ols
 from .results import MarginalEffects, ModelResult, ModelSpec, ModelSummary
 
-__all__: list[str] = ["ols", "ModelResult"]
+__all__: list[str] = ["ols", "logit", "probit", "ModelResult"]

@@ -24,6 +24,7 @@ def average_effects(
     columns: Sequence[str],
     link: Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]] | None = None,
     coef_slice: slice | None = None,
+    weights: np.ndarray | None = None,
 ) -> MarginalEffects:
     """Average derivative of the prediction with respect to ``var`` at each combination of ``at``.
 
@@ -60,14 +61,14 @@ def average_effects(
         X0 = _mm(model_spec, base, columns)
         dX = (_mm(model_spec, hi, columns) - _mm(model_spec, lo, columns)) / (2 * h)
         if link is None:
-            grad = dX.mean(0)
+            grad = np.average(dX, axis=0, weights=weights)
             est = float(grad @ beta)
         else:
             eta = X0 @ beta
             f1, f2 = link(eta)
             deta = dX @ beta
-            est = float(np.mean(f1 * deta))
-            grad = (X0 * (f2 * deta)[:, None] + dX * f1[:, None]).mean(0)
+            est = float(np.average(f1 * deta, weights=weights))
+            grad = np.average(X0 * (f2 * deta)[:, None] + dX * f1[:, None], axis=0, weights=weights)
         se = float(np.sqrt(grad @ cov @ grad))
         rows.append((*values, est, se))
     table = pd.DataFrame(rows, columns=[*names, "estimate", "std_error"])

@@ -255,7 +255,7 @@ def ols(
             extra=extra,
             _refit=build,
             _effects=lambda res, var, at, level: average_effects(
-                res, var, at, level, frame=frame, model_spec=d.model_spec, columns=names
+                res, var, at, level, frame=frame, model_spec=d.model_spec, columns=names, weights=w
             ),
         )
 
