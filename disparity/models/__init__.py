@@ -2,6 +2,8 @@
 
 from .discrete import logit, probit
 from .linear import ols
+from .ordered import ordered
+from .quantile import quantreg
 from .results import MarginalEffects, ModelResult, ModelSpec, ModelSummary
 
-__all__: list[str] = ["ols", "logit", "probit", "ModelResult"]
+__all__: list[str] = ["ols", "logit", "probit", "ordered", "quantreg", "ModelResult"]

@@ -46,7 +46,10 @@ for (lk in c("logistic", "probit")) {
 
 # Median regression (quantreg::rq)
 q <- rq(y ~ x1 + x2, tau = 0.5, data = d)
-out$rq_median <- list(coef = as.list(coef(q)))
+qs <- summary(q, se = "nid")
+out$rq_median <- list(coef = as.list(coef(q)), se = as.list(setNames(qs$coefficients[, 2], names(coef(q)))))
+q3 <- rq(y ~ x1 + x2, tau = 0.25, data = d)
+out$rq_q25 <- list(coef = as.list(coef(q3)), se = as.list(setNames(summary(q3, se = "nid")$coefficients[, 2], names(coef(q3)))))
 
 # IV: 2SLS with diagnostics (AER::ivreg)
 iv <- ivreg(yiv ~ x1 + dend | x1 + z1 + z2, data = d)
