@@ -3,7 +3,8 @@
 from .discrete import logit, probit
 from .linear import ols
 from .ordered import ordered
+from .panel import HausmanResult, hausman, panel
 from .quantile import quantreg
 from .results import MarginalEffects, ModelResult, ModelSpec, ModelSummary
 
-__all__: list[str] = ["ols", "logit", "probit", "ordered", "quantreg", "ModelResult"]
+__all__: list[str] = ["ols", "logit", "probit", "ordered", "quantreg", "panel", "hausman", "ModelResult"]

@@ -71,7 +71,7 @@ h <- phtest(fe, re)
 out$phtest <- list(statistic = unname(h$statistic), df = unname(h$parameter), p_value = h$p.value)
 be <- plm(lwage ~ exper + expersq + union + married, data = pd, model = "between")
 out$plm_be <- cs(be, vcov(be))
-fd <- plm(lwage ~ exper + expersq + union + married, data = pd, model = "fd")
+fd <- plm(lwage ~ expersq + union + married - 1, data = pd, model = "fd")
 out$plm_fd <- cs(fd, vcov(fd))
 
 out$versions <- list(R = R.version.string,
