@@ -43,7 +43,7 @@ def cohort_values(data: pd.DataFrame, cohort: str) -> pd.Series:
     g = pd.to_numeric(data[cohort], errors="coerce")
     bad = data[cohort].notna() & g.isna()
     if bad.any():
-        rows = list(data.index[bad][:5])
+        rows = data.index[bad][:5].tolist()
         raise DataValueError(
             f"Cohort column {cohort!r} must hold the first treated period (a number; 0 or missing for "
             f"never treated); rows {rows} are not numeric. Build it with dp.cohorts()."
@@ -82,19 +82,19 @@ def wide_panel(
     _check_columns(data, cols)
     dup = data.duplicated([unit, time], keep=False)
     if dup.any():
-        rows = list(data.index[dup][:6])
+        rows = data.index[dup][:6].tolist()
         raise DataValueError(
             f"{int(dup.sum())} rows share a ({unit!r}, {time!r}) pair with another row (rows {rows}); "
             "a panel needs one row per unit and period: aggregate or drop the duplicates first."
         )
     t_num = pd.to_numeric(data[time], errors="coerce")
     if t_num.isna().any():
-        rows = list(data.index[t_num.isna()][:5])
+        rows = data.index[t_num.isna()][:5].tolist()
         raise DataValueError(f"Time column {time!r} has missing or non-numeric values in rows {rows}.")
     g = cohort_values(data, cohort)
     per_unit = g.groupby(data[unit], sort=False).nunique(dropna=False)
     if (per_unit > 1).any():
-        bad = list(per_unit.index[per_unit > 1][:5])
+        bad = per_unit.index[per_unit > 1][:5].tolist()
         raise DataValueError(
             f"Cohort column {cohort!r} varies within units {bad}; it must be the unit's first treated "
             "period on every row. If you have a 0/1 treatment indicator, build the cohort with "
@@ -120,7 +120,7 @@ def wide_panel(
     if weights is not None:
         wv = pd.to_numeric(data[weights], errors="coerce")
         if wv.isna().any() or (wv < 0).any():
-            rows = list(data.index[wv.isna() | (wv < 0)][:5])
+            rows = data.index[wv.isna() | (wv < 0)][:5].tolist()
             raise DataValueError(f"Weights {weights!r} are missing or negative in rows {rows}; fix or drop them.")
         if (wv.groupby(data[unit]).nunique() > 1).any():
             raise DataValueError(
@@ -143,7 +143,7 @@ def wide_panel(
         k = int((~complete).sum())
         warnings.warn(
             f"{k} of {n} units lack {outcome!r} (or a covariate) in some period and were dropped to make "
-            f"the panel balanced (e.g. {list(units[~complete][:5])}).",
+            f"the panel balanced (e.g. {units[~complete][:5].tolist()}).",
             DidWarning,
             stacklevel=3,
         )
@@ -152,7 +152,7 @@ def wide_panel(
     off_grid = finite_g & ~np.isin(G, times) & (G < times[-1]) & (G > times[0])
     if off_grid.any():
         raise DataValueError(
-            f"Cohorts {sorted(set(G[off_grid]))[:5]} in {cohort!r} are not periods of {time!r}; the first "
+            f"Cohorts {sorted(set(G[off_grid].tolist()))[:5]} in {cohort!r} are not periods of {time!r}; the first "
             "treated period must be one of the panel's periods."
         )
     late = finite_g & (G > times[-1])

@@ -22,19 +22,24 @@ _CODE = re.compile(r"^\d{6}$")
 
 def _region_codes(values: pd.Series, what: str) -> pd.Series:
     """GB/T 2260 codes for names or codes; six-digit codes below province level pass through."""
-    uniq = pd.unique(values.dropna())
-    mapping = {}
+    uniq = list(pd.unique(values.dropna()))
+    mapping: dict = {}
+    names = []
     for v in uniq:
         s = str(v).strip()
         if _CODE.match(s) and not s.endswith("0000"):
             mapping[v] = s
-            continue
+        else:
+            names.append(v)
+    if names:
         try:
-            mapping[v] = str(to_code(v))
+            # one vectorised call, so "Shanxi" is read correctly when "Shaanxi" occurs in the same column
+            codes = to_code(names)
         except RegionError as exc:
             raise RegionError(f"{what}: {exc}") from exc
+        mapping.update(zip(names, (str(c) for c in codes), strict=True))
     if values.isna().any():
-        rows = list(values.index[values.isna()][:5])
+        rows = values.index[values.isna()][:5].tolist()
         raise RegionError(f"{what} has missing region values in rows {rows}; fill or drop them.")
     return values.map(mapping)
 
@@ -49,7 +54,7 @@ def _first_year(values: pd.Series, rule: str, col: str) -> pd.Series:
     if rest.any():
         d = pd.to_datetime(values[rest], errors="coerce")
         if d.isna().any():
-            rows = list(d.index[d.isna()][:5])
+            rows = d.index[d.isna()][:5].tolist()
             raise DataValueError(
                 f"Timing column {col!r} must hold years or dates; rows {rows} are neither "
                 f"(e.g. {values[d.index[d.isna()][0]]!r})."
@@ -129,7 +134,7 @@ def cohorts(
         _check_columns(timing, [unit, time, treat])
         d = pd.to_numeric(timing[treat], errors="coerce")
         if (~d.isin([0, 1])).any():
-            rows = list(timing.index[~d.isin([0, 1])][:5])
+            rows = timing.index[~d.isin([0, 1])][:5].tolist()
             raise DataValueError(f"Treatment column {treat!r} must be 0/1 without gaps; rows {rows} are not.")
         t = pd.to_numeric(timing[time], errors="coerce")
         order = np.lexsort((t.to_numpy(), pd.factorize(timing[unit])[0]))
@@ -138,7 +143,7 @@ def cohorts(
         same = np.r_[False, us[1:] == us[:-1]]
         off = same & (np.r_[0, np.diff(ds)] < 0)
         if off.any():
-            bad = list(pd.unique(us[off]))[:5]
+            bad = pd.unique(us[off])[:5].tolist()
             raise DataValueError(
                 f"Treatment {treat!r} switches off (1 then 0) for units {bad}; staggered DiD needs treatment "
                 "to stay on once adopted. Check those units' rows or model the exit separately."

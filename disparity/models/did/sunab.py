@@ -38,7 +38,7 @@ def sunab_event_study(
     covariates = list(covariates or [])
     _check_columns(data, [outcome, unit, time, cohort, *covariates] + [c for c in (weights, cluster) if c])
     if data.duplicated([unit, time]).any():
-        rows = list(data.index[data.duplicated([unit, time], keep=False)][:6])
+        rows = data.index[data.duplicated([unit, time], keep=False)][:6].tolist()
         raise DataValueError(f"Duplicated ({unit!r}, {time!r}) rows {rows}; keep one row per unit and period.")
     g = cohort_values(data, cohort).to_numpy()
     t = pd.to_numeric(data[time]).to_numpy(float)

@@ -26,7 +26,7 @@ def _binary(data: pd.DataFrame, col: str, what: str) -> pd.Series:
     v = pd.to_numeric(data[col], errors="coerce")
     bad = ~v.isin([0, 1]) & v.notna()
     if bad.any():
-        rows = list(data.index[bad][:5])
+        rows = data.index[bad][:5].tolist()
         raise DataValueError(f"{what} column {col!r} must be 0/1; rows {rows} hold other values.")
     return v
 
@@ -37,7 +37,7 @@ def _check_switch_off(data: pd.DataFrame, unit: str, time: str, d: pd.Series) ->
     u = data[unit].iloc[order]
     drop = s.groupby(u.to_numpy(), sort=False).diff() < 0
     if drop.any():
-        units = list(pd.unique(u[drop.to_numpy()]))[:5]
+        units = pd.unique(u[drop.to_numpy()])[:5].tolist()
         raise DataValueError(
             f"Treatment switches off (1 then 0) for units {units}; staggered DiD assumes treatment stays on "
             "once adopted. Check those rows, or code the first-treated period with dp.cohorts()."
@@ -127,7 +127,7 @@ def did(
         cols = [outcome, unit, time, *covariates] + [c for c in (cohort, treat, weights, cluster) if c]
         _check_columns(data, cols)
         if data.duplicated([unit, time]).any():
-            rows = list(data.index[data.duplicated([unit, time], keep=False)][:6])
+            rows = data.index[data.duplicated([unit, time], keep=False)][:6].tolist()
             raise DataValueError(f"Duplicated ({unit!r}, {time!r}) rows {rows}; keep one row per unit and period.")
         if cohort is not None:
             g = cohort_values(data, cohort)
@@ -201,7 +201,7 @@ def twfe_event_study(
     covariates = list(covariates or [])
     _check_columns(data, [outcome, unit, time, cohort, *covariates] + [c for c in (weights, cluster) if c])
     if data.duplicated([unit, time]).any():
-        rows = list(data.index[data.duplicated([unit, time], keep=False)][:6])
+        rows = data.index[data.duplicated([unit, time], keep=False)][:6].tolist()
         raise DataValueError(f"Duplicated ({unit!r}, {time!r}) rows {rows}; keep one row per unit and period.")
     g = cohort_values(data, cohort)
     rel = pd.to_numeric(data[time]).to_numpy(float) - g.to_numpy()
