@@ -105,3 +105,11 @@ def test_kielmc_2x2_did_wooldridge_example_13_3():
     robust = did(k, "rprice", treat="nearinc", post="y81")
     assert robust.att == res.att
     assert robust.model.spec.vcov == "HC1"
+
+
+@pytest.mark.parametrize("name", ["unc_never", "dr_never", "reg_notyet"])
+def test_pretrend_wald_matches_csdid(sim, csref, name):
+    """Joint Wald pre-test of all pre-treatment ATT(g,t) (R did's W), from the influence functions."""
+    t = _fit(sim, name).pretrend_test()
+    assert t.statistic == pytest.approx(csref[name]["pretest_W"], rel=CS_COVARIATE_TOL)
+    assert round(t.p_value, 5) == csref[name]["pretest_p"]  # R did and csdid round the p-value to 5 places

@@ -200,7 +200,8 @@ class EventStudyResult:
             V = self.cov.to_numpy()[np.ix_(pre, pre)]
         stat = float(b @ np.linalg.pinv(V) @ b)
         dfree = int(np.linalg.matrix_rank(V))
-        terms = tuple(f"{a}:{t}" for a, t in zip(c["cohort"][pre], c["event_time"][pre], strict=True))
+        terms = tuple(str(t) if pd.isna(a) else f"{a}:{t}"
+                      for a, t in zip(c["cohort"][pre], c["event_time"][pre], strict=True))
         return PretrendTest(stat, dfree, float(stats.chi2.sf(stat, dfree)), terms)
 
     def glance(self) -> pd.DataFrame:

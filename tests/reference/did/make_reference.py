@@ -64,7 +64,8 @@ def csdid_reference(df: pd.DataFrame) -> dict:
                         weights_name=s["weights_name"]).fit(est_method=s["est_method"], bstrap=False)
             r = att.results
             block = {"group": [int(v) for v in r["group"]], "time": [int(v) for v in r["year"]],
-                     "att": [float(v) for v in r["att"]], "se": [float(v) for v in r["se"]], "agg": {}}
+                     "att": [float(v) for v in r["att"]], "se": [float(v) for v in r["se"]], "agg": {},
+                     "pretest_W": float(att.MP["W"]), "pretest_p": float(att.MP["Wpval"])}
             for kind in ("simple", "dynamic", "group", "calendar"):
                 a = att.aggte(typec=kind, bstrap=False)
                 ag = a.atte if hasattr(a, "atte") else a
