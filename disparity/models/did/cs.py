@@ -35,86 +35,97 @@ class GroupTime:
     notes: tuple[str, ...]
 
 
-def _logit(X: np.ndarray, d: np.ndarray, w: np.ndarray) -> np.ndarray:
-    """Weighted logit by Newton-Raphson; returns fitted probabilities."""
-    beta = np.zeros(X.shape[1])
+def _logit(X: np.ndarray, d: np.ndarray, w: np.ndarray, beta0: np.ndarray | None = None) -> np.ndarray:
+    """Weighted logit by Newton-Raphson (optionally warm-started); returns the coefficients."""
+    beta = np.zeros(X.shape[1]) if beta0 is None else beta0.copy()
     for _ in range(LOGIT_MAX_ITER):
-        eta = X @ beta
-        p = 1.0 / (1.0 + np.exp(-eta))
+        p = 1.0 / (1.0 + np.exp(-(X @ beta)))
         grad = X.T @ (w * (d - p))
-        H = (X * (w * p * (1 - p))[:, None]).T @ X
+        H = (X.T * (w * p * (1 - p))) @ X
         step = np.linalg.solve(H, grad)
         beta = beta + step
         if np.max(np.abs(step)) < LOGIT_TOL * (1 + np.max(np.abs(beta))):
-            break
-    else:
-        raise DataValueError(
-            "The propensity-score logit did not converge (perfect prediction of treatment by the "
-            "covariates?); use method='reg' or fewer covariates."
-        )
-    return 1.0 / (1.0 + np.exp(-(X @ beta)))
-
-
-def _ols_fit(X: np.ndarray, y: np.ndarray, w: np.ndarray, mask: np.ndarray) -> np.ndarray:
-    Xc, yc, wc = X[mask], y[mask], w[mask]
-    sw = np.sqrt(wc)
-    beta, *_ = np.linalg.lstsq(Xc * sw[:, None], yc * sw, rcond=None)
-    return beta
+            return beta
+    raise DataValueError(
+        "The propensity-score logit did not converge (perfect prediction of treatment by the "
+        "covariates?); use method='reg' or fewer covariates."
+    )
 
 
 def _cell_unconditional(dy: np.ndarray, D: np.ndarray, w: np.ndarray) -> tuple[float, np.ndarray]:
+    """Difference of weighted mean changes and its influence function."""
     wt, wc = w * D, w * (1 - D)
     m1, m0 = wt.mean(), wc.mean()
     mu1 = (wt @ dy) / wt.sum()
     mu0 = (wc @ dy) / wc.sum()
-    inf = wt * (dy - mu1) / m1 - wc * (dy - mu0) / m0
-    return mu1 - mu0, inf
+    return mu1 - mu0, wt * (dy - mu1) / m1 - wc * (dy - mu0) / m0
+
+
+@dataclass(frozen=True)
+class _SampleFit:
+    """What depends only on the comparison sample and its covariates (shared across periods)."""
+
+    gram_inv: np.ndarray  # (sum_c w x x' / n)^-1 over comparison units
+    ps: np.ndarray | None  # capped propensity scores
+    H_inv: np.ndarray | None  # n * (X' diag(w p (1-p)) X)^-1
+    beta_ps: np.ndarray | None
+
+
+def _sample_fit(X: np.ndarray, D: np.ndarray, w: np.ndarray, method: str, beta0: np.ndarray | None) -> _SampleFit:
+    n = len(D)
+    wo = w * (1 - D)
+    gram_inv = np.linalg.inv((X.T * wo) @ X / n)
+    if method == "reg":
+        return _SampleFit(gram_inv, None, None, None)
+    beta = _logit(X, D, w, beta0)
+    ps = np.minimum(1.0 / (1.0 + np.exp(-(X @ beta))), PS_CAP)
+    H_inv = np.linalg.inv((X.T * (w * ps * (1 - ps))) @ X) * n
+    return _SampleFit(gram_inv, ps, H_inv, beta)
 
 
 def _cell_covariates(
-    dy: np.ndarray, D: np.ndarray, X: np.ndarray, w: np.ndarray, method: str
+    dy: np.ndarray, D: np.ndarray, X: np.ndarray, w: np.ndarray, method: str, sf: _SampleFit
 ) -> tuple[float, np.ndarray]:
-    """DRDID panel estimators (Sant'Anna & Zhao 2020): outcome regression, IPW, doubly robust."""
+    """DRDID panel estimators (Sant'Anna & Zhao 2020): outcome regression, IPW, doubly robust.
+
+    Influence-function corrections are computed as ``a_i * (x_i' v)`` with k-vectors ``v`` instead of
+    n x k matrices (the estimating-equation terms of the propensity score and the outcome regression).
+    """
     n = len(dy)
-    cont = D == 0
     wt = w * D
+    wo = w * (1 - D)
     if method in ("reg", "dr"):
-        beta = _ols_fit(X, dy, w, cont)
+        beta = sf.gram_inv @ (X.T @ (wo * dy)) / n
         fit = X @ beta
-        wo = w * (1 - D)
-        resid_o = dy - fit
-        XpX_inv = np.linalg.inv((X * wo[:, None]).T @ X / n)
-        lin_ols = (X * (wo * resid_o)[:, None]) @ XpX_inv
+        s_ols = wo * (dy - fit)  # linear representation of the OLS step: s_ols * (x' gram_inv m)
     if method == "reg":
+        m = wt.mean()
         eta1 = (wt @ dy) / wt.sum()
         eta0 = (wt @ fit) / wt.sum()
-        m = wt.mean()
+        M1 = X.T @ wt / n
         inf_t = wt * (dy - eta1) / m
-        M1 = (X * wt[:, None]).mean(axis=0)
-        inf_c = (wt * (fit - eta0) + lin_ols @ M1) / m
+        inf_c = (wt * (fit - eta0) + s_ols * (X @ (sf.gram_inv @ M1))) / m
         return eta1 - eta0, inf_t - inf_c
-    ps = np.minimum(_logit(X, D, w), PS_CAP)
-    trim = np.where(cont, ps < PS_TRIM, True).astype(float)
-    wps = w * ps * (1 - ps)
-    H_inv = np.linalg.inv((X * wps[:, None]).T @ X) * n
-    lin_ps = (X * (w * (D - ps))[:, None]) @ H_inv
+    ps = sf.ps
+    s_ps = w * (D - ps)
+    trim = np.where(D == 0, ps < PS_TRIM, True)
     wt = wt * trim
     wc = trim * w * ps * (1 - D) / (1 - ps)
     if method == "ipw":
         eta1 = (wt @ dy) / wt.sum()
         eta0 = (wc @ dy) / wc.sum()
-        inf_t = (wt * dy - wt * eta1) / wt.mean()
-        M2 = (X * (wc * (dy - eta0))[:, None]).mean(axis=0)
-        inf_c = (wc * dy - wc * eta0 + lin_ps @ M2) / wc.mean()
+        inf_t = wt * (dy - eta1) / wt.mean()
+        M2 = X.T @ (wc * (dy - eta0)) / n
+        inf_c = (wc * (dy - eta0) + s_ps * (X @ (sf.H_inv @ M2))) / wc.mean()
         return eta1 - eta0, inf_t - inf_c
     r = dy - fit
     eta1 = (wt @ r) / wt.sum()
     eta0 = (wc @ r) / wc.sum()
-    M1 = (X * wt[:, None]).mean(axis=0)
-    inf_t = (wt * r - wt * eta1 - lin_ols @ M1) / wt.mean()
-    M2 = (X * (wc * (r - eta0))[:, None]).mean(axis=0)
-    M3 = (X * wc[:, None]).mean(axis=0)
-    inf_c = (wc * r - wc * eta0 + lin_ps @ M2 - lin_ols @ M3) / wc.mean()
+    M1 = X.T @ wt / n
+    inf_t = (wt * (r - eta1) - s_ols * (X @ (sf.gram_inv @ M1))) / wt.mean()
+    M2 = X.T @ (wc * (r - eta0)) / n
+    M3 = X.T @ wc / n
+    inf_c = (wc * (r - eta0) + s_ps * (X @ (sf.H_inv @ M2)) - s_ols * (X @ (sf.gram_inv @ M3))) / wc.mean()
     return eta1 - eta0, inf_t - inf_c
 
 
@@ -138,52 +149,71 @@ def group_time_effects(
     if len(cohorts) == 0:
         raise DataValueError("No unit is ever treated within the panel's periods; there is no effect to estimate.")
     rows: list[tuple] = []
-    infs: list[np.ndarray] = []
     skipped: list[tuple[int, int]] = []
     use_x = P.X is not None
+    Yf = np.asfortranarray(P.Y)  # columns (periods) contiguous
+    # covariates fixed over time: the base period does not matter and fits can be shared across t
+    x_fixed = use_x and bool(np.all(P.X == P.X[:, :1, :]))
+    xb_cache: dict[int, np.ndarray] = {}
+    fit_cache: dict[tuple, _SampleFit] = {}
+    plan: list[tuple] = []
     for g in cohorts:
-        treat = P.G == g
         gi = int(np.searchsorted(times, g))  # index of the first treated period
         if gi == 0:
             continue
         for j in range(T):
-            t = times[j]
             if base_period == "varying":
                 b = j - 1 if j < gi else gi - 1
                 if b < 0:
                     continue
             else:
                 b = gi - 1
-            post = t >= g
-            if j == b:
-                rows.append((g, t, t - g, times[b], 0.0, post, int(treat.sum()), 0))
-                infs.append(np.zeros(n))
-                continue
-            horizon = times[max(j, b)]
-            ctrl = never if control == "never" else (never | ((P.G > horizon) & ~treat))
-            if not ctrl.any():
-                skipped.append((int(g), int(t)))
-                continue
-            idx = treat | ctrl
-            dy = P.Y[idx, j] - P.Y[idx, b]
-            D = treat[idx].astype(float)
-            w = P.w[idx]
-            w = w / w.mean()
-            if use_x:
-                Xc = np.column_stack([np.ones(int(idx.sum())), P.X[idx, b, :]])
-                try:
-                    att, inf_c = _cell_covariates(dy, D, Xc, w, method)
-                except np.linalg.LinAlgError as exc:
-                    raise DataValueError(
-                        f"ATT({int(g)}, {int(t)}): the covariates {list(P.covariates)} are collinear within "
-                        "the comparison sample; drop one of them."
-                    ) from exc
-            else:
-                att, inf_c = _cell_unconditional(dy, D, w)
-            full = np.zeros(n)
-            full[idx] = inf_c * (n / idx.sum())
-            rows.append((g, t, t - g, times[b], att, post, int(treat.sum()), int(ctrl.sum())))
-            infs.append(full)
+            plan.append((g, j, b))
+    inf = np.zeros((n, len(plan)))
+    col = 0
+    beta_prev: dict[float, np.ndarray] = {}
+    for g, j, b in plan:
+        t = times[j]
+        treat = P.G == g
+        post = t >= g
+        if j == b:
+            rows.append((g, t, t - g, times[b], 0.0, post, int(treat.sum()), 0))
+            col += 1
+            continue
+        horizon = times[max(j, b)]
+        ctrl = never if control == "never" else (never | ((P.G > horizon) & ~treat))
+        if not ctrl.any():
+            skipped.append((int(g), int(t)))
+            continue
+        idx = np.flatnonzero(treat | ctrl)
+        dy = Yf[idx, j] - Yf[idx, b]
+        D = treat[idx].astype(float)
+        w = P.w[idx]
+        w = w / w.mean()
+        if use_x:
+            xb = 0 if x_fixed else b
+            if xb not in xb_cache:
+                xb_cache[xb] = np.column_stack([np.ones(n), P.X[:, xb, :]])
+            Xc = xb_cache[xb][idx]
+            key = (g, xb, float(horizon) if control == "notyet" else None)
+            try:
+                if key not in fit_cache:
+                    fit_cache[key] = _sample_fit(Xc, D, w, method, beta_prev.get(g))
+                sf = fit_cache[key]
+                if sf.beta_ps is not None:
+                    beta_prev[g] = sf.beta_ps
+                att, inf_c = _cell_covariates(dy, D, Xc, w, method, sf)
+            except np.linalg.LinAlgError as exc:
+                raise DataValueError(
+                    f"ATT({int(g)}, {int(t)}): the covariates {list(P.covariates)} are collinear within "
+                    "the comparison sample; drop one of them."
+                ) from exc
+        else:
+            att, inf_c = _cell_unconditional(dy, D, w)
+        inf[idx, col] = inf_c * (n / len(idx))
+        rows.append((g, t, t - g, times[b], att, post, int(treat.sum()), int(ctrl.sum())))
+        col += 1
+    inf = inf[:, :col]
     if not rows:
         raise DataValueError("No group-time cell has a comparison group; check the cohort column and control=.")
     cells = pd.DataFrame(
@@ -198,4 +228,4 @@ def group_time_effects(
             f"{len(skipped)} cells have no comparison units and are not identified (e.g. {skipped[:3]}); "
             "with control='notyet' and no never-treated units, periods from the last cohort's start on drop out."
         )
-    return GroupTime(cells, np.column_stack(infs), tuple(notes))
+    return GroupTime(cells, inf, tuple(notes))

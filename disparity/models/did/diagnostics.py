@@ -226,7 +226,7 @@ def psm_did(
         raise DataValueError(f"Covariates {covariates} have missing values in the pre period; drop or impute them.")
     d = pd.to_numeric(base[treat], errors="coerce").to_numpy(float)
     Xm = np.column_stack([np.ones(len(X)), X.to_numpy(float)])
-    ps = _logit(Xm, d, np.ones(len(d)))
+    ps = 1.0 / (1.0 + np.exp(-(Xm @ _logit(Xm, d, np.ones(len(d))))))
     w = np.ones(len(d))
     notes: list[str] = []
     if method == "weighting":
