@@ -13,7 +13,7 @@ from scipy import stats
 
 from ..._options import check_option
 from ...errors import SpecificationError
-from ..results import ModelResult
+from ..results import ModelResult, ModelSummary
 from ._inference import AGG_KINDS, aggregate_cells, analytic_se, multiplier_bootstrap
 
 __all__ = ["EventStudyResult", "AggregateResult", "DidResult", "PretrendTest"]
@@ -208,8 +208,9 @@ class EventStudyResult:
         row = {"estimator": self.estimator, **{k: v for k, v in self.spec.items() if np.isscalar(v) or v is None}}
         return pd.DataFrame([row])
 
-    def summary(self) -> Mapping[str, Any]:
-        return {"table": self.att_gt(), "info": self.glance().iloc[0].to_dict(), "notes": self.notes}
+    def summary(self) -> ModelSummary:
+        """Table, settings and notes for the report layer (never prints)."""
+        return ModelSummary(self.att_gt(), self.glance().iloc[0].to_dict(), self.notes)
 
     def plot(self, *, level: float = 0.95) -> Any:
         """Event-study figure (matplotlib Figure): estimates, pointwise and (if available) uniform bands."""
