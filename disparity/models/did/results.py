@@ -172,7 +172,8 @@ class EventStudyResult:
         q = float(stats.norm.ppf(0.5 + level / 2))
         lab = _LABEL[kind]
         t = pd.DataFrame({lab: agg.labels.astype(np.int64) if len(agg.labels) else agg.labels, "att": agg.att})
-        t["std_error"] = se[:-1]
+        # an aggregate of reference cells only (universal base, e = -1) is 0 by construction: no SE
+        t["std_error"] = np.where(se[:-1] == 0, np.nan, se[:-1])
         t["conf_low"] = t["att"] - q * t["std_error"]
         t["conf_high"] = t["att"] + q * t["std_error"]
         t["band_low"] = t["att"] - crit * t["std_error"]
