@@ -118,13 +118,23 @@ class EventStudyResult:
         _check_level(level)
         c = self.cells.copy()
         se = self.std_errors
-        q = float(stats.norm.ppf(0.5 + level / 2))
+        # regression-based estimators use the regression's reference distribution (t with G-1 df)
+        df = self.spec.get("df")
+        dist = stats.norm if df is None else stats.t(df)
+        q = float(dist.ppf(0.5 + level / 2))
         with np.errstate(divide="ignore", invalid="ignore"):
             c["std_error"] = se
             c["statistic"] = c["att"] / se
-        c["p_value"] = 2 * stats.norm.sf(np.abs(c["statistic"]))
+        c["p_value"] = 2 * dist.sf(np.abs(c["statistic"]))
         c["conf_low"] = c["att"] - q * se
         c["conf_high"] = c["att"] + q * se
+        terms = self.spec.get("terms")
+        if self.model is not None and terms and self.model.boot_pvalues is not None:
+            # wild cluster bootstrap: p-values and intervals by test inversion from the regression
+            ci = self.model.conf_int(level).loc[list(terms)]
+            c["p_value"] = self.model.pvalues.loc[list(terms)].to_numpy()
+            c["conf_low"] = ci["conf_low"].to_numpy()
+            c["conf_high"] = ci["conf_high"].to_numpy()
         crit = self.crit if abs(level - self.spec.get("level", 0.95)) < 1e-12 else float("nan")
         c["band_low"] = c["att"] - crit * se
         c["band_high"] = c["att"] + crit * se
