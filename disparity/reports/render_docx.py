@@ -18,9 +18,10 @@ from docx.enum.table import WD_TABLE_ALIGNMENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
-from docx.shared import Pt
+from docx.shared import Cm, Pt
 
 from ._files import atomic_write_bytes, normalise_zip
+from .render_text import _width
 from .tables import Table
 
 __all__ = ["new_document", "append_table", "append_caption", "save_document", "set_run_fonts",
@@ -123,13 +124,42 @@ def _cell_bottom_rule(cell: Any, size: int) -> None:
     tcPr.append(tcb)
 
 
-def _write_cell(cell: Any, text: str, *, left: bool) -> None:
+def _write_cell(cell: Any, text: str, *, left: bool, size: Any = SIZE_WUHAO) -> None:
     p = cell.paragraphs[0]
     p.alignment = WD_ALIGN_PARAGRAPH.LEFT if left else WD_ALIGN_PARAGRAPH.CENTER
     p.paragraph_format.space_before = Pt(0)
     p.paragraph_format.space_after = Pt(0)
     if text:
-        set_run_fonts(p.add_run(text), size=SIZE_WUHAO)
+        set_run_fonts(p.add_run(text), size=size)
+
+
+TEXT_WIDTH_CM = 15.0  # usable width of an A4/Letter page with thesis margins
+
+
+def _column_widths(table: Table) -> tuple[list[float], Any]:
+    """Column widths (cm) from the widest cell text (CJK counted double) and the font size: 五号,
+    or 小五 when 五号 would not fit the page; scaled down to the text width if still too wide."""
+    rows = [table.flat_header(), *table.body]
+    chars = [max(_width(r[j]) for r in rows) for j in range(table.ncols)]
+    size = SIZE_WUHAO
+    need = [c * 0.2 + 0.3 for c in chars]
+    if sum(need) > TEXT_WIDTH_CM:
+        size = SIZE_XIAOWU
+        need = [c * 0.2 * 9 / 10.5 + 0.3 for c in chars]
+    total = sum(need)
+    scale = min(1.0, TEXT_WIDTH_CM / total) if total else 1.0
+    return [w * scale for w in need], size
+
+
+def _cell_margins(tbl: Any, twips: int = 57) -> None:
+    tblPr = tbl._tbl.tblPr
+    mar = OxmlElement("w:tblCellMar")
+    for side in ("left", "right"):
+        el = OxmlElement(f"w:{side}")
+        el.set(qn("w:w"), str(twips))
+        el.set(qn("w:type"), "dxa")
+        mar.append(el)
+    tblPr.append(mar)
 
 
 def append_table(doc: Any, table: Table, *, number: int | None = None) -> Any:
@@ -142,20 +172,27 @@ def append_table(doc: Any, table: Table, *, number: int | None = None) -> Any:
     t.alignment = WD_TABLE_ALIGNMENT.CENTER
     t.style = None
     _table_borders(t)
+    _cell_margins(t)
+    widths, size = _column_widths(table)
     for i, row in enumerate(table.header):
         j = 0
         for cell in row:
             target = t.cell(i, j)
             if cell.span > 1:
                 target = target.merge(t.cell(i, j + cell.span - 1))
-            _write_cell(target, cell.text, left=(j == 0 and cell.span == 1))
+            _write_cell(target, cell.text, left=(j == 0 and cell.span == 1), size=size)
             j += cell.span
     if table.style != "plain":
         for j in range(table.ncols):
             _cell_bottom_rule(t.cell(nh - 1, j), RULE_THIN)
     for i, row in enumerate(table.body):
         for j, text in enumerate(row):
-            _write_cell(t.cell(nh + i, j), text, left=(j == 0))
+            _write_cell(t.cell(nh + i, j), text, left=(j == 0), size=size)
+    t.autofit = False
+    for j, width in enumerate(widths):
+        t.columns[j].width = Cm(width)
+        for cell in t.columns[j].cells:
+            cell.width = Cm(width)
     notes = table.notes_text()
     if notes:
         p = doc.add_paragraph()

@@ -85,6 +85,13 @@ def weighted_stats(x: np.ndarray, w: np.ndarray | None, weight_type: str) -> dic
             "median": median, "n": count}
 
 
+def _level_str(level: Any) -> str:
+    """A group level as text: 1.0 -> "1" (codes stored as floats), otherwise str()."""
+    if isinstance(level, (float, np.floating)) and float(level).is_integer():
+        return str(int(level))
+    return str(level)
+
+
 def _fmt(v: float, digits: int, key: str) -> str:
     if key == "n":
         return f"{int(v):d}"
@@ -156,7 +163,7 @@ def summary_table(
         for lv in levels:
             idx = data.index[g == lv]
             if len(idx):
-                groups.append((labels.get(str(lv), str(lv)), idx))
+                groups.append((labels.get(_level_str(lv), _level_str(lv)), idx))
         if overall:
             groups.append((words(lang)["all"], data.index))
     else:
@@ -300,7 +307,7 @@ def balance_table(
             row.append(f"{smd:.{digits}f}")
         rows.append(tuple(row))
     w = words(lang)
-    names = [labels.get(str(lv), str(lv)) for lv in levels]
+    names = [labels.get(_level_str(lv), _level_str(lv)) for lv in levels]
     head = [HeaderCell(w["variable"]), HeaderCell(names[0]), HeaderCell(names[1]), HeaderCell(w["diff"])]
     if test in ("t", "both"):
         head += [HeaderCell(w["t"]), HeaderCell(w["p_value"])]
