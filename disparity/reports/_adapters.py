@@ -133,7 +133,8 @@ def _from_linearmodels(res: Any) -> Fitted:
     params = res.params
     idx = params.index
     ci = res.conf_int()
-    cov_type = str(getattr(res, "cov_type", "")).lower()
+    # panel results keep the covariance name privately (linearmodels 6-7)
+    cov_type = str(getattr(res, "cov_type", None) or getattr(res, "_cov_type", "")).lower()
     vcov = ("iid" if cov_type.startswith("unadjusted") or cov_type == "homoskedastic"
             else "cluster" if "cluster" in cov_type
             else "driscoll-kraay" if "kernel" in cov_type or "driscoll" in cov_type
@@ -146,7 +147,7 @@ def _from_linearmodels(res: Any) -> Fitted:
         fe.append("time")
     cluster: tuple[str, ...] = ()
     if vcov == "cluster":
-        cov_cfg = getattr(res, "cov_config", {}) or {}
+        cov_cfg = getattr(res, "cov_config", None) or getattr(res, "_cov_config", None) or {}
         names = [k for k in ("cluster_entity", "cluster_time") if cov_cfg.get(k)]
         cluster = tuple("entity" if n == "cluster_entity" else "time" for n in names) or ("?",)
     stats: dict[str, Any] = {}
