@@ -97,7 +97,8 @@ def measure_table(
     for _, r in frame.iterrows():
         name = labels.get(str(r["measure"]), str(r["measure"]))
         extra = [labels.get(str(r[k]), str(r[k])) for k in keys if pd.notna(r[k]) and str(r[k]) not in ("", "total")]
-        if "component" in frame.columns and pd.notna(r.get("component")) and str(r["component"]) not in ("", "total"):
+        if ("component" in frame.columns and pd.notna(r.get("component"))
+                and str(r["component"]) not in ("", "total", str(r["measure"]))):
             extra.append(labels.get(str(r["component"]), str(r["component"])))
         label = name + (f" ({', '.join(extra)})" if extra else "")
         est = float(r["estimate"])
