@@ -22,8 +22,11 @@ def _cell(tag: str, text: str, *, span: int = 1, left: bool = False, style: str 
 def table_html(table: Table, *, number: int | None = None) -> str:
     """The table as an HTML fragment: caption above, three-line rules, notes below."""
     ruled = table.style != "plain"
+    notes = table.notes_text()
+    # the bottom rule closes the body; notes (in tfoot) sit below it, outside the rules
+    bottom = f"border-bottom:{_THICK};" if (ruled and not notes) else ""
     out = [f'<table class="dp-table" style="border-collapse:collapse;{_FONT}'
-           + (f"border-top:{_THICK};border-bottom:{_THICK};" if ruled else "") + '">']
+           + (f"border-top:{_THICK};" if ruled else "") + bottom + '">']
     caption = table.caption(number)
     if caption:
         out.append(f'<caption style="caption-side:top;font-weight:bold;padding:4px">{escape_html(caption)}</caption>')
@@ -41,7 +44,6 @@ def table_html(table: Table, *, number: int | None = None) -> str:
         cells = [_cell("td", text, left=(j == 0), style=rule) for j, text in enumerate(row)]
         out.append("<tr>" + "".join(cells) + "</tr>")
     out.append("</tbody>")
-    notes = table.notes_text()
     if notes:
         out.append(f'<tfoot><tr><td colspan="{table.ncols}" style="text-align:left;padding:4px 2px;'
                    f'font-size:smaller;border-top:{_THICK if ruled else "none"}">{escape_html(notes)}</td></tr></tfoot>')
