@@ -131,7 +131,6 @@ def _from_statsmodels(res: Any) -> Fitted:
 
 def _from_linearmodels(res: Any) -> Fitted:
     params = res.params
-    idx = params.index
     ci = res.conf_int()
     # panel results keep the covariance name privately (linearmodels 6-7)
     cov_type = str(getattr(res, "cov_type", None) or getattr(res, "_cov_type", "")).lower()
@@ -179,7 +178,6 @@ def _from_linearmodels(res: Any) -> Fitted:
 
 def _from_pyfixest(res: Any) -> Fitted:
     params = res.coef()
-    idx = params.index
     ci = res.confint()
     vt = str(getattr(res, "_vcov_type", "iid"))
     vcov = {"iid": "iid", "hetero": "HC1", "CRV": "cluster", "CRV1": "cluster", "CRV3": "cluster"}.get(vt, vt)

@@ -182,7 +182,13 @@ class Report:
 
     # ------------------------------------------------------------------ rendering
     def _render_all(self, out: Path, progress: Any = None) -> dict[str, str]:
-        from .render_docx import append_caption, append_table, new_document, save_document, set_run_fonts
+        from .render_docx import (
+            append_caption,
+            append_table,
+            new_document,
+            save_document,
+            set_run_fonts,
+        )
 
         (out / "tables").mkdir(parents=True)
         (out / "figures").mkdir(parents=True)

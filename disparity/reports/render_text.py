@@ -49,10 +49,10 @@ def table_text(table: Table) -> str:
     if table.title:
         out.append(table.caption())
     out.append("=" * total)
-    out.append("  ".join(_pad(h, w, j == 0) for j, (h, w) in enumerate(zip(head, widths))))
+    out.append("  ".join(_pad(h, w, j == 0) for j, (h, w) in enumerate(zip(head, widths, strict=True))))
     out.append("-" * total)
     for r in table.body:
-        out.append("  ".join(_pad(c, w, j == 0) for j, (c, w) in enumerate(zip(r, widths))))
+        out.append("  ".join(_pad(c, w, j == 0) for j, (c, w) in enumerate(zip(r, widths, strict=True))))
     out.append("=" * total)
     if table.notes:
         out.append(table.notes_text())

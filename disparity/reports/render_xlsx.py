@@ -38,7 +38,7 @@ def xlsx_bytes(table: Table, *, number: int | None = 1, sheet: str = "Table") ->
         ws.cell(row=r, column=1).alignment = Alignment(horizontal="center")
         r += 1
     first = r
-    for i, row in enumerate(table.header):
+    for row in table.header:
         j = 1
         for cell in row:
             c = ws.cell(row=r, column=j, value=cell.text or None)

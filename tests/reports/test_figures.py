@@ -65,7 +65,7 @@ def test_figure_texts_and_data(trend_fig, models):
     assert sorted(t.get_text() for t in ax.get_legend().get_texts()) == ["后期整合", "早期整合"]
     panel = dp.datasets.province_panel()
     early = panel[panel["integration_year"] <= 2015].groupby("year")["benefit_gap"].mean()
-    line = next(l for l in ax.get_lines() if l.get_label() == "早期整合")
+    line = next(ln for ln in ax.get_lines() if ln.get_label() == "早期整合")
     assert np.allclose(line.get_ydata(), early.to_numpy())
 
     coef = fg.coef_plot([models["m1"], models["m2"]], terms=["dev", "benefit_gap"], labels={"dev": "经济发展"})

@@ -3,8 +3,6 @@
 import os
 from pathlib import Path
 
-import pytest
-
 import disparity as dp
 from disparity.reports import HeaderCell, Table, regression_table
 
