@@ -233,8 +233,8 @@ def build_report(spec: ReportSpec, *, progress: Callable[[str], None] | None = N
                  output: str | Path | None = None) -> Path:
     """Fit the spec's models, make its tables and figures, and save the report folder."""
     from . import figures as fg
-    from .regression import regression_table
     from .measure_table import measure_table
+    from .regression import regression_table
     from .summary import balance_table, summary_table
 
     say = progress or (lambda msg: None)
