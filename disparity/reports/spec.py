@@ -32,7 +32,7 @@ A spec names a data source, models, tables and figures::
     labels = { dev = "经济发展水平" }
 
     [[figures]]
-    type = "coef"                       # coef | gap_trend | region_bar
+    type = "coef"                       # coef | gap_trend | region_bar | lorenz
     models = ["m1"]
     caption = "系数图"
 
@@ -78,6 +78,7 @@ _FIGURE = {
     "coef": {"type", "models", "terms", "labels", "caption", "section"},
     "gap_trend": {"type", "x", "y", "group", "labels", "caption", "section"},
     "region_bar": {"type", "region", "value", "highlight", "labels", "caption", "section"},
+    "lorenz": {"type", "y", "rank", "by", "weights", "points", "labels", "caption", "section"},
 }
 
 
@@ -229,6 +230,21 @@ def _measure(m: Mapping[str, Any], data: pd.DataFrame) -> Any:
     return fn(data, **kwargs)
 
 
+def _curve(f: Mapping[str, Any], data: pd.DataFrame) -> Any:
+    """Lorenz curve of ``y`` (or its concentration curve by ``rank``) from the measures layer."""
+    from .. import measures
+
+    name = "concentration_curve" if "rank" in f else "lorenz"
+    fn = getattr(measures, name, None)
+    if fn is None:
+        raise SpecificationError(
+            f"Figure type 'lorenz' needs disparity.measures.{name}, which this installation lacks; "
+            "update disparity or remove the figure from the spec."
+        )
+    kwargs = {k: f[k] for k in ("rank", "by", "weights", "points") if k in f}
+    return fn(data, f["y"], **kwargs)
+
+
 def build_report(spec: ReportSpec, *, progress: Callable[[str], None] | None = None,
                  output: str | Path | None = None) -> Path:
     """Fit the spec's models, make its tables and figures, and save the report folder."""
@@ -289,6 +305,8 @@ def build_report(spec: ReportSpec, *, progress: Callable[[str], None] | None = N
             fig = fg.coef_plot([fitted[n] for n in f["models"]], terms=f.get("terms"), labels=labels, lang=lang)
         elif kind == "gap_trend":
             fig = fg.gap_trend_plot(data, f["x"], f["y"], group=f.get("group"), labels=labels, lang=lang)
+        elif kind == "lorenz":
+            fig = fg.lorenz_plot(_curve(f, data), labels=labels, lang=lang)
         else:
             fig = fg.region_bar_plot(data, f["region"], f["value"], highlight=f.get("highlight"), labels=labels,
                                      lang=lang)

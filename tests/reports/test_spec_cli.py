@@ -151,3 +151,29 @@ def test_spec_measure_missing_from_installation(tmp_path, monkeypatch):
         build_report(load_spec(_write(tmp_path, MEASURE_SPEC)))
     with pytest.raises(dp.errors.SpecificationError, match="measure = 'os_system' is not supported"):
         load_spec(_write(tmp_path, MEASURE_SPEC.replace('measure = "gini"', 'measure = "os_system"')))
+
+
+def test_spec_lorenz_figure_uses_the_measures_curve(tmp_path, monkeypatch):
+    import numpy as np
+    import pandas as pd
+
+    from disparity import measures
+    from disparity.reports.spec import build_report
+
+    seen = {}
+
+    class _Curve:
+        def tidy(self):
+            p = np.linspace(0, 1, 5)
+            return pd.DataFrame({"curve": "lorenz", "p": p, "ordinate": p**2})
+
+    def fake_lorenz(df, y, **kw):
+        seen.update(y=y, **kw)
+        return _Curve()
+
+    monkeypatch.setattr(measures, "lorenz", fake_lorenz, raising=False)
+    text = ('title = "曲线"\n[data]\ndataset = "chifeng_survey"\n'
+            '[[figures]]\ntype = "lorenz"\ny = "income"\nby = "urban"\ncaption = "洛伦兹曲线"\n')
+    out = build_report(load_spec(_write(tmp_path, text)), output=tmp_path / "o")
+    assert seen == {"y": "income", "by": "urban"}
+    assert (out / "figures" / "figure1.svg").is_file()
