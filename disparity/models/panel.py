@@ -14,6 +14,7 @@ from .._options import check_option
 from ..errors import DataValueError, SpecificationError
 from . import covariance as cv
 from ._solver import solve_lstsq
+from .bootstrap import wild_cluster_bootstrap
 from .formula import build_design
 from .results import ModelResult, ModelSpec
 
@@ -21,7 +22,7 @@ __all__ = ["panel", "hausman", "HausmanResult", "demean"]
 
 PanelModel = Literal["fe", "re", "be", "fd", "pooled"]
 PanelEffects = Literal["entity", "time", "twoway"]
-PANEL_VCOV_KINDS = ("iid", "HC1", "cluster", "driscoll-kraay")
+PANEL_VCOV_KINDS = ("iid", "HC1", "cluster", "wild", "driscoll-kraay")
 # Alternating projections stop when no column moves by more than this (relative to its scale).
 DEMEAN_TOL = 1e-13
 DEMEAN_MAX_ITER = 10_000
@@ -130,6 +131,10 @@ def panel(
     vcov: str = "iid",
     cluster: str | None = None,
     bandwidth: float | None = None,
+    few_clusters: str = "wild",
+    reps: int = 9999,
+    boot_weights: str = "rademacher",
+    seed: int | None = None,
     safe: bool = False,
 ) -> ModelResult:
     """Linear panel models: fixed effects (ours), random, between, first-difference, pooled.
@@ -149,7 +154,12 @@ def panel(
         "cluster" clusters on ``cluster`` (default: the entity) with CR1
         :math:`\\frac{G}{G-1}\\frac{N-1}{N-k}`, k the slopes only (fixed effects nested in clusters,
         as Stata ``xtreg, fe vce(cluster)`` and ``plm`` ``vcovHC(type="sss")``); "driscoll-kraay" is
-        linearmodels' Bartlett-kernel estimator on time-period score sums.
+        linearmodels' Bartlett-kernel estimator on time-period score sums. "wild" (fixed effects
+        only): CR1 standard errors with wild cluster bootstrap (WCR) p-values and intervals on the
+        demeaned data; with "cluster" and fewer than 42 clusters this is the default
+        (``few_clusters="wild"``), as for :func:`disparity.ols`.
+    reps, boot_weights, seed
+        Wild bootstrap settings (see :func:`disparity.ols`).
 
     Notes
     -----
@@ -171,8 +181,12 @@ def panel(
     extra = [entity, time] + ([cluster] if cluster else [])
     d = build_design(formula, data, extra=[c for c in extra if c in data.columns], safe=safe)
     e, t = _codes(data, entity, time, d.index)
+    check_option("few_clusters", few_clusters, ("wild", "analytic"))
     if model == "fe":
-        return _fixed_effects(formula, data, d, e, t, effects, vcov, cluster, bandwidth, entity, time)
+        boot = {"few_clusters": few_clusters, "reps": reps, "boot_weights": boot_weights, "seed": seed}
+        return _fixed_effects(formula, data, d, e, t, effects, vcov, cluster, bandwidth, entity, time, boot)
+    if vcov == "wild":
+        raise SpecificationError("vcov='wild' is available for model='fe' (and dp.ols).")
     return _wrapped(formula, data, d, e, t, model, vcov, cluster, bandwidth, entity, time)
 
 
@@ -223,7 +237,7 @@ def _wrapped(formula, data, d, e, t, model, vcov, cluster, bandwidth, entity, ti
     )
 
 
-def _fixed_effects(formula, data, d, e, t, effects, vcov, cluster, bandwidth, entity, time) -> ModelResult:
+def _fixed_effects(formula, data, d, e, t, effects, vcov, cluster, bandwidth, entity, time, boot) -> ModelResult:
     X = d.X.drop(columns=["Intercept"]) if d.intercept is not None else d.X
     names = list(X.columns)
     if not names:
@@ -241,10 +255,12 @@ def _fixed_effects(formula, data, d, e, t, effects, vcov, cluster, bandwidth, en
     sol = solve_lstsq(Xd, yd, names=names, intercept=None)
     resid = sol.resid
     ccodes = None
-    if vcov == "cluster":
+    if vcov in ("cluster", "wild"):
         col = cluster or entity
         ccodes = cv.cluster_codes(data, [col], d.index)[0]
     notes: list[str] = []
+    boot_p = boot_ci = None
+    extra: dict[str, Any] = {}
     if vcov == "iid":
         V = float(resid @ resid) / (n - k - absorbed) * sol.bread
         df_ = float(n - k - absorbed)
@@ -252,15 +268,30 @@ def _fixed_effects(formula, data, d, e, t, effects, vcov, cluster, bandwidth, en
         Xu = Xd * resid[:, None]
         V = sol.bread @ (Xu.T @ Xu) @ sol.bread * (n / (n - k - absorbed))
         df_ = float(n - k - absorbed)
-    elif vcov == "cluster":
+    elif vcov in ("cluster", "wild"):
         vr = cv.compute_vcov("cluster", X=Xd, resid=resid, bread=sol.bread, clusters=[ccodes])
         V, df_ = vr.cov, vr.df
-        notes.append(f"Cluster-robust (CR1) variance by {cluster or entity!r}, {vr.n_clusters[0]} clusters.")
+        G = vr.n_clusters[0]
+        notes.append(f"Cluster-robust (CR1) variance by {cluster or entity!r}, {G} clusters.")
+        if vcov == "wild" or (boot["few_clusters"] == "wild" and G < cv.FEW_CLUSTERS):
+            wb = wild_cluster_bootstrap(
+                Xd, yd, codes=ccodes, bread=sol.bread, params=sol.params, se=np.sqrt(np.diag(V)),
+                reps=boot["reps"], boot_weights=boot["boot_weights"], seed=boot["seed"],
+            )
+            boot_p = pd.Series(wb.pvalues, index=names)
+            boot_ci = pd.DataFrame(wb.conf_int(0.95), index=names, columns=["conf_low", "conf_high"])
+            extra = {"wild": wb, "wild_ci": lambda level: pd.DataFrame(
+                wb.conf_int(level), index=names, columns=["conf_low", "conf_high"])}
+            notes.append(
+                f"p-values and 95% intervals from the wild cluster bootstrap (WCR, {wb.weights} weights, "
+                f"{wb.reps} draws, seed {wb.seed}) because there are {G} clusters"
+                + (f" (< {cv.FEW_CLUSTERS})." if vcov == "cluster" else ".")
+            )
     else:
         return _wrapped_fe_dk(formula, d, e, t, effects, bandwidth, entity, time, names)
     spec = ModelSpec(
         estimator="panel_fe", formula=formula, vcov=vcov,
-        cluster=(cluster or entity,) if vcov == "cluster" else (), nobs=n, n_dropped=d.n_dropped,
+        cluster=(cluster or entity,) if vcov in ("cluster", "wild") else (), nobs=n, n_dropped=d.n_dropped,
         options={"entity": entity, "time": time, "effects": effects, "demeaning_sweeps": sweeps},
         notes=tuple(notes),
     )
@@ -269,7 +300,11 @@ def _fixed_effects(formula, data, d, e, t, effects, vcov, cluster, bandwidth, en
         cov=pd.DataFrame(V, index=names, columns=names),
         nobs=n, df=df_, spec=spec,
         raw={"X_demeaned": Xd, "y_demeaned": yd, "resid": resid, "bread": sol.bread},
+        boot_pvalues=boot_p,
+        boot_conf_int=boot_ci,
+        extra=extra,
         stats={
+            "inference": "wild" if boot_p is not None else "analytic",
             "r2_within": 1 - float(resid @ resid) / float(yd @ yd),
             "condition_number": sol.condition,
             "n_entities": n_e,

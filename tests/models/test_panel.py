@@ -105,3 +105,28 @@ def test_demeaning_equals_dummy_regression(seed, n_e, n_t, drop):
     lsdv = M - D @ np.linalg.lstsq(D, M, rcond=None)[0]
     ours, _ = demean(M, [e, t])
     np.testing.assert_allclose(ours, lsdv, atol=1e-9)
+
+
+def test_few_clusters_in_fe_panel_use_wild_bootstrap(wp):
+    # 8 "provinces" of entities: too few clusters for analytic cluster-robust t-tests.
+    d = wp.assign(prov=wp.nr % 8)
+    res = dp.panel(F4, d, entity="nr", time="year", vcov="cluster", cluster="prov", reps=999, seed=3)
+    assert res.glance()["inference"].iloc[0] == "wild"
+    assert "wild cluster bootstrap" in " ".join(res.summary().notes)
+    analytic = dp.panel(F4, d, entity="nr", time="year", vcov="cluster", cluster="prov", few_clusters="analytic")
+    assert_close(res.std_errors, analytic.std_errors, 0)
+    assert res.glance()["inference"].iloc[0] != analytic.glance()["inference"].iloc[0]
+    # Many clusters (545 workers): analytic inference stays.
+    many = dp.panel(F4, wp, entity="nr", time="year", vcov="cluster")
+    assert many.boot_pvalues is None
+
+
+def test_fe_wild_bootstrap_matches_ols_with_dummies(wp):
+    # Frisch-Waugh: bootstrapping the within regression equals bootstrapping OLS with entity dummies.
+    sub = wp[wp.nr.isin(wp.nr.unique()[:40])].assign(prov=lambda x: x.nr % 6)
+    fe = dp.panel("lwage ~ expersq + union", sub, entity="nr", time="year", vcov="wild", cluster="prov", reps=999, seed=4)
+    ols = dp.ols("lwage ~ expersq + union + C(nr)", sub, vcov="wild", cluster="prov", reps=999, seed=4)
+    assert_close(fe.params, ols.params[["expersq", "union"]], 1e-9)
+    # Same draws; the small-sample factor cancels in bootstrap t ratios, so p-values coincide.
+    assert_close(fe.pvalues, ols.pvalues[["expersq", "union"]], 1e-12)
+    np.testing.assert_allclose(fe.conf_int().to_numpy(), ols.conf_int().loc[["expersq", "union"]].to_numpy(), rtol=1e-6)
