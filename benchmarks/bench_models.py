@@ -70,7 +70,9 @@ def bench_fe(repeats: int = 3) -> pd.DataFrame:
     }
     med = _median_times(contenders, repeats)
     ours = med[next(iter(contenders))]
-    ours_res = dp.panel("y ~ x1 + x2", df, entity="id", time="year", effects="twoway", vcov="cluster")
+    ours_res = dp.panel(
+        "y ~ x1 + x2", df, entity="id", time="year", effects="twoway", vcov="cluster"
+    )
     pf_res = pf.feols("y ~ x1 + x2 | id + year", data=df, vcov={"CRV1": "id"})
     agree = float(np.max(np.abs(ours_res.params.to_numpy() - pf_res.coef().to_numpy())))
     rows = [{"contender": k, "median_s": v, "ours_over_theirs": ours / v} for k, v in med.items()]
@@ -98,15 +100,21 @@ def bench_wild(repeats: int = 3) -> pd.DataFrame:
     def theirs():
         with contextlib.redirect_stdout(io.StringIO()), warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            return wildboottest(sm.OLS(df.y, X), B=9999, cluster=df.g, param="x1", seed=3, show=False)
+            return wildboottest(
+                sm.OLS(df.y, X), B=9999, cluster=df.g, param="x1", seed=3, show=False
+            )
 
     def ours():
         return dp.ols("y ~ x1 + x2", df, vcov="wild", cluster="g", reps=9999, seed=3)
 
-    med = _median_times({"dp.ols(vcov='wild'), all 3 coefficients + CIs": ours,
-                         "wildboottest(param='x1')": theirs}, repeats)
+    med = _median_times(
+        {"dp.ols(vcov='wild'), all 3 coefficients + CIs": ours, "wildboottest(param='x1')": theirs},
+        repeats,
+    )
     first = next(iter(med.values()))
-    out = pd.DataFrame([{"contender": k, "median_s": v, "ours_over_theirs": first / v} for k, v in med.items()])
+    out = pd.DataFrame(
+        [{"contender": k, "median_s": v, "ours_over_theirs": first / v} for k, v in med.items()]
+    )
     out.attrs["p_ours"] = float(ours().pvalues["x1"])
     out.attrs["p_theirs"] = float(theirs()["p-value"].iloc[0])
     return out
@@ -123,4 +131,6 @@ if __name__ == "__main__":
     wb = bench_wild()
     print("(b) wild cluster bootstrap, 9,999 draws, 100,000 rows, 12 clusters")
     print(wb.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
-    print(f"p-value of x1: disparity {wb.attrs['p_ours']:.4f}, wildboottest {wb.attrs['p_theirs']:.4f}")
+    print(
+        f"p-value of x1: disparity {wb.attrs['p_ours']:.4f}, wildboottest {wb.attrs['p_theirs']:.4f}"
+    )

@@ -144,7 +144,9 @@ def wild_cluster_bootstrap(
     """
     check_option("boot_weights", boot_weights, BOOT_WEIGHTS)
     if not isinstance(reps, int | np.integer) or reps < 99:
-        raise SpecificationError(f"reps={reps!r}: use an integer of at least 99 (9999 is customary).")
+        raise SpecificationError(
+            f"reps={reps!r}: use an integer of at least 99 (9999 is customary)."
+        )
     n, k = X.shape
     G = int(codes.max()) + 1
     if seed is None:
@@ -163,7 +165,9 @@ def wild_cluster_bootstrap(
 
     def cluster_sums(u: np.ndarray) -> np.ndarray:
         wu = u * w
-        return np.column_stack([np.bincount(codes, weights=wu * X[:, a], minlength=G) for a in range(k)])
+        return np.column_stack(
+            [np.bincount(codes, weights=wu * X[:, a], minlength=G) for a in range(k)]
+        )
 
     coefs = []
     pvals = np.empty(k)

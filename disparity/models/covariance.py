@@ -63,11 +63,15 @@ class VcovResult:
     note: str = ""
 
 
-def cluster_codes(data: pd.DataFrame, cluster: str | list[str] | tuple[str, ...], index: pd.Index) -> list[np.ndarray]:
+def cluster_codes(
+    data: pd.DataFrame, cluster: str | list[str] | tuple[str, ...], index: pd.Index
+) -> list[np.ndarray]:
     """Integer codes of each clustering variable on the estimation rows; checks for problems."""
     names = [cluster] if isinstance(cluster, str) else list(cluster)
     if not 1 <= len(names) <= 2:
-        raise SpecificationError("cluster= takes one column name or a list of two (two-way clustering).")
+        raise SpecificationError(
+            "cluster= takes one column name or a list of two (two-way clustering)."
+        )
     out = []
     for c in names:
         if c not in data.columns:
@@ -157,7 +161,9 @@ def compute_vcov(
 
     if kind in ("cluster", "wild"):
         if not clusters:
-            raise SpecificationError(f"vcov={kind!r} needs cluster= (a column name, or two for two-way).")
+            raise SpecificationError(
+                f"vcov={kind!r} needs cluster= (a column name, or two for two-way)."
+            )
         if fw:
             raise SpecificationError(
                 "Clustered variances with fweights are not supported: expand the replicated rows "
@@ -169,7 +175,9 @@ def compute_vcov(
             V = bread @ meat @ bread * (G / (G - 1)) * ((N - 1) / (N - k))
             return VcovResult(V, G - 1, (G,))
         if kind == "wild":
-            raise SpecificationError("vcov='wild' supports one clustering variable; pass cluster='name'.")
+            raise SpecificationError(
+                "vcov='wild' supports one clustering variable; pass cluster='name'."
+            )
         a, b = clusters
         inter = pd.factorize(pd.MultiIndex.from_arrays([a, b]))[0].astype(np.intp)
         total = np.zeros((k, k))
@@ -183,21 +191,27 @@ def compute_vcov(
 
     # survey
     if survey is None:
-        raise SpecificationError("vcov='survey' needs design=dp.SurveyDesign(weights=..., strata=..., psu=...).")
+        raise SpecificationError(
+            "vcov='survey' needs design=dp.SurveyDesign(weights=..., strata=..., psu=...)."
+        )
     design, frame = survey
     scores = X * wres[:, None]
     meat, dof = survey_meat(scores, design, frame)
     return VcovResult(bread @ meat @ bread, dof)
 
 
-def survey_meat(scores: np.ndarray, design: SurveyDesign, frame: pd.DataFrame) -> tuple[np.ndarray, float]:
+def survey_meat(
+    scores: np.ndarray, design: SurveyDesign, frame: pd.DataFrame
+) -> tuple[np.ndarray, float]:
     """With-replacement Taylor-linearisation variance of the total of ``scores`` (rows of ``frame``).
 
     Returns the k×k variance and the design degrees of freedom (#PSU − #strata).
     """
     n = scores.shape[0]
     strata = (
-        pd.factorize(frame[design.strata], sort=True)[0] if design.strata else np.zeros(n, dtype=np.intp)
+        pd.factorize(frame[design.strata], sort=True)[0]
+        if design.strata
+        else np.zeros(n, dtype=np.intp)
     )
     if design.psu:
         psu = pd.factorize(pd.MultiIndex.from_arrays([strata, frame[design.psu].to_numpy()]))[0]
@@ -205,7 +219,9 @@ def survey_meat(scores: np.ndarray, design: SurveyDesign, frame: pd.DataFrame) -
         psu = np.arange(n)
     for c in design.columns():
         if frame[c].isna().any():
-            raise DataValueError(f"Survey design column {c!r} has missing values; fill or drop those rows.")
+            raise DataValueError(
+                f"Survey design column {c!r} has missing values; fill or drop those rows."
+            )
     k = scores.shape[1]
     meat = np.zeros((k, k))
     n_psu_total = 0

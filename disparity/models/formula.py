@@ -24,7 +24,19 @@ __all__ = ["check_safe", "SAFE_FUNCTIONS", "Design", "build_design"]
 
 #: Transforms a formula from an analysis file may call.
 SAFE_FUNCTIONS: frozenset[str] = frozenset(
-    {"log", "log1p", "exp", "sqrt", "abs", "C", "I", "standardize", "standardise", "center", "scale"}
+    {
+        "log",
+        "log1p",
+        "exp",
+        "sqrt",
+        "abs",
+        "C",
+        "I",
+        "standardize",
+        "standardise",
+        "center",
+        "scale",
+    }
 )
 
 _TOKEN = re.compile(

@@ -119,7 +119,9 @@ def iv(
     n, k = Xv.shape
     kz = Zv.shape[1]
     if n <= kz:
-        raise DataValueError(f"Too few observations: {n} rows for {kz} instruments and exogenous regressors.")
+        raise DataValueError(
+            f"Too few observations: {n} rows for {kz} instruments and exogenous regressors."
+        )
     icpt = d.intercept
 
     # First stages (also checks the instrument matrix for collinearity, naming columns).
@@ -131,14 +133,33 @@ def iv(
         fs = solve_lstsq(Zv, En[name].to_numpy(), names=znames, intercept=icpt)
         Xhat[:, Xex.shape[1] + j] = fs.fitted
         rss_u = float(fs.resid @ fs.resid)
-        rs = solve_lstsq(Xex.to_numpy(), En[name].to_numpy(), names=list(Xex.columns), intercept=icpt) if Xex.shape[1] else None
-        rss_r = float(rs.resid @ rs.resid) if rs is not None else float(En[name].to_numpy() @ En[name].to_numpy())
+        rs = (
+            solve_lstsq(
+                Xex.to_numpy(), En[name].to_numpy(), names=list(Xex.columns), intercept=icpt
+            )
+            if Xex.shape[1]
+            else None
+        )
+        rss_r = (
+            float(rs.resid @ rs.resid)
+            if rs is not None
+            else float(En[name].to_numpy() @ En[name].to_numpy())
+        )
         F = ((rss_r - rss_u) / q) / (rss_u / (n - kz))
-        diag_rows.append({"test": f"weak_instruments[{name}]", "statistic": F, "df1": q, "df2": n - kz,
-                          "p_value": float(stats.f.sf(F, q, n - kz))})
+        diag_rows.append(
+            {
+                "test": f"weak_instruments[{name}]",
+                "statistic": F,
+                "df1": q,
+                "df2": n - kz,
+                "p_value": float(stats.f.sf(F, q, n - kz)),
+            }
+        )
         first[name] = pd.Series(fs.params, index=znames)
     if np.linalg.matrix_rank(Xhat) < k:
-        raise DataValueError("The instruments do not identify the model (rank-deficient projected design).")
+        raise DataValueError(
+            "The instruments do not identify the model (rank-deficient projected design)."
+        )
 
     if estimator == "2sls":
         sol = solve_lstsq(Xhat, y, names=names, intercept=icpt)
@@ -155,21 +176,41 @@ def iv(
         bread = scores_X = None
 
     # Wu-Hausman (control function) and Sargan.
-    V_fs = En.to_numpy() - Xhat[:, Xex.shape[1]:]
-    aug = solve_lstsq(np.column_stack([Xv, V_fs]), y, names=names + [f"v_{c}" for c in En.columns], intercept=icpt, warn=False)
+    V_fs = En.to_numpy() - Xhat[:, Xex.shape[1] :]
+    aug = solve_lstsq(
+        np.column_stack([Xv, V_fs]),
+        y,
+        names=names + [f"v_{c}" for c in En.columns],
+        intercept=icpt,
+        warn=False,
+    )
     base_fit = solve_lstsq(Xv, y, names=names, intercept=icpt, warn=False)
     p = En.shape[1]
     rss_aug, rss_base = float(aug.resid @ aug.resid), float(base_fit.resid @ base_fit.resid)
     wh = ((rss_base - rss_aug) / p) / (rss_aug / (n - k - p))
-    diag_rows.append({"test": "wu_hausman", "statistic": wh, "df1": p, "df2": n - k - p,
-                      "p_value": float(stats.f.sf(wh, p, n - k - p))})
+    diag_rows.append(
+        {
+            "test": "wu_hausman",
+            "statistic": wh,
+            "df1": p,
+            "df2": n - k - p,
+            "p_value": float(stats.f.sf(wh, p, n - k - p)),
+        }
+    )
     if kz > k:
         s_fit = solve_lstsq(Zv, u, names=znames, intercept=icpt, warn=False)
         uc = u - u.mean() if icpt is not None else u
         r2 = 1 - float(s_fit.resid @ s_fit.resid) / float(uc @ uc)
         sargan = n * r2
-        diag_rows.append({"test": "sargan", "statistic": sargan, "df1": kz - k, "df2": np.nan,
-                          "p_value": float(stats.chi2.sf(sargan, kz - k))})
+        diag_rows.append(
+            {
+                "test": "sargan",
+                "statistic": sargan,
+                "df1": kz - k,
+                "df2": np.nan,
+                "p_value": float(stats.chi2.sf(sargan, kz - k)),
+            }
+        )
     diagnostics = pd.DataFrame(diag_rows)
     codes = cv.cluster_codes(data, [cluster], sub.index.intersection(d.index)) if cluster else None
 
@@ -187,13 +228,22 @@ def iv(
                 raise SpecificationError("vcov='cluster' needs cluster=.")
             vr = cv.compute_vcov(kind, X=scores_X, resid=u, bread=bread, clusters=codes)
             V, df_ = vr.cov, vr.df
-        spec = ModelSpec(estimator=f"iv_{estimator}", formula=formula, vcov=kind,
-                         cluster=(cluster,) if cluster else (), nobs=n, n_dropped=int((~complete).sum()),
-                         options={"endogenous": tuple(endog), "instruments": tuple(instr)})
+        spec = ModelSpec(
+            estimator=f"iv_{estimator}",
+            formula=formula,
+            vcov=kind,
+            cluster=(cluster,) if cluster else (),
+            nobs=n,
+            n_dropped=int((~complete).sum()),
+            options={"endogenous": tuple(endog), "instruments": tuple(instr)},
+        )
         return ModelResult(
             params=pd.Series(beta, index=names, name="estimate"),
             cov=pd.DataFrame(V, index=names, columns=names),
-            nobs=n, df=df_, spec=spec, raw={"X": Xv, "Z": Zv, "y": y, "resid": u},
+            nobs=n,
+            df=df_,
+            spec=spec,
+            raw={"X": Xv, "Z": Zv, "y": y, "resid": u},
             stats={"sigma": float(np.sqrt(u @ u / (n - k)))},
             extra={"diagnostics": diagnostics, "first_stage": first},
             _refit=build,

@@ -140,7 +140,9 @@ def ols(
     check_option("boot_weights", boot_weights, BOOT_WEIGHTS)
     weights, weight_type = resolve_design(design, weights, weight_type, vcov)
     if vcov in ("cluster", "wild") and cluster is None:
-        raise SpecificationError(f"vcov={vcov!r} needs cluster= (a column name, or two for two-way).")
+        raise SpecificationError(
+            f"vcov={vcov!r} needs cluster= (a column name, or two for two-way)."
+        )
     clist = () if cluster is None else ((cluster,) if isinstance(cluster, str) else tuple(cluster))
     extra = [c for c in [weights, *clist, *(design.columns() if design else [])] if c]
     for c in extra:
@@ -206,17 +208,29 @@ def ols(
         extra: dict[str, Any] = {}
         options: dict[str, Any] = {}
         use_wild = kind == "wild" or (
-            kind == "cluster" and fc == "wild" and len(vr.n_clusters) == 1 and vr.n_clusters[0] < cv.FEW_CLUSTERS
+            kind == "cluster"
+            and fc == "wild"
+            and len(vr.n_clusters) == 1
+            and vr.n_clusters[0] < cv.FEW_CLUSTERS
         )
         if use_wild:
             se = np.sqrt(np.diag(vr.cov))
             wb = wild_cluster_bootstrap(
-                X, y, codes=cds[0], bread=sol.bread, params=sol.params, se=se, weights=w,
-                reps=kw.get("reps", reps), boot_weights=kw.get("boot_weights", boot_weights),
+                X,
+                y,
+                codes=cds[0],
+                bread=sol.bread,
+                params=sol.params,
+                se=se,
+                weights=w,
+                reps=kw.get("reps", reps),
+                boot_weights=kw.get("boot_weights", boot_weights),
                 seed=kw.get("seed", seed),
             )
             boot_p = pd.Series(wb.pvalues, index=names)
-            boot_ci = pd.DataFrame(wb.conf_int(0.95), index=names, columns=["conf_low", "conf_high"])
+            boot_ci = pd.DataFrame(
+                wb.conf_int(0.95), index=names, columns=["conf_low", "conf_high"]
+            )
             extra["wild_ci"] = lambda level: pd.DataFrame(
                 wb.conf_int(level), index=names, columns=["conf_low", "conf_high"]
             )
@@ -248,7 +262,14 @@ def ols(
             nobs=nobs,
             df=vr.df,
             spec=spec,
-            raw={"X": X, "y": y, "weights": w, "resid": sol.resid, "bread": sol.bread, "solution": sol},
+            raw={
+                "X": X,
+                "y": y,
+                "weights": w,
+                "resid": sol.resid,
+                "bread": sol.bread,
+                "solution": sol,
+            },
             stats=stats_,
             boot_pvalues=boot_p,
             boot_conf_int=boot_ci,

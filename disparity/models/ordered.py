@@ -77,7 +77,11 @@ def _loglik_parts(theta, X, yi, w, J, link, need_hess=True):
         return ll, scores, None
     dfa = np.where(np.isfinite(a), dpdf(np.where(np.isfinite(a), a, 0.0)), 0.0)
     dfb = np.where(np.isfinite(b), dpdf(np.where(np.isfinite(b), b, 0.0)), 0.0)
-    H = (A * (w * dfa / p)[:, None]).T @ A - (B * (w * dfb / p)[:, None]).T @ B - (g * w[:, None]).T @ g
+    H = (
+        (A * (w * dfa / p)[:, None]).T @ A
+        - (B * (w * dfb / p)[:, None]).T @ B
+        - (g * w[:, None]).T @ g
+    )
     return ll, scores, H
 
 
@@ -152,8 +156,10 @@ def ordered(
         try:
             step = np.linalg.solve(-H, grad)
         except np.linalg.LinAlgError:
-            raise DataValueError("The ordered-model information matrix is singular; check for "
-                                 "collinear regressors or empty categories.") from None
+            raise DataValueError(
+                "The ordered-model information matrix is singular; check for "
+                "collinear regressors or empty categories."
+            ) from None
         t = 1.0
         while t > 1e-10:
             cand = theta + t * step
@@ -165,7 +171,9 @@ def ordered(
         if np.max(np.abs(t * step) / np.maximum(np.abs(theta), 1.0)) < CONVERGENCE_TOL:
             break
     else:
-        raise DataValueError("The ordered model did not converge; check for separation or sparse categories.")
+        raise DataValueError(
+            "The ordered model did not converge; check for separation or sparse categories."
+        )
     ll, scores, H = _loglik_parts(theta, X, yi, w, J, link)
     bread = np.linalg.inv(-H)
     lab = [str(int(v)) if float(v).is_integer() else str(v) for v in levels]
@@ -187,7 +195,9 @@ def ordered(
             V = bread @ (scores.T @ scores) @ bread
         elif kind == "cluster":
             if not codes or len(codes) != 1:
-                raise SpecificationError("vcov='cluster' needs one clustering variable in cluster=.")
+                raise SpecificationError(
+                    "vcov='cluster' needs one clustering variable in cluster=."
+                )
             G = int(codes[0].max()) + 1
             S = np.zeros((G, scores.shape[1]))
             cv._group_sum(S, scores, codes[0])
@@ -196,14 +206,23 @@ def ordered(
             meat, df_ = cv.survey_meat(scores, kw.get("design", design), frame)
             V = bread @ meat @ bread
         spec = ModelSpec(
-            estimator=f"ordered_{link}", formula=formula, vcov=kind, cluster=clist, weights=weights,
-            weight_type=weight_type if weights else None, nobs=nobs, n_dropped=d.n_dropped,
-            options={"link": link, "categories": tuple(levels.tolist())}, notes=tuple(notes),
+            estimator=f"ordered_{link}",
+            formula=formula,
+            vcov=kind,
+            cluster=clist,
+            weights=weights,
+            weight_type=weight_type if weights else None,
+            nobs=nobs,
+            n_dropped=d.n_dropped,
+            options={"link": link, "categories": tuple(levels.tolist())},
+            notes=tuple(notes),
         )
         return ModelResult(
             params=pd.Series(theta, index=pnames, name="estimate"),
             cov=pd.DataFrame(V, index=pnames, columns=pnames),
-            nobs=nobs, df=df_, spec=spec,
+            nobs=nobs,
+            df=df_,
+            spec=spec,
             raw={"X": X, "y_codes": yi, "scores": scores, "hessian": H},
             stats={"loglik": ll, "n_categories": J},
             _refit=build,

@@ -70,7 +70,16 @@ class HausmanResult:
     terms: tuple[str, ...]
 
     def tidy(self) -> pd.DataFrame:
-        return pd.DataFrame([{"test": "hausman", "statistic": self.statistic, "df": self.df, "p_value": self.p_value}])
+        return pd.DataFrame(
+            [
+                {
+                    "test": "hausman",
+                    "statistic": self.statistic,
+                    "df": self.df,
+                    "p_value": self.p_value,
+                }
+            ]
+        )
 
 
 def hausman(fe_result: ModelResult, re_result: ModelResult) -> HausmanResult:
@@ -86,7 +95,11 @@ def hausman(fe_result: ModelResult, re_result: ModelResult) -> HausmanResult:
     ----------
     Hausman, J. A. (1978). Specification tests in econometrics. *Econometrica* 46(6), 1251-1271.
     """
-    terms = [t for t in fe_result.params.index if t in re_result.params.index and t not in ("Intercept", "const")]
+    terms = [
+        t
+        for t in fe_result.params.index
+        if t in re_result.params.index and t not in ("Intercept", "const")
+    ]
     if not terms:
         raise SpecificationError("The two results share no coefficients to compare.")
     diff = fe_result.params[terms].to_numpy() - re_result.params[terms].to_numpy()
@@ -100,12 +113,16 @@ def hausman(fe_result: ModelResult, re_result: ModelResult) -> HausmanResult:
     return HausmanResult(stat, len(terms), float(stats.chi2.sf(stat, len(terms))), tuple(terms))
 
 
-def _codes(data: pd.DataFrame, entity: str, time: str, index: pd.Index) -> tuple[np.ndarray, np.ndarray]:
+def _codes(
+    data: pd.DataFrame, entity: str, time: str, index: pd.Index
+) -> tuple[np.ndarray, np.ndarray]:
     for c in (entity, time):
         if c not in data.columns:
             raise SpecificationError(f"Panel identifier {c!r} is not a column of the data.")
         if data.loc[index, c].isna().any():
-            raise DataValueError(f"Panel identifier {c!r} has missing values; drop those rows first.")
+            raise DataValueError(
+                f"Panel identifier {c!r} has missing values; drop those rows first."
+            )
     sub = data.loc[index, [entity, time]]
     dup = sub.duplicated(keep=False)
     if dup.any():
@@ -183,14 +200,23 @@ def panel(
     e, t = _codes(data, entity, time, d.index)
     check_option("few_clusters", few_clusters, ("wild", "analytic"))
     if model == "fe":
-        boot = {"few_clusters": few_clusters, "reps": reps, "boot_weights": boot_weights, "seed": seed}
-        return _fixed_effects(formula, data, d, e, t, effects, vcov, cluster, bandwidth, entity, time, boot)
+        boot = {
+            "few_clusters": few_clusters,
+            "reps": reps,
+            "boot_weights": boot_weights,
+            "seed": seed,
+        }
+        return _fixed_effects(
+            formula, data, d, e, t, effects, vcov, cluster, bandwidth, entity, time, boot
+        )
     if vcov == "wild":
         raise SpecificationError("vcov='wild' is available for model='fe' (and dp.ols).")
     return _wrapped(formula, data, d, e, t, model, vcov, cluster, bandwidth, entity, time)
 
 
-def _lm_cov_args(vcov: str, cluster_codes: np.ndarray | None, bandwidth: float | None) -> dict[str, Any]:
+def _lm_cov_args(
+    vcov: str, cluster_codes: np.ndarray | None, bandwidth: float | None
+) -> dict[str, Any]:
     """Translate our vcov vocabulary to linearmodels' fit arguments."""
     if vcov == "iid":
         return {"cov_type": "unadjusted"}
@@ -213,31 +239,47 @@ def _wrapped(formula, data, d, e, t, model, vcov, cluster, bandwidth, entity, ti
         X = X.drop(columns=["Intercept"])
     X.index = idx
     y = pd.Series(d.y.to_numpy(), index=idx, name=d.y.name)
-    cls = {"re": RandomEffects, "be": BetweenOLS, "fd": FirstDifferenceOLS, "pooled": PooledOLS}[model]
+    cls = {"re": RandomEffects, "be": BetweenOLS, "fd": FirstDifferenceOLS, "pooled": PooledOLS}[
+        model
+    ]
     if np.linalg.matrix_rank(X.to_numpy()) < X.shape[1]:
         solve_lstsq(X.to_numpy(), y.to_numpy(), names=list(X.columns), intercept=d.intercept)
     mod = cls(y, X)
     ccodes = None
     if vcov == "cluster":
         ccodes = pd.DataFrame(
-            {"c": e if cluster in (None, entity) else pd.factorize(data.loc[d.index, cluster])[0]}, index=idx
+            {"c": e if cluster in (None, entity) else pd.factorize(data.loc[d.index, cluster])[0]},
+            index=idx,
         )
     res = mod.fit(**_lm_cov_args(vcov, ccodes, bandwidth))
     names = list(res.params.index)
     spec = ModelSpec(
-        estimator=f"panel_{model}", formula=formula, vcov=vcov,
-        cluster=(cluster or entity,) if vcov == "cluster" else (), nobs=int(res.nobs), n_dropped=d.n_dropped,
+        estimator=f"panel_{model}",
+        formula=formula,
+        vcov=vcov,
+        cluster=(cluster or entity,) if vcov == "cluster" else (),
+        nobs=int(res.nobs),
+        n_dropped=d.n_dropped,
         options={"entity": entity, "time": time, "model": model},
     )
     return ModelResult(
         params=res.params.rename("estimate"),
         cov=pd.DataFrame(res.cov.to_numpy(), index=names, columns=names),
-        nobs=int(res.nobs), df=float(res.df_resid), spec=spec, raw=res,
-        stats={"r2": float(res.rsquared), "n_entities": int(e.max() + 1), "n_periods": int(t.max() + 1)},
+        nobs=int(res.nobs),
+        df=float(res.df_resid),
+        spec=spec,
+        raw=res,
+        stats={
+            "r2": float(res.rsquared),
+            "n_entities": int(e.max() + 1),
+            "n_periods": int(t.max() + 1),
+        },
     )
 
 
-def _fixed_effects(formula, data, d, e, t, effects, vcov, cluster, bandwidth, entity, time, boot) -> ModelResult:
+def _fixed_effects(
+    formula, data, d, e, t, effects, vcov, cluster, bandwidth, entity, time, boot
+) -> ModelResult:
     X = d.X.drop(columns=["Intercept"]) if d.intercept is not None else d.X
     names = list(X.columns)
     if not names:
@@ -275,13 +317,26 @@ def _fixed_effects(formula, data, d, e, t, effects, vcov, cluster, bandwidth, en
         notes.append(f"Cluster-robust (CR1) variance by {cluster or entity!r}, {G} clusters.")
         if vcov == "wild" or (boot["few_clusters"] == "wild" and G < cv.FEW_CLUSTERS):
             wb = wild_cluster_bootstrap(
-                Xd, yd, codes=ccodes, bread=sol.bread, params=sol.params, se=np.sqrt(np.diag(V)),
-                reps=boot["reps"], boot_weights=boot["boot_weights"], seed=boot["seed"],
+                Xd,
+                yd,
+                codes=ccodes,
+                bread=sol.bread,
+                params=sol.params,
+                se=np.sqrt(np.diag(V)),
+                reps=boot["reps"],
+                boot_weights=boot["boot_weights"],
+                seed=boot["seed"],
             )
             boot_p = pd.Series(wb.pvalues, index=names)
-            boot_ci = pd.DataFrame(wb.conf_int(0.95), index=names, columns=["conf_low", "conf_high"])
-            extra = {"wild": wb, "wild_ci": lambda level: pd.DataFrame(
-                wb.conf_int(level), index=names, columns=["conf_low", "conf_high"])}
+            boot_ci = pd.DataFrame(
+                wb.conf_int(0.95), index=names, columns=["conf_low", "conf_high"]
+            )
+            extra = {
+                "wild": wb,
+                "wild_ci": lambda level: pd.DataFrame(
+                    wb.conf_int(level), index=names, columns=["conf_low", "conf_high"]
+                ),
+            }
             notes.append(
                 f"p-values and 95% intervals from the wild cluster bootstrap (WCR, {wb.weights} weights, "
                 f"{wb.reps} draws, seed {wb.seed}) because there are {G} clusters"
@@ -290,15 +345,21 @@ def _fixed_effects(formula, data, d, e, t, effects, vcov, cluster, bandwidth, en
     else:
         return _wrapped_fe_dk(formula, d, e, t, effects, bandwidth, entity, time, names)
     spec = ModelSpec(
-        estimator="panel_fe", formula=formula, vcov=vcov,
-        cluster=(cluster or entity,) if vcov in ("cluster", "wild") else (), nobs=n, n_dropped=d.n_dropped,
+        estimator="panel_fe",
+        formula=formula,
+        vcov=vcov,
+        cluster=(cluster or entity,) if vcov in ("cluster", "wild") else (),
+        nobs=n,
+        n_dropped=d.n_dropped,
         options={"entity": entity, "time": time, "effects": effects, "demeaning_sweeps": sweeps},
         notes=tuple(notes),
     )
     return ModelResult(
         params=pd.Series(sol.params, index=names, name="estimate"),
         cov=pd.DataFrame(V, index=names, columns=names),
-        nobs=n, df=df_, spec=spec,
+        nobs=n,
+        df=df_,
+        spec=spec,
         raw={"X_demeaned": Xd, "y_demeaned": yd, "resid": resid, "bread": sol.bread},
         boot_pvalues=boot_p,
         boot_conf_int=boot_ci,
@@ -321,13 +382,27 @@ def _wrapped_fe_dk(formula, d, e, t, effects, bandwidth, entity, time, names) ->
     X = d.X[names].copy()
     X.index = idx
     y = pd.Series(d.y.to_numpy(), index=idx)
-    mod = PanelOLS(y, X, entity_effects=effects in ("entity", "twoway"), time_effects=effects in ("time", "twoway"))
+    mod = PanelOLS(
+        y,
+        X,
+        entity_effects=effects in ("entity", "twoway"),
+        time_effects=effects in ("time", "twoway"),
+    )
     res = mod.fit(**_lm_cov_args("driscoll-kraay", None, bandwidth))
-    spec = ModelSpec(estimator="panel_fe", formula=formula, vcov="driscoll-kraay", nobs=int(res.nobs),
-                     n_dropped=d.n_dropped, options={"entity": entity, "time": time, "effects": effects})
+    spec = ModelSpec(
+        estimator="panel_fe",
+        formula=formula,
+        vcov="driscoll-kraay",
+        nobs=int(res.nobs),
+        n_dropped=d.n_dropped,
+        options={"entity": entity, "time": time, "effects": effects},
+    )
     return ModelResult(
         params=res.params.rename("estimate"),
         cov=pd.DataFrame(res.cov.to_numpy(), index=names, columns=names),
-        nobs=int(res.nobs), df=float(res.df_resid), spec=spec, raw=res,
+        nobs=int(res.nobs),
+        df=float(res.df_resid),
+        spec=spec,
+        raw=res,
         stats={"r2_within": float(res.rsquared_within)},
     )

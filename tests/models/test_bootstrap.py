@@ -21,7 +21,9 @@ MC_SIGMAS = 4.0
 @pytest.mark.parametrize("weights, both_random", [("rademacher", False), ("webb", True)])
 def test_pvalues_agree_with_wildboottest(sample, weights, both_random):
     ref = json.loads((REF / "wildboottest_reference.json").read_text())["pvalues"][weights]
-    res = dp.ols(FORMULA, sample, vcov="wild", cluster="county", reps=B, boot_weights=weights, seed=11)
+    res = dp.ols(
+        FORMULA, sample, vcov="wild", cluster="county", reps=B, boot_weights=weights, seed=11
+    )
     for term, p_ref in ref.items():
         p = res.pvalues[term]
         sd = np.sqrt(max(p_ref * (1 - p_ref), 1 / B) * (2 if both_random else 1) / B)

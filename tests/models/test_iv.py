@@ -23,17 +23,28 @@ def test_2sls_against_aer(sample, rref):
     assert_close(res.params, r_series(ref), R_CLOSED_FORM_TOL)
     assert_close(res.std_errors, r_series(ref, "se"), R_CLOSED_FORM_TOL)
     diag = res.extra["diagnostics"].set_index("test")
-    for ours, theirs in [("weak_instruments[dend]", "Weak instruments"), ("wu_hausman", "Wu-Hausman"), ("sargan", "Sargan")]:
-        assert diag.loc[ours, "statistic"] == pytest.approx(ref["diagnostics"][theirs]["statistic"], rel=R_CLOSED_FORM_TOL)
-        assert diag.loc[ours, "p_value"] == pytest.approx(ref["diagnostics"][theirs]["p-value"], rel=1e-6)
+    for ours, theirs in [
+        ("weak_instruments[dend]", "Weak instruments"),
+        ("wu_hausman", "Wu-Hausman"),
+        ("sargan", "Sargan"),
+    ]:
+        assert diag.loc[ours, "statistic"] == pytest.approx(
+            ref["diagnostics"][theirs]["statistic"], rel=R_CLOSED_FORM_TOL
+        )
+        assert diag.loc[ours, "p_value"] == pytest.approx(
+            ref["diagnostics"][theirs]["p-value"], rel=1e-6
+        )
         assert diag.loc[ours, "df1"] == ref["diagnostics"][theirs]["df1"]
 
 
 @pytest.mark.parametrize("estimator, cls", [("2sls", IV2SLS), ("liml", IVLIML)])
 @pytest.mark.parametrize(
     "kind, lm_args",
-    [("iid", dict(cov_type="unadjusted", debiased=True)), ("HC1", dict(cov_type="robust", debiased=True)),
-     ("HC0", dict(cov_type="robust", debiased=False))],
+    [
+        ("iid", dict(cov_type="unadjusted", debiased=True)),
+        ("HC1", dict(cov_type="robust", debiased=True)),
+        ("HC0", dict(cov_type="robust", debiased=False)),
+    ],
 )
 def test_linearmodels_parity(sample, estimator, cls, kind, lm_args):
     res = dp.iv(F, sample, estimator=estimator, vcov=kind)
@@ -44,7 +55,9 @@ def test_linearmodels_parity(sample, estimator, cls, kind, lm_args):
 
 def test_clustered_2sls_matches_linearmodels(sample):
     res = dp.iv(F, sample, vcov="cluster", cluster="county")
-    lm = IV2SLS.from_formula(F, sample).fit(cov_type="clustered", clusters=sample.county, debiased=True)
+    lm = IV2SLS.from_formula(F, sample).fit(
+        cov_type="clustered", clusters=sample.county, debiased=True
+    )
     assert_close(res.std_errors, lm.std_errors, WRAPPER_TOL)
 
 

@@ -51,7 +51,12 @@ def test_statsmodels_parity_cluster_and_wls(sample):
         ("ols_cl1", dict(vcov="cluster", cluster="county", few_clusters="analytic")),
         ("ols_cl2", dict(vcov="cluster", cluster=["county", "hh"])),
         ("wls_cl1", dict(vcov="cluster", cluster="county", weights="w", few_clusters="analytic")),
-        ("svy_gaussian", dict(vcov="survey", design=dp.SurveyDesign(weights="w", strata="stratum", psu="county"))),
+        (
+            "svy_gaussian",
+            dict(
+                vcov="survey", design=dp.SurveyDesign(weights="w", strata="stratum", psu="county")
+            ),
+        ),
     ],
 )
 def test_against_r(sample, rref, key, kwargs):
@@ -70,7 +75,11 @@ def test_fweights_equal_replicated_rows(sample):
     assert_close(res.params, ref.params, 1e-10)
     assert_close(res.std_errors, ref.std_errors, 1e-10)
     ref_iid = dp.ols("y ~ x1 + x2", expanded)
-    assert_close(dp.ols("y ~ x1 + x2", small, weights="f", weight_type="fweight").std_errors, ref_iid.std_errors, 1e-10)
+    assert_close(
+        dp.ols("y ~ x1 + x2", small, weights="f", weight_type="fweight").std_errors,
+        ref_iid.std_errors,
+        1e-10,
+    )
 
 
 def test_pweights_iid_becomes_hc1_and_says_so(sample):
@@ -92,7 +101,15 @@ def test_results_are_frozen_and_with_vcov_returns_new(sample):
 def test_tidy_columns_and_conf_int(sample):
     res = dp.ols(FORMULA, sample, vcov="HC1")
     t = res.tidy()
-    assert list(t.columns) == ["term", "estimate", "std_error", "statistic", "p_value", "conf_low", "conf_high"]
+    assert list(t.columns) == [
+        "term",
+        "estimate",
+        "std_error",
+        "statistic",
+        "p_value",
+        "conf_low",
+        "conf_high",
+    ]
     sm = smf.ols(FORMULA, sample).fit(cov_type="HC1", use_t=True)
     ci = sm.conf_int(alpha=0.1)
     np.testing.assert_allclose(res.conf_int(0.9).loc[ci.index].to_numpy(), ci.to_numpy(), rtol=1e-9)

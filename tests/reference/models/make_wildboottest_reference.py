@@ -25,7 +25,15 @@ for weights in ("rademacher", "webb"):
     res = {}
     for param in model.exog_names:
         with contextlib.redirect_stdout(io.StringIO()):
-            r = wbt(model, B=9999, cluster=df.county, param=param, weights_type=weights, seed=20240611, show=False)
+            r = wbt(
+                model,
+                B=9999,
+                cluster=df.county,
+                param=param,
+                weights_type=weights,
+                seed=20240611,
+                show=False,
+            )
         res[param] = float(r["p-value"].iloc[0])
     out["pvalues"][weights] = res
 (HERE / "wildboottest_reference.json").write_text(json.dumps(out, indent=1))
