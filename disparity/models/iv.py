@@ -71,7 +71,9 @@ def iv(
     -------
     ModelResult
         ``extra["diagnostics"]``: first-stage F of the excluded instruments (one row per endogenous
-        regressor), Wu-Hausman F and Sargan's :math:`nR^2` (over-identified models);
+        regressor), Cragg-Donald minimum-eigenvalue F, Wu-Hausman F, Sargan's :math:`nR^2`
+        (over-identified models) and, with robust/cluster variances, Hansen's J from two-step
+        efficient GMM (computed by ``linearmodels.iv.IVGMM``);
         ``extra["first_stage"]``: the first-stage OLS results.
 
     Notes
@@ -156,6 +158,16 @@ def iv(
             }
         )
         first[name] = pd.Series(fs.params, index=znames)
+    # Cragg-Donald minimum-eigenvalue F (equals the first-stage F with one endogenous regressor).
+    E_t = _partial(En.to_numpy(), Xex.to_numpy())
+    Z_t = _partial(Zx.to_numpy(), Xex.to_numpy())
+    fitted_E = Z_t @ np.linalg.lstsq(Z_t, E_t, rcond=None)[0]
+    S_vv = (E_t - fitted_E).T @ (E_t - fitted_E) / (n - kz)
+    L = np.linalg.cholesky(np.linalg.inv(S_vv))
+    cd = float(np.min(np.linalg.eigvalsh(L.T @ (fitted_E.T @ fitted_E) @ L)) / q)
+    diag_rows.append(
+        {"test": "cragg_donald", "statistic": cd, "df1": q, "df2": n - kz, "p_value": np.nan}
+    )
     if np.linalg.matrix_rank(Xhat) < k:
         raise DataValueError(
             "The instruments do not identify the model (rank-deficient projected design)."
@@ -228,6 +240,11 @@ def iv(
                 raise SpecificationError("vcov='cluster' needs cluster=.")
             vr = cv.compute_vcov(kind, X=scores_X, resid=u, bread=bread, clusters=codes)
             V, df_ = vr.cov, vr.df
+        diag = diagnostics
+        if kind != "iid" and kz > k:
+            diag = pd.concat(
+                [diagnostics, _hansen_j(y, Xex, En, Zx, kind, codes)], ignore_index=True
+            )
         spec = ModelSpec(
             estimator=f"iv_{estimator}",
             formula=formula,
@@ -245,7 +262,7 @@ def iv(
             spec=spec,
             raw={"X": Xv, "Z": Zv, "y": y, "resid": u},
             stats={"sigma": float(np.sqrt(u @ u / (n - k)))},
-            extra={"diagnostics": diagnostics, "first_stage": first},
+            extra={"diagnostics": diag, "first_stage": first},
             _refit=build,
         )
 
@@ -262,3 +279,36 @@ def _liml_cov(model: Any, kind: str, codes: list[np.ndarray] | None, index: pd.I
     if kind == "cluster" and codes is not None:
         args["clusters"] = pd.Series(codes[0], index=index)
     return model.fit(**args).cov.to_numpy()
+
+
+def _partial(A: np.ndarray, X: np.ndarray) -> np.ndarray:
+    """Residuals of the columns of A on X (X may have no columns)."""
+    if X.shape[1] == 0:
+        return A
+    return A - X @ np.linalg.lstsq(X, A, rcond=None)[0]
+
+
+def _hansen_j(y, Xex, En, Zx, kind: str, codes) -> pd.DataFrame:
+    """Hansen's J from two-step efficient GMM (wraps ``linearmodels.iv.IVGMM``)."""
+    from linearmodels.iv import IVGMM
+
+    dep = pd.Series(y, index=Xex.index)
+    if kind == "cluster":
+        cl = pd.Series(codes[0], index=Xex.index)
+        res = IVGMM(dep, Xex, En, Zx, weight_type="clustered", clusters=cl).fit(
+            cov_type="clustered", clusters=cl
+        )
+    else:
+        res = IVGMM(dep, Xex, En, Zx, weight_type="robust").fit(cov_type="robust")
+    j = res.j_stat
+    return pd.DataFrame(
+        [
+            {
+                "test": "hansen_j",
+                "statistic": float(j.stat),
+                "df1": int(j.df),
+                "df2": np.nan,
+                "p_value": float(j.pval),
+            }
+        ]
+    )

@@ -77,3 +77,23 @@ def test_exactly_identified_has_no_sargan(sample):
     res = dp.iv("yiv ~ 1 + x1 + [dend ~ z1]", sample)
     assert "sargan" not in set(res.extra["diagnostics"].test)
     assert np.isfinite(res.params["dend"])
+
+
+def test_cragg_donald_equals_first_stage_f_with_one_endogenous(sample):
+    diag = dp.iv(F, sample).extra["diagnostics"].set_index("test")
+    assert diag.loc["cragg_donald", "statistic"] == pytest.approx(
+        diag.loc["weak_instruments[dend]", "statistic"], rel=1e-10
+    )
+    two = dp.iv("yiv ~ 1 + x1 + [dend + x2 ~ z1 + z2 + log_gdp]", sample).extra["diagnostics"]
+    two = two.set_index("test")
+    # The minimum eigenvalue cannot exceed the weaker first stage's F.
+    assert two.loc["cragg_donald", "statistic"] <= two.loc["weak_instruments[x2]", "statistic"]
+
+
+def test_hansen_j_with_robust_variance(sample):
+    from linearmodels.iv import IVGMM
+
+    diag = dp.iv(F, sample, vcov="HC1").extra["diagnostics"].set_index("test")
+    ref = IVGMM.from_formula(F, sample, weight_type="robust").fit(cov_type="robust").j_stat
+    assert diag.loc["hansen_j", "statistic"] == pytest.approx(float(ref.stat), rel=1e-10)
+    assert "hansen_j" not in set(dp.iv(F, sample).extra["diagnostics"].test)
