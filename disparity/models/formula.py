@@ -36,6 +36,7 @@ SAFE_FUNCTIONS: frozenset[str] = frozenset(
         "standardise",
         "center",
         "scale",
+        "lag",
     }
 )
 
@@ -48,6 +49,10 @@ _TOKEN = re.compile(
     )""",
     re.VERBOSE,
 )
+
+
+_LAG = re.compile(r"\blag\(")
+LAG_CALL = re.compile(r"\blag\(\s*`?([^`(),]+?)`?\s*(?:,\s*(\d+)\s*)?\)")
 
 
 def _transform_context() -> dict[str, Any]:
@@ -160,6 +165,11 @@ def build_design(
         )
     if safe:
         check_safe(formula, data.columns)
+    if _LAG.search(formula):
+        raise SpecificationError(
+            f"Formula {formula!r} uses lag(): lags need the panel structure (a row's previous period "
+            "within its entity); use dp.panel(..., entity=, time=)."
+        )
     needed = required_columns(formula)
     missing = sorted(needed - set(data.columns))
     if missing:

@@ -15,7 +15,7 @@ from ..errors import DataValueError, SpecificationError
 from . import covariance as cv
 from ._solver import solve_lstsq
 from .bootstrap import wild_cluster_bootstrap
-from .formula import build_design
+from .formula import LAG_CALL, build_design, check_safe
 from .results import ModelResult, ModelSpec
 
 __all__ = ["panel", "hausman", "HausmanResult", "demean"]
@@ -195,9 +195,14 @@ def panel(
     check_option("model", model, ("fe", "re", "be", "fd", "pooled"))
     check_option("effects", effects, ("entity", "time", "twoway"))
     check_option("vcov", vcov, PANEL_VCOV_KINDS)
+    if safe:
+        check_safe(formula, data.columns)
+    formula_in = formula
+    formula, data = _expand_lags(formula, data, entity, time)
     extra = [entity, time] + ([cluster] if cluster else [])
-    d = build_design(formula, data, extra=[c for c in extra if c in data.columns], safe=safe)
+    d = build_design(formula, data, extra=[c for c in extra if c in data.columns])
     e, t = _codes(data, entity, time, d.index)
+    formula = formula_in
     check_option("few_clusters", few_clusters, ("wild", "analytic"))
     if model == "fe":
         boot = {
@@ -212,6 +217,49 @@ def panel(
     if vcov == "wild":
         raise SpecificationError("vcov='wild' is available for model='fe' (and dp.ols).")
     return _wrapped(formula, data, d, e, t, model, vcov, cluster, bandwidth, entity, time)
+
+
+def _expand_lags(
+    formula: str, data: pd.DataFrame, entity: str, time: str
+) -> tuple[str, pd.DataFrame]:
+    """Replace ``lag(x, k)`` by a column ``x_lagk`` holding x of the same entity k periods earlier.
+
+    Periods are the sorted distinct values of ``time``; a missing earlier period gives a missing
+    lag (the row is then dropped and counted), never the value of another period or entity.
+    """
+    calls = list(LAG_CALL.finditer(formula))
+    if not calls:
+        return formula, data
+    for c in (entity, time):
+        if c not in data.columns:
+            raise SpecificationError(f"Panel identifier {c!r} is not a column of the data.")
+    period = pd.Series(pd.factorize(data[time], sort=True)[0], index=data.index)
+    data = data.copy()
+    made: set[str] = set()
+    for m in calls:
+        var, k = m.group(1).strip(), int(m.group(2) or 1)
+        if var not in data.columns:
+            raise SpecificationError(f"lag({var}) refers to {var!r}, not a column of the data.")
+        name = f"{var}_lag{k}"
+        if name in made:
+            formula = formula.replace(m.group(0), name)
+            continue
+        made.add(name)
+        if name in data.columns:
+            raise SpecificationError(
+                f"lag({var}, {k}) would be stored as {name!r}, which is already a column; rename it."
+            )
+        src = pd.DataFrame({"e": data[entity], "p": period + k, name: data[var]})
+        dup = src.duplicated(["e", "p"])
+        if dup.any():
+            raise DataValueError(
+                f"Entity/time pairs occur more than once; lag({var}) is undefined. "
+                "A panel needs one row per entity and period."
+            )
+        key = pd.DataFrame({"e": data[entity], "p": period})
+        data[name] = key.merge(src, on=["e", "p"], how="left")[name].to_numpy()
+        formula = formula.replace(m.group(0), name)
+    return formula, data
 
 
 def _lm_cov_args(

@@ -65,6 +65,22 @@ def test_against_r(sample, rref, key, kwargs):
     assert_close(res.std_errors, r_series(rref[key], "se"), R_CLOSED_FORM_TOL)
 
 
+@pytest.mark.reference
+def test_survey_with_finite_population_correction_against_r(sample, rref):
+    d = sample.assign(npsu=10)
+    design = dp.SurveyDesign(weights="w", strata="stratum", psu="county", fpc="npsu")
+    res = dp.ols(FORMULA, d, vcov="survey", design=design)
+    assert_close(res.std_errors, r_series(rref["svy_gaussian_fpc"], "se"), R_CLOSED_FORM_TOL)
+    # The correction shrinks every variance by (1 - 3/10).
+    plain = dp.ols(
+        FORMULA,
+        d,
+        vcov="survey",
+        design=dp.SurveyDesign(weights="w", strata="stratum", psu="county"),
+    )
+    assert_close(res.std_errors**2, 0.7 * plain.std_errors**2, 1e-12)
+
+
 def test_fweights_equal_replicated_rows(sample):
     small = sample.head(60).copy()
     small["f"] = (np.arange(60) % 3) + 1

@@ -156,3 +156,20 @@ def test_fe_wild_bootstrap_matches_ols_with_dummies(wp):
     np.testing.assert_allclose(
         fe.conf_int().to_numpy(), ols.conf_int().loc[["expersq", "union"]].to_numpy(), rtol=1e-6
     )
+
+
+def test_lags_are_within_entity_and_respect_gaps(wp):
+    d = wp.drop(index=wp.index[(wp.nr == 13) & (wp.year == 1982)])  # a gap for worker 13
+    res = dp.panel("lwage ~ lag(union) + union + married", d, entity="nr", time="year", safe=True)
+    # Each worker loses the first year, and worker 13 also 1983 (its lag year 1982 is missing).
+    assert res.nobs == len(d) - d.nr.nunique() - 1
+    manual = d.sort_values(["nr", "year"]).copy()
+    prev = manual.groupby("nr")[["year", "union"]].shift(1)
+    manual["lu"] = prev.union.where(prev.year == manual.year - 1)
+    ref = dp.panel("lwage ~ lu + union + married", manual, entity="nr", time="year")
+    np.testing.assert_allclose(res.params.to_numpy(), ref.params.to_numpy(), rtol=1e-12)
+
+
+def test_lag_outside_a_panel_is_refused(wp):
+    with pytest.raises(dp.errors.SpecificationError, match="dp.panel"):
+        dp.ols("lwage ~ lag(union)", wp)

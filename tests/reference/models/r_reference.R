@@ -26,6 +26,10 @@ sg <- svyglm(y ~ x1 * log_gdp + x2, design = des)
 out$svy_gaussian <- cs(sg, vcov(sg))
 sl <- svyglm(yb ~ x1 + x2, design = des, family = quasibinomial())
 out$svy_logit <- cs(sl, vcov(sl))
+d$npsu <- 10  # finite population: 10 counties in each stratum, 3 sampled
+desf <- svydesign(ids = ~county, strata = ~stratum, weights = ~w, fpc = ~npsu, data = d, nest = TRUE)
+sgf <- svyglm(y ~ x1 * log_gdp + x2, design = desf)
+out$svy_gaussian_fpc <- cs(sgf, vcov(sgf))
 sp <- svyglm(yb ~ x1 + x2, design = des, family = quasibinomial(link = "probit"))
 out$svy_probit <- cs(sp, vcov(sp))
 
