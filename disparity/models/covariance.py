@@ -21,6 +21,15 @@ Vocabulary (``vcov=``), shared by every estimator:
 ``"driscoll-kraay"``   panels only (:mod:`disparity.models.panel`).
 =====================  ==============================================================================
 
+Maximum-likelihood estimators (logit, probit, ordered) use the inverse (expected) information as
+bread and scores of the log-likelihood; their "HC1" is HC0 × :math:`N/(N-k)` and their "cluster" has
+the :math:`G/(G-1)` factor only (Stata's ``vce(cluster)`` for ML; ``sandwich::vcovCL(type="HC0")``).
+Fixed-effects panels count only the slopes in :math:`k` of the cluster factor (effects nested in
+clusters: Stata ``xtreg, fe``; ``plm`` ``type="sss"``) but all absorbed effects in the iid/HC1
+degrees of freedom. Few clusters: with one-way "cluster" and fewer than :data:`FEW_CLUSTERS` (42)
+clusters, ``ols`` and fixed-effects ``panel`` carry wild-bootstrap p-values and intervals by default
+(``few_clusters="wild"``) and say so in ``summary().notes`` and ``glance()["inference"]``.
+
 :math:`N` is the number of observations (the sum of the weights for fweights, whose replicated rows
 contribute :math:`w_i x_i x_i' e_i^2` to the meat). Reference distribution: :math:`t_{N-k}` for
 iid/HC, :math:`t_{G-1}` for cluster (the smallest :math:`G` for two-way), :math:`t_{\\#PSU-\\#strata}`

@@ -160,8 +160,7 @@ def ols(
     frame = data.loc[d.index]
     nobs = int(round(w.sum())) if (w is not None and weight_type == "fweight") else len(y)
 
-    wy = y if w is None else y
-    ybar = float(np.average(wy, weights=w)) if d.intercept is not None else 0.0
+    ybar = float(np.average(y, weights=w)) if d.intercept is not None else 0.0
     wt = np.ones_like(y) if w is None else w
     ssr = float(np.dot(wt * sol.resid, sol.resid))
     tss = float(np.dot(wt * (y - ybar), y - ybar))
@@ -244,6 +243,12 @@ def ols(
             )
         elif kind == "cluster":
             notes.append("Cluster-robust (CR1) variance: G/(G-1)·(N-1)/(N-k), t with G-1 df.")
+            if len(vr.n_clusters) == 2 and min(vr.n_clusters) < cv.FEW_CLUSTERS:
+                notes.append(
+                    f"Only {min(vr.n_clusters)} clusters in one dimension (< {cv.FEW_CLUSTERS}); "
+                    "two-way cluster-robust tests may over-reject and no wild bootstrap is offered "
+                    "for two-way clustering: interpret p-values with caution."
+                )
         spec = ModelSpec(
             estimator="ols" if w is None else "wls",
             formula=formula,

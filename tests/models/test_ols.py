@@ -195,3 +195,21 @@ def test_unknown_column_and_bad_formula(sample):
 def test_log_of_nonpositive_names_rows(sample):
     with pytest.raises(DataValueError, match="rows"):
         dp.ols("y ~ log(x1)", sample)
+
+
+def test_survey_single_psu_stratum_is_reported(sample):
+    d = sample.copy()
+    d.loc[d.stratum == 4, "county"] = 12  # stratum 4 now has one PSU
+    design = dp.SurveyDesign(weights="w", strata="stratum", psu="county")
+    with pytest.raises(DataValueError, match="single PSU"):
+        dp.ols(FORMULA, d, vcov="survey", design=design)
+
+
+def test_two_way_clustering_with_few_clusters_is_flagged(sample):
+    res = dp.ols(FORMULA, sample, vcov="cluster", cluster=["county", "hh"])
+    assert any("interpret p-values with caution" in n for n in res.summary().notes)
+
+
+def test_design_without_survey_vcov_is_rejected(sample):
+    with pytest.raises(SpecificationError, match="only used with vcov='survey'"):
+        dp.ols(FORMULA, sample, design=dp.SurveyDesign(weights="w"))
