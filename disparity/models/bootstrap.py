@@ -132,7 +132,8 @@ def wild_cluster_bootstrap(
     coefficient :math:`j` are :math:`v\\circ c - Dv`, so each draw costs :math:`O(G^2)` instead of
     :math:`O(nk)`; :math:`c` and :math:`D` are affine in :math:`r`, so test inversion re-uses the draws
     (Roodman, MacKinnon, Nielsen & Webb 2019, §§3-4). The p-value is
-    :math:`B^{-1}\\sum_b 1(|t^*_b| \\ge |t|)`; the t-statistics use the CR1 variance with
+    :math:`B^{-1}\\sum_b 1(|t^*_b| \\ge |t|)` (ties count: with Rademacher weights the draws
+    :math:`v = \\pm 1` reproduce the sample and give :math:`|t^*| = |t|` exactly); the t-statistics use the CR1 variance with
     :math:`m = \\frac{G}{G-1}\\frac{N-1}{N-k}`.
 
     References
