@@ -97,3 +97,30 @@ def test_hansen_j_with_robust_variance(sample):
     ref = IVGMM.from_formula(F, sample, weight_type="robust").fit(cov_type="robust").j_stat
     assert diag.loc["hansen_j", "statistic"] == pytest.approx(float(ref.stat), rel=1e-10)
     assert "hansen_j" not in set(dp.iv(F, sample).extra["diagnostics"].test)
+
+
+@pytest.mark.parametrize(
+    "kind, lm_args",
+    [
+        ("HC0", dict(cov_type="robust", debiased=False)),
+        ("HC1", dict(cov_type="robust", debiased=True)),
+    ],
+)
+def test_robust_first_stage_f_matches_linearmodels(sample, kind, lm_args):
+    diag = dp.iv(F, sample, vcov=kind).extra["diagnostics"].set_index("test")
+    lm = IV2SLS.from_formula(F, sample).fit(**lm_args)
+    wald = float(lm.first_stage.diagnostics.loc["dend", "f.stat"])  # chi2(q) Wald statistic
+    assert diag.loc[f"weak_instruments_{kind}[dend]", "statistic"] == pytest.approx(
+        wald / 2, rel=1e-10
+    )
+
+
+def test_clustered_first_stage_f_matches_linearmodels(sample):
+    diag = dp.iv(F, sample, vcov="cluster", cluster="county").extra["diagnostics"].set_index("test")
+    lm = IV2SLS.from_formula(F, sample).fit(
+        cov_type="clustered", clusters=sample.county, debiased=True
+    )
+    wald = float(lm.first_stage.diagnostics.loc["dend", "f.stat"])
+    assert diag.loc["weak_instruments_cluster[dend]", "statistic"] == pytest.approx(
+        wald / 2, rel=1e-10
+    )
