@@ -176,6 +176,8 @@ def _binary(
             notes.append(
                 f"Cluster-robust variance with G/(G-1) correction, {G} clusters (as Stata and sandwich::vcovCL type HC0)."
             )
+            if G < cv.FEW_CLUSTERS:
+                notes.append(cv.few_clusters_note(G))
         else:
             dsn = kw.get("design", design)
             meat, dof = cv.survey_meat(scores, dsn, frame)

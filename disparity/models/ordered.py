@@ -202,6 +202,8 @@ def ordered(
             S = np.zeros((G, scores.shape[1]))
             cv._group_sum(S, scores, codes[0])
             V = bread @ (S.T @ S) @ bread * (G / (G - 1))
+            if G < cv.FEW_CLUSTERS:
+                notes.append(cv.few_clusters_note(G))
         else:
             meat, df_ = cv.survey_meat(scores, kw.get("design", design), frame)
             V = bread @ meat @ bread

@@ -80,3 +80,8 @@ def test_weighted_ame_uses_the_weights(sample):
     assert me == pytest.approx(
         float(np.average(mu * (1 - mu) * b["x1"], weights=sample.w)), rel=1e-7
     )
+
+
+def test_few_clusters_are_flagged_for_logit(sample):
+    res = dp.logit("yb ~ x1 + x2", sample, vcov="cluster", cluster="county")
+    assert any("Only 12 clusters" in n for n in res.summary().notes)
