@@ -179,7 +179,7 @@ def _binary(
             if G < cv.FEW_CLUSTERS:
                 notes.append(cv.few_clusters_note(G))
         else:
-            dsn = kw.get("design", design)
+            dsn = cv.check_survey_refit(kw.get("design", design), weights)
             meat, dof = cv.survey_meat(scores, dsn, frame)
             V = bread @ meat @ bread
             df_ = dof

@@ -205,7 +205,9 @@ def ordered(
             if G < cv.FEW_CLUSTERS:
                 notes.append(cv.few_clusters_note(G))
         else:
-            meat, df_ = cv.survey_meat(scores, kw.get("design", design), frame)
+            meat, df_ = cv.survey_meat(
+                scores, cv.check_survey_refit(kw.get("design", design), weights), frame
+            )
             V = bread @ meat @ bread
         spec = ModelSpec(
             estimator=f"ordered_{link}",
