@@ -269,6 +269,11 @@ def _panel_fit(
         )
     if vcov == "wild":
         raise SpecificationError("vcov='wild' is available for model='fe' (and dp.ols).")
+    if effects != "entity":
+        raise SpecificationError(
+            f"effects={effects!r} applies to model='fe' only; model={model!r} has entity-level "
+            "structure. Add C(time) to the formula for period dummies."
+        )
     return _wrapped(formula, data, d, e, t, model, vcov, cluster, bandwidth, entity, time)
 
 

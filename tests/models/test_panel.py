@@ -185,3 +185,8 @@ def test_panel_with_vcov_returns_new_result(wp):
     assert_close(cl.params, fe.params, 0)
     ref = dp.panel(F4, wp, entity="nr", time="year", vcov="cluster")
     assert_close(cl.std_errors, ref.std_errors, 0)
+
+
+def test_effects_other_than_entity_need_fixed_effects(wp):
+    with pytest.raises(dp.errors.SpecificationError, match="model='fe' only"):
+        dp.panel(F4, wp, entity="nr", time="year", model="re", effects="twoway")
