@@ -74,7 +74,8 @@ def iv(
         regressor), Cragg-Donald minimum-eigenvalue F, Wu-Hausman F, Sargan's :math:`nR^2`
         (over-identified models) and, with robust/cluster variances, the robust first-stage Wald
         F of the excluded instruments (Wald/q with the same variance kind; for one endogenous
-        regressor this is the Kleibergen-Paap rk Wald F up to its small-sample factor) and Hansen's
+        regressor this is the Kleibergen-Paap rk Wald F up to its small-sample factor), the
+        Montiel Olea-Pflueger effective F (one endogenous regressor) and Hansen's
         J from two-step efficient GMM (computed by ``linearmodels.iv.IVGMM``);
         ``extra["first_stage"]``: the first-stage OLS results.
 
@@ -92,6 +93,8 @@ def iv(
     *Econometrica* 26, 393-415.
     Wu, D.-M. (1973). Alternative tests of independence between stochastic regressors and
     disturbances. *Econometrica* 41, 733-750.
+    Montiel Olea, J. L. & Pflueger, C. (2013). A robust test for weak instruments. *Journal of
+    Business & Economic Statistics* 31(3), 358-369.
     Staiger, D. & Stock, J. H. (1997). Instrumental variables regression with weak instruments.
     *Econometrica* 65, 557-586.
     """
@@ -263,6 +266,18 @@ def iv(
                         "p_value": float(stats.f.sf(wald / q, q, df2)),
                     }
                 )
+                if len(first_fits) == 1:
+                    robust_rows.append(
+                        {
+                            "test": f"effective_f[{name}]",
+                            "statistic": _effective_f(
+                                pi, fs.bread[np.ix_(excl, excl)], vr.cov[np.ix_(excl, excl)]
+                            ),
+                            "df1": q,
+                            "df2": np.nan,
+                            "p_value": np.nan,
+                        }
+                    )
             parts = [diagnostics, pd.DataFrame(robust_rows)]
             if kz > k:
                 parts.append(_hansen_j(y, Xex, En, Zx, kind, codes))
@@ -301,6 +316,16 @@ def _liml_cov(model: Any, kind: str, codes: list[np.ndarray] | None, index: pd.I
     if kind == "cluster" and codes is not None:
         args["clusters"] = pd.Series(codes[0], index=index)
     return model.fit(**args).cov.to_numpy()
+
+
+def _effective_f(pi: np.ndarray, bread_excl: np.ndarray, V_excl: np.ndarray) -> float:
+    """Montiel Olea-Pflueger effective F: pi' Q pi / tr(V Q), Q = Z~'Z~ (instruments partialled).
+
+    By Frisch-Waugh, Z~'Z~ is the inverse of the excluded-instrument block of (Z'Z)^{-1}. With an
+    iid variance it equals the ordinary first-stage F.
+    """
+    Q = np.linalg.inv(bread_excl)
+    return float(pi @ Q @ pi / np.trace(V_excl @ Q))
 
 
 def _partial(A: np.ndarray, X: np.ndarray) -> np.ndarray:
