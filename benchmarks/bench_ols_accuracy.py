@@ -40,9 +40,17 @@ def accuracy_table() -> pd.DataFrame:
         df = pd.DataFrame({"y": c["y"], "x": x})
         for p in range(2, c["degree"] + 1):
             df[f"x{p}"] = x**p
-        cases[name] = (df, "y ~ " + " + ".join(["x"] + [f"x{p}" for p in range(2, c["degree"] + 1)]), c["certified"])
+        cases[name] = (
+            df,
+            "y ~ " + " + ".join(["x"] + [f"x{p}" for p in range(2, c["degree"] + 1)]),
+            c["certified"],
+        )
     lo = longley.load_pandas().data
-    cases["Longley"] = (lo, "TOTEMP ~ GNPDEFL + GNP + UNEMP + ARMED + POP + YEAR", NIST["Longley"]["certified"])
+    cases["Longley"] = (
+        lo,
+        "TOTEMP ~ GNPDEFL + GNP + UNEMP + ARMED + POP + YEAR",
+        NIST["Longley"]["certified"],
+    )
     for name, (df, f, cert) in cases.items():
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -52,8 +60,14 @@ def accuracy_table() -> pd.DataFrame:
             y = df[f.split("~")[0].strip()].to_numpy()
             smp = sm.OLS(y, X).fit().params
             lst = np.linalg.lstsq(X, y, rcond=None)[0]
-        rows.append({"case": name, "disparity": min_lre(ours, cert), "statsmodels": min_lre(smp, cert),
-                     "numpy_lstsq": min_lre(lst, cert)})
+        rows.append(
+            {
+                "case": name,
+                "disparity": min_lre(ours, cert),
+                "statsmodels": min_lre(smp, cert),
+                "numpy_lstsq": min_lre(lst, cert),
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -75,7 +89,9 @@ def timing_table(n: int = 1_000_000, k: int = 20, repeats: int = 7) -> pd.DataFr
             _solver.REFINE_ERROR_BOUND = old
 
     contenders = {
-        "disparity solver (with condition check)": lambda: _solver.solve_lstsq(X, y, names=names, intercept=0),
+        "disparity solver (with condition check)": lambda: _solver.solve_lstsq(
+            X, y, names=names, intercept=0
+        ),
         "disparity solver, refinement disabled": no_refinement,
         "numpy.linalg.lstsq": lambda: np.linalg.lstsq(X, y, rcond=None),
         "statsmodels OLS(...).fit()": lambda: sm.OLS(y, X).fit(),

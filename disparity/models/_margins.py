@@ -34,7 +34,9 @@ def average_effects(
     to rounding for quadratics.
     """
     if var not in frame.columns:
-        raise SpecificationError(f"{var!r} is not a variable of the model; use one of {list(frame.columns)}.")
+        raise SpecificationError(
+            f"{var!r} is not a variable of the model; use one of {list(frame.columns)}."
+        )
     if not pd.api.types.is_numeric_dtype(frame[var]) or pd.api.types.is_bool_dtype(frame[var]):
         raise SpecificationError(
             f"{var!r} is not numeric; marginal effects of categorical variables are contrasts: "

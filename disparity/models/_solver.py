@@ -58,10 +58,14 @@ def _collinear_message(names: list[str], zcols: list[int], R: np.ndarray, tol: f
     parts = []
     for j in piv[rank:]:
         coef, *_ = np.linalg.lstsq(R[:, indep], R[:, j], rcond=None)
-        involved = [names[zcols[indep[i]]] for i in np.argsort(-np.abs(coef)) if abs(coef[i]) > 1e-8]
+        involved = [
+            names[zcols[indep[i]]] for i in np.argsort(-np.abs(coef)) if abs(coef[i]) > 1e-8
+        ]
         target = names[zcols[j]]
         if involved:
-            parts.append(f"'{target}' is a linear combination of " + ", ".join(f"'{c}'" for c in involved))
+            parts.append(
+                f"'{target}' is a linear combination of " + ", ".join(f"'{c}'" for c in involved)
+            )
         else:
             parts.append(f"'{target}' is identically zero")
     return "; ".join(parts)
@@ -102,9 +106,11 @@ def _ext_solve(R: np.ndarray, refl: list[tuple[np.ndarray, Any]], rhs: np.ndarra
 def design_condition(X: np.ndarray, intercept: int | None = None) -> float:
     """Condition number of the centred (if ``intercept`` is a column index) unit-norm design."""
     X = np.asarray(X, dtype=float)
-    Z = np.delete(X, intercept, axis=1) - X.mean(0)[np.arange(X.shape[1]) != intercept] if (
-        intercept is not None
-    ) else X
+    Z = (
+        np.delete(X, intercept, axis=1) - X.mean(0)[np.arange(X.shape[1]) != intercept]
+        if (intercept is not None)
+        else X
+    )
     norms = np.linalg.norm(Z, axis=0)
     norms[norms == 0] = 1.0
     s = np.linalg.svd(Z / norms, compute_uv=False)
@@ -197,7 +203,9 @@ def solve_lstsq(
         yc = yc * sw
 
     norms = np.linalg.norm(Z, axis=0)
-    dead = [j for j in range(len(zcols)) if norms[j] <= np.sqrt(n) * EPS * max(raw_norms[j], 1e-300)]
+    dead = [
+        j for j in range(len(zcols)) if norms[j] <= np.sqrt(n) * EPS * max(raw_norms[j], 1e-300)
+    ]
     if dead:
         what = "constant (collinear with the intercept)" if intercept is not None else "all zero"
         cols = ", ".join(f"'{names[zcols[j]]}'" for j in dead)

@@ -21,6 +21,15 @@ Vocabulary (``vcov=``), shared by every estimator:
 ``"driscoll-kraay"``   panels only (:mod:`disparity.models.panel`).
 =====================  ==============================================================================
 
+Maximum-likelihood estimators (logit, probit, ordered) use the inverse (expected) information as
+bread and scores of the log-likelihood; their "HC1" is HC0 × :math:`N/(N-k)` and their "cluster" has
+the :math:`G/(G-1)` factor only (Stata's ``vce(cluster)`` for ML; ``sandwich::vcovCL(type="HC0")``).
+Fixed-effects panels count only the slopes in :math:`k` of the cluster factor (effects nested in
+clusters: Stata ``xtreg, fe``; ``plm`` ``type="sss"``) but all absorbed effects in the iid/HC1
+degrees of freedom. Few clusters: with one-way "cluster" and fewer than :data:`FEW_CLUSTERS` (42)
+clusters, ``ols`` and fixed-effects ``panel`` carry wild-bootstrap p-values and intervals by default
+(``few_clusters="wild"``) and say so in ``summary().notes`` and ``glance()["inference"]``.
+
 :math:`N` is the number of observations (the sum of the weights for fweights, whose replicated rows
 contribute :math:`w_i x_i x_i' e_i^2` to the meat). Reference distribution: :math:`t_{N-k}` for
 iid/HC, :math:`t_{G-1}` for cluster (the smallest :math:`G` for two-way), :math:`t_{\\#PSU-\\#strata}`
@@ -47,12 +56,42 @@ from .._options import check_option
 from ..design import SurveyDesign
 from ..errors import DataValueError, SpecificationError
 
-__all__ = ["VcovResult", "compute_vcov", "cluster_codes", "FEW_CLUSTERS", "LINEAR_VCOV_KINDS"]
+__all__ = [
+    "VcovResult",
+    "compute_vcov",
+    "cluster_codes",
+    "few_clusters_note",
+    "check_survey_refit",
+    "FEW_CLUSTERS",
+    "LINEAR_VCOV_KINDS",
+]
 
 #: Below this many clusters, cluster-robust t-tests over-reject (MacKinnon & Webb 2018; Angrist &
 #: Pischke's rule of thumb of 42): results then carry wild-bootstrap p-values by default.
 FEW_CLUSTERS = 42
 LINEAR_VCOV_KINDS = ("iid", "HC0", "HC1", "HC2", "HC3", "cluster", "wild", "survey")
+
+
+def check_survey_refit(design: SurveyDesign | None, weights: str | None) -> SurveyDesign:
+    """A survey variance must use the weights the estimates were computed with."""
+    if design is None:
+        raise SpecificationError(
+            "vcov='survey' needs design=dp.SurveyDesign(weights=..., strata=..., psu=...)."
+        )
+    if (design.weights or None) != (weights or None):
+        raise SpecificationError(
+            f"The design's weights ({design.weights!r}) differ from the weights the estimates used "
+            f"({weights!r}); refit with vcov='survey' and design= so the estimates are weighted too."
+        )
+    return design
+
+
+def few_clusters_note(G: int) -> str:
+    """Summary note for nonlinear models clustered on few clusters (no wild bootstrap offered)."""
+    return (
+        f"Only {G} clusters (< {FEW_CLUSTERS}): cluster-robust tests may over-reject, and no wild "
+        "(score) bootstrap is offered for this nonlinear model; interpret p-values with caution."
+    )
 
 
 @dataclass(frozen=True)
@@ -63,11 +102,15 @@ class VcovResult:
     note: str = ""
 
 
-def cluster_codes(data: pd.DataFrame, cluster: str | list[str] | tuple[str, ...], index: pd.Index) -> list[np.ndarray]:
+def cluster_codes(
+    data: pd.DataFrame, cluster: str | list[str] | tuple[str, ...], index: pd.Index
+) -> list[np.ndarray]:
     """Integer codes of each clustering variable on the estimation rows; checks for problems."""
     names = [cluster] if isinstance(cluster, str) else list(cluster)
     if not 1 <= len(names) <= 2:
-        raise SpecificationError("cluster= takes one column name or a list of two (two-way clustering).")
+        raise SpecificationError(
+            "cluster= takes one column name or a list of two (two-way clustering)."
+        )
     out = []
     for c in names:
         if c not in data.columns:
@@ -157,7 +200,9 @@ def compute_vcov(
 
     if kind in ("cluster", "wild"):
         if not clusters:
-            raise SpecificationError(f"vcov={kind!r} needs cluster= (a column name, or two for two-way).")
+            raise SpecificationError(
+                f"vcov={kind!r} needs cluster= (a column name, or two for two-way)."
+            )
         if fw:
             raise SpecificationError(
                 "Clustered variances with fweights are not supported: expand the replicated rows "
@@ -169,7 +214,9 @@ def compute_vcov(
             V = bread @ meat @ bread * (G / (G - 1)) * ((N - 1) / (N - k))
             return VcovResult(V, G - 1, (G,))
         if kind == "wild":
-            raise SpecificationError("vcov='wild' supports one clustering variable; pass cluster='name'.")
+            raise SpecificationError(
+                "vcov='wild' supports one clustering variable; pass cluster='name'."
+            )
         a, b = clusters
         inter = pd.factorize(pd.MultiIndex.from_arrays([a, b]))[0].astype(np.intp)
         total = np.zeros((k, k))
@@ -183,21 +230,27 @@ def compute_vcov(
 
     # survey
     if survey is None:
-        raise SpecificationError("vcov='survey' needs design=dp.SurveyDesign(weights=..., strata=..., psu=...).")
+        raise SpecificationError(
+            "vcov='survey' needs design=dp.SurveyDesign(weights=..., strata=..., psu=...)."
+        )
     design, frame = survey
     scores = X * wres[:, None]
     meat, dof = survey_meat(scores, design, frame)
     return VcovResult(bread @ meat @ bread, dof)
 
 
-def survey_meat(scores: np.ndarray, design: SurveyDesign, frame: pd.DataFrame) -> tuple[np.ndarray, float]:
+def survey_meat(
+    scores: np.ndarray, design: SurveyDesign, frame: pd.DataFrame
+) -> tuple[np.ndarray, float]:
     """With-replacement Taylor-linearisation variance of the total of ``scores`` (rows of ``frame``).
 
     Returns the k×k variance and the design degrees of freedom (#PSU − #strata).
     """
     n = scores.shape[0]
     strata = (
-        pd.factorize(frame[design.strata], sort=True)[0] if design.strata else np.zeros(n, dtype=np.intp)
+        pd.factorize(frame[design.strata], sort=True)[0]
+        if design.strata
+        else np.zeros(n, dtype=np.intp)
     )
     if design.psu:
         psu = pd.factorize(pd.MultiIndex.from_arrays([strata, frame[design.psu].to_numpy()]))[0]
@@ -205,7 +258,9 @@ def survey_meat(scores: np.ndarray, design: SurveyDesign, frame: pd.DataFrame) -
         psu = np.arange(n)
     for c in design.columns():
         if frame[c].isna().any():
-            raise DataValueError(f"Survey design column {c!r} has missing values; fill or drop those rows.")
+            raise DataValueError(
+                f"Survey design column {c!r} has missing values; fill or drop those rows."
+            )
     k = scores.shape[1]
     meat = np.zeros((k, k))
     n_psu_total = 0

@@ -56,11 +56,19 @@ def _link(kind: str):
     return parts
 
 
-def _fit_binary(X: np.ndarray, y: np.ndarray, w: np.ndarray, link: str, names: list[str], intercept: int | None):
+def _fit_binary(
+    X: np.ndarray, y: np.ndarray, w: np.ndarray, link: str, names: list[str], intercept: int | None
+):
     """Maximum likelihood by Fisher scoring, each step an accurate weighted least-squares solve."""
     parts = _link(link)
-    start = solve_lstsq(X, (y - 0.5) * (4 if link == "logit" else 2.5), names=names, weights=w,
-                        intercept=intercept, warn=False)
+    start = solve_lstsq(
+        X,
+        (y - 0.5) * (4 if link == "logit" else 2.5),
+        names=names,
+        weights=w,
+        intercept=intercept,
+        warn=False,
+    )
     beta = start.params
     for _ in range(MAX_ITER):
         eta = X @ beta
@@ -121,7 +129,9 @@ def _binary(
             f"Recode it (e.g. (y > threshold)) or use dp.ordered for ordered categories."
         )
     if len(values) < 2:
-        raise DataValueError(f"The outcome {d.y.name!r} takes a single value; there is nothing to model.")
+        raise DataValueError(
+            f"The outcome {d.y.name!r} takes a single value; there is nothing to model."
+        )
     n, k = d.X.shape
     if n <= k:
         raise DataValueError(f"Too few observations: {n} complete rows for {k} coefficients.")
@@ -155,22 +165,34 @@ def _binary(
             if not cds:
                 raise SpecificationError("vcov='cluster' needs cluster=.")
             if len(cds) != 1:
-                raise SpecificationError(f"{link}: vcov='cluster' supports one clustering variable.")
+                raise SpecificationError(
+                    f"{link}: vcov='cluster' supports one clustering variable."
+                )
             G = int(cds[0].max()) + 1
             S = np.zeros((G, k))
             cv._group_sum(S, scores, cds[0])
             V = bread @ (S.T @ S) @ bread * (G / (G - 1))
             df_ = None
-            notes.append(f"Cluster-robust variance with G/(G-1) correction, {G} clusters (as Stata and sandwich::vcovCL type HC0).")
+            notes.append(
+                f"Cluster-robust variance with G/(G-1) correction, {G} clusters (as Stata and sandwich::vcovCL type HC0)."
+            )
+            if G < cv.FEW_CLUSTERS:
+                notes.append(cv.few_clusters_note(G))
         else:
-            dsn = kw.get("design", design)
+            dsn = cv.check_survey_refit(kw.get("design", design), weights)
             meat, dof = cv.survey_meat(scores, dsn, frame)
             V = bread @ meat @ bread
             df_ = dof
         params = pd.Series(beta, index=names, name="estimate")
         spec = ModelSpec(
-            estimator=link, formula=formula, vcov=kind, cluster=cl, weights=weights,
-            weight_type=weight_type if weights else None, nobs=nobs, n_dropped=d.n_dropped,
+            estimator=link,
+            formula=formula,
+            vcov=kind,
+            cluster=cl,
+            weights=weights,
+            weight_type=weight_type if weights else None,
+            nobs=nobs,
+            n_dropped=d.n_dropped,
             notes=tuple(notes),
         )
         return ModelResult(
@@ -179,12 +201,26 @@ def _binary(
             nobs=nobs,
             df=df_,
             spec=spec,
-            raw={"X": X, "y": yv, "weights": w_given, "fitted": mu, "scores": scores, "bread": bread},
+            raw={
+                "X": X,
+                "y": yv,
+                "weights": w_given,
+                "fitted": mu,
+                "scores": scores,
+                "bread": bread,
+            },
             stats={"loglik": ll, "n_clusters": (int(cds[0].max()) + 1) if cds else None},
             _refit=build,
             _effects=lambda res, var, at, level: average_effects(
-                res, var, at, level, frame=frame, model_spec=d.model_spec, columns=names,
-                link=lambda eta: _link(link)(eta)[1:], weights=w_given,
+                res,
+                var,
+                at,
+                level,
+                frame=frame,
+                model_spec=d.model_spec,
+                columns=names,
+                link=lambda eta: _link(link)(eta)[1:],
+                weights=w_given,
             ),
         )
 
@@ -234,8 +270,17 @@ def logit(
     *International Statistical Review* 51, 279-292.
     Wooldridge, J. M. (2010). *Econometric Analysis of Cross Section and Panel Data*, ch. 15. MIT Press.
     """
-    return _binary("logit", formula, data, weights=weights, weight_type=weight_type, vcov=vcov,
-                   cluster=cluster, design=design, safe=safe)
+    return _binary(
+        "logit",
+        formula,
+        data,
+        weights=weights,
+        weight_type=weight_type,
+        vcov=vcov,
+        cluster=cluster,
+        design=design,
+        safe=safe,
+    )
 
 
 def probit(
@@ -261,5 +306,14 @@ def probit(
     ----------
     Wooldridge, J. M. (2010). *Econometric Analysis of Cross Section and Panel Data*, ch. 15. MIT Press.
     """
-    return _binary("probit", formula, data, weights=weights, weight_type=weight_type, vcov=vcov,
-                   cluster=cluster, design=design, safe=safe)
+    return _binary(
+        "probit",
+        formula,
+        data,
+        weights=weights,
+        weight_type=weight_type,
+        vcov=vcov,
+        cluster=cluster,
+        design=design,
+        safe=safe,
+    )

@@ -24,7 +24,20 @@ __all__ = ["check_safe", "SAFE_FUNCTIONS", "Design", "build_design"]
 
 #: Transforms a formula from an analysis file may call.
 SAFE_FUNCTIONS: frozenset[str] = frozenset(
-    {"log", "log1p", "exp", "sqrt", "abs", "C", "I", "standardize", "standardise", "center", "scale"}
+    {
+        "log",
+        "log1p",
+        "exp",
+        "sqrt",
+        "abs",
+        "C",
+        "I",
+        "standardize",
+        "standardise",
+        "center",
+        "scale",
+        "lag",
+    }
 )
 
 _TOKEN = re.compile(
@@ -36,6 +49,10 @@ _TOKEN = re.compile(
     )""",
     re.VERBOSE,
 )
+
+
+_LAG = re.compile(r"\blag\(")
+LAG_CALL = re.compile(r"\blag\(\s*`?([^`(),]+?)`?\s*(?:,\s*(\d+)\s*)?\)")
 
 
 def _transform_context() -> dict[str, Any]:
@@ -89,6 +106,8 @@ def check_safe(formula: str, columns: Iterable[str]) -> str:
         pos = m.end()
     for i, (kind, tok) in enumerate(tokens):
         nxt = tokens[i + 1][1] if i + 1 < len(tokens) else ""
+        if tok in ("**", "^"):
+            _check_power(formula, tokens, i)
         if kind == "name":
             if nxt == "(":
                 if tok not in SAFE_FUNCTIONS:
@@ -106,6 +125,27 @@ def check_safe(formula: str, columns: Iterable[str]) -> str:
                 f"Formula {formula!r} uses {tok}, which is not a column of the data."
             )
     return formula
+
+
+#: Largest literal exponent a safe formula may use (guards against huge integer powers).
+MAX_EXPONENT = 10
+
+
+def _check_power(formula: str, tokens: list[tuple[str, str]], i: int) -> None:
+    """A power's exponent must be a column or a small literal, not another power or a group."""
+    j = i + 1
+    if j < len(tokens) and tokens[j][1] == "-":
+        j += 1
+    ok = j < len(tokens) and (
+        tokens[j][0] == "name"
+        or (tokens[j][0] == "number" and abs(float(tokens[j][1])) <= MAX_EXPONENT)
+    )
+    chained = j + 1 < len(tokens) and tokens[j + 1][1] in ("**", "^")
+    if not ok or chained:
+        raise SpecificationError(
+            f"Formula {formula!r}: exponents must be a column or a number up to {MAX_EXPONENT} "
+            "(e.g. I(x ** 2)), not an expression or a chain of powers."
+        )
 
 
 @dataclass(frozen=True)
@@ -148,6 +188,11 @@ def build_design(
         )
     if safe:
         check_safe(formula, data.columns)
+    if _LAG.search(formula):
+        raise SpecificationError(
+            f"Formula {formula!r} uses lag(): lags need the panel structure (a row's previous period "
+            "within its entity); use dp.panel(..., entity=, time=)."
+        )
     needed = required_columns(formula)
     missing = sorted(needed - set(data.columns))
     if missing:

@@ -140,7 +140,9 @@ def ols(
     check_option("boot_weights", boot_weights, BOOT_WEIGHTS)
     weights, weight_type = resolve_design(design, weights, weight_type, vcov)
     if vcov in ("cluster", "wild") and cluster is None:
-        raise SpecificationError(f"vcov={vcov!r} needs cluster= (a column name, or two for two-way).")
+        raise SpecificationError(
+            f"vcov={vcov!r} needs cluster= (a column name, or two for two-way)."
+        )
     clist = () if cluster is None else ((cluster,) if isinstance(cluster, str) else tuple(cluster))
     extra = [c for c in [weights, *clist, *(design.columns() if design else [])] if c]
     for c in extra:
@@ -158,8 +160,7 @@ def ols(
     frame = data.loc[d.index]
     nobs = int(round(w.sum())) if (w is not None and weight_type == "fweight") else len(y)
 
-    wy = y if w is None else y
-    ybar = float(np.average(wy, weights=w)) if d.intercept is not None else 0.0
+    ybar = float(np.average(y, weights=w)) if d.intercept is not None else 0.0
     wt = np.ones_like(y) if w is None else w
     ssr = float(np.dot(wt * sol.resid, sol.resid))
     tss = float(np.dot(wt * (y - ybar), y - ybar))
@@ -180,6 +181,8 @@ def ols(
         cl = (cl,) if isinstance(cl, str) else tuple(cl or ())
         cds = codes if cl == clist else (cv.cluster_codes(data, list(cl), d.index) if cl else None)
         dsn = kw.get("design", design)
+        if kind == "survey":
+            dsn = cv.check_survey_refit(dsn, weights)
         fc = kw.get("few_clusters", few_clusters)
         notes: list[str] = []
         if w is not None and weight_type == "pweight" and kind == "iid":
@@ -206,17 +209,29 @@ def ols(
         extra: dict[str, Any] = {}
         options: dict[str, Any] = {}
         use_wild = kind == "wild" or (
-            kind == "cluster" and fc == "wild" and len(vr.n_clusters) == 1 and vr.n_clusters[0] < cv.FEW_CLUSTERS
+            kind == "cluster"
+            and fc == "wild"
+            and len(vr.n_clusters) == 1
+            and vr.n_clusters[0] < cv.FEW_CLUSTERS
         )
         if use_wild:
             se = np.sqrt(np.diag(vr.cov))
             wb = wild_cluster_bootstrap(
-                X, y, codes=cds[0], bread=sol.bread, params=sol.params, se=se, weights=w,
-                reps=kw.get("reps", reps), boot_weights=kw.get("boot_weights", boot_weights),
+                X,
+                y,
+                codes=cds[0],
+                bread=sol.bread,
+                params=sol.params,
+                se=se,
+                weights=w,
+                reps=kw.get("reps", reps),
+                boot_weights=kw.get("boot_weights", boot_weights),
                 seed=kw.get("seed", seed),
             )
             boot_p = pd.Series(wb.pvalues, index=names)
-            boot_ci = pd.DataFrame(wb.conf_int(0.95), index=names, columns=["conf_low", "conf_high"])
+            boot_ci = pd.DataFrame(
+                wb.conf_int(0.95), index=names, columns=["conf_low", "conf_high"]
+            )
             extra["wild_ci"] = lambda level: pd.DataFrame(
                 wb.conf_int(level), index=names, columns=["conf_low", "conf_high"]
             )
@@ -230,6 +245,12 @@ def ols(
             )
         elif kind == "cluster":
             notes.append("Cluster-robust (CR1) variance: G/(G-1)·(N-1)/(N-k), t with G-1 df.")
+            if len(vr.n_clusters) == 2 and min(vr.n_clusters) < cv.FEW_CLUSTERS:
+                notes.append(
+                    f"Only {min(vr.n_clusters)} clusters in one dimension (< {cv.FEW_CLUSTERS}); "
+                    "two-way cluster-robust tests may over-reject and no wild bootstrap is offered "
+                    "for two-way clustering: interpret p-values with caution."
+                )
         spec = ModelSpec(
             estimator="ols" if w is None else "wls",
             formula=formula,
@@ -248,7 +269,14 @@ def ols(
             nobs=nobs,
             df=vr.df,
             spec=spec,
-            raw={"X": X, "y": y, "weights": w, "resid": sol.resid, "bread": sol.bread, "solution": sol},
+            raw={
+                "X": X,
+                "y": y,
+                "weights": w,
+                "resid": sol.resid,
+                "bread": sol.bread,
+                "solution": sol,
+            },
             stats=stats_,
             boot_pvalues=boot_p,
             boot_conf_int=boot_ci,

@@ -77,7 +77,11 @@ def _loglik_parts(theta, X, yi, w, J, link, need_hess=True):
         return ll, scores, None
     dfa = np.where(np.isfinite(a), dpdf(np.where(np.isfinite(a), a, 0.0)), 0.0)
     dfb = np.where(np.isfinite(b), dpdf(np.where(np.isfinite(b), b, 0.0)), 0.0)
-    H = (A * (w * dfa / p)[:, None]).T @ A - (B * (w * dfb / p)[:, None]).T @ B - (g * w[:, None]).T @ g
+    H = (
+        (A * (w * dfa / p)[:, None]).T @ A
+        - (B * (w * dfb / p)[:, None]).T @ B
+        - (g * w[:, None]).T @ g
+    )
     return ll, scores, H
 
 
@@ -152,8 +156,10 @@ def ordered(
         try:
             step = np.linalg.solve(-H, grad)
         except np.linalg.LinAlgError:
-            raise DataValueError("The ordered-model information matrix is singular; check for "
-                                 "collinear regressors or empty categories.") from None
+            raise DataValueError(
+                "The ordered-model information matrix is singular; check for "
+                "collinear regressors or empty categories."
+            ) from None
         t = 1.0
         while t > 1e-10:
             cand = theta + t * step
@@ -165,7 +171,9 @@ def ordered(
         if np.max(np.abs(t * step) / np.maximum(np.abs(theta), 1.0)) < CONVERGENCE_TOL:
             break
     else:
-        raise DataValueError("The ordered model did not converge; check for separation or sparse categories.")
+        raise DataValueError(
+            "The ordered model did not converge; check for separation or sparse categories."
+        )
     ll, scores, H = _loglik_parts(theta, X, yi, w, J, link)
     bread = np.linalg.inv(-H)
     lab = [str(int(v)) if float(v).is_integer() else str(v) for v in levels]
@@ -187,26 +195,106 @@ def ordered(
             V = bread @ (scores.T @ scores) @ bread
         elif kind == "cluster":
             if not codes or len(codes) != 1:
-                raise SpecificationError("vcov='cluster' needs one clustering variable in cluster=.")
+                raise SpecificationError(
+                    "vcov='cluster' needs one clustering variable in cluster=."
+                )
             G = int(codes[0].max()) + 1
             S = np.zeros((G, scores.shape[1]))
             cv._group_sum(S, scores, codes[0])
             V = bread @ (S.T @ S) @ bread * (G / (G - 1))
+            if G < cv.FEW_CLUSTERS:
+                notes.append(cv.few_clusters_note(G))
         else:
-            meat, df_ = cv.survey_meat(scores, kw.get("design", design), frame)
+            meat, df_ = cv.survey_meat(
+                scores, cv.check_survey_refit(kw.get("design", design), weights), frame
+            )
             V = bread @ meat @ bread
         spec = ModelSpec(
-            estimator=f"ordered_{link}", formula=formula, vcov=kind, cluster=clist, weights=weights,
-            weight_type=weight_type if weights else None, nobs=nobs, n_dropped=d.n_dropped,
-            options={"link": link, "categories": tuple(levels.tolist())}, notes=tuple(notes),
+            estimator=f"ordered_{link}",
+            formula=formula,
+            vcov=kind,
+            cluster=clist,
+            weights=weights,
+            weight_type=weight_type if weights else None,
+            nobs=nobs,
+            n_dropped=d.n_dropped,
+            options={"link": link, "categories": tuple(levels.tolist())},
+            notes=tuple(notes),
         )
         return ModelResult(
             params=pd.Series(theta, index=pnames, name="estimate"),
             cov=pd.DataFrame(V, index=pnames, columns=pnames),
-            nobs=nobs, df=df_, spec=spec,
+            nobs=nobs,
+            df=df_,
+            spec=spec,
             raw={"X": X, "y_codes": yi, "scores": scores, "hessian": H},
             stats={"loglik": ll, "n_categories": J},
             _refit=build,
+            _effects=lambda res, var, at, level: _ordered_effects(
+                res, var, at, level, frame, d.model_spec, names, lab, link, w_given
+            ),
         )
 
     return build(vcov)
+
+
+def _ordered_effects(res, var, at, level, frame, model_spec, names, labels, link, weights):
+    """Average marginal effects of ``var`` on the probability of each category (delta method)."""
+    import itertools
+
+    from ._margins import _mm
+    from .results import MarginalEffects
+
+    if var not in frame.columns or not pd.api.types.is_numeric_dtype(frame[var]):
+        raise SpecificationError(f"{var!r} must be a numeric variable of the model.")
+    k = len(names)
+    theta0 = res.params.to_numpy()
+    cov = res.cov.to_numpy()
+    cdf, pdf, _ = _dist(link)
+    h = 1e-4 * (float(frame[var].std()) or 1.0)
+    keys = list(at)
+    rows = []
+    for values in itertools.product(*[list(at[n]) for n in keys]) if keys else [()]:
+        base = frame.copy()
+        for n_, v in zip(keys, values, strict=True):
+            base[n_] = v
+        hi, lo = base.copy(), base.copy()
+        hi[var] = base[var] + h
+        lo[var] = base[var] - h
+        full = names
+        dX = (_mm(model_spec, hi, full) - _mm(model_spec, lo, full)) / (2 * h)
+        X0 = _mm(model_spec, base, full)
+
+        def ame(theta, X0=X0, dX=dX):
+            beta, zeta = theta[:k], theta[k:]
+            eta, deta = X0 @ beta, dX @ beta
+            cut = np.concatenate([[-np.inf], zeta, [np.inf]])
+            dens = np.column_stack(
+                [pdf(c - eta) if np.isfinite(c) else np.zeros_like(eta) for c in cut]
+            )
+            # P_j = F(zeta_j - eta) - F(zeta_{j-1} - eta): dP_j/dvar = -(f_j - f_{j-1}) deta
+            eff = -(dens[:, 1:] - dens[:, :-1]) * deta[:, None]
+            return np.average(eff, axis=0, weights=weights)
+
+        est = ame(theta0)
+        step = 1e-6 * np.maximum(np.abs(theta0), 1.0)
+        grad = np.column_stack(
+            [
+                (
+                    ame(theta0 + step[i] * np.eye(len(theta0))[i])
+                    - ame(theta0 - step[i] * np.eye(len(theta0))[i])
+                )
+                / (2 * step[i])
+                for i in range(len(theta0))
+            ]
+        )
+        se = np.sqrt(np.einsum("jp,pq,jq->j", grad, cov, grad))
+        for j, lab in enumerate(labels):
+            rows.append((*values, lab, est[j], se[j]))
+    table = pd.DataFrame(rows, columns=[*keys, "outcome", "estimate", "std_error"])
+    table["statistic"] = table.estimate / table.std_error
+    table["p_value"] = 2 * stats.norm.sf(np.abs(table.statistic))
+    q = float(stats.norm.ppf(0.5 + level / 2))
+    table["conf_low"] = table.estimate - q * table.std_error
+    table["conf_high"] = table.estimate + q * table.std_error
+    return MarginalEffects(var, table)

@@ -31,10 +31,16 @@ def _rq_fit(X: np.ndarray, y: np.ndarray, q: float) -> np.ndarray:
 def _hall_sheather(q: float, n: int, alpha: float = 0.05) -> float:
     x0 = stats.norm.ppf(q)
     f0 = stats.norm.pdf(x0)
-    return n ** (-1 / 3) * stats.norm.ppf(1 - alpha / 2) ** (2 / 3) * ((1.5 * f0**2) / (2 * x0**2 + 1)) ** (1 / 3)
+    return (
+        n ** (-1 / 3)
+        * stats.norm.ppf(1 - alpha / 2) ** (2 / 3)
+        * ((1.5 * f0**2) / (2 * x0**2 + 1)) ** (1 / 3)
+    )
 
 
-def quantreg(formula: str, data: pd.DataFrame, *, q: float = 0.5, safe: bool = False) -> ModelResult:
+def quantreg(
+    formula: str, data: pd.DataFrame, *, q: float = 0.5, safe: bool = False
+) -> ModelResult:
     """Linear quantile regression (median regression by default).
 
     Parameters
@@ -84,12 +90,20 @@ def quantreg(formula: str, data: pd.DataFrame, *, q: float = 0.5, safe: bool = F
     fxx = np.linalg.inv((X * f[:, None]).T @ X)
     V = q * (1 - q) * fxx @ (X.T @ X) @ fxx
     names = list(d.X.columns)
-    spec = ModelSpec(estimator="quantreg", formula=formula, vcov="nid", nobs=n, n_dropped=d.n_dropped,
-                     options={"q": q, "bandwidth": h})
+    spec = ModelSpec(
+        estimator="quantreg",
+        formula=formula,
+        vcov="nid",
+        nobs=n,
+        n_dropped=d.n_dropped,
+        options={"q": q, "bandwidth": h},
+    )
     return ModelResult(
         params=pd.Series(beta, index=names, name="estimate"),
         cov=pd.DataFrame(V, index=names, columns=names),
-        nobs=n, df=float(n - k), spec=spec,
+        nobs=n,
+        df=float(n - k),
+        spec=spec,
         raw={"X": X, "y": y, "density": f},
         stats={"q": q, "objective": float(np.sum((y - X @ beta) * (q - (y - X @ beta < 0))))},
     )

@@ -41,7 +41,9 @@ class ModelSummary:
     notes: tuple[str, ...]
 
     def __str__(self) -> str:
-        head = ", ".join(f"{k}={v:.6g}" if isinstance(v, float) else f"{k}={v}" for k, v in self.info.items())
+        head = ", ".join(
+            f"{k}={v:.6g}" if isinstance(v, float) else f"{k}={v}" for k, v in self.info.items()
+        )
         body = self.table.to_string(index=False, float_format=lambda v: f"{v:.6g}")
         return "\n".join([head, body, *self.notes])
 
@@ -51,7 +53,9 @@ class MarginalEffects:
     """Effects of one variable (a derivative of the prediction), possibly across values of others."""
 
     variable: str
-    table: pd.DataFrame  # columns: the ``at`` variables, estimate, std_error, statistic, p_value, conf_low, conf_high
+    table: (
+        pd.DataFrame
+    )  # columns: the ``at`` variables, estimate, std_error, statistic, p_value, conf_low, conf_high
 
     def tidy(self) -> pd.DataFrame:
         return self.table.copy()
@@ -92,7 +96,9 @@ class ModelResult:
 
     @property
     def std_errors(self) -> pd.Series:
-        return pd.Series(np.sqrt(np.diag(self.cov.to_numpy())), index=self.params.index, name="std_error")
+        return pd.Series(
+            np.sqrt(np.diag(self.cov.to_numpy())), index=self.params.index, name="std_error"
+        )
 
     @property
     def tstats(self) -> pd.Series:
@@ -154,7 +160,9 @@ class ModelResult:
     def with_vcov(self, vcov: str, **kwargs: Any) -> ModelResult:
         """A new result with the same estimates and another covariance (see :mod:`.covariance`)."""
         if self._refit is None:
-            raise SpecificationError(f"{self.spec.estimator} results cannot change their covariance.")
+            raise SpecificationError(
+                f"{self.spec.estimator} results cannot change their covariance."
+            )
         return self._refit(vcov, **kwargs)
 
     def marginal_effects(
@@ -167,7 +175,9 @@ class ModelResult:
         ``var``; standard errors by the delta method with the result's covariance.
         """
         if self._effects is None:
-            raise SpecificationError(f"Marginal effects are not available for {self.spec.estimator}.")
+            raise SpecificationError(
+                f"Marginal effects are not available for {self.spec.estimator}."
+            )
         return self._effects(self, var, at or {}, level)
 
     def replace(self, **changes: Any) -> ModelResult:
@@ -176,7 +186,11 @@ class ModelResult:
     def _repr_html_(self) -> str:
         t = self.tidy()
         rows = "".join(
-            "<tr>" + "".join(f"<td>{html.escape(f'{v:.6g}' if isinstance(v, float) else str(v))}</td>" for v in r) + "</tr>"
+            "<tr>"
+            + "".join(
+                f"<td>{html.escape(f'{v:.6g}' if isinstance(v, float) else str(v))}</td>" for v in r
+            )
+            + "</tr>"
             for r in t.itertuples(index=False)
         )
         head = "".join(f"<th>{html.escape(c)}</th>" for c in t.columns)

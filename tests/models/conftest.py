@@ -22,4 +22,6 @@ def rref() -> dict:
 def r_series(block: dict, key: str = "coef") -> pd.Series:
     """R names -> formulaic names ('(Intercept)' -> 'Intercept')."""
     vals = block[key]
-    return pd.Series({("Intercept" if k == "(Intercept)" else k): float(v) for k, v in vals.items()})
+    return pd.Series(
+        {("Intercept" if k == "(Intercept)" else k): float(v) for k, v in vals.items()}
+    )

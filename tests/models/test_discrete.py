@@ -77,4 +77,11 @@ def test_weighted_ame_uses_the_weights(sample):
     me = res.marginal_effects("x1").tidy().estimate.iloc[0]
     b = res.params
     mu = 1 / (1 + np.exp(-(b["Intercept"] + b["x1"] * sample.x1 + b["x2"] * sample.x2)))
-    assert me == pytest.approx(float(np.average(mu * (1 - mu) * b["x1"], weights=sample.w)), rel=1e-7)
+    assert me == pytest.approx(
+        float(np.average(mu * (1 - mu) * b["x1"], weights=sample.w)), rel=1e-7
+    )
+
+
+def test_few_clusters_are_flagged_for_logit(sample):
+    res = dp.logit("yb ~ x1 + x2", sample, vcov="cluster", cluster="county")
+    assert any("Only 12 clusters" in n for n in res.summary().notes)

@@ -11,9 +11,19 @@ import statsmodels.datasets.longley as longley
 import disparity as dp
 from disparity.errors import PrecisionWarning
 
-NIST = json.loads((Path(__file__).parents[1] / "reference" / "nist" / "nist_strd_linear.json").read_text())
+NIST = json.loads(
+    (Path(__file__).parents[1] / "reference" / "nist" / "nist_strd_linear.json").read_text()
+)
 # Goals of issue 11 (minimum LRE over coefficients): better than R's lm and statsmodels.
-GOAL_LRE = {"Longley": 9, "Wampler1": 9, "Wampler2": 9, "Wampler3": 9, "Wampler4": 7.5, "Wampler5": 6, "Filip": 7}
+GOAL_LRE = {
+    "Longley": 9,
+    "Wampler1": 9,
+    "Wampler2": 9,
+    "Wampler3": 9,
+    "Wampler4": 7.5,
+    "Wampler5": 6,
+    "Filip": 7,
+}
 # NIST certifies 15 digits; an exact match caps the LRE there.
 MAX_LRE = 15.0
 

@@ -51,13 +51,34 @@ def test_statsmodels_parity_cluster_and_wls(sample):
         ("ols_cl1", dict(vcov="cluster", cluster="county", few_clusters="analytic")),
         ("ols_cl2", dict(vcov="cluster", cluster=["county", "hh"])),
         ("wls_cl1", dict(vcov="cluster", cluster="county", weights="w", few_clusters="analytic")),
-        ("svy_gaussian", dict(vcov="survey", design=dp.SurveyDesign(weights="w", strata="stratum", psu="county"))),
+        (
+            "svy_gaussian",
+            dict(
+                vcov="survey", design=dp.SurveyDesign(weights="w", strata="stratum", psu="county")
+            ),
+        ),
     ],
 )
 def test_against_r(sample, rref, key, kwargs):
     res = dp.ols(FORMULA, sample, **kwargs)
     assert_close(res.params, r_series(rref[key]), R_CLOSED_FORM_TOL)
     assert_close(res.std_errors, r_series(rref[key], "se"), R_CLOSED_FORM_TOL)
+
+
+@pytest.mark.reference
+def test_survey_with_finite_population_correction_against_r(sample, rref):
+    d = sample.assign(npsu=10)
+    design = dp.SurveyDesign(weights="w", strata="stratum", psu="county", fpc="npsu")
+    res = dp.ols(FORMULA, d, vcov="survey", design=design)
+    assert_close(res.std_errors, r_series(rref["svy_gaussian_fpc"], "se"), R_CLOSED_FORM_TOL)
+    # The correction shrinks every variance by (1 - 3/10).
+    plain = dp.ols(
+        FORMULA,
+        d,
+        vcov="survey",
+        design=dp.SurveyDesign(weights="w", strata="stratum", psu="county"),
+    )
+    assert_close(res.std_errors**2, 0.7 * plain.std_errors**2, 1e-12)
 
 
 def test_fweights_equal_replicated_rows(sample):
@@ -70,7 +91,11 @@ def test_fweights_equal_replicated_rows(sample):
     assert_close(res.params, ref.params, 1e-10)
     assert_close(res.std_errors, ref.std_errors, 1e-10)
     ref_iid = dp.ols("y ~ x1 + x2", expanded)
-    assert_close(dp.ols("y ~ x1 + x2", small, weights="f", weight_type="fweight").std_errors, ref_iid.std_errors, 1e-10)
+    assert_close(
+        dp.ols("y ~ x1 + x2", small, weights="f", weight_type="fweight").std_errors,
+        ref_iid.std_errors,
+        1e-10,
+    )
 
 
 def test_pweights_iid_becomes_hc1_and_says_so(sample):
@@ -92,7 +117,15 @@ def test_results_are_frozen_and_with_vcov_returns_new(sample):
 def test_tidy_columns_and_conf_int(sample):
     res = dp.ols(FORMULA, sample, vcov="HC1")
     t = res.tidy()
-    assert list(t.columns) == ["term", "estimate", "std_error", "statistic", "p_value", "conf_low", "conf_high"]
+    assert list(t.columns) == [
+        "term",
+        "estimate",
+        "std_error",
+        "statistic",
+        "p_value",
+        "conf_low",
+        "conf_high",
+    ]
     sm = smf.ols(FORMULA, sample).fit(cov_type="HC1", use_t=True)
     ci = sm.conf_int(alpha=0.1)
     np.testing.assert_allclose(res.conf_int(0.9).loc[ci.index].to_numpy(), ci.to_numpy(), rtol=1e-9)
@@ -162,3 +195,32 @@ def test_unknown_column_and_bad_formula(sample):
 def test_log_of_nonpositive_names_rows(sample):
     with pytest.raises(DataValueError, match="rows"):
         dp.ols("y ~ log(x1)", sample)
+
+
+def test_survey_single_psu_stratum_is_reported(sample):
+    d = sample.copy()
+    d.loc[d.stratum == 4, "county"] = 12  # stratum 4 now has one PSU
+    design = dp.SurveyDesign(weights="w", strata="stratum", psu="county")
+    with pytest.raises(DataValueError, match="single PSU"):
+        dp.ols(FORMULA, d, vcov="survey", design=design)
+
+
+def test_two_way_clustering_with_few_clusters_is_flagged(sample):
+    res = dp.ols(FORMULA, sample, vcov="cluster", cluster=["county", "hh"])
+    assert any("interpret p-values with caution" in n for n in res.summary().notes)
+
+
+def test_design_without_survey_vcov_is_rejected(sample):
+    with pytest.raises(SpecificationError, match="only used with vcov='survey'"):
+        dp.ols(FORMULA, sample, design=dp.SurveyDesign(weights="w"))
+
+
+def test_survey_with_vcov_requires_matching_weights(sample):
+    design = dp.SurveyDesign(weights="w", strata="stratum", psu="county")
+    unweighted = dp.ols(FORMULA, sample)
+    with pytest.raises(SpecificationError, match="refit with vcov='survey'"):
+        unweighted.with_vcov("survey", design=design)
+    weighted = dp.ols(FORMULA, sample, weights="w")
+    svy = weighted.with_vcov("survey", design=design)
+    ref = dp.ols(FORMULA, sample, vcov="survey", design=design)
+    assert_close(svy.std_errors, ref.std_errors, 1e-12)

@@ -58,3 +58,24 @@ def test_quantreg_names_collinear_columns(sample):
     d = sample.assign(x3=sample.x1 * 2)
     with pytest.raises(dp.errors.CollinearityError, match="x3|x1"):
         dp.quantreg("y ~ x1 + x3", d)
+
+
+def test_ordered_average_marginal_effects(sample):
+    from scipy.special import expit
+
+    res = dp.ordered("yo ~ x1 + x2", sample)
+    me = res.marginal_effects("x1").tidy()
+    assert list(me.outcome) == ["1", "2", "3", "4"]
+    # Probabilities sum to one, so their derivatives sum to zero.
+    assert abs(me.estimate.sum()) < 1e-12
+    b = res.params
+    cuts = np.concatenate([[-np.inf], b.iloc[2:].to_numpy(), [np.inf]])
+
+    def mean_probs(x1):
+        eta = b["x1"] * x1 + b["x2"] * sample.x2
+        return np.diff(np.column_stack([expit(c - eta) for c in cuts]), axis=1).mean(0)
+
+    h = 1e-5
+    numeric = (mean_probs(sample.x1 + h) - mean_probs(sample.x1 - h)) / (2 * h)
+    np.testing.assert_allclose(me.estimate.to_numpy(), numeric, rtol=1e-6)
+    assert (me.std_error > 0).all()

@@ -36,6 +36,9 @@ def wp() -> pd.DataFrame:
         ("plm_fe_twoways", F3, {"effects": "twoway"}, "se"),
         ("plm_fe_twoways", F3, {"effects": "twoway", "vcov": "cluster"}, "se_cluster"),
         ("plm_re", F4, {"model": "re"}, "se"),
+        ("plm_re", F4, {"model": "re", "vcov": "cluster"}, "se_cluster"),
+        ("plm_pooled", F4, {"model": "pooled"}, "se"),
+        ("plm_pooled", F4, {"model": "pooled", "vcov": "cluster"}, "se_cluster"),
         ("plm_be", F4, {"model": "be"}, "se"),
         ("plm_fd", F3, {"model": "fd"}, "se"),
     ],
@@ -74,13 +77,17 @@ def test_twoway_fe_matches_linearmodels_clustered(wp):
 
 def test_driscoll_kraay_wraps_linearmodels(wp):
     res = dp.panel(F4, wp, entity="nr", time="year", vcov="driscoll-kraay")
-    lm = PanelOLS.from_formula(F4 + " + EntityEffects", wp.set_index(["nr", "year"])).fit(cov_type="kernel")
+    lm = PanelOLS.from_formula(F4 + " + EntityEffects", wp.set_index(["nr", "year"])).fit(
+        cov_type="kernel"
+    )
     assert_close(res.std_errors, lm.std_errors, WRAPPER_TOL)
 
 
 def test_repeated_entity_time_pair_is_rejected(wp):
     bad = pd.concat([wp, wp.iloc[[5, 9]]])
-    with pytest.raises(DataValueError, match=r"Entity/time pairs occur more than once.*\(13, 1985\)"):
+    with pytest.raises(
+        DataValueError, match=r"Entity/time pairs occur more than once.*\(13, 1985\)"
+    ):
         dp.panel(F4, bad, entity="nr", time="year")
 
 
@@ -91,12 +98,17 @@ def test_collinear_regressor_in_fe_is_named(wp):
 
 
 @settings(max_examples=25, deadline=None)
-@given(seed=st.integers(0, 10_000), n_e=st.integers(2, 12), n_t=st.integers(2, 8), drop=st.floats(0, 0.4))
+@given(
+    seed=st.integers(0, 10_000),
+    n_e=st.integers(2, 12),
+    n_t=st.integers(2, 8),
+    drop=st.floats(0, 0.4),
+)
 def test_demeaning_equals_dummy_regression(seed, n_e, n_t, drop):
     rng = np.random.default_rng(seed)
     e, t = np.meshgrid(np.arange(n_e), np.arange(n_t), indexing="ij")
     keep = rng.uniform(size=e.size) >= drop
-    keep[: n_e] = True
+    keep[:n_e] = True
     e, t = e.ravel()[keep], t.ravel()[keep]
     e = pd.factorize(e)[0]
     t = pd.factorize(t)[0]
@@ -105,3 +117,76 @@ def test_demeaning_equals_dummy_regression(seed, n_e, n_t, drop):
     lsdv = M - D @ np.linalg.lstsq(D, M, rcond=None)[0]
     ours, _ = demean(M, [e, t])
     np.testing.assert_allclose(ours, lsdv, atol=1e-9)
+
+
+def test_few_clusters_in_fe_panel_use_wild_bootstrap(wp):
+    # 8 "provinces" of entities: too few clusters for analytic cluster-robust t-tests.
+    d = wp.assign(prov=wp.nr % 8)
+    res = dp.panel(
+        F4, d, entity="nr", time="year", vcov="cluster", cluster="prov", reps=999, seed=3
+    )
+    assert res.glance()["inference"].iloc[0] == "wild"
+    assert "wild cluster bootstrap" in " ".join(res.summary().notes)
+    analytic = dp.panel(
+        F4, d, entity="nr", time="year", vcov="cluster", cluster="prov", few_clusters="analytic"
+    )
+    assert_close(res.std_errors, analytic.std_errors, 0)
+    assert res.glance()["inference"].iloc[0] != analytic.glance()["inference"].iloc[0]
+    # Many clusters (545 workers): analytic inference stays.
+    many = dp.panel(F4, wp, entity="nr", time="year", vcov="cluster")
+    assert many.boot_pvalues is None
+
+
+def test_fe_wild_bootstrap_matches_ols_with_dummies(wp):
+    # Frisch-Waugh: bootstrapping the within regression equals bootstrapping OLS with entity dummies.
+    sub = wp[wp.nr.isin(wp.nr.unique()[:40])].assign(prov=lambda x: x.nr % 6)
+    fe = dp.panel(
+        "lwage ~ expersq + union",
+        sub,
+        entity="nr",
+        time="year",
+        vcov="wild",
+        cluster="prov",
+        reps=999,
+        seed=4,
+    )
+    ols = dp.ols(
+        "lwage ~ expersq + union + C(nr)", sub, vcov="wild", cluster="prov", reps=999, seed=4
+    )
+    assert_close(fe.params, ols.params[["expersq", "union"]], 1e-9)
+    # Same draws; the small-sample factor cancels in bootstrap t ratios, so p-values coincide.
+    assert_close(fe.pvalues, ols.pvalues[["expersq", "union"]], 1e-12)
+    np.testing.assert_allclose(
+        fe.conf_int().to_numpy(), ols.conf_int().loc[["expersq", "union"]].to_numpy(), rtol=1e-6
+    )
+
+
+def test_lags_are_within_entity_and_respect_gaps(wp):
+    d = wp.drop(index=wp.index[(wp.nr == 13) & (wp.year == 1982)])  # a gap for worker 13
+    res = dp.panel("lwage ~ lag(union) + union + married", d, entity="nr", time="year", safe=True)
+    # Each worker loses the first year, and worker 13 also 1983 (its lag year 1982 is missing).
+    assert res.nobs == len(d) - d.nr.nunique() - 1
+    manual = d.sort_values(["nr", "year"]).copy()
+    prev = manual.groupby("nr")[["year", "union"]].shift(1)
+    manual["lu"] = prev.union.where(prev.year == manual.year - 1)
+    ref = dp.panel("lwage ~ lu + union + married", manual, entity="nr", time="year")
+    np.testing.assert_allclose(res.params.to_numpy(), ref.params.to_numpy(), rtol=1e-12)
+
+
+def test_lag_outside_a_panel_is_refused(wp):
+    with pytest.raises(dp.errors.SpecificationError, match="dp.panel"):
+        dp.ols("lwage ~ lag(union)", wp)
+
+
+def test_panel_with_vcov_returns_new_result(wp):
+    fe = dp.panel(F4, wp, entity="nr", time="year")
+    cl = fe.with_vcov("cluster")
+    assert cl.spec.vcov == "cluster" and fe.spec.vcov == "iid"
+    assert_close(cl.params, fe.params, 0)
+    ref = dp.panel(F4, wp, entity="nr", time="year", vcov="cluster")
+    assert_close(cl.std_errors, ref.std_errors, 0)
+
+
+def test_effects_other_than_entity_need_fixed_effects(wp):
+    with pytest.raises(dp.errors.SpecificationError, match="model='fe' only"):
+        dp.panel(F4, wp, entity="nr", time="year", model="re", effects="twoway")

@@ -16,7 +16,9 @@ CLOSED_FORM_TOL = 1e-10
 
 def frame(n=200, seed=0):
     rng = np.random.default_rng(seed)
-    df = pd.DataFrame({"x1": rng.normal(size=n), "x2": rng.normal(size=n), "g": rng.integers(0, 3, n)})
+    df = pd.DataFrame(
+        {"x1": rng.normal(size=n), "x2": rng.normal(size=n), "g": rng.integers(0, 3, n)}
+    )
     df["y"] = 1 + df.x1 - 2 * df.x2 + rng.normal(size=n)
     return df
 
@@ -24,7 +26,10 @@ def frame(n=200, seed=0):
 def test_exactly_collinear_columns_are_named():
     df = frame()
     df["x3"] = df.x1 + 2 * df.x2
-    with pytest.raises(CollinearityError, match=r"'x3' is a linear combination of 'x2', 'x1'|'x\d' is a linear combination"):
+    with pytest.raises(
+        CollinearityError,
+        match=r"'x3' is a linear combination of 'x2', 'x1'|'x\d' is a linear combination",
+    ):
         dp.ols("y ~ x1 + x2 + x3", df)
     try:
         dp.ols("y ~ x1 + x2 + x3", df)
@@ -108,4 +113,6 @@ def test_solver_agrees_with_lapack_on_well_conditioned_designs(n, k, seed, weigh
     XtWX = (X * (sw**2)[:, None]).T @ X
     assert np.allclose(sol.bread @ XtWX, np.eye(k + 1), atol=1e-8)
     # Residuals are orthogonal to the weighted design.
-    assert np.allclose((X * (sw**2)[:, None]).T @ sol.resid, 0, atol=1e-8 * np.abs(y).sum() * np.abs(X).max())
+    assert np.allclose(
+        (X * (sw**2)[:, None]).T @ sol.resid, 0, atol=1e-8 * np.abs(y).sum() * np.abs(X).max()
+    )
