@@ -20,7 +20,7 @@ from formulaic.transforms import scale as _scale
 
 from ..errors import DataValueError, SpecificationError
 
-__all__ = ["check_safe", "SAFE_FUNCTIONS", "Design", "build_design"]
+__all__ = ["check_safe", "SAFE_FUNCTIONS", "Design", "build_design", "categorical_outcome"]
 
 #: Transforms a formula from an analysis file may call.
 SAFE_FUNCTIONS: frozenset[str] = frozenset(
@@ -166,6 +166,29 @@ def required_columns(formula: str) -> set[str]:
         return set(Formula(formula).required_variables)
     except Exception as exc:  # formulaic raises several types for bad syntax
         raise SpecificationError(f"Could not parse formula {formula!r}: {exc}") from None
+
+
+def categorical_outcome(formula: str, data: pd.DataFrame, *, binary: bool) -> pd.DataFrame:
+    """Replace a categorical outcome column by its category codes (missing stays missing).
+
+    Survey loaders turn value-labelled variables into ordered Categoricals (categories in code
+    order). For a binary model the outcome must have exactly two categories, and the second one is
+    coded 1 (e.g. 不支持 = 0, 支持 = 1); for an ordered model the category order is the outcome order.
+    Data whose outcome is not a Categorical are returned unchanged.
+    """
+    if not isinstance(data, pd.DataFrame) or "~" not in formula:
+        return data
+    lhs = formula.split("~", 1)[0].strip().strip("`")
+    if lhs not in data.columns or not isinstance(data[lhs].dtype, pd.CategoricalDtype):
+        return data
+    cats = list(data[lhs].cat.categories)
+    if binary and len(cats) != 2:
+        raise SpecificationError(
+            f"The outcome {lhs!r} is categorical with {len(cats)} categories {cats[:6]}; a binary model "
+            "needs exactly two. Make a 0/1 indicator, or use dp.ordered for ordered categories."
+        )
+    codes = data[lhs].cat.codes.astype(float)
+    return data.assign(**{lhs: codes.where(codes >= 0)})
 
 
 def build_design(
