@@ -71,11 +71,23 @@ def _fpc_by_stratum(sample: Sample, n_h: np.ndarray, stratum_of_row: np.ndarray)
     return 1.0 - frac
 
 
-def linearized_variance(u: np.ndarray, sample: Sample) -> np.ndarray:
-    """Variance of sum(w * u) under the sample's design; ``u`` is (n,) or (n, k)."""
+def linearized_variance(u: np.ndarray, sample: Sample, consume: bool = False) -> np.ndarray:
+    """Variance of sum(w * u) under the sample's design; ``u`` is (n,) or (n, k).
+
+    With ``consume=True`` a one-dimensional ``u`` may be overwritten (saves an n-vector).
+    """
     u2 = u.reshape(sample.n, -1)
     w = sample.w
     structure = _psu_structure(sample)
+    if structure is None and u.ndim == 1 and not (
+        sample.weight_type == "fweight" and sample.weighted
+    ):
+        n = sample.n
+        if n < 2:
+            raise DataValueError("a variance needs at least two observations.")
+        z = np.multiply(u, w, out=u if consume else None)
+        total = float(z.sum())
+        return np.array([n / (n - 1) * (float(np.dot(z, z)) - total * total / n)])
     if structure is None and sample.weight_type == "fweight" and sample.weighted:
         big_n = w.sum()
         if big_n <= 1:

@@ -13,7 +13,7 @@ from scipy import stats
 from .._options import SeKind, WeightType, check_option
 from ..design import SurveyDesign
 from ..errors import DataValueError, SpecificationError
-from ._engine import KernelOut, generalized_ci, jacobian, rank_rows, run
+from ._engine import KernelOut, fast_index, rank_rows, run
 from ._result import CurveResult, MeasureResult
 from ._weights import Sample, _as_list, prepare, rows_text
 from .gini import _curve
@@ -68,7 +68,8 @@ def ci_stats(
     ranked, y_sorted: np.ndarray, kind: str, bounds, need_if: bool, name: str  # noqa: ANN001
 ) -> tuple[float, np.ndarray | None]:
     """One concentration index (value, influence in sorted order) from a shared ranking."""
-    mu, gc, u_mu, u_gc = generalized_ci(ranked, y_sorted, need_if)
+    w = ranked.w
+    mu = float(np.dot(w, y_sorted)) / ranked.total
     if kind == "standard" and mu == 0:
         raise DataValueError(
             f"the (weighted) mean of {name!r} is zero, so its standard concentration index is "
@@ -80,10 +81,8 @@ def ci_stats(
             raise DataValueError(
                 f"the mean of {name!r} equals a bound, so the Wagstaff index is undefined."
             )
-    value, jac = jacobian(ci_transform(kind, bounds), np.array([mu, gc]))
-    if not need_if:
-        return float(value[0]), None
-    return float(value[0]), jac[0, 0] * u_mu + jac[0, 1] * u_gc
+    value, _, _, inf = fast_index(ranked, y_sorted, ci_transform(kind, bounds), need_if)
+    return value, inf
 
 
 def check_rank_variation(sample: Sample, rank: str, measure: str) -> None:

@@ -10,7 +10,7 @@ import pandas as pd
 from .._options import SeKind, WeightType
 from ..design import SurveyDesign
 from ..errors import DataValueError, SpecificationError
-from ._engine import KernelOut, generalized_ci, rank_rows, run
+from ._engine import KernelOut, fast_index, rank_rows, run
 from ._result import CurveResult, MeasureResult
 from ._weights import Sample, _as_list, prepare, require_values
 
@@ -102,25 +102,19 @@ def _gini_kernel(
     x: np.ndarray, w: np.ndarray, need_if: bool, correction: bool, s: Sample, name: str
 ) -> KernelOut:
     ranked = rank_rows(x, w)
-    ys = x[ranked.order]
-    mu, gc, u_mu, u_gc = generalized_ci(ranked, ys, need_if)
-    if not mu > 0:
-        raise DataValueError(
-            f"gini: the (weighted) mean of {name!r} is zero, so the Gini coefficient is undefined."
-        )
-    g = gc / mu
     factor = 1.0
     if correction:
         big_n = s.nobs()
         if big_n < 2:
             raise DataValueError("gini: correction=True needs at least two observations.")
         factor = big_n / (big_n - 1.0)
-    inf = None
-    if need_if:
-        assert u_gc is not None and u_mu is not None
-        inf = (u_gc - g * u_mu) * (factor / mu)
+    if not float(np.dot(w, x)) > 0:
+        raise DataValueError(
+            f"gini: the (weighted) mean of {name!r} is zero, so the Gini coefficient is undefined."
+        )
+    g, _, _, inf = fast_index(ranked, ranked.x, lambda t: factor * t[1] / t[0], need_if)
     return KernelOut(
-        values=np.array([g * factor]), names=["gini"], influence=inf,
+        values=np.array([g]), names=["gini"], influence=inf,
         perm=ranked.order, w_perm=ranked.w,
     )
 
