@@ -34,6 +34,7 @@ class KernelOut:
     perm: np.ndarray | None = None  # influence rows are in this order of the sample's rows
     w_perm: np.ndarray | None = None  # the weights in that order
     details: pd.DataFrame | None = None
+    variance: np.ndarray | None = None  # precomputed iid variance (then influence is None)
 
 
 Kernel = Callable[[Sample, np.ndarray, bool], KernelOut]
@@ -104,10 +105,16 @@ def run(
     domain = sample.design and sample.by_codes is not None
     for labels, rows in groups:
         sub = sample if rows is None else sample.subset(rows)
+        sub.iid_variance = (
+            not domain and not sample.design and sample.cluster is None
+            and not (sample.weight_type == "fweight" and sample.weighted)
+        )
         out = kernel(sub, sub.w, se == "analytic")
         k = out.values.shape[0]
         if se == "analytic":
-            if domain:
+            if out.variance is not None:
+                var = out.variance
+            elif domain:
                 var = linearized_variance(_domain_influence(out, rows, sample.n), sample)
             else:
                 var = _variance_of(out, sub)
@@ -155,6 +162,7 @@ def _safe_values(kernel: Kernel, sub: Sample, wb: np.ndarray, k: int) -> np.ndar
         return np.full(k, np.nan)
     try:
         with np.errstate(all="ignore"):
+            sub.iid_variance = False
             return kernel(sub, wb, False).values
     except DataValueError:
         return np.full(k, np.nan)
@@ -188,15 +196,22 @@ def totals_kernel_out(
     n_groups: int,
     names: list[str],
     need_if: bool,
-) -> tuple[np.ndarray, np.ndarray | None, np.ndarray]:
+    iid_variance: bool = False,
+) -> tuple[np.ndarray, np.ndarray | None, np.ndarray, np.ndarray | None]:
     """Values and influence of components that are smooth functions of weighted group totals.
 
     ``h`` lists per-row variables (None for the constant 1); the totals ``T[j, g] = sum_{k in g}
     w_k h_j(k)`` are passed to ``f`` as an (m, G) array flattened row-major. The influence of a
     component is ``sum_j dF/dT[j, g(k)] * h_j(k)``.
+
+    With ``iid_variance`` (rows are independent units with sampling weights) the variances are
+    returned directly instead of the (n, k) influence matrix: within each group the influence is
+    affine in the group-centred variables, so ``sum (w u)^2`` needs only their weighted second
+    moments (centring first keeps the sums free of cancellation). Returns
+    ``(values, influence, totals, variance)``.
     """
     with np.errstate(divide="ignore", invalid="ignore"):
-        return _totals_kernel_out(f, h, w, codes, n_groups, names, need_if)
+        return _totals_kernel_out(f, h, w, codes, n_groups, names, need_if, iid_variance)
 
 
 def _totals_kernel_out(
@@ -207,28 +222,78 @@ def _totals_kernel_out(
     n_groups: int,
     names: list[str],
     need_if: bool,
-) -> tuple[np.ndarray, np.ndarray | None, np.ndarray]:
+    iid_variance: bool,
+) -> tuple[np.ndarray, np.ndarray | None, np.ndarray, np.ndarray | None]:
     m = len(h)
     totals = np.empty((m, n_groups))
     for j, hj in enumerate(h):
-        wh = w if hj is None else w * hj
+        if hj is None:
+            wh = w
+        else:
+            wh = np.multiply(w, hj)
         if codes is None:
             totals[j, 0] = wh.sum()
         else:
             totals[j] = np.bincount(codes, weights=wh, minlength=n_groups)
     values, jac = jacobian(lambda t: f(t.reshape(m, n_groups)), totals.ravel())
     if not need_if:
-        return values, None, totals
+        return values, None, totals, None
     n = w.shape[0]
     jac3 = jac.reshape(len(names), m, n_groups)
+    if iid_variance and h[0] is None and all(hj is not None for hj in h[1:]):
+        return values, None, totals, _iid_variance(jac3, h, w, codes, n_groups, totals)
     inf = np.empty((n, len(names)))
     for c in range(len(names)):
-        acc = np.zeros(n) if codes is not None else np.full(n, 0.0)
+        acc = np.zeros(n)
         for j, hj in enumerate(h):
             coef = jac3[c, j, 0] if codes is None else jac3[c, j][codes]
             acc += coef if hj is None else coef * hj
         inf[:, c] = acc
-    return values, inf, totals
+    return values, inf, totals, None
+
+
+def _iid_variance(
+    jac3: np.ndarray, h: Sequence[np.ndarray | None], w: np.ndarray, codes: np.ndarray | None,
+    n_groups: int, totals: np.ndarray,
+) -> np.ndarray:
+    """n/(n-1) [sum z^2 - (sum z)^2 / n], z = w u, from group moments of centred variables."""
+    m = len(h)
+    n = w.shape[0]
+    if n < 2:
+        raise DataValueError("a variance needs at least two observations.")
+    means = totals[1:] / totals[0]  # (m-1, G) group means of h_1..h_{m-1}
+    centred: list[np.ndarray] = [np.ones(0)]
+    for j in range(1, m):
+        hj = h[j]
+        assert hj is not None
+        centred.append(hj - (means[j - 1, 0] if codes is None else means[j - 1][codes]))
+    w2 = w * w
+
+    def moment(v: np.ndarray | None, weights: np.ndarray) -> np.ndarray:
+        x = weights if v is None else weights * v
+        if codes is None:
+            return np.array([x.sum()])
+        return np.bincount(codes, weights=x, minlength=n_groups)
+
+    second = np.empty((m, m, n_groups))
+    first = np.empty((m, n_groups))
+    for i in range(m):
+        vi = None if i == 0 else centred[i]
+        first[i] = moment(vi, w)
+        for j in range(i, m):
+            if i == 0:
+                prod = None if j == 0 else centred[j]
+            else:
+                prod = vi * centred[j]
+            second[i, j] = second[j, i] = moment(prod, w2)
+    out = np.empty(jac3.shape[0])
+    for c in range(jac3.shape[0]):
+        coef = jac3[c].copy()  # (m, G): influence = coef0 + sum_j coef_j h_j per group
+        coef[0] = coef[0] + (coef[1:] * means).sum(axis=0)  # re-expressed in centred variables
+        sum_z = float((coef * first).sum())
+        sum_z2 = float(np.einsum("ig,ijg,jg->", coef, second, coef))
+        out[c] = n / (n - 1) * (sum_z2 - sum_z * sum_z / n)
+    return out
 
 
 # -- fractional ranks and generalised concentration -------------------------------------------------

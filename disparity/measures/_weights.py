@@ -71,6 +71,7 @@ class Sample:
     psu: np.ndarray | None = None
     fpc: np.ndarray | None = None
     design: bool = False
+    iid_variance: bool = False  # set by the engine: rows are independent, not fweights
 
     @property
     def n(self) -> int:

@@ -92,9 +92,9 @@ def atkinson(
             ede = np.exp(big_s / big_w) if eps == 1 else (big_s / big_w) ** (1.0 / (1.0 - eps))
             return np.array([1.0 - ede / mu, ede])
 
-        values, inf, _ = totals_kernel_out(f, [None, v, per_row], w, None, 1,
-                                           ["atkinson", "ede"], need_if)
-        return KernelOut(values=values, names=["atkinson", "ede"], influence=inf)
+        values, inf, _, var = totals_kernel_out(f, [None, v, per_row], w, None, 1,
+                                                ["atkinson", "ede"], need_if, s.iid_variance)
+        return KernelOut(values=values, names=["atkinson", "ede"], influence=inf, variance=var)
 
     return run(
         "atkinson", sample, kernel, se=se, reps=reps, seed=seed,

@@ -84,7 +84,8 @@ def _ge_kernel(
         if group is not None:
             labels = [str(x) for x in levels.iloc[:, 0]]
             names = ["total", "within", "between"] + [f"{group}={lab}" for lab in labels]
-        values, inf, totals = totals_kernel_out(f, h, w, codes, n_groups, names, need_if)
+        values, inf, totals, var = totals_kernel_out(f, h, w, codes, n_groups, names, need_if,
+                                                     s.iid_variance)
         if group is not None and not (totals[0] > 0).all():
             raise DataValueError(f"a group of {group!r} has zero total weight; drop it first.")
         details = None
@@ -104,7 +105,7 @@ def _ge_kernel(
                 "share_of_total": np.where(yg == 0, 0.0, weight * ge_g) / values[0]
                 if values[0] != 0 else np.nan,
             })
-        return KernelOut(values=values, names=names, influence=inf, details=details)
+        return KernelOut(values=values, names=names, influence=inf, details=details, variance=var)
 
     return kernel
 

@@ -109,15 +109,15 @@ def gap(
                 out += [means[i] - means[ref], means[i] / means[ref] - 1.0, means[i] / means[ref]]
             return np.concatenate((np.array(out), means))
 
-        values, inf, totals = totals_kernel_out(f, [None, s.data[y]], w, c, n_groups, names,
-                                                need_if)
+        values, inf, totals, var = totals_kernel_out(f, [None, s.data[y]], w, c, n_groups, names,
+                                                     need_if, s.iid_variance)
         if not (totals[0] > 0).all():
             empty = [labels[i] for i in np.flatnonzero(~(totals[0] > 0))]
             raise DataValueError(
                 f"gap: level(s) {empty} of {group!r} have no observations (or zero weight) here; "
                 "a gap needs both groups in every by= group."
             )
-        return KernelOut(values=values, names=names, influence=inf)
+        return KernelOut(values=values, names=names, influence=inf, variance=var)
 
     return run(
         "gap", sample, kernel, se=se, reps=reps, seed=seed,

@@ -96,7 +96,7 @@ def benefit_incidence(
             wq, bq = t[0], t[1]
             return np.concatenate((bq / bq.sum(), bq / wq, wq / wq.sum()))
 
-        values, inf, totals = totals_kernel_out(
+        values, inf, totals, _ = totals_kernel_out(
             f, [None, b_sorted], ranked.w, q_sorted, groups, names[1:], need_if
         )
         influence = None

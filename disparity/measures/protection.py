@@ -103,13 +103,14 @@ def catastrophic(
             big_w, te, to = t[0, 0], t[1, 0], t[2, 0]
             return np.array([te / big_w, to / big_w, to / te if te.real != 0 else np.nan])
 
-        vals, inf, _ = totals_kernel_out(f, [None, e, o], w, None, 1, names[:3], need_if)
+        vals, inf, _, var = totals_kernel_out(f, [None, e, o], w, None, 1, names[:3], need_if,
+                                              s.iid_variance and rank is None)
         if rank is None:
-            return KernelOut(values=vals, names=names, influence=inf)
+            return KernelOut(values=vals, names=names, influence=inf, variance=var)
         ranked = rank_rows(s.data[rank], w)
         extra_v = []
         extra_u = []
-        for var, mean, col in ((e, vals[0], 0), (o, vals[1], 1)):
+        for var, col in ((e, 0), (o, 1)):
             mu, gc, _, u_gc = generalized_ci(ranked, var[ranked.order], need_if)
             # H(1 - C) = H - GC: the rank-weighted index is the mean minus the generalized CI
             extra_v.append(mu - gc)
@@ -220,8 +221,8 @@ def impoverishment(
             return np.array([m[0], m[1], m[1] - m[0], m[2], m[3], m[3] - m[2], m[4], m[5],
                              m[5] - m[4]])
 
-        values, inf, _ = totals_kernel_out(f, h, w, None, 1, names, need_if)
-        return KernelOut(values=values, names=names, influence=inf)
+        values, inf, _, var = totals_kernel_out(f, h, w, None, 1, names, need_if, s.iid_variance)
+        return KernelOut(values=values, names=names, influence=inf, variance=var)
 
     return run(
         "impoverishment", sample, kernel, se=se, reps=reps, seed=seed,
