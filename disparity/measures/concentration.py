@@ -169,8 +169,8 @@ def concentration_index(
     b = check_bounds(sample, y, kind, bounds, "concentration_index")
 
     def kernel(s: Sample, w: np.ndarray, need_if: bool) -> KernelOut:
-        ranked = rank_rows(s.data[rank], w)
-        value, inf = ci_stats(ranked, s.data[y][ranked.order], kind, b, need_if, y)
+        ranked = rank_rows(s.data[rank], w, s.data[y])
+        value, inf = ci_stats(ranked, ranked.y, kind, b, need_if, y)
         return KernelOut(values=np.array([value]), names=[kind], influence=inf,
                          perm=ranked.order, w_perm=ranked.w)
 
