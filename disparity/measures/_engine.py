@@ -128,13 +128,17 @@ def run(
             else:
                 for b, wb in enumerate(bootstrap_weights(sub, reps, seed)):
                     draws[b] = _safe_values(kernel, sub, wb, k)
-            ok = np.isfinite(draws).all(axis=1)
-            if ok.sum() < 2:
+            ok = np.isfinite(draws)
+            if ok[:, 0].sum() < 2:
                 raise DataValueError(
                     f"{measure}: fewer than two bootstrap replicates could be computed; the group "
                     "is too small to bootstrap. Use se='analytic'."
                 )
-            ses = draws[ok].std(axis=0, ddof=1)
+            # a component undefined in some replicates (e.g. a subgroup drawn empty) uses the rest
+            ses = np.array([
+                draws[ok[:, j], j].std(ddof=1) if ok[:, j].sum() >= 2 else np.nan
+                for j in range(k)
+            ])
         else:
             ses = np.full(k, np.nan)
         nobs = sub.nobs()
@@ -261,7 +265,9 @@ def _iid_variance(
     n = w.shape[0]
     if n < 2:
         raise DataValueError("a variance needs at least two observations.")
-    means = totals[1:] / totals[0]  # (m-1, G) group means of h_1..h_{m-1}
+    present = totals[0] > 0
+    # (m-1, G) group means of h_1..h_{m-1}; groups without weight have no rows to centre
+    means = np.where(present, totals[1:] / np.where(present, totals[0], 1.0), 0.0)
     centred: list[np.ndarray] = [np.ones(0)]
     for j in range(1, m):
         hj = h[j]

@@ -74,10 +74,12 @@ def _ge_kernel(
             ge_g = _ge_of(alpha, wg, yg, sg)
             pop, inc = wg / big_w, yg / big_y
             weight = pop ** (1.0 - alpha) * inc**alpha
-            # a group with no income contributes nothing (its own index is undefined for alpha >= 1)
+            # a group with no income (or no members here) contributes nothing to the within
+            # part; its own index is undefined (NaN) when alpha >= 1 or it is empty
             within = np.where(yg.real == 0, 0.0, weight * ge_g).sum()
-            means = yg / wg
-            between = _ge_of(alpha, big_w, big_y, (wg * _smoothed(alpha, means)).sum())
+            means = np.where(wg.real == 0, 1.0, yg) / np.where(wg.real == 0, 1.0, wg)
+            smooth = np.where(wg.real == 0, 0.0, wg * _smoothed(alpha, means))
+            between = _ge_of(alpha, big_w, big_y, smooth.sum())
             return np.concatenate(([total, within, between], ge_g))
 
         names = ["cv"] if transform == "cv" else ["total"]
@@ -86,25 +88,24 @@ def _ge_kernel(
             names = ["total", "within", "between"] + [f"{group}={lab}" for lab in labels]
         values, inf, totals, var = totals_kernel_out(f, h, w, codes, n_groups, names, need_if,
                                                      s.iid_variance)
-        if group is not None and not (totals[0] > 0).all():
-            raise DataValueError(f"a group of {group!r} has zero total weight; drop it first.")
         details = None
         if group is not None:
             wg, yg = totals[0], totals[1]
-            pop, inc = wg / wg.sum(), yg / yg.sum()
-            weight = pop ** (1.0 - alpha) * inc**alpha
-            ge_g = values[3:]
-            details = pd.DataFrame({
-                group: levels.iloc[:, 0].to_numpy(),
-                "pop_share": pop,
-                "income_share": inc,
-                "mean": yg / wg,
-                "index": ge_g,
-                "weight": weight,
-                "contribution": np.where(yg == 0, 0.0, weight * ge_g),
-                "share_of_total": np.where(yg == 0, 0.0, weight * ge_g) / values[0]
-                if values[0] != 0 else np.nan,
-            })
+            with np.errstate(divide="ignore", invalid="ignore"):
+                pop, inc = wg / wg.sum(), yg / yg.sum()
+                weight = np.where(wg > 0, pop ** (1.0 - alpha) * inc**alpha, 0.0)
+                ge_g = values[3:]
+                contribution = np.where(yg == 0, 0.0, weight * ge_g)
+                details = pd.DataFrame({
+                    group: levels.iloc[:, 0].to_numpy(),
+                    "pop_share": pop,
+                    "income_share": inc,
+                    "mean": np.where(wg > 0, yg / np.where(wg > 0, wg, 1.0), np.nan),
+                    "index": ge_g,
+                    "weight": weight,
+                    "contribution": contribution,
+                    "share_of_total": contribution / values[0] if values[0] != 0 else np.nan,
+                })
         return KernelOut(values=values, names=names, influence=inf, details=details, variance=var)
 
     return kernel

@@ -126,3 +126,14 @@ def test_dominance_test(df):
     # a benefit given only to the poorest half is concentrated among the poor
     d = df.assign(b=(df["inc"] < df["inc"].median()).astype(float) * 100)
     assert dp.dominance_test(d, "b", "inc").conclusion == "dominates"
+
+
+def test_decomposition_when_a_group_is_absent_from_a_by_group(df):
+    d = df[~((df["urban"] == 1) & (df["region"] == "west"))]
+    r = dp.theil(d, "inc", "region", weights="w", by="urban")
+    t = r.table.set_index(["urban", "component"])
+    alone = dp.theil(d[d["urban"] == 1], "inc", "region", weights="w").table.set_index("component")
+    for comp in ("total", "within", "between", "region=east"):
+        assert t.loc[(1, comp), "estimate"] == pytest.approx(alone.loc[comp, "estimate"])
+        assert t.loc[(1, comp), "std_error"] == pytest.approx(alone.loc[comp, "std_error"])
+    assert np.isnan(t.loc[(1, "region=west"), "estimate"])
