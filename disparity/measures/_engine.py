@@ -320,7 +320,10 @@ class Ranked:
         """Tie-averaged mid cumulative sum of ``v`` (sorted order): sum_{x_i<x_k} v_i + half the tie group."""
         cs = np.cumsum(v)
         if self.starts is None:
-            cs -= 0.5 * v
+            # cs - v/2 as 0.5 * (2 cs - v): in place, and rounded identically
+            cs *= 2.0
+            cs -= v
+            cs *= 0.5
             return cs
         n = v.shape[0]
         ends = np.append(self.starts[1:], n) - 1
