@@ -15,6 +15,7 @@ from ..design import SurveyDesign
 from ..errors import DataValueError, SpecificationError
 from ._engine import KernelOut, fast_index, rank_rows, run
 from ._result import CurveResult, MeasureResult
+from ._variance import linearized_variance
 from ._weights import Sample, _as_list, prepare, rows_text
 from .gini import _curve
 
@@ -188,6 +189,7 @@ def concentration_curve(
     weights: str | None = None,
     weight_type: WeightType = "pweight",
     by: str | Sequence[str] | None = None,
+    design: SurveyDesign | None = None,
     points: int | None = None,
     generalized: bool = False,
 ) -> CurveResult:
@@ -206,7 +208,7 @@ def concentration_curve(
     """
     return _curve(
         "concentration_curve", df, y, rank, weights=weights, weight_type=weight_type, by=by,
-        points=points, generalized=generalized,
+        points=points, generalized=generalized, design=design,
     )
 
 
@@ -240,6 +242,8 @@ def dominance_test(
     *,
     weights: str | None = None,
     weight_type: WeightType = "pweight",
+    design: SurveyDesign | None = None,
+    cluster: str | None = None,
     n_points: int = 19,
     level: float = 0.95,
 ) -> DominanceResult:
@@ -247,6 +251,9 @@ def dominance_test(
 
     Parameters
     ----------
+    weights, weight_type, design, cluster
+        As in :func:`dp.gini <disparity.gini>`; the ordinates' standard errors are design-based
+        (or cluster-robust) accordingly.
     n_points : int
         Evaluation points p = 1/(n_points+1), ..., n_points/(n_points+1) (19 gives the
         0.05, ..., 0.95 grid of O'Donnell et al. 2008).
@@ -279,7 +286,7 @@ def dominance_test(
     r = y if rank is None else rank
     numeric = [y] if r == y else [y, r]
     sample = prepare(df, measure="dominance_test", numeric=numeric, weights=weights,
-                     weight_type=weight_type)
+                     weight_type=weight_type, design=design, cluster=cluster)
     check_rank_variation(sample, r, "dominance_test")
     ranked = rank_rows(sample.data[r], sample.w)
     ys = sample.data[y][ranked.order]
@@ -303,13 +310,9 @@ def dominance_test(
             m_p = float(ws[window] @ ys[window] / ws[window].sum()) if window.any() else mu
         u_num = (ys * below - m_p * (below - p) - share_num) / big_w
         u = (u_num - ordinate * (ys - mu) / big_w) / mu
-        n = ys.size
-        z = ws * u
-        var = n / (n - 1) * float(((z - z.mean()) ** 2).sum())
-        if sample.weight_type == "fweight" and sample.weighted:
-            big_n = big_w
-            var = big_n / (big_n - 1) * float(ws @ (u - (ws @ u) / big_n) ** 2)
-        se_p = np.sqrt(var)
+        back = np.empty_like(u)
+        back[ranked.order] = u
+        se_p = float(np.sqrt(max(linearized_variance(back, sample)[0], 0.0)))
         diff = ordinate - p
         stat = diff / se_p if se_p > 0 else np.sign(diff) * np.inf if diff != 0 else 0.0
         rows.append({"p": p, "ordinate": ordinate, "difference": diff, "std_error": se_p,

@@ -150,11 +150,12 @@ def curve_points(
 def _curve(
     curve: str, df: pd.DataFrame, y: str, rank: str | None, *, weights: str | None,
     weight_type: WeightType, by: str | Sequence[str] | None, points: int | None,
-    generalized: bool,
+    generalized: bool, design: SurveyDesign | None = None,
 ) -> CurveResult:
     numeric = [y] if rank is None or rank == y else [y, rank]
     sample = prepare(
-        df, measure=curve, numeric=numeric, weights=weights, weight_type=weight_type, by=by
+        df, measure=curve, numeric=numeric, weights=weights, weight_type=weight_type, by=by,
+        design=design,
     )
     if rank is None:
         require_values(sample, y, nonnegative=True, why="a Lorenz curve", measure=curve)
@@ -186,6 +187,7 @@ def lorenz(
     weights: str | None = None,
     weight_type: WeightType = "pweight",
     by: str | Sequence[str] | None = None,
+    design: SurveyDesign | None = None,
     points: int | None = None,
     generalized: bool = False,
 ) -> CurveResult:
@@ -193,6 +195,8 @@ def lorenz(
 
     Parameters
     ----------
+    design : dp.SurveyDesign, optional
+        Only its weights are used (a curve's ordinates are point estimates).
     points : int, optional
         Evaluate on the grid p = 0, 1/points, ..., 1 (linear interpolation between vertices);
         by default every vertex (one per distinct value of ``y``) is returned.
@@ -212,6 +216,6 @@ def lorenz(
     """
     return _curve(
         "generalized_lorenz" if generalized else "lorenz", df, y, None, weights=weights,
-        weight_type=weight_type, by=by, points=points, generalized=generalized,
+        weight_type=weight_type, by=by, points=points, generalized=generalized, design=design,
     )
 

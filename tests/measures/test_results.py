@@ -137,3 +137,17 @@ def test_decomposition_when_a_group_is_absent_from_a_by_group(df):
         assert t.loc[(1, comp), "estimate"] == pytest.approx(alone.loc[comp, "estimate"])
         assert t.loc[(1, comp), "std_error"] == pytest.approx(alone.loc[comp, "std_error"])
     assert np.isnan(t.loc[(1, "region=west"), "estimate"])
+
+
+def test_dominance_test_design_and_curves_with_design(df):
+    des = dp.SurveyDesign(weights="w", strata="st", psu="psu")
+    a = dp.dominance_test(df, "inc", design=des)
+    b = dp.dominance_test(df, "inc", weights="w")
+    np.testing.assert_allclose(a.table["ordinate"], b.table["ordinate"])
+    assert not np.allclose(a.table["std_error"], b.table["std_error"])
+    c1 = dp.lorenz(df, "inc", design=des, points=10).points
+    c2 = dp.lorenz(df, "inc", weights="w", points=10).points
+    pd.testing.assert_frame_equal(c1, c2)
+    cc = dp.concentration_curve(df, "h", "inc", design=des, by="urban", points=4)
+    assert cc.points.shape[0] == 2 * 5
+    assert cc.tidy()["curve"].eq("concentration_curve").all()
