@@ -221,6 +221,22 @@ def theil(
 ) -> MeasureResult:
     """Theil T index, GE(1), optionally decomposed into ``within`` and ``between`` by ``group``.
 
+    Parameters
+    ----------
+    y : str
+        Non-negative outcome column (zeros allowed).
+    group : str, optional
+        Partition for the decomposition (e.g. ``"urban"`` or a region column).
+    weights, weight_type, by, design, cluster, se, reps, seed
+        As in :func:`dp.gini <disparity.gini>`.
+
+    Returns
+    -------
+    MeasureResult
+        Component ``total``; with ``group=`` also ``within``, ``between`` and each group's own
+        index, plus ``details`` (population share, income share, mean, index, weight,
+        contribution and share of the total per group).
+
     Notes
     -----
     :math:`T = \\frac{1}{W}\\sum_k w_k \\frac{y_k}{\\mu}\\ln\\frac{y_k}{\\mu}` with :math:`0\\ln 0 = 0`;
@@ -252,6 +268,20 @@ def mld(
 ) -> MeasureResult:
     """Mean log deviation, GE(0); needs strictly positive ``y``.
 
+    Parameters
+    ----------
+    y : str
+        Strictly positive outcome column.
+    group : str, optional
+        Partition for the decomposition into ``within`` and ``between``.
+    weights, weight_type, by, design, cluster, se, reps, seed
+        As in :func:`dp.gini <disparity.gini>`.
+
+    Returns
+    -------
+    MeasureResult
+        As :func:`theil`.
+
     Notes
     -----
     :math:`MLD = \\frac{1}{W}\\sum_k w_k \\ln(\\mu / y_k)`; with ``group=`` the within part is
@@ -278,6 +308,18 @@ def cv(
     seed: int | np.random.Generator | None = None,
 ) -> MeasureResult:
     """Coefficient of variation, :math:`\\sigma/\\mu = \\sqrt{2\\,GE(2)}` (population variance).
+
+    Parameters
+    ----------
+    y : str
+        Non-negative outcome column.
+    weights, weight_type, by, design, cluster, se, reps, seed
+        As in :func:`dp.gini <disparity.gini>`.
+
+    Returns
+    -------
+    MeasureResult
+        Component ``cv``.
 
     Notes
     -----
