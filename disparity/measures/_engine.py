@@ -308,7 +308,7 @@ def _iid_variance(
 class Ranked:
     """Rows sorted by a ranking variable, with tie-averaged fractional ranks."""
 
-    order: np.ndarray
+    order: np.ndarray | None  # None: only sorted values kept (see rank_values)
     w: np.ndarray  # weights in sorted order
     total: float  # W
     mid: np.ndarray  # tie-averaged mid cumulative weight: W * R
@@ -351,6 +351,23 @@ def rank_rows(x: np.ndarray, w: np.ndarray, y: np.ndarray | None = None) -> Rank
     del change
     ranked = Ranked(order=order, w=ws, total=float(ws.sum()), mid=np.empty(0), starts=starts, x=xs)
     ranked.y = moved.real if y is not None else None
+    ranked.mid = ranked.midcum(ws)
+    return ranked
+
+
+def rank_values(x: np.ndarray) -> Ranked:
+    """Ranks for unit weights when only the sorted values matter (no permutation kept).
+
+    ``np.sort`` is several times faster than ``np.argsort``; this serves the unweighted Gini,
+    whose value and independent-rows variance do not depend on which row is where.
+    """
+    xs = np.sort(x)
+    ws = np.ones(xs.shape[0])
+    change = xs[1:] != xs[:-1]
+    starts = None if change.all() else np.flatnonzero(np.concatenate(([True], change)))
+    del change
+    ranked = Ranked(order=None, w=ws, total=float(xs.shape[0]), mid=np.empty(0), starts=starts,
+                    x=xs)
     ranked.mid = ranked.midcum(ws)
     return ranked
 

@@ -10,7 +10,7 @@ import pandas as pd
 from .._options import SeKind, WeightType
 from ..design import SurveyDesign
 from ..errors import DataValueError, SpecificationError
-from ._engine import KernelOut, fast_index, rank_rows, run
+from ._engine import KernelOut, fast_index, rank_rows, rank_values, run
 from ._result import CurveResult, MeasureResult
 from ._weights import Sample, _as_list, prepare, require_values
 
@@ -101,7 +101,10 @@ def gini(
 def _gini_kernel(
     x: np.ndarray, w: np.ndarray, need_if: bool, correction: bool, s: Sample, name: str
 ) -> KernelOut:
-    ranked = rank_rows(x, w)
+    if w is s.w and not s.weighted and (s.iid_variance or not need_if):
+        ranked = rank_values(x)
+    else:
+        ranked = rank_rows(x, w)
     factor = 1.0
     if correction:
         big_n = s.nobs()
@@ -115,7 +118,7 @@ def _gini_kernel(
     g, _, _, inf = fast_index(ranked, ranked.x, lambda t: factor * t[1] / t[0], need_if)
     return KernelOut(
         values=np.array([g]), names=["gini"], influence=inf,
-        perm=ranked.order, w_perm=ranked.w,
+        perm=ranked.order, w_perm=ranked.w if ranked.order is not None else None,
     )
 
 

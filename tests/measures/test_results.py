@@ -151,3 +151,11 @@ def test_dominance_test_design_and_curves_with_design(df):
     cc = dp.concentration_curve(df, "h", "inc", design=des, by="urban", points=4)
     assert cc.points.shape[0] == 2 * 5
     assert cc.tidy()["curve"].eq("concentration_curve").all()
+
+
+def test_unweighted_gini_fast_path_equals_unit_weights(df):
+    d = df.assign(inc=df["inc_r"], one=1.0)  # with ties
+    a = dp.gini(d, "inc")
+    b = dp.gini(d, "inc", weights="one")
+    assert a.value == pytest.approx(b.value, abs=1e-15)
+    assert a.std_error == pytest.approx(b.std_error, rel=1e-13)
