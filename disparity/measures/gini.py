@@ -74,6 +74,11 @@ def gini(
     :math:`u_k = [u^{GC}_k - G (y_k - \\mu)/W]/\\mu` with :math:`u^{GC}` as in the concentration index
     (ranking by :math:`y` itself). Costs one sort and O(n) passes.
 
+    Examples
+    --------
+    >>> r = dp.gini(df, "reimbursed", weights="wt", by="county")  # doctest: +SKIP
+    >>> r.value, r.std_error, r.conf_int(0.95), r.tidy()  # doctest: +SKIP
+
     References
     ----------
     Binder, D. A., & Kovacevic, M. S. (1995). Estimating some measures of income inequality from
