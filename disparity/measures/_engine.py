@@ -8,6 +8,7 @@ into design-based variances (:mod:`._variance`) or bootstraps the kernel, and bu
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -16,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from .._options import check_option
-from ..errors import DataValueError, SpecificationError
+from ..errors import DataValueError, DisparityWarning, SpecificationError
 from ._result import MeasureResult, build_table
 from ._variance import bootstrap_weights, linearized_variance
 from ._weights import Sample
@@ -111,7 +112,15 @@ def run(
         )
         out = kernel(sub, sub.w, se == "analytic")
         k = out.values.shape[0]
-        if se == "analytic":
+        if se != "none" and rows is not None and not domain and sub.nobs() < 2:
+            warnings.warn(
+                f"{measure}: by-group {labels} has a single observation; its standard error is "
+                "NaN (a variance needs two).",
+                DisparityWarning,
+                stacklevel=3,
+            )
+            ses = np.full(k, np.nan)
+        elif se == "analytic":
             if out.variance is not None:
                 var = out.variance
             elif domain:

@@ -181,3 +181,11 @@ def test_curve_ordinate_se_agrees_with_bootstrap(df, rank):
         for _ in range(600)
     ])
     np.testing.assert_allclose(draws.std(axis=0, ddof=1), analytic, rtol=0.2)
+
+
+def test_single_observation_group_gets_nan_se_with_warning(df):
+    d = pd.concat([df, df.iloc[[0]].assign(region="north")], ignore_index=True)
+    with pytest.warns(dp.errors.DisparityWarning, match="single observation"):
+        r = dp.gini(d, "inc", weights="w", by="region")
+    assert np.isnan(r.std_error["north"])
+    assert r.std_error.drop("north").notna().all()
