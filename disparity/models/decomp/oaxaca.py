@@ -14,7 +14,6 @@ from ..._options import WEIGHT_TYPES, WeightType, check_option
 from ...design import SurveyDesign
 from ...errors import CollinearityError, DataValueError, SpecificationError
 from .. import covariance as cv
-from .._solver import solve_lstsq
 from ..formula import build_design, required_columns
 from ..linear import ols, prepare_weights
 from ..results import ModelResult
@@ -285,9 +284,13 @@ def _ref_weight(reference: Any, wa: float, wb: float) -> float | None:
     return {"A": 1.0, "B": 0.0, "cotton": wa / (wa + wb), "reimers": 0.5}.get(reference)
 
 
-def _solve(X: np.ndarray, y: np.ndarray, w: np.ndarray | None, names: list[str], intercept: int | None) -> _Fit:
-    s = solve_lstsq(X, y, names=names, weights=w, intercept=intercept, warn=False)
-    return _Fit(s.params, s.bread, s.resid)
+def _solve(X: np.ndarray, y: np.ndarray, w: np.ndarray, names: list[str], intercept: int | None) -> _Fit:
+    """Weighted least squares for bootstrap replicates (plain QR: Monte Carlo error dominates)."""
+    sw = np.sqrt(w)
+    coef, _, rank, _ = np.linalg.lstsq(X * sw[:, None], y * sw, rcond=None)
+    if rank < X.shape[1]:
+        raise np.linalg.LinAlgError("rank-deficient bootstrap sample")
+    return _Fit(coef, np.empty((0, 0)), np.empty(0))
 
 
 def _point(X, y, w, a, reference, intercept, names, T, Xt) -> np.ndarray:
@@ -436,6 +439,9 @@ def oaxaca(
         raise SpecificationError(f"reps={reps!r} must be an integer of at least 2 (e.g. 999).")
     if not isinstance(data, pd.DataFrame):
         raise SpecificationError(f"data must be a pandas DataFrame, got {type(data).__name__}.")
+    if not data.index.is_unique:
+        # positions stand in for the duplicated labels (e.g. rows replicated with .repeat)
+        data = data.reset_index(drop=True)
     a_val, b_val = _two_groups(data, by, group_a)
     if by in required_columns(formula):
         raise SpecificationError(

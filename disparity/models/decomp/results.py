@@ -136,14 +136,13 @@ def linearized_cov(
 ) -> np.ndarray:
     """Covariance of estimators from their influence functions (rows: observations).
 
-    ``kind`` "robust": :math:`\\frac{n}{n-1}\\sum_i \\psi_i\\psi_i'`; "cluster":
+    ``kind`` "HC0": :math:`\\sum_i \\psi_i\\psi_i'`; "cluster":
     :math:`\\frac{G}{G-1}\\sum_g \\Psi_g\\Psi_g'` with cluster totals :math:`\\Psi_g`; "survey":
     with-replacement Taylor linearisation over strata and PSUs. With frequency weights each row stands
     for ``w_i`` identical observations with influence :math:`\\psi_i/w_i`.
     """
     from ..covariance import _cluster_meat, survey_meat
 
-    n = infl.shape[0]
     if kind == "cluster":
         meat, G = _cluster_meat(infl, clusters)
         return meat * G / (G - 1)
@@ -151,6 +150,5 @@ def linearized_cov(
         meat, _ = survey_meat(infl, design, frame)
         return meat
     if fweights is not None:
-        total = float(fweights.sum())
-        return (infl / fweights[:, None]).T @ infl * total / (total - 1)
-    return infl.T @ infl * n / (n - 1)
+        return (infl / fweights[:, None]).T @ infl
+    return infl.T @ infl
