@@ -22,6 +22,7 @@ MAX_THRESHOLDS = 3
 # Candidate thresholds whose projected regressor has (relative) squared norm below this are
 # skipped: they leave a regime without identifying variation.
 DEGENERATE_TOL = 1e-10
+MAX_CACHED_BASES = 64
 
 
 def lr_critical_value(level: float) -> float:
@@ -131,6 +132,9 @@ class _Searcher:
 
     def _base(self, fixed: tuple[int, ...]):
         if fixed not in self._cache:
+            if len(self._cache) > MAX_CACHED_BASES:
+                # bootstrap replicates visit many threshold sets; keep memory bounded
+                self._cache.clear()
             W = np.column_stack([self.W0, *[self.Z[:, g, :] for g in fixed]]) if fixed else self.W0
             Q, _ = np.linalg.qr(W)
             QZ = np.einsum("nm,ngp->mgp", Q, self.Z)
