@@ -17,7 +17,7 @@ from .. import covariance as cv
 from ..formula import build_design, required_columns
 from ..linear import ols, prepare_weights
 from ..results import ModelResult
-from .results import DecompSummary, Estimate, html_table, linearized_cov, tidy_frame
+from .results import DecompSummary, Estimate, fast_wls, html_table, linearized_cov, tidy_frame
 
 __all__ = ["oaxaca", "OaxacaResult", "Threefold", "Twofold"]
 
@@ -285,12 +285,8 @@ def _ref_weight(reference: Any, wa: float, wb: float) -> float | None:
 
 
 def _solve(X: np.ndarray, y: np.ndarray, w: np.ndarray, names: list[str], intercept: int | None) -> _Fit:
-    """Weighted least squares for bootstrap replicates (plain QR: Monte Carlo error dominates)."""
-    sw = np.sqrt(w)
-    coef, _, rank, _ = np.linalg.lstsq(X * sw[:, None], y * sw, rcond=None)
-    if rank < X.shape[1]:
-        raise np.linalg.LinAlgError("rank-deficient bootstrap sample")
-    return _Fit(coef, np.empty((0, 0)), np.empty(0))
+    """Weighted least squares for bootstrap replicates."""
+    return _Fit(fast_wls(X, y, w), np.empty((0, 0)), np.empty(0))
 
 
 def _point(X, y, w, a, reference, intercept, names, T, Xt) -> np.ndarray:
