@@ -94,7 +94,6 @@ decompose <- function(fml, d, by, reference, w = NULL, yun = NULL, design = NULL
     idx <- 6 + (p - 1) * kt + seq_len(kt)
     detail[[parts[p]]] <- list(term = names_t, estimate = unname(est[idx]), std_error = unname(se[idx]))
   }
-  # Jann (2008) textbook formulas, for comparison only: coefficient and mean blocks independent
   list(overall = list(component = names(est)[1:6], estimate = unname(est[1:6]), std_error = unname(se[1:6])),
        detail = detail)
 }
