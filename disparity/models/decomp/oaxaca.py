@@ -553,14 +553,10 @@ def oaxaca(
     mB, fb = fit(~a, False, f"group {b_val!r}")
     models = {"A": mA, "B": mB}
     lam = _ref_weight(reference, float(w[a].sum()), float(w[~a].sum()))
-    Z = X
     if lam is None:
         mS, fs = fit(np.ones(n, dtype=bool), reference == "pooled", "pooled regression")
         models["pooled"] = mS
-        bs_full = fs.params
-        bs = bs_full[:k]
-        if reference == "pooled":
-            Z = np.column_stack([X, a.astype(float)])
+        bs = fs.params[:k]
     else:
         bs = lam * fa.params + (1 - lam) * fb.params
     xa, xb = _wmean(Xt[a], w[a]), _wmean(Xt[~a], w[~a])
