@@ -320,3 +320,21 @@ def test_probit_delta_close_to_bootstrap(binary_income):
 def test_binary_model_needs_binary_outcome(chifeng_income):
     with pytest.raises(DataValueError, match="needs a binary outcome coded 0/1, but 'lninc'"):
         oaxaca(CHIFENG, chifeng_income, by="urban", model="logit")
+
+
+def test_bundled_survey_end_to_end():
+    import disparity as dp
+
+    s = dp.datasets.chifeng_survey()
+    design = dp.SurveyDesign(weights="weight", strata="strata", psu="psu")
+    r = oaxaca("log(income) ~ age + edu_years + C(county)", s, by="urban", vcov="survey", design=design)
+    assert r.groups == ("城镇", "农村")  # urban minus rural, from the category order 农村, 城镇
+    assert r.nobs["A"] + r.nobs["B"] + r.spec["n_dropped"] == len(s)
+    # DGP (data/README.md): ln income has +0.35 for urban and +0.04 per year of schooling, and
+    # urban residents have about 3 more years of schooling, so both parts are clearly positive.
+    assert r.twofold.unexplained.value == pytest.approx(0.35, abs=0.1)
+    assert r.twofold.explained.value > 0 and r.twofold.explained.conf_int()[0] > 0
+    assert r.glance()["model"].item() == "linear"
+    # the insurance scheme is constant within the urban group (no NRCMS members): a clear error
+    with pytest.raises(DataValueError, match=r"In group '城镇' of 'urban' the covariate\(s\) .*NRCMS"):
+        oaxaca("log(income) ~ age + C(scheme)", s, by="urban")

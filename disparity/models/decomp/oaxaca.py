@@ -128,7 +128,8 @@ class OaxacaResult:
     def glance(self) -> pd.DataFrame:
         return pd.DataFrame([{
             "by": self.spec["by"], "group_a": self.groups[0], "group_b": self.groups[1],
-            "nobs_a": self.nobs["A"], "nobs_b": self.nobs["B"], "reference": self.twofold.reference,
+            "nobs_a": self.nobs["A"], "nobs_b": self.nobs["B"], "model": self.spec["model"],
+            "reference": self.twofold.reference,
             "se": self.spec["se"], "vcov": self.spec["vcov"],
         }])
 
