@@ -338,3 +338,10 @@ def test_bundled_survey_end_to_end():
     # the insurance scheme is constant within the urban group (no NRCMS members): a clear error
     with pytest.raises(DataValueError, match=r"In group '城镇' of 'urban' the covariate\(s\) .*NRCMS"):
         oaxaca("log(income) ~ age + C(scheme)", s, by="urban")
+
+
+def test_rows_without_group_are_counted(ccard):
+    df = ccard.assign(OWNRENT=ccard.OWNRENT.where(ccard.index % 10 != 0))
+    r = oaxaca(CCARD, df, by="OWNRENT", se="none")
+    assert r.spec["n_dropped"] == int(df.OWNRENT.isna().sum()) == 8
+    assert r.nobs["A"] + r.nobs["B"] == len(ccard) - 8

@@ -690,7 +690,7 @@ def oaxaca(
         "weight_type": weight_type if weights else None, "se": se,
         "vcov": vcov if se == "delta" else None, "cluster": cluster, "reps": reps if se == "bootstrap" else None,
         "seed": seed, "normalized": tuple(e for e, _, _ in blocks), "notes": tuple(notes),
-        "n_dropped": d.n_dropped,
+        "n_dropped": d.n_dropped + int(data[by].isna().sum()),
     }
     return OaxacaResult(
         gap=gap, mean_a=ests_mean[0], mean_b=ests_mean[1], threefold=tf, twofold=two,
