@@ -15,6 +15,7 @@ from .benefits import compare_schedules
 from .io import Codebook, codebook, read_survey, read_yearbook, regions
 from .measures import *  # noqa: F401,F403  (each subpackage defines __all__)
 from .models import *  # noqa: F401,F403
+from .models.decomp import *  # noqa: F401,F403
 from .models.did import *  # noqa: F401,F403
 
 __all__ = [
