@@ -1,0 +1,256 @@
+"""The one place where covariance kinds are defined (and translated for wrapped libraries).
+
+Vocabulary (``vcov=``), shared by every estimator:
+
+=====================  ==============================================================================
+``"iid"``              :math:`\\hat\\sigma^2 (X'WX)^{-1}`, :math:`\\hat\\sigma^2 = \\sum w_i e_i^2/(N-k)`.
+``"HC0"``              :math:`B M B` with :math:`B = (X'WX)^{-1}`, :math:`M = \\sum_i s_i s_i'`,
+                       :math:`s_i = w_i x_i e_i` (White 1980).
+``"HC1"``              HC0 × :math:`N/(N-k)` (Stata ``robust``; ``sandwich::vcovHC(type="HC1")``).
+``"HC2"``, ``"HC3"``   scores divided by :math:`(1-h_{ii})^{1/2}` resp. :math:`(1-h_{ii})` with
+                       :math:`h_{ii} = w_i x_i' B x_i` (MacKinnon & White 1985).
+``"cluster"``          :math:`\\frac{G}{G-1}\\frac{N-1}{N-k} B (\\sum_g S_g S_g') B`, :math:`S_g` the
+                       cluster sums of scores (CR1: Stata ``vce(cluster)``, R
+                       ``sandwich::vcovCL(type="HC1")``). Two-way: :math:`V_A + V_B - V_{A\\cap B}`,
+                       each term with its own :math:`G` (Cameron, Gelbach & Miller 2011).
+``"wild"``             cluster (CR1) standard errors; p-values and intervals from the wild cluster
+                       bootstrap (:mod:`disparity.models.bootstrap`).
+``"survey"``           Taylor linearisation with a :class:`~disparity.SurveyDesign`:
+                       :math:`B\\,\\hat V(\\sum u_i)\\,B`, :math:`u_i = w_i x_i e_i`, with-replacement PSU
+                       variance within strata and optional finite-population correction (Lumley 2010).
+``"driscoll-kraay"``   panels only (:mod:`disparity.models.panel`).
+=====================  ==============================================================================
+
+Maximum-likelihood estimators (logit, probit, ordered) use the inverse (expected) information as
+bread and scores of the log-likelihood; their "HC1" is HC0 × :math:`N/(N-k)` and their "cluster" has
+the :math:`G/(G-1)` factor only (Stata's ``vce(cluster)`` for ML; ``sandwich::vcovCL(type="HC0")``).
+Fixed-effects panels count only the slopes in :math:`k` of the cluster factor (effects nested in
+clusters: Stata ``xtreg, fe``; ``plm`` ``type="sss"``) but all absorbed effects in the iid/HC1
+degrees of freedom. Few clusters: with one-way "cluster" and fewer than :data:`FEW_CLUSTERS` (42)
+clusters, ``ols`` and fixed-effects ``panel`` carry wild-bootstrap p-values and intervals by default
+(``few_clusters="wild"``) and say so in ``summary().notes`` and ``glance()["inference"]``.
+
+:math:`N` is the number of observations (the sum of the weights for fweights, whose replicated rows
+contribute :math:`w_i x_i x_i' e_i^2` to the meat). Reference distribution: :math:`t_{N-k}` for
+iid/HC, :math:`t_{G-1}` for cluster (the smallest :math:`G` for two-way), :math:`t_{\\#PSU-\\#strata}`
+for survey.
+
+References
+----------
+Cameron, A. C., Gelbach, J. B. & Miller, D. L. (2011). Robust inference with multiway clustering.
+*Journal of Business & Economic Statistics* 29(2), 238-249.
+Lumley, T. (2010). *Complex Surveys*. Wiley.
+MacKinnon, J. G. & White, H. (1985). Some heteroskedasticity-consistent covariance matrix estimators
+with improved finite sample properties. *Journal of Econometrics* 29, 305-325.
+White, H. (1980). A heteroskedasticity-consistent covariance matrix estimator. *Econometrica* 48, 817-838.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from .._options import check_option
+from ..design import SurveyDesign
+from ..errors import DataValueError, SpecificationError
+
+__all__ = ["VcovResult", "compute_vcov", "cluster_codes", "FEW_CLUSTERS", "LINEAR_VCOV_KINDS"]
+
+#: Below this many clusters, cluster-robust t-tests over-reject (MacKinnon & Webb 2018; Angrist &
+#: Pischke's rule of thumb of 42): results then carry wild-bootstrap p-values by default.
+FEW_CLUSTERS = 42
+LINEAR_VCOV_KINDS = ("iid", "HC0", "HC1", "HC2", "HC3", "cluster", "wild", "survey")
+
+
+@dataclass(frozen=True)
+class VcovResult:
+    cov: np.ndarray
+    df: float | None  # degrees of freedom of the t reference distribution (None: normal)
+    n_clusters: tuple[int, ...] = ()
+    note: str = ""
+
+
+def cluster_codes(
+    data: pd.DataFrame, cluster: str | list[str] | tuple[str, ...], index: pd.Index
+) -> list[np.ndarray]:
+    """Integer codes of each clustering variable on the estimation rows; checks for problems."""
+    names = [cluster] if isinstance(cluster, str) else list(cluster)
+    if not 1 <= len(names) <= 2:
+        raise SpecificationError(
+            "cluster= takes one column name or a list of two (two-way clustering)."
+        )
+    out = []
+    for c in names:
+        if c not in data.columns:
+            raise SpecificationError(f"Cluster column {c!r} is not in the data.")
+        col = data.loc[index, c]
+        if col.isna().any():
+            rows = list(col.index[col.isna()][:5])
+            raise DataValueError(
+                f"Cluster column {c!r} has {int(col.isna().sum())} missing values (rows {rows}); "
+                "fill them or drop those rows before fitting: observations cannot be assigned to a cluster."
+            )
+        codes, uniques = pd.factorize(col, sort=True)
+        if len(uniques) < 2:
+            raise DataValueError(
+                f"Cluster column {c!r} has a single cluster in the estimation sample; cluster-robust "
+                "variances need at least two (use vcov='HC1', or a coarser/finer clustering variable)."
+            )
+        out.append(codes.astype(np.intp))
+    return out
+
+
+def _cluster_meat(scores: np.ndarray, codes: np.ndarray) -> tuple[np.ndarray, int]:
+    G = int(codes.max()) + 1
+    S = np.zeros((G, scores.shape[1]))
+    _group_sum(S, scores, codes)
+    return S.T @ S, G
+
+
+def _group_sum(S: np.ndarray, scores: np.ndarray, codes: np.ndarray) -> None:
+    for j in range(scores.shape[1]):
+        S[:, j] = np.bincount(codes, weights=scores[:, j], minlength=S.shape[0])
+
+
+def leverage(X: np.ndarray, bread: np.ndarray, weights: np.ndarray | None) -> np.ndarray:
+    h = np.einsum("ij,jk,ik->i", X, bread, X, optimize=True)
+    return h if weights is None else h * weights
+
+
+def compute_vcov(
+    kind: str,
+    *,
+    X: np.ndarray,
+    resid: np.ndarray,
+    bread: np.ndarray,
+    weights: np.ndarray | None = None,
+    weight_type: str = "pweight",
+    clusters: list[np.ndarray] | None = None,
+    survey: tuple[SurveyDesign, pd.DataFrame] | None = None,
+) -> VcovResult:
+    """Covariance of linear-model coefficients for ``kind`` (see the module docstring)."""
+    check_option("vcov", kind, LINEAR_VCOV_KINDS)
+    n, k = X.shape
+    fw = weight_type == "fweight" and weights is not None
+    N = float(np.sum(weights)) if fw else float(n)
+    if N - k <= 0:
+        raise DataValueError(f"Too few observations ({N:g}) for {k} coefficients.")
+    if weights is None:
+        wres = resid
+    else:
+        wres = weights * resid
+
+    if kind == "iid":
+        sigma2 = float(np.dot(wres, resid)) / (N - k)
+        return VcovResult(sigma2 * bread, N - k)
+
+    if kind in ("HC0", "HC1", "HC2", "HC3"):
+        if kind in ("HC2", "HC3"):
+            h = leverage(X, bread, weights)
+            if np.any(h >= 1 - 1e-10):
+                rows = list(np.flatnonzero(h >= 1 - 1e-10)[:5])
+                raise DataValueError(
+                    f"{kind} is undefined: observations at positions {rows} have leverage 1 "
+                    "(each determines its own coefficient); use HC1 or drop those observations."
+                )
+            u = wres / (np.sqrt(1 - h) if kind == "HC2" else (1 - h))
+        else:
+            u = wres
+        if fw:
+            meat = (X * (u * resid)[:, None]).T @ X
+        else:
+            Xu = X * u[:, None]
+            meat = Xu.T @ Xu
+        V = bread @ meat @ bread
+        if kind == "HC1":
+            V = V * (N / (N - k))
+        return VcovResult(V, N - k)
+
+    if kind in ("cluster", "wild"):
+        if not clusters:
+            raise SpecificationError(
+                f"vcov={kind!r} needs cluster= (a column name, or two for two-way)."
+            )
+        if fw:
+            raise SpecificationError(
+                "Clustered variances with fweights are not supported: expand the replicated rows "
+                "(or use them as pweights/aweights)."
+            )
+        scores = X * wres[:, None]
+        if len(clusters) == 1:
+            meat, G = _cluster_meat(scores, clusters[0])
+            V = bread @ meat @ bread * (G / (G - 1)) * ((N - 1) / (N - k))
+            return VcovResult(V, G - 1, (G,))
+        if kind == "wild":
+            raise SpecificationError(
+                "vcov='wild' supports one clustering variable; pass cluster='name'."
+            )
+        a, b = clusters
+        inter = pd.factorize(pd.MultiIndex.from_arrays([a, b]))[0].astype(np.intp)
+        total = np.zeros((k, k))
+        Gs = []
+        for codes, sign in ((a, 1.0), (b, 1.0), (inter, -1.0)):
+            meat, G = _cluster_meat(scores, codes)
+            Gs.append(G)
+            total += sign * (G / (G - 1)) * meat
+        V = bread @ total @ bread * ((N - 1) / (N - k))
+        return VcovResult(V, min(Gs[:2]) - 1, tuple(Gs[:2]))
+
+    # survey
+    if survey is None:
+        raise SpecificationError(
+            "vcov='survey' needs design=dp.SurveyDesign(weights=..., strata=..., psu=...)."
+        )
+    design, frame = survey
+    scores = X * wres[:, None]
+    meat, dof = survey_meat(scores, design, frame)
+    return VcovResult(bread @ meat @ bread, dof)
+
+
+def survey_meat(
+    scores: np.ndarray, design: SurveyDesign, frame: pd.DataFrame
+) -> tuple[np.ndarray, float]:
+    """With-replacement Taylor-linearisation variance of the total of ``scores`` (rows of ``frame``).
+
+    Returns the k×k variance and the design degrees of freedom (#PSU − #strata).
+    """
+    n = scores.shape[0]
+    strata = (
+        pd.factorize(frame[design.strata], sort=True)[0]
+        if design.strata
+        else np.zeros(n, dtype=np.intp)
+    )
+    if design.psu:
+        psu = pd.factorize(pd.MultiIndex.from_arrays([strata, frame[design.psu].to_numpy()]))[0]
+    else:
+        psu = np.arange(n)
+    for c in design.columns():
+        if frame[c].isna().any():
+            raise DataValueError(
+                f"Survey design column {c!r} has missing values; fill or drop those rows."
+            )
+    k = scores.shape[1]
+    meat = np.zeros((k, k))
+    n_psu_total = 0
+    H = int(strata.max()) + 1
+    for h in range(H):
+        in_h = strata == h
+        codes, _ = pd.factorize(psu[in_h])
+        nh = int(codes.max()) + 1
+        n_psu_total += nh
+        if nh < 2:
+            raise DataValueError(
+                f"Stratum {h} of {design.strata!r} has a single PSU; its variance is not estimable. "
+                "Collapse it with a neighbouring stratum."
+            )
+        Z = np.zeros((nh, k))
+        _group_sum(Z, scores[in_h], codes)
+        Zc = Z - Z.mean(0)
+        f = 0.0
+        if design.fpc:
+            fpc = float(frame[design.fpc].to_numpy()[in_h][0])
+            f = nh / fpc if fpc > 1 else fpc
+        meat += (1 - f) * nh / (nh - 1) * (Zc.T @ Zc)
+    return meat, float(n_psu_total - H)

@@ -1,0 +1,202 @@
+"""Frozen result objects shared by every estimator."""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from ..errors import SpecificationError
+
+__all__ = ["ModelSpec", "ModelResult", "ModelSummary", "MarginalEffects"]
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """What was estimated and how (everything needed to describe the fit in a table note)."""
+
+    estimator: str
+    formula: str
+    vcov: str
+    cluster: tuple[str, ...] = ()
+    weights: str | None = None
+    weight_type: str | None = None
+    nobs: int = 0
+    n_dropped: int = 0
+    options: Mapping[str, Any] = field(default_factory=dict)
+    notes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ModelSummary:
+    """Everything a report needs to render one model: coefficient table, fit statistics, notes."""
+
+    table: pd.DataFrame
+    info: Mapping[str, Any]
+    notes: tuple[str, ...]
+
+    def __str__(self) -> str:
+        head = ", ".join(
+            f"{k}={v:.6g}" if isinstance(v, float) else f"{k}={v}" for k, v in self.info.items()
+        )
+        body = self.table.to_string(index=False, float_format=lambda v: f"{v:.6g}")
+        return "\n".join([head, body, *self.notes])
+
+
+@dataclass(frozen=True)
+class MarginalEffects:
+    """Effects of one variable (a derivative of the prediction), possibly across values of others."""
+
+    variable: str
+    table: (
+        pd.DataFrame
+    )  # columns: the ``at`` variables, estimate, std_error, statistic, p_value, conf_low, conf_high
+
+    def tidy(self) -> pd.DataFrame:
+        return self.table.copy()
+
+
+@dataclass(frozen=True)
+class ModelResult:
+    """A fitted model. Immutable: further inference (``with_vcov``) returns a new object.
+
+    Attributes
+    ----------
+    params, cov : pandas objects indexed by term.
+    nobs : int
+        Observations used (for fweights, the sum of the weights).
+    df : float or None
+        Degrees of freedom of the t reference distribution (``None``: standard normal).
+    spec : ModelSpec
+    raw : object
+        The underlying fitted object of a wrapped library, or a dict of intermediate arrays.
+    stats : mapping
+        Fit statistics shown by :meth:`glance` (condition number, R², log-likelihood, ...).
+    boot_pvalues, boot_conf_int : optional
+        Wild-bootstrap p-values and 95% intervals; when present they replace the analytic ones.
+    """
+
+    params: pd.Series
+    cov: pd.DataFrame
+    nobs: int
+    df: float | None
+    spec: ModelSpec
+    raw: Any = field(repr=False, compare=False, default=None)
+    stats: Mapping[str, Any] = field(default_factory=dict, compare=False)
+    boot_pvalues: pd.Series | None = field(default=None, compare=False)
+    boot_conf_int: pd.DataFrame | None = field(default=None, compare=False)
+    extra: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
+    _refit: Callable[..., ModelResult] | None = field(default=None, repr=False, compare=False)
+    _effects: Callable[..., MarginalEffects] | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def std_errors(self) -> pd.Series:
+        return pd.Series(
+            np.sqrt(np.diag(self.cov.to_numpy())), index=self.params.index, name="std_error"
+        )
+
+    @property
+    def tstats(self) -> pd.Series:
+        return (self.params / self.std_errors).rename("statistic")
+
+    def _dist(self) -> Any:
+        return stats.norm if self.df is None else stats.t(self.df)
+
+    @property
+    def pvalues(self) -> pd.Series:
+        if self.boot_pvalues is not None:
+            return self.boot_pvalues.rename("p_value")
+        p = 2 * self._dist().sf(np.abs(self.tstats.to_numpy()))
+        return pd.Series(p, index=self.params.index, name="p_value")
+
+    def conf_int(self, level: float = 0.95) -> pd.DataFrame:
+        """Confidence intervals (bootstrap intervals by test inversion when the result carries them)."""
+        if not 0 < level < 1:
+            raise SpecificationError(f"level={level!r} must be between 0 and 1 (e.g. 0.95).")
+        if self.boot_conf_int is not None and abs(level - 0.95) < 1e-12:
+            return self.boot_conf_int.copy()
+        if self.boot_conf_int is not None and "wild_ci" in self.extra:
+            return self.extra["wild_ci"](level)
+        q = float(self._dist().ppf(0.5 + level / 2))
+        se = self.std_errors
+        return pd.DataFrame({"conf_low": self.params - q * se, "conf_high": self.params + q * se})
+
+    def tidy(self, level: float = 0.95) -> pd.DataFrame:
+        """One row per term: term, estimate, std_error, statistic, p_value, conf_low, conf_high."""
+        ci = self.conf_int(level)
+        return pd.DataFrame(
+            {
+                "term": self.params.index.astype(str),
+                "estimate": self.params.to_numpy(),
+                "std_error": self.std_errors.to_numpy(),
+                "statistic": self.tstats.to_numpy(),
+                "p_value": self.pvalues.to_numpy(),
+                "conf_low": ci["conf_low"].to_numpy(),
+                "conf_high": ci["conf_high"].to_numpy(),
+            }
+        )
+
+    def glance(self) -> pd.DataFrame:
+        """One-row DataFrame of fit statistics (nobs, dropped rows, vcov, clusters, condition number, ...)."""
+        row: dict[str, Any] = {
+            "estimator": self.spec.estimator,
+            "nobs": self.nobs,
+            "n_dropped": self.spec.n_dropped,
+            "vcov": self.spec.vcov,
+            "df": self.df,
+        }
+        row.update(self.stats)
+        return pd.DataFrame([row])
+
+    def summary(self) -> ModelSummary:
+        info = self.glance().iloc[0].to_dict()
+        return ModelSummary(self.tidy(), info, self.spec.notes)
+
+    def with_vcov(self, vcov: str, **kwargs: Any) -> ModelResult:
+        """A new result with the same estimates and another covariance (see :mod:`.covariance`)."""
+        if self._refit is None:
+            raise SpecificationError(
+                f"{self.spec.estimator} results cannot change their covariance."
+            )
+        return self._refit(vcov, **kwargs)
+
+    def marginal_effects(
+        self, var: str, at: Mapping[str, Sequence[float]] | None = None, *, level: float = 0.95
+    ) -> MarginalEffects:
+        """Average marginal effect of ``var``, optionally at fixed values of other variables.
+
+        For each combination of values in ``at`` (every row has those variables set to the value),
+        the effect is the sample average of the derivative of the prediction with respect to
+        ``var``; standard errors by the delta method with the result's covariance.
+        """
+        if self._effects is None:
+            raise SpecificationError(
+                f"Marginal effects are not available for {self.spec.estimator}."
+            )
+        return self._effects(self, var, at or {}, level)
+
+    def replace(self, **changes: Any) -> ModelResult:
+        return replace(self, **changes)
+
+    def _repr_html_(self) -> str:
+        t = self.tidy()
+        rows = "".join(
+            "<tr>"
+            + "".join(
+                f"<td>{html.escape(f'{v:.6g}' if isinstance(v, float) else str(v))}</td>" for v in r
+            )
+            + "</tr>"
+            for r in t.itertuples(index=False)
+        )
+        head = "".join(f"<th>{html.escape(c)}</th>" for c in t.columns)
+        notes = "".join(f"<p>{html.escape(n)}</p>" for n in self.spec.notes)
+        return (
+            f"<div><p>{html.escape(self.spec.estimator)}: {html.escape(self.spec.formula)} "
+            f"(nobs={self.nobs}, vcov={html.escape(self.spec.vcov)})</p>"
+            f"<table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>{notes}</div>"
+        )

@@ -1,0 +1,52 @@
+"""Formulas from analysis files cannot execute code."""
+
+import pandas as pd
+import pytest
+
+import disparity as dp
+from disparity.errors import SpecificationError
+from disparity.models.formula import check_safe
+
+COLUMNS = ["y", "x1", "x2", "region", "收入"]
+
+
+@pytest.mark.parametrize(
+    "formula",
+    [
+        "y ~ x1 + x2",
+        "y ~ x1 * x2 + C(region)",
+        "y ~ log(x1) + sqrt(x2) + exp(x1) + I(x1 ** 2) + x1:x2",
+        "y ~ standardize(x1) + 1",
+        "y ~ 0 + x1 - 1",
+        "y ~ `收入` + 收入",
+        "y ~ x1 + I(x2 / 1e3)",
+    ],
+)
+def test_safe_formulas_pass(formula):
+    assert check_safe(formula, COLUMNS) == formula
+
+
+@pytest.mark.parametrize(
+    "formula, match",
+    [
+        ("y ~ __import__('os').system('true')", "__import__"),
+        ("y ~ x1 + {x1.__class__}", "unexpected text"),
+        ("y ~ np.log(x1)", "unexpected text|'np'"),
+        ("y ~ eval(x1)", "eval"),
+        ("y ~ x1 + open", "'open'"),
+        ("y ~ I('a')", "unexpected text"),
+        ("y ~ x1; x2", "unexpected text"),
+        ("y ~ C(region, Treatment('a'))", "unexpected text|Treatment"),
+        ("y ~ lambda: 1", "'lambda'"),
+    ],
+)
+def test_unsafe_formulas_are_rejected(formula, match):
+    with pytest.raises(SpecificationError, match=match):
+        check_safe(formula, COLUMNS)
+
+
+def test_estimators_apply_the_check_when_asked():
+    df = pd.DataFrame({"y": [1.0, 2, 3, 4, 5], "x1": [1.0, 3, 2, 5, 4]})
+    with pytest.raises(SpecificationError, match="not allowed"):
+        dp.ols("y ~ x1 + {x1 * 2}", df, safe=True)
+    assert dp.ols("y ~ log(x1)", df, safe=True).nobs == 5

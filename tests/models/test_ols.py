@@ -1,0 +1,215 @@
+"""dp.ols: parity with statsmodels, agreement with R (sandwich, survey), inference API, bad input."""
+
+import numpy as np
+import pandas as pd
+import pytest
+import statsmodels.formula.api as smf
+
+import disparity as dp
+from disparity.errors import DataValueError, SpecificationError
+
+from .conftest import r_series
+
+# Same closed-form estimator computed two ways: agreement to rounding.
+WRAPPER_TOL = 1e-10
+# R output printed with 15 significant digits; closed-form estimators.
+R_CLOSED_FORM_TOL = 1e-8
+FORMULA = "y ~ x1 * log_gdp + x2"
+
+
+def assert_close(ours: pd.Series, ref: pd.Series, rtol: float) -> None:
+    ours = ours.reindex(ref.index)
+    assert not ours.isna().any(), f"terms missing: {list(ref.index[ours.isna()])}"
+    np.testing.assert_allclose(ours.to_numpy(), ref.to_numpy(), rtol=rtol, atol=0)
+
+
+@pytest.mark.parametrize("kind", ["iid", "HC0", "HC1", "HC2", "HC3"])
+def test_statsmodels_parity(sample, kind):
+    res = dp.ols(FORMULA, sample, vcov=kind)
+    sm = smf.ols(FORMULA, sample).fit(cov_type="nonrobust" if kind == "iid" else kind, use_t=True)
+    assert_close(res.params, sm.params, WRAPPER_TOL)
+    assert_close(res.std_errors, sm.bse, WRAPPER_TOL)
+    assert_close(res.pvalues, sm.pvalues, 1e-8)
+
+
+def test_statsmodels_parity_cluster_and_wls(sample):
+    res = dp.ols(FORMULA, sample, vcov="cluster", cluster="county", few_clusters="analytic")
+    sm = smf.ols(FORMULA, sample).fit(cov_type="cluster", cov_kwds={"groups": sample.county})
+    assert_close(res.std_errors, sm.bse, WRAPPER_TOL)
+    res = dp.ols(FORMULA, sample, weights="w", weight_type="aweight")
+    sm = smf.wls(FORMULA, sample, weights=sample.w).fit()
+    assert_close(res.params, sm.params, WRAPPER_TOL)
+    assert_close(res.std_errors, sm.bse, WRAPPER_TOL)
+
+
+@pytest.mark.reference
+@pytest.mark.parametrize(
+    "key, kwargs",
+    [
+        ("ols_hc1", dict(vcov="HC1")),
+        ("ols_hc3", dict(vcov="HC3")),
+        ("ols_cl1", dict(vcov="cluster", cluster="county", few_clusters="analytic")),
+        ("ols_cl2", dict(vcov="cluster", cluster=["county", "hh"])),
+        ("wls_cl1", dict(vcov="cluster", cluster="county", weights="w", few_clusters="analytic")),
+        (
+            "svy_gaussian",
+            dict(
+                vcov="survey", design=dp.SurveyDesign(weights="w", strata="stratum", psu="county")
+            ),
+        ),
+    ],
+)
+def test_against_r(sample, rref, key, kwargs):
+    res = dp.ols(FORMULA, sample, **kwargs)
+    assert_close(res.params, r_series(rref[key]), R_CLOSED_FORM_TOL)
+    assert_close(res.std_errors, r_series(rref[key], "se"), R_CLOSED_FORM_TOL)
+
+
+@pytest.mark.reference
+def test_survey_with_finite_population_correction_against_r(sample, rref):
+    d = sample.assign(npsu=10)
+    design = dp.SurveyDesign(weights="w", strata="stratum", psu="county", fpc="npsu")
+    res = dp.ols(FORMULA, d, vcov="survey", design=design)
+    assert_close(res.std_errors, r_series(rref["svy_gaussian_fpc"], "se"), R_CLOSED_FORM_TOL)
+    # The correction shrinks every variance by (1 - 3/10).
+    plain = dp.ols(
+        FORMULA,
+        d,
+        vcov="survey",
+        design=dp.SurveyDesign(weights="w", strata="stratum", psu="county"),
+    )
+    assert_close(res.std_errors**2, 0.7 * plain.std_errors**2, 1e-12)
+
+
+def test_fweights_equal_replicated_rows(sample):
+    small = sample.head(60).copy()
+    small["f"] = (np.arange(60) % 3) + 1
+    res = dp.ols("y ~ x1 + x2", small, weights="f", weight_type="fweight", vcov="HC1")
+    expanded = small.loc[small.index.repeat(small.f)]
+    ref = dp.ols("y ~ x1 + x2", expanded, vcov="HC1")
+    assert res.nobs == len(expanded)
+    assert_close(res.params, ref.params, 1e-10)
+    assert_close(res.std_errors, ref.std_errors, 1e-10)
+    ref_iid = dp.ols("y ~ x1 + x2", expanded)
+    assert_close(
+        dp.ols("y ~ x1 + x2", small, weights="f", weight_type="fweight").std_errors,
+        ref_iid.std_errors,
+        1e-10,
+    )
+
+
+def test_pweights_iid_becomes_hc1_and_says_so(sample):
+    res = dp.ols(FORMULA, sample, weights="w")
+    assert res.spec.vcov == "HC1"
+    assert any("HC1" in n for n in res.summary().notes)
+
+
+def test_results_are_frozen_and_with_vcov_returns_new(sample):
+    res = dp.ols(FORMULA, sample)
+    with pytest.raises(AttributeError):
+        res.nobs = 3  # type: ignore[misc]
+    hc = res.with_vcov("HC1")
+    assert hc is not res and hc.spec.vcov == "HC1" and res.spec.vcov == "iid"
+    assert_close(hc.params, res.params, 0)
+    assert not np.allclose(hc.std_errors, res.std_errors)
+
+
+def test_tidy_columns_and_conf_int(sample):
+    res = dp.ols(FORMULA, sample, vcov="HC1")
+    t = res.tidy()
+    assert list(t.columns) == [
+        "term",
+        "estimate",
+        "std_error",
+        "statistic",
+        "p_value",
+        "conf_low",
+        "conf_high",
+    ]
+    sm = smf.ols(FORMULA, sample).fit(cov_type="HC1", use_t=True)
+    ci = sm.conf_int(alpha=0.1)
+    np.testing.assert_allclose(res.conf_int(0.9).loc[ci.index].to_numpy(), ci.to_numpy(), rtol=1e-9)
+    assert "<table>" in res._repr_html_()
+    assert res.glance()["nobs"].iloc[0] == 400
+
+
+def test_missing_rows_are_dropped_and_counted(sample):
+    d = sample.copy()
+    d.loc[[3, 7, 11], "x2"] = np.nan
+    res = dp.ols(FORMULA, d)
+    assert res.nobs == 397 and res.spec.n_dropped == 3
+
+
+def test_few_clusters_carry_wild_bootstrap_pvalues(sample):
+    res = dp.ols(FORMULA, sample, vcov="cluster", cluster="county", seed=7, reps=999)
+    assert res.glance()["inference"].iloc[0] == "wild"
+    assert "wild cluster bootstrap" in " ".join(res.summary().notes)
+    analytic = res.with_vcov("cluster", few_clusters="analytic")
+    assert_close(res.std_errors, analytic.std_errors, 0)
+    assert not np.allclose(res.pvalues, analytic.pvalues)
+    # Same seed, same draws: reproducible.
+    again = dp.ols(FORMULA, sample, vcov="cluster", cluster="county", seed=7, reps=999)
+    assert_close(again.pvalues + 1, res.pvalues + 1, 0)
+
+
+def test_marginal_effects_across_moderator_match_closed_form(sample):
+    res = dp.ols(FORMULA, sample, vcov="HC1")
+    at = [8.5, 9.5, 10.5]
+    me = res.marginal_effects("x1", at={"log_gdp": at}).tidy()
+    b, V = res.params, res.cov
+    for row, z in zip(me.itertuples(), at, strict=True):
+        g = np.zeros(len(b))
+        g[list(b.index).index("x1")] = 1
+        g[list(b.index).index("x1:log_gdp")] = z
+        assert row.estimate == pytest.approx(b["x1"] + z * b["x1:log_gdp"], rel=1e-7)
+        assert row.std_error == pytest.approx(float(np.sqrt(g @ V.to_numpy() @ g)), rel=1e-6)
+
+
+@pytest.mark.parametrize(
+    "kwargs, exc, match",
+    [
+        (dict(vcov="cluster", cluster="one"), DataValueError, "single cluster"),
+        (dict(vcov="cluster", cluster="county_na"), DataValueError, "missing values"),
+        (dict(vcov="robust"), SpecificationError, "'HC1'"),
+        (dict(vcov="cluster"), SpecificationError, "needs cluster"),
+        (dict(weights="neg"), DataValueError, "negative"),
+        (dict(vcov="survey"), SpecificationError, "SurveyDesign"),
+    ],
+)
+def test_bad_input(sample, kwargs, exc, match):
+    d = sample.copy()
+    d["one"] = 1
+    d["county_na"] = d.county.where(d.index % 50 != 0)
+    d["neg"] = d.w - 1
+    with pytest.raises(exc, match=match):
+        dp.ols(FORMULA, d, **kwargs)
+
+
+def test_unknown_column_and_bad_formula(sample):
+    with pytest.raises(SpecificationError, match="'nope'"):
+        dp.ols("y ~ nope", sample)
+    with pytest.raises(SpecificationError, match="~"):
+        dp.ols("y + x1", sample)
+
+
+def test_log_of_nonpositive_names_rows(sample):
+    with pytest.raises(DataValueError, match="rows"):
+        dp.ols("y ~ log(x1)", sample)
+
+
+def test_survey_single_psu_stratum_is_reported(sample):
+    d = sample.copy()
+    d.loc[d.stratum == 4, "county"] = 12  # stratum 4 now has one PSU
+    design = dp.SurveyDesign(weights="w", strata="stratum", psu="county")
+    with pytest.raises(DataValueError, match="single PSU"):
+        dp.ols(FORMULA, d, vcov="survey", design=design)
+
+
+def test_two_way_clustering_with_few_clusters_is_flagged(sample):
+    res = dp.ols(FORMULA, sample, vcov="cluster", cluster=["county", "hh"])
+    assert any("interpret p-values with caution" in n for n in res.summary().notes)
+
+
+def test_design_without_survey_vcov_is_rejected(sample):
+    with pytest.raises(SpecificationError, match="only used with vcov='survey'"):
+        dp.ols(FORMULA, sample, design=dp.SurveyDesign(weights="w"))
