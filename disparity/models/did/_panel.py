@@ -1,0 +1,185 @@
+"""Checks a long panel and turns it into unit-level wide arrays (one row per unit)."""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from ...errors import DataValueError, DisparityWarning, SpecificationError
+
+__all__ = ["WidePanel", "wide_panel", "cohort_values", "DidWarning"]
+
+
+class DidWarning(DisparityWarning):
+    """A difference-in-differences design has a feature the user should know about."""
+
+
+@dataclass(frozen=True)
+class WidePanel:
+    """A balanced panel as arrays: units in rows, periods in columns."""
+
+    units: np.ndarray  # (n,) unit labels
+    times: np.ndarray  # (T,) sorted periods
+    Y: np.ndarray  # (n, T)
+    G: np.ndarray  # (n,) first-treated period; np.inf = never treated within the window
+    w: np.ndarray  # (n,) unit weights normalised to mean 1
+    X: np.ndarray | None  # (n, T, k) covariates, or None
+    covariates: tuple[str, ...]
+    cluster: np.ndarray | None  # (n,) integer cluster codes
+    notes: tuple[str, ...]
+
+
+def _never(g: pd.Series) -> pd.Series:
+    """Never-treated is written as missing, 0 or +inf in a cohort column."""
+    return g.isna() | (g == 0) | np.isinf(g)
+
+
+def cohort_values(data: pd.DataFrame, cohort: str) -> pd.Series:
+    """The cohort column as floats with ``inf`` for never-treated; checks the type."""
+    g = pd.to_numeric(data[cohort], errors="coerce")
+    bad = data[cohort].notna() & g.isna()
+    if bad.any():
+        rows = data.index[bad][:5].tolist()
+        raise DataValueError(
+            f"Cohort column {cohort!r} must hold the first treated period (a number; 0 or missing for "
+            f"never treated); rows {rows} are not numeric. Build it with dp.cohorts()."
+        )
+    g = g.astype(float)
+    return g.where(~_never(g), np.inf)
+
+
+def _check_columns(data: pd.DataFrame, cols: Sequence[str]) -> None:
+    if not isinstance(data, pd.DataFrame):
+        raise SpecificationError("data must be a pandas DataFrame in long format (one row per unit and period).")
+    missing = [c for c in cols if c not in data.columns]
+    if missing:
+        raise SpecificationError(f"Columns {missing} are not in the data; available: {list(data.columns)[:20]}.")
+
+
+def wide_panel(
+    data: pd.DataFrame,
+    outcome: str,
+    unit: str,
+    time: str,
+    cohort: str,
+    *,
+    covariates: Sequence[str] | None = None,
+    weights: str | None = None,
+    cluster: str | None = None,
+) -> WidePanel:
+    """Validate a long panel and pivot it to unit x period arrays.
+
+    Units with a missing outcome in some period are dropped (a :class:`DidWarning` names how many);
+    units treated in the first period (always treated) are dropped with a note, as no untreated
+    period identifies their effect.
+    """
+    covariates = tuple(covariates or ())
+    cols = [outcome, unit, time, cohort, *covariates] + [c for c in (weights, cluster) if c]
+    _check_columns(data, cols)
+    dup = data.duplicated([unit, time], keep=False)
+    if dup.any():
+        rows = data.index[dup][:6].tolist()
+        raise DataValueError(
+            f"{int(dup.sum())} rows share a ({unit!r}, {time!r}) pair with another row (rows {rows}); "
+            "a panel needs one row per unit and period: aggregate or drop the duplicates first."
+        )
+    t_num = pd.to_numeric(data[time], errors="coerce")
+    if t_num.isna().any():
+        rows = data.index[t_num.isna()][:5].tolist()
+        raise DataValueError(f"Time column {time!r} has missing or non-numeric values in rows {rows}.")
+    g = cohort_values(data, cohort)
+    per_unit = g.groupby(data[unit], sort=False).nunique(dropna=False)
+    if (per_unit > 1).any():
+        bad = per_unit.index[per_unit > 1][:5].tolist()
+        raise DataValueError(
+            f"Cohort column {cohort!r} varies within units {bad}; it must be the unit's first treated "
+            "period on every row. If you have a 0/1 treatment indicator, build the cohort with "
+            "dp.cohorts(data, unit=..., time=..., treat=...)."
+        )
+    ucode, units = pd.factorize(data[unit], sort=True)
+    times = np.sort(t_num.unique())
+    tcode = np.searchsorted(times, t_num.to_numpy())
+    n, T = len(units), len(times)
+    if T < 2:
+        raise DataValueError(f"The panel has {T} period(s) in {time!r}; difference-in-differences needs at least two.")
+    Y = np.full((n, T), np.nan)
+    y = pd.to_numeric(data[outcome], errors="coerce").to_numpy(dtype=float)
+    Y[ucode, tcode] = y
+    X = None
+    if covariates:
+        X = np.full((n, T, len(covariates)), np.nan)
+        for j, c in enumerate(covariates):
+            X[ucode, tcode, j] = pd.to_numeric(data[c], errors="coerce").to_numpy(dtype=float)
+    G = np.full(n, np.inf)
+    G[ucode] = g.to_numpy()
+    w = np.ones(n)
+    if weights is not None:
+        wv = pd.to_numeric(data[weights], errors="coerce")
+        if wv.isna().any() or (wv < 0).any():
+            rows = data.index[wv.isna() | (wv < 0)][:5].tolist()
+            raise DataValueError(f"Weights {weights!r} are missing or negative in rows {rows}; fix or drop them.")
+        if (wv.groupby(data[unit]).nunique() > 1).any():
+            raise DataValueError(
+                f"Weights {weights!r} vary within units; sampling weights must be fixed per unit "
+                "(use the base-year weight)."
+            )
+        w[ucode] = wv.to_numpy(dtype=float)
+    ccodes = None
+    if cluster is not None:
+        if (data[cluster].groupby(data[unit]).nunique(dropna=False) > 1).any():
+            raise DataValueError(f"Cluster {cluster!r} varies within units; units must be nested in clusters.")
+        cc = np.zeros(n, dtype=object)
+        cc[ucode] = data[cluster].to_numpy()
+        ccodes = pd.factorize(pd.Series(cc))[0]
+    notes: list[str] = []
+    complete = np.isfinite(Y).all(axis=1)
+    if X is not None:
+        complete &= np.isfinite(X).all(axis=(1, 2))
+    if not complete.all():
+        k = int((~complete).sum())
+        warnings.warn(
+            f"{k} of {n} units lack {outcome!r} (or a covariate) in some period and were dropped to make "
+            f"the panel balanced (e.g. {units[~complete][:5].tolist()}).",
+            DidWarning,
+            stacklevel=3,
+        )
+        notes.append(f"{k} units dropped for an unbalanced panel.")
+    finite_g = np.isfinite(G)
+    off_grid = finite_g & ~np.isin(G, times) & (G < times[-1]) & (G > times[0])
+    if off_grid.any():
+        raise DataValueError(
+            f"Cohorts {sorted(set(G[off_grid].tolist()))[:5]} in {cohort!r} are not periods of {time!r}; the first "
+            "treated period must be one of the panel's periods."
+        )
+    late = finite_g & (G > times[-1])
+    if late.any():
+        notes.append(f"{int(late.sum())} units first treated after the last period are used as never treated.")
+        G[late] = np.inf
+    always = finite_g & (G <= times[0]) & complete
+    if always.any():
+        notes.append(
+            f"{int(always.sum())} units treated from the first period (always treated: cohorts "
+            f"{sorted({int(v) for v in G[always]})}) were dropped; no untreated period identifies their effect."
+        )
+    keep = complete & ~always
+    units, Y, G, w = units[keep], Y[keep], G[keep], w[keep]
+    X = X[keep] if X is not None else None
+    ccodes = pd.factorize(ccodes[keep])[0] if ccodes is not None else None
+    if len(units) == 0:
+        raise DataValueError("No units are left after dropping always-treated and incomplete units.")
+    if w.sum() <= 0:
+        raise DataValueError(f"Weights {weights!r} sum to zero.")
+    cg, cn = np.unique(G[np.isfinite(G)], return_counts=True)
+    single = cg[cn == 1]
+    if len(single):
+        warnings.warn(
+            f"Cohorts {[int(v) for v in single]} have a single unit; their effects and standard errors rest "
+            "on one unit and are fragile. Consider pooling adjacent cohorts.",
+            DidWarning,
+            stacklevel=3,
+        )
+    return WidePanel(units, times, Y, G, w / w.mean(), X, covariates, ccodes, tuple(notes))

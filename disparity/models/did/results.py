@@ -1,0 +1,268 @@
+"""Frozen results of difference-in-differences estimators."""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from ..._options import check_option
+from ...errors import SpecificationError
+from ..results import ModelResult
+from ._inference import AGG_KINDS, aggregate_cells, analytic_se, multiplier_bootstrap
+
+__all__ = ["EventStudyResult", "AggregateResult", "DidResult", "PretrendTest"]
+
+_LABEL = {"dynamic": "event_time", "group": "cohort", "calendar": "time", "simple": "term"}
+
+
+def _check_level(level: float) -> None:
+    if not 0 < level < 1:
+        raise SpecificationError(f"level={level!r} must be between 0 and 1 (e.g. 0.95).")
+
+
+def _html_table(t: pd.DataFrame, title: str, notes: tuple[str, ...]) -> str:
+    head = "".join(f"<th>{html.escape(str(c))}</th>" for c in t.columns)
+    body = "".join(
+        "<tr>" + "".join(f"<td>{html.escape(f'{v:.6g}' if isinstance(v, float) else str(v))}</td>" for v in r) + "</tr>"
+        for r in t.itertuples(index=False)
+    )
+    ps = "".join(f"<p>{html.escape(n)}</p>" for n in notes)
+    return f"<div><p>{html.escape(title)}</p><table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>{ps}</div>"
+
+
+@dataclass(frozen=True)
+class PretrendTest:
+    """Joint Wald test that all pre-treatment effects are zero."""
+
+    statistic: float
+    df: int
+    p_value: float
+    terms: tuple[str, ...]
+
+    def tidy(self) -> pd.DataFrame:
+        return pd.DataFrame([{"test": "pretrend", "statistic": self.statistic, "df": self.df, "p_value": self.p_value}])
+
+
+@dataclass(frozen=True)
+class AggregateResult:
+    """An aggregation of ATT(g, t): an overall effect plus one row per label (event time, cohort, period)."""
+
+    kind: str
+    table: pd.DataFrame  # label column, att, std_error, conf_low, conf_high, band_low, band_high
+    value: float
+    std_error: float
+    crit: float  # uniform-band critical value (nan without bootstrap)
+    notes: tuple[str, ...] = ()
+
+    def __float__(self) -> float:
+        return float(self.value)
+
+    def conf_int(self, level: float = 0.95) -> tuple[float, float]:
+        _check_level(level)
+        q = float(stats.norm.ppf(0.5 + level / 2))
+        return (self.value - q * self.std_error, self.value + q * self.std_error)
+
+    def tidy(self) -> pd.DataFrame:
+        return self.table.copy()
+
+    def glance(self) -> pd.DataFrame:
+        lo, hi = self.conf_int()
+        return pd.DataFrame([{"aggregation": self.kind, "att": self.value, "std_error": self.std_error,
+                              "conf_low": lo, "conf_high": hi}])
+
+    def plot(self) -> Any:
+        from ._plot import event_plot
+
+        return event_plot(self.table, _LABEL[self.kind], reference=-1 if self.kind == "dynamic" else None)
+
+    def _repr_html_(self) -> str:
+        return _html_table(self.tidy(), f"{self.kind} aggregation: ATT = {self.value:.6g} ({self.std_error:.6g})", self.notes)
+
+
+@dataclass(frozen=True)
+class EventStudyResult:
+    """Group-time effects (Callaway-Sant'Anna) or event-study coefficients (TWFE, Sun-Abraham).
+
+    ``att_gt()`` gives one row per (cohort, time) cell for ``estimator="cs"``; for "twfe" and "sa"
+    the cells are event times (``cohort`` is missing). ``aggregate(kind)`` returns a new
+    :class:`AggregateResult`.
+    """
+
+    estimator: str
+    cells: pd.DataFrame
+    std_errors: np.ndarray
+    crit: float
+    spec: Mapping[str, Any]
+    notes: tuple[str, ...] = ()
+    inf: np.ndarray | None = field(default=None, repr=False, compare=False)
+    G: np.ndarray | None = field(default=None, repr=False, compare=False)
+    w: np.ndarray | None = field(default=None, repr=False, compare=False)
+    cluster: np.ndarray | None = field(default=None, repr=False, compare=False)
+    cov: pd.DataFrame | None = field(default=None, repr=False, compare=False)
+    model: ModelResult | None = field(default=None, repr=False, compare=False)
+    raw: Any = field(default=None, repr=False, compare=False)
+
+    @property
+    def nobs(self) -> int:
+        return int(self.spec.get("nobs", 0))
+
+    def att_gt(self, level: float = 0.95) -> pd.DataFrame:
+        """Tidy frame: cohort, time, event_time, att, std_error, statistic, p_value, conf_low, conf_high,
+        band_low, band_high (uniform band, when a bootstrap was run), and cell sizes."""
+        _check_level(level)
+        c = self.cells.copy()
+        se = self.std_errors
+        q = float(stats.norm.ppf(0.5 + level / 2))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            c["std_error"] = se
+            c["statistic"] = c["att"] / se
+        c["p_value"] = 2 * stats.norm.sf(np.abs(c["statistic"]))
+        c["conf_low"] = c["att"] - q * se
+        c["conf_high"] = c["att"] + q * se
+        crit = self.crit if abs(level - self.spec.get("level", 0.95)) < 1e-12 else float("nan")
+        c["band_low"] = c["att"] - crit * se
+        c["band_high"] = c["att"] + crit * se
+        return c
+
+    def tidy(self, level: float = 0.95) -> pd.DataFrame:
+        return self.att_gt(level)
+
+    def aggregate(
+        self, kind: str = "simple", *, min_e: float = -np.inf, max_e: float = np.inf,
+        reps: int | None = None, seed: int | None = None,
+    ) -> AggregateResult:
+        """Aggregate ATT(g, t): "simple" (cohort-size weighted post cells), "dynamic" (by event time),
+        "group" (by cohort) or "calendar" (by period). Callaway-Sant'Anna results only.
+
+        Notes
+        -----
+        Weights are cohort shares :math:`P(G=g)`; the influence function includes the estimation of
+        those shares (Callaway & Sant'Anna 2021, eqs. 3.10-3.13 and Appendix).
+        """
+        check_option("kind", kind, AGG_KINDS)
+        if self.estimator != "cs" or self.inf is None:
+            raise SpecificationError(
+                f"aggregate() needs group-time effects (estimator='cs'); this is a {self.estimator!r} result, "
+                "whose coefficients already are event-time effects (see att_gt())."
+            )
+        c = self.cells
+        agg = aggregate_cells(kind, c["cohort"].to_numpy(float), c["time"].to_numpy(float),
+                              c["att"].to_numpy(float), self.inf, self.G, self.w, min_e=min_e, max_e=max_e)
+        reps = self.spec.get("reps", 0) if reps is None else reps
+        seed = self.spec.get("seed") if seed is None else seed
+        se_kind = self.spec.get("se", "analytic")
+        level = self.spec.get("level", 0.95)
+        F = np.column_stack([agg.inf, agg.overall_inf])
+        se = analytic_se(F, self.cluster)
+        crit = float("nan")
+        if reps:
+            bd = multiplier_bootstrap(F[:, :-1] if agg.inf.shape[1] else F, reps=reps, seed=seed,
+                                      level=level, cluster=self.cluster)
+            if agg.inf.shape[1]:
+                crit = bd.crit
+            if se_kind == "bootstrap":
+                bo = multiplier_bootstrap(agg.overall_inf, reps=reps, seed=seed, level=level, cluster=self.cluster)
+                se = np.concatenate([bd.se if agg.inf.shape[1] else [], bo.se])
+        q = float(stats.norm.ppf(0.5 + level / 2))
+        lab = _LABEL[kind]
+        t = pd.DataFrame({lab: agg.labels.astype(np.int64) if len(agg.labels) else agg.labels, "att": agg.att})
+        t["std_error"] = se[:-1]
+        t["conf_low"] = t["att"] - q * t["std_error"]
+        t["conf_high"] = t["att"] + q * t["std_error"]
+        t["band_low"] = t["att"] - crit * t["std_error"]
+        t["band_high"] = t["att"] + crit * t["std_error"]
+        return AggregateResult(kind, t, agg.overall_att, float(se[-1]), crit, self.notes)
+
+    def pretrend_test(self) -> PretrendTest:
+        """Wald test that every pre-treatment coefficient (cells with event time < 0 other than the
+        base) is zero, with the estimator's covariance (influence functions for CS)."""
+        c = self.cells
+        pre = (c["event_time"] < 0).to_numpy() & np.isfinite(self.std_errors) & (self.std_errors > 0)
+        if not pre.any():
+            raise SpecificationError("There are no estimated pre-treatment effects to test.")
+        b = c["att"].to_numpy()[pre]
+        if self.inf is not None:
+            F = self.inf[:, pre]
+            if self.cluster is not None:
+                k = int(self.cluster.max()) + 1
+                S = np.zeros((k, F.shape[1]))
+                np.add.at(S, self.cluster, F)
+                V = S.T @ S / F.shape[0] ** 2
+            else:
+                V = F.T @ F / F.shape[0] ** 2
+        else:
+            V = self.cov.to_numpy()[np.ix_(pre, pre)]
+        stat = float(b @ np.linalg.pinv(V) @ b)
+        dfree = int(np.linalg.matrix_rank(V))
+        terms = tuple(str(t) if pd.isna(a) else f"{a}:{t}"
+                      for a, t in zip(c["cohort"][pre], c["event_time"][pre], strict=True))
+        return PretrendTest(stat, dfree, float(stats.chi2.sf(stat, dfree)), terms)
+
+    def glance(self) -> pd.DataFrame:
+        row = {"estimator": self.estimator, **{k: v for k, v in self.spec.items() if np.isscalar(v) or v is None}}
+        return pd.DataFrame([row])
+
+    def summary(self) -> Mapping[str, Any]:
+        return {"table": self.att_gt(), "info": self.glance().iloc[0].to_dict(), "notes": self.notes}
+
+    def plot(self, *, level: float = 0.95) -> Any:
+        """Event-study figure (matplotlib Figure): estimates, pointwise and (if available) uniform bands."""
+        from ._plot import event_plot
+
+        if self.estimator == "cs":
+            return self.aggregate("dynamic").plot()
+        return event_plot(self.att_gt(level), "event_time", reference=self.spec.get("base", -1))
+
+    def _repr_html_(self) -> str:
+        cols = [c for c in ("cohort", "time", "event_time", "att", "std_error", "conf_low", "conf_high") if c in self.cells.columns or c in ("std_error", "conf_low", "conf_high")]
+        return _html_table(self.att_gt()[cols], f"{self.estimator} event study", self.notes)
+
+
+@dataclass(frozen=True)
+class DidResult:
+    """A single difference-in-differences effect (2x2 or two-way fixed effects) and its regression."""
+
+    att: float
+    std_error: float
+    model: ModelResult
+    term: str
+    spec: Mapping[str, Any]
+    notes: tuple[str, ...] = ()
+
+    @property
+    def value(self) -> float:
+        return self.att
+
+    def __float__(self) -> float:
+        return float(self.att)
+
+    @property
+    def nobs(self) -> int:
+        return self.model.nobs
+
+    @property
+    def p_value(self) -> float:
+        return float(self.model.pvalues[self.term])
+
+    def conf_int(self, level: float = 0.95) -> tuple[float, float]:
+        ci = self.model.conf_int(level).loc[self.term]
+        return (float(ci["conf_low"]), float(ci["conf_high"]))
+
+    def tidy(self, level: float = 0.95) -> pd.DataFrame:
+        t = self.model.tidy(level)
+        return t[t["term"] == self.term].reset_index(drop=True).assign(term="att")
+
+    def glance(self) -> pd.DataFrame:
+        return self.model.glance()
+
+    def summary(self) -> Any:
+        return self.model.summary()
+
+    def _repr_html_(self) -> str:
+        return _html_table(self.tidy(), f"DiD ({self.spec.get('design')}): ATT = {self.att:.6g}", self.notes)
