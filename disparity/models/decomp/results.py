@@ -1,0 +1,154 @@
+"""Frozen result objects of the decompositions (Oaxaca-Blinder, mediation, threshold regression)."""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from ...errors import SpecificationError
+
+__all__ = ["Estimate", "DecompSummary", "tidy_frame", "html_table"]
+
+TIDY_COLUMNS = ["term", "estimate", "std_error", "statistic", "p_value", "conf_low", "conf_high"]
+
+
+def _check_level(level: float) -> float:
+    if not isinstance(level, (int, float)) or not 0 < level < 1:
+        raise SpecificationError(f"level={level!r} must be a number between 0 and 1 (e.g. 0.95).")
+    return float(level)
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """One scalar estimate with its standard error (a decomposition component, an indirect effect, ...).
+
+    Attributes
+    ----------
+    name : str
+    value : float
+    std_error : float
+        ``nan`` when no standard error was requested.
+    interval : tuple of float, optional
+        A 95% interval that is not ``value ± z·se`` (bootstrap percentile or bias-corrected, LR
+        inversion); :meth:`conf_int` returns it at level 0.95 and for ``level`` given by ``interval_level``.
+    """
+
+    name: str
+    value: float
+    std_error: float = float("nan")
+    interval: tuple[float, float] | None = None
+    interval_level: float = 0.95
+
+    @property
+    def estimate(self) -> float:
+        return self.value
+
+    @property
+    def statistic(self) -> float:
+        return self.value / self.std_error if self.std_error > 0 else float("nan")
+
+    @property
+    def p_value(self) -> float:
+        z = self.statistic
+        return float(2 * stats.norm.sf(abs(z))) if np.isfinite(z) else float("nan")
+
+    def conf_int(self, level: float = 0.95) -> tuple[float, float]:
+        """Confidence interval: the stored interval at its level, otherwise normal with the standard error."""
+        level = _check_level(level)
+        if self.interval is not None and abs(level - self.interval_level) < 1e-12:
+            return self.interval
+        q = float(stats.norm.ppf(0.5 + level / 2))
+        return (self.value - q * self.std_error, self.value + q * self.std_error)
+
+    def __float__(self) -> float:
+        return float(self.value)
+
+    def row(self, level: float = 0.95) -> dict[str, Any]:
+        lo, hi = self.conf_int(level)
+        return {
+            "term": self.name,
+            "estimate": self.value,
+            "std_error": self.std_error,
+            "statistic": self.statistic,
+            "p_value": self.p_value,
+            "conf_low": lo,
+            "conf_high": hi,
+        }
+
+
+def tidy_frame(estimates: list[Estimate], level: float = 0.95, **labels: list[Any]) -> pd.DataFrame:
+    """Rows of :meth:`Estimate.row`, with optional leading label columns."""
+    frame = pd.DataFrame([e.row(level) for e in estimates], columns=TIDY_COLUMNS)
+    for pos, (name, values) in enumerate(labels.items()):
+        frame.insert(pos, name, values)
+    return frame
+
+
+@dataclass(frozen=True)
+class DecompSummary:
+    """What a report needs to render a decomposition: tables, fit information, notes (never printed)."""
+
+    tables: Mapping[str, pd.DataFrame]
+    info: Mapping[str, Any]
+    notes: tuple[str, ...] = field(default=())
+
+    def __str__(self) -> str:
+        head = ", ".join(f"{k}={v:.6g}" if isinstance(v, float) else f"{k}={v}" for k, v in self.info.items())
+        parts = [head]
+        for name, table in self.tables.items():
+            parts.append(f"[{name}]")
+            parts.append(table.to_string(index=False, float_format=lambda v: f"{v:.6g}"))
+        return "\n".join([*parts, *self.notes])
+
+
+def html_table(title: str, table: pd.DataFrame, notes: tuple[str, ...] = ()) -> str:
+    """A plain HTML table (no display words beyond the column names of ``tidy()``)."""
+    head = "".join(f"<th>{html.escape(str(c))}</th>" for c in table.columns)
+    rows = "".join(
+        "<tr>"
+        + "".join(
+            f"<td>{html.escape(f'{v:.6g}' if isinstance(v, float) else str(v))}</td>" for v in r
+        )
+        + "</tr>"
+        for r in table.itertuples(index=False)
+    )
+    foot = "".join(f"<p>{html.escape(n)}</p>" for n in notes)
+    return (
+        f"<div><p>{html.escape(title)}</p><table><thead><tr>{head}</tr></thead>"
+        f"<tbody>{rows}</tbody></table>{foot}</div>"
+    )
+
+
+def linearized_cov(
+    infl: np.ndarray,
+    *,
+    kind: str,
+    clusters: np.ndarray | None = None,
+    design: Any = None,
+    frame: pd.DataFrame | None = None,
+    fweights: np.ndarray | None = None,
+) -> np.ndarray:
+    """Covariance of estimators from their influence functions (rows: observations).
+
+    ``kind`` "HC0": :math:`\\sum_i \\psi_i\\psi_i'`; "cluster":
+    :math:`\\frac{G}{G-1}\\sum_g \\Psi_g\\Psi_g'` with cluster totals :math:`\\Psi_g`; "survey":
+    with-replacement Taylor linearisation over strata and PSUs. With frequency weights each row stands
+    for ``w_i`` identical observations with influence :math:`\\psi_i/w_i`.
+    """
+    from ..covariance import _cluster_meat, survey_meat
+
+    if kind == "cluster":
+        meat, G = _cluster_meat(infl, clusters)
+        return meat * G / (G - 1)
+    if kind == "survey":
+        meat, _ = survey_meat(infl, design, frame)
+        return meat
+    if fweights is not None:
+        return (infl / fweights[:, None]).T @ infl
+    return infl.T @ infl
