@@ -1,0 +1,181 @@
+"""Frozen result objects returned by the measures."""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from ..errors import SpecificationError
+
+
+def _z(level: float) -> float:
+    if not 0 < level < 1:
+        raise SpecificationError(f"level={level!r} must be between 0 and 1, e.g. 0.95.")
+    return float(stats.norm.ppf(0.5 + level / 2))
+
+
+@dataclass(frozen=True)
+class MeasureResult:
+    """Estimates of one measure: one row per ``by=`` group and component.
+
+    Attributes
+    ----------
+    measure : str
+        Name of the measure (e.g. ``"gini"``).
+    table : pandas.DataFrame
+        Columns: the ``by=`` columns (if any), ``component``, ``estimate``, ``std_error``, ``nobs``.
+    se_method : str
+        ``"analytic"`` (influence function / delta method), ``"bootstrap"`` or ``"none"``.
+    params : dict
+        The options that define the measure (e.g. ``alpha``, ``epsilon``, ``kind``).
+    details : pandas.DataFrame or None
+        Extra per-group information (e.g. population and income shares of a decomposition).
+    """
+
+    measure: str
+    table: pd.DataFrame
+    se_method: str
+    by: tuple[str, ...] = ()
+    params: dict[str, Any] = field(default_factory=dict)
+    details: pd.DataFrame | None = None
+    main: str = ""
+
+    # -- component access -------------------------------------------------------------------------
+    @property
+    def components(self) -> list[str]:
+        """Names of the components, in order (the first is the headline value)."""
+        return list(dict.fromkeys(self.table["component"]))
+
+    def component(self, name: str) -> MeasureResult:
+        """A new result holding only component ``name`` (e.g. ``"within"``)."""
+        if name not in self.components:
+            raise SpecificationError(
+                f"{self.measure} has no component {name!r}; available: {self.components}."
+            )
+        sub = self.table[self.table["component"] == name].reset_index(drop=True)
+        return replace(self, table=sub, main=name)
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_") or name in ("table", "measure", "main"):
+            raise AttributeError(name)
+        comps = list(dict.fromkeys(self.__dict__["table"]["component"]))
+        if name in comps:
+            return self.component(name)
+        raise AttributeError(
+            f"{type(self).__name__!s} for {self.__dict__['measure']!r} has no attribute {name!r}; "
+            f"components are {comps}"
+        )
+
+    def _main_rows(self) -> pd.DataFrame:
+        key = self.main or self.table["component"].iloc[0]
+        return self.table[self.table["component"] == key]
+
+    def _shape(self, col: str) -> float | pd.Series:
+        rows = self._main_rows()
+        if not self.by:
+            return float(rows[col].iloc[0])
+        idx = pd.MultiIndex.from_frame(rows[list(self.by)]) if len(self.by) > 1 else pd.Index(
+            rows[self.by[0]], name=self.by[0]
+        )
+        return pd.Series(rows[col].to_numpy(), index=idx, name=col)
+
+    # -- the common contract ----------------------------------------------------------------------
+    @property
+    def value(self) -> float | pd.Series:
+        """The headline estimate (a float; a Series indexed by group when ``by=`` was used)."""
+        return self._shape("estimate")
+
+    @property
+    def std_error(self) -> float | pd.Series:
+        """Standard error of :attr:`value` (NaN when ``se="none"``)."""
+        return self._shape("std_error")
+
+    @property
+    def nobs(self) -> float | pd.Series:
+        """Observations used (sum of frequency weights for ``weight_type="fweight"``)."""
+        return self._shape("nobs")
+
+    def conf_int(self, level: float = 0.95) -> tuple[float, float] | pd.DataFrame:
+        """Normal-approximation confidence interval for :attr:`value`."""
+        z = _z(level)
+        est, se = self.value, self.std_error
+        if isinstance(est, float):
+            return (est - z * se, est + z * se)
+        return pd.DataFrame({"conf_low": est - z * se, "conf_high": est + z * se})
+
+    def tidy(self, level: float = 0.95) -> pd.DataFrame:
+        """One row per group and component with estimate, std_error, conf_low, conf_high, nobs."""
+        z = _z(level)
+        out = self.table.copy()
+        out.insert(out.columns.get_loc("std_error") + 1, "conf_low", out["estimate"] - z * out["std_error"])
+        out.insert(out.columns.get_loc("conf_low") + 1, "conf_high", out["estimate"] + z * out["std_error"])
+        out.insert(0, "measure", self.measure)
+        return out
+
+    def __float__(self) -> float:
+        rows = self._main_rows()
+        if rows.shape[0] != 1:
+            raise SpecificationError(
+                f"{self.measure} has {rows.shape[0]} groups; float() needs a single value. "
+                "Use .value (a Series by group) or .tidy()."
+            )
+        return float(rows["estimate"].iloc[0])
+
+    def __repr__(self) -> str:
+        return f"<MeasureResult {self.measure}: {self.table.shape[0]} row(s), se={self.se_method}>\n" + (
+            self.table.to_string(index=False)
+        )
+
+    def _repr_html_(self) -> str:
+        params = ", ".join(f"{k}={v!r}" for k, v in self.params.items())
+        head = f"<p><b>{html.escape(self.measure)}</b> {html.escape(params)} (se: {self.se_method})</p>"
+        return head + self.tidy().to_html(index=False, float_format=lambda x: f"{x:.6g}")
+
+
+@dataclass(frozen=True)
+class CurveResult:
+    """Ordinates of a Lorenz or concentration curve.
+
+    ``points`` has columns: the ``by=`` columns, ``p`` (cumulative population share) and
+    ``ordinate`` (cumulative share of the outcome, or for generalised curves the cumulative amount
+    per head), starting at (0, 0).
+    """
+
+    curve: str
+    points: pd.DataFrame
+    by: tuple[str, ...] = ()
+    params: dict[str, Any] = field(default_factory=dict)
+
+    def tidy(self) -> pd.DataFrame:
+        """The ordinates as a DataFrame (a copy)."""
+        out = self.points.copy()
+        out.insert(0, "curve", self.curve)
+        return out
+
+    def __repr__(self) -> str:
+        return f"<CurveResult {self.curve}: {self.points.shape[0]} points>"
+
+    def _repr_html_(self) -> str:
+        return f"<p><b>{html.escape(self.curve)}</b></p>" + self.points.head(50).to_html(index=False)
+
+
+def build_table(
+    rows: list[dict[str, Any]], by_cols: tuple[str, ...]
+) -> pd.DataFrame:
+    """Assemble result rows (dicts with by values, component, estimate, std_error, nobs)."""
+    table = pd.DataFrame(rows)
+    cols = [*by_cols, "component", "estimate", "std_error", "nobs"]
+    extra = [c for c in table.columns if c not in cols]
+    table = table[cols + extra]
+    table["estimate"] = table["estimate"].astype(float)
+    table["std_error"] = table["std_error"].astype(float)
+    return table
+
+
+def nan_if_none(x: np.ndarray | None, k: int) -> np.ndarray:
+    return np.full(k, np.nan) if x is None else x

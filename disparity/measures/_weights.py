@@ -1,0 +1,269 @@
+"""Shared input handling for the measures: column checks, missing values, weights, groups, designs.
+
+Every public measure funnels its DataFrame through :func:`prepare`, so the weights vocabulary
+(``weights=`` + ``weight_type``), ``by=``, ``cluster=`` and ``design=`` behave identically everywhere.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from .._options import WEIGHT_TYPES, check_option
+from ..design import SurveyDesign
+from ..errors import DataValueError, SpecificationError
+
+_SHOW_ROWS = 5
+
+
+def _as_list(cols: str | Sequence[str] | None) -> list[str]:
+    if cols is None:
+        return []
+    if isinstance(cols, str):
+        return [cols]
+    return list(cols)
+
+
+def _rows_text(index: pd.Index, mask: np.ndarray) -> str:
+    """Name the offending rows (first few labels and the count) for an error message."""
+    bad = np.flatnonzero(mask)
+    labels = ", ".join(repr(index[i]) for i in bad[:_SHOW_ROWS])
+    more = f" and {bad.size - _SHOW_ROWS} more" if bad.size > _SHOW_ROWS else ""
+    return f"{bad.size} row(s) (index {labels}{more})"
+
+
+def factorize(values: pd.Series | pd.DataFrame) -> tuple[np.ndarray, pd.DataFrame]:
+    """Integer codes 0..G-1 (sorted by level) and a table of the levels, for one or more columns."""
+    if isinstance(values, pd.Series):
+        values = values.to_frame()
+    if values.shape[1] == 1:
+        col = values.columns[0]
+        codes, uniques = pd.factorize(values[col], sort=True)
+        return codes.astype(np.intp, copy=False), pd.DataFrame({col: uniques})
+    codes_list = []
+    for col in values.columns:
+        c, _ = pd.factorize(values[col], sort=True)
+        codes_list.append(c)
+    stacked = np.column_stack(codes_list)
+    _, first, codes = np.unique(stacked, axis=0, return_index=True, return_inverse=True)
+    levels = values.iloc[first].reset_index(drop=True)
+    return codes.reshape(-1).astype(np.intp, copy=False), levels
+
+
+@dataclass
+class Sample:
+    """Cleaned, aligned arrays for one call of a measure (internal)."""
+
+    data: dict[str, np.ndarray]
+    w: np.ndarray
+    weight_type: str
+    weighted: bool
+    index: pd.Index
+    n_dropped: int
+    groups: dict[str, tuple[np.ndarray, pd.DataFrame]] = field(default_factory=dict)
+    by_codes: np.ndarray | None = None
+    by_levels: pd.DataFrame | None = None
+    cluster: np.ndarray | None = None
+    strata: np.ndarray | None = None
+    psu: np.ndarray | None = None
+    fpc: np.ndarray | None = None
+    design: bool = False
+
+    @property
+    def n(self) -> int:
+        return int(self.w.shape[0])
+
+    def subset(self, rows: np.ndarray) -> Sample:
+        """The sample restricted to integer positions ``rows`` (used for ``by=`` groups)."""
+        take = (lambda a: None if a is None else a[rows])  # noqa: E731
+        return Sample(
+            data={k: v[rows] for k, v in self.data.items()},
+            w=self.w[rows],
+            weight_type=self.weight_type,
+            weighted=self.weighted,
+            index=self.index[rows],
+            n_dropped=0,
+            groups={k: (c[rows], lv) for k, (c, lv) in self.groups.items()},
+            cluster=take(self.cluster),
+            strata=take(self.strata),
+            psu=take(self.psu),
+            fpc=take(self.fpc),
+            design=self.design,
+        )
+
+    def nobs(self) -> float:
+        """Observations used: rows, or the sum of frequency weights."""
+        if self.weight_type == "fweight" and self.weighted:
+            return float(self.w.sum())
+        return float(self.n)
+
+
+def _numeric(df: pd.DataFrame, col: str, measure: str) -> np.ndarray:
+    s = df[col]
+    if s.dtype == bool:
+        return s.to_numpy(dtype=np.float64)
+    if not (pd.api.types.is_numeric_dtype(s.dtype)):
+        raise DataValueError(
+            f"{measure}: column {col!r} is not numeric (dtype {s.dtype}); convert it first, "
+            f"e.g. df[{col!r}] = pd.to_numeric(df[{col!r}], errors='coerce')."
+        )
+    if s.dtype == np.float64:
+        return s.to_numpy()
+    return s.to_numpy(dtype=np.float64, na_value=np.nan)
+
+
+def prepare(
+    df: pd.DataFrame,
+    *,
+    measure: str,
+    numeric: Sequence[str],
+    categorical: Sequence[str] = (),
+    weights: str | None = None,
+    weight_type: str = "pweight",
+    by: str | Sequence[str] | None = None,
+    cluster: str | None = None,
+    design: SurveyDesign | None = None,
+) -> Sample:
+    """Check columns and options, drop rows with missing values, and build a :class:`Sample`."""
+    if not isinstance(df, pd.DataFrame):
+        raise SpecificationError(
+            f"{measure}: expected a pandas DataFrame as the first argument, got {type(df).__name__}; "
+            "pass the data frame and column names, e.g. dp.gini(df, 'income')."
+        )
+    check_option("weight_type", weight_type, WEIGHT_TYPES)
+    by_cols = _as_list(by)
+    if design is not None:
+        if not isinstance(design, SurveyDesign):
+            raise SpecificationError(
+                f"{measure}: design= must be a dp.SurveyDesign, got {type(design).__name__}."
+            )
+        if weights is not None and design.weights is not None and weights != design.weights:
+            raise SpecificationError(
+                f"{measure}: weights={weights!r} conflicts with design weights {design.weights!r}; "
+                "give the weights in one place only (the design)."
+            )
+        if weight_type != "pweight":
+            raise SpecificationError(
+                f"{measure}: a survey design uses sampling weights; drop weight_type={weight_type!r} "
+                "(it must be 'pweight' with design=)."
+            )
+        if cluster is not None:
+            raise SpecificationError(
+                f"{measure}: cluster={cluster!r} and design= both given; put the clusters in "
+                "the design as SurveyDesign(psu=...) instead."
+            )
+        weights = design.weights
+    used = list(dict.fromkeys(
+        list(numeric) + list(categorical) + by_cols
+        + ([weights] if weights else []) + ([cluster] if cluster else [])
+        + (design.columns() if design is not None else [])
+    ))
+    missing = [c for c in used if c not in df.columns]
+    if missing:
+        raise SpecificationError(
+            f"{measure}: column(s) {missing} not found in the data; available columns are "
+            f"{list(df.columns)[:20]}."
+        )
+    arrays = {c: _numeric(df, c, measure) for c in numeric}
+    w_raw = _numeric(df, weights, measure) if weights else None
+    keep: np.ndarray | None = None
+    for arr in list(arrays.values()) + ([w_raw] if w_raw is not None else []):
+        bad = np.isnan(arr)
+        if bad.any():
+            keep = ~bad if keep is None else keep & ~bad
+    for c in list(categorical) + by_cols + ([cluster] if cluster else []) + (
+        [x for x in (design.strata, design.psu, design.fpc) if x] if design is not None else []
+    ):
+        bad = df[c].isna().to_numpy()
+        if bad.any():
+            keep = ~bad if keep is None else keep & ~bad
+    n_dropped = 0
+    index = df.index
+    if keep is not None:
+        n_dropped = int((~keep).sum())
+        if not keep.any():
+            raise DataValueError(
+                f"{measure}: every row has a missing value in {used}; nothing is left to compute on. "
+                "Check the column names and the missing-value coding."
+            )
+        arrays = {k: v[keep] for k, v in arrays.items()}
+        w_raw = None if w_raw is None else w_raw[keep]
+        df = df.loc[keep]
+        index = df.index
+    n = index.shape[0]
+    if n == 0:
+        raise DataValueError(f"{measure}: the data have no rows.")
+    for c, v in arrays.items():
+        if not np.isfinite(v).all():
+            raise DataValueError(
+                f"{measure}: column {c!r} has infinite values in {_rows_text(index, ~np.isfinite(v))}; "
+                "replace or drop them."
+            )
+    weighted = w_raw is not None
+    if w_raw is None:
+        w = np.ones(n)
+    else:
+        w = w_raw
+        if not np.isfinite(w).all() or (w < 0).any():
+            bad = ~np.isfinite(w) | (w < 0)
+            raise DataValueError(
+                f"{measure}: weights {weights!r} are negative or infinite in {_rows_text(index, bad)}; "
+                "weights must be finite and >= 0."
+            )
+        if weight_type == "fweight" and (w != np.round(w)).any():
+            raise DataValueError(
+                f"{measure}: frequency weights {weights!r} must be whole numbers; non-integers in "
+                f"{_rows_text(index, w != np.round(w))}. Use weight_type='pweight' for sampling weights."
+            )
+        total = w.sum()
+        if not total > 0:
+            raise DataValueError(
+                f"{measure}: the weights {weights!r} sum to zero; no observation carries weight."
+            )
+        if weight_type == "aweight":
+            w = w * (n / total)
+    sample = Sample(
+        data=arrays, w=w, weight_type=weight_type, weighted=weighted, index=index,
+        n_dropped=n_dropped,
+    )
+    for c in categorical:
+        sample.groups[c] = factorize(df[c])
+    if by_cols:
+        sample.by_codes, sample.by_levels = factorize(df[by_cols])
+    if cluster is not None:
+        sample.cluster = factorize(df[cluster])[0]
+    if design is not None:
+        sample.design = True
+        sample.strata = factorize(df[design.strata])[0] if design.strata else None
+        sample.psu = factorize(df[design.psu])[0] if design.psu else None
+        sample.fpc = _numeric(df, design.fpc, measure) if design.fpc else None
+    return sample
+
+
+def require_values(
+    sample: Sample, col: str, *, positive: bool = False, nonnegative: bool = False,
+    why: str, measure: str,
+) -> None:
+    """Raise a DataValueError naming the rows where ``col`` breaks the sign a formula needs."""
+    v = sample.data[col]
+    if positive:
+        bad = v <= 0
+        need = "strictly positive"
+    elif nonnegative:
+        bad = v < 0
+        need = "non-negative"
+    else:
+        return
+    if bad.any():
+        raise DataValueError(
+            f"{measure}: {why} needs {need} values of {col!r}, but {_rows_text(sample.index, bad)} "
+            "break this. Drop or recode those rows, or choose a measure defined for them."
+        )
+
+
+def rows_text(index: pd.Index, mask: np.ndarray) -> str:
+    """Public-within-package alias used by the measure modules."""
+    return _rows_text(index, mask)
