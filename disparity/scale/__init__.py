@@ -18,6 +18,7 @@ from ._backend import (
     table,
 )
 from .measures import concentration_index, gap, ge, gini, mld, theil
+from .regression import ols
 
 __all__: list[str] = [
     "connect",
@@ -34,4 +35,5 @@ __all__: list[str] = [
     "mld",
     "gini",
     "concentration_index",
+    "ols",
 ]
