@@ -17,6 +17,7 @@ from ._backend import (
     read_parquet,
     table,
 )
+from .benefits import EngineReimbursement, reimburse
 from .measures import concentration_index, gap, ge, gini, mld, theil
 from .regression import ols
 
@@ -36,4 +37,6 @@ __all__: list[str] = [
     "gini",
     "concentration_index",
     "ols",
+    "reimburse",
+    "EngineReimbursement",
 ]
