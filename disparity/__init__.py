@@ -15,6 +15,9 @@ from .benefits import compare_schedules
 from .io import Codebook, codebook, read_survey, read_yearbook, regions
 from .measures import *  # noqa: F401,F403  (each subpackage defines __all__)
 from .models import *  # noqa: F401,F403
+from .models.decomp import *  # noqa: F401,F403
+from .models.did import *  # noqa: F401,F403
+from . import scale  # noqa: E402  (imports Ibis only when used)
 
 __all__ = [
     "__version__",
@@ -29,4 +32,5 @@ __all__ = [
     "codebook",
     "Codebook",
     "regions",
+    "scale",
 ]
