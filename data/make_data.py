@@ -132,6 +132,7 @@ def make_chifeng(rng: np.random.Generator) -> tuple[pd.DataFrame, dict]:
     rate = np.clip(rate + rng.normal(0, 0.05, n), 0.05, 0.95)
     df["reimbursed"] = np.round(df["inpatient_cost"] * rate, 2)
     df["oop"] = np.round(df["inpatient_cost"] - df["reimbursed"], 2)
+    df["reimb_rate"] = np.where(df["inpatient"] == 1, np.round(100 * df["reimbursed"] / df["inpatient_cost"].where(df["inpatient"] == 1), 2), np.nan)
     psu_id = df["county"] * 100 + df["psu_in"]
     psu_u = dict(zip(sorted(psu_id.unique()), rng.normal(0, PSU_EFFECT_SD, psu_id.nunique()), strict=True))
     u = psu_id.map(psu_u).to_numpy()
@@ -172,7 +173,7 @@ def make_chifeng(rng: np.random.Generator) -> tuple[pd.DataFrame, dict]:
     df.loc[refused, "income"] = -2
     cols = [
         "id", "county", "county_code", "urban", "female", "age", "edu_years", "scheme", "income",
-        "chronic", "health", "inpatient", "inpatient_cost", "reimbursed", "oop", "satisfaction",
+        "chronic", "health", "inpatient", "inpatient_cost", "reimbursed", "oop", "reimb_rate", "satisfaction",
         "support", "weight", "strata", "psu", "gdp_pc", "log_gdp_pc", "dev", "benefit_gap",
     ]
     truth = {
@@ -203,6 +204,7 @@ CHIFENG_LABELS = {
     "inpatient_cost": "住院总费用（元）",
     "reimbursed": "医保报销金额（元）",
     "oop": "自付费用（元）",
+    "reimb_rate": "实际报销比例（%，住院者）",
     "satisfaction": "对医保待遇的满意度",
     "support": "是否支持城乡医保整合",
     "weight": "抽样权数",
