@@ -80,7 +80,7 @@ def _calls() -> dict[str, tuple[Callable[..., Any], str]]:
 
 
 METHODS = {"marginal_effects", "aggregate", "att_gt", "detail", "with_vcov", "conf_int", "tidy", "twofold",
-           "threefold"}
+           "threefold", "radar", "pretrend_test"}
 
 
 def _tables() -> dict[str, tuple[Callable[..., Any], str]]:
@@ -88,11 +88,38 @@ def _tables() -> dict[str, tuple[Callable[..., Any], str]]:
     from .summary import balance_table, summary_table
 
     return {
+        "frame": (_frame_table, "results"),
         "regression_table": (regression_table, "results"),
         "measure_table": (measure_table, "results"),
         "summary_table": (summary_table, "data"),
         "balance_table": (balance_table, "data"),
     }
+
+
+def _frame_table(obj: Any, *, lang: str = "zh", columns: list[str] | None = None, digits: int = 3,
+                 rename: Mapping[str, str] | None = None) -> pd.DataFrame:
+    """A result's tidy frame (or a data frame) as a plain table, optionally with chosen columns."""
+    if isinstance(obj, list) and len(obj) == 1:
+        obj = obj[0]
+    frame = obj.tidy() if hasattr(obj, "tidy") else obj
+    if isinstance(frame, list):
+        frame = pd.concat([f.tidy() if hasattr(f, "tidy") else f for f in frame])
+    if not isinstance(frame, pd.DataFrame):
+        raise _err(f"table 'frame' needs a result with tidy() or a data frame, not {type(obj).__name__}.")
+    if not isinstance(frame.index, pd.RangeIndex):
+        frame = frame.reset_index(names=frame.index.name or ("地区" if lang == "zh" else "unit"))
+    if "level" in frame.columns:  # coupling-coordination bands: show the label in the report language
+        from ..measures import COORDINATION_BANDS
+
+        names = dict(zip(COORDINATION_BANDS["key"], COORDINATION_BANDS[f"label_{lang}"], strict=True))
+        frame = frame.assign(level=frame["level"].map(lambda v: names.get(v, v)))
+    if columns is not None:
+        missing = [c for c in columns if c not in frame.columns]
+        if missing:
+            raise _err(f"table 'frame': columns {missing} are not in {list(frame.columns)}.")
+        frame = frame[columns]
+    frame = frame.round(digits)
+    return frame.rename(columns=dict(rename or {}))
 
 
 def _figures() -> dict[str, Callable[..., Any]]:
@@ -107,11 +134,11 @@ def allowed_calls() -> list[str]:
     return sorted(_calls())
 
 
-TABLES = ("regression_table", "measure_table", "summary_table", "balance_table")
+TABLES = ("frame", "regression_table", "measure_table", "summary_table", "balance_table")
 FIGURES = ("lorenz_plot", "gap_trend_plot", "coef_plot", "event_study_plot", "marginal_effects_plot",
            "radar_chart", "region_bar_plot")
 _TOP = {"title", "lang", "output", "seed", "data", "steps", "inputs_note"}
-_DATA = {"dataset", "path", "from", "where", "codes", "missing", "encoding"}
+_DATA = {"dataset", "path", "from", "where", "codes", "missing", "encoding", "index"}
 _STEP = {"name", "call", "method", "of", "table", "figure", "data", "results", "tidy", "args", "caption", "section",
          "text"}
 _DATASETS = ("chifeng_survey", "province_panel", "province_panel_true_att", "national_standards")
@@ -179,7 +206,7 @@ def load_analysis(path: str | Path) -> AnalysisSpec:
         if "data" in st and st["data"] not in data:
             raise _err(f"{where} data={st['data']!r} names no data table.")
         for ref in list(st.get("results", [])) + ([st["of"]] if "of" in st else []):
-            if ref not in names:
+            if ref.split(".")[0] not in names:
                 raise _err(f"{where} uses result {ref!r} before it is defined.")
         if kind in ("call", "method"):
             if "name" not in st:
@@ -213,13 +240,15 @@ def _load_data(spec: AnalysisSpec) -> tuple[dict[str, pd.DataFrame], list[Path]]
             if d["from"] not in frames:
                 raise _err(f"[data.{name}] from={d['from']!r} must come after the table it names.")
             frame = frames[d["from"]].copy()
-        frame = prepare(frame, codes=d.get("codes", ()), where=d.get("where"))
+        frame = prepare(frame, codes=d.get("codes", ()), where=d.get("where"), index=d.get("index"))
         frames[name] = frame
     return frames, inputs
 
 
-def prepare(frame: pd.DataFrame, *, codes: Any = (), where: Mapping[str, Any] | None = None) -> pd.DataFrame:
-    """Filter rows by equality (``where``) and replace categorical columns by their integer codes.
+def prepare(frame: pd.DataFrame, *, codes: Any = (), where: Mapping[str, Any] | None = None,
+            index: str | None = None) -> pd.DataFrame:
+    """Filter rows by equality (``where``), replace categorical columns by their integer codes, and
+    optionally index rows by a column (e.g. region names, so composite scores are labelled).
 
     The same helper serves analysis specs and notebooks, so both prepare data identically. Codes
     follow category order (the loader orders value labels by their code); missing stays missing.
@@ -237,6 +266,10 @@ def prepare(frame: pd.DataFrame, *, codes: Any = (), where: Mapping[str, Any] | 
         if isinstance(s.dtype, pd.CategoricalDtype):
             c = s.cat.codes.astype(float)
             out[col] = c.where(c >= 0)
+    if index is not None:
+        if index not in out.columns:
+            raise _err(f"index= names {index!r}, which is not a column.")
+        out = out.set_index(index, drop=False).rename_axis(None)
     out.attrs = dict(frame.attrs)
     return out
 
@@ -311,7 +344,7 @@ def run_analysis(spec: AnalysisSpec, *, output: str | Path | None = None,
         else:
             builder, first = (tables[st["table"]] if "table" in st else (figures[st["figure"]], "any"))
             if "results" in st:
-                objs = [results[r] for r in st["results"]]
+                objs = [_resolve("$" + r, results) for r in st["results"]]
                 if st.get("tidy"):
                     objs = [o.tidy() for o in objs]
                 target: Any = objs if (len(objs) > 1 or first == "results") else objs[0]
@@ -319,6 +352,9 @@ def run_analysis(spec: AnalysisSpec, *, output: str | Path | None = None,
                 target = frame
             else:
                 raise _err(f"step {i} needs results= or data=.")
+            if (isinstance(target, pd.DataFrame) and target.index.name is not None
+                    and target.index.name not in target.columns):
+                target = target.reset_index()  # e.g. a radar frame indexed by region
             lang_arg = {"lang": lang}
             out = builder(target, **lang_arg, **args)
             if "table" in st:
