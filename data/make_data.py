@@ -349,8 +349,13 @@ def make_panel(rng: np.random.Generator) -> tuple[pd.DataFrame, pd.DataFrame]:
             subsidy = min_subsidy[t] * (1 + (0.25 if east else 0.05) + rng.normal(0, 0.03))
             contrib_rural = (30 + 25 * k) * (1 + rng.normal(0, 0.05))
             contrib_urban = contrib_rural * (1.5 if not treated else 1.0)
-            if t >= g + 2:
-                pooling_t = max(pooling, 2)
+            # pooling level: 1 county, 2 municipal, 3 provincial. The municipalities pool at the
+            # provincial level throughout; Ningxia, Qinghai and Hainan move to provincial pooling two
+            # years after integrating; elsewhere county pooling becomes municipal two years after.
+            if code in ("110000", "120000", "310000", "500000"):
+                pooling_t = 3
+            elif t >= g + 2:
+                pooling_t = 3 if code in ("640000", "630000", "460000") else max(pooling, 2)
             else:
                 pooling_t = pooling
             items = [1 if (t >= g or (t == g - 1 and early_items[j])) else 0 for j in range(6)]
