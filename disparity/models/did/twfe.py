@@ -226,6 +226,6 @@ def twfe_event_study(
     cov = m.cov.loc[names, names]
     cov.index = cov.columns = levels
     spec = {"estimator": "twfe", "outcome": outcome, "base": base, "bins": bins, "vcov": vcov,
-            "cluster": cluster or unit, "nobs": m.nobs, "level": level}
+            "cluster": cluster or unit, "nobs": m.nobs, "level": level, "df": m.df, "terms": tuple(names)}
     return EventStudyResult("twfe", cells, m.std_errors[names].to_numpy(), float("nan"), spec,
                             tuple(m.spec.notes), cov=cov, model=m)
