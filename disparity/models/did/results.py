@@ -69,6 +69,11 @@ class AggregateResult:
         return (self.value - q * self.std_error, self.value + q * self.std_error)
 
     def tidy(self) -> pd.DataFrame:
+        """One row per event time / cohort / period; for ``"simple"``, one row with the overall ATT."""
+        if self.table.empty:
+            lo, hi = self.conf_int()
+            return pd.DataFrame([{"term": "ATT", "att": self.value, "std_error": self.std_error,
+                                  "conf_low": lo, "conf_high": hi}])
         return self.table.copy()
 
     def glance(self) -> pd.DataFrame:
