@@ -106,8 +106,11 @@ def _frame_table(obj: Any, *, lang: str = "zh", columns: list[str] | None = None
         frame = pd.concat([f.tidy() if hasattr(f, "tidy") else f for f in frame])
     if not isinstance(frame, pd.DataFrame):
         raise _err(f"table 'frame' needs a result with tidy() or a data frame, not {type(obj).__name__}.")
-    if not isinstance(frame.index, pd.RangeIndex):
+    if frame.index.name is not None or not pd.api.types.is_integer_dtype(frame.index.dtype):
+        # a labelled index (regions, units) is data; a plain row number is not
         frame = frame.reset_index(names=frame.index.name or ("地区" if lang == "zh" else "unit"))
+    else:
+        frame = frame.reset_index(drop=True)
     if "level" in frame.columns:  # coupling-coordination bands: show the label in the report language
         from ..measures import COORDINATION_BANDS
 
