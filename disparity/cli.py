@@ -110,7 +110,7 @@ def _demo_report(out: Path) -> None:
     rep.add_text(datasets.SYNTHETIC_NOTE_ZH)
     rep.add_section("描述统计")
     rep.add_table(summary_table(df, ["age", "edu_years", "income", "benefit_gap"], by="urban", weights="weight",
-                                stats=("n", "mean", "sd"), labels=labels), caption="主要变量的描述性统计")
+                                stats=("n", "mean", "sd"), labels=labels, digits=2), caption="主要变量的描述性统计")
     rep.add_section("回归结果")
     rep.add_table(regression_table([m1, m2], labels=labels, indicators={"控制变量": ["urban", "age", "edu_years"]},
                                    stats=["nobs", "r2", "n_clusters"]), caption="城乡待遇差距与整合支持度")

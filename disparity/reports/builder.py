@@ -137,8 +137,11 @@ class Report:
         self._items.append(_Item("text", str(text)))
         return self
 
-    def add_table(self, table: Table | pd.DataFrame, caption: str | None = None) -> Report:
-        """Add a Table (or a DataFrame, shown as is); ``caption`` replaces the table's title."""
+    def add_table(self, table: Any, caption: str | None = None) -> Report:
+        """Add a Table; a model result (regression table), a measure result (measure table) or a
+        DataFrame (shown as is) is turned into one. ``caption`` replaces the table's title."""
+        if not isinstance(table, (Table, pd.DataFrame)):
+            table = self._as_table(table)
         if isinstance(table, pd.DataFrame):
             from .tables import HeaderCell
 
@@ -155,6 +158,21 @@ class Report:
             table = table.replace(title=caption)
         self._items.append(_Item("table", table))
         return self
+
+    def _as_table(self, obj: Any) -> Any:
+        from ._adapters import extract
+        from .measure_table import measure_table
+        from .regression import regression_table
+
+        try:
+            extract(obj)
+        except SpecificationError:
+            pass
+        else:
+            return regression_table(obj, lang=self.lang)
+        if hasattr(obj, "tidy") and hasattr(obj, "measure"):
+            return measure_table(obj, lang=self.lang)
+        return obj
 
     def add_figure(self, fig: Any, caption: str | None = None) -> Report:
         """Add a matplotlib Figure."""

@@ -278,7 +278,9 @@ def regression_table(
     if stats:
         blocks.append(len(body))
         for key in stats:
-            body.append([stat_label(key, lang)] + [_stat_value(m, key, digits) for m in models])
+            cells = [_stat_value(m, key, digits) for m in models]
+            if any(cells):  # a statistic no model has (R² of a logit) is left out, not shown blank
+                body.append([stat_label(key, lang)] + cells)
 
     note_list: list[str] = []
     if auto_notes:

@@ -18,7 +18,7 @@ from docx.enum.table import WD_TABLE_ALIGNMENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
-from docx.shared import Cm, Pt
+from docx.shared import Cm, Pt, RGBColor
 
 from ._files import atomic_write_bytes, normalise_zip
 from .render_text import _width
@@ -68,12 +68,17 @@ def new_document(lang: str = "zh") -> Any:
     for name in ("Heading 1", "Heading 2", "Title"):
         if name in [s.name for s in doc.styles]:
             st = doc.styles[name]
+            st.font.color.rgb = RGBColor(0, 0, 0)  # theses print in black; Word's default is blue
             rpr = st.element.get_or_add_rPr()
             rfonts = rpr.find(qn("w:rFonts"))
             if rfonts is None:
                 rfonts = OxmlElement("w:rFonts")
                 rpr.insert(0, rfonts)
             rfonts.set(qn("w:eastAsia"), "SimHei")
+    for section in doc.sections:
+        section.page_width, section.page_height = Cm(21.0), Cm(29.7)  # A4, as Chinese theses use
+        section.left_margin = section.right_margin = Cm(2.5)
+        section.top_margin = section.bottom_margin = Cm(2.54)
     cp = doc.core_properties
     cp.author = "disparity"
     cp.last_modified_by = "disparity"
@@ -127,19 +132,23 @@ def _cell_bottom_rule(cell: Any, size: int) -> None:
 def _write_cell(cell: Any, text: str, *, left: bool, size: Any = SIZE_WUHAO) -> None:
     p = cell.paragraphs[0]
     p.alignment = WD_ALIGN_PARAGRAPH.LEFT if left else WD_ALIGN_PARAGRAPH.CENTER
+    if not left:  # a number must never break across lines
+        cell._tc.get_or_add_tcPr().append(OxmlElement("w:noWrap"))
     p.paragraph_format.space_before = Pt(0)
     p.paragraph_format.space_after = Pt(0)
     if text:
         set_run_fonts(p.add_run(text), size=size)
 
 
-TEXT_WIDTH_CM = 15.0  # usable width of an A4/Letter page with thesis margins
+TEXT_WIDTH_CM = 16.0  # A4 (21 cm) with 2.5 cm left and right margins, as new_document sets
 
 
 def _column_widths(table: Table) -> tuple[list[float], Any]:
     """Column widths (cm) from the widest cell text (CJK counted double) and the font size: 五号,
     or 小五 when 五号 would not fit the page; scaled down to the text width if still too wide."""
-    rows = [table.flat_header(), *table.body]
+    # spanning group headers ("城镇" over three columns) do not widen any single column
+    last = [c.text for c in table.header[-1]] if table.header else [""] * table.ncols
+    rows = [last, *table.body]
     chars = [max(_width(r[j]) for r in rows) for j in range(table.ncols)]
     size = SIZE_WUHAO
     need = [c * 0.2 + 0.3 for c in chars]
@@ -147,6 +156,10 @@ def _column_widths(table: Table) -> tuple[list[float], Any]:
         size = SIZE_XIAOWU
         need = [c * 0.2 * 9 / 10.5 + 0.3 for c in chars]
     total = sum(need)
+    if total > TEXT_WIDTH_CM and len(need) > 1:
+        # let row labels wrap before numbers do
+        need[0] = max(1.6, TEXT_WIDTH_CM - sum(need[1:]))
+        total = sum(need)
     scale = min(1.0, TEXT_WIDTH_CM / total) if total else 1.0
     return [w * scale for w in need], size
 

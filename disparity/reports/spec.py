@@ -18,20 +18,28 @@ A spec names a data source, models, tables and figures::
     vcov = "cluster"
     cluster = "county"
 
+    [[measures]]
+    name = "gini_income"
+    measure = "gini"                    # gini | theil | mld | ge | cv | atkinson | concentration_index | gap
+    y = "income"
+    by = "urban"
+    weights = "weight"
+
     [[tables]]
-    type = "regression"                 # regression | summary | balance
+    type = "regression"                 # regression | summary | balance | measures
     models = ["m1"]
     title = "基准回归"
     labels = { dev = "经济发展水平" }
 
     [[figures]]
-    type = "coef"                       # coef | gap_trend | region_bar
+    type = "coef"                       # coef | gap_trend | region_bar | lorenz
     models = ["m1"]
     caption = "系数图"
 
 Safety: TOML is data only; keys are checked against allowlists; formulas must pass
 :func:`disparity.models.formula.check_safe` (column names, numbers, operators and allowlisted
-transforms only); estimators and datasets are looked up in fixed tables, never by import or eval.
+transforms only); estimators, measures and datasets are looked up in fixed tables, never by import or
+eval.
 """
 
 from __future__ import annotations
@@ -47,11 +55,15 @@ import pandas as pd
 from ..errors import SpecificationError
 from .builder import Report
 
-__all__ = ["ReportSpec", "load_spec", "build_report", "ESTIMATORS", "DATASETS"]
+__all__ = ["ReportSpec", "load_spec", "build_report", "ESTIMATORS", "DATASETS", "MEASURES"]
 
 ESTIMATORS: tuple[str, ...] = ("ols", "logit", "probit")
 DATASETS: tuple[str, ...] = ("chifeng_survey", "province_panel")
-_TOP = {"title", "lang", "output", "seed", "data", "models", "tables", "figures", "text"}
+_TOP = {"title", "lang", "output", "seed", "data", "models", "measures", "tables", "figures", "text"}
+#: Measures a spec may compute (looked up in :mod:`disparity.measures`, never imported by name).
+MEASURES: tuple[str, ...] = ("gini", "theil", "mld", "ge", "cv", "atkinson", "concentration_index", "gap")
+_MEASURE = {"name", "measure", "y", "group", "rank", "by", "weights", "weight_type", "epsilon", "alpha",
+            "kind", "reference"}
 _DATA = {"dataset", "path", "codes", "encoding", "missing", "sheet"}
 _MODEL = {"name", "estimator", "formula", "vcov", "cluster", "weights", "weight_type", "reps"}
 _TABLE = {
@@ -60,11 +72,13 @@ _TABLE = {
     "summary": {"type", "columns", "by", "weights", "weight_type", "stats", "title", "labels", "digits",
                 "notes", "section"},
     "balance": {"type", "columns", "group", "weights", "test", "title", "labels", "digits", "notes", "section"},
+    "measures": {"type", "measures", "stat", "title", "labels", "digits", "notes", "section"},
 }
 _FIGURE = {
     "coef": {"type", "models", "terms", "labels", "caption", "section"},
     "gap_trend": {"type", "x", "y", "group", "labels", "caption", "section"},
     "region_bar": {"type", "region", "value", "highlight", "labels", "caption", "section"},
+    "lorenz": {"type", "y", "rank", "by", "weights", "points", "labels", "caption", "section"},
 }
 
 
@@ -126,9 +140,24 @@ def load_spec(path: str | Path) -> ReportSpec:
         if m["name"] in names:
             raise SpecificationError(f"Spec has two models named {m['name']!r}; names must be unique.")
         names.add(m["name"])
+    measure_names = set()
+    for i, m in enumerate(raw.get("measures", [])):
+        _check_keys(f"[[measures]] #{i + 1}", m, _MEASURE)
+        _choice(f"[[measures]] #{i + 1} measure", m.get("measure"), MEASURES)
+        if not isinstance(m.get("y"), str):
+            raise SpecificationError(f"Spec [[measures]] #{i + 1} needs y = \"column\".")
+        name = m.get("name", f"{m['measure']}_{i + 1}")
+        if name in measure_names:
+            raise SpecificationError(f"Spec has two measures named {name!r}; names must be unique.")
+        measure_names.add(name)
     for i, t in enumerate(raw.get("tables", [])):
         kind = _choice(f"[[tables]] #{i + 1} type", t.get("type"), set(_TABLE))
         _check_keys(f"[[tables]] #{i + 1} ({kind})", t, _TABLE[kind])
+        if kind == "measures":
+            for mname in t.get("measures", []):
+                if mname not in measure_names:
+                    raise SpecificationError(
+                        f"Spec table #{i + 1} uses measure {mname!r}, which is not defined.")
         for mname in t.get("models", []):
             if mname not in names:
                 raise SpecificationError(f"Spec table #{i + 1} uses model {mname!r}, which is not defined.")
@@ -188,10 +217,39 @@ def _fit(m: Mapping[str, Any], data: pd.DataFrame, seed: int | None) -> Any:
     return est(m["formula"], data, **kwargs)
 
 
+def _measure(m: Mapping[str, Any], data: pd.DataFrame) -> Any:
+    from .. import measures
+
+    fn = getattr(measures, m["measure"], None)
+    if fn is None:
+        raise SpecificationError(
+            f"Measure {m['measure']!r} is not available in this installation of disparity "
+            "(the measures layer provides it); update disparity or remove it from the spec."
+        )
+    kwargs = {k: v for k, v in m.items() if k not in ("name", "measure")}
+    return fn(data, **kwargs)
+
+
+def _curve(f: Mapping[str, Any], data: pd.DataFrame) -> Any:
+    """Lorenz curve of ``y`` (or its concentration curve by ``rank``) from the measures layer."""
+    from .. import measures
+
+    name = "concentration_curve" if "rank" in f else "lorenz"
+    fn = getattr(measures, name, None)
+    if fn is None:
+        raise SpecificationError(
+            f"Figure type 'lorenz' needs disparity.measures.{name}, which this installation lacks; "
+            "update disparity or remove the figure from the spec."
+        )
+    kwargs = {k: f[k] for k in ("rank", "by", "weights", "points") if k in f}
+    return fn(data, f["y"], **kwargs)
+
+
 def build_report(spec: ReportSpec, *, progress: Callable[[str], None] | None = None,
                  output: str | Path | None = None) -> Path:
     """Fit the spec's models, make its tables and figures, and save the report folder."""
     from . import figures as fg
+    from .measure_table import measure_table
     from .regression import regression_table
     from .summary import balance_table, summary_table
 
@@ -206,6 +264,12 @@ def build_report(spec: ReportSpec, *, progress: Callable[[str], None] | None = N
     for i, m in enumerate(models, start=1):
         say(f"model {i}/{len(models)}: {m['name']} ({m.get('estimator', 'ols')}: {m['formula']})")
         fitted[m["name"]] = _fit(m, data, seed)
+    measured: dict[str, Any] = {}
+    mspecs = raw.get("measures", [])
+    for i, m in enumerate(mspecs, start=1):
+        name = m.get("name", f"{m['measure']}_{i}")
+        say(f"measure {i}/{len(mspecs)}: {name} ({m['measure']} of {m['y']})")
+        measured[name] = _measure(m, data)
     report = Report(spec.title, lang=lang, inputs=inputs, seeds={"seed": seed} if seed is not None else {},
                     spec=dict(raw))
     if data.attrs.get("synthetic"):
@@ -221,6 +285,10 @@ def build_report(spec: ReportSpec, *, progress: Callable[[str], None] | None = N
         if kind == "regression":
             opts = {k: t[k] for k in ("stat", "stats", "keep", "drop", "order", "indicators") if k in t}
             table = regression_table([fitted[n] for n in t["models"]], lang=lang, **common, **opts)
+        elif kind == "measures":
+            names = t.get("measures", list(measured))
+            opts = {k: t[k] for k in ("stat",) if k in t}
+            table = measure_table([measured[n] for n in names], lang=lang, **common, **opts)
         elif kind == "summary":
             opts = {k: t[k] for k in ("by", "weights", "weight_type", "stats") if k in t}
             table = summary_table(data, t["columns"], lang=lang, **common, **opts)
@@ -237,6 +305,8 @@ def build_report(spec: ReportSpec, *, progress: Callable[[str], None] | None = N
             fig = fg.coef_plot([fitted[n] for n in f["models"]], terms=f.get("terms"), labels=labels, lang=lang)
         elif kind == "gap_trend":
             fig = fg.gap_trend_plot(data, f["x"], f["y"], group=f.get("group"), labels=labels, lang=lang)
+        elif kind == "lorenz":
+            fig = fg.lorenz_plot(_curve(f, data), labels=labels, lang=lang)
         else:
             fig = fg.region_bar_plot(data, f["region"], f["value"], highlight=f.get("highlight"), labels=labels,
                                      lang=lang)

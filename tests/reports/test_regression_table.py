@@ -140,3 +140,16 @@ def test_logit_pseudo_stats(models):
     ll = next(r for r in t.body if r[0] == "Log likelihood")
     assert ll[1] == f"{models['m3'].stats['loglik']:.3f}"
     assert re.search(r"^Standard errors in parentheses\.", t.notes[0])
+
+
+def test_mapping_of_results_names_the_models(models):
+    t = regression_table({"基准": models["m1"], "扩展": models["m2"]}, depvars=False)
+    assert [c.text for c in t.header[1]] == ["", "基准", "扩展"]
+    assert len(t.header) == 2
+
+
+def test_report_turns_results_into_tables(models):
+    rep = dp.reports.Report("x", lang="en").add_table(models["m1"], caption="Main")
+    (table,) = rep.tables
+    assert table.title == "Main" and table.lang == "en"
+    assert table.body[0][1].startswith(f"{models['m1'].params['dev']:.3f}")
