@@ -158,3 +158,12 @@ def test_twfe_event_study_without_never_treated_uses_a_second_reference_period()
     assert any("second reference period" in n for n in es.notes)
     # the late event times are biased towards zero relative to the true effects (heterogeneity)
     assert t.set_index("event_time")["att"].loc[0] < 0
+
+
+def test_twfe_inference_is_reproducible_with_a_seed():
+    import disparity as dp
+
+    p = dp.datasets.province_panel()
+    runs = [dp.event_study(p, "benefit_gap", "region_code", "year", "integration_year", estimator="twfe",
+                           cluster="region_code", seed=7).att_gt() for _ in range(2)]
+    pd.testing.assert_frame_equal(runs[0], runs[1])

@@ -49,8 +49,9 @@ def _fit(df: pd.DataFrame, formula_rhs: list[str], *, fe: bool, weights: str | N
     """Estimate ``y ~ rhs`` with unit and time effects (absorbed, or as dummies for weights/wild)."""
     rhs = " + ".join(formula_rhs)
     if fe and weights is None and vcov != "wild":
+        # reps/seed reach the wild-bootstrap inference dp.panel uses by default with few clusters
         return panel(f"y ~ {rhs}", df, entity="unit_", time="time_", model="fe", effects="twoway",
-                     vcov=vcov, cluster=cluster)
+                     vcov=vcov, cluster=cluster, reps=reps, seed=seed)
     extra = " + C(unit_) + C(time_)" if fe else ""
     kw: dict[str, Any] = {"weights": weights, "weight_type": weight_type, "vcov": vcov}
     if vcov in ("cluster", "wild"):
