@@ -36,7 +36,8 @@ Other step kinds: ``method`` (an allowlisted method of a named result, e.g.
 ``marginal_effects``), ``figure`` (a figure function from FIGURES, with ``results``, ``data`` or
 ``tidy`` input), ``text`` and ``section``. Argument values may refer to a named result with
 ``"$name"`` or to a data attribute of it with ``"$name.attr"`` (fields, not methods). Formulas go
-through :func:`disparity.models.formula.check_safe`.
+through :func:`disparity.models.formula.check_safe`. Every call that takes ``seed=`` and is not given
+one gets the spec's ``seed``, so bootstraps and wild-bootstrap inference rebuild identically.
 
 Safety: TOML holds data only; every function, method and attribute is looked up in fixed allowlists,
 never imported or evaluated by name.
@@ -55,7 +56,7 @@ import pandas as pd
 from ..errors import SpecificationError
 from .builder import Report
 
-__all__ = ["AnalysisSpec", "load_analysis", "run_analysis", "prepare", "allowed_calls", "METHODS", "TABLES", "FIGURES"]
+__all__ = ["AnalysisSpec", "load_analysis", "run_analysis", "prepare", "tidy_table", "accepts_seed", "allowed_calls", "METHODS", "TABLES", "FIGURES"]
 
 
 def _calls() -> dict[str, tuple[Callable[..., Any], str]]:
@@ -88,7 +89,7 @@ def _tables() -> dict[str, tuple[Callable[..., Any], str]]:
     from .summary import balance_table, summary_table
 
     return {
-        "frame": (_frame_table, "results"),
+        "frame": (tidy_table, "results"),
         "regression_table": (regression_table, "results"),
         "measure_table": (measure_table, "results"),
         "summary_table": (summary_table, "data"),
@@ -96,7 +97,7 @@ def _tables() -> dict[str, tuple[Callable[..., Any], str]]:
     }
 
 
-def _frame_table(obj: Any, *, lang: str = "zh", columns: list[str] | None = None, digits: int = 3,
+def tidy_table(obj: Any, *, lang: str = "zh", columns: list[str] | None = None, digits: int = 3,
                  rename: Mapping[str, str] | None = None) -> pd.DataFrame:
     """A result's tidy frame (or a data frame) as a plain table, optionally with chosen columns."""
     if isinstance(obj, list) and len(obj) == 1:
@@ -277,6 +278,13 @@ def prepare(frame: pd.DataFrame, *, codes: Any = (), where: Mapping[str, Any] | 
     return out
 
 
+def accepts_seed(fn: Callable[..., Any]) -> bool:
+    """Whether a call takes ``seed=`` (bootstraps, wild-bootstrap inference, placebo draws)."""
+    import inspect
+
+    return "seed" in inspect.signature(fn).parameters
+
+
 def _resolve(value: Any, results: Mapping[str, Any]) -> Any:
     if isinstance(value, str) and value.startswith("$"):
         name, _, attr = value[1:].partition(".")
@@ -325,6 +333,8 @@ def run_analysis(spec: AnalysisSpec, *, output: str | Path | None = None,
             report.add_text(str(st["text"]))
         elif "call" in st:
             fn, how = calls[st["call"]]
+            if seed is not None and "seed" not in args and accepts_seed(fn):
+                args["seed"] = seed  # the spec's seed makes every random step reproducible
             say(f"step {i}/{len(steps)}: {st['name']} = {st['call']}(...)")
             if how == "formula":
                 formula = args.pop("formula", None)
