@@ -17,6 +17,7 @@ from .measures import *  # noqa: F401,F403  (each subpackage defines __all__)
 from .models import *  # noqa: F401,F403
 from .models.decomp import *  # noqa: F401,F403
 from .models.did import *  # noqa: F401,F403
+from . import scale  # noqa: E402  (imports Ibis only when used)
 
 __all__ = [
     "__version__",
@@ -31,6 +32,7 @@ __all__ = [
     "codebook",
     "Codebook",
     "regions",
+    "scale",
 ]
 
 # The report layer (tables, figures, reports) imports matplotlib and python-docx; load it on first use

@@ -45,8 +45,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
     legacy = datasets.chifeng_survey("dta117")
     _progress(f"legacy Stata 117 copy decoded as {legacy.attrs['codebook'].encoding} "
               f"({legacy.attrs['codebook'].encoding_reason})")
-    recoded = {v.name: v.missing_recoded for v in book.variables if v.missing_recoded}
-    _progress(f"missing values recoded (CFPS codes): {recoded}")
+    recoded = {v.name: sum(n for why, n in v.missing_reasons.items() if why != ".") for v in book.variables}
+    _progress(f"missing codes recoded (CFPS preset): { {k: n for k, n in recoded.items() if n} }")
     panel = datasets.province_panel()
     _progress(f"province panel: {panel['region_code'].nunique()} provinces x "
               f"{panel['year'].nunique()} years; integration years "
@@ -72,51 +72,56 @@ def cmd_demo(args: argparse.Namespace) -> int:
     (out / "index.html").write_text("\n".join(html), encoding="utf-8")
     book.tidy().to_csv(out / "codebook_chifeng.csv", index=False, lineterminator="\n")
     _progress(f"wrote {out / 'index.html'} and {out / 'codebook_chifeng.csv'} in {time.perf_counter() - t0:.1f} s")
-    try:
-        _demo_report(out / "report")
-        _progress(f"wrote {out / 'report'} (index.html, report.docx, tables/, figures/, manifest.json)")
-    except Exception as err:  # the demo must never fail; the report is an extra
-        _progress(f"skipped the demo report: {type(err).__name__}: {err}")
+    if not args.skip_analyses:
+        _build_analyses(Path(args.analyses), progress=_progress)
     return 0
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    """Build a report folder from a declarative TOML spec (see :mod:`disparity.reports.spec`)."""
-    from .reports.spec import build_report, load_spec
+    """Build a report folder from a declarative TOML spec.
+
+    A spec with ``[[steps]]`` is an analysis spec (:mod:`disparity.reports.pipeline`); otherwise it
+    is a model-and-tables spec (:mod:`disparity.reports.spec`).
+    """
+    import tomllib
 
     t0 = time.perf_counter()
-    spec = load_spec(args.spec)
-    out = build_report(spec, progress=_progress, output=args.out)
+    try:
+        raw = tomllib.loads(Path(args.spec).read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError):
+        raw = {}
+    if "steps" in raw:
+        from .reports.pipeline import load_analysis, run_analysis
+
+        out = run_analysis(load_analysis(args.spec), output=args.out, progress=_progress)
+    else:
+        from .reports.spec import build_report, load_spec
+
+        out = build_report(load_spec(args.spec), progress=_progress, output=args.out)
     _progress(f"wrote {out} in {time.perf_counter() - t0:.1f} s")
     return 0
 
 
-def _demo_report(out: Path) -> None:
-    """A small report from the bundled survey: descriptives, a regression table and a figure."""
-    from . import datasets
-    from .models import ols
-    from .reports import Report, coef_plot, regression_table, summary_table
+def _build_analyses(root: Path, *, progress) -> None:
+    """Build every analysis spec under ``root`` (``analyses/*/report.toml``) into reports/."""
+    from .reports.pipeline import load_analysis, run_analysis
 
-    df = datasets.chifeng_survey()
-    for col in ("urban", "support"):
-        df[col] = df[col].cat.codes.astype(float)
-    labels = {"dev": "经济发展水平", "benefit_gap": "城乡待遇差距", "urban": "城镇户籍", "support": "支持整合",
-              "age": "年龄", "edu_years": "受教育年限", "income": "收入", "county": "县", "0": "农村", "1": "城镇"}
-    m1 = ols("support ~ dev + benefit_gap", df, vcov="cluster", cluster="county", few_clusters="analytic")
-    m2 = ols("support ~ dev * benefit_gap + urban + age + edu_years", df, vcov="cluster", cluster="county",
-             few_clusters="analytic")
-    rep = Report("赤峰市居民对城乡医保整合的支持（合成数据演示）", lang="zh",
-                 inputs=[datasets.path("chifeng_survey.dta")])
-    rep.add_text(datasets.SYNTHETIC_NOTE_ZH)
-    rep.add_section("描述统计")
-    rep.add_table(summary_table(df, ["age", "edu_years", "income", "benefit_gap"], by="urban", weights="weight",
-                                stats=("n", "mean", "sd"), labels=labels, digits=2), caption="主要变量的描述性统计")
-    rep.add_section("回归结果")
-    rep.add_table(regression_table([m1, m2], labels=labels, indicators={"控制变量": ["urban", "age", "edu_years"]},
-                                   stats=["nobs", "r2", "n_clusters"]), caption="城乡待遇差距与整合支持度")
-    rep.add_figure(coef_plot([m1, m2], terms=["dev", "benefit_gap", "dev:benefit_gap"], labels=labels),
-                   caption="主要系数及95%置信区间")
-    rep.save(out)
+    specs = sorted(root.glob("*/report.toml"))
+    if not specs:
+        progress(f"no analyses found under {root} (run from a source checkout to build them)")
+        return
+    total = time.perf_counter()
+    for spec_path in specs:
+        t0 = time.perf_counter()
+        name = spec_path.parent.name
+        progress(f"analysis {name}: building from {spec_path}")
+        try:
+            out = run_analysis(load_analysis(spec_path), progress=lambda m, n=name: progress(f"  {n}: {m}"))
+        except Exception as err:  # the demo goes on with the other analyses, and says what failed
+            progress(f"analysis {name} FAILED: {type(err).__name__}: {err}")
+            continue
+        progress(f"analysis {name}: wrote {out} in {time.perf_counter() - t0:.1f} s")
+    progress(f"built {len(specs)} analyses in {time.perf_counter() - total:.1f} s")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -131,6 +136,8 @@ def main(argv: list[str] | None = None) -> int:
     p.set_defaults(func=cmd_codebook)
     p = sub.add_parser("demo", help="run the main job on the bundled data and write reports/")
     p.add_argument("--out", default="reports/demo")
+    p.add_argument("--analyses", default="analyses", help="folder of analysis specs (*/report.toml)")
+    p.add_argument("--skip-analyses", action="store_true", help="only the codebook summary")
     p.set_defaults(func=cmd_demo)
     p = sub.add_parser("report", help="build a report folder from a TOML spec")
     p.add_argument("spec", help="path to SPEC.toml")

@@ -1,0 +1,42 @@
+"""Claims-scale analyses on an engine: embedded DuckDB by default, Spark on a cluster (issue 12).
+
+Load data lazily with :func:`connect` / :func:`read_parquet` / :func:`read_csv` / :func:`table`;
+pass the resulting :class:`EngineTable` to the functions here, which have the names, arguments
+and results of the in-memory ones (``dp.gap`` → ``dp.scale.gap``, ...). Data stay in the engine;
+only sufficient statistics come back. Needs the ``scale`` extra (``pip install 'disparity[scale]'``);
+Ibis is imported only when a function here is called.
+"""
+
+from ._backend import (
+    Engine,
+    EngineTable,
+    Progress,
+    UnsupportedOperationError,
+    connect,
+    read_csv,
+    read_parquet,
+    table,
+)
+from .benefits import EngineReimbursement, reimburse
+from .measures import concentration_index, gap, ge, gini, mld, theil
+from .regression import ols
+
+__all__: list[str] = [
+    "connect",
+    "read_parquet",
+    "read_csv",
+    "table",
+    "Engine",
+    "EngineTable",
+    "Progress",
+    "UnsupportedOperationError",
+    "gap",
+    "ge",
+    "theil",
+    "mld",
+    "gini",
+    "concentration_index",
+    "ols",
+    "reimburse",
+    "EngineReimbursement",
+]

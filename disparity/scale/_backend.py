@@ -1,0 +1,295 @@
+"""Engine connections and the table wrapper the claims-scale functions accept.
+
+Ibis is the one code path: the same expressions compile to DuckDB SQL (embedded, the default) or
+to Spark. Everything here is lazy; nothing is read into memory unless a function says so.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from ..errors import DataValueError, SpecificationError
+
+__all__ = [
+    "Engine",
+    "EngineTable",
+    "UnsupportedOperationError",
+    "Progress",
+    "connect",
+    "read_parquet",
+    "read_csv",
+    "table",
+]
+
+_INSTALL = "pip install 'disparity[scale]' (or: pip install 'ibis-framework[duckdb]' duckdb)"
+
+
+class UnsupportedOperationError(SpecificationError):
+    """The operation is not available on an engine table; the message says what to do instead."""
+
+
+def _ibis() -> Any:
+    try:
+        import ibis
+    except ImportError:  # pragma: no cover - exercised only without the extra
+        raise SpecificationError(
+            f"disparity.scale needs Ibis and an engine: {_INSTALL}."
+        ) from None
+    return ibis
+
+
+ProgressCallback = Callable[[str, float], None]
+
+
+@dataclass
+class Progress:
+    """Reports the stages of a long engine job: to stderr (``progress=True``) or a callback.
+
+    The callback gets ``(message, seconds_since_start)``. Engines run each stage as one query, so
+    reporting is per stage; DuckDB's own per-query bar is switched on by
+    ``connect("duckdb", progress_bar=True)``.
+    """
+
+    sink: bool | ProgressCallback | None = None
+    start: float = field(default_factory=time.perf_counter)
+
+    def __call__(self, message: str) -> None:
+        if not self.sink:
+            return
+        elapsed = time.perf_counter() - self.start
+        if callable(self.sink):
+            self.sink(message, elapsed)
+        else:
+            print(f"[disparity.scale {elapsed:8.2f}s] {message}", file=sys.stderr, flush=True)
+
+
+@dataclass(frozen=True)
+class Engine:
+    """A connection to an engine (an Ibis backend) that reads tables lazily."""
+
+    backend: Any
+    name: str
+    progress: bool | ProgressCallback | None = None
+
+    def read_parquet(self, path: str | Path | Sequence[str | Path], *,
+                     hive_partitioning: bool | None = None) -> EngineTable:
+        """A lazy table over Parquet files: one file, a glob (``"claims/*/*.parquet"``), a list, or
+        a hive-partitioned folder (``claims/year=2020/part-0.parquet``; partition columns become
+        columns)."""
+        paths = _paths(path)
+        kwargs: dict[str, Any] = {}
+        if self.name == "duckdb":
+            if any(Path(p).is_dir() for p in paths):
+                paths = [str(Path(p) / "**" / "*.parquet") if Path(p).is_dir() else p for p in paths]
+                hive_partitioning = True if hive_partitioning is None else hive_partitioning
+            if hive_partitioning is not None:
+                kwargs["hive_partitioning"] = hive_partitioning
+        t = self.backend.read_parquet(paths if len(paths) > 1 else paths[0], **kwargs)
+        return EngineTable(t, self, source=", ".join(paths))
+
+    def read_csv(self, path: str | Path | Sequence[str | Path], **options: Any) -> EngineTable:
+        """A lazy table over CSV files (options go to the engine's CSV reader)."""
+        paths = _paths(path)
+        t = self.backend.read_csv(paths if len(paths) > 1 else paths[0], **options)
+        return EngineTable(t, self, source=", ".join(paths))
+
+    def table(self, obj: Any) -> EngineTable:
+        """Wrap an existing engine table: a table name in the engine, or an Ibis table expression."""
+        ibis = _ibis()
+        if isinstance(obj, EngineTable):
+            return obj
+        if isinstance(obj, str):
+            return EngineTable(self.backend.table(obj), self, source=obj)
+        if isinstance(obj, ibis.expr.types.Table):
+            return EngineTable(obj, self, source="ibis expression")
+        if isinstance(obj, pd.DataFrame):
+            raise SpecificationError(
+                "scale.table() wraps tables that already live in an engine; for a pandas DataFrame "
+                "call the in-memory function (dp.gap, dp.ols, ...), or write it to Parquet and use "
+                "engine.read_parquet()."
+            )
+        raise SpecificationError(
+            f"scale.table() takes a table name or an Ibis table, got {type(obj).__name__}."
+        )
+
+    def sql(self, query: str) -> EngineTable:
+        """A lazy table defined by SQL in the engine's dialect."""
+        return EngineTable(self.backend.sql(query), self, source="sql")
+
+
+def _paths(path: str | Path | Sequence[str | Path]) -> list[str]:
+    if isinstance(path, str | Path):
+        return [str(path)]
+    out = [str(p) for p in path]
+    if not out:
+        raise SpecificationError("read_parquet/read_csv need at least one path.")
+    return out
+
+
+@dataclass(frozen=True)
+class EngineTable:
+    """A table living in an engine. Pass it to :mod:`disparity.scale` functions.
+
+    It is lazy: creating, filtering and selecting never read data into memory. Only
+    :meth:`collect` does, and only up to ``max_rows`` unless told otherwise.
+    """
+
+    expr: Any
+    engine: Engine
+    source: str = ""
+
+    @property
+    def columns(self) -> list[str]:
+        return list(self.expr.columns)
+
+    @property
+    def schema(self) -> dict[str, str]:
+        return {k: str(v) for k, v in self.expr.schema().items()}
+
+    def count(self) -> int:
+        """Number of rows (one engine query)."""
+        return int(self.expr.count().execute())
+
+    def filter(self, *predicates: Any) -> EngineTable:
+        """Rows satisfying Ibis predicates, e.g. ``t.filter(t.expr.year == 2020)`` (lazy)."""
+        return EngineTable(self.expr.filter(*predicates), self.engine, self.source)
+
+    def select(self, *cols: Any) -> EngineTable:
+        return EngineTable(self.expr.select(*cols), self.engine, self.source)
+
+    def mutate(self, **exprs: Any) -> EngineTable:
+        return EngineTable(self.expr.mutate(**exprs), self.engine, self.source)
+
+    def head(self, n: int = 5) -> pd.DataFrame:
+        """The first ``n`` rows as a DataFrame (for a look; order is the engine's)."""
+        return self.expr.limit(n).to_pandas()
+
+    def collect(self, *, max_rows: int | None = 10_000_000) -> pd.DataFrame:
+        """Read the table into a pandas DataFrame: explicit, and refused above ``max_rows``."""
+        if max_rows is not None:
+            n = self.count()
+            if n > max_rows:
+                raise DataValueError(
+                    f"collect() would read {n:,} rows into memory (max_rows={max_rows:,}); filter "
+                    "or aggregate in the engine first, or pass max_rows=None if you mean it."
+                )
+        return self.expr.to_pandas()
+
+    def __repr__(self) -> str:
+        cols = ", ".join(f"{k}: {v}" for k, v in list(self.schema.items())[:12])
+        return f"<EngineTable on {self.engine.name} ({self.source}): {cols}>"
+
+    def _repr_html_(self) -> str:
+        import html
+
+        return f"<p>{html.escape(repr(self))}</p>"
+
+
+def connect(backend: Any = "duckdb", *, database: str = ":memory:", threads: int | None = None,
+            memory_limit: str | None = None, temp_directory: str | None = None,
+            progress: bool | ProgressCallback | None = None,
+            progress_bar: bool = False) -> Engine:
+    """Connect to an engine.
+
+    Parameters
+    ----------
+    backend : "duckdb", a ``pyspark.sql.SparkSession``, or an Ibis backend
+        ``"duckdb"`` (the default) starts an embedded DuckDB; a Spark session runs the same
+        expressions on Spark (local or a cluster).
+    database : str
+        DuckDB database file (``":memory:"`` by default).
+    threads, memory_limit, temp_directory : optional
+        DuckDB settings (e.g. ``memory_limit="3GB"``; DuckDB spills sorts and aggregations to
+        ``temp_directory`` beyond it).
+    progress : bool or callable, optional
+        Default progress reporting of the functions run on this engine's tables (see
+        :class:`Progress`).
+    progress_bar : bool
+        DuckDB's own per-query progress bar.
+    """
+    ibis = _ibis()
+    if isinstance(backend, str):
+        if backend != "duckdb":
+            raise SpecificationError(
+                f"connect({backend!r}) is not supported; use 'duckdb', a SparkSession, or an Ibis "
+                "backend object."
+            )
+        try:
+            con = ibis.duckdb.connect(database)
+        except (ImportError, AttributeError):  # pragma: no cover
+            raise SpecificationError(f"DuckDB is not installed: {_INSTALL}.") from None
+        settings = {"threads": threads, "memory_limit": memory_limit,
+                    "temp_directory": temp_directory}
+        for key, value in settings.items():
+            if value is not None:
+                con.raw_sql(f"SET {key} = '{value}'" if isinstance(value, str) else f"SET {key} = {int(value)}")
+        con.raw_sql(f"SET enable_progress_bar = {'true' if progress_bar else 'false'}")
+        return Engine(con, "duckdb", progress)
+    kind = type(backend).__module__
+    if kind.startswith("pyspark"):
+        return Engine(ibis.pyspark.connect(backend), "pyspark", progress)
+    if isinstance(backend, ibis.BaseBackend):
+        return Engine(backend, str(backend.name), progress)
+    raise SpecificationError(
+        f"connect() takes 'duckdb', a SparkSession or an Ibis backend, got {type(backend).__name__}."
+    )
+
+
+_DEFAULT: list[Engine] = []
+
+
+def _default() -> Engine:
+    if not _DEFAULT:
+        _DEFAULT.append(connect("duckdb"))
+    return _DEFAULT[0]
+
+
+def read_parquet(path: str | Path | Sequence[str | Path], *, engine: Engine | None = None,
+                 hive_partitioning: bool | None = None) -> EngineTable:
+    """:meth:`Engine.read_parquet` on ``engine`` (default: a shared embedded DuckDB)."""
+    return (engine or _default()).read_parquet(path, hive_partitioning=hive_partitioning)
+
+
+def read_csv(path: str | Path | Sequence[str | Path], *, engine: Engine | None = None,
+             **options: Any) -> EngineTable:
+    """:meth:`Engine.read_csv` on ``engine`` (default: a shared embedded DuckDB)."""
+    return (engine or _default()).read_csv(path, **options)
+
+
+def table(obj: Any, *, engine: Engine | None = None) -> EngineTable:
+    """Wrap an Ibis table expression (its own backend is used) or a table name on ``engine``."""
+    if isinstance(obj, EngineTable):
+        return obj
+    ibis = _ibis()
+    if isinstance(obj, ibis.expr.types.Table) and engine is None:
+        try:
+            be = obj._find_backend()
+        except Exception:  # noqa: BLE001 - an unbound memtable: run it on the default engine
+            return _default().table(obj)
+        return Engine(be, str(be.name)).table(obj)
+    return (engine or _default()).table(obj)
+
+
+def as_engine_table(data: Any, function: str) -> EngineTable:
+    """The engine table behind ``data``, or a SpecificationError saying what to pass."""
+    if isinstance(data, EngineTable):
+        return data
+    ibis = _ibis()
+    if isinstance(data, ibis.expr.types.Table):
+        return table(data)
+    if isinstance(data, pd.DataFrame):
+        raise SpecificationError(
+            f"scale.{function} runs in an engine; for a pandas DataFrame call dp.{function} (same "
+            "arguments), or load the data with dp.scale.read_parquet()."
+        )
+    raise SpecificationError(
+        f"scale.{function} needs an engine table (dp.scale.read_parquet(...), dp.scale.table(...)), "
+        f"got {type(data).__name__}."
+    )

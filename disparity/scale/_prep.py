@@ -1,0 +1,168 @@
+"""Input checks on engine tables: columns, types, missing values, weights (one engine query)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+
+from .._options import WEIGHT_TYPES, check_option
+from ..design import SurveyDesign
+from ..errors import DataValueError, SpecificationError
+from ._backend import EngineTable, UnsupportedOperationError
+
+__all__ = ["Prepared", "prepare", "as_list", "examples", "unsupported"]
+
+_SHOW = 5
+
+
+def as_list(cols: str | Sequence[str] | None) -> list[str]:
+    if cols is None:
+        return []
+    return [cols] if isinstance(cols, str) else list(cols)
+
+
+def unsupported(function: str, what: str, todo: str) -> UnsupportedOperationError:
+    return UnsupportedOperationError(
+        f"scale.{function}: {what} is not supported on engine tables; {todo}"
+    )
+
+
+@dataclass
+class Prepared:
+    """The filtered table (rows complete in every used column) and the weight expression."""
+
+    t: Any  # ibis table
+    w: Any  # ibis float expression (1.0 without weights)
+    weighted: bool
+    weight_type: str
+    by: list[str]
+
+
+def examples(t: Any, bad: Any, cols: list[str]) -> str:
+    """A few offending rows (their values in ``cols``), fetched with LIMIT."""
+    rows = t.filter(bad).select(*cols).limit(_SHOW).to_pandas()
+    return rows.to_string(index=False, max_colwidth=30)
+
+
+def check_columns(et: EngineTable, function: str, cols: Sequence[str]) -> None:
+    missing = [c for c in dict.fromkeys(cols) if c not in et.columns]
+    if missing:
+        raise SpecificationError(
+            f"scale.{function}: column(s) {missing} not found in the table; available columns are "
+            f"{et.columns[:20]}."
+        )
+
+
+def is_numeric(t: Any, col: str) -> bool:
+    dt = t.schema()[col]
+    return bool(dt.is_numeric() or dt.is_boolean())
+
+
+def numeric_expr(t: Any, col: str) -> Any:
+    return t[col].cast("float64")
+
+
+def prepare(
+    et: EngineTable,
+    *,
+    function: str,
+    numeric: Sequence[str],
+    categorical: Sequence[str] = (),
+    weights: str | None = None,
+    weight_type: str = "pweight",
+    by: str | Sequence[str] | None = None,
+    cluster: str | None = None,
+    design: SurveyDesign | None = None,
+    se: str = "analytic",
+) -> Prepared:
+    """Check options and columns, drop rows with a missing value in a used column, build weights.
+
+    Weight problems (negative, non-finite, non-integer fweights, zero total) are found in one
+    aggregate query and reported with example rows.
+    """
+    check_option("weight_type", weight_type, WEIGHT_TYPES)
+    if design is not None:
+        raise unsupported(
+            function, "design=",
+            "use cluster=<the PSU column> for cluster-robust standard errors (strata and fpc are "
+            "not applied), or aggregate to PSU level and use the in-memory function with design=.",
+        )
+    if se == "bootstrap":
+        raise unsupported(
+            function, "se='bootstrap'",
+            "use se='analytic' (exact linearisation from group sufficient statistics) or 'none'.",
+        )
+    by_cols = as_list(by)
+    used = list(dict.fromkeys([*numeric, *categorical, *by_cols,
+                               *([weights] if weights else []), *([cluster] if cluster else [])]))
+    check_columns(et, function, used)
+    t = et.expr
+    for c in [*numeric, *([weights] if weights else [])]:
+        if not is_numeric(t, c):
+            raise DataValueError(
+                f"scale.{function}: column {c!r} is not numeric (type {t.schema()[c]}); cast it in "
+                f"the engine first, e.g. t.mutate({c}=t.expr.{c}.cast('float64'))."
+            )
+    keep = None
+    for c in used:
+        col = t[c]
+        ok = col.notnull()
+        if c in numeric or c == weights:
+            dt = t.schema()[c]
+            if dt.is_floating():
+                ok = ok & ~col.isnan()
+        keep = ok if keep is None else keep & ok
+    if keep is not None:
+        t = t.filter(keep)
+    import ibis
+
+    t = t.mutate(_w=numeric_expr(t, weights) if weights else ibis.literal(1.0, type="float64"))
+    w = t._w
+    if weights:
+        checks = {
+            "n": t.count(),
+            "bad": (w.isnan() | w.isinf() | (w < 0)).cast("int64").sum(),
+            "total": w.sum(),
+        }
+        if weight_type == "fweight":
+            checks["nonint"] = (w != w.round(0)).cast("int64").sum()
+        res = t.aggregate(**checks).to_pandas().iloc[0]
+        if res["n"] == 0:
+            raise DataValueError(f"scale.{function}: no complete rows in {used}.")
+        if res["bad"] > 0:
+            raise DataValueError(
+                f"scale.{function}: weights {weights!r} are negative or infinite in {int(res['bad'])} "
+                f"row(s), e.g.\n{examples(t, w.isinf() | (w < 0), used)}\nweights must be finite "
+                "and >= 0; fix or filter those rows."
+            )
+        if weight_type == "fweight" and res["nonint"] > 0:
+            raise DataValueError(
+                f"scale.{function}: frequency weights {weights!r} must be whole numbers; "
+                f"{int(res['nonint'])} row(s) are not, e.g.\n{examples(t, w != w.round(0), used)}\n"
+                "Use weight_type='pweight' for sampling weights."
+            )
+        if not res["total"] > 0:
+            raise DataValueError(f"scale.{function}: the weights {weights!r} sum to zero.")
+    return Prepared(t=t, w=w, weighted=weights is not None, weight_type=weight_type, by=by_cols)
+
+
+def require_sign(t: Any, col: str, *, positive: bool, why: str, function: str,
+                 show: list[str]) -> None:
+    """Raise naming example rows where ``col`` is not positive (or negative values when not)."""
+    x = t[col]
+    bad = (x <= 0) if positive else (x < 0)
+    n_bad = int(bad.cast("int64").sum().execute())
+    if n_bad:
+        need = "strictly positive" if positive else "non-negative"
+        raise DataValueError(
+            f"scale.{function}: {why} needs {need} values of {col!r}, but {n_bad} row(s) break "
+            f"this, e.g.\n{examples(t, bad, show)}\nFilter or recode them in the engine first."
+        )
+
+
+def sorted_levels(values: pd.Series) -> list[Any]:
+    """Levels in the order ``pd.factorize(sort=True)`` gives (the in-memory path's order)."""
+    return list(pd.Series(values.dropna().unique()).sort_values(kind="mergesort"))

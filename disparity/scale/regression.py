@@ -1,0 +1,485 @@
+"""Least squares on engine tables from (per-cluster) moment matrices: OLS/WLS, CRV1, one-way FE.
+
+The engine returns centred cross-products :math:`\\sum w\\,z z'` of the design and outcome (per
+cluster for cluster-robust variances); coefficients, covariances and fit statistics are computed
+from them and returned as the :class:`~disparity.models.ModelResult` that :func:`disparity.ols`
+returns.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import linalg as sla
+
+from .._options import WEIGHT_TYPES, WeightType, check_option
+from ..design import SurveyDesign
+from ..errors import CollinearityError, DataValueError, SpecificationError
+from ..models import ModelResult
+from ..models.results import ModelSpec
+from ._backend import EngineTable, Progress, as_engine_table
+from ._prep import check_columns, examples, sorted_levels, unsupported
+
+__all__ = ["ols"]
+
+SCALE_VCOV_KINDS = ("iid", "HC0", "HC1", "cluster")
+#: Below this many clusters dp.ols switches to wild-bootstrap inference by default (its FEW_CLUSTERS).
+FEW_CLUSTERS = 42
+#: Largest number of clusters whose k×k moment matrices are brought back from the engine.
+MAX_CLUSTERS = 2_000_000
+#: Reciprocal condition number (of the scaled Gram matrix) below which regressors are collinear.
+COLLINEAR_RCOND = 1e-13
+_FUNCS = {"log": "ln", "log1p": "log1p", "exp": "exp", "sqrt": "sqrt", "abs": "abs"}
+_CALL = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\((.*)\)\s*$")
+
+
+@dataclass
+class _Factor:
+    kind: str  # "numeric" or "categorical"
+    column: str
+    func: str | None  # numeric transform
+    label: str  # as formulaic writes it
+
+
+def _strip(name: str) -> str:
+    name = name.strip()
+    return name[1:-1] if name.startswith("`") and name.endswith("`") else name
+
+
+def _parse_factor(text: str, schema: Any, columns: list[str]) -> _Factor:
+    m = _CALL.match(text)
+    if m is None:
+        col = _strip(text)
+        if col not in columns:
+            raise SpecificationError(
+                f"scale.ols: {col!r} in the formula is not a column of the table; columns are "
+                f"{columns[:20]}."
+            )
+        dt = schema[col]
+        if dt.is_string():
+            return _Factor("categorical", col, None, text)
+        if dt.is_numeric():
+            return _Factor("numeric", col, None, text)
+        raise unsupported("ols", f"the column {col!r} of type {dt} in a formula",
+                          "cast it to a number or a string in the engine first.")
+    func, arg = m.group(1), _strip(m.group(2))
+    if arg not in columns:
+        raise unsupported(
+            "ols", f"the formula term {text!r}",
+            "write transforms of single columns only (log, log1p, exp, sqrt, abs, C), or add a "
+            "computed column with EngineTable.mutate() and use its name.",
+        )
+    if func == "C":
+        return _Factor("categorical", arg, None, text)
+    if func in _FUNCS:
+        return _Factor("numeric", arg, func, text)
+    raise unsupported("ols", f"the function {func}() in {text!r}",
+                      f"use one of {sorted(_FUNCS)} or C(), or a computed column (mutate).")
+
+
+def _numeric_expr(t: Any, f: _Factor) -> Any:
+    x = t[f.column].cast("float64")
+    return x if f.func is None else getattr(x, _FUNCS[f.func])()
+
+
+@dataclass
+class _Column:
+    name: str
+    factors: list[_Factor]
+    level: Any = None  # for a categorical main effect
+
+
+def _terms(formula: str, et: EngineTable) -> tuple[_Factor, list[list[_Factor]], bool]:
+    from formulaic import Formula
+
+    if not isinstance(formula, str) or "~" not in formula:
+        raise SpecificationError(f"scale.ols: formula={formula!r} must look like 'y ~ x1 + x2'.")
+    try:
+        f = Formula(formula)
+    except Exception as exc:  # noqa: BLE001 - formulaic raises many kinds
+        raise SpecificationError(f"scale.ols: cannot parse formula {formula!r}: {exc}") from None
+    schema = et.expr.schema()
+    cols = et.columns
+    lhs = [t for t in f.lhs]
+    if len(lhs) != 1 or len(lhs[0].factors) != 1:
+        raise SpecificationError(f"scale.ols: the formula {formula!r} needs one outcome on the left.")
+    yf = _parse_factor(str(lhs[0].factors[0].expr), schema, cols)
+    if yf.kind != "numeric":
+        raise DataValueError(f"scale.ols: the outcome {yf.column!r} is not numeric.")
+    intercept = False
+    rhs: list[list[_Factor]] = []
+    for term in f.rhs:
+        names = [str(x.expr) for x in term.factors]
+        if names == ["1"]:
+            intercept = True
+            continue
+        rhs.append([_parse_factor(n, schema, cols) for n in names])
+    return yf, rhs, intercept
+
+
+def ols(
+    formula: str,
+    data: EngineTable,
+    *,
+    weights: str | None = None,
+    weight_type: WeightType = "pweight",
+    vcov: str = "iid",
+    cluster: str | Sequence[str] | None = None,
+    design: SurveyDesign | None = None,
+    few_clusters: str = "wild",
+    reps: int = 9999,
+    boot_weights: str = "rademacher",
+    seed: int | None = None,
+    safe: bool = False,
+    absorb: str | None = None,
+    progress: Any = None,
+) -> ModelResult:
+    """Linear regression by (weighted) least squares on an engine table, from moment matrices.
+
+    Same arguments and result as :func:`disparity.ols` for ``vcov`` in "iid", "HC0", "HC1" and
+    one-way "cluster" (CRV1); plus ``absorb=`` for one-way fixed effects.
+
+    Parameters
+    ----------
+    formula : str
+        ``"y ~ x1 + log(x2) + C(region) + x1:x3"``: column names, ``C(col)`` and string columns
+        (treatment coding, first sorted level dropped as in formulaic), transforms ``log``,
+        ``log1p``, ``exp``, ``sqrt``, ``abs`` of one column, and products of numeric terms.
+        Anything else raises :class:`~disparity.scale.UnsupportedOperationError`; compute it as a
+        column first (``EngineTable.mutate``).
+    absorb : str, optional
+        Absorb one set of fixed effects (e.g. the person or county id) by the within
+        transformation in the engine: every variable minus its (weighted) mean within the
+        ``absorb`` group, by window functions. The intercept is absorbed; ``iid``/``HC1``
+        use :math:`N-k-a` residual degrees of freedom (:math:`a` groups) and ``cluster`` the CR1
+        factor with :math:`k` the slopes only, as :func:`disparity.panel` (Stata ``xtreg, fe``).
+    few_clusters : {"wild", "analytic"}
+        With fewer than 42 clusters :func:`disparity.ols` bootstraps by default; on an engine the
+        wild bootstrap is not available, so pass ``few_clusters="analytic"`` (CR1 with t(G-1)).
+    progress : bool or callable, optional
+        Report the engine passes (see :class:`~disparity.scale.Progress`).
+
+    Notes
+    -----
+    With :math:`z = (1, x - \\bar x)` and :math:`\\tilde y = y - \\bar y` (weighted means from the
+    first pass), the engine returns :math:`G = \\sum w z z'` and :math:`c = \\sum w z \\tilde y`
+    (per cluster :math:`G_g, c_g`); :math:`\\hat\\theta = G^{-1}c` and the original parameters are
+    :math:`A\\hat\\theta` with :math:`A` undoing the centring. CRV1:
+    :math:`\\frac{G}{G-1}\\frac{N-1}{N-k} B(\\sum_g S_g S_g')B`, :math:`S_g = c_g - G_g\\hat\\theta`,
+    :math:`B = G^{-1}`. HC0/HC1 use a second pass for :math:`\\sum (w e)^2 z z'`.
+
+    References
+    ----------
+    Cameron, A. C., & Miller, D. L. (2015). A practitioner's guide to cluster-robust inference.
+    *Journal of Human Resources* 50(2), 317-372.
+    Wooldridge, J. M. (2010). *Econometric Analysis of Cross Section and Panel Data*, 2nd ed.
+    MIT Press, ch. 4 and 10.
+    """
+    et = as_engine_table(data, "ols")
+    prog = Progress(et.engine.progress if progress is None else progress)
+    if vcov in ("HC2", "HC3", "wild", "survey"):
+        raise unsupported(
+            "ols", f"vcov={vcov!r}",
+            "use vcov='HC1' or 'cluster' (leverages, bootstrap draws and survey designs need "
+            "per-row passes that are not implemented on engines).",
+        )
+    check_option("vcov", vcov, SCALE_VCOV_KINDS)
+    check_option("weight_type", weight_type, WEIGHT_TYPES)
+    check_option("few_clusters", few_clusters, ("wild", "analytic"))
+    if design is not None:
+        raise unsupported("ols", "design=", "use vcov='cluster' with cluster=<PSU column>.")
+    if vcov == "cluster" and cluster is None:
+        raise SpecificationError("scale.ols: vcov='cluster' needs cluster= (a column name).")
+    if cluster is not None and not isinstance(cluster, str):
+        clist = list(cluster)
+        if len(clist) != 1:
+            raise unsupported("ols", "two-way clustering",
+                              "cluster on one column, or collect the data and use dp.ols.")
+        cluster = clist[0]
+    if safe:
+        from ..models.formula import check_safe
+
+        check_safe(formula, et.columns)
+    fw = weights is not None and weight_type == "fweight"
+    if fw and vcov == "cluster":
+        raise SpecificationError(
+            "scale.ols: clustered variances with fweights are not supported (as in dp.ols); use "
+            "them as pweights or aweights."
+        )
+    yf, rhs, intercept = _terms(formula, et)
+    if absorb is not None:
+        check_columns(et, "ols", [absorb])
+        intercept = False
+    for term in rhs:
+        if len(term) > 1 and any(f.kind == "categorical" for f in term):
+            raise unsupported(
+                "ols", f"the interaction {':'.join(f.label for f in term)} with a categorical",
+                "build the interaction columns with EngineTable.mutate(), or use dp.ols in memory.",
+            )
+    t0 = et.expr
+    used = list(dict.fromkeys(
+        [yf.column] + [f.column for term in rhs for f in term]
+        + ([weights] if weights else []) + ([cluster] if cluster else [])
+        + ([absorb] if absorb else [])))
+    check_columns(et, "ols", used)
+    keep = None
+    for c in used:
+        ok = t0[c].notnull()
+        if t0.schema()[c].is_floating():
+            ok = ok & ~t0[c].isnan()
+        keep = ok if keep is None else keep & ok
+    import ibis
+
+    t = t0.filter(keep).mutate(
+        _w=t0[weights].cast("float64") if weights else ibis.literal(1.0, type="float64"))
+    # categorical levels (one small query each)
+    levels: dict[str, list[Any]] = {}
+    for term in rhs:
+        for f in term:
+            if f.kind == "categorical" and f.column not in levels:
+                prog(f"ols: levels of {f.column!r}")
+                vals = t.select(f.column).distinct().to_pandas()[f.column]
+                levels[f.column] = sorted_levels(vals)
+    # design columns (names as formulaic writes them)
+    names: list[str] = []
+    exprs: list[Any] = []
+    first_cat = not intercept and absorb is None
+    for term in rhs:
+        if len(term) == 1 and term[0].kind == "categorical":
+            f = term[0]
+            levs = levels[f.column]
+            full = first_cat
+            first_cat = False
+            for lev in (levs if full else levs[1:]):
+                names.append(f"{f.label}[{lev}]" if full else f"{f.label}[T.{lev}]")
+                exprs.append(ibis.ifelse(t[f.column] == lev, 1.0, 0.0))
+        else:
+            names.append(":".join(f.label for f in term))
+            e = None
+            for f in term:
+                x = _numeric_expr(t, f)
+                e = x if e is None else e * x
+            exprs.append(e)
+    if absorb is not None and not names:
+        raise SpecificationError("scale.ols: a fixed-effects model needs at least one regressor.")
+    yv = _numeric_expr(t, yf)
+    k = len(names) + (1 if intercept else 0)
+    base = t.mutate(_y=yv, **{f"_x{i}": e for i, e in enumerate(exprs)})
+    w = base._w
+    p = len(names)
+
+    # pass 1: counts, checks, weighted means
+    prog("ols: pass 1 (counts, checks, weighted means)")
+    bad_w = (w.isnan() | w.isinf() | (w < 0))
+    bad_v = None
+    for c in ["_y", *[f"_x{i}" for i in range(p)]]:
+        b = base[c].isnan() | base[c].isinf()
+        bad_v = b if bad_v is None else bad_v | b
+    aggs: dict[str, Any] = {"n": base.count(), "W": w.sum(), "bad_w": bad_w.cast("int64").sum(),
+                            "bad_v": bad_v.cast("int64").sum(), "ysum": (w * base._y).sum()}
+    if fw:
+        aggs["nonint"] = (w != w.round(0)).cast("int64").sum()
+    for i in range(p):
+        aggs[f"m{i}"] = (w * base[f"_x{i}"]).sum()
+    if absorb is not None:
+        aggs["a"] = base[absorb].nunique()
+    if cluster is not None:
+        aggs["G"] = base[cluster].nunique()
+    first = base.aggregate(**aggs).to_pandas().iloc[0]
+    n_total = int(t0.count().execute())
+    n = int(first["n"])
+    if first["bad_w"] > 0:
+        raise DataValueError(
+            f"scale.ols: weight column {weights!r} has negative or infinite values in "
+            f"{int(first['bad_w'])} row(s), e.g.\n{examples(base, bad_w, used)}\nFix or filter them."
+        )
+    if first["bad_v"] > 0:
+        raise DataValueError(
+            f"scale.ols: the formula gives infinite or undefined values (e.g. log of 0 or a "
+            f"negative) in {int(first['bad_v'])} row(s), e.g.\n{examples(base, bad_v, used)}\n"
+            "Filter those rows or change the transform."
+        )
+    if fw and first["nonint"] > 0:
+        raise DataValueError(
+            f"scale.ols: fweights in {weights!r} must be whole replication counts; use "
+            "weight_type='pweight' or 'aweight' for non-integer weights."
+        )
+    if not first["W"] > 0:
+        raise DataValueError(f"scale.ols: weight column {weights!r} sums to zero on the sample.")
+    a_fe = int(first["a"]) if absorb is not None else 0
+    if n <= k:
+        raise DataValueError(
+            f"scale.ols: too few observations for {formula!r}: {n} complete rows "
+            f"({n_total - n} dropped for missing values) for {k} coefficients."
+        )
+    wscale = n / float(first["W"]) if (weights and weight_type == "aweight") else 1.0
+    big_w = float(first["W"])
+    means = np.array([float(first[f"m{i}"]) / big_w for i in range(p)])
+    ybar = float(first["ysum"]) / big_w
+    n_clusters = int(first["G"]) if cluster is not None else 0
+    if cluster is not None:
+        if n_clusters < 2:
+            raise DataValueError(
+                f"scale.ols: cluster column {cluster!r} has a single cluster; use vcov='HC1'."
+            )
+        if vcov == "cluster" and n_clusters < FEW_CLUSTERS and few_clusters == "wild":
+            raise unsupported(
+                "ols", f"wild-bootstrap inference with {n_clusters} clusters (< {FEW_CLUSTERS})",
+                "pass few_clusters='analytic' for CR1 standard errors with t(G-1) (dp.ols would "
+                "bootstrap here), or collect the data and use dp.ols.",
+            )
+        if n_clusters > MAX_CLUSTERS:
+            raise unsupported(
+                "ols", f"cluster={cluster!r} with {n_clusters:,} clusters",
+                f"cluster on a coarser unit (at most {MAX_CLUSTERS:,} clusters).",
+            )
+
+    # pass 2: centred (or within-transformed) cross-products, per cluster when clustering
+    wexpr = w * wscale if wscale != 1.0 else w
+    if absorb is not None:
+        part = ibis.window(group_by=[absorb])
+        wsum = wexpr.sum().over(part)
+        zcols = {f"_z{i}": base[f"_x{i}"] - (wexpr * base[f"_x{i}"]).sum().over(part) / wsum
+                 for i in range(p)}
+        ycol = base._y - (wexpr * base._y).sum().over(part) / wsum
+        zt = base.mutate(_ww=wexpr, _yc=ycol, **zcols)
+        znames = [f"_z{i}" for i in range(p)]
+    else:
+        zcols = {f"_z{i}": base[f"_x{i}"] - float(means[i]) for i in range(p)} if intercept else \
+            {f"_z{i}": base[f"_x{i}"] for i in range(p)}
+        ycol = base._y - ybar if intercept else base._y
+        extra = {"_one": ibis.literal(1.0, type="float64")} if intercept else {}
+        zt = base.mutate(_ww=wexpr, _yc=ycol, **extra, **zcols)
+        znames = (["_one"] if intercept else []) + [f"_z{i}" for i in range(p)]
+    allz = [*znames, "_yc"]
+    mom = {}
+    for i, a in enumerate(allz):
+        for b in allz[i:]:
+            mom[f"{a}__{b}"] = (zt._ww * zt[a] * zt[b]).sum()
+    prog("ols: pass 2 (" + ("per-cluster " if cluster is not None and vcov == "cluster" else "")
+         + "moment matrices" + (", within transformation by window functions" if absorb else "")
+         + ")")
+    if cluster is not None and vcov == "cluster":
+        per = zt.group_by(cluster).aggregate(**mom).to_pandas()
+    else:
+        per = zt.aggregate(**mom).to_pandas()
+    q = len(allz)
+    M = np.zeros((per.shape[0], q, q))
+    for i, a in enumerate(allz):
+        for j in range(i, q):
+            col = per[f"{a}__{allz[j]}"].to_numpy(dtype=float)
+            M[:, i, j] = col
+            M[:, j, i] = col
+    tot = M.sum(axis=0)
+    Gm, cvec, yy = tot[:-1, :-1], tot[:-1, -1], float(tot[-1, -1])
+    col_names = (["Intercept"] if intercept else []) + names
+    theta, bread, cond = _solve(Gm, cvec, col_names, intercept)
+    N = float(first["W"]) if fw else float(n)
+    ssr = max(yy - 2 * float(theta @ cvec) + float(theta @ Gm @ theta), 0.0)
+    dof_fe = a_fe
+    notes: list[str] = []
+    kind = vcov
+    if weights and weight_type == "pweight" and kind == "iid":
+        kind = "HC1"
+        notes.append("pweights: heteroskedasticity-robust (HC1) variance, as Stata does.")
+    if N - k - dof_fe <= 0:
+        raise DataValueError(f"scale.ols: too few observations ({N:g}) for {k} coefficients.")
+    df_: float
+    if kind == "iid":
+        V = ssr / (N - k - dof_fe) * bread
+        df_ = N - k - dof_fe
+    elif kind in ("HC0", "HC1"):
+        prog("ols: pass 3 (residual moments for the robust variance)")
+        e = zt._yc
+        for i, zname in enumerate(znames):
+            e = e - float(theta[i]) * zt[zname]
+        qw = zt._ww if fw else zt._ww * zt._ww
+        hm = {}
+        for i, a in enumerate(znames):
+            for b in znames[i:]:
+                hm[f"{a}__{b}"] = (qw * e * e * zt[a] * zt[b]).sum()
+        r = zt.aggregate(**hm).to_pandas().iloc[0]
+        meat = np.zeros((len(znames), len(znames)))
+        for i, a in enumerate(znames):
+            for j in range(i, len(znames)):
+                meat[i, j] = meat[j, i] = float(r[f"{a}__{znames[j]}"])
+        V = bread @ meat @ bread
+        if kind == "HC1":
+            V = V * (N / (N - k - dof_fe))
+        df_ = N - k - dof_fe
+    else:
+        S = M[:, :-1, -1] - M[:, :-1, :-1] @ theta
+        meat = S.T @ S
+        G = S.shape[0]
+        V = bread @ meat @ bread * (G / (G - 1)) * ((N - 1) / (N - k))
+        df_ = float(G - 1)
+        notes.append("Cluster-robust (CR1) variance: G/(G-1)·(N-1)/(N-k), t with G-1 df.")
+    # undo the centring: original parameters are A theta
+    A = np.eye(len(col_names))
+    if intercept:
+        A[0, 1:] = -means
+        theta = A @ theta
+        theta[0] += ybar
+        V = A @ V @ A.T
+    params = pd.Series(theta, index=col_names, name="estimate")
+    cov = pd.DataFrame(V, index=col_names, columns=col_names)
+    tss = yy
+    nn = N
+    r2 = 1 - ssr / tss if tss > 0 else float("nan")
+    stats: dict[str, Any] = {}
+    if absorb is None:
+        stats.update(r2=r2, adj_r2=1 - (1 - r2) * (nn - intercept) / (nn - k),
+                     sigma=float(np.sqrt(ssr / (nn - k))), condition_number=cond, refined=False)
+    else:
+        stats.update(r2_within=r2, condition_number=cond, absorbed=a_fe)
+    if cluster is not None and kind == "cluster":
+        stats["n_clusters"] = n_clusters
+    nobs = int(round(float(first["W"]))) if fw else n
+    spec = ModelSpec(
+        estimator="ols" if weights is None else "wls", formula=formula, vcov=kind,
+        cluster=(cluster,) if (cluster is not None and kind == "cluster") else (),
+        weights=weights, weight_type=weight_type if weights else None, nobs=nobs,
+        n_dropped=n_total - n,
+        options={"engine": et.engine.name, **({"absorb": absorb} if absorb else {})},
+        notes=tuple(notes),
+    )
+    raw = {"moments": tot, "cluster_moments": M if M.shape[0] > 1 else None, "bread": bread,
+           "columns": col_names, "means": means, "ybar": ybar}
+    return ModelResult(params=params, cov=cov, nobs=nobs, df=df_, spec=spec, raw=raw, stats=stats)
+
+
+def _solve(G: np.ndarray, c: np.ndarray, names: list[str], intercept: bool
+           ) -> tuple[np.ndarray, np.ndarray, float]:
+    """Solve the normal equations on the unit-diagonal scaled Gram matrix; detect collinearity."""
+    d = np.sqrt(np.diag(G))
+    zero = d == 0
+    if zero.any():
+        which = [names[i] for i in np.flatnonzero(zero)]
+        raise CollinearityError(
+            f"scale.ols: regressor(s) {which} are constant zero (or have no variation around the "
+            "mean) in the estimation sample; drop them."
+        )
+    S = G / np.outer(d, d)
+    evals, evecs = np.linalg.eigh(S)
+    if evals[0] <= COLLINEAR_RCOND * evals[-1]:
+        v = evecs[:, 0]
+        involved = [names[i] for i in np.flatnonzero(np.abs(v) > 0.1)]
+        raise CollinearityError(
+            f"scale.ols: regressors {involved} are perfectly collinear; drop one of them."
+        )
+    chol = sla.cho_factor(S)
+    theta = sla.cho_solve(chol, c / d) / d
+    Sinv = sla.cho_solve(chol, np.eye(S.shape[0]))
+    bread = Sinv / np.outer(d, d)
+    sub = S[1:, 1:] if intercept else S
+    if sub.size:
+        ev = np.linalg.eigvalsh(sub)
+        cond = float(np.sqrt(ev[-1] / ev[0])) if ev[0] > 0 else float("inf")
+    else:
+        cond = 1.0
+    return theta, bread, cond
