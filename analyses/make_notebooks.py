@@ -20,7 +20,7 @@ from disparity.reports.pipeline import accepts_seed
 
 HERE = Path(__file__).resolve().parent
 
-FORMULA_CALLS = {"ols", "logit", "probit", "ordered", "quantreg", "panel", "iv", "oaxaca"}
+FORMULA_CALLS = {"ols", "logit", "probit", "ordered", "quantreg", "panel", "iv", "oaxaca", "mediation", "threshold"}
 NO_DATA_CALLS = {"coupling_coordination", "compare_schedules"}
 RESULTS_TABLES = {"regression_table", "measure_table"}
 

@@ -75,6 +75,8 @@ def _calls() -> dict[str, tuple[Callable[..., Any], str]]:
     for n in ("event_study", "bacon", "did", "placebo"):
         table[n] = (getattr(did, n), "data")
     table["oaxaca"] = (decomp.oaxaca, "formula")
+    table["mediation"] = (decomp.mediation, "formula")
+    table["threshold"] = (decomp.threshold, "formula")
     table["coupling_coordination"] = (measures.coupling_coordination, "none")
     table["compare_schedules"] = (benefits.compare_schedules, "none")
     return table
