@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test install data bench lint clean
+.PHONY: demo test install data bench lint clean notebooks
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "disparity needs Python >= 3.11"'
@@ -29,8 +29,19 @@ lint: $(STAMP)
 data: $(STAMP)
 	$(BIN)/python data/make_data.py
 
+notebooks: $(STAMP)
+	$(BIN)/python analyses/make_notebooks.py
+
 bench: $(STAMP)
+	$(BIN)/python -m pip install --quiet -e ".[bench]"
 	$(BIN)/python benchmarks/bench_io.py
+	$(BIN)/python benchmarks/bench_ols_accuracy.py
+	$(BIN)/python benchmarks/bench_models.py
+	$(BIN)/python benchmarks/bench_measures.py
+	$(BIN)/python benchmarks/bench_did.py
+	$(BIN)/python benchmarks/bench_decomp.py
+	$(BIN)/python benchmarks/bench_benefits.py
+	$(BIN)/python benchmarks/bench_reports.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache
