@@ -1,23 +1,30 @@
 """disparity: econometrics of urban-rural benefit disparities in China's basic medical insurance.
 
 Layers (imports flow one way): ``disparity.io`` (loaders, codebook, regions) ->
-``disparity.measures`` / ``disparity.models`` -> ``disparity.reports``.
+``disparity.measures`` / ``disparity.models`` -> ``disparity.reports``. The report layer (tables,
+figures, :class:`Report`) imports matplotlib and python-docx, so its names load on first use.
 """
 
 from __future__ import annotations
 
-from . import errors
+from . import benefits, datasets, errors, measures, models, scale
 from ._version import __version__
+from .benefits import compare_schedules
 from .design import SurveyDesign
 from .errors import DisparityError
-from . import benefits, datasets
-from .benefits import compare_schedules
 from .io import Codebook, codebook, read_survey, read_yearbook, regions
-from .measures import *  # noqa: F401,F403  (each subpackage defines __all__)
-from .models import *  # noqa: F401,F403
-from .models.decomp import *  # noqa: F401,F403
-from .models.did import *  # noqa: F401,F403
-from . import scale  # noqa: E402  (imports Ibis only when used)
+from .measures import *  # noqa: F403  (each subpackage defines __all__)
+from .models import *  # noqa: F403
+from .models import decomp as _decomp_module
+from .models import did as _did_module
+from .models.decomp import *  # noqa: F403
+from .models.did import *  # noqa: F403
+
+_REPORT_NAMES = (
+    "Table", "HeaderCell", "regression_table", "summary_table", "balance_table", "measure_table", "Report",
+    "build_manifest", "lorenz_plot", "gap_trend_plot", "coef_plot", "event_study_plot",
+    "marginal_effects_plot", "radar_chart", "region_bar_plot", "save_figure",
+)
 
 __all__ = [
     "__version__",
@@ -26,23 +33,20 @@ __all__ = [
     "SurveyDesign",
     "read_survey",
     "read_yearbook",
-    "datasets",
-    "benefits",
-    "compare_schedules",
     "codebook",
     "Codebook",
     "regions",
+    "datasets",
+    "benefits",
+    "compare_schedules",
     "scale",
+    *measures.__all__,
+    *models.__all__,
+    *_decomp_module.__all__,
+    *_did_module.__all__,
+    "reports",  # noqa: F405  (loaded on first use, see __getattr__)
+    *_REPORT_NAMES,
 ]
-
-# The report layer (tables, figures, reports) imports matplotlib and python-docx; load it on first use
-# so that `import disparity` stays light.
-_REPORT_NAMES = (
-    "Table", "HeaderCell", "regression_table", "summary_table", "balance_table", "measure_table", "Report",
-    "build_manifest", "lorenz_plot", "gap_trend_plot", "coef_plot", "event_study_plot",
-    "marginal_effects_plot", "radar_chart", "region_bar_plot", "save_figure",
-)
-__all__ += ["reports", *_REPORT_NAMES]
 
 
 def __getattr__(name: str):
@@ -56,4 +60,3 @@ def __getattr__(name: str):
 
 def __dir__() -> list[str]:
     return sorted(set(globals()) | set(__all__))
-
