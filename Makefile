@@ -21,10 +21,11 @@ demo: $(STAMP)
 	$(BIN)/python -m disparity.cli demo
 
 test: $(STAMP)
+	$(BIN)/python -m ruff check disparity tests data benchmarks analyses
 	$(BIN)/python -m pytest -q
 
 lint: $(STAMP)
-	$(BIN)/python -m ruff check disparity tests data benchmarks
+	$(BIN)/python -m ruff check disparity tests data benchmarks analyses
 
 data: $(STAMP)
 	$(BIN)/python data/make_data.py
