@@ -45,8 +45,10 @@ def _psu_structure(sample: Sample) -> tuple[np.ndarray, np.ndarray] | None:
         stratum_of_psu = (uniq // (int(psu.max()) + 1)).astype(np.intp)
         return psu_id.reshape(-1), stratum_of_psu
     if sample.cluster is not None:
-        g = int(sample.cluster.max()) + 1
-        return sample.cluster, np.zeros(g, dtype=np.intp)
+        # only the clusters present in this (by-group) sample count, as in Stata's by-prefix with
+        # vce(cluster): codes absent here must not enter as zero-total clusters
+        uniq, cid = np.unique(sample.cluster, return_inverse=True)
+        return cid.reshape(-1), np.zeros(uniq.shape[0], dtype=np.intp)
     return None
 
 

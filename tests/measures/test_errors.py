@@ -161,3 +161,16 @@ def test_not_a_dataframe():
 def test_all_errors_are_disparity_errors(df):
     with pytest.raises(DisparityError):
         dp.theil(df, "nope")
+
+
+def test_cluster_se_in_a_by_group_counts_only_its_own_clusters():
+    """A by-group's clustered SE equals the SE computed on that group alone (regression test: codes of
+    clusters absent from the group once entered as zero-total clusters)."""
+    rng = np.random.default_rng(5)
+    n = 400
+    df = pd.DataFrame({"y": rng.lognormal(size=n), "g": np.repeat(["a", "b"], n // 2),
+                       "c": np.concatenate([rng.integers(0, 5, n // 2), rng.integers(3, 9, n // 2)])})
+    t = dp.gini(df, "y", by="g", cluster="c").tidy().set_index("g")
+    for grp in ("a", "b"):
+        alone = dp.gini(df[df.g == grp], "y", cluster="c")
+        assert t.loc[grp, "std_error"] == pytest.approx(alone.std_error, rel=1e-12)
