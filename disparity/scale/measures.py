@@ -21,7 +21,7 @@ from ..design import SurveyDesign
 from ..errors import DataValueError, PrecisionWarning, SpecificationError
 from ..measures import MeasureResult
 from ._backend import EngineTable, Progress, as_engine_table
-from ._prep import Prepared, as_list, examples, prepare, sorted_levels
+from ._prep import Prepared, as_list, examples, prepare, sorted_levels, unsupported
 from ._stats import jacobian, unit_variance
 
 __all__ = ["gap", "ge", "theil", "mld", "gini", "concentration_index"]
@@ -39,9 +39,10 @@ def _progress(et: EngineTable, progress: Any) -> Progress:
 
 def _check_se(function: str, se: str, reps: int, seed: Any) -> str:
     if se == "bootstrap":
-        raise SpecificationError(
-            f"scale.{function}: se='bootstrap' is not supported on engine tables (it would re-run "
-            "the job reps times); use se='analytic' (exact linearisation) or 'none'."
+        raise unsupported(
+            function, "se='bootstrap'",
+            "it would re-run the whole job reps times; use se='analytic' (exact linearisation "
+            "from the same sufficient statistics) or 'none'.",
         )
     check_option("se", se, SE_KINDS)
     return "analytic" if se == "delta" else se
@@ -76,13 +77,15 @@ def _table(rows: list[dict[str, Any]], by: list[str]) -> pd.DataFrame:
 
 
 def _warn_cancellation(raw: float, var: float, measure: str) -> None:
-    if var > 0 and raw / var > CANCELLATION_WARN:
+    """Warn when the variance is a tiny difference of large one-pass moments."""
+    ratio = raw / var if var > 0 else (np.inf if raw > 0 else 0.0)
+    if ratio > CANCELLATION_WARN:
         import warnings
 
         warnings.warn(
             f"scale.{measure}: the standard error came from one-pass moments with heavy "
-            f"cancellation (ratio {raw / var:.1e}); it may have lost digits. Centre the outcome "
-            "in the engine (subtract a rough mean) and recompute.",
+            f"cancellation (moments {ratio:.1e} times the variance); it may have lost digits. "
+            "Centre the outcome in the engine (subtract a rough mean) and recompute.",
             PrecisionWarning, stacklevel=3,
         )
 
@@ -161,8 +164,9 @@ def _totals_measure(
             sum_z = np.einsum("cjg,jg->c", c, T)
             sum_z2 = np.einsum("cjg,gjk,ckg->c", c, Q, c)
             var = unit_variance(n_units, sum_z, sum_z2)
+            scale_z2 = np.einsum("cjg,gjk,ckg->c", np.abs(c), np.abs(Q), np.abs(c))
             for i in range(len(comp)):
-                _warn_cancellation(sum_z2[i], var[i] * (n_units - 1) / max(n_units, 1), measure)
+                _warn_cancellation(scale_z2[i], var[i] * (n_units - 1) / max(n_units, 1), measure)
             ses = np.sqrt(var)
         else:
             ses = np.full(len(comp), np.nan)
@@ -271,7 +275,7 @@ def gap(
     if group in as_list(by):
         raise SpecificationError(f"scale.gap: {group!r} cannot be both group= and by=.")
     prep = prepare(et, function="gap", numeric=[y], categorical=[group], weights=weights,
-                   weight_type=weight_type, by=by, cluster=cluster, se=se)
+                   weight_type=weight_type, by=by, cluster=cluster, design=design, se=se)
     yv = prep.t[y].cast("float64")
     state: dict[str, Any] = {}
 
@@ -370,7 +374,7 @@ def _entropy(measure: str, df: Any, y: str, alpha: float, group: str | None, *,
     if group is not None and group in as_list(by):
         raise SpecificationError(f"scale.{measure}: {group!r} cannot be both group= and by=.")
     prep = prepare(et, function=measure, numeric=[y], categorical=[group] if group else [],
-                   weights=weights, weight_type=weight_type, by=by, cluster=cluster, se=se)
+                   weights=weights, weight_type=weight_type, by=by, cluster=cluster, design=design, se=se)
     yv = prep.t[y].cast("float64")
     positive = alpha <= 0
     bad = (yv <= 0) if positive else (yv < 0)
@@ -559,6 +563,8 @@ def _rank_index(
             n_units = float(row["_W"]) if fw_units else float(row["_n"])
             s, q = float(coef @ m1), float(coef @ m2 @ coef)
             var = unit_variance(n_units, np.array([s]), np.array([q]))
+            _warn_cancellation(float(np.abs(coef) @ np.abs(m2) @ np.abs(coef)),
+                               float(var[0]) * (n_units - 1) / n_units, measure)
             std = float(np.sqrt(var[0]))
         else:
             std = float("nan")
@@ -607,7 +613,7 @@ def gini(
     et = as_engine_table(df, "gini")
     se = _check_se("gini", se, reps, seed)
     prep = prepare(et, function="gini", numeric=[y], weights=weights, weight_type=weight_type,
-                   by=by, cluster=cluster, se=se)
+                   by=by, cluster=cluster, design=design, se=se)
     yv = prep.t[y].cast("float64")
     n_bad = int((yv < 0).cast("int64").sum().execute())
     if n_bad:
@@ -694,7 +700,7 @@ def concentration_index(
     check_option("kind", kind, CI_KINDS)
     numeric = [y] if rank == y else [y, rank]
     prep = prepare(et, function="concentration_index", numeric=numeric, weights=weights,
-                   weight_type=weight_type, by=by, cluster=cluster, se=se)
+                   weight_type=weight_type, by=by, cluster=cluster, design=design, se=se)
     t = prep.t
     yv, rv = t[y].cast("float64"), t[rank].cast("float64")
     st = t.aggregate(rmin=rv.min(), rmax=rv.max(), ymin=yv.min(), ymax=yv.max()).to_pandas().iloc[0]
