@@ -56,6 +56,17 @@ def check_columns(et: EngineTable, function: str, cols: Sequence[str]) -> None:
         )
 
 
+def f64(value: float) -> Any:
+    """A DOUBLE literal. Ibis writes ``1.0`` for float literals, which DuckDB types as DECIMAL;
+    DECIMAL arithmetic can overflow or round differently, so constants go in as typed casts."""
+    import ibis
+
+    value = float(value)
+    if value.is_integer():
+        return ibis.literal(int(value)).cast("float64")
+    return ibis.literal(repr(value)).cast("float64")
+
+
 def is_numeric(t: Any, col: str) -> bool:
     dt = t.schema()[col]
     return bool(dt.is_numeric() or dt.is_boolean())
@@ -119,7 +130,7 @@ def prepare(
         t = t.filter(keep)
     import ibis
 
-    t = t.mutate(_w=numeric_expr(t, weights) if weights else ibis.literal(1.0, type="float64"))
+    t = t.mutate(_w=numeric_expr(t, weights) if weights else f64(1.0))
     w = t._w
     if weights:
         checks = {

@@ -21,7 +21,7 @@ from ..design import SurveyDesign
 from ..errors import DataValueError, PrecisionWarning, SpecificationError
 from ..measures import MeasureResult
 from ._backend import EngineTable, Progress, as_engine_table
-from ._prep import Prepared, as_list, examples, prepare, sorted_levels, unsupported
+from ._prep import Prepared, as_list, examples, f64, prepare, sorted_levels, unsupported
 from ._stats import jacobian, unit_variance
 
 __all__ = ["gap", "ge", "theil", "mld", "gini", "concentration_index"]
@@ -355,12 +355,12 @@ def _row_power(alpha: float, y: Any) -> Any:
     import ibis
 
     if alpha == 1:
-        return ibis.ifelse(y > 0, y * y.ln(), 0.0)
+        return ibis.ifelse(y > 0, y * y.ln(), f64(0.0))
     if alpha == 0:
         return y.ln()
     if alpha == 2:
         return y * y
-    return y**alpha
+    return y ** f64(alpha)
 
 
 def _entropy(measure: str, df: Any, y: str, alpha: float, group: str | None, *,
@@ -519,12 +519,13 @@ def _rank_index(
     upto = ibis.range_window(group_by=by or None, order_by=xv, preceding=None, following=0)
     wy = w * yv
     big_w = w.sum().over(part)
-    r = (w.sum().over(upto) - 0.5 * w.sum().over(ties)) / big_w
-    mbar = (wy.sum().over(upto) - 0.5 * wy.sum().over(ties)) / big_w
+    half = f64(0.5)
+    r = (w.sum().over(upto) - half * w.sum().over(ties)) / big_w
+    mbar = (wy.sum().over(upto) - half * wy.sum().over(ties)) / big_w
     fw_units = prep.weight_type == "fweight" and prep.weighted and cluster is None
-    scale = 1.0 if fw_units else w
+    scale = f64(1.0) if fw_units else w
     feats = {"_f0": scale * yv * r, "_f1": scale * yv, "_f2": scale * mbar,
-             "_f3": scale * ibis.literal(1.0)}
+             "_f3": scale * f64(1.0)}
     ranked = t.mutate(**feats)
     progress(f"{measure}: exact fractional ranks by window functions and moments (one query)")
     units = ranked

@@ -23,7 +23,7 @@ from ..errors import CollinearityError, DataValueError, SpecificationError
 from ..models import ModelResult
 from ..models.results import ModelSpec
 from ._backend import EngineTable, Progress, as_engine_table
-from ._prep import check_columns, examples, sorted_levels, unsupported
+from ._prep import check_columns, examples, f64, sorted_levels, unsupported
 
 __all__ = ["ols"]
 
@@ -84,6 +84,8 @@ def _parse_factor(text: str, schema: Any, columns: list[str]) -> _Factor:
 
 def _numeric_expr(t: Any, f: _Factor) -> Any:
     x = t[f.column].cast("float64")
+    if f.func == "log1p":  # engines have no log1p; ln(1 + x) loses digits only for |x| << 1
+        return (x + f64(1.0)).ln()
     return x if f.func is None else getattr(x, _FUNCS[f.func])()
 
 
@@ -236,7 +238,7 @@ def ols(
     import ibis
 
     t = t0.filter(keep).mutate(
-        _w=t0[weights].cast("float64") if weights else ibis.literal(1.0, type="float64"))
+        _w=t0[weights].cast("float64") if weights else f64(1.0))
     # categorical levels (one small query each)
     levels: dict[str, list[Any]] = {}
     for term in rhs:
@@ -257,7 +259,7 @@ def ols(
             first_cat = False
             for lev in (levs if full else levs[1:]):
                 names.append(f"{f.label}[{lev}]" if full else f"{f.label}[T.{lev}]")
-                exprs.append(ibis.ifelse(t[f.column] == lev, 1.0, 0.0))
+                exprs.append((t[f.column] == lev).cast("float64"))
         else:
             names.append(":".join(f.label for f in term))
             e = None
@@ -340,7 +342,7 @@ def ols(
             )
 
     # pass 2: centred (or within-transformed) cross-products, per cluster when clustering
-    wexpr = w * wscale if wscale != 1.0 else w
+    wexpr = w * f64(wscale) if wscale != 1.0 else w
     if absorb is not None:
         part = ibis.window(group_by=[absorb])
         wsum = wexpr.sum().over(part)
@@ -350,10 +352,10 @@ def ols(
         zt = base.mutate(_ww=wexpr, _yc=ycol, **zcols)
         znames = [f"_z{i}" for i in range(p)]
     else:
-        zcols = {f"_z{i}": base[f"_x{i}"] - float(means[i]) for i in range(p)} if intercept else \
+        zcols = {f"_z{i}": base[f"_x{i}"] - f64(means[i]) for i in range(p)} if intercept else \
             {f"_z{i}": base[f"_x{i}"] for i in range(p)}
-        ycol = base._y - ybar if intercept else base._y
-        extra = {"_one": ibis.literal(1.0, type="float64")} if intercept else {}
+        ycol = base._y - f64(ybar) if intercept else base._y
+        extra = {"_one": f64(1.0)} if intercept else {}
         zt = base.mutate(_ww=wexpr, _yc=ycol, **extra, **zcols)
         znames = (["_one"] if intercept else []) + [f"_z{i}" for i in range(p)]
     allz = [*znames, "_yc"]
@@ -397,7 +399,7 @@ def ols(
         prog("ols: pass 3 (residual moments for the robust variance)")
         e = zt._yc
         for i, zname in enumerate(znames):
-            e = e - float(theta[i]) * zt[zname]
+            e = e - f64(theta[i]) * zt[zname]
         qw = zt._ww if fw else zt._ww * zt._ww
         hm = {}
         for i, a in enumerate(znames):
