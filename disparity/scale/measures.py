@@ -129,10 +129,12 @@ def _totals_measure(
                         prod = prod * h
                 aggs[f"_Q{j}_{k}"] = prod.sum()
     aggs.update(checks)
+    aggs.update(prep.weight_checks())
     progress(f"{measure}: group sufficient statistics (one pass)")
     frame = _agg(t, keys, aggs)
     if frame.empty:
         raise DataValueError(f"scale.{measure}: no complete rows to compute on.")
+    prep.verify(frame[list(prep.weight_checks())].sum())
     for name in checks:
         on_totals({name: frame[name].sum()}, np.array([]), [])
     levels = sorted_levels(frame[group]) if group else [None]
@@ -275,7 +277,8 @@ def gap(
     if group in as_list(by):
         raise SpecificationError(f"scale.gap: {group!r} cannot be both group= and by=.")
     prep = prepare(et, function="gap", numeric=[y], categorical=[group], weights=weights,
-                   weight_type=weight_type, by=by, cluster=cluster, design=design, se=se)
+                   weight_type=weight_type, by=by, cluster=cluster, design=design, se=se,
+                   defer_checks=True)
     yv = prep.t[y].cast("float64")
     state: dict[str, Any] = {}
 
@@ -374,7 +377,8 @@ def _entropy(measure: str, df: Any, y: str, alpha: float, group: str | None, *,
     if group is not None and group in as_list(by):
         raise SpecificationError(f"scale.{measure}: {group!r} cannot be both group= and by=.")
     prep = prepare(et, function=measure, numeric=[y], categorical=[group] if group else [],
-                   weights=weights, weight_type=weight_type, by=by, cluster=cluster, design=design, se=se)
+                   weights=weights, weight_type=weight_type, by=by, cluster=cluster, design=design,
+                   se=se, defer_checks=True)
     yv = prep.t[y].cast("float64")
     positive = alpha <= 0
     bad = (yv <= 0) if positive else (yv < 0)

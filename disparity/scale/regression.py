@@ -32,6 +32,8 @@ SCALE_VCOV_KINDS = ("iid", "HC0", "HC1", "cluster")
 FEW_CLUSTERS = 42
 #: Largest number of clusters whose k×k moment matrices are brought back from the engine.
 MAX_CLUSTERS = 2_000_000
+#: Rows read to pick the shift of the one-pass moments (any values near the mean will do).
+SHIFT_ROWS = 256
 #: Reciprocal condition number (of the scaled Gram matrix) below which regressors are collinear.
 COLLINEAR_RCOND = 1e-13
 _FUNCS = {"log": "ln", "log1p": "log1p", "exp": "exp", "sqrt": "sqrt", "abs": "abs"}
@@ -275,113 +277,157 @@ def ols(
     w = base._w
     p = len(names)
 
-    # pass 1: counts, checks, weighted means
-    prog("ols: pass 1 (counts, checks, weighted means)")
+    xs = [f"_x{i}" for i in range(p)]
     bad_w = (w.isnan() | w.isinf() | (w < 0))
     bad_v = None
-    for c in ["_y", *[f"_x{i}" for i in range(p)]]:
+    for c in ["_y", *xs]:
         b = base[c].isnan() | base[c].isinf()
         bad_v = b if bad_v is None else bad_v | b
-    aggs: dict[str, Any] = {"n": base.count(), "W": w.sum(), "bad_w": bad_w.cast("int64").sum(),
-                            "bad_v": bad_v.cast("int64").sum(), "ysum": (w * base._y).sum()}
-    if fw:
-        aggs["nonint"] = (w != w.round(0)).cast("int64").sum()
-    for i in range(p):
-        aggs[f"m{i}"] = (w * base[f"_x{i}"]).sum()
-    if absorb is not None:
-        aggs["a"] = base[absorb].nunique()
-    if cluster is not None:
-        aggs["G"] = base[cluster].nunique()
-    first = base.aggregate(**aggs).to_pandas().iloc[0]
+
+    def make_checks(tab: Any) -> dict[str, Any]:
+        """Counts of complete rows and of problem rows, computed in the main pass on ``tab``."""
+        tw = tab._w
+        flag_v = None
+        for c in ["_y", *xs]:
+            b = tab[c].isnan() | tab[c].isinf()
+            flag_v = b if flag_v is None else flag_v | b
+        out = {"n": tab.count(), "bad_w": (tw.isnan() | tw.isinf() | (tw < 0)).cast("int64").sum(),
+               "bad_v": flag_v.cast("int64").sum()}
+        if fw:
+            out["nonint"] = (tw != tw.round(0)).cast("int64").sum()
+        return out
+
+    clustered = cluster is not None and vcov == "cluster"
     n_total = int(t0.count().execute())
-    n = int(first["n"])
-    if first["bad_w"] > 0:
-        raise DataValueError(
-            f"scale.ols: weight column {weights!r} has negative or infinite values in "
-            f"{int(first['bad_w'])} row(s), e.g.\n{examples(base, bad_w, used)}\nFix or filter them."
-        )
-    if first["bad_v"] > 0:
-        raise DataValueError(
-            f"scale.ols: the formula gives infinite or undefined values (e.g. log of 0 or a "
-            f"negative) in {int(first['bad_v'])} row(s), e.g.\n{examples(base, bad_v, used)}\n"
-            "Filter those rows or change the transform."
-        )
-    if fw and first["nonint"] > 0:
-        raise DataValueError(
-            f"scale.ols: fweights in {weights!r} must be whole replication counts; use "
-            "weight_type='pweight' or 'aweight' for non-integer weights."
-        )
-    if not first["W"] > 0:
-        raise DataValueError(f"scale.ols: weight column {weights!r} sums to zero on the sample.")
-    a_fe = int(first["a"]) if absorb is not None else 0
-    if n <= k:
-        raise DataValueError(
-            f"scale.ols: too few observations for {formula!r}: {n} complete rows "
-            f"({n_total - n} dropped for missing values) for {k} coefficients."
-        )
-    wscale = n / float(first["W"]) if (weights and weight_type == "aweight") else 1.0
-    big_w = float(first["W"])
-    means = np.array([float(first[f"m{i}"]) / big_w for i in range(p)])
-    ybar = float(first["ysum"]) / big_w
-    n_clusters = int(first["G"]) if cluster is not None else 0
-    if cluster is not None:
+
+    def verify(res: Any) -> None:
+        if res["bad_w"] > 0:
+            raise DataValueError(
+                f"scale.ols: weight column {weights!r} has negative or infinite values in "
+                f"{int(res['bad_w'])} row(s), e.g.\n{examples(base, bad_w, used)}\nFix or filter them."
+            )
+        if res["bad_v"] > 0:
+            raise DataValueError(
+                f"scale.ols: the formula gives infinite or undefined values (e.g. log of 0 or a "
+                f"negative) in {int(res['bad_v'])} row(s), e.g.\n{examples(base, bad_v, used)}\n"
+                "Filter those rows or change the transform."
+            )
+        if fw and res["nonint"] > 0:
+            raise DataValueError(
+                f"scale.ols: fweights in {weights!r} must be whole replication counts; use "
+                "weight_type='pweight' or 'aweight' for non-integer weights."
+            )
+        if int(res["n"]) <= k:
+            raise DataValueError(
+                f"scale.ols: too few observations for {formula!r}: {int(res['n'])} complete rows "
+                f"({n_total - int(res['n'])} dropped for missing values) for {k} coefficients."
+            )
+
+    def moments(tab: Any, cols: list[str]) -> dict[str, Any]:
+        mom = {}
+        for i, a in enumerate(cols):
+            for b in cols[i:]:
+                mom[f"{a}__{b}"] = (tab._w * tab[a] * tab[b]).sum()
+        return mom
+
+    def fetch(agg: Any) -> pd.DataFrame:
+        """The (per-cluster) moments, refusing more than MAX_CLUSTERS rows."""
+        frame = agg.limit(MAX_CLUSTERS + 1).to_pandas() if clustered else agg.to_pandas()
+        if frame.shape[0] > MAX_CLUSTERS:
+            raise unsupported(
+                "ols", f"cluster={cluster!r} with more than {MAX_CLUSTERS:,} clusters",
+                "cluster on a coarser unit: each cluster's moment matrix comes back to Python.",
+            )
+        return frame
+
+    def unpack(per: pd.DataFrame, cols: list[str]) -> np.ndarray:
+        q = len(cols)
+        M = np.zeros((per.shape[0], q, q))
+        for i, a in enumerate(cols):
+            for j in range(i, q):
+                col = per[f"{a}__{cols[j]}"].to_numpy(dtype=float)
+                M[:, i, j] = col
+                M[:, j, i] = col
+        return M
+
+    a_fe = 0
+    if absorb is None:
+        # one pass: moments of variables shifted by a rough mean (the first rows), so that the
+        # exact centring afterwards cancels few digits (the shifted-data algorithm)
+        prog("ols: shift values (first rows)")
+        head = base.select("_y", *xs).limit(SHIFT_ROWS).to_pandas().to_numpy(dtype=float)
+        with np.errstate(invalid="ignore"):
+            fin = np.where(np.isfinite(head), head, np.nan)
+            shift = np.nan_to_num(np.nanmean(fin, axis=0)) if head.size and np.isfinite(fin).any(
+                axis=0).all() else np.zeros(p + 1)
+        if not intercept:
+            shift = np.zeros(p + 1)
+        vt = base.mutate(_one=f64(1.0), _vy=base._y - f64(shift[0]),
+                         **{f"_v{i}": base[xs[i]] - f64(shift[i + 1]) for i in range(p)})
+        allv = ["_one", *[f"_v{i}" for i in range(p)], "_vy"]
+        mom = moments(vt, allv)
+        prog("ols: one pass of " + ("per-cluster " if clustered else "") + "moment matrices")
+        checks = make_checks(vt)
+        per = fetch(vt.group_by(cluster).aggregate(**mom, **checks) if clustered
+                    else vt.aggregate(**mom, **checks))
+        verify(per[list(checks)].sum())
+        n = int(per["n"].sum())
+        M = unpack(per, allv)
+        raw_tot = M.sum(axis=0)
+        big_w = float(raw_tot[0, 0])
+        if not big_w > 0:
+            raise DataValueError(f"scale.ols: weight column {weights!r} sums to zero on the sample.")
+        delta = raw_tot[0, 1:] / big_w if intercept else np.zeros(p + 1)
+        means = shift[1:] + delta[:p]
+        ybar = float(shift[0] + delta[p])
+        if intercept:
+            L = np.eye(p + 2)
+            L[1:, 0] = -delta
+            M = np.einsum("ij,gjk,lk->gil", L, M, L)
+        else:
+            M = M[:, 1:, 1:]
+        n_clusters = per.shape[0] if clustered else 0
+    else:
+        prog("ols: pass 1 (counts, checks, number of fixed effects)")
+        first = base.aggregate(**make_checks(base), W=w.sum(),
+                               a=base[absorb].nunique()).to_pandas().iloc[0]
+        verify(first)
+        n = int(first["n"])
+        big_w = float(first["W"])
+        a_fe = int(first["a"])
+        means = np.zeros(p)
+        ybar = 0.0
+        part = ibis.window(group_by=[absorb])
+        wsum = w.sum().over(part)
+        zcols = {f"_z{i}": base[xs[i]] - (w * base[xs[i]]).sum().over(part) / wsum
+                 for i in range(p)}
+        zt = base.mutate(_yc=base._y - (w * base._y).sum().over(part) / wsum, **zcols)
+        allz = [*zcols, "_yc"]
+        mom = moments(zt, allz)
+        prog("ols: pass 2 (" + ("per-cluster " if clustered else "") + "moment matrices of the "
+             "within transformation, by window functions)")
+        per = fetch(zt.group_by(cluster).aggregate(**mom) if clustered else zt.aggregate(**mom))
+        M = unpack(per, allz)
+        n_clusters = per.shape[0] if clustered else 0
+    wscale = n / big_w if (weights and weight_type == "aweight") else 1.0
+    if wscale != 1.0:  # aweights are normalised to sum to n, as in dp.ols
+        M = M * wscale
+    if clustered:
         if n_clusters < 2:
             raise DataValueError(
                 f"scale.ols: cluster column {cluster!r} has a single cluster; use vcov='HC1'."
             )
-        if vcov == "cluster" and n_clusters < FEW_CLUSTERS and few_clusters == "wild":
+        if n_clusters < FEW_CLUSTERS and few_clusters == "wild":
             raise unsupported(
                 "ols", f"wild-bootstrap inference with {n_clusters} clusters (< {FEW_CLUSTERS})",
                 "pass few_clusters='analytic' for CR1 standard errors with t(G-1) (dp.ols would "
                 "bootstrap here), or collect the data and use dp.ols.",
             )
-        if n_clusters > MAX_CLUSTERS:
-            raise unsupported(
-                "ols", f"cluster={cluster!r} with {n_clusters:,} clusters",
-                f"cluster on a coarser unit (at most {MAX_CLUSTERS:,} clusters).",
-            )
-
-    # pass 2: centred (or within-transformed) cross-products, per cluster when clustering
-    wexpr = w * f64(wscale) if wscale != 1.0 else w
-    if absorb is not None:
-        part = ibis.window(group_by=[absorb])
-        wsum = wexpr.sum().over(part)
-        zcols = {f"_z{i}": base[f"_x{i}"] - (wexpr * base[f"_x{i}"]).sum().over(part) / wsum
-                 for i in range(p)}
-        ycol = base._y - (wexpr * base._y).sum().over(part) / wsum
-        zt = base.mutate(_ww=wexpr, _yc=ycol, **zcols)
-        znames = [f"_z{i}" for i in range(p)]
-    else:
-        zcols = {f"_z{i}": base[f"_x{i}"] - f64(means[i]) for i in range(p)} if intercept else \
-            {f"_z{i}": base[f"_x{i}"] for i in range(p)}
-        ycol = base._y - f64(ybar) if intercept else base._y
-        extra = {"_one": f64(1.0)} if intercept else {}
-        zt = base.mutate(_ww=wexpr, _yc=ycol, **extra, **zcols)
-        znames = (["_one"] if intercept else []) + [f"_z{i}" for i in range(p)]
-    allz = [*znames, "_yc"]
-    mom = {}
-    for i, a in enumerate(allz):
-        for b in allz[i:]:
-            mom[f"{a}__{b}"] = (zt._ww * zt[a] * zt[b]).sum()
-    prog("ols: pass 2 (" + ("per-cluster " if cluster is not None and vcov == "cluster" else "")
-         + "moment matrices" + (", within transformation by window functions" if absorb else "")
-         + ")")
-    if cluster is not None and vcov == "cluster":
-        per = zt.group_by(cluster).aggregate(**mom).to_pandas()
-    else:
-        per = zt.aggregate(**mom).to_pandas()
-    q = len(allz)
-    M = np.zeros((per.shape[0], q, q))
-    for i, a in enumerate(allz):
-        for j in range(i, q):
-            col = per[f"{a}__{allz[j]}"].to_numpy(dtype=float)
-            M[:, i, j] = col
-            M[:, j, i] = col
     tot = M.sum(axis=0)
     Gm, cvec, yy = tot[:-1, :-1], tot[:-1, -1], float(tot[-1, -1])
     col_names = (["Intercept"] if intercept else []) + names
     theta, bread, cond = _solve(Gm, cvec, col_names, intercept)
-    N = float(first["W"]) if fw else float(n)
+    N = big_w if fw else float(n)
     ssr = max(yy - 2 * float(theta @ cvec) + float(theta @ Gm @ theta), 0.0)
     dof_fe = a_fe
     notes: list[str] = []
@@ -396,11 +442,20 @@ def ols(
         V = ssr / (N - k - dof_fe) * bread
         df_ = N - k - dof_fe
     elif kind in ("HC0", "HC1"):
-        prog("ols: pass 3 (residual moments for the robust variance)")
+        prog("ols: second pass (residual moments for the robust variance)")
+        if absorb is None:
+            zt = base.mutate(_yc=base._y - f64(ybar) if intercept else base._y,
+                             **({"_one": f64(1.0)} if intercept else {}),
+                             **{f"_z{i}": base[xs[i]] - f64(means[i]) if intercept else base[xs[i]]
+                                for i in range(p)})
+            znames = (["_one"] if intercept else []) + [f"_z{i}" for i in range(p)]
+        else:
+            znames = [f"_z{i}" for i in range(p)]
+        zw = zt._w * f64(wscale) if wscale != 1.0 else zt._w
         e = zt._yc
         for i, zname in enumerate(znames):
             e = e - f64(theta[i]) * zt[zname]
-        qw = zt._ww if fw else zt._ww * zt._ww
+        qw = zw if fw else zw * zw
         hm = {}
         for i, a in enumerate(znames):
             for b in znames[i:]:
@@ -441,7 +496,7 @@ def ols(
         stats.update(r2_within=r2, condition_number=cond, absorbed=a_fe)
     if cluster is not None and kind == "cluster":
         stats["n_clusters"] = n_clusters
-    nobs = int(round(float(first["W"]))) if fw else n
+    nobs = int(round(big_w)) if fw else n
     spec = ModelSpec(
         estimator="ols" if weights is None else "wls", formula=formula, vcov=kind,
         cluster=(cluster,) if (cluster is not None and kind == "cluster") else (),
