@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from .._options import WEIGHT_TYPES, check_option
@@ -52,7 +53,7 @@ class Prepared:
         if not self.weighted:
             return {}
         w = self.w
-        out = {"_wbad": self._bad().cast("int64").sum(), "_wtotal": w.sum()}
+        out = {"_wmin": w.min(), "_wtotal": w.sum()}
         if self.weight_type == "fweight":
             out["_wnonint"] = (w != w.round(0)).cast("int64").sum()
         return out
@@ -62,9 +63,10 @@ class Prepared:
         if not self.weighted:
             return
         f, weights, w, used = self.function, self.weights, self.w, self.show or []
-        if res["_wbad"] > 0:
+        if not (res["_wmin"] >= 0 and np.isfinite(res["_wtotal"])):
+            n_bad = int(self.t.aggregate(b=self._bad().cast("int64").sum()).to_pandas().iloc[0]["b"])
             raise DataValueError(
-                f"scale.{f}: weights {weights!r} are negative or infinite in {int(res['_wbad'])} "
+                f"scale.{f}: weights {weights!r} are negative or infinite in {n_bad} "
                 f"row(s), e.g.\n{examples(self.t, self._bad(), used)}\nweights must be finite "
                 "and >= 0; fix or filter those rows."
             )

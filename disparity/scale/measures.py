@@ -134,7 +134,9 @@ def _totals_measure(
     frame = _agg(t, keys, aggs)
     if frame.empty:
         raise DataValueError(f"scale.{measure}: no complete rows to compute on.")
-    prep.verify(frame[list(prep.weight_checks())].sum())
+    if prep.weighted:
+        prep.verify({"_wmin": frame["_wmin"].min(), "_wtotal": frame["_wtotal"].sum(),
+                     **({"_wnonint": frame["_wnonint"].sum()} if "_wnonint" in frame else {})})
     for name in checks:
         on_totals({name: frame[name].sum()}, np.array([]), [])
     levels = sorted_levels(frame[group]) if group else [None]

@@ -32,6 +32,8 @@ SCALE_VCOV_KINDS = ("iid", "HC0", "HC1", "cluster")
 FEW_CLUSTERS = 42
 #: Largest number of clusters whose k×k moment matrices are brought back from the engine.
 MAX_CLUSTERS = 2_000_000
+#: Largest number of category cells (product of the levels of the C() terms) aggregated by cell.
+MAX_CELLS = 4096
 #: Rows read to pick the shift of the one-pass moments (any values near the mean will do).
 SHIFT_ROWS = 256
 #: Reciprocal condition number (of the scaled Gram matrix) below which regressors are collinear.
@@ -252,6 +254,7 @@ def ols(
     # design columns (names as formulaic writes them)
     names: list[str] = []
     exprs: list[Any] = []
+    dummies: dict[int, tuple[str, Any]] = {}  # design position -> (column, level)
     first_cat = not intercept and absorb is None
     for term in rhs:
         if len(term) == 1 and term[0].kind == "categorical":
@@ -261,6 +264,7 @@ def ols(
             first_cat = False
             for lev in (levs if full else levs[1:]):
                 names.append(f"{f.label}[{lev}]" if full else f"{f.label}[T.{lev}]")
+                dummies[len(exprs)] = (f.column, lev)
                 exprs.append((t[f.column] == lev).cast("float64"))
         else:
             names.append(":".join(f.label for f in term))
@@ -285,31 +289,34 @@ def ols(
         bad_v = b if bad_v is None else bad_v | b
 
     def make_checks(tab: Any) -> dict[str, Any]:
-        """Counts of complete rows and of problem rows, computed in the main pass on ``tab``."""
-        tw = tab._w
-        flag_v = None
-        for c in ["_y", *xs]:
-            b = tab[c].isnan() | tab[c].isinf()
-            flag_v = b if flag_v is None else flag_v | b
-        out = {"n": tab.count(), "bad_w": (tw.isnan() | tw.isinf() | (tw < 0)).cast("int64").sum(),
-               "bad_v": flag_v.cast("int64").sum()}
+        """Cheap aggregates for the main pass: row count and smallest weight. Non-finite values
+        show up as non-finite moments, which ``verify`` then explains with a diagnostic query
+        (run only on failure)."""
+        out = {"n": tab.count(), "wmin": tab._w.min()}
         if fw:
-            out["nonint"] = (tw != tw.round(0)).cast("int64").sum()
+            out["nonint"] = (tab._w != tab._w.round(0)).cast("int64").sum()
         return out
 
     clustered = cluster is not None and vcov == "cluster"
     n_total = int(t0.count().execute())
 
-    def verify(res: Any) -> None:
+    def verify(res: Any, finite: bool = True) -> None:
+        res = dict(res)
+        if not finite or not np.isfinite(res["wmin"]) or res["wmin"] < 0:
+            flags = base.aggregate(bad_w=bad_w.cast("int64").sum(),
+                                   bad_v=bad_v.cast("int64").sum()).to_pandas().iloc[0]
+            res.update(bad_w=int(flags["bad_w"]), bad_v=int(flags["bad_v"]))
+        else:
+            res.update(bad_w=0, bad_v=0)
         if res["bad_w"] > 0:
             raise DataValueError(
                 f"scale.ols: weight column {weights!r} has negative or infinite values in "
-                f"{int(res['bad_w'])} row(s), e.g.\n{examples(base, bad_w, used)}\nFix or filter them."
+                f"{res['bad_w']} row(s), e.g.\n{examples(base, bad_w, used)}\nFix or filter them."
             )
         if res["bad_v"] > 0:
             raise DataValueError(
                 f"scale.ols: the formula gives infinite or undefined values (e.g. log of 0 or a "
-                f"negative) in {int(res['bad_v'])} row(s), e.g.\n{examples(base, bad_v, used)}\n"
+                f"negative) in {res['bad_v']} row(s), e.g.\n{examples(base, bad_v, used)}\n"
                 "Filter those rows or change the transform."
             )
         if fw and res["nonint"] > 0:
@@ -323,11 +330,18 @@ def ols(
                 f"({n_total - int(res['n'])} dropped for missing values) for {k} coefficients."
             )
 
+    def weighted(tab: Any, cols: list[str]) -> Any:
+        """Add ``w * col`` columns once, so each moment is a single product in the engine."""
+        return tab.mutate(**{f"{c}_w": tab._w * tab[c] for c in cols if c != "_one"})
+
     def moments(tab: Any, cols: list[str]) -> dict[str, Any]:
         mom = {}
         for i, a in enumerate(cols):
             for b in cols[i:]:
-                mom[f"{a}__{b}"] = (tab._w * tab[a] * tab[b]).sum()
+                if a == "_one":
+                    mom[f"{a}__{b}"] = (tab._w if b == "_one" else tab[f"{b}_w"]).sum()
+                else:
+                    mom[f"{a}__{b}"] = (tab[f"{a}_w"] * tab[b]).sum()
         return mom
 
     def fetch(agg: Any) -> pd.DataFrame:
@@ -362,17 +376,51 @@ def ols(
                 axis=0).all() else np.zeros(p + 1)
         if not intercept:
             shift = np.zeros(p + 1)
-        vt = base.mutate(_one=f64(1.0), _vy=base._y - f64(shift[0]),
-                         **{f"_v{i}": base[xs[i]] - f64(shift[i + 1]) for i in range(p)})
-        allv = ["_one", *[f"_v{i}" for i in range(p)], "_vy"]
-        mom = moments(vt, allv)
-        prog("ols: one pass of " + ("per-cluster " if clustered else "") + "moment matrices")
-        checks = make_checks(vt)
-        per = fetch(vt.group_by(cluster).aggregate(**mom, **checks) if clustered
-                    else vt.aggregate(**mom, **checks))
-        verify(per[list(checks)].sum())
-        n = int(per["n"].sum())
-        M = unpack(per, allv)
+        cat_cols = list(dict.fromkeys(col for col, _ in dummies.values()))
+        n_cells = int(np.prod([len(levels[c]) for c in cat_cols])) if cat_cols else 1
+        if dummies and n_cells <= MAX_CELLS:
+            # dummies are constant within a (cluster x categories) cell: aggregate the numeric
+            # columns by cell and expand exactly afterwards (far fewer products per row)
+            num = [i for i in range(p) if i not in dummies]
+            vt = base.mutate(_one=f64(1.0), _vy=base._y - f64(shift[0]),
+                             **{f"_v{i}": base[xs[i]] - f64(shift[i + 1]) for i in num})
+            alln = ["_one", *[f"_v{i}" for i in num], "_vy"]
+            vt = weighted(vt, alln)
+            checks = make_checks(vt)
+            keys = ([cluster] if clustered else []) + cat_cols
+            prog("ols: one pass of moment matrices by " + ("cluster and " if clustered else "")
+                 + "category cell")
+            per = fetch(vt.group_by(keys).aggregate(**moments(vt, alln), **checks))
+            verify(_summary(per, checks), _finite(per))
+            n = int(per["n"].sum())
+            Mc = unpack(per, alln)
+            A = np.zeros((per.shape[0], p + 2, len(alln)))
+            A[:, 0, 0] = 1.0
+            A[:, p + 1, len(alln) - 1] = 1.0
+            for j, i in enumerate(num):
+                A[:, i + 1, j + 1] = 1.0
+            for i, (col, lev) in dummies.items():
+                A[:, i + 1, 0] = (per[col] == lev).to_numpy(dtype=float) - shift[i + 1]
+            Mf = np.einsum("gij,gjk,glk->gil", A, Mc, A)
+            if clustered:
+                codes, uniq = pd.factorize(per[cluster])
+                M = np.zeros((len(uniq), p + 2, p + 2))
+                np.add.at(M, codes, Mf)
+            else:
+                M = Mf.sum(axis=0, keepdims=True)
+            per = per.drop_duplicates(cluster) if clustered else per.iloc[:1]
+        else:
+            vt = base.mutate(_one=f64(1.0), _vy=base._y - f64(shift[0]),
+                             **{f"_v{i}": base[xs[i]] - f64(shift[i + 1]) for i in range(p)})
+            allv = ["_one", *[f"_v{i}" for i in range(p)], "_vy"]
+            vt = weighted(vt, allv)
+            prog("ols: one pass of " + ("per-cluster " if clustered else "") + "moment matrices")
+            checks = make_checks(vt)
+            per = fetch(vt.group_by(cluster).aggregate(**moments(vt, allv), **checks) if clustered
+                        else vt.aggregate(**moments(vt, allv), **checks))
+            verify(_summary(per, checks), _finite(per))
+            n = int(per["n"].sum())
+            M = unpack(per, allv)
         raw_tot = M.sum(axis=0)
         big_w = float(raw_tot[0, 0])
         if not big_w > 0:
@@ -389,9 +437,12 @@ def ols(
         n_clusters = per.shape[0] if clustered else 0
     else:
         prog("ols: pass 1 (counts, checks, number of fixed effects)")
-        first = base.aggregate(**make_checks(base), W=w.sum(),
+        total = base._y
+        for c in xs:
+            total = total + base[c]
+        first = base.aggregate(**make_checks(base), W=w.sum(), xsum=total.sum(),
                                a=base[absorb].nunique()).to_pandas().iloc[0]
-        verify(first)
+        verify(first, bool(np.isfinite(first["xsum"])))
         n = int(first["n"])
         big_w = float(first["W"])
         a_fe = int(first["a"])
@@ -403,6 +454,7 @@ def ols(
                  for i in range(p)}
         zt = base.mutate(_yc=base._y - (w * base._y).sum().over(part) / wsum, **zcols)
         allz = [*zcols, "_yc"]
+        zt = weighted(zt, allz)
         mom = moments(zt, allz)
         prog("ols: pass 2 (" + ("per-cluster " if clustered else "") + "moment matrices of the "
              "within transformation, by window functions)")
@@ -508,6 +560,18 @@ def ols(
     raw = {"moments": tot, "cluster_moments": M if M.shape[0] > 1 else None, "bread": bread,
            "columns": col_names, "means": means, "ybar": ybar}
     return ModelResult(params=params, cov=cov, nobs=nobs, df=df_, spec=spec, raw=raw, stats=stats)
+
+
+def _summary(per: pd.DataFrame, checks: dict[str, Any]) -> dict[str, Any]:
+    out = {"n": per["n"].sum(), "wmin": per["wmin"].min()}
+    if "nonint" in checks:
+        out["nonint"] = per["nonint"].sum()
+    return out
+
+
+def _finite(per: pd.DataFrame) -> bool:
+    moments = per[[c for c in per.columns if "__" in c]].to_numpy(dtype=float)
+    return bool(np.isfinite(moments).all())
 
 
 def _solve(G: np.ndarray, c: np.ndarray, names: list[str], intercept: bool
