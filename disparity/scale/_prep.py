@@ -171,7 +171,6 @@ def prepare(
         keep = ok if keep is None else keep & ok
     if keep is not None:
         t = t.filter(keep)
-    import ibis
 
     t = t.mutate(_w=numeric_expr(t, weights) if weights else f64(1.0))
     w = t._w

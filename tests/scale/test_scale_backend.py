@@ -39,3 +39,15 @@ def test_demo_section(tmp_path):
     assert (tmp_path / "claims.parquet").exists()
     assert "SYNTHETIC" in fragment and "Theil" in fragment
     assert any("reimburses" in line for line in lines)
+
+
+def test_dispatch_hook(survey, survey_table):
+    from disparity.scale._dispatch import engine_call, is_engine_table
+
+    assert is_engine_table(survey_table) and is_engine_table(survey_table.expr)
+    assert not is_engine_table(survey)
+    assert engine_call("gap", survey, "y", "hukou") is NotImplemented
+    r = engine_call("gap", survey_table, "y", "hukou")
+    assert r.measure == "gap"
+    assert engine_call("ols", "y ~ inc", survey) is NotImplemented
+    assert engine_call("ols", "y ~ inc", survey_table).params.index.tolist() == ["Intercept", "inc"]
