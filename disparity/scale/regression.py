@@ -32,8 +32,9 @@ SCALE_VCOV_KINDS = ("iid", "HC0", "HC1", "cluster")
 FEW_CLUSTERS = 42
 #: Largest number of clusters whose k×k moment matrices are brought back from the engine.
 MAX_CLUSTERS = 2_000_000
-#: Largest number of category cells (product of the levels of the C() terms) aggregated by cell.
-MAX_CELLS = 4096
+#: Largest number of (cluster x category) cells whose moments come back from the engine; beyond
+#: it the categories become dummy columns of a per-cluster pass instead.
+MAX_CELL_ROWS = 1_000_000
 #: Rows read to pick the shift of the one-pass moments (any values near the mean will do).
 SHIFT_ROWS = 256
 #: Reciprocal condition number (of the scaled Gram matrix) below which regressors are collinear.
@@ -243,14 +244,23 @@ def ols(
 
     t = t0.filter(keep).mutate(
         _w=t0[weights].cast("float64") if weights else f64(1.0))
-    # categorical levels (one small query each)
+    clustered = cluster is not None and vcov == "cluster"
+    cat_cols = list(dict.fromkeys(f.column for term in rhs for f in term
+                                  if f.kind == "categorical"))
+    # With C() terms and no absorbed effects, the main pass aggregates the numeric columns by
+    # (cluster x category) cell: the dummies are constant within a cell, and the cells also
+    # give the levels, so no separate query for them is needed.
+    cells = None
+    if absorb is None and cat_cols:
+        cells = _cell_pass(t, yf, rhs, intercept, cat_cols, cluster if clustered else None, fw,
+                           prog)
     levels: dict[str, list[Any]] = {}
-    for term in rhs:
-        for f in term:
-            if f.kind == "categorical" and f.column not in levels:
-                prog(f"ols: levels of {f.column!r}")
-                vals = t.select(f.column).distinct().to_pandas()[f.column]
-                levels[f.column] = sorted_levels(vals)
+    for c in cat_cols:
+        if cells is not None:
+            levels[c] = sorted_levels(cells.frame[c])
+        else:
+            prog(f"ols: levels of {c!r}")
+            levels[c] = sorted_levels(t.select(c).distinct().to_pandas()[c])
     # design columns (names as formulaic writes them)
     names: list[str] = []
     exprs: list[Any] = []
@@ -297,7 +307,6 @@ def ols(
             out["nonint"] = (tab._w != tab._w.round(0)).cast("int64").sum()
         return out
 
-    clustered = cluster is not None and vcov == "cluster"
     n_total = int(t0.count().execute())
 
     def verify(res: Any, finite: bool = True) -> None:
@@ -368,30 +377,18 @@ def ols(
     if absorb is None:
         # one pass: moments of variables shifted by a rough mean (the first rows), so that the
         # exact centring afterwards cancels few digits (the shifted-data algorithm)
-        prog("ols: shift values (first rows)")
-        head = base.select("_y", *xs).limit(SHIFT_ROWS).to_pandas().to_numpy(dtype=float)
-        with np.errstate(invalid="ignore"):
-            fin = np.where(np.isfinite(head), head, np.nan)
-            shift = np.nan_to_num(np.nanmean(fin, axis=0)) if head.size and np.isfinite(fin).any(
-                axis=0).all() else np.zeros(p + 1)
-        if not intercept:
+        if cells is None:
+            prog("ols: shift values (first rows)")
+            shift = _shift(base, ["_y", *xs], intercept)
+        else:
             shift = np.zeros(p + 1)
-        cat_cols = list(dict.fromkeys(col for col, _ in dummies.values()))
-        n_cells = int(np.prod([len(levels[c]) for c in cat_cols])) if cat_cols else 1
-        if dummies and n_cells <= MAX_CELLS:
-            # dummies are constant within a (cluster x categories) cell: aggregate the numeric
-            # columns by cell and expand exactly afterwards (far fewer products per row)
             num = [i for i in range(p) if i not in dummies]
-            vt = base.mutate(_one=f64(1.0), _vy=base._y - f64(shift[0]),
-                             **{f"_v{i}": base[xs[i]] - f64(shift[i + 1]) for i in num})
-            alln = ["_one", *[f"_v{i}" for i in num], "_vy"]
-            vt = weighted(vt, alln)
-            checks = make_checks(vt)
-            keys = ([cluster] if clustered else []) + cat_cols
-            prog("ols: one pass of moment matrices by " + ("cluster and " if clustered else "")
-                 + "category cell")
-            per = fetch(vt.group_by(keys).aggregate(**moments(vt, alln), **checks))
-            verify(_summary(per, checks), _finite(per))
+            shift[0] = cells.shift[0]
+            for j, i in enumerate(num):
+                shift[i + 1] = cells.shift[j + 1]
+        if cells is not None:
+            per, alln = cells.frame, cells.columns
+            verify(_summary(per, cells.checks), _finite(per))
             n = int(per["n"].sum())
             Mc = unpack(per, alln)
             A = np.zeros((per.shape[0], p + 2, len(alln)))
@@ -400,7 +397,7 @@ def ols(
             for j, i in enumerate(num):
                 A[:, i + 1, j + 1] = 1.0
             for i, (col, lev) in dummies.items():
-                A[:, i + 1, 0] = (per[col] == lev).to_numpy(dtype=float) - shift[i + 1]
+                A[:, i + 1, 0] = (per[col] == lev).to_numpy(dtype=float)
             Mf = np.einsum("gij,gjk,glk->gil", A, Mc, A)
             if clustered:
                 codes, uniq = pd.factorize(per[cluster])
@@ -560,6 +557,66 @@ def ols(
     raw = {"moments": tot, "cluster_moments": M if M.shape[0] > 1 else None, "bread": bread,
            "columns": col_names, "means": means, "ybar": ybar}
     return ModelResult(params=params, cov=cov, nobs=nobs, df=df_, spec=spec, raw=raw, stats=stats)
+
+
+@dataclass
+class _Cells:
+    frame: pd.DataFrame  # moments (and checks) per (cluster x category) cell
+    columns: list[str]  # moment columns: _one, numeric terms (design order), _vy
+    shift: np.ndarray  # shifts of y and the numeric terms
+    checks: dict[str, Any]
+
+
+def _shift(tab: Any, cols: list[str], intercept: bool) -> np.ndarray:
+    """Rough means from the first rows (any values near the mean do); zeros without intercept."""
+    if not intercept:
+        return np.zeros(len(cols))
+    head = tab.select(*cols).limit(SHIFT_ROWS).to_pandas().to_numpy(dtype=float)
+    with np.errstate(invalid="ignore"):
+        fin = np.where(np.isfinite(head), head, np.nan)
+        if not head.size or not np.isfinite(fin).any(axis=0).all():
+            return np.zeros(len(cols))
+        return np.nan_to_num(np.nanmean(fin, axis=0))
+
+
+def _cell_pass(t: Any, yf: _Factor, rhs: list[list[_Factor]], intercept: bool,
+               cat_cols: list[str], cluster: str | None, fw: bool, prog: Any) -> _Cells | None:
+    """Moments of the numeric terms per (cluster x category) cell; None if there are too many."""
+    num_exprs = []
+    for term in rhs:
+        if len(term) == 1 and term[0].kind == "categorical":
+            continue
+        e = None
+        for f in term:
+            x = _numeric_expr(t, f)
+            e = x if e is None else e * x
+        num_exprs.append(e)
+    base = t.mutate(_y=_numeric_expr(t, yf), **{f"_n{j}": e for j, e in enumerate(num_exprs)})
+    raw = ["_y", *[f"_n{j}" for j in range(len(num_exprs))]]
+    prog("ols: shift values (first rows)")
+    shift = _shift(base, raw, intercept)
+    vt = base.mutate(_one=f64(1.0), _vy=base._y - f64(shift[0]),
+                     **{f"_v{j}": base[f"_n{j}"] - f64(shift[j + 1])
+                        for j in range(len(num_exprs))})
+    cols = ["_one", *[f"_v{j}" for j in range(len(num_exprs))], "_vy"]
+    vt = vt.mutate(**{f"{c}_w": vt._w * vt[c] for c in cols if c != "_one"})
+    mom = {}
+    for i, a in enumerate(cols):
+        for b in cols[i:]:
+            if a == "_one":
+                mom[f"{a}__{b}"] = (vt._w if b == "_one" else vt[f"{b}_w"]).sum()
+            else:
+                mom[f"{a}__{b}"] = (vt[f"{a}_w"] * vt[b]).sum()
+    checks = {"n": vt.count(), "wmin": vt._w.min()}
+    if fw:
+        checks["nonint"] = (vt._w != vt._w.round(0)).cast("int64").sum()
+    keys = ([cluster] if cluster else []) + cat_cols
+    prog("ols: one pass of moment matrices by " + ("cluster and " if cluster else "")
+         + "category cell")
+    frame = vt.group_by(keys).aggregate(**mom, **checks).limit(MAX_CELL_ROWS + 1).to_pandas()
+    if frame.shape[0] > MAX_CELL_ROWS:
+        return None
+    return _Cells(frame=frame, columns=cols, shift=shift, checks=checks)
 
 
 def _summary(per: pd.DataFrame, checks: dict[str, Any]) -> dict[str, Any]:

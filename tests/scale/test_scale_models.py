@@ -118,3 +118,13 @@ def test_ols_errors(engine, survey_table, tmp_path):
         scale.ols("y ~ a + b", t)
     with pytest.raises(DataValueError, match="infinite or undefined"):
         scale.ols("y ~ log(z)", t)
+
+
+def test_dummy_column_path_when_cells_are_many(checks, survey, survey_table, monkeypatch):
+    # beyond MAX_CELL_ROWS (cluster x category) cells, categories become dummy columns of a
+    # per-cluster pass; both paths give dp.ols's numbers
+    import disparity.scale.regression as regression
+
+    monkeypatch.setattr(regression, "MAX_CELL_ROWS", 1)
+    kw = {"vcov": "cluster", "cluster": "county", "weights": "w"}
+    checks.same_model(scale.ols(FORMULA, survey_table, **kw), dp.ols(FORMULA, survey, **kw))
