@@ -150,6 +150,8 @@ def main() -> None:
              ("scale.ols WLS, C(level), CRV1 by county (moments)", res["ols"]),
              ("whole job (gap + theil + ols)", job)]
     for name, sec in lines:
+        if sec is None:  # Spark: no DuckDB baseline
+            continue
         ratio = f"{sec / scan:8.2f}" if scan else "       -"
         print(f"{name:58s} {sec:9.2f} {ratio}")
     print(f"peak RSS of the job process: {peak / 2**30:.2f} GiB (target <= 4 GiB)")

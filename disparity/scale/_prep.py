@@ -14,7 +14,7 @@ from ..design import SurveyDesign
 from ..errors import DataValueError, SpecificationError
 from ._backend import EngineTable, UnsupportedOperationError
 
-__all__ = ["Prepared", "prepare", "as_list", "examples", "unsupported"]
+__all__ = ["Prepared", "prepare", "as_list", "examples", "unsupported", "f64", "sorted_levels"]
 
 _SHOW = 5
 
@@ -182,20 +182,6 @@ def prepare(
             raise DataValueError(f"scale.{function}: no complete rows in {used}.")
         prep.verify(res)
     return prep
-
-
-def require_sign(t: Any, col: str, *, positive: bool, why: str, function: str,
-                 show: list[str]) -> None:
-    """Raise naming example rows where ``col`` is not positive (or negative values when not)."""
-    x = t[col]
-    bad = (x <= 0) if positive else (x < 0)
-    n_bad = int(bad.cast("int64").sum().execute())
-    if n_bad:
-        need = "strictly positive" if positive else "non-negative"
-        raise DataValueError(
-            f"scale.{function}: {why} needs {need} values of {col!r}, but {n_bad} row(s) break "
-            f"this, e.g.\n{examples(t, bad, show)}\nFilter or recode them in the engine first."
-        )
 
 
 def sorted_levels(values: pd.Series) -> list[Any]:
