@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from .._options import WEIGHT_TYPES, check_option
@@ -13,7 +14,7 @@ from ..design import SurveyDesign
 from ..errors import DataValueError, SpecificationError
 from ._backend import EngineTable, UnsupportedOperationError
 
-__all__ = ["Prepared", "prepare", "as_list", "examples", "unsupported"]
+__all__ = ["Prepared", "prepare", "as_list", "examples", "unsupported", "f64", "sorted_levels"]
 
 _SHOW = 5
 
@@ -39,6 +40,45 @@ class Prepared:
     weighted: bool
     weight_type: str
     by: list[str]
+    function: str = ""
+    weights: str | None = None
+    show: list[str] | None = None
+
+    def _bad(self) -> Any:
+        w = self.w
+        return w.isnan() | w.isinf() | (w < 0)
+
+    def weight_checks(self) -> dict[str, Any]:
+        """Aggregates that detect weight problems (empty without weights)."""
+        if not self.weighted:
+            return {}
+        w = self.w
+        out = {"_wmin": w.min(), "_wtotal": w.sum()}
+        if self.weight_type == "fweight":
+            out["_wnonint"] = (w != w.round(0)).cast("int64").sum()
+        return out
+
+    def verify(self, res: Any) -> None:
+        """Raise for the problems :meth:`weight_checks` counted (``res``: summed aggregates)."""
+        if not self.weighted:
+            return
+        f, weights, w, used = self.function, self.weights, self.w, self.show or []
+        if not (res["_wmin"] >= 0 and np.isfinite(res["_wtotal"])):
+            n_bad = int(self.t.aggregate(b=self._bad().cast("int64").sum()).to_pandas().iloc[0]["b"])
+            raise DataValueError(
+                f"scale.{f}: weights {weights!r} are negative or infinite in {n_bad} "
+                f"row(s), e.g.\n{examples(self.t, self._bad(), used)}\nweights must be finite "
+                "and >= 0; fix or filter those rows."
+            )
+        if self.weight_type == "fweight" and res["_wnonint"] > 0:
+            raise DataValueError(
+                f"scale.{f}: frequency weights {weights!r} must be whole numbers; "
+                f"{int(res['_wnonint'])} row(s) are not, e.g.\n"
+                f"{examples(self.t, w != w.round(0), used)}\n"
+                "Use weight_type='pweight' for sampling weights."
+            )
+        if not res["_wtotal"] > 0:
+            raise DataValueError(f"scale.{f}: the weights {weights!r} sum to zero.")
 
 
 def examples(t: Any, bad: Any, cols: list[str]) -> str:
@@ -54,6 +94,17 @@ def check_columns(et: EngineTable, function: str, cols: Sequence[str]) -> None:
             f"scale.{function}: column(s) {missing} not found in the table; available columns are "
             f"{et.columns[:20]}."
         )
+
+
+def f64(value: float) -> Any:
+    """A DOUBLE literal. Ibis writes ``1.0`` for float literals, which DuckDB types as DECIMAL;
+    DECIMAL arithmetic can overflow or round differently, so constants go in as typed casts."""
+    import ibis
+
+    value = float(value)
+    if value.is_integer():
+        return ibis.literal(int(value)).cast("float64")
+    return ibis.literal(repr(value)).cast("float64")
 
 
 def is_numeric(t: Any, col: str) -> bool:
@@ -77,11 +128,14 @@ def prepare(
     cluster: str | None = None,
     design: SurveyDesign | None = None,
     se: str = "analytic",
+    defer_checks: bool = False,
 ) -> Prepared:
     """Check options and columns, drop rows with a missing value in a used column, build weights.
 
     Weight problems (negative, non-finite, non-integer fweights, zero total) are found in one
-    aggregate query and reported with example rows.
+    aggregate query and reported with example rows. With ``defer_checks=True`` the caller adds
+    :meth:`Prepared.weight_checks` to its own aggregate and calls :meth:`Prepared.verify` on the
+    result, saving a pass over the data.
     """
     check_option("weight_type", weight_type, WEIGHT_TYPES)
     if design is not None:
@@ -117,50 +171,17 @@ def prepare(
         keep = ok if keep is None else keep & ok
     if keep is not None:
         t = t.filter(keep)
-    import ibis
 
-    t = t.mutate(_w=numeric_expr(t, weights) if weights else ibis.literal(1.0, type="float64"))
+    t = t.mutate(_w=numeric_expr(t, weights) if weights else f64(1.0))
     w = t._w
-    if weights:
-        checks = {
-            "n": t.count(),
-            "bad": (w.isnan() | w.isinf() | (w < 0)).cast("int64").sum(),
-            "total": w.sum(),
-        }
-        if weight_type == "fweight":
-            checks["nonint"] = (w != w.round(0)).cast("int64").sum()
-        res = t.aggregate(**checks).to_pandas().iloc[0]
+    prep = Prepared(t=t, w=w, weighted=weights is not None, weight_type=weight_type, by=by_cols,
+                    function=function, weights=weights, show=used)
+    if weights and not defer_checks:
+        res = t.aggregate(n=t.count(), **prep.weight_checks()).to_pandas().iloc[0]
         if res["n"] == 0:
             raise DataValueError(f"scale.{function}: no complete rows in {used}.")
-        if res["bad"] > 0:
-            raise DataValueError(
-                f"scale.{function}: weights {weights!r} are negative or infinite in {int(res['bad'])} "
-                f"row(s), e.g.\n{examples(t, w.isinf() | (w < 0), used)}\nweights must be finite "
-                "and >= 0; fix or filter those rows."
-            )
-        if weight_type == "fweight" and res["nonint"] > 0:
-            raise DataValueError(
-                f"scale.{function}: frequency weights {weights!r} must be whole numbers; "
-                f"{int(res['nonint'])} row(s) are not, e.g.\n{examples(t, w != w.round(0), used)}\n"
-                "Use weight_type='pweight' for sampling weights."
-            )
-        if not res["total"] > 0:
-            raise DataValueError(f"scale.{function}: the weights {weights!r} sum to zero.")
-    return Prepared(t=t, w=w, weighted=weights is not None, weight_type=weight_type, by=by_cols)
-
-
-def require_sign(t: Any, col: str, *, positive: bool, why: str, function: str,
-                 show: list[str]) -> None:
-    """Raise naming example rows where ``col`` is not positive (or negative values when not)."""
-    x = t[col]
-    bad = (x <= 0) if positive else (x < 0)
-    n_bad = int(bad.cast("int64").sum().execute())
-    if n_bad:
-        need = "strictly positive" if positive else "non-negative"
-        raise DataValueError(
-            f"scale.{function}: {why} needs {need} values of {col!r}, but {n_bad} row(s) break "
-            f"this, e.g.\n{examples(t, bad, show)}\nFilter or recode them in the engine first."
-        )
+        prep.verify(res)
+    return prep
 
 
 def sorted_levels(values: pd.Series) -> list[Any]:

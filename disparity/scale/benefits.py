@@ -19,7 +19,7 @@ from ..benefits.reimburse import IN_AREA_MARKERS
 from ..benefits.schedule import GENERAL_GROUP
 from ..errors import DataValueError, SpecificationError
 from ._backend import EngineTable, Progress, as_engine_table
-from ._prep import check_columns, examples, unsupported
+from ._prep import check_columns, examples, f64, unsupported
 
 __all__ = ["reimburse", "EngineReimbursement"]
 
@@ -91,15 +91,14 @@ def _lookup(key: Any, mapping: dict[str, float], default: float) -> Any:
     import ibis
 
     if not mapping:
-        return ibis.literal(default, type="float64")
-    return ibis.cases(*[(key == k, ibis.literal(float(v), type="float64"))
-                        for k, v in mapping.items()], else_=ibis.literal(default, type="float64"))
+        return f64(default)
+    return ibis.cases(*[(key == k, f64(v)) for k, v in mapping.items()], else_=f64(default))
 
 
 def _clip(x: Any, lo: float, hi: float) -> Any:
     import ibis
 
-    return ibis.least(ibis.greatest(x, lo), hi)
+    return ibis.least(ibis.greatest(x, f64(lo)), f64(hi))
 
 
 def reimburse(
@@ -176,7 +175,7 @@ def reimburse(
         return t[col].cast("string").strip()
 
     c = t[cost].cast("float64")
-    s = t[scope_share].cast("float64") if scope_share else ibis.literal(1.0, type="float64")
+    s = t[scope_share].cast("float64") if scope_share else f64(1.0)
     inpatient = labels(setting) == "inpatient" if setting else ibis.literal(True)
     if area:
         oa = labels(area)
@@ -259,7 +258,7 @@ def reimburse(
         for g in g_names:
             v = getattr(schedule.groups[g], attr)
             vals[g] = default if v is None else float(v)
-        return _lookup(gl, vals, default) if group else ibis.literal(default, type="float64")
+        return _lookup(gl, vals, default) if group else f64(default)
 
     E = c * s
     dfac = gparam("deductible_factor", 1.0)
@@ -267,7 +266,7 @@ def reimburse(
     rate_lv = _lookup(lv, dict(schedule.rate), 0.0)
     oa_ded = _lookup(oa, {k: v[0] for k, v in schedule.out_of_area.items()}, 0.0)
     oa_rate = _lookup(oa, {k: v[1] for k, v in schedule.out_of_area.items()}, 0.0)
-    zero = ibis.literal(0.0, type="float64")
+    zero = f64(0.0)
     ded = ibis.ifelse(in_area, ded_lv, ibis.ifelse(out_area, oa_ded, zero)) * dfac
     ded = ibis.ifelse(inpatient, ded, zero)
     rate = ibis.ifelse(in_area, _clip(rate_lv + gparam("rate_bonus", 0.0), 0.0, 1.0),
@@ -289,13 +288,13 @@ def reimburse(
         tab = tab.mutate(**{f"{prefix}cum": cum})
         # value before the row: the running sum of the previous row (0 for the first)
         prev = tab[f"{prefix}cum"].lag(1).over(ibis.window(group_by=keys, order_by=order_cols))
-        return tab.mutate(**{f"{prefix}prev": prev.fill_null(0.0)})
+        return tab.mutate(**{f"{prefix}prev": prev.fill_null(zero)})
 
     def capped(tab: Any, col: str, cap: str, prefix: str, out: str) -> Any:
         tab = running(tab, col, prefix)
         cum, prev, x, k = tab[f"{prefix}cum"], tab[f"{prefix}prev"], tab[col], tab[cap]
         paid = ibis.least(cum, k) - ibis.least(prev, k)
-        return tab.mutate(**{out: ibis.ifelse(cum <= k, x, ibis.greatest(paid, 0.0))})
+        return tab.mutate(**{out: ibis.ifelse(cum <= k, x, ibis.greatest(paid, zero))})
 
     prog("reimburse: building the window plan (runs lazily on use)")
     step = capped(step, "_braw", "_ceil", "_b", "_basic")
@@ -306,14 +305,14 @@ def reimburse(
         bounds = [lo for lo, _ in ci.segments] + [math.inf]
         raw = None
         for k, (lo, r) in enumerate(ci.segments):
-            lo_k = step._tfac * lo
-            rk = _clip(step._cbonus + r, 0.0, 1.0)
+            lo_k = step._tfac * f64(lo)
+            rk = _clip(step._cbonus + f64(r), 0.0, 1.0)
             if math.isinf(bounds[k + 1]):
-                part = ibis.greatest(step._ocum - lo_k, 0.0) - ibis.greatest(step._oprev - lo_k, 0.0)
+                part = ibis.greatest(step._ocum - lo_k, zero) - ibis.greatest(step._oprev - lo_k, zero)
             else:
-                width = step._tfac * (bounds[k + 1] - lo)
-                part = (ibis.least(ibis.greatest(step._ocum - lo_k, 0.0), width)
-                        - ibis.least(ibis.greatest(step._oprev - lo_k, 0.0), width))
+                width = step._tfac * f64(bounds[k + 1] - lo)
+                part = (ibis.least(ibis.greatest(step._ocum - lo_k, zero), width)
+                        - ibis.least(ibis.greatest(step._oprev - lo_k, zero), width))
             term = rk * part
             raw = term if raw is None else raw + term
         step = step.mutate(_ciraw=raw)
@@ -323,8 +322,9 @@ def reimburse(
     op = schedule.outpatient
     if op is not None:
         step = step.mutate(
-            _oraw=ibis.ifelse(step._inp, zero, op.rate * ibis.greatest(step._E - op.deductible, 0.0)),
-            _ocap=ibis.literal(float(op.ceiling), type="float64"))
+            _oraw=ibis.ifelse(step._inp, zero,
+                              f64(op.rate) * ibis.greatest(step._E - f64(op.deductible), zero)),
+            _ocap=f64(op.ceiling))
         step = capped(step, "_oraw", "_ocap", "_p", "_op")
     else:
         step = step.mutate(_op=zero)

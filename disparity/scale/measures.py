@@ -21,7 +21,7 @@ from ..design import SurveyDesign
 from ..errors import DataValueError, PrecisionWarning, SpecificationError
 from ..measures import MeasureResult
 from ._backend import EngineTable, Progress, as_engine_table
-from ._prep import Prepared, as_list, examples, prepare, sorted_levels
+from ._prep import Prepared, as_list, examples, f64, prepare, sorted_levels, unsupported
 from ._stats import jacobian, unit_variance
 
 __all__ = ["gap", "ge", "theil", "mld", "gini", "concentration_index"]
@@ -39,9 +39,10 @@ def _progress(et: EngineTable, progress: Any) -> Progress:
 
 def _check_se(function: str, se: str, reps: int, seed: Any) -> str:
     if se == "bootstrap":
-        raise SpecificationError(
-            f"scale.{function}: se='bootstrap' is not supported on engine tables (it would re-run "
-            "the job reps times); use se='analytic' (exact linearisation) or 'none'."
+        raise unsupported(
+            function, "se='bootstrap'",
+            "it would re-run the whole job reps times; use se='analytic' (exact linearisation "
+            "from the same sufficient statistics) or 'none'.",
         )
     check_option("se", se, SE_KINDS)
     return "analytic" if se == "delta" else se
@@ -76,13 +77,15 @@ def _table(rows: list[dict[str, Any]], by: list[str]) -> pd.DataFrame:
 
 
 def _warn_cancellation(raw: float, var: float, measure: str) -> None:
-    if var > 0 and raw / var > CANCELLATION_WARN:
+    """Warn when the variance is a tiny difference of large one-pass moments."""
+    ratio = raw / var if var > 0 else (np.inf if raw > 0 else 0.0)
+    if ratio > CANCELLATION_WARN:
         import warnings
 
         warnings.warn(
             f"scale.{measure}: the standard error came from one-pass moments with heavy "
-            f"cancellation (ratio {raw / var:.1e}); it may have lost digits. Centre the outcome "
-            "in the engine (subtract a rough mean) and recompute.",
+            f"cancellation (moments {ratio:.1e} times the variance); it may have lost digits. "
+            "Centre the outcome in the engine (subtract a rough mean) and recompute.",
             PrecisionWarning, stacklevel=3,
         )
 
@@ -126,10 +129,14 @@ def _totals_measure(
                         prod = prod * h
                 aggs[f"_Q{j}_{k}"] = prod.sum()
     aggs.update(checks)
+    aggs.update(prep.weight_checks())
     progress(f"{measure}: group sufficient statistics (one pass)")
     frame = _agg(t, keys, aggs)
     if frame.empty:
         raise DataValueError(f"scale.{measure}: no complete rows to compute on.")
+    if prep.weighted:
+        prep.verify({"_wmin": frame["_wmin"].min(), "_wtotal": frame["_wtotal"].sum(),
+                     **({"_wnonint": frame["_wnonint"].sum()} if "_wnonint" in frame else {})})
     for name in checks:
         on_totals({name: frame[name].sum()}, np.array([]), [])
     levels = sorted_levels(frame[group]) if group else [None]
@@ -161,8 +168,9 @@ def _totals_measure(
             sum_z = np.einsum("cjg,jg->c", c, T)
             sum_z2 = np.einsum("cjg,gjk,ckg->c", c, Q, c)
             var = unit_variance(n_units, sum_z, sum_z2)
+            scale_z2 = np.einsum("cjg,gjk,ckg->c", np.abs(c), np.abs(Q), np.abs(c))
             for i in range(len(comp)):
-                _warn_cancellation(sum_z2[i], var[i] * (n_units - 1) / max(n_units, 1), measure)
+                _warn_cancellation(scale_z2[i], var[i] * (n_units - 1) / max(n_units, 1), measure)
             ses = np.sqrt(var)
         else:
             ses = np.full(len(comp), np.nan)
@@ -271,7 +279,8 @@ def gap(
     if group in as_list(by):
         raise SpecificationError(f"scale.gap: {group!r} cannot be both group= and by=.")
     prep = prepare(et, function="gap", numeric=[y], categorical=[group], weights=weights,
-                   weight_type=weight_type, by=by, cluster=cluster, se=se)
+                   weight_type=weight_type, by=by, cluster=cluster, design=design, se=se,
+                   defer_checks=True)
     yv = prep.t[y].cast("float64")
     state: dict[str, Any] = {}
 
@@ -351,12 +360,12 @@ def _row_power(alpha: float, y: Any) -> Any:
     import ibis
 
     if alpha == 1:
-        return ibis.ifelse(y > 0, y * y.ln(), 0.0)
+        return ibis.ifelse(y > 0, y * y.ln(), f64(0.0))
     if alpha == 0:
         return y.ln()
     if alpha == 2:
         return y * y
-    return y**alpha
+    return y ** f64(alpha)
 
 
 def _entropy(measure: str, df: Any, y: str, alpha: float, group: str | None, *,
@@ -370,7 +379,8 @@ def _entropy(measure: str, df: Any, y: str, alpha: float, group: str | None, *,
     if group is not None and group in as_list(by):
         raise SpecificationError(f"scale.{measure}: {group!r} cannot be both group= and by=.")
     prep = prepare(et, function=measure, numeric=[y], categorical=[group] if group else [],
-                   weights=weights, weight_type=weight_type, by=by, cluster=cluster, se=se)
+                   weights=weights, weight_type=weight_type, by=by, cluster=cluster, design=design,
+                   se=se, defer_checks=True)
     yv = prep.t[y].cast("float64")
     positive = alpha <= 0
     bad = (yv <= 0) if positive else (yv < 0)
@@ -515,12 +525,13 @@ def _rank_index(
     upto = ibis.range_window(group_by=by or None, order_by=xv, preceding=None, following=0)
     wy = w * yv
     big_w = w.sum().over(part)
-    r = (w.sum().over(upto) - 0.5 * w.sum().over(ties)) / big_w
-    mbar = (wy.sum().over(upto) - 0.5 * wy.sum().over(ties)) / big_w
+    half = f64(0.5)
+    r = (w.sum().over(upto) - half * w.sum().over(ties)) / big_w
+    mbar = (wy.sum().over(upto) - half * wy.sum().over(ties)) / big_w
     fw_units = prep.weight_type == "fweight" and prep.weighted and cluster is None
-    scale = 1.0 if fw_units else w
+    scale = f64(1.0) if fw_units else w
     feats = {"_f0": scale * yv * r, "_f1": scale * yv, "_f2": scale * mbar,
-             "_f3": scale * ibis.literal(1.0)}
+             "_f3": scale * f64(1.0)}
     ranked = t.mutate(**feats)
     progress(f"{measure}: exact fractional ranks by window functions and moments (one query)")
     units = ranked
@@ -559,6 +570,8 @@ def _rank_index(
             n_units = float(row["_W"]) if fw_units else float(row["_n"])
             s, q = float(coef @ m1), float(coef @ m2 @ coef)
             var = unit_variance(n_units, np.array([s]), np.array([q]))
+            _warn_cancellation(float(np.abs(coef) @ np.abs(m2) @ np.abs(coef)),
+                               float(var[0]) * (n_units - 1) / n_units, measure)
             std = float(np.sqrt(var[0]))
         else:
             std = float("nan")
@@ -607,7 +620,7 @@ def gini(
     et = as_engine_table(df, "gini")
     se = _check_se("gini", se, reps, seed)
     prep = prepare(et, function="gini", numeric=[y], weights=weights, weight_type=weight_type,
-                   by=by, cluster=cluster, se=se)
+                   by=by, cluster=cluster, design=design, se=se)
     yv = prep.t[y].cast("float64")
     n_bad = int((yv < 0).cast("int64").sum().execute())
     if n_bad:
@@ -694,7 +707,7 @@ def concentration_index(
     check_option("kind", kind, CI_KINDS)
     numeric = [y] if rank == y else [y, rank]
     prep = prepare(et, function="concentration_index", numeric=numeric, weights=weights,
-                   weight_type=weight_type, by=by, cluster=cluster, se=se)
+                   weight_type=weight_type, by=by, cluster=cluster, design=design, se=se)
     t = prep.t
     yv, rv = t[y].cast("float64"), t[rank].cast("float64")
     st = t.aggregate(rmin=rv.min(), rmax=rv.max(), ymin=yv.min(), ymax=yv.max()).to_pandas().iloc[0]

@@ -23,7 +23,7 @@ from ..errors import CollinearityError, DataValueError, SpecificationError
 from ..models import ModelResult
 from ..models.results import ModelSpec
 from ._backend import EngineTable, Progress, as_engine_table
-from ._prep import check_columns, examples, sorted_levels, unsupported
+from ._prep import check_columns, examples, f64, sorted_levels, unsupported
 
 __all__ = ["ols"]
 
@@ -32,6 +32,11 @@ SCALE_VCOV_KINDS = ("iid", "HC0", "HC1", "cluster")
 FEW_CLUSTERS = 42
 #: Largest number of clusters whose k×k moment matrices are brought back from the engine.
 MAX_CLUSTERS = 2_000_000
+#: Largest number of (cluster x category) cells whose moments come back from the engine; beyond
+#: it the categories become dummy columns of a per-cluster pass instead.
+MAX_CELL_ROWS = 1_000_000
+#: Rows read to pick the shift of the one-pass moments (any values near the mean will do).
+SHIFT_ROWS = 256
 #: Reciprocal condition number (of the scaled Gram matrix) below which regressors are collinear.
 COLLINEAR_RCOND = 1e-13
 _FUNCS = {"log": "ln", "log1p": "log1p", "exp": "exp", "sqrt": "sqrt", "abs": "abs"}
@@ -84,6 +89,8 @@ def _parse_factor(text: str, schema: Any, columns: list[str]) -> _Factor:
 
 def _numeric_expr(t: Any, f: _Factor) -> Any:
     x = t[f.column].cast("float64")
+    if f.func == "log1p":  # engines have no log1p; ln(1 + x) loses digits only for |x| << 1
+        return (x + f64(1.0)).ln()
     return x if f.func is None else getattr(x, _FUNCS[f.func])()
 
 
@@ -236,18 +243,28 @@ def ols(
     import ibis
 
     t = t0.filter(keep).mutate(
-        _w=t0[weights].cast("float64") if weights else ibis.literal(1.0, type="float64"))
-    # categorical levels (one small query each)
+        _w=t0[weights].cast("float64") if weights else f64(1.0))
+    clustered = cluster is not None and vcov == "cluster"
+    cat_cols = list(dict.fromkeys(f.column for term in rhs for f in term
+                                  if f.kind == "categorical"))
+    # With C() terms and no absorbed effects, the main pass aggregates the numeric columns by
+    # (cluster x category) cell: the dummies are constant within a cell, and the cells also
+    # give the levels, so no separate query for them is needed.
+    cells = None
+    if absorb is None and cat_cols:
+        cells = _cell_pass(t, yf, rhs, intercept, cat_cols, cluster if clustered else None, fw,
+                           prog)
     levels: dict[str, list[Any]] = {}
-    for term in rhs:
-        for f in term:
-            if f.kind == "categorical" and f.column not in levels:
-                prog(f"ols: levels of {f.column!r}")
-                vals = t.select(f.column).distinct().to_pandas()[f.column]
-                levels[f.column] = sorted_levels(vals)
+    for c in cat_cols:
+        if cells is not None:
+            levels[c] = sorted_levels(cells.frame[c])
+        else:
+            prog(f"ols: levels of {c!r}")
+            levels[c] = sorted_levels(t.select(c).distinct().to_pandas()[c])
     # design columns (names as formulaic writes them)
     names: list[str] = []
     exprs: list[Any] = []
+    dummies: dict[int, tuple[str, Any]] = {}  # design position -> (column, level)
     first_cat = not intercept and absorb is None
     for term in rhs:
         if len(term) == 1 and term[0].kind == "categorical":
@@ -257,7 +274,8 @@ def ols(
             first_cat = False
             for lev in (levs if full else levs[1:]):
                 names.append(f"{f.label}[{lev}]" if full else f"{f.label}[T.{lev}]")
-                exprs.append(ibis.ifelse(t[f.column] == lev, 1.0, 0.0))
+                dummies[len(exprs)] = (f.column, lev)
+                exprs.append((t[f.column] == lev).cast("float64"))
         else:
             names.append(":".join(f.label for f in term))
             e = None
@@ -273,113 +291,192 @@ def ols(
     w = base._w
     p = len(names)
 
-    # pass 1: counts, checks, weighted means
-    prog("ols: pass 1 (counts, checks, weighted means)")
+    xs = [f"_x{i}" for i in range(p)]
     bad_w = (w.isnan() | w.isinf() | (w < 0))
     bad_v = None
-    for c in ["_y", *[f"_x{i}" for i in range(p)]]:
+    for c in ["_y", *xs]:
         b = base[c].isnan() | base[c].isinf()
         bad_v = b if bad_v is None else bad_v | b
-    aggs: dict[str, Any] = {"n": base.count(), "W": w.sum(), "bad_w": bad_w.cast("int64").sum(),
-                            "bad_v": bad_v.cast("int64").sum(), "ysum": (w * base._y).sum()}
-    if fw:
-        aggs["nonint"] = (w != w.round(0)).cast("int64").sum()
-    for i in range(p):
-        aggs[f"m{i}"] = (w * base[f"_x{i}"]).sum()
-    if absorb is not None:
-        aggs["a"] = base[absorb].nunique()
-    if cluster is not None:
-        aggs["G"] = base[cluster].nunique()
-    first = base.aggregate(**aggs).to_pandas().iloc[0]
+
+    def make_checks(tab: Any) -> dict[str, Any]:
+        """Cheap aggregates for the main pass: row count and smallest weight. Non-finite values
+        show up as non-finite moments, which ``verify`` then explains with a diagnostic query
+        (run only on failure)."""
+        out = {"n": tab.count(), "wmin": tab._w.min()}
+        if fw:
+            out["nonint"] = (tab._w != tab._w.round(0)).cast("int64").sum()
+        return out
+
     n_total = int(t0.count().execute())
-    n = int(first["n"])
-    if first["bad_w"] > 0:
-        raise DataValueError(
-            f"scale.ols: weight column {weights!r} has negative or infinite values in "
-            f"{int(first['bad_w'])} row(s), e.g.\n{examples(base, bad_w, used)}\nFix or filter them."
-        )
-    if first["bad_v"] > 0:
-        raise DataValueError(
-            f"scale.ols: the formula gives infinite or undefined values (e.g. log of 0 or a "
-            f"negative) in {int(first['bad_v'])} row(s), e.g.\n{examples(base, bad_v, used)}\n"
-            "Filter those rows or change the transform."
-        )
-    if fw and first["nonint"] > 0:
-        raise DataValueError(
-            f"scale.ols: fweights in {weights!r} must be whole replication counts; use "
-            "weight_type='pweight' or 'aweight' for non-integer weights."
-        )
-    if not first["W"] > 0:
-        raise DataValueError(f"scale.ols: weight column {weights!r} sums to zero on the sample.")
-    a_fe = int(first["a"]) if absorb is not None else 0
-    if n <= k:
-        raise DataValueError(
-            f"scale.ols: too few observations for {formula!r}: {n} complete rows "
-            f"({n_total - n} dropped for missing values) for {k} coefficients."
-        )
-    wscale = n / float(first["W"]) if (weights and weight_type == "aweight") else 1.0
-    big_w = float(first["W"])
-    means = np.array([float(first[f"m{i}"]) / big_w for i in range(p)])
-    ybar = float(first["ysum"]) / big_w
-    n_clusters = int(first["G"]) if cluster is not None else 0
-    if cluster is not None:
+
+    def verify(res: Any, finite: bool = True) -> None:
+        res = dict(res)
+        if not finite or not np.isfinite(res["wmin"]) or res["wmin"] < 0:
+            flags = base.aggregate(bad_w=bad_w.cast("int64").sum(),
+                                   bad_v=bad_v.cast("int64").sum()).to_pandas().iloc[0]
+            res.update(bad_w=int(flags["bad_w"]), bad_v=int(flags["bad_v"]))
+        else:
+            res.update(bad_w=0, bad_v=0)
+        if res["bad_w"] > 0:
+            raise DataValueError(
+                f"scale.ols: weight column {weights!r} has negative or infinite values in "
+                f"{res['bad_w']} row(s), e.g.\n{examples(base, bad_w, used)}\nFix or filter them."
+            )
+        if res["bad_v"] > 0:
+            raise DataValueError(
+                f"scale.ols: the formula gives infinite or undefined values (e.g. log of 0 or a "
+                f"negative) in {res['bad_v']} row(s), e.g.\n{examples(base, bad_v, used)}\n"
+                "Filter those rows or change the transform."
+            )
+        if fw and res["nonint"] > 0:
+            raise DataValueError(
+                f"scale.ols: fweights in {weights!r} must be whole replication counts; use "
+                "weight_type='pweight' or 'aweight' for non-integer weights."
+            )
+        if int(res["n"]) <= k:
+            raise DataValueError(
+                f"scale.ols: too few observations for {formula!r}: {int(res['n'])} complete rows "
+                f"({n_total - int(res['n'])} dropped for missing values) for {k} coefficients."
+            )
+
+    def weighted(tab: Any, cols: list[str]) -> Any:
+        """Add ``w * col`` columns once, so each moment is a single product in the engine."""
+        return tab.mutate(**{f"{c}_w": tab._w * tab[c] for c in cols if c != "_one"})
+
+    def moments(tab: Any, cols: list[str]) -> dict[str, Any]:
+        mom = {}
+        for i, a in enumerate(cols):
+            for b in cols[i:]:
+                if a == "_one":
+                    mom[f"{a}__{b}"] = (tab._w if b == "_one" else tab[f"{b}_w"]).sum()
+                else:
+                    mom[f"{a}__{b}"] = (tab[f"{a}_w"] * tab[b]).sum()
+        return mom
+
+    def fetch(agg: Any) -> pd.DataFrame:
+        """The (per-cluster) moments, refusing more than MAX_CLUSTERS rows."""
+        frame = agg.limit(MAX_CLUSTERS + 1).to_pandas() if clustered else agg.to_pandas()
+        if frame.shape[0] > MAX_CLUSTERS:
+            raise unsupported(
+                "ols", f"cluster={cluster!r} with more than {MAX_CLUSTERS:,} clusters",
+                "cluster on a coarser unit: each cluster's moment matrix comes back to Python.",
+            )
+        return frame
+
+    def unpack(per: pd.DataFrame, cols: list[str]) -> np.ndarray:
+        q = len(cols)
+        M = np.zeros((per.shape[0], q, q))
+        for i, a in enumerate(cols):
+            for j in range(i, q):
+                col = per[f"{a}__{cols[j]}"].to_numpy(dtype=float)
+                M[:, i, j] = col
+                M[:, j, i] = col
+        return M
+
+    a_fe = 0
+    if absorb is None:
+        # one pass: moments of variables shifted by a rough mean (the first rows), so that the
+        # exact centring afterwards cancels few digits (the shifted-data algorithm)
+        if cells is None:
+            prog("ols: shift values (first rows)")
+            shift = _shift(base, ["_y", *xs], intercept)
+        else:
+            shift = np.zeros(p + 1)
+            num = [i for i in range(p) if i not in dummies]
+            shift[0] = cells.shift[0]
+            for j, i in enumerate(num):
+                shift[i + 1] = cells.shift[j + 1]
+        if cells is not None:
+            per, alln = cells.frame, cells.columns
+            verify(_summary(per, cells.checks), _finite(per))
+            n = int(per["n"].sum())
+            Mc = unpack(per, alln)
+            A = np.zeros((per.shape[0], p + 2, len(alln)))
+            A[:, 0, 0] = 1.0
+            A[:, p + 1, len(alln) - 1] = 1.0
+            for j, i in enumerate(num):
+                A[:, i + 1, j + 1] = 1.0
+            for i, (col, lev) in dummies.items():
+                A[:, i + 1, 0] = (per[col] == lev).to_numpy(dtype=float)
+            Mf = np.einsum("gij,gjk,glk->gil", A, Mc, A)
+            if clustered:
+                codes, uniq = pd.factorize(per[cluster])
+                M = np.zeros((len(uniq), p + 2, p + 2))
+                np.add.at(M, codes, Mf)
+            else:
+                M = Mf.sum(axis=0, keepdims=True)
+            per = per.drop_duplicates(cluster) if clustered else per.iloc[:1]
+        else:
+            vt = base.mutate(_one=f64(1.0), _vy=base._y - f64(shift[0]),
+                             **{f"_v{i}": base[xs[i]] - f64(shift[i + 1]) for i in range(p)})
+            allv = ["_one", *[f"_v{i}" for i in range(p)], "_vy"]
+            vt = weighted(vt, allv)
+            prog("ols: one pass of " + ("per-cluster " if clustered else "") + "moment matrices")
+            checks = make_checks(vt)
+            per = fetch(vt.group_by(cluster).aggregate(**moments(vt, allv), **checks) if clustered
+                        else vt.aggregate(**moments(vt, allv), **checks))
+            verify(_summary(per, checks), _finite(per))
+            n = int(per["n"].sum())
+            M = unpack(per, allv)
+        raw_tot = M.sum(axis=0)
+        big_w = float(raw_tot[0, 0])
+        if not big_w > 0:
+            raise DataValueError(f"scale.ols: weight column {weights!r} sums to zero on the sample.")
+        delta = raw_tot[0, 1:] / big_w if intercept else np.zeros(p + 1)
+        means = shift[1:] + delta[:p]
+        ybar = float(shift[0] + delta[p])
+        if intercept:
+            L = np.eye(p + 2)
+            L[1:, 0] = -delta
+            M = np.einsum("ij,gjk,lk->gil", L, M, L)
+        else:
+            M = M[:, 1:, 1:]
+        n_clusters = per.shape[0] if clustered else 0
+    else:
+        prog("ols: pass 1 (counts, checks, number of fixed effects)")
+        total = base._y
+        for c in xs:
+            total = total + base[c]
+        first = base.aggregate(**make_checks(base), W=w.sum(), xsum=total.sum(),
+                               a=base[absorb].nunique()).to_pandas().iloc[0]
+        verify(first, bool(np.isfinite(first["xsum"])))
+        n = int(first["n"])
+        big_w = float(first["W"])
+        a_fe = int(first["a"])
+        means = np.zeros(p)
+        ybar = 0.0
+        part = ibis.window(group_by=[absorb])
+        wsum = w.sum().over(part)
+        zcols = {f"_z{i}": base[xs[i]] - (w * base[xs[i]]).sum().over(part) / wsum
+                 for i in range(p)}
+        zt = base.mutate(_yc=base._y - (w * base._y).sum().over(part) / wsum, **zcols)
+        allz = [*zcols, "_yc"]
+        zt = weighted(zt, allz)
+        mom = moments(zt, allz)
+        prog("ols: pass 2 (" + ("per-cluster " if clustered else "") + "moment matrices of the "
+             "within transformation, by window functions)")
+        per = fetch(zt.group_by(cluster).aggregate(**mom) if clustered else zt.aggregate(**mom))
+        M = unpack(per, allz)
+        n_clusters = per.shape[0] if clustered else 0
+    wscale = n / big_w if (weights and weight_type == "aweight") else 1.0
+    if wscale != 1.0:  # aweights are normalised to sum to n, as in dp.ols
+        M = M * wscale
+    if clustered:
         if n_clusters < 2:
             raise DataValueError(
                 f"scale.ols: cluster column {cluster!r} has a single cluster; use vcov='HC1'."
             )
-        if vcov == "cluster" and n_clusters < FEW_CLUSTERS and few_clusters == "wild":
+        if n_clusters < FEW_CLUSTERS and few_clusters == "wild":
             raise unsupported(
                 "ols", f"wild-bootstrap inference with {n_clusters} clusters (< {FEW_CLUSTERS})",
                 "pass few_clusters='analytic' for CR1 standard errors with t(G-1) (dp.ols would "
                 "bootstrap here), or collect the data and use dp.ols.",
             )
-        if n_clusters > MAX_CLUSTERS:
-            raise unsupported(
-                "ols", f"cluster={cluster!r} with {n_clusters:,} clusters",
-                f"cluster on a coarser unit (at most {MAX_CLUSTERS:,} clusters).",
-            )
-
-    # pass 2: centred (or within-transformed) cross-products, per cluster when clustering
-    wexpr = w * wscale if wscale != 1.0 else w
-    if absorb is not None:
-        part = ibis.window(group_by=[absorb])
-        wsum = wexpr.sum().over(part)
-        zcols = {f"_z{i}": base[f"_x{i}"] - (wexpr * base[f"_x{i}"]).sum().over(part) / wsum
-                 for i in range(p)}
-        ycol = base._y - (wexpr * base._y).sum().over(part) / wsum
-        zt = base.mutate(_ww=wexpr, _yc=ycol, **zcols)
-        znames = [f"_z{i}" for i in range(p)]
-    else:
-        zcols = {f"_z{i}": base[f"_x{i}"] - float(means[i]) for i in range(p)} if intercept else \
-            {f"_z{i}": base[f"_x{i}"] for i in range(p)}
-        ycol = base._y - ybar if intercept else base._y
-        extra = {"_one": ibis.literal(1.0, type="float64")} if intercept else {}
-        zt = base.mutate(_ww=wexpr, _yc=ycol, **extra, **zcols)
-        znames = (["_one"] if intercept else []) + [f"_z{i}" for i in range(p)]
-    allz = [*znames, "_yc"]
-    mom = {}
-    for i, a in enumerate(allz):
-        for b in allz[i:]:
-            mom[f"{a}__{b}"] = (zt._ww * zt[a] * zt[b]).sum()
-    prog("ols: pass 2 (" + ("per-cluster " if cluster is not None and vcov == "cluster" else "")
-         + "moment matrices" + (", within transformation by window functions" if absorb else "")
-         + ")")
-    if cluster is not None and vcov == "cluster":
-        per = zt.group_by(cluster).aggregate(**mom).to_pandas()
-    else:
-        per = zt.aggregate(**mom).to_pandas()
-    q = len(allz)
-    M = np.zeros((per.shape[0], q, q))
-    for i, a in enumerate(allz):
-        for j in range(i, q):
-            col = per[f"{a}__{allz[j]}"].to_numpy(dtype=float)
-            M[:, i, j] = col
-            M[:, j, i] = col
     tot = M.sum(axis=0)
     Gm, cvec, yy = tot[:-1, :-1], tot[:-1, -1], float(tot[-1, -1])
     col_names = (["Intercept"] if intercept else []) + names
     theta, bread, cond = _solve(Gm, cvec, col_names, intercept)
-    N = float(first["W"]) if fw else float(n)
+    N = big_w if fw else float(n)
     ssr = max(yy - 2 * float(theta @ cvec) + float(theta @ Gm @ theta), 0.0)
     dof_fe = a_fe
     notes: list[str] = []
@@ -394,11 +491,20 @@ def ols(
         V = ssr / (N - k - dof_fe) * bread
         df_ = N - k - dof_fe
     elif kind in ("HC0", "HC1"):
-        prog("ols: pass 3 (residual moments for the robust variance)")
+        prog("ols: second pass (residual moments for the robust variance)")
+        if absorb is None:
+            zt = base.mutate(_yc=base._y - f64(ybar) if intercept else base._y,
+                             **({"_one": f64(1.0)} if intercept else {}),
+                             **{f"_z{i}": base[xs[i]] - f64(means[i]) if intercept else base[xs[i]]
+                                for i in range(p)})
+            znames = (["_one"] if intercept else []) + [f"_z{i}" for i in range(p)]
+        else:
+            znames = [f"_z{i}" for i in range(p)]
+        zw = zt._w * f64(wscale) if wscale != 1.0 else zt._w
         e = zt._yc
         for i, zname in enumerate(znames):
-            e = e - float(theta[i]) * zt[zname]
-        qw = zt._ww if fw else zt._ww * zt._ww
+            e = e - f64(theta[i]) * zt[zname]
+        qw = zw if fw else zw * zw
         hm = {}
         for i, a in enumerate(znames):
             for b in znames[i:]:
@@ -439,7 +545,7 @@ def ols(
         stats.update(r2_within=r2, condition_number=cond, absorbed=a_fe)
     if cluster is not None and kind == "cluster":
         stats["n_clusters"] = n_clusters
-    nobs = int(round(float(first["W"]))) if fw else n
+    nobs = int(round(big_w)) if fw else n
     spec = ModelSpec(
         estimator="ols" if weights is None else "wls", formula=formula, vcov=kind,
         cluster=(cluster,) if (cluster is not None and kind == "cluster") else (),
@@ -451,6 +557,78 @@ def ols(
     raw = {"moments": tot, "cluster_moments": M if M.shape[0] > 1 else None, "bread": bread,
            "columns": col_names, "means": means, "ybar": ybar}
     return ModelResult(params=params, cov=cov, nobs=nobs, df=df_, spec=spec, raw=raw, stats=stats)
+
+
+@dataclass
+class _Cells:
+    frame: pd.DataFrame  # moments (and checks) per (cluster x category) cell
+    columns: list[str]  # moment columns: _one, numeric terms (design order), _vy
+    shift: np.ndarray  # shifts of y and the numeric terms
+    checks: dict[str, Any]
+
+
+def _shift(tab: Any, cols: list[str], intercept: bool) -> np.ndarray:
+    """Rough means from the first rows (any values near the mean do); zeros without intercept."""
+    if not intercept:
+        return np.zeros(len(cols))
+    head = tab.select(*cols).limit(SHIFT_ROWS).to_pandas().to_numpy(dtype=float)
+    with np.errstate(invalid="ignore"):
+        fin = np.where(np.isfinite(head), head, np.nan)
+        if not head.size or not np.isfinite(fin).any(axis=0).all():
+            return np.zeros(len(cols))
+        return np.nan_to_num(np.nanmean(fin, axis=0))
+
+
+def _cell_pass(t: Any, yf: _Factor, rhs: list[list[_Factor]], intercept: bool,
+               cat_cols: list[str], cluster: str | None, fw: bool, prog: Any) -> _Cells | None:
+    """Moments of the numeric terms per (cluster x category) cell; None if there are too many."""
+    num_exprs = []
+    for term in rhs:
+        if len(term) == 1 and term[0].kind == "categorical":
+            continue
+        e = None
+        for f in term:
+            x = _numeric_expr(t, f)
+            e = x if e is None else e * x
+        num_exprs.append(e)
+    base = t.mutate(_y=_numeric_expr(t, yf), **{f"_n{j}": e for j, e in enumerate(num_exprs)})
+    raw = ["_y", *[f"_n{j}" for j in range(len(num_exprs))]]
+    prog("ols: shift values (first rows)")
+    shift = _shift(base, raw, intercept)
+    vt = base.mutate(_one=f64(1.0), _vy=base._y - f64(shift[0]),
+                     **{f"_v{j}": base[f"_n{j}"] - f64(shift[j + 1])
+                        for j in range(len(num_exprs))})
+    cols = ["_one", *[f"_v{j}" for j in range(len(num_exprs))], "_vy"]
+    vt = vt.mutate(**{f"{c}_w": vt._w * vt[c] for c in cols if c != "_one"})
+    mom = {}
+    for i, a in enumerate(cols):
+        for b in cols[i:]:
+            if a == "_one":
+                mom[f"{a}__{b}"] = (vt._w if b == "_one" else vt[f"{b}_w"]).sum()
+            else:
+                mom[f"{a}__{b}"] = (vt[f"{a}_w"] * vt[b]).sum()
+    checks = {"n": vt.count(), "wmin": vt._w.min()}
+    if fw:
+        checks["nonint"] = (vt._w != vt._w.round(0)).cast("int64").sum()
+    keys = ([cluster] if cluster else []) + cat_cols
+    prog("ols: one pass of moment matrices by " + ("cluster and " if cluster else "")
+         + "category cell")
+    frame = vt.group_by(keys).aggregate(**mom, **checks).limit(MAX_CELL_ROWS + 1).to_pandas()
+    if frame.shape[0] > MAX_CELL_ROWS:
+        return None
+    return _Cells(frame=frame, columns=cols, shift=shift, checks=checks)
+
+
+def _summary(per: pd.DataFrame, checks: dict[str, Any]) -> dict[str, Any]:
+    out = {"n": per["n"].sum(), "wmin": per["wmin"].min()}
+    if "nonint" in checks:
+        out["nonint"] = per["nonint"].sum()
+    return out
+
+
+def _finite(per: pd.DataFrame) -> bool:
+    moments = per[[c for c in per.columns if "__" in c]].to_numpy(dtype=float)
+    return bool(np.isfinite(moments).all())
 
 
 def _solve(G: np.ndarray, c: np.ndarray, names: list[str], intercept: bool

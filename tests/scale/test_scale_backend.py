@@ -1,0 +1,53 @@
+"""Backend layer: connections, laziness, the demo section."""
+
+from __future__ import annotations
+
+import pytest
+
+from disparity import scale
+from disparity.errors import SpecificationError
+from disparity.scale.demo import claims_section
+
+
+def test_connect_rejects_unknown_backends():
+    with pytest.raises(SpecificationError, match="duckdb"):
+        scale.connect("postgres")
+    with pytest.raises(SpecificationError, match="SparkSession"):
+        scale.connect(42)
+
+
+def test_table_wraps_names_and_expressions(engine, survey_path):
+    t = engine.read_parquet(survey_path)
+    engine.backend.create_view("survey_v", t.expr, overwrite=True)
+    named = engine.table("survey_v")
+    assert named.count() == 2400
+    assert scale.table(t.expr).columns == t.columns
+    assert "EngineTable on duckdb" in repr(named)
+    with pytest.raises(SpecificationError, match="DataFrame"):
+        engine.table(named.head(3))
+
+
+def test_lazy_filter_and_select(survey_table):
+    sub = survey_table.filter(survey_table.expr.year == 2019).select("y", "hukou")
+    assert sub.columns == ["y", "hukou"]
+    assert 0 < sub.count() < 2400
+
+
+def test_demo_section(tmp_path):
+    lines: list[str] = []
+    fragment = claims_section(tmp_path, rows=3000, progress=lines.append)
+    assert (tmp_path / "claims.parquet").exists()
+    assert "SYNTHETIC" in fragment and "Theil" in fragment
+    assert any("reimburses" in line for line in lines)
+
+
+def test_dispatch_hook(survey, survey_table):
+    from disparity.scale._dispatch import engine_call, is_engine_table
+
+    assert is_engine_table(survey_table) and is_engine_table(survey_table.expr)
+    assert not is_engine_table(survey)
+    assert engine_call("gap", survey, "y", "hukou") is NotImplemented
+    r = engine_call("gap", survey_table, "y", "hukou")
+    assert r.measure == "gap"
+    assert engine_call("ols", "y ~ inc", survey) is NotImplemented
+    assert engine_call("ols", "y ~ inc", survey_table).params.index.tolist() == ["Intercept", "inc"]
