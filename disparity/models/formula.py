@@ -163,9 +163,12 @@ class Design:
 def required_columns(formula: str) -> set[str]:
     """Data columns a formula refers to."""
     try:
-        return set(Formula(formula).required_variables)
+        names = set(Formula(formula).required_variables)
     except Exception as exc:  # formulaic raises several types for bad syntax
         raise SpecificationError(f"Could not parse formula {formula!r}: {exc}") from None
+    # formulaic reports the transforms we supply in the evaluation context (sqrt, abs, ...) as
+    # variables; they are functions, not columns
+    return names - set(_transform_context())
 
 
 def categorical_outcome(formula: str, data: pd.DataFrame, *, binary: bool) -> pd.DataFrame:

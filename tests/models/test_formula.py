@@ -54,3 +54,16 @@ def test_estimators_apply_the_check_when_asked():
     with pytest.raises(SpecificationError, match="not allowed"):
         dp.ols("y ~ x1 + {x1 * 2}", df, safe=True)
     assert dp.ols("y ~ log(x1)", df, safe=True).nobs == 5
+
+
+def test_allowlisted_transforms_evaluate():
+    import numpy as np
+    import pandas as pd
+
+    import disparity as dp
+
+    df = pd.DataFrame({"y": np.arange(10.0), "x": np.arange(1, 11.0) ** 2})
+    for f, col in [("y ~ sqrt(x)", np.sqrt), ("y ~ abs(x)", np.abs), ("y ~ log1p(x)", np.log1p)]:
+        r = dp.ols(f, df, safe=True)
+        ref = np.polyfit(col(df["x"]), df["y"], 1)[0]
+        assert r.params.iloc[1] == pytest.approx(ref, rel=1e-10)
