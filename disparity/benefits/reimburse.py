@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from .._dispatch import dispatches
 from ..errors import DataValueError, SpecificationError
 
 if TYPE_CHECKING:
@@ -117,6 +118,7 @@ def _labels(series: pd.Series) -> pd.Series:
     return series.astype("string").str.strip()
 
 
+@dispatches("reimburse")
 def reimburse(
     schedule: Schedule,
     claims: pd.DataFrame,

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from .._dispatch import dispatches
 from .._options import SeKind, WeightType, check_option
 from ..design import SurveyDesign
 from ..errors import DataValueError, SpecificationError
@@ -95,6 +96,7 @@ def check_rank_variation(sample: Sample, rank: str, measure: str) -> None:
         )
 
 
+@dispatches("concentration_index")
 def concentration_index(
     df: pd.DataFrame,
     y: str,

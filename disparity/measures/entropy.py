@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 from scipy.special import xlogy
 
+from .._dispatch import dispatches
 from .._options import SeKind, WeightType
 from ..design import SurveyDesign
 from ..errors import DataValueError, SpecificationError
@@ -148,6 +149,7 @@ def _entropy(
     )
 
 
+@dispatches("ge")
 def ge(
     df: pd.DataFrame,
     y: str,
@@ -205,6 +207,7 @@ def ge(
 ge.__doc__ = (ge.__doc__ or "") + _REFS
 
 
+@dispatches("theil")
 def theil(
     df: pd.DataFrame,
     y: str,
@@ -252,6 +255,7 @@ def theil(
 theil.__doc__ = (theil.__doc__ or "") + _REFS
 
 
+@dispatches("mld")
 def mld(
     df: pd.DataFrame,
     y: str,

@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .._dispatch import dispatches
 from .._options import SeKind, WeightType
 from ..design import SurveyDesign
 from ..errors import DataValueError, SpecificationError
@@ -18,6 +19,7 @@ from ._weights import Sample, _as_list, prepare
 __all__ = ["gap"]
 
 
+@dispatches("gap")
 def gap(
     df: pd.DataFrame,
     y: str,

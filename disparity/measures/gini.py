@@ -7,6 +7,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from .._dispatch import dispatches
 from .._options import SeKind, WeightType
 from ..design import SurveyDesign
 from ..errors import DataValueError, SpecificationError
@@ -18,6 +19,7 @@ from ._weights import Sample, _as_list, prepare, require_values
 __all__ = ["gini", "lorenz", "curve_points"]
 
 
+@dispatches("gini")
 def gini(
     df: pd.DataFrame,
     y: str,

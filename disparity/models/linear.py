@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .._dispatch import dispatches
 from .._options import WEIGHT_TYPES, WeightType, check_option
 from ..design import SurveyDesign
 from ..errors import DataValueError, SpecificationError
@@ -79,6 +80,7 @@ def _check_nobs(d: Design, formula: str) -> None:
         )
 
 
+@dispatches("ols")
 def ols(
     formula: str,
     data: pd.DataFrame,

@@ -51,3 +51,23 @@ def test_dispatch_hook(survey, survey_table):
     assert r.measure == "gap"
     assert engine_call("ols", "y ~ inc", survey) is NotImplemented
     assert engine_call("ols", "y ~ inc", survey_table).params.index.tolist() == ["Intercept", "inc"]
+
+
+def test_public_functions_accept_engine_tables(survey, survey_table):
+    """dp.gap / dp.theil / dp.gini / dp.concentration_index / dp.ols take an engine table in place of a
+    DataFrame (positionally or by keyword) and give the in-memory results."""
+    import numpy as np
+
+    import disparity as dp
+
+    for fn, args in [(dp.gap, ("y", "hukou")), (dp.theil, ("y",)), (dp.gini, ("y",)),
+                     (dp.concentration_index, ("y", "inc"))]:
+        eng = fn(survey_table, *args)
+        mem = fn(survey, *args)
+        np.testing.assert_allclose(eng.tidy()["estimate"], mem.tidy()["estimate"], rtol=1e-8)
+    by_kw = dp.gini(df=survey_table, y="y")
+    assert by_kw.value == pytest.approx(dp.gini(survey, "y").value, rel=1e-8)
+    m_eng = dp.ols("y ~ inc", survey_table, vcov="HC1")
+    m_mem = dp.ols("y ~ inc", survey, vcov="HC1")
+    np.testing.assert_allclose(m_eng.params, m_mem.params, rtol=1e-8)
+    np.testing.assert_allclose(m_eng.std_errors, m_mem.std_errors, rtol=1e-8)
