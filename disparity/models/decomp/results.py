@@ -36,7 +36,9 @@ class Estimate:
         ``nan`` when no standard error was requested.
     interval : tuple of float, optional
         A 95% interval that is not ``value ± z·se`` (bootstrap percentile or bias-corrected, LR
-        inversion); :meth:`conf_int` returns it at level 0.95 and for ``level`` given by ``interval_level``.
+        inversion); :meth:`conf_int` returns it at level ``interval_level``.
+    df : float, optional
+        Degrees of freedom of a t reference distribution (``None``: standard normal).
     """
 
     name: str
@@ -44,6 +46,10 @@ class Estimate:
     std_error: float = float("nan")
     interval: tuple[float, float] | None = None
     interval_level: float = 0.95
+    df: float | None = None
+
+    def _dist(self) -> Any:
+        return stats.norm if self.df is None else stats.t(self.df)
 
     @property
     def estimate(self) -> float:
@@ -56,14 +62,14 @@ class Estimate:
     @property
     def p_value(self) -> float:
         z = self.statistic
-        return float(2 * stats.norm.sf(abs(z))) if np.isfinite(z) else float("nan")
+        return float(2 * self._dist().sf(abs(z))) if np.isfinite(z) else float("nan")
 
     def conf_int(self, level: float = 0.95) -> tuple[float, float]:
         """Confidence interval: the stored interval at its level, otherwise normal with the standard error."""
         level = _check_level(level)
         if self.interval is not None and abs(level - self.interval_level) < 1e-12:
             return self.interval
-        q = float(stats.norm.ppf(0.5 + level / 2))
+        q = float(self._dist().ppf(0.5 + level / 2))
         return (self.value - q * self.std_error, self.value + q * self.std_error)
 
     def __float__(self) -> float:
