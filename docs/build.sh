@@ -11,8 +11,10 @@ fi
 if [[ "${1:-}" == "--clean" ]]; then rm -rf docs/_build docs/reference/generated; fi
 export PYTHONPATH="$PWD${PYTHONPATH:+:$PYTHONPATH}"
 export MPLBACKEND=Agg
-"$PY" -m sphinx -W --keep-going -b html docs docs/_build/html
+# One doctree cache for both builders, so linkcheck does not re-read (or re-execute) anything.
+DOCTREES=docs/_build/doctrees
+"$PY" -m sphinx -W --keep-going -b html -d "$DOCTREES" docs docs/_build/html
 # Sphinx's linkcheck builder on local links only (external URLs are ignored in conf.py), then our
 # own checker, which also verifies #anchors inside the built pages.
-"$PY" -m sphinx -W --keep-going -q -b linkcheck docs docs/_build/linkcheck
+"$PY" -m sphinx -W --keep-going -q -b linkcheck -d "$DOCTREES" docs docs/_build/linkcheck
 "$PY" docs/check_links.py docs/_build/html
