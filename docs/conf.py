@@ -59,10 +59,20 @@ numpydoc_xref_param_type = False
 # No internet on the build machine: intersphinx has no inventories to fetch.
 intersphinx_mapping: dict[str, tuple[str, str | None]] = {}
 
+# MathJax comes from its CDN by default. For reading the built site offline, point this at a local
+# copy, e.g. DISPARITY_DOCS_MATHJAX="file:///usr/share/javascript/mathjax/MathJax.js?config=TeX-AMS_CHTML"
+# (Debian's libjs-mathjax, MathJax 2).
+if os.environ.get("DISPARITY_DOCS_MATHJAX"):
+    mathjax_path = os.environ["DISPARITY_DOCS_MATHJAX"]
+    if "MathJax.js" in mathjax_path:  # MathJax 2 needs its own configuration block
+        mathjax2_config = {"tex2jax": {"inlineMath": [["\\(", "\\)"]], "displayMath": [["\\[", "\\]"]],
+                                       "processEscapes": True}}
+
 # --- HTML ------------------------------------------------------------------------------------
 html_theme = "pydata_sphinx_theme"
 html_title = f"disparity {release}"
-html_static_path: list[str] = []
+html_static_path = ["_static"]
+html_css_files = ["custom.css"]
 html_theme_options = {
     "navigation_with_keys": False,
     "show_toc_level": 2,
