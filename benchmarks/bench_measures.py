@@ -50,6 +50,7 @@ def main() -> None:
         "dp.gini weighted, analytic SE": (lambda: dp.gini(df, "y", weights="w"), PYSAL_GINI),
         "dp.gini weighted, se='none'": (lambda: dp.gini(df, "y", weights="w", se="none"),
                                         PYSAL_GINI),
+        "dp.gini unweighted, analytic SE": (lambda: dp.gini(df, "y"), PYSAL_GINI),
         "dp.concentration_index weighted, analytic SE": (
             lambda: dp.concentration_index(df, "y", "x", weights="w"), None),
         "dp.theil weighted, urban/rural decomposition, SE": (

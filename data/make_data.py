@@ -132,6 +132,7 @@ def make_chifeng(rng: np.random.Generator) -> tuple[pd.DataFrame, dict]:
     rate = np.clip(rate + rng.normal(0, 0.05, n), 0.05, 0.95)
     df["reimbursed"] = np.round(df["inpatient_cost"] * rate, 2)
     df["oop"] = np.round(df["inpatient_cost"] - df["reimbursed"], 2)
+    df["reimb_rate"] = np.where(df["inpatient"] == 1, np.round(100 * df["reimbursed"] / df["inpatient_cost"].where(df["inpatient"] == 1), 2), np.nan)
     psu_id = df["county"] * 100 + df["psu_in"]
     psu_u = dict(zip(sorted(psu_id.unique()), rng.normal(0, PSU_EFFECT_SD, psu_id.nunique()), strict=True))
     u = psu_id.map(psu_u).to_numpy()
@@ -172,7 +173,7 @@ def make_chifeng(rng: np.random.Generator) -> tuple[pd.DataFrame, dict]:
     df.loc[refused, "income"] = -2
     cols = [
         "id", "county", "county_code", "urban", "female", "age", "edu_years", "scheme", "income",
-        "chronic", "health", "inpatient", "inpatient_cost", "reimbursed", "oop", "satisfaction",
+        "chronic", "health", "inpatient", "inpatient_cost", "reimbursed", "oop", "reimb_rate", "satisfaction",
         "support", "weight", "strata", "psu", "gdp_pc", "log_gdp_pc", "dev", "benefit_gap",
     ]
     truth = {
@@ -203,6 +204,7 @@ CHIFENG_LABELS = {
     "inpatient_cost": "住院总费用（元）",
     "reimbursed": "医保报销金额（元）",
     "oop": "自付费用（元）",
+    "reimb_rate": "实际报销比例（%，住院者）",
     "satisfaction": "对医保待遇的满意度",
     "support": "是否支持城乡医保整合",
     "weight": "抽样权数",
@@ -347,8 +349,13 @@ def make_panel(rng: np.random.Generator) -> tuple[pd.DataFrame, pd.DataFrame]:
             subsidy = min_subsidy[t] * (1 + (0.25 if east else 0.05) + rng.normal(0, 0.03))
             contrib_rural = (30 + 25 * k) * (1 + rng.normal(0, 0.05))
             contrib_urban = contrib_rural * (1.5 if not treated else 1.0)
-            if t >= g + 2:
-                pooling_t = max(pooling, 2)
+            # pooling level: 1 county, 2 municipal, 3 provincial. The municipalities pool at the
+            # provincial level throughout; Ningxia, Qinghai and Hainan move to provincial pooling two
+            # years after integrating; elsewhere county pooling becomes municipal two years after.
+            if code in ("110000", "120000", "310000", "500000"):
+                pooling_t = 3
+            elif t >= g + 2:
+                pooling_t = 3 if code in ("640000", "630000", "460000") else max(pooling, 2)
             else:
                 pooling_t = pooling
             items = [1 if (t >= g or (t == g - 1 and early_items[j])) else 0 for j in range(6)]

@@ -34,3 +34,26 @@ __all__ = [
     "regions",
     "scale",
 ]
+
+# The report layer (tables, figures, reports) imports matplotlib and python-docx; load it on first use
+# so that `import disparity` stays light.
+_REPORT_NAMES = (
+    "Table", "HeaderCell", "regression_table", "summary_table", "balance_table", "measure_table", "Report",
+    "build_manifest", "lorenz_plot", "gap_trend_plot", "coef_plot", "event_study_plot",
+    "marginal_effects_plot", "radar_chart", "region_bar_plot", "save_figure",
+)
+__all__ += ["reports", *_REPORT_NAMES]
+
+
+def __getattr__(name: str):
+    if name == "reports" or name in _REPORT_NAMES:
+        import importlib
+
+        reports = importlib.import_module(".reports", __name__)
+        return reports if name == "reports" else getattr(reports, name)
+    raise AttributeError(f"module 'disparity' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
+

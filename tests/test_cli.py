@@ -2,7 +2,7 @@ import disparity.cli as cli
 
 
 def test_demo_writes_report(tmp_path, capsys):
-    assert cli.main(["demo", "--out", str(tmp_path / "demo")]) == 0
+    assert cli.main(["demo", "--out", str(tmp_path / "demo"), "--skip-analyses"]) == 0
     html = (tmp_path / "demo" / "index.html").read_text(encoding="utf-8")
     assert "SYNTHETIC" in html and "合成数据" in html
     out = capsys.readouterr().out

@@ -8,6 +8,7 @@ into design-based variances (:mod:`._variance`) or bootstraps the kernel, and bu
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -16,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from .._options import check_option
-from ..errors import DataValueError, SpecificationError
+from ..errors import DataValueError, DisparityWarning, SpecificationError
 from ._result import MeasureResult, build_table
 from ._variance import bootstrap_weights, linearized_variance
 from ._weights import Sample
@@ -111,7 +112,15 @@ def run(
         )
         out = kernel(sub, sub.w, se == "analytic")
         k = out.values.shape[0]
-        if se == "analytic":
+        if se != "none" and rows is not None and not domain and sub.nobs() < 2:
+            warnings.warn(
+                f"{measure}: by-group {labels} has a single observation; its standard error is "
+                "NaN (a variance needs two).",
+                DisparityWarning,
+                stacklevel=3,
+            )
+            ses = np.full(k, np.nan)
+        elif se == "analytic":
             if out.variance is not None:
                 var = out.variance
             elif domain:
@@ -308,7 +317,7 @@ def _iid_variance(
 class Ranked:
     """Rows sorted by a ranking variable, with tie-averaged fractional ranks."""
 
-    order: np.ndarray
+    order: np.ndarray | None  # None: only sorted values kept (see rank_values)
     w: np.ndarray  # weights in sorted order
     total: float  # W
     mid: np.ndarray  # tie-averaged mid cumulative weight: W * R
@@ -351,6 +360,23 @@ def rank_rows(x: np.ndarray, w: np.ndarray, y: np.ndarray | None = None) -> Rank
     del change
     ranked = Ranked(order=order, w=ws, total=float(ws.sum()), mid=np.empty(0), starts=starts, x=xs)
     ranked.y = moved.real if y is not None else None
+    ranked.mid = ranked.midcum(ws)
+    return ranked
+
+
+def rank_values(x: np.ndarray) -> Ranked:
+    """Ranks for unit weights when only the sorted values matter (no permutation kept).
+
+    ``np.sort`` is several times faster than ``np.argsort``; this serves the unweighted Gini,
+    whose value and independent-rows variance do not depend on which row is where.
+    """
+    xs = np.sort(x)
+    ws = np.ones(xs.shape[0])
+    change = xs[1:] != xs[:-1]
+    starts = None if change.all() else np.flatnonzero(np.concatenate(([True], change)))
+    del change
+    ranked = Ranked(order=None, w=ws, total=float(xs.shape[0]), mid=np.empty(0), starts=starts,
+                    x=xs)
     ranked.mid = ranked.midcum(ws)
     return ranked
 

@@ -17,7 +17,7 @@ from ._engine import KernelOut, fast_index, rank_rows, run
 from ._result import CurveResult, MeasureResult
 from ._variance import linearized_variance
 from ._weights import Sample, _as_list, prepare, rows_text
-from .gini import _curve
+from .gini import _curve, curve_points, ordinate_influence
 
 __all__ = ["concentration_index", "concentration_curve", "dominance_test", "DominanceResult"]
 
@@ -190,6 +190,7 @@ def concentration_curve(
     weight_type: WeightType = "pweight",
     by: str | Sequence[str] | None = None,
     design: SurveyDesign | None = None,
+    cluster: str | None = None,
     points: int | None = None,
     generalized: bool = False,
 ) -> CurveResult:
@@ -199,7 +200,8 @@ def concentration_curve(
     -----
     Vertices :math:`(\\sum_{i\\le k} w_i/W,\\ \\sum_{i\\le k} w_i y_i/\\sum_i w_i y_i)` after sorting by
     ``rank``, one per distinct rank value (ties are pooled), starting at (0, 0). ``points=k``
-    interpolates on p = 0, 1/k, ..., 1; ``generalized=True`` gives cumulative amounts per head.
+    interpolates on p = 0, 1/k, ..., 1 and adds standard errors (as :func:`dp.lorenz
+    <disparity.lorenz>`); ``generalized=True`` gives cumulative amounts per head.
 
     References
     ----------
@@ -208,7 +210,7 @@ def concentration_curve(
     """
     return _curve(
         "concentration_curve", df, y, rank, weights=weights, weight_type=weight_type, by=by,
-        points=points, generalized=generalized, design=design,
+        points=points, generalized=generalized, design=design, cluster=cluster,
     )
 
 
@@ -290,30 +292,19 @@ def dominance_test(
     check_rank_variation(sample, r, "dominance_test")
     ranked = rank_rows(sample.data[r], sample.w)
     ys = sample.data[y][ranked.order]
-    ws = ranked.w
-    big_w = ranked.total
-    mu = float(ws @ ys) / big_w
-    if mu == 0:
+    if float(ranked.w @ ys) == 0:
         raise DataValueError(f"dominance_test: the mean of {y!r} is zero.")
-    rk = ranked.mid / big_w
     grid = np.arange(1, n_points + 1) / (n_points + 1)
+    vertices = curve_points(sample.data[r], sample.data[y], sample.w, None, False)
+    ordinates = np.interp(grid, vertices["p"], vertices["ordinate"])
     rows = []
     z_all = []
-    for p in grid:
-        below = rk <= p
-        share_num = float(ws[below] @ ys[below]) / big_w
-        ordinate = share_num / mu
-        window = np.abs(rk - p) <= 0.05
-        if rank is None:
-            m_p = float(ys[np.searchsorted(rk, p, side="left").clip(0, ys.size - 1)])
-        else:
-            m_p = float(ws[window] @ ys[window] / ws[window].sum()) if window.any() else mu
-        u_num = (ys * below - m_p * (below - p) - share_num) / big_w
-        u = (u_num - ordinate * (ys - mu) / big_w) / mu
-        back = np.empty_like(u)
-        back[ranked.order] = u
-        se_p = float(np.sqrt(max(linearized_variance(back, sample)[0], 0.0)))
-        diff = ordinate - p
+    for p, ordinate in zip(grid, ordinates, strict=True):
+        u_sorted = ordinate_influence(ranked, ys, float(p), False, rank is None or rank == y)
+        u = np.empty_like(u_sorted)
+        u[ranked.order] = u_sorted
+        se_p = float(np.sqrt(max(linearized_variance(u, sample)[0], 0.0)))
+        diff = float(ordinate - p)
         stat = diff / se_p if se_p > 0 else np.sign(diff) * np.inf if diff != 0 else 0.0
         rows.append({"p": p, "ordinate": ordinate, "difference": diff, "std_error": se_p,
                      "statistic": stat})

@@ -64,6 +64,11 @@ def gap(
     equals R ``survey``'s ``svycontrast`` of ``svyby(~y, ~group, design, svymean)``; with
     ``cluster=`` it is cluster-robust.
 
+    Examples
+    --------
+    >>> des = dp.SurveyDesign(weights="wt", strata="stratum", psu="village")  # doctest: +SKIP
+    >>> dp.gap(df, "reimbursed", "hukou", reference="rural", by="year", design=des)  # doctest: +SKIP
+
     References
     ----------
     Lumley, T. (2010). *Complex Surveys: A Guide to Analysis Using R*. Wiley, ch. 2-3.

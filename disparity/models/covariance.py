@@ -56,12 +56,42 @@ from .._options import check_option
 from ..design import SurveyDesign
 from ..errors import DataValueError, SpecificationError
 
-__all__ = ["VcovResult", "compute_vcov", "cluster_codes", "FEW_CLUSTERS", "LINEAR_VCOV_KINDS"]
+__all__ = [
+    "VcovResult",
+    "compute_vcov",
+    "cluster_codes",
+    "few_clusters_note",
+    "check_survey_refit",
+    "FEW_CLUSTERS",
+    "LINEAR_VCOV_KINDS",
+]
 
 #: Below this many clusters, cluster-robust t-tests over-reject (MacKinnon & Webb 2018; Angrist &
 #: Pischke's rule of thumb of 42): results then carry wild-bootstrap p-values by default.
 FEW_CLUSTERS = 42
 LINEAR_VCOV_KINDS = ("iid", "HC0", "HC1", "HC2", "HC3", "cluster", "wild", "survey")
+
+
+def check_survey_refit(design: SurveyDesign | None, weights: str | None) -> SurveyDesign:
+    """A survey variance must use the weights the estimates were computed with."""
+    if design is None:
+        raise SpecificationError(
+            "vcov='survey' needs design=dp.SurveyDesign(weights=..., strata=..., psu=...)."
+        )
+    if (design.weights or None) != (weights or None):
+        raise SpecificationError(
+            f"The design's weights ({design.weights!r}) differ from the weights the estimates used "
+            f"({weights!r}); refit with vcov='survey' and design= so the estimates are weighted too."
+        )
+    return design
+
+
+def few_clusters_note(G: int) -> str:
+    """Summary note for nonlinear models clustered on few clusters (no wild bootstrap offered)."""
+    return (
+        f"Only {G} clusters (< {FEW_CLUSTERS}): cluster-robust tests may over-reject, and no wild "
+        "(score) bootstrap is offered for this nonlinear model; interpret p-values with caution."
+    )
 
 
 @dataclass(frozen=True)

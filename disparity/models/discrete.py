@@ -15,7 +15,7 @@ from ..errors import DataValueError, SpecificationError
 from . import covariance as cv
 from ._margins import average_effects
 from ._solver import solve_lstsq
-from .formula import build_design
+from .formula import build_design, categorical_outcome
 from .linear import prepare_weights, resolve_design
 from .results import ModelResult, ModelSpec
 
@@ -119,6 +119,7 @@ def _binary(
     weights, weight_type = resolve_design(design, weights, weight_type, vcov)
     clist = () if cluster is None else ((cluster,) if isinstance(cluster, str) else tuple(cluster))
     extra = [c for c in [weights, *clist, *(design.columns() if design else [])] if c]
+    data = categorical_outcome(formula, data, binary=True)
     d = build_design(formula, data, extra=extra, safe=safe)
     yv = d.y.to_numpy()
     values = set(np.unique(yv).tolist())
@@ -176,8 +177,10 @@ def _binary(
             notes.append(
                 f"Cluster-robust variance with G/(G-1) correction, {G} clusters (as Stata and sandwich::vcovCL type HC0)."
             )
+            if G < cv.FEW_CLUSTERS:
+                notes.append(cv.few_clusters_note(G))
         else:
-            dsn = kw.get("design", design)
+            dsn = cv.check_survey_refit(kw.get("design", design), weights)
             meat, dof = cv.survey_meat(scores, dsn, frame)
             V = bread @ meat @ bread
             df_ = dof

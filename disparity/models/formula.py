@@ -20,7 +20,7 @@ from formulaic.transforms import scale as _scale
 
 from ..errors import DataValueError, SpecificationError
 
-__all__ = ["check_safe", "SAFE_FUNCTIONS", "Design", "build_design"]
+__all__ = ["check_safe", "SAFE_FUNCTIONS", "Design", "build_design", "categorical_outcome"]
 
 #: Transforms a formula from an analysis file may call.
 SAFE_FUNCTIONS: frozenset[str] = frozenset(
@@ -106,6 +106,8 @@ def check_safe(formula: str, columns: Iterable[str]) -> str:
         pos = m.end()
     for i, (kind, tok) in enumerate(tokens):
         nxt = tokens[i + 1][1] if i + 1 < len(tokens) else ""
+        if tok in ("**", "^"):
+            _check_power(formula, tokens, i)
         if kind == "name":
             if nxt == "(":
                 if tok not in SAFE_FUNCTIONS:
@@ -123,6 +125,27 @@ def check_safe(formula: str, columns: Iterable[str]) -> str:
                 f"Formula {formula!r} uses {tok}, which is not a column of the data."
             )
     return formula
+
+
+#: Largest literal exponent a safe formula may use (guards against huge integer powers).
+MAX_EXPONENT = 10
+
+
+def _check_power(formula: str, tokens: list[tuple[str, str]], i: int) -> None:
+    """A power's exponent must be a column or a small literal, not another power or a group."""
+    j = i + 1
+    if j < len(tokens) and tokens[j][1] == "-":
+        j += 1
+    ok = j < len(tokens) and (
+        tokens[j][0] == "name"
+        or (tokens[j][0] == "number" and abs(float(tokens[j][1])) <= MAX_EXPONENT)
+    )
+    chained = j + 1 < len(tokens) and tokens[j + 1][1] in ("**", "^")
+    if not ok or chained:
+        raise SpecificationError(
+            f"Formula {formula!r}: exponents must be a column or a number up to {MAX_EXPONENT} "
+            "(e.g. I(x ** 2)), not an expression or a chain of powers."
+        )
 
 
 @dataclass(frozen=True)
@@ -143,6 +166,29 @@ def required_columns(formula: str) -> set[str]:
         return set(Formula(formula).required_variables)
     except Exception as exc:  # formulaic raises several types for bad syntax
         raise SpecificationError(f"Could not parse formula {formula!r}: {exc}") from None
+
+
+def categorical_outcome(formula: str, data: pd.DataFrame, *, binary: bool) -> pd.DataFrame:
+    """Replace a categorical outcome column by its category codes (missing stays missing).
+
+    Survey loaders turn value-labelled variables into ordered Categoricals (categories in code
+    order). For a binary model the outcome must have exactly two categories, and the second one is
+    coded 1 (e.g. 不支持 = 0, 支持 = 1); for an ordered model the category order is the outcome order.
+    Data whose outcome is not a Categorical are returned unchanged.
+    """
+    if not isinstance(data, pd.DataFrame) or "~" not in formula:
+        return data
+    lhs = formula.split("~", 1)[0].strip().strip("`")
+    if lhs not in data.columns or not isinstance(data[lhs].dtype, pd.CategoricalDtype):
+        return data
+    cats = list(data[lhs].cat.categories)
+    if binary and len(cats) != 2:
+        raise SpecificationError(
+            f"The outcome {lhs!r} is categorical with {len(cats)} categories {cats[:6]}; a binary model "
+            "needs exactly two. Make a 0/1 indicator, or use dp.ordered for ordered categories."
+        )
+    codes = data[lhs].cat.codes.astype(float)
+    return data.assign(**{lhs: codes.where(codes >= 0)})
 
 
 def build_design(

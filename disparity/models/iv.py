@@ -72,8 +72,11 @@ def iv(
     ModelResult
         ``extra["diagnostics"]``: first-stage F of the excluded instruments (one row per endogenous
         regressor), Cragg-Donald minimum-eigenvalue F, Wu-Hausman F, Sargan's :math:`nR^2`
-        (over-identified models) and, with robust/cluster variances, Hansen's J from two-step
-        efficient GMM (computed by ``linearmodels.iv.IVGMM``);
+        (over-identified models) and, with robust/cluster variances, the robust first-stage Wald
+        F of the excluded instruments (Wald/q with the same variance kind; for one endogenous
+        regressor this is the Kleibergen-Paap rk Wald F up to its small-sample factor), the
+        Montiel Olea-Pflueger effective F (one endogenous regressor) and Hansen's
+        J from two-step efficient GMM (computed by ``linearmodels.iv.IVGMM``);
         ``extra["first_stage"]``: the first-stage OLS results.
 
     Notes
@@ -90,6 +93,8 @@ def iv(
     *Econometrica* 26, 393-415.
     Wu, D.-M. (1973). Alternative tests of independence between stochastic regressors and
     disturbances. *Econometrica* 41, 733-750.
+    Montiel Olea, J. L. & Pflueger, C. (2013). A robust test for weak instruments. *Journal of
+    Business & Economic Statistics* 31(3), 358-369.
     Staiger, D. & Stock, J. H. (1997). Instrumental variables regression with weak instruments.
     *Econometrica* 65, 557-586.
     """
@@ -128,6 +133,7 @@ def iv(
 
     # First stages (also checks the instrument matrix for collinearity, naming columns).
     first: dict[str, Any] = {}
+    first_fits: dict[str, Any] = {}
     Xhat = Xv.copy()
     diag_rows = []
     q = Zx.shape[1]
@@ -158,6 +164,7 @@ def iv(
             }
         )
         first[name] = pd.Series(fs.params, index=znames)
+        first_fits[name] = fs
     # Cragg-Donald minimum-eigenvalue F (equals the first-stage F with one endogenous regressor).
     E_t = _partial(En.to_numpy(), Xex.to_numpy())
     Z_t = _partial(Zx.to_numpy(), Xex.to_numpy())
@@ -175,7 +182,7 @@ def iv(
 
     if estimator == "2sls":
         sol = solve_lstsq(Xhat, y, names=names, intercept=icpt)
-        beta, bread = sol.params, sol.bread
+        beta, bread, cond = sol.params, sol.bread, sol.condition
         u = y - Xv @ beta
         scores_X = Xhat
     else:
@@ -186,6 +193,7 @@ def iv(
         beta = lres.params[names].to_numpy()
         u = y - Xv @ beta
         bread = scores_X = None
+        cond = float("nan")
 
     # Wu-Hausman (control function) and Sargan.
     V_fs = En.to_numpy() - Xhat[:, Xex.shape[1] :]
@@ -241,10 +249,39 @@ def iv(
             vr = cv.compute_vcov(kind, X=scores_X, resid=u, bread=bread, clusters=codes)
             V, df_ = vr.cov, vr.df
         diag = diagnostics
-        if kind != "iid" and kz > k:
-            diag = pd.concat(
-                [diagnostics, _hansen_j(y, Xex, En, Zx, kind, codes)], ignore_index=True
-            )
+        if kind != "iid":
+            robust_rows = []
+            excl = list(range(Xex.shape[1], kz))
+            for name, fs in first_fits.items():
+                vr = cv.compute_vcov(kind, X=Zv, resid=fs.resid, bread=fs.bread, clusters=codes)
+                pi = fs.params[excl]
+                wald = float(pi @ np.linalg.solve(vr.cov[np.ix_(excl, excl)], pi))
+                df2 = vr.df if vr.df is not None else np.inf
+                robust_rows.append(
+                    {
+                        "test": f"weak_instruments_{kind}[{name}]",
+                        "statistic": wald / q,
+                        "df1": q,
+                        "df2": df2,
+                        "p_value": float(stats.f.sf(wald / q, q, df2)),
+                    }
+                )
+                if len(first_fits) == 1:
+                    robust_rows.append(
+                        {
+                            "test": f"effective_f[{name}]",
+                            "statistic": _effective_f(
+                                pi, fs.bread[np.ix_(excl, excl)], vr.cov[np.ix_(excl, excl)]
+                            ),
+                            "df1": q,
+                            "df2": np.nan,
+                            "p_value": np.nan,
+                        }
+                    )
+            parts = [diagnostics, pd.DataFrame(robust_rows)]
+            if kz > k:
+                parts.append(_hansen_j(y, Xex, En, Zx, kind, codes))
+            diag = pd.concat(parts, ignore_index=True)
         spec = ModelSpec(
             estimator=f"iv_{estimator}",
             formula=formula,
@@ -261,7 +298,7 @@ def iv(
             df=df_,
             spec=spec,
             raw={"X": Xv, "Z": Zv, "y": y, "resid": u},
-            stats={"sigma": float(np.sqrt(u @ u / (n - k)))},
+            stats={"sigma": float(np.sqrt(u @ u / (n - k))), "condition_number": cond},
             extra={"diagnostics": diag, "first_stage": first},
             _refit=build,
         )
@@ -279,6 +316,16 @@ def _liml_cov(model: Any, kind: str, codes: list[np.ndarray] | None, index: pd.I
     if kind == "cluster" and codes is not None:
         args["clusters"] = pd.Series(codes[0], index=index)
     return model.fit(**args).cov.to_numpy()
+
+
+def _effective_f(pi: np.ndarray, bread_excl: np.ndarray, V_excl: np.ndarray) -> float:
+    """Montiel Olea-Pflueger effective F: pi' Q pi / tr(V Q), Q = Z~'Z~ (instruments partialled).
+
+    By Frisch-Waugh, Z~'Z~ is the inverse of the excluded-instrument block of (Z'Z)^{-1}. With an
+    iid variance it equals the ordinary first-stage F.
+    """
+    Q = np.linalg.inv(bread_excl)
+    return float(pi @ Q @ pi / np.trace(V_excl @ Q))
 
 
 def _partial(A: np.ndarray, X: np.ndarray) -> np.ndarray:

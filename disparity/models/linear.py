@@ -181,6 +181,8 @@ def ols(
         cl = (cl,) if isinstance(cl, str) else tuple(cl or ())
         cds = codes if cl == clist else (cv.cluster_codes(data, list(cl), d.index) if cl else None)
         dsn = kw.get("design", design)
+        if kind == "survey":
+            dsn = cv.check_survey_refit(dsn, weights)
         fc = kw.get("few_clusters", few_clusters)
         notes: list[str] = []
         if w is not None and weight_type == "pweight" and kind == "iid":

@@ -13,7 +13,7 @@ from .._options import WeightType, check_option
 from ..design import SurveyDesign
 from ..errors import DataValueError, SpecificationError
 from . import covariance as cv
-from .formula import build_design
+from .formula import build_design, categorical_outcome
 from .linear import prepare_weights, resolve_design
 from .results import ModelResult, ModelSpec
 
@@ -130,6 +130,7 @@ def ordered(
     weights, weight_type = resolve_design(design, weights, weight_type, vcov)
     clist = () if cluster is None else ((cluster,) if isinstance(cluster, str) else tuple(cluster))
     extra = [c for c in [weights, *clist, *(design.columns() if design else [])] if c]
+    data = categorical_outcome(formula, data, binary=False)
     d = build_design(formula, data, extra=extra, safe=safe)
     Xdf = d.X.drop(columns=["Intercept"]) if d.intercept is not None else d.X
     names = list(Xdf.columns)
@@ -202,8 +203,12 @@ def ordered(
             S = np.zeros((G, scores.shape[1]))
             cv._group_sum(S, scores, codes[0])
             V = bread @ (S.T @ S) @ bread * (G / (G - 1))
+            if G < cv.FEW_CLUSTERS:
+                notes.append(cv.few_clusters_note(G))
         else:
-            meat, df_ = cv.survey_meat(scores, kw.get("design", design), frame)
+            meat, df_ = cv.survey_meat(
+                scores, cv.check_survey_refit(kw.get("design", design), weights), frame
+            )
             V = bread @ meat @ bread
         spec = ModelSpec(
             estimator=f"ordered_{link}",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 import numpy as np
@@ -197,13 +197,66 @@ def panel(
     check_option("vcov", vcov, PANEL_VCOV_KINDS)
     if safe:
         check_safe(formula, data.columns)
-    formula_in = formula
+    formula_in, data_in = formula, data
     formula, data = _expand_lags(formula, data, entity, time)
     extra = [entity, time] + ([cluster] if cluster else [])
     d = build_design(formula, data, extra=[c for c in extra if c in data.columns])
     e, t = _codes(data, entity, time, d.index)
-    formula = formula_in
     check_option("few_clusters", few_clusters, ("wild", "analytic"))
+
+    def refit(kind: str, **kw: Any) -> ModelResult:
+        opts = {
+            "model": model,
+            "effects": effects,
+            "cluster": cluster,
+            "bandwidth": bandwidth,
+            "few_clusters": few_clusters,
+            "reps": reps,
+            "boot_weights": boot_weights,
+            "seed": seed,
+        }
+        opts.update(kw)
+        return panel(formula_in, data_in, entity=entity, time=time, vcov=kind, **opts)
+
+    result = _panel_fit(
+        formula,
+        data,
+        d,
+        e,
+        t,
+        model,
+        effects,
+        vcov,
+        cluster,
+        bandwidth,
+        entity,
+        time,
+        few_clusters,
+        reps,
+        boot_weights,
+        seed,
+    )
+    return result.replace(_refit=refit, spec=replace(result.spec, formula=formula_in))
+
+
+def _panel_fit(
+    formula,
+    data,
+    d,
+    e,
+    t,
+    model,
+    effects,
+    vcov,
+    cluster,
+    bandwidth,
+    entity,
+    time,
+    few_clusters,
+    reps,
+    boot_weights,
+    seed,
+) -> ModelResult:
     if model == "fe":
         boot = {
             "few_clusters": few_clusters,
@@ -216,6 +269,11 @@ def panel(
         )
     if vcov == "wild":
         raise SpecificationError("vcov='wild' is available for model='fe' (and dp.ols).")
+    if effects != "entity":
+        raise SpecificationError(
+            f"effects={effects!r} applies to model='fe' only; model={model!r} has entity-level "
+            "structure. Add C(time) to the formula for period dummies."
+        )
     return _wrapped(formula, data, d, e, t, model, vcov, cluster, bandwidth, entity, time)
 
 
@@ -267,11 +325,17 @@ def _lm_cov_args(
 ) -> dict[str, Any]:
     """Translate our vcov vocabulary to linearmodels' fit arguments."""
     if vcov == "iid":
-        return {"cov_type": "unadjusted"}
+        return {"cov_type": "unadjusted", "debiased": True}
     if vcov == "HC1":
-        return {"cov_type": "robust"}
+        return {"cov_type": "robust", "debiased": True}
     if vcov == "cluster":
-        return {"cov_type": "clustered", "clusters": cluster_codes}
+        # CR1 as everywhere else: G/(G-1) (group_debias) and (N-1)/(N-k) (debiased).
+        return {
+            "cov_type": "clustered",
+            "clusters": cluster_codes,
+            "debiased": True,
+            "group_debias": True,
+        }
     args: dict[str, Any] = {"cov_type": "kernel", "kernel": "bartlett"}
     if bandwidth is not None:
         args["bandwidth"] = bandwidth

@@ -161,3 +161,13 @@ def test_display_contract(sample):
     assert "paths" in r.summary().tables
     assert float(r) == r.indirect.value
     assert r.glance()["nobs"].item() == len(sample)
+
+
+def test_binary_mediator_uses_probit(sample):
+    df = sample.assign(mb=(sample.m > 0.2).astype(float))
+    r = mediation("y ~ x + w", df, treatment="x", mediator="mb", mediator_model="probit", reps=30, seed=8)
+    ref = dp.probit("mb ~ x + w", df)
+    assert r.a.value == pytest.approx(ref.params["x"], rel=1e-10)
+    assert r.a.std_error == pytest.approx(ref.std_errors["x"], rel=1e-10)
+    assert r.b.value == pytest.approx(dp.ols("y ~ x + w + mb", df).params["mb"], rel=1e-12)
+    assert np.isfinite(r.raw["bootstrap"]).all()

@@ -130,3 +130,18 @@ def test_bad_input(tpanel):
     with pytest.raises(DataValueError, match="constant within entities|collinear"):
         threshold("y ~ z + c", tpanel.assign(c=tpanel.id * 2.0), threshold_var="q", regime="x",
                   entity="id", time="year")
+
+
+def test_two_regime_regressors_match_brute_force(tpanel):
+    r = threshold("y ~ 1", tpanel, threshold_var="q", regime=["x", "z"], entity="id", time="year",
+                  grid=None, reps=0)
+    cand, curve = r.raw["candidates"], r.raw["ssr_curve_1"]
+    ssrs = []
+    for g in cand[::12]:
+        lo, hi = tpanel.q <= g, tpanel.q > g
+        df = tpanel.assign(x1=tpanel.x * lo, x2=tpanel.x * hi, z1=tpanel.z * lo, z2=tpanel.z * hi)
+        m = dp.panel("y ~ x1 + x2 + z1 + z2", df, entity="id", time="year")
+        ssrs.append(float(m.raw["resid"] @ m.raw["resid"]))
+    np.testing.assert_allclose(curve[::12], ssrs, rtol=CLOSED_FORM_TOL)
+    assert list(r.params.index) == ["x__r1", "x__r2", "z__r1", "z__r2"]
+    assert r.thresholds[0].value == 7.0  # the strongest break in the DGP

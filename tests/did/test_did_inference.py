@@ -144,3 +144,22 @@ def test_cs_invariances(sim, shift, scale, seed):
     got = event_study(sim.assign(y=y2), "y", "id", "t", "g", control="notyet", se="analytic", reps=0).att_gt()
     np.testing.assert_allclose(got["att"], scale * base["att"], rtol=1e-9, atol=1e-9 * (1 + abs(shift)) * 100)
     np.testing.assert_allclose(got["std_error"], scale * base["std_error"], rtol=1e-9)
+
+
+def test_twfe_event_study_inference_comes_from_the_regression(province):
+    r = event_study(province, "benefit_gap", "region_code", "year", "cohort", estimator="twfe", bins=(-4, 4))
+    t = r.att_gt()
+    terms = list(r.spec["terms"])
+    np.testing.assert_allclose(t["p_value"], r.model.pvalues[terms], rtol=1e-12)
+    np.testing.assert_allclose(t["conf_low"], r.model.conf_int().loc[terms, "conf_low"], rtol=1e-12)
+    assert r.spec["df"] == 30  # t with G - 1 degrees of freedom: 31 provinces
+
+
+@pytest.mark.slow
+def test_twfe_event_study_wild_bootstrap(province):
+    r = event_study(province, "benefit_gap", "region_code", "year", "cohort", estimator="twfe", bins=(-4, 4),
+                    vcov="wild", reps=199, seed=2)
+    t = r.att_gt()
+    terms = list(r.spec["terms"])
+    np.testing.assert_allclose(t["p_value"], r.model.boot_pvalues[terms])
+    assert (t["conf_low"] < t["att"]).all() and (t["att"] < t["conf_high"]).all()

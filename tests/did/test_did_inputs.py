@@ -134,3 +134,36 @@ def test_cohorts_merge_by_region_code_for_names_and_codes():
     timing = panel.drop_duplicates("region_code")[["region_en", "integration_year"]]
     out = cohorts(timing, region="region_en", date="integration_year", data=panel, on="region")
     assert (out["cohort"] == out["integration_year"]).all()
+
+
+def test_simple_aggregate_tidy_has_the_overall_row():
+    import disparity as dp
+
+    p = dp.datasets.province_panel()
+    cs = dp.event_study(p, "benefit_gap", "region_code", "year", "integration_year", estimator="cs",
+                        control="notyet", se="analytic")
+    agg = cs.aggregate("simple")
+    t = agg.tidy()
+    assert list(t["term"]) == ["ATT"]
+    assert t["att"].item() == agg.value and t["std_error"].item() == agg.std_error
+
+
+def test_twfe_event_study_without_never_treated_uses_a_second_reference_period():
+    import disparity as dp
+
+    p = dp.datasets.province_panel()  # every province integrates by 2019: no never-treated units
+    es = dp.event_study(p, "benefit_gap", "region_code", "year", "integration_year", estimator="twfe")
+    t = es.att_gt()
+    assert -1 not in set(t["event_time"]) and t["event_time"].min() == -8  # -9 became the second reference
+    assert any("second reference period" in n for n in es.notes)
+    # the late event times are biased towards zero relative to the true effects (heterogeneity)
+    assert t.set_index("event_time")["att"].loc[0] < 0
+
+
+def test_twfe_inference_is_reproducible_with_a_seed():
+    import disparity as dp
+
+    p = dp.datasets.province_panel()
+    runs = [dp.event_study(p, "benefit_gap", "region_code", "year", "integration_year", estimator="twfe",
+                           cluster="region_code", seed=7).att_gt() for _ in range(2)]
+    pd.testing.assert_frame_equal(runs[0], runs[1])

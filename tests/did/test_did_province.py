@@ -100,3 +100,41 @@ def test_placebo_rejects_on_the_real_timing_and_is_reproducible(province):
     p3 = placebo(province, "benefit_gap", "region_code", "year", "cohort", reps=199, seed=12)
     assert not np.array_equal(p1.draws, p3.draws)
     assert p1.tidy()["reps"].iloc[0] == 199
+
+
+def test_bacon_with_never_treated_units_reproduces_twfe(sim):
+    b = bacon(sim, "y", "id", "t", "g")
+    twfe = did(sim, "y", unit="id", time="t", cohort="g")
+    kinds = set(b.table["type"])
+    assert {"treated_vs_never", "earlier_vs_later", "later_vs_earlier"} <= kinds
+    assert b.table["weight"].sum() == pytest.approx(1.0, abs=IDENTITY_TOL)
+    assert float(b.table["weight"] @ b.table["estimate"]) == pytest.approx(twfe.att, abs=IDENTITY_TOL)
+    # each treated-vs-never 2x2 is the plain difference of mean changes
+    row = b.table[b.table["type"] == "treated_vs_never"].iloc[0]
+    w = sim.pivot(index="id", columns="t", values="y")
+    g = sim.groupby("id")["g"].first()
+    post, pre = w.columns >= row["treated"], w.columns < row["treated"]
+    k, u = w[g == row["treated"]], w[g == 0]
+    exp = (k.loc[:, post].to_numpy().mean() - k.loc[:, pre].to_numpy().mean()) - (
+        u.loc[:, post].to_numpy().mean() - u.loc[:, pre].to_numpy().mean())
+    assert row["estimate"] == pytest.approx(exp, abs=1e-12)
+    from matplotlib.figure import Figure
+
+    assert isinstance(b.plot(), Figure)
+
+
+def test_twfe_from_status_column_equals_twfe_from_cohort(province):
+    status = province.assign(d=(province["year"] >= province["cohort"]).astype(int))
+    a = did(status, "benefit_gap", unit="region_code", time="year", treat="d")
+    b = did(province, "benefit_gap", unit="region_code", time="year", cohort="cohort")
+    assert a.att == pytest.approx(b.att, abs=1e-12)
+    assert a.std_error == pytest.approx(b.std_error, rel=1e-12)
+    assert a.tidy()["term"].tolist() == ["att"]
+
+
+def test_dynamic_aggregation_window(sim):
+    r = event_study(sim, "y", "id", "t", "g", se="analytic", reps=0)
+    d = r.aggregate("dynamic", min_e=-2, max_e=2).tidy()
+    assert d["event_time"].tolist() == [-2, -1, 0, 1, 2]
+    full = r.aggregate("dynamic").tidy().set_index("event_time")
+    np.testing.assert_allclose(d.set_index("event_time")["att"], full.loc[-2:2, "att"], rtol=1e-14)

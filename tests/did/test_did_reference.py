@@ -17,7 +17,7 @@ CLOSED_FORM_TOL = 1e-8
 pytestmark = pytest.mark.reference
 
 CS_SPECS = ["unc_never", "unc_notyet", "unc_never_w", "dr_never", "dr_notyet", "ipw_never", "ipw_notyet",
-            "reg_never", "reg_notyet", "dr_never_w"]
+            "reg_never", "reg_notyet", "dr_never_w", "unc_never_universal", "dr_notyet_universal"]
 
 
 def _fit(sim: pd.DataFrame, name: str):
@@ -27,6 +27,7 @@ def _fit(sim: pd.DataFrame, name: str):
         covariates=None if kind == "unc" else ["x1", "x2"],
         method="dr" if kind == "unc" else kind,
         weights="w" if name.endswith("_w") else None, se="analytic", reps=0,
+        base_period="universal" if name.endswith("_universal") else "varying",
     )
 
 
@@ -36,13 +37,15 @@ def test_cs_att_gt_matches_csdid(sim, csref, name):
     got = _fit(sim, name).att_gt()
     exp = pd.DataFrame({"cohort": ref["group"], "time": ref["time"], "att_ref": ref["att"], "se_ref": ref["se"]})
     m = got.merge(exp, on=["cohort", "time"], how="outer", validate="1:1")
-    assert len(m) == len(got) == len(exp) == 35
+    assert len(m) == len(got) == len(exp) == (40 if name.endswith("_universal") else 35)
     tol = CLOSED_FORM_TOL if name.startswith(("unc", "reg")) else CS_COVARIATE_TOL
     np.testing.assert_allclose(m["att"], m["att_ref"], rtol=0, atol=tol)
-    np.testing.assert_allclose(m["std_error"], m["se_ref"], rtol=0, atol=tol)
+    # the universal base's reference cell (t = g - 1) has no standard error on either side
+    np.testing.assert_allclose(m["std_error"], m["se_ref"], rtol=0, atol=tol, equal_nan=True)
 
 
-@pytest.mark.parametrize("name", ["unc_never", "unc_notyet", "dr_never", "ipw_notyet", "reg_never", "dr_never_w"])
+@pytest.mark.parametrize("name", ["unc_never", "unc_notyet", "dr_never", "ipw_notyet", "reg_never", "dr_never_w",
+                                  "dr_notyet_universal"])
 @pytest.mark.parametrize("kind", ["simple", "dynamic", "group", "calendar"])
 def test_cs_aggregations_match_csdid(sim, csref, name, kind):
     ref = csref[name]["agg"][kind]

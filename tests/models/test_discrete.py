@@ -80,3 +80,25 @@ def test_weighted_ame_uses_the_weights(sample):
     assert me == pytest.approx(
         float(np.average(mu * (1 - mu) * b["x1"], weights=sample.w)), rel=1e-7
     )
+
+
+def test_few_clusters_are_flagged_for_logit(sample):
+    res = dp.logit("yb ~ x1 + x2", sample, vcov="cluster", cluster="county")
+    assert any("Only 12 clusters" in n for n in res.summary().notes)
+
+
+def test_labelled_survey_outcomes_are_used_as_coded():
+    """read_survey gives ordered Categoricals; binary and ordered models take them directly."""
+    import disparity as dp
+
+    df = dp.datasets.chifeng_survey()
+    coded = df.assign(support=df["support"].cat.codes.astype(float),
+                      satisfaction=df["satisfaction"].cat.codes.astype(float).where(df["satisfaction"].notna()))
+    a = dp.logit("support ~ dev + benefit_gap", df)
+    b = dp.logit("support ~ dev + benefit_gap", coded)
+    np.testing.assert_allclose(a.params, b.params, rtol=0, atol=1e-12)
+    c = dp.ordered("satisfaction ~ dev + benefit_gap", df)
+    e = dp.ordered("satisfaction ~ dev + benefit_gap", coded)
+    np.testing.assert_allclose(c.params, e.params, rtol=0, atol=1e-12)
+    with pytest.raises(dp.errors.SpecificationError, match="exactly two"):
+        dp.probit("health ~ dev", df)

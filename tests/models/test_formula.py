@@ -20,6 +20,7 @@ COLUMNS = ["y", "x1", "x2", "region", "收入"]
         "y ~ 0 + x1 - 1",
         "y ~ `收入` + 收入",
         "y ~ x1 + I(x2 / 1e3)",
+        "y ~ I(x1 ** -2) + (x1 + x2) ^ 2 + I(x1 ** x2)",
     ],
 )
 def test_safe_formulas_pass(formula):
@@ -38,6 +39,9 @@ def test_safe_formulas_pass(formula):
         ("y ~ x1; x2", "unexpected text"),
         ("y ~ C(region, Treatment('a'))", "unexpected text|Treatment"),
         ("y ~ lambda: 1", "'lambda'"),
+        ("y ~ I(9 ** 9 ** 9)", "exponents"),
+        ("y ~ I(x1 ** (9 ** 9))", "exponents"),
+        ("y ~ I(x1 ** 1000)", "exponents"),
     ],
 )
 def test_unsafe_formulas_are_rejected(formula, match):

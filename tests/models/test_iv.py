@@ -97,3 +97,51 @@ def test_hansen_j_with_robust_variance(sample):
     ref = IVGMM.from_formula(F, sample, weight_type="robust").fit(cov_type="robust").j_stat
     assert diag.loc["hansen_j", "statistic"] == pytest.approx(float(ref.stat), rel=1e-10)
     assert "hansen_j" not in set(dp.iv(F, sample).extra["diagnostics"].test)
+
+
+@pytest.mark.parametrize(
+    "kind, lm_args",
+    [
+        ("HC0", dict(cov_type="robust", debiased=False)),
+        ("HC1", dict(cov_type="robust", debiased=True)),
+    ],
+)
+def test_robust_first_stage_f_matches_linearmodels(sample, kind, lm_args):
+    diag = dp.iv(F, sample, vcov=kind).extra["diagnostics"].set_index("test")
+    lm = IV2SLS.from_formula(F, sample).fit(**lm_args)
+    wald = float(lm.first_stage.diagnostics.loc["dend", "f.stat"])  # chi2(q) Wald statistic
+    assert diag.loc[f"weak_instruments_{kind}[dend]", "statistic"] == pytest.approx(
+        wald / 2, rel=1e-10
+    )
+
+
+def test_clustered_first_stage_f_matches_linearmodels(sample):
+    diag = dp.iv(F, sample, vcov="cluster", cluster="county").extra["diagnostics"].set_index("test")
+    lm = IV2SLS.from_formula(F, sample).fit(
+        cov_type="clustered", clusters=sample.county, debiased=True
+    )
+    wald = float(lm.first_stage.diagnostics.loc["dend", "f.stat"])
+    assert diag.loc["weak_instruments_cluster[dend]", "statistic"] == pytest.approx(
+        wald / 2, rel=1e-10
+    )
+
+
+def test_effective_f_reduces_to_first_stage_f_under_homoskedasticity(sample):
+    from disparity.models import covariance as cv
+    from disparity.models._solver import solve_lstsq
+    from disparity.models.iv import _effective_f
+
+    Z = np.column_stack([np.ones(len(sample)), sample[["x1", "z1", "z2"]].to_numpy()])
+    fs = solve_lstsq(Z, sample.dend.to_numpy(), names=["c", "x1", "z1", "z2"], intercept=0)
+    iid = cv.compute_vcov("iid", X=Z, resid=fs.resid, bread=fs.bread).cov
+    ex = [2, 3]
+    f_eff = _effective_f(fs.params[ex], fs.bread[np.ix_(ex, ex)], iid[np.ix_(ex, ex)])
+    first_f = (
+        dp.iv(F, sample)
+        .extra["diagnostics"]
+        .set_index("test")
+        .loc["weak_instruments[dend]", "statistic"]
+    )
+    assert f_eff == pytest.approx(first_f, rel=1e-10)
+    robust = dp.iv(F, sample, vcov="HC1").extra["diagnostics"].set_index("test")
+    assert 0 < robust.loc["effective_f[dend]", "statistic"] < np.inf

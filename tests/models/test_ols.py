@@ -213,3 +213,14 @@ def test_two_way_clustering_with_few_clusters_is_flagged(sample):
 def test_design_without_survey_vcov_is_rejected(sample):
     with pytest.raises(SpecificationError, match="only used with vcov='survey'"):
         dp.ols(FORMULA, sample, design=dp.SurveyDesign(weights="w"))
+
+
+def test_survey_with_vcov_requires_matching_weights(sample):
+    design = dp.SurveyDesign(weights="w", strata="stratum", psu="county")
+    unweighted = dp.ols(FORMULA, sample)
+    with pytest.raises(SpecificationError, match="refit with vcov='survey'"):
+        unweighted.with_vcov("survey", design=design)
+    weighted = dp.ols(FORMULA, sample, weights="w")
+    svy = weighted.with_vcov("survey", design=design)
+    ref = dp.ols(FORMULA, sample, vcov="survey", design=design)
+    assert_close(svy.std_errors, ref.std_errors, 1e-12)

@@ -36,6 +36,9 @@ def wp() -> pd.DataFrame:
         ("plm_fe_twoways", F3, {"effects": "twoway"}, "se"),
         ("plm_fe_twoways", F3, {"effects": "twoway", "vcov": "cluster"}, "se_cluster"),
         ("plm_re", F4, {"model": "re"}, "se"),
+        ("plm_re", F4, {"model": "re", "vcov": "cluster"}, "se_cluster"),
+        ("plm_pooled", F4, {"model": "pooled"}, "se"),
+        ("plm_pooled", F4, {"model": "pooled", "vcov": "cluster"}, "se_cluster"),
         ("plm_be", F4, {"model": "be"}, "se"),
         ("plm_fd", F3, {"model": "fd"}, "se"),
     ],
@@ -173,3 +176,17 @@ def test_lags_are_within_entity_and_respect_gaps(wp):
 def test_lag_outside_a_panel_is_refused(wp):
     with pytest.raises(dp.errors.SpecificationError, match="dp.panel"):
         dp.ols("lwage ~ lag(union)", wp)
+
+
+def test_panel_with_vcov_returns_new_result(wp):
+    fe = dp.panel(F4, wp, entity="nr", time="year")
+    cl = fe.with_vcov("cluster")
+    assert cl.spec.vcov == "cluster" and fe.spec.vcov == "iid"
+    assert_close(cl.params, fe.params, 0)
+    ref = dp.panel(F4, wp, entity="nr", time="year", vcov="cluster")
+    assert_close(cl.std_errors, ref.std_errors, 0)
+
+
+def test_effects_other_than_entity_need_fixed_effects(wp):
+    with pytest.raises(dp.errors.SpecificationError, match="model='fe' only"):
+        dp.panel(F4, wp, entity="nr", time="year", model="re", effects="twoway")

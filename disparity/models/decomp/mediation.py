@@ -17,7 +17,7 @@ from ..formula import build_design, required_columns
 from ..linear import ols, prepare_weights
 from ..panel import demean, panel
 from ..results import ModelResult
-from .results import DecompSummary, Estimate, html_table, tidy_frame
+from .results import DecompSummary, Estimate, fast_wls, html_table, tidy_frame
 
 __all__ = ["mediation", "MediationResult"]
 
@@ -147,9 +147,8 @@ def _irls(X: np.ndarray, y: np.ndarray, w: np.ndarray, link: str) -> np.ndarray:
         d1 = np.maximum(d1, 1e-300)
         fw = w * d1 * d1 / (mu * (1 - mu))
         z = eta + (y - mu) / d1
-        sw = np.sqrt(fw)
-        new, _, rank, _ = np.linalg.lstsq(X * sw[:, None], z * sw, rcond=None)
-        if rank < X.shape[1] or not np.all(np.isfinite(new)) or np.max(np.abs(X @ new)) > 30:
+        new = fast_wls(X, z, fw)
+        if not np.all(np.isfinite(new)) or np.max(np.abs(X @ new)) > 30:
             raise np.linalg.LinAlgError("degenerate bootstrap sample")
         if np.max(np.abs(new - beta) / np.maximum(np.abs(new), 1.0)) < IRLS_TOL:
             return new
@@ -159,10 +158,7 @@ def _irls(X: np.ndarray, y: np.ndarray, w: np.ndarray, link: str) -> np.ndarray:
 
 def _coef(X: np.ndarray, y: np.ndarray, w: np.ndarray, kind: str, pos: list[int]) -> np.ndarray:
     if kind == "linear":
-        sw = np.sqrt(w)
-        beta, _, rank, _ = np.linalg.lstsq(X * sw[:, None], y * sw, rcond=None)
-        if rank < X.shape[1]:
-            raise np.linalg.LinAlgError("rank-deficient bootstrap sample")
+        beta = fast_wls(X, y, w)
     else:
         beta = _irls(X, y, w, kind)
     return beta[pos]

@@ -14,10 +14,13 @@ from ..._options import WEIGHT_TYPES, WeightType, check_option
 from ...design import SurveyDesign
 from ...errors import CollinearityError, DataValueError, SpecificationError
 from .. import covariance as cv
+from ..discrete import logit, probit
 from ..formula import build_design, required_columns
 from ..linear import ols, prepare_weights
 from ..results import ModelResult
-from .results import DecompSummary, Estimate, html_table, linearized_cov, tidy_frame
+from .mediation import _irls
+from .nonlinear import binary_pieces, binary_pieces_infl
+from .results import DecompSummary, Estimate, fast_wls, html_table, linearized_cov, tidy_frame
 
 __all__ = ["oaxaca", "OaxacaResult", "Threefold", "Twofold"]
 
@@ -77,7 +80,7 @@ class OaxacaResult:
     gap: Estimate
     mean_a: Estimate
     mean_b: Estimate
-    threefold: Threefold
+    threefold: Threefold | None
     twofold: Twofold
     groups: tuple[Any, Any]
     nobs: dict[str, int]
@@ -102,10 +105,13 @@ class OaxacaResult:
 
     def tidy(self, level: float = 0.95) -> pd.DataFrame:
         """Overall results: one row each for mean_a, mean_b, gap, the threefold and twofold parts."""
-        rows = [self.mean_a, self.mean_b, self.gap, self.threefold.endowments,
-                self.threefold.coefficients, self.threefold.interaction,
-                self.twofold.explained, self.twofold.unexplained]
-        parts = ["overall"] * 3 + ["threefold"] * 3 + ["twofold"] * 2
+        rows = [self.mean_a, self.mean_b, self.gap]
+        parts = ["overall"] * 3
+        if self.threefold is not None:
+            rows += [self.threefold.endowments, self.threefold.coefficients, self.threefold.interaction]
+            parts += ["threefold"] * 3
+        rows += [self.twofold.explained, self.twofold.unexplained]
+        parts += ["twofold"] * 2
         return tidy_frame(rows, level, part=parts)
 
     def detail(self, level: float = 0.95, *, by_term: bool = False) -> pd.DataFrame:
@@ -122,7 +128,8 @@ class OaxacaResult:
     def glance(self) -> pd.DataFrame:
         return pd.DataFrame([{
             "by": self.spec["by"], "group_a": self.groups[0], "group_b": self.groups[1],
-            "nobs_a": self.nobs["A"], "nobs_b": self.nobs["B"], "reference": self.twofold.reference,
+            "nobs_a": self.nobs["A"], "nobs_b": self.nobs["B"], "model": self.spec["model"],
+            "reference": self.twofold.reference,
             "se": self.spec["se"], "vcov": self.spec["vcov"],
         }])
 
@@ -246,8 +253,7 @@ def _augment(X: np.ndarray, intercept: int, blocks: list[tuple[str, list[int], s
 @dataclass
 class _Fit:
     params: np.ndarray
-    bread: np.ndarray
-    resid: np.ndarray
+    infl: np.ndarray  # influence functions of the coefficients on the rows used (rows x k)
 
 
 def _pieces(xa: np.ndarray, xb: np.ndarray, ba: np.ndarray, bb: np.ndarray, bs: np.ndarray) -> np.ndarray:
@@ -284,29 +290,29 @@ def _ref_weight(reference: Any, wa: float, wb: float) -> float | None:
     return {"A": 1.0, "B": 0.0, "cotton": wa / (wa + wb), "reimers": 0.5}.get(reference)
 
 
-def _solve(X: np.ndarray, y: np.ndarray, w: np.ndarray, names: list[str], intercept: int | None) -> _Fit:
-    """Weighted least squares for bootstrap replicates (plain QR: Monte Carlo error dominates)."""
-    sw = np.sqrt(w)
-    coef, _, rank, _ = np.linalg.lstsq(X * sw[:, None], y * sw, rcond=None)
-    if rank < X.shape[1]:
-        raise np.linalg.LinAlgError("rank-deficient bootstrap sample")
-    return _Fit(coef, np.empty((0, 0)), np.empty(0))
+def _solve(X: np.ndarray, y: np.ndarray, w: np.ndarray, model: str) -> _Fit:
+    """Refit for bootstrap replicates (weighted least squares or ML by IRLS)."""
+    beta = fast_wls(X, y, w) if model == "linear" else _irls(X, y, w, model)
+    return _Fit(beta, np.empty((0, 0)))
 
 
-def _point(X, y, w, a, reference, intercept, names, T, Xt) -> np.ndarray:
+def _point(X, y, w, a, reference, model, T, Xt) -> np.ndarray:
     """All detailed contributions for one (re)sample, stacked as in :func:`_pieces` (bootstrap path)."""
     wa_, wb_ = w[a], w[~a]
-    fa = _solve(X[a], y[a], wa_, names, intercept)
-    fb = _solve(X[~a], y[~a], wb_, names, intercept)
+    fa = _solve(X[a], y[a], wa_, model)
+    fb = _solve(X[~a], y[~a], wb_, model)
     lam = _ref_weight(reference, float(wa_.sum()), float(wb_.sum()))
     if lam is None:
         Z = X if reference == "neumark" else np.column_stack([X, a.astype(float)])
-        fs = _solve(Z, y, w, names + (["__group"] if reference == "pooled" else []), intercept)
+        fs = _solve(Z, y, w, model)
         bs = fs.params[: X.shape[1]]
     else:
         bs = lam * fa.params + (1 - lam) * fb.params
-    xa, xb = _wmean(Xt[a], wa_), _wmean(Xt[~a], wb_)
     ba, bb = T @ fa.params, T @ fb.params
+    if model != "linear":
+        pieces, ma, mb = binary_pieces(Xt, w, a, ba, bb, T @ bs, model)
+        return np.concatenate([pieces.ravel(), [ma - mb, ma, mb]])
+    xa, xb = _wmean(Xt[a], wa_), _wmean(Xt[~a], wb_)
     ma, mb = float(xa @ ba), float(xb @ bb)
     return np.concatenate([_pieces(xa, xb, ba, bb, T @ bs).ravel(), [ma - mb, ma, mb]])
 
@@ -322,6 +328,7 @@ def oaxaca(
     *,
     group_a: Any = None,
     reference: Reference | float = "pooled",
+    model: Literal["linear", "logit", "probit"] = "linear",
     normalize: bool | Sequence[str] = True,
     weights: str | None = None,
     weight_type: WeightType = "pweight",
@@ -353,6 +360,9 @@ def oaxaca(
         ("cotton", Cotton 1988; sums of weights with weights), :math:`(\\beta_A + \\beta_B)/2`
         ("reimers", Reimers 1983), or a number :math:`\\lambda` giving
         :math:`\\lambda\\beta_A + (1-\\lambda)\\beta_B` (Stata's ``weight(#)``).
+    model : {"linear", "logit", "probit"}
+        Outcome model. With a binary (0/1) outcome, "logit"/"probit" give the nonlinear
+        decomposition (twofold only; ``threefold`` is None).
     normalize : bool or list of str
         Normalise the coefficients of categorical terms (``C(x)`` or string/categorical columns) so the
         detailed decomposition does not depend on the omitted category (Yun 2005); a list restricts it
@@ -391,6 +401,14 @@ def oaxaca(
     :math:`\\bar\\beta = \\frac1L\\sum_{l=1}^L \\beta_l` (base level :math:`\\beta_1 = 0`), adds
     :math:`\\bar\\beta` to the intercept and includes the base-level dummy.
 
+    For ``model="logit"``/``"probit"`` with response function :math:`F` and
+    :math:`\bar F_g(\beta)` the (weighted) mean of :math:`F(x_i'\beta)` over group g, the gap
+    :math:`\bar F_A(\\hat\beta_A) - \bar F_B(\\hat\beta_B)` (the observed shares, for logit) splits into
+    :math:`Q = \bar F_A(\beta^*) - \bar F_B(\beta^*)` and :math:`U` = gap - Q; the detailed parts
+    use Yun's (2004) weights :math:`Q_k = Q\\,\frac{(\bar x_{Ak}-\bar x_{Bk})\beta^*_k}{\\sum_j(\bar x_{Aj}-\bar x_{Bj})\beta^*_j}`
+    and :math:`U_k = U\\,\frac{\bar x_{Ak}(\beta_{Ak}-\beta^*_k) + \bar x_{Bk}(\beta^*_k-\beta_{Bk})}{\\sum_j[\\cdot]}`,
+    which do not depend on the order of the variables (unlike Fairlie's sequential replacement).
+
     Delta-method variances treat regressors as stochastic (Jann 2008): every component is a
     smooth function of the group means and coefficient vectors, its influence function follows
     by the product rule from those of :math:`\\bar x_g` (:math:`w_i(x_i-\\bar x_g)/W_g`) and of the
@@ -407,6 +425,9 @@ def oaxaca(
     Economic Review* 14(3), 693-709.
     Jann, B. (2008). The Blinder-Oaxaca decomposition for linear regression models. *The Stata
     Journal* 8(4), 453-479.
+    Yun, M.-S. (2004). Decomposing differences in the first moment. *Economics Letters* 82(2), 275-280.
+    Fairlie, R. W. (2005). An extension of the Blinder-Oaxaca decomposition technique to logit and
+    probit models. *Journal of Economic and Social Measurement* 30(4), 305-316.
     Yun, M.-S. (2005). A simple solution to the identification problem in detailed wage
     decompositions. *Economic Inquiry* 43(4), 766-772.
     Neumark, D. (1988). Employers' discriminatory behavior and the estimation of wage
@@ -423,6 +444,7 @@ def oaxaca(
     elif not np.isfinite(reference):
         raise SpecificationError(f"reference={reference!r} must be a finite weight (e.g. 0.5).")
     check_option("se", se, OAXACA_SE)
+    check_option("model", model, ("linear", "logit", "probit"))
     check_option("vcov", vcov, OAXACA_VCOV)
     check_option("weight_type", weight_type, WEIGHT_TYPES)
     if vcov == "cluster" and cluster is None:
@@ -499,11 +521,17 @@ def oaxaca(
     rhs = " + ".join(frame.columns[: k - 1]) or "1"
     order = ["Intercept" if j == d.intercept else f"x{j}" for j in range(k)]
     wt = "pweight" if weight_type == "aweight" else weight_type
+    if model != "linear" and not set(np.unique(y).tolist()) <= {0.0, 1.0}:
+        raise DataValueError(
+            f"model={model!r} needs a binary outcome coded 0/1, but {d.y.name!r} takes other values; "
+            "recode it or use model='linear'."
+        )
+    estimator = {"linear": ols, "logit": logit, "probit": probit}[model]
 
     def fit(rows: np.ndarray, with_group: bool, label: str) -> tuple[ModelResult, _Fit]:
         f = f"y__ ~ {rhs}" + (" + grp__" if with_group else "")
         try:
-            res = ols(f, frame.loc[rows], weights=wcol, weight_type=wt)
+            res = estimator(f, frame.loc[rows], weights=wcol, weight_type=wt)
         except CollinearityError as exc:
             msg = str(exc)
             for j in range(k):
@@ -514,27 +542,31 @@ def oaxaca(
             pos_all = pos + [list(res.params.index).index("grp__")]
         else:
             pos_all = pos
-        bread = res.raw["bread"][np.ix_(pos_all, pos_all)]
-        return res, _Fit(res.params.to_numpy()[pos_all], bread, res.raw["resid"])
+        raw = res.raw
+        if model == "linear":
+            wr = np.ones(len(raw["y"])) if raw["weights"] is None else raw["weights"]
+            infl = (raw["X"] * (wr * raw["resid"])[:, None]) @ raw["bread"]
+        else:
+            infl = raw["scores"] @ raw["bread"]
+        return res, _Fit(res.params.to_numpy()[pos_all], infl[:, pos_all])
 
     mA, fa = fit(a, False, f"group {a_val!r}")
     mB, fb = fit(~a, False, f"group {b_val!r}")
     models = {"A": mA, "B": mB}
     lam = _ref_weight(reference, float(w[a].sum()), float(w[~a].sum()))
-    Z = X
     if lam is None:
         mS, fs = fit(np.ones(n, dtype=bool), reference == "pooled", "pooled regression")
         models["pooled"] = mS
-        bs_full = fs.params
-        bs = bs_full[:k]
-        if reference == "pooled":
-            Z = np.column_stack([X, a.astype(float)])
+        bs = fs.params[:k]
     else:
         bs = lam * fa.params + (1 - lam) * fb.params
     xa, xb = _wmean(Xt[a], w[a]), _wmean(Xt[~a], w[~a])
     ba, bb, bst = T @ fa.params, T @ fb.params, T @ bs
-    pieces = _pieces(xa, xb, ba, bb, bst)
-    mean_a, mean_b = float(xa @ ba), float(xb @ bb)
+    if model == "linear":
+        pieces = _pieces(xa, xb, ba, bb, bst)
+        mean_a, mean_b = float(xa @ ba), float(xb @ bb)
+    else:
+        pieces, mean_a, mean_b = binary_pieces(Xt, w, a, ba, bb, bst, model)
     n_pieces = pieces.size
 
     notes: list[str] = []
@@ -549,21 +581,24 @@ def oaxaca(
         Ixa[a] = w[a, None] * (Xt[a] - xa) / w[a].sum()
         Ixb[~a] = w[~a, None] * (Xt[~a] - xb) / w[~a].sum()
 
-        def coef_infl(fitted: _Fit, rows: np.ndarray, design: np.ndarray) -> np.ndarray:
-            out = np.zeros((n, design.shape[1]))
-            out[rows] = (design[rows] * (w[rows] * fitted.resid)[:, None]) @ fitted.bread
+        def coef_infl(fitted: _Fit, rows: np.ndarray) -> np.ndarray:
+            out = np.zeros((n, fitted.infl.shape[1]))
+            out[rows] = fitted.infl
             return out
 
-        Iba = coef_infl(fa, a, X) @ T.T
-        Ibb = coef_infl(fb, ~a, X) @ T.T
+        Iba = coef_infl(fa, a) @ T.T
+        Ibb = coef_infl(fb, ~a) @ T.T
         if lam is None:
-            Ibs = coef_infl(fs, np.ones(n, dtype=bool), Z)[:, :k] @ T.T
+            Ibs = coef_infl(fs, np.ones(n, dtype=bool))[:, :k] @ T.T
         else:
             Ibs = lam * Iba + (1 - lam) * Ibb
-        Ip = _pieces_infl(xa, xb, ba, bb, bst, Ixa, Ixb, Iba, Ibb, Ibs)
-        gap_infl = Ixa @ ba + Iba @ xa - Ixb @ bb - Ibb @ xb
-        mean_infl = np.column_stack([Ixa @ ba + Iba @ xa, Ixb @ bb + Ibb @ xb])
-        infl = np.column_stack([*Ip, gap_infl, mean_infl])
+        if model == "linear":
+            Ip = _pieces_infl(xa, xb, ba, bb, bst, Ixa, Ixb, Iba, Ibb, Ibs)
+            gap_infl = Ixa @ ba + Iba @ xa - Ixb @ bb - Ibb @ xb
+            mean_infl = np.column_stack([Ixa @ ba + Iba @ xa, Ixb @ bb + Ibb @ xb])
+            infl = np.column_stack([*Ip, gap_infl, mean_infl])
+        else:
+            infl = binary_pieces_infl(Xt, w, a, ba, bb, bst, model, Ixa, Ixb, Iba, Ibb, Ibs)
         frame_d = data.loc[d.index]
         codes = cv.cluster_codes(data, [cluster], d.index)[0] if vcov == "cluster" else None
         fw = w if (w_given is not None and weight_type == "fweight") else None
@@ -598,7 +633,7 @@ def oaxaca(
             if ab.sum() <= k or (~ab).sum() <= k:
                 continue
             try:
-                p = _point(X[idx], y[idx], w[idx], ab, reference, d.intercept, names, T, Xt[idx])
+                p = _point(X[idx], y[idx], w[idx], ab, reference, model, T, Xt[idx])
             except DisparityErrorTypes:
                 continue
             reps_out[done] = p
@@ -622,14 +657,16 @@ def oaxaca(
     kt = Xt.shape[1]
     idx_of = lambda r, cols: r * kt + np.asarray(cols, dtype=int)  # noqa: E731
     allc = np.arange(kt)
-    tf = Threefold(*(Estimate(PARTS3[r], float(pieces[r].sum()), se_of(idx_of(r, allc))) for r in range(3)))
+    off = 3 if model == "linear" else 0
+    tf = (Threefold(*(Estimate(PARTS3[r], float(pieces[r].sum()), se_of(idx_of(r, allc))) for r in range(3)))
+          if model == "linear" else None)
     ref_name = reference if isinstance(reference, str) else f"weight {reference:g}"
-    two = Twofold(*(Estimate(PARTS2[r], float(pieces[3 + r].sum()), se_of(idx_of(3 + r, allc))) for r in range(2)),
-                  reference=ref_name)
+    two = Twofold(*(Estimate(PARTS2[r], float(pieces[off + r].sum()), se_of(idx_of(off + r, allc)))
+                    for r in range(2)), reference=ref_name)
     gap = Estimate("gap", mean_a - mean_b, se_of(n_pieces))
     ests_mean = [Estimate("mean_a", mean_a, se_of(n_pieces + 1)), Estimate("mean_b", mean_b, se_of(n_pieces + 2))]
 
-    parts = [("threefold", c) for c in PARTS3] + [("twofold", c) for c in PARTS2]
+    parts = ([("threefold", c) for c in PARTS3] if model == "linear" else []) + [("twofold", c) for c in PARTS2]
     rows_c, rows_t = [], []
     terms = list(dict.fromkeys(term_of.get(nm, nm) for nm in tnames))
     for r, (part, comp) in enumerate(parts):
@@ -649,11 +686,11 @@ def oaxaca(
         "cov": cov_all, "bootstrap": boot,
     }
     spec = {
-        "formula": formula, "by": by, "reference": ref_name, "weights": weights,
+        "formula": formula, "by": by, "reference": ref_name, "model": model, "weights": weights,
         "weight_type": weight_type if weights else None, "se": se,
         "vcov": vcov if se == "delta" else None, "cluster": cluster, "reps": reps if se == "bootstrap" else None,
         "seed": seed, "normalized": tuple(e for e, _, _ in blocks), "notes": tuple(notes),
-        "n_dropped": d.n_dropped,
+        "n_dropped": d.n_dropped + int(data[by].isna().sum()),
     }
     return OaxacaResult(
         gap=gap, mean_a=ests_mean[0], mean_b=ests_mean[1], threefold=tf, twofold=two,

@@ -158,3 +158,37 @@ def linearized_cov(
     if fweights is not None:
         return (infl / fweights[:, None]).T @ infl
     return infl.T @ infl
+
+
+# Bootstrap refits solve scaled normal equations by Cholesky while the squared smallest pivot
+# (about 1/condition number) stays above CHOL_MIN_PIVOT2; beyond it they switch to a rank-revealing
+# QR (LAPACK gelsy), which rejects resamples whose rank (at RANK_TOL) is deficient.
+CHOL_MIN_PIVOT2 = 1e-8
+RANK_TOL = 1e-10
+
+
+def fast_wls(X: np.ndarray, y: np.ndarray, w: np.ndarray | None = None) -> np.ndarray:
+    """Weighted least squares for bootstrap replicates (speed matters, Monte Carlo error dominates).
+
+    Raises ``numpy.linalg.LinAlgError`` when the resample's design is rank deficient (e.g. a
+    regressor without variation).
+    """
+    from scipy import linalg as sl
+
+    if w is not None:
+        sw = np.sqrt(w)
+        X, y = X * sw[:, None], y * sw
+    A = X.T @ X
+    d = np.sqrt(np.diag(A))
+    if np.any(d == 0):
+        raise np.linalg.LinAlgError("a regressor is identically zero in the resample")
+    try:
+        c, low = sl.cho_factor(A / np.outer(d, d))
+        if np.min(np.abs(np.diag(c))) ** 2 >= CHOL_MIN_PIVOT2:
+            return sl.cho_solve((c, low), (X.T @ y) / d) / d
+    except np.linalg.LinAlgError:
+        pass
+    beta, _, rank, _ = sl.lstsq(X, y, cond=RANK_TOL, lapack_driver="gelsy")
+    if rank < X.shape[1]:
+        raise np.linalg.LinAlgError("rank-deficient bootstrap sample")
+    return beta

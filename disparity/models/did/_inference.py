@@ -73,7 +73,9 @@ def aggregate_cells(
 
 
 def analytic_se(inf: np.ndarray, cluster: np.ndarray | None = None) -> np.ndarray:
-    """sqrt(mean(psi^2)/n), or from cluster means of psi when clustered (as the bootstrap scale)."""
+    """sqrt(mean(psi^2)/n); clustered: sqrt(mean_c(psibar_c^2)/C) from cluster means of psi, the
+    scale R ``did``'s clustered multiplier bootstrap targets (equal to the usual cluster sum form
+    when clusters have equal sizes)."""
     inf = np.atleast_2d(inf.T).T
     n = inf.shape[0]
     if cluster is None:

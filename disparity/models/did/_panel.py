@@ -80,32 +80,41 @@ def wide_panel(
     covariates = tuple(covariates or ())
     cols = [outcome, unit, time, cohort, *covariates] + [c for c in (weights, cluster) if c]
     _check_columns(data, cols)
-    dup = data.duplicated([unit, time], keep=False)
-    if dup.any():
+    t_num = pd.to_numeric(data[time], errors="coerce")
+    if t_num.isna().any():
+        rows = data.index[t_num.isna()][:5].tolist()
+        raise DataValueError(f"Time column {time!r} has missing or non-numeric values in rows {rows}.")
+    ucode, units = pd.factorize(data[unit], sort=True)
+    if (ucode < 0).any():
+        rows = data.index[ucode < 0][:5].tolist()
+        raise DataValueError(f"Unit column {unit!r} has missing values in rows {rows}.")
+    units = np.asarray(units)
+    times = np.sort(t_num.unique())
+    tcode = np.searchsorted(times, t_num.to_numpy())
+    n, T = len(units), len(times)
+    cell = ucode.astype(np.int64) * T + tcode
+    counts = np.bincount(cell, minlength=n * T)
+    if (counts > 1).any():
+        dup = counts[cell] > 1
         rows = data.index[dup][:6].tolist()
         raise DataValueError(
             f"{int(dup.sum())} rows share a ({unit!r}, {time!r}) pair with another row (rows {rows}); "
             "a panel needs one row per unit and period: aggregate or drop the duplicates first."
         )
-    t_num = pd.to_numeric(data[time], errors="coerce")
-    if t_num.isna().any():
-        rows = data.index[t_num.isna()][:5].tolist()
-        raise DataValueError(f"Time column {time!r} has missing or non-numeric values in rows {rows}.")
+    if T < 2:
+        raise DataValueError(f"The panel has {T} period(s) in {time!r}; difference-in-differences needs at least two.")
     g = cohort_values(data, cohort)
-    per_unit = g.groupby(data[unit], sort=False).nunique(dropna=False)
-    if (per_unit > 1).any():
-        bad = per_unit.index[per_unit > 1][:5].tolist()
+    gv = g.to_numpy()
+    G = np.full(n, np.inf)
+    G[ucode] = gv
+    varies = G[ucode] != gv
+    if varies.any():
+        bad = pd.unique(units[ucode[varies]])[:5].tolist()
         raise DataValueError(
             f"Cohort column {cohort!r} varies within units {bad}; it must be the unit's first treated "
             "period on every row. If you have a 0/1 treatment indicator, build the cohort with "
             "dp.cohorts(data, unit=..., time=..., treat=...)."
         )
-    ucode, units = pd.factorize(data[unit], sort=True)
-    times = np.sort(t_num.unique())
-    tcode = np.searchsorted(times, t_num.to_numpy())
-    n, T = len(units), len(times)
-    if T < 2:
-        raise DataValueError(f"The panel has {T} period(s) in {time!r}; difference-in-differences needs at least two.")
     Y = np.full((n, T), np.nan)
     y = pd.to_numeric(data[outcome], errors="coerce").to_numpy(dtype=float)
     Y[ucode, tcode] = y
@@ -114,15 +123,15 @@ def wide_panel(
         X = np.full((n, T, len(covariates)), np.nan)
         for j, c in enumerate(covariates):
             X[ucode, tcode, j] = pd.to_numeric(data[c], errors="coerce").to_numpy(dtype=float)
-    G = np.full(n, np.inf)
-    G[ucode] = g.to_numpy()
     w = np.ones(n)
     if weights is not None:
         wv = pd.to_numeric(data[weights], errors="coerce")
         if wv.isna().any() or (wv < 0).any():
             rows = data.index[wv.isna() | (wv < 0)][:5].tolist()
             raise DataValueError(f"Weights {weights!r} are missing or negative in rows {rows}; fix or drop them.")
-        if (wv.groupby(data[unit]).nunique() > 1).any():
+        wu = np.zeros(n)
+        wu[ucode] = wv.to_numpy(dtype=float)
+        if (wu[ucode] != wv.to_numpy(dtype=float)).any():
             raise DataValueError(
                 f"Weights {weights!r} vary within units; sampling weights must be fixed per unit "
                 "(use the base-year weight)."

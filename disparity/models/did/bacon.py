@@ -113,7 +113,6 @@ def bacon(data: pd.DataFrame, outcome: str, unit: str, time: str, cohort: str) -
                              f"{int(Y.isna().any(axis=1).sum())} units have gaps. Drop them first.")
     times = Y.columns.to_numpy(dtype=float)
     g = cohort_values(data, cohort).groupby(data[unit]).first().reindex(Y.index).to_numpy()
-    T, N = len(times), len(Y)
     g = np.where(np.isfinite(g) & (g > times[-1]), np.inf, g)
     g = np.where(np.isfinite(g) & (g <= times[0]), times[0], g)
     groups = np.unique(g)

@@ -26,6 +26,16 @@ LOGIT_TOL = 1e-12
 LOGIT_MAX_ITER = 100
 
 
+def _mv(X: np.ndarray, v: np.ndarray) -> np.ndarray:
+    # einsum's own loops: on skinny products OpenBLAS thread start-up can cost more than the
+    # arithmetic on a busy machine
+    return np.einsum("ij,j->i", X, v)
+
+
+def _tv(X: np.ndarray, y: np.ndarray) -> np.ndarray:
+    return np.einsum("ij,i->j", X, y)
+
+
 @dataclass(frozen=True)
 class GroupTime:
     """ATT(g, t) cells and their influence functions (n units x cells)."""
@@ -39,9 +49,9 @@ def _logit(X: np.ndarray, d: np.ndarray, w: np.ndarray, beta0: np.ndarray | None
     """Weighted logit by Newton-Raphson (optionally warm-started); returns the coefficients."""
     beta = np.zeros(X.shape[1]) if beta0 is None else beta0.copy()
     for _ in range(LOGIT_MAX_ITER):
-        p = 1.0 / (1.0 + np.exp(-(X @ beta)))
-        grad = X.T @ (w * (d - p))
-        H = (X.T * (w * p * (1 - p))) @ X
+        p = 1.0 / (1.0 + np.exp(-(_mv(X, beta))))
+        grad = _tv(X, w * (d - p))
+        H = np.einsum('ij,i,ik->jk', X, w * p * (1 - p), X)
         step = np.linalg.solve(H, grad)
         beta = beta + step
         if np.max(np.abs(step)) < LOGIT_TOL * (1 + np.max(np.abs(beta))):
@@ -52,13 +62,13 @@ def _logit(X: np.ndarray, d: np.ndarray, w: np.ndarray, beta0: np.ndarray | None
     )
 
 
-def _cell_unconditional(dy: np.ndarray, D: np.ndarray, w: np.ndarray) -> tuple[float, np.ndarray]:
-    """Difference of weighted mean changes and its influence function."""
+def _cells_unconditional(DY: np.ndarray, D: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Differences of weighted mean changes (one column of ``DY`` per cell) and influence functions."""
     wt, wc = w * D, w * (1 - D)
-    m1, m0 = wt.mean(), wc.mean()
-    mu1 = (wt @ dy) / wt.sum()
-    mu0 = (wc @ dy) / wc.sum()
-    return mu1 - mu0, wt * (dy - mu1) / m1 - wc * (dy - mu0) / m0
+    mu1 = _tv(DY, wt) / wt.sum()
+    mu0 = _tv(DY, wc) / wc.sum()
+    inf = wt[:, None] * (DY - mu1) / wt.mean() - wc[:, None] * (DY - mu0) / wc.mean()
+    return mu1 - mu0, inf
 
 
 @dataclass(frozen=True)
@@ -74,37 +84,38 @@ class _SampleFit:
 def _sample_fit(X: np.ndarray, D: np.ndarray, w: np.ndarray, method: str, beta0: np.ndarray | None) -> _SampleFit:
     n = len(D)
     wo = w * (1 - D)
-    gram_inv = np.linalg.inv((X.T * wo) @ X / n)
+    gram_inv = np.linalg.inv(np.einsum('ij,i,ik->jk', X, wo, X) / n)
     if method == "reg":
         return _SampleFit(gram_inv, None, None, None)
     beta = _logit(X, D, w, beta0)
-    ps = np.minimum(1.0 / (1.0 + np.exp(-(X @ beta))), PS_CAP)
-    H_inv = np.linalg.inv((X.T * (w * ps * (1 - ps))) @ X) * n
+    ps = np.minimum(1.0 / (1.0 + np.exp(-(_mv(X, beta)))), PS_CAP)
+    H_inv = np.linalg.inv(np.einsum('ij,i,ik->jk', X, w * ps * (1 - ps), X)) * n
     return _SampleFit(gram_inv, ps, H_inv, beta)
 
 
-def _cell_covariates(
-    dy: np.ndarray, D: np.ndarray, X: np.ndarray, w: np.ndarray, method: str, sf: _SampleFit
-) -> tuple[float, np.ndarray]:
+def _cells_covariates(
+    DY: np.ndarray, D: np.ndarray, X: np.ndarray, w: np.ndarray, method: str, sf: _SampleFit
+) -> tuple[np.ndarray, np.ndarray]:
     """DRDID panel estimators (Sant'Anna & Zhao 2020): outcome regression, IPW, doubly robust.
 
-    Influence-function corrections are computed as ``a_i * (x_i' v)`` with k-vectors ``v`` instead of
-    n x k matrices (the estimating-equation terms of the propensity score and the outcome regression).
+    ``DY`` holds one column of outcome changes per cell sharing this comparison sample. The
+    estimating-equation corrections are computed as ``a_i * (x_i' V)`` with k x m matrices ``V``
+    instead of n x k linear representations.
     """
-    n = len(dy)
+    n = len(D)
     wt = w * D
     wo = w * (1 - D)
     if method in ("reg", "dr"):
-        beta = sf.gram_inv @ (X.T @ (wo * dy)) / n
-        fit = X @ beta
-        s_ols = wo * (dy - fit)  # linear representation of the OLS step: s_ols * (x' gram_inv m)
+        B = sf.gram_inv @ (X.T @ (wo[:, None] * DY)) / n
+        FIT = X @ B
+        S_ols = wo[:, None] * (DY - FIT)
     if method == "reg":
         m = wt.mean()
-        eta1 = (wt @ dy) / wt.sum()
-        eta0 = (wt @ fit) / wt.sum()
-        M1 = X.T @ wt / n
-        inf_t = wt * (dy - eta1) / m
-        inf_c = (wt * (fit - eta0) + s_ols * (X @ (sf.gram_inv @ M1))) / m
+        eta1 = _tv(DY, wt) / wt.sum()
+        eta0 = _tv(FIT, wt) / wt.sum()
+        lin = X @ (sf.gram_inv @ (_tv(X, wt) / n))
+        inf_t = wt[:, None] * (DY - eta1) / m
+        inf_c = (wt[:, None] * (FIT - eta0) + S_ols * lin[:, None]) / m
         return eta1 - eta0, inf_t - inf_c
     ps = sf.ps
     s_ps = w * (D - ps)
@@ -112,20 +123,20 @@ def _cell_covariates(
     wt = wt * trim
     wc = trim * w * ps * (1 - D) / (1 - ps)
     if method == "ipw":
-        eta1 = (wt @ dy) / wt.sum()
-        eta0 = (wc @ dy) / wc.sum()
-        inf_t = wt * (dy - eta1) / wt.mean()
-        M2 = X.T @ (wc * (dy - eta0)) / n
-        inf_c = (wc * (dy - eta0) + s_ps * (X @ (sf.H_inv @ M2))) / wc.mean()
+        eta1 = _tv(DY, wt) / wt.sum()
+        eta0 = _tv(DY, wc) / wc.sum()
+        inf_t = wt[:, None] * (DY - eta1) / wt.mean()
+        M2 = X.T @ (wc[:, None] * (DY - eta0)) / n
+        inf_c = (wc[:, None] * (DY - eta0) + s_ps[:, None] * (X @ (sf.H_inv @ M2))) / wc.mean()
         return eta1 - eta0, inf_t - inf_c
-    r = dy - fit
-    eta1 = (wt @ r) / wt.sum()
-    eta0 = (wc @ r) / wc.sum()
-    M1 = X.T @ wt / n
-    inf_t = (wt * (r - eta1) - s_ols * (X @ (sf.gram_inv @ M1))) / wt.mean()
-    M2 = X.T @ (wc * (r - eta0)) / n
-    M3 = X.T @ wc / n
-    inf_c = (wc * (r - eta0) + s_ps * (X @ (sf.H_inv @ M2)) - s_ols * (X @ (sf.gram_inv @ M3))) / wc.mean()
+    R = DY - FIT
+    eta1 = _tv(R, wt) / wt.sum()
+    eta0 = _tv(R, wc) / wc.sum()
+    lin1 = X @ (sf.gram_inv @ (_tv(X, wt) / n))
+    inf_t = (wt[:, None] * (R - eta1) - S_ols * lin1[:, None]) / wt.mean()
+    M2 = X.T @ (wc[:, None] * (R - eta0)) / n
+    lin3 = X @ (sf.gram_inv @ (_tv(X, wc) / n))
+    inf_c = (wc[:, None] * (R - eta0) + s_ps[:, None] * (X @ (sf.H_inv @ M2)) - S_ols * lin3[:, None]) / wc.mean()
     return eta1 - eta0, inf_t - inf_c
 
 
@@ -148,14 +159,11 @@ def group_time_effects(
         )
     if len(cohorts) == 0:
         raise DataValueError("No unit is ever treated within the panel's periods; there is no effect to estimate.")
-    rows: list[tuple] = []
     skipped: list[tuple[int, int]] = []
     use_x = P.X is not None
     Yf = np.asfortranarray(P.Y)  # columns (periods) contiguous
     # covariates fixed over time: the base period does not matter and fits can be shared across t
     x_fixed = use_x and bool(np.all(P.X == P.X[:, :1, :]))
-    xb_cache: dict[int, np.ndarray] = {}
-    fit_cache: dict[tuple, _SampleFit] = {}
     plan: list[tuple] = []
     for g in cohorts:
         gi = int(np.searchsorted(times, g))  # index of the first treated period
@@ -169,51 +177,63 @@ def group_time_effects(
             else:
                 b = gi - 1
             plan.append((g, j, b))
-    inf = np.zeros((n, len(plan)))
-    col = 0
-    beta_prev: dict[float, np.ndarray] = {}
-    for g, j, b in plan:
-        t = times[j]
-        treat = P.G == g
-        post = t >= g
+    # cells sharing a comparison sample (and base-period covariates) are estimated together
+    batches: dict[tuple, list[int]] = {}
+    keep = np.zeros(len(plan), dtype=bool)
+    att = np.zeros(len(plan))
+    n_ctrl = np.zeros(len(plan), dtype=np.int64)
+    for c, (g, j, b) in enumerate(plan):
         if j == b:
-            rows.append((g, t, t - g, times[b], 0.0, post, int(treat.sum()), 0))
-            col += 1
+            keep[c] = True
             continue
         horizon = times[max(j, b)]
-        ctrl = never if control == "never" else (never | ((P.G > horizon) & ~treat))
-        if not ctrl.any():
-            skipped.append((int(g), int(t)))
+        if control == "never":
+            has_ctrl = bool(never.any())
+        else:
+            has_ctrl = bool(never.any() or ((P.G > horizon) & (P.G != g)).any())
+        if not has_ctrl:
+            skipped.append((int(g), int(times[j])))
             continue
+        keep[c] = True
+        key = (g, None if control == "never" else float(horizon), 0 if (x_fixed or not use_x) else b)
+        batches.setdefault(key, []).append(c)
+    inf = np.zeros((n, len(plan)))
+    xb_cache: dict[int, np.ndarray] = {}
+    beta_prev: dict[float, np.ndarray] = {}
+    for (g, horizon, xb), cols in batches.items():
+        treat = P.G == g
+        ctrl = never if horizon is None else (never | ((P.G > horizon) & ~treat))
         idx = np.flatnonzero(treat | ctrl)
-        dy = Yf[idx, j] - Yf[idx, b]
+        js = [plan[c][1] for c in cols]
+        bs = [plan[c][2] for c in cols]
+        Ysub = Yf[idx]
+        DY = Ysub[:, js] - Ysub[:, bs]
         D = treat[idx].astype(float)
         w = P.w[idx]
         w = w / w.mean()
         if use_x:
-            xb = 0 if x_fixed else b
             if xb not in xb_cache:
                 xb_cache[xb] = np.column_stack([np.ones(n), P.X[:, xb, :]])
             Xc = xb_cache[xb][idx]
-            key = (g, xb, float(horizon) if control == "notyet" else None)
             try:
-                if key not in fit_cache:
-                    fit_cache[key] = _sample_fit(Xc, D, w, method, beta_prev.get(g))
-                sf = fit_cache[key]
+                sf = _sample_fit(Xc, D, w, method, beta_prev.get(g))
                 if sf.beta_ps is not None:
                     beta_prev[g] = sf.beta_ps
-                att, inf_c = _cell_covariates(dy, D, Xc, w, method, sf)
+                a_, inf_c = _cells_covariates(DY, D, Xc, w, method, sf)
             except np.linalg.LinAlgError as exc:
                 raise DataValueError(
-                    f"ATT({int(g)}, {int(t)}): the covariates {list(P.covariates)} are collinear within "
-                    "the comparison sample; drop one of them."
+                    f"ATT({int(g)}, {int(times[js[0]])}): the covariates {list(P.covariates)} are collinear "
+                    "within the comparison sample; drop one of them."
                 ) from exc
         else:
-            att, inf_c = _cell_unconditional(dy, D, w)
-        inf[idx, col] = inf_c * (n / len(idx))
-        rows.append((g, t, t - g, times[b], att, post, int(treat.sum()), int(ctrl.sum())))
-        col += 1
-    inf = inf[:, :col]
+            a_, inf_c = _cells_unconditional(DY, D, w)
+        att[cols] = a_
+        n_ctrl[cols] = int(ctrl.sum())
+        inf[np.ix_(idx, cols)] = inf_c * (n / len(idx))
+    size = {g: int(np.sum(P.G == g)) for g in cohorts}
+    rows = [(g, times[j], times[j] - g, times[b], att[c], times[j] >= g, size[g], n_ctrl[c])
+            for c, (g, j, b) in enumerate(plan) if keep[c]]
+    inf = inf[:, keep]
     if not rows:
         raise DataValueError("No group-time cell has a comparison group; check the cohort column and control=.")
     cells = pd.DataFrame(

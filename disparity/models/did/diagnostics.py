@@ -13,8 +13,8 @@ import pandas as pd
 from ..._options import check_option
 from ...errors import DataValueError, SpecificationError
 from ..panel import demean
-from ._panel import _check_columns, cohort_values, wide_panel
 from ._inference import aggregate_cells
+from ._panel import _check_columns, wide_panel
 from .cs import _logit, group_time_effects
 from .results import DidResult
 from .twfe import did

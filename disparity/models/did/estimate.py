@@ -6,7 +6,6 @@ from collections.abc import Sequence
 from typing import Literal
 
 import numpy as np
-
 import pandas as pd
 
 from ..._options import WEIGHT_TYPES, WeightType, check_option
@@ -147,7 +146,8 @@ def event_study(
         crit = bd.crit
         if se == "bootstrap":
             ses = bd.se
-    ses = np.where(gt.cells["event_time"].to_numpy() == -1, ses, ses) if base_period == "varying" else ses
+    # universal base: the reference cell (t = g - 1) is 0 by construction and has no standard error
+    ses = np.where(gt.cells["time"].to_numpy() == gt.cells["base"].to_numpy(), np.nan, ses)
     spec = {"estimator": "cs", "outcome": outcome, "control": control, "method": method if covariates else "unconditional",
             "covariates": tuple(covariates or ()), "base_period": base_period, "se": se, "reps": reps, "seed": seed,
             "level": level, "cluster": cluster or unit, "nobs": len(P.units), "n_periods": len(P.times),

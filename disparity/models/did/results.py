@@ -13,7 +13,7 @@ from scipy import stats
 
 from ..._options import check_option
 from ...errors import SpecificationError
-from ..results import ModelResult
+from ..results import ModelResult, ModelSummary
 from ._inference import AGG_KINDS, aggregate_cells, analytic_se, multiplier_bootstrap
 
 __all__ = ["EventStudyResult", "AggregateResult", "DidResult", "PretrendTest"]
@@ -69,6 +69,11 @@ class AggregateResult:
         return (self.value - q * self.std_error, self.value + q * self.std_error)
 
     def tidy(self) -> pd.DataFrame:
+        """One row per event time / cohort / period; for ``"simple"``, one row with the overall ATT."""
+        if self.table.empty:
+            lo, hi = self.conf_int()
+            return pd.DataFrame([{"term": "ATT", "att": self.value, "std_error": self.std_error,
+                                  "conf_low": lo, "conf_high": hi}])
         return self.table.copy()
 
     def glance(self) -> pd.DataFrame:
@@ -118,13 +123,23 @@ class EventStudyResult:
         _check_level(level)
         c = self.cells.copy()
         se = self.std_errors
-        q = float(stats.norm.ppf(0.5 + level / 2))
+        # regression-based estimators use the regression's reference distribution (t with G-1 df)
+        df = self.spec.get("df")
+        dist = stats.norm if df is None else stats.t(df)
+        q = float(dist.ppf(0.5 + level / 2))
         with np.errstate(divide="ignore", invalid="ignore"):
             c["std_error"] = se
             c["statistic"] = c["att"] / se
-        c["p_value"] = 2 * stats.norm.sf(np.abs(c["statistic"]))
+        c["p_value"] = 2 * dist.sf(np.abs(c["statistic"]))
         c["conf_low"] = c["att"] - q * se
         c["conf_high"] = c["att"] + q * se
+        terms = self.spec.get("terms")
+        if self.model is not None and terms and self.model.boot_pvalues is not None:
+            # wild cluster bootstrap: p-values and intervals by test inversion from the regression
+            ci = self.model.conf_int(level).loc[list(terms)]
+            c["p_value"] = self.model.pvalues.loc[list(terms)].to_numpy()
+            c["conf_low"] = ci["conf_low"].to_numpy()
+            c["conf_high"] = ci["conf_high"].to_numpy()
         crit = self.crit if abs(level - self.spec.get("level", 0.95)) < 1e-12 else float("nan")
         c["band_low"] = c["att"] - crit * se
         c["band_high"] = c["att"] + crit * se
@@ -172,7 +187,8 @@ class EventStudyResult:
         q = float(stats.norm.ppf(0.5 + level / 2))
         lab = _LABEL[kind]
         t = pd.DataFrame({lab: agg.labels.astype(np.int64) if len(agg.labels) else agg.labels, "att": agg.att})
-        t["std_error"] = se[:-1]
+        # an aggregate of reference cells only (universal base, e = -1) is 0 by construction: no SE
+        t["std_error"] = np.where(se[:-1] == 0, np.nan, se[:-1])
         t["conf_low"] = t["att"] - q * t["std_error"]
         t["conf_high"] = t["att"] + q * t["std_error"]
         t["band_low"] = t["att"] - crit * t["std_error"]
@@ -208,8 +224,9 @@ class EventStudyResult:
         row = {"estimator": self.estimator, **{k: v for k, v in self.spec.items() if np.isscalar(v) or v is None}}
         return pd.DataFrame([row])
 
-    def summary(self) -> Mapping[str, Any]:
-        return {"table": self.att_gt(), "info": self.glance().iloc[0].to_dict(), "notes": self.notes}
+    def summary(self) -> ModelSummary:
+        """Table, settings and notes for the report layer (never prints)."""
+        return ModelSummary(self.att_gt(), self.glance().iloc[0].to_dict(), self.notes)
 
     def plot(self, *, level: float = 0.95) -> Any:
         """Event-study figure (matplotlib Figure): estimates, pointwise and (if available) uniform bands."""

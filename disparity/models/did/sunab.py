@@ -93,8 +93,11 @@ def sunab_event_study(
                         "time": pd.array([pd.NA] * len(levels), dtype="Int64"),
                         "event_time": np.array(levels, dtype=np.int64), "att": est})
     spec = {"estimator": "sa", "outcome": outcome, "base": base, "vcov": vcov, "cluster": cluster or unit,
-            "control_cohort": "never" if np.isinf(ctrl_g) else int(ctrl_g), "nobs": m.nobs, "level": level}
+            "control_cohort": "never" if np.isinf(ctrl_g) else int(ctrl_g), "nobs": m.nobs, "level": level, "df": m.df}
     cells_df = pd.DataFrame(cells, columns=["cohort", "event_time"]).assign(delta=b, weight_mass=mass)
+    if vcov == "wild":
+        notes.append("Sun-Abraham event-time effects are weighted sums of coefficients: their p-values and "
+                     "intervals use the cluster-robust variance, not the wild bootstrap.")
     return EventStudyResult("sa", out, np.sqrt(np.diag(cov)), float("nan"), spec,
                             tuple(notes) + tuple(m.spec.notes),
                             cov=pd.DataFrame(cov, index=levels, columns=levels), model=m, raw={"cells": cells_df})

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from ..._options import WEIGHT_TYPES, WeightType, check_option
-from ...errors import DataValueError, SpecificationError
+from ...errors import CollinearityError, DataValueError, SpecificationError
 from ..linear import ols
 from ..panel import panel
 from ..results import ModelResult
@@ -49,8 +49,9 @@ def _fit(df: pd.DataFrame, formula_rhs: list[str], *, fe: bool, weights: str | N
     """Estimate ``y ~ rhs`` with unit and time effects (absorbed, or as dummies for weights/wild)."""
     rhs = " + ".join(formula_rhs)
     if fe and weights is None and vcov != "wild":
+        # reps/seed reach the wild-bootstrap inference dp.panel uses by default with few clusters
         return panel(f"y ~ {rhs}", df, entity="unit_", time="time_", model="fe", effects="twoway",
-                     vcov=vcov, cluster=cluster)
+                     vcov=vcov, cluster=cluster, reps=reps, seed=seed)
     extra = " + C(unit_) + C(time_)" if fe else ""
     kw: dict[str, Any] = {"weights": weights, "weight_type": weight_type, "vcov": vcov}
     if vcov in ("cluster", "wild"):
@@ -218,14 +219,32 @@ def twfe_event_study(
         df["w_"] = data[weights]
     df["cl_"] = data[cluster or unit]
     df = pd.concat([df, D], axis=1)
-    m = _fit(df, [*D.columns, *xs], fe=True, weights="w_" if weights else None, weight_type=weight_type,
-             vcov=vcov, cluster="cl_", reps=reps, seed=seed)
+    extra_notes: tuple[str, ...] = ()
+    try:
+        m = _fit(df, [*D.columns, *xs], fe=True, weights="w_" if weights else None, weight_type=weight_type,
+                 vcov=vcov, cluster="cl_", reps=reps, seed=seed)
+    except CollinearityError:
+        if np.isfinite(g.to_numpy()).all() and len(levels) > 1:
+            # Without never-treated units, unit and period effects span the full set of relative-time
+            # dummies (t - g = t - g_i is linear in both): a second reference period is needed. Drop the
+            # earliest one, as is standard (e.g. Borusyak, Jaravel & Spiess 2024, section 2.2).
+            drop = levels[0]
+            D = D.drop(columns=_ev_name(drop))
+            df = df.drop(columns=_ev_name(drop))
+            levels = levels[1:]
+            extra_notes = (f"No never-treated units: relative period {drop} is a second reference period "
+                           f"(besides {base}), because unit and period fixed effects make the full set of "
+                           "relative-time dummies collinear.",)
+            m = _fit(df, [*D.columns, *xs], fe=True, weights="w_" if weights else None, weight_type=weight_type,
+                     vcov=vcov, cluster="cl_", reps=reps, seed=seed)
+        else:
+            raise
     names = list(D.columns)
     cells = pd.DataFrame({"cohort": pd.array([pd.NA] * len(levels), dtype="Int64"), "time": pd.array([pd.NA] * len(levels), dtype="Int64"),
                           "event_time": np.array(levels, dtype=np.int64), "att": m.params[names].to_numpy()})
     cov = m.cov.loc[names, names]
     cov.index = cov.columns = levels
     spec = {"estimator": "twfe", "outcome": outcome, "base": base, "bins": bins, "vcov": vcov,
-            "cluster": cluster or unit, "nobs": m.nobs, "level": level}
+            "cluster": cluster or unit, "nobs": m.nobs, "level": level, "df": m.df, "terms": tuple(names)}
     return EventStudyResult("twfe", cells, m.std_errors[names].to_numpy(), float("nan"), spec,
-                            tuple(m.spec.notes), cov=cov, model=m)
+                            extra_notes + tuple(m.spec.notes), cov=cov, model=m)

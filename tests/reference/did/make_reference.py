@@ -56,12 +56,17 @@ def csdid_reference(df: pd.DataFrame) -> dict:
         specs[f"{m}_never"] = dict(control_group="nevertreated", xformla="y~x1+x2", est_method=m, weights_name=None)
         specs[f"{m}_notyet"] = dict(control_group="notyettreated", xformla="y~x1+x2", est_method=m, weights_name=None)
     specs["dr_never_w"] = dict(control_group="nevertreated", xformla="y~x1+x2", est_method="dr", weights_name="w")
+    specs["unc_never_universal"] = dict(control_group="nevertreated", xformla=None, est_method="dr",
+                                        weights_name=None, base_period="universal")
+    specs["dr_notyet_universal"] = dict(control_group="notyettreated", xformla="y~x1+x2", est_method="dr",
+                                        weights_name=None, base_period="universal")
     for name, s in specs.items():
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             att = ATTgt(yname="y", tname="t", idname="id", gname="g", data=df,
                         control_group=s["control_group"], xformla=s["xformla"],
-                        weights_name=s["weights_name"]).fit(est_method=s["est_method"], bstrap=False)
+                        weights_name=s["weights_name"]).fit(est_method=s["est_method"], bstrap=False,
+                                                            base_period=s.get("base_period", "varying"))
             r = att.results
             block = {"group": [int(v) for v in r["group"]], "time": [int(v) for v in r["year"]],
                      "att": [float(v) for v in r["att"]], "se": [float(v) for v in r["se"]], "agg": {},

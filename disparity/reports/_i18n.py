@@ -1,0 +1,98 @@
+"""Words used in generated table text, in Chinese and English (display words live here, not in results)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+
+__all__ = ["words", "stat_label", "term_label", "percent", "join_sentences"]
+
+_WORDS: dict[str, dict[str, str]] = {
+    "zh": {
+        "yes": "是", "no": "否", "and": "和", "sep": "、", "semi": "；", "list_sep": "、",
+        "cols": "第{cols}列为",
+        "paren_se": "括号内为{kind}",
+        "paren_se_mixed": "括号内为标准误：{parts}",
+        "paren_t": "括号内为t统计量", "paren_p": "括号内为p值", "paren_ci": "方括号内为95%置信区间",
+        "based_on": "（基于{kind}）",
+        "se_iid": "标准误", "se_cluster_at": "聚类到{level}层面的标准误", "se_cluster": "聚类稳健标准误",
+        "se_robust": "异方差稳健标准误", "se_survey": "考虑复杂抽样设计（分层、整群、加权）的标准误",
+        "se_dk": "Driscoll-Kraay标准误",
+        "wild": "p值与显著性星号由野聚类自举法（wild cluster bootstrap，{weights}权重，{reps}次抽样，种子{seed}）得到",
+        "stars": "{syms}分别表示在{levels}的水平上显著",
+        "constant": "常数项",
+        "mean": "均值", "sd": "标准差", "min": "最小值", "max": "最大值", "n": "观测值", "median": "中位数",
+        "variable": "变量", "diff": "差异", "smd": "标准化差异", "p_value": "p值", "t": "t值",
+        "all": "全样本", "estimate": "估计值", "std_error": "标准误", "conf_int": "95%置信区间",
+        "measure": "指标", "group": "组别",
+    },
+    "en": {
+        "yes": "Yes", "no": "No", "and": " and ", "sep": ", ", "semi": "; ", "list_sep": ", ",
+        "cols": "column{s} {cols}: ",
+        "paren_se": "{kind} in parentheses",
+        "paren_se_mixed": "Standard errors in parentheses: {parts}",
+        "paren_t": "t statistics in parentheses", "paren_p": "p-values in parentheses",
+        "paren_ci": "95% confidence intervals in brackets",
+        "based_on": " (based on {kind})",
+        "se_iid": "standard errors", "se_cluster_at": "standard errors clustered at the {level} level",
+        "se_cluster": "cluster-robust standard errors",
+        "se_robust": "heteroskedasticity-robust standard errors",
+        "se_survey": "design-based standard errors (strata, clusters, weights)",
+        "se_dk": "Driscoll-Kraay standard errors",
+        "wild": "p-values and stars from the wild cluster bootstrap ({weights} weights, {reps} replications, seed {seed})",
+        "stars": "{syms} denote significance at the {levels} levels",
+        "constant": "Constant",
+        "mean": "Mean", "sd": "SD", "min": "Min", "max": "Max", "n": "N", "median": "Median",
+        "variable": "Variable", "diff": "Difference", "smd": "Std. diff.", "p_value": "p-value", "t": "t",
+        "all": "All", "estimate": "Estimate", "std_error": "Std. error", "conf_int": "95% CI",
+        "measure": "Measure", "group": "Group",
+    },
+}
+
+_STATS = {
+    "zh": {"nobs": "观测值", "r2": "R²", "adj_r2": "调整R²", "r2_within": "组内R²", "pseudo_r2": "伪R²",
+           "loglik": "对数似然值", "aic": "AIC", "bic": "BIC", "n_clusters": "聚类数"},
+    "en": {"nobs": "Observations", "r2": "R²", "adj_r2": "Adjusted R²", "r2_within": "Within R²",
+           "pseudo_r2": "Pseudo R²", "loglik": "Log likelihood", "aic": "AIC", "bic": "BIC",
+           "n_clusters": "Clusters"},
+}
+
+_FACTOR = re.compile(r"^C\((?P<var>[^,)]+)[^)]*\)\[(?:T\.)?(?P<level>.*)\]$|^(?P<var2>[^\[]+)\[(?:T\.)?(?P<level2>.*)\]$")
+
+
+def words(lang: str) -> Mapping[str, str]:
+    return _WORDS[lang]
+
+
+def stat_label(key: str, lang: str) -> str:
+    return _STATS[lang].get(key, key)
+
+
+def percent(p: float) -> str:
+    """0.1 -> '10%', 0.05 -> '5%', 0.001 -> '0.1%'."""
+    return f"{p * 100:.10g}%"
+
+
+def term_label(term: str, labels: Mapping[str, str], lang: str) -> str:
+    """Display name of a coefficient: user label, else constant / factor level / interaction."""
+    if term in labels:
+        return labels[term]
+    if term in ("Intercept", "const", "_cons"):
+        return _WORDS[lang]["constant"]
+    if ":" in term:
+        return " × ".join(term_label(p, labels, lang) for p in term.split(":"))
+    m = _FACTOR.match(term)
+    if m:
+        var = m.group("var") or m.group("var2")
+        level = m.group("level") if m.group("var") else m.group("level2")
+        return f"{labels.get(var, var)} = {level}"
+    return term
+
+
+def join_sentences(sentences: list[str], lang: str) -> str:
+    """Chinese: clauses joined by '；' and closed by '。'; English: each sentence capitalised with '.'."""
+    if not sentences:
+        return ""
+    if lang == "zh":
+        return "；".join(sentences) + "。"
+    return " ".join(s[:1].upper() + s[1:] + "." for s in sentences)

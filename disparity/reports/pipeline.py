@@ -1,0 +1,388 @@
+"""Analysis specs: a whole analysis as data (``disparity report SPEC.toml`` with ``[[steps]]``).
+
+Where :mod:`disparity.reports.spec` describes one data set, some models and their tables, an
+analysis spec describes any sequence of the package's own calls, so that a study (measures,
+models, decompositions, DiD, composite indices, tables and figures) can be rebuilt from a file that
+runs no code::
+
+    title = "赤峰市城乡医保待遇差距（合成数据）"
+    lang = "zh"
+    output = "../../reports/chifeng"     # relative to the spec file
+    seed = 20190513
+
+    [data.survey]
+    dataset = "chifeng_survey"           # a bundled data set, or path = "file.dta"
+    codes = ["support", "urban"]         # categorical columns replaced by their integer codes
+
+    [data.inpatients]
+    from = "survey"
+    where = { inpatient = "是" }          # equality filters only
+
+    [[steps]]
+    section = "不平等"
+
+    [[steps]]
+    name = "g"                            # keep the result under this name
+    call = "gini"                         # a function from CALLS
+    data = "inpatients"
+    args = { y = "reimbursed", weights = "weight", by = "urban" }
+
+    [[steps]]
+    table = "measure_table"               # a table builder from TABLES
+    results = ["g"]
+    args = { title = "报销金额的基尼系数" }
+
+Other step kinds: ``method`` (an allowlisted method of a named result, e.g.
+``marginal_effects``), ``figure`` (a figure function from FIGURES, with ``results``, ``data`` or
+``tidy`` input), ``text`` and ``section``. Argument values may refer to a named result with
+``"$name"`` or to a data attribute of it with ``"$name.attr"`` (fields, not methods). Formulas go
+through :func:`disparity.models.formula.check_safe`. Every call that takes ``seed=`` and is not given
+one gets the spec's ``seed``, so bootstraps and wild-bootstrap inference rebuild identically.
+
+Safety: TOML holds data only; every function, method and attribute is looked up in fixed allowlists,
+never imported or evaluated by name.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, fields, is_dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from ..errors import SpecificationError
+from .builder import Report
+
+__all__ = ["AnalysisSpec", "load_analysis", "run_analysis", "prepare", "tidy_table", "accepts_seed", "allowed_calls", "METHODS", "TABLES", "FIGURES"]
+
+
+def _calls() -> dict[str, tuple[Callable[..., Any], str]]:
+    """Allowlisted calls: name -> (function, how the data is passed: 'data' or 'formula')."""
+    from .. import benefits, measures, models
+    from ..models import decomp, did
+
+    table: dict[str, tuple[Callable[..., Any], str]] = {}
+    for n in ("gap", "gini", "lorenz", "ge", "theil", "mld", "cv", "atkinson", "concentration_index",
+              "concentration_curve", "ci_decomposition", "horizontal_inequity", "catastrophic",
+              "impoverishment", "kakwani", "benefit_incidence", "entropy_weights", "topsis",
+              "composite_index", "obstacle_degree", "integration_index", "benchmark"):
+        table[n] = (getattr(measures, n), "data")
+    for n in ("ols", "logit", "probit", "ordered", "quantreg", "panel", "iv"):
+        table[n] = (getattr(models, n), "formula")
+    for n in ("event_study", "bacon", "did", "placebo"):
+        table[n] = (getattr(did, n), "data")
+    table["oaxaca"] = (decomp.oaxaca, "formula")
+    table["coupling_coordination"] = (measures.coupling_coordination, "none")
+    table["compare_schedules"] = (benefits.compare_schedules, "none")
+    return table
+
+
+METHODS = {"marginal_effects", "aggregate", "att_gt", "detail", "with_vcov", "conf_int", "tidy", "twofold",
+           "threefold", "radar", "pretrend_test"}
+
+
+def _tables() -> dict[str, tuple[Callable[..., Any], str]]:
+    from . import measure_table, regression_table
+    from .summary import balance_table, summary_table
+
+    return {
+        "frame": (tidy_table, "results"),
+        "regression_table": (regression_table, "results"),
+        "measure_table": (measure_table, "results"),
+        "summary_table": (summary_table, "data"),
+        "balance_table": (balance_table, "data"),
+    }
+
+
+def tidy_table(obj: Any, *, lang: str = "zh", columns: list[str] | None = None, digits: int = 3,
+                 rename: Mapping[str, str] | None = None) -> pd.DataFrame:
+    """A result's tidy frame (or a data frame) as a plain table, optionally with chosen columns."""
+    if isinstance(obj, list) and len(obj) == 1:
+        obj = obj[0]
+    frame = obj.tidy() if hasattr(obj, "tidy") else obj
+    if isinstance(frame, list):
+        frame = pd.concat([f.tidy() if hasattr(f, "tidy") else f for f in frame])
+    if not isinstance(frame, pd.DataFrame):
+        raise _err(f"table 'frame' needs a result with tidy() or a data frame, not {type(obj).__name__}.")
+    if frame.index.name is not None or not pd.api.types.is_integer_dtype(frame.index.dtype):
+        # a labelled index (regions, units) is data; a plain row number is not
+        frame = frame.reset_index(names=frame.index.name or ("地区" if lang == "zh" else "unit"))
+    else:
+        frame = frame.reset_index(drop=True)
+    if "level" in frame.columns:  # coupling-coordination bands: show the label in the report language
+        from ..measures import COORDINATION_BANDS
+
+        names = dict(zip(COORDINATION_BANDS["key"], COORDINATION_BANDS[f"label_{lang}"], strict=True))
+        frame = frame.assign(level=frame["level"].map(lambda v: names.get(v, v)))
+    if columns is not None:
+        missing = [c for c in columns if c not in frame.columns]
+        if missing:
+            raise _err(f"table 'frame': columns {missing} are not in {list(frame.columns)}.")
+        frame = frame[columns]
+    frame = frame.round(digits)
+    return frame.rename(columns=dict(rename or {}))
+
+
+def _figures() -> dict[str, Callable[..., Any]]:
+    from . import figures as fg
+
+    return {n: getattr(fg, n) for n in ("lorenz_plot", "gap_trend_plot", "coef_plot", "event_study_plot",
+                                        "marginal_effects_plot", "radar_chart", "region_bar_plot")}
+
+
+def allowed_calls() -> list[str]:
+    """Names usable as ``call =`` in a step."""
+    return sorted(_calls())
+
+
+TABLES = ("frame", "regression_table", "measure_table", "summary_table", "balance_table")
+FIGURES = ("lorenz_plot", "gap_trend_plot", "coef_plot", "event_study_plot", "marginal_effects_plot",
+           "radar_chart", "region_bar_plot")
+_TOP = {"title", "lang", "output", "seed", "data", "steps", "inputs_note"}
+_DATA = {"dataset", "path", "from", "where", "codes", "missing", "encoding", "index"}
+_STEP = {"name", "call", "method", "of", "table", "figure", "data", "results", "tidy", "args", "caption", "section",
+         "text"}
+_DATASETS = ("chifeng_survey", "province_panel", "province_panel_true_att", "national_standards")
+
+
+@dataclass(frozen=True)
+class AnalysisSpec:
+    """A parsed analysis spec and the folder it came from (relative paths resolve there)."""
+
+    raw: Mapping[str, Any]
+    base: Path
+
+    @property
+    def output(self) -> Path:
+        return (self.base / str(self.raw.get("output", "reports/analysis"))).resolve()
+
+
+def _err(msg: str) -> SpecificationError:
+    return SpecificationError(f"Analysis spec: {msg}")
+
+
+def load_analysis(path: str | Path) -> AnalysisSpec:
+    """Read and check an analysis spec (structure and allowlists; data-dependent checks come later)."""
+    path = Path(path)
+    if not path.is_file():
+        raise _err(f"file {str(path)!r} does not exist.")
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise _err(f"{str(path)!r} is not valid TOML: {exc}.") from None
+    extra = set(raw) - _TOP
+    if extra:
+        raise _err(f"unknown top-level key(s) {sorted(extra)}; allowed: {sorted(_TOP)}.")
+    data = raw.get("data", {})
+    if not data:
+        raise _err("needs at least one [data.NAME] table.")
+    for name, d in data.items():
+        if set(d) - _DATA:
+            raise _err(f"[data.{name}] has unknown key(s) {sorted(set(d) - _DATA)}; allowed: {sorted(_DATA)}.")
+        sources = [k for k in ("dataset", "path", "from") if k in d]
+        if len(sources) != 1:
+            raise _err(f"[data.{name}] needs exactly one of dataset=, path= or from=.")
+        if "dataset" in d and d["dataset"] not in _DATASETS:
+            raise _err(f"[data.{name}] dataset={d['dataset']!r} is not bundled; use one of {list(_DATASETS)}.")
+        if "from" in d and d["from"] not in data:
+            raise _err(f"[data.{name}] from={d['from']!r} names no data table.")
+    calls, tables, figures = _calls(), _tables(), _figures()
+    names: set[str] = set()
+    for i, st in enumerate(raw.get("steps", []), start=1):
+        where = f"step {i}"
+        if set(st) - _STEP:
+            raise _err(f"{where} has unknown key(s) {sorted(set(st) - _STEP)}; allowed: {sorted(_STEP)}.")
+        kinds = [k for k in ("call", "method", "table", "figure", "text", "section") if k in st]
+        if len(kinds) != 1:
+            raise _err(f"{where} needs exactly one of call=, method=, table=, figure=, text=, section=.")
+        kind = kinds[0]
+        if kind == "call" and st["call"] not in calls:
+            raise _err(f"{where} call={st['call']!r} is not allowed; use one of {sorted(calls)}.")
+        if kind == "method" and st["method"] not in METHODS:
+            raise _err(f"{where} method={st['method']!r} is not allowed; use one of {sorted(METHODS)}.")
+        if kind == "table" and st["table"] not in tables:
+            raise _err(f"{where} table={st['table']!r} is not allowed; use one of {sorted(tables)}.")
+        if kind == "figure" and st["figure"] not in figures:
+            raise _err(f"{where} figure={st['figure']!r} is not allowed; use one of {sorted(figures)}.")
+        if "data" in st and st["data"] not in data:
+            raise _err(f"{where} data={st['data']!r} names no data table.")
+        for ref in list(st.get("results", [])) + ([st["of"]] if "of" in st else []):
+            if ref.split(".")[0] not in names:
+                raise _err(f"{where} uses result {ref!r} before it is defined.")
+        if kind in ("call", "method"):
+            if "name" not in st:
+                raise _err(f"{where} ({kind}) needs name = \"...\" to keep its result.")
+            if st["name"] in names:
+                raise _err(f"{where}: two results are named {st['name']!r}.")
+            names.add(st["name"])
+    if raw.get("lang", "zh") not in ("zh", "en"):
+        raise _err(f"lang={raw.get('lang')!r}; use 'zh' or 'en'.")
+    return AnalysisSpec(raw=raw, base=path.resolve().parent)
+
+
+def _load_data(spec: AnalysisSpec) -> tuple[dict[str, pd.DataFrame], list[Path]]:
+    from .. import datasets
+    from ..io import read_survey
+
+    frames: dict[str, pd.DataFrame] = {}
+    inputs: list[Path] = []
+    files = {"chifeng_survey": "chifeng_survey.dta", "province_panel": "province_panel.csv",
+             "province_panel_true_att": "province_panel_true_att.csv",
+             "national_standards": "national_standards.csv"}
+    for name, d in spec.raw["data"].items():
+        if "dataset" in d:
+            frame = getattr(datasets, d["dataset"])()
+            inputs.append(datasets.path(files[d["dataset"]]))
+        elif "path" in d:
+            p = (spec.base / str(d["path"])).resolve()
+            frame = read_survey(p, encoding=d.get("encoding"), missing=d.get("missing"))
+            inputs.append(p)
+        else:
+            if d["from"] not in frames:
+                raise _err(f"[data.{name}] from={d['from']!r} must come after the table it names.")
+            frame = frames[d["from"]].copy()
+        frame = prepare(frame, codes=d.get("codes", ()), where=d.get("where"), index=d.get("index"))
+        frames[name] = frame
+    return frames, inputs
+
+
+def prepare(frame: pd.DataFrame, *, codes: Any = (), where: Mapping[str, Any] | None = None,
+            index: str | None = None) -> pd.DataFrame:
+    """Filter rows by equality (``where``), replace categorical columns by their integer codes, and
+    optionally index rows by a column (e.g. region names, so composite scores are labelled).
+
+    The same helper serves analysis specs and notebooks, so both prepare data identically. Codes
+    follow category order (the loader orders value labels by their code); missing stays missing.
+    """
+    out = frame
+    for col, value in (where or {}).items():
+        if col not in out.columns:
+            raise _err(f"where= names {col!r}, which is not a column.")
+        out = out[out[col] == value]
+    out = out.copy()
+    for col in codes:
+        if col not in out.columns:
+            raise _err(f"codes= names {col!r}, which is not a column.")
+        s = out[col]
+        if isinstance(s.dtype, pd.CategoricalDtype):
+            c = s.cat.codes.astype(float)
+            out[col] = c.where(c >= 0)
+    if index is not None:
+        if index not in out.columns:
+            raise _err(f"index= names {index!r}, which is not a column.")
+        out = out.set_index(index, drop=False).rename_axis(None)
+    out.attrs = dict(frame.attrs)
+    return out
+
+
+def accepts_seed(fn: Callable[..., Any]) -> bool:
+    """Whether a call takes ``seed=`` (bootstraps, wild-bootstrap inference, placebo draws)."""
+    import inspect
+
+    return "seed" in inspect.signature(fn).parameters
+
+
+def _resolve(value: Any, results: Mapping[str, Any]) -> Any:
+    if isinstance(value, str) and value.startswith("$"):
+        name, _, attr = value[1:].partition(".")
+        if name not in results:
+            raise _err(f"reference {value!r} names no result.")
+        obj = results[name]
+        if not attr:
+            return obj
+        allowed = {f.name for f in fields(obj)} if is_dataclass(obj) else set()
+        if isinstance(obj, pd.DataFrame):
+            allowed = set(map(str, obj.columns))
+            return obj[attr]
+        if attr not in allowed:
+            raise _err(f"reference {value!r}: {attr!r} is not a data field of {name!r} ({sorted(allowed)}).")
+        return getattr(obj, attr)
+    if isinstance(value, list):
+        return [_resolve(v, results) for v in value]
+    if isinstance(value, dict):
+        return {k: _resolve(v, results) for k, v in value.items()}
+    return value
+
+
+def run_analysis(spec: AnalysisSpec, *, output: str | Path | None = None,
+                 progress: Callable[[str], None] | None = None) -> Path:
+    """Run every step of an analysis spec and save the report folder; returns its path."""
+    from ..models.formula import check_safe
+
+    say = progress or (lambda msg: None)
+    raw = spec.raw
+    lang = raw.get("lang", "zh")
+    seed = raw.get("seed")
+    frames, inputs = _load_data(spec)
+    report = Report(str(raw.get("title", "disparity analysis")), lang=lang, inputs=inputs,
+                    seeds={"seed": seed} if seed is not None else {}, spec=dict(raw))
+    if any(f.attrs.get("synthetic") for f in frames.values()):
+        report.add_text(SYNTHETIC_TEXT[lang])
+    calls, tables, figures = _calls(), _tables(), _figures()
+    results: dict[str, Any] = {}
+    steps = raw.get("steps", [])
+    for i, st in enumerate(steps, start=1):
+        args = _resolve(dict(st.get("args", {})), results)
+        frame = frames[st["data"]] if "data" in st else None
+        if "section" in st:
+            report.add_section(str(st["section"]))
+        elif "text" in st:
+            report.add_text(str(st["text"]))
+        elif "call" in st:
+            fn, how = calls[st["call"]]
+            if seed is not None and "seed" not in args and accepts_seed(fn):
+                args["seed"] = seed  # the spec's seed makes every random step reproducible
+            say(f"step {i}/{len(steps)}: {st['name']} = {st['call']}(...)")
+            if how == "formula":
+                formula = args.pop("formula", None)
+                if frame is None or not isinstance(formula, str):
+                    raise _err(f"step {i} ({st['call']}) needs data= and args.formula.")
+                check_safe(formula, frame.columns)
+                results[st["name"]] = fn(formula, frame, **args)
+            elif how == "data":
+                if frame is None:
+                    raise _err(f"step {i} ({st['call']}) needs data=.")
+                results[st["name"]] = fn(frame, **args)
+            else:
+                results[st["name"]] = fn(**args)
+        elif "method" in st:
+            obj = results[st["of"]]
+            method = getattr(obj, st["method"], None)
+            if method is None:
+                raise _err(f"step {i}: result {st['of']!r} has no method {st['method']!r}.")
+            results[st["name"]] = method(**args)
+        else:
+            builder, first = (tables[st["table"]] if "table" in st else (figures[st["figure"]], "any"))
+            if "results" in st:
+                objs = [_resolve("$" + r, results) for r in st["results"]]
+                if st.get("tidy"):
+                    objs = [o.tidy() for o in objs]
+                target: Any = objs if (len(objs) > 1 or first == "results") else objs[0]
+            elif frame is not None:
+                target = frame
+            else:
+                raise _err(f"step {i} needs results= or data=.")
+            if (isinstance(target, pd.DataFrame) and target.index.name is not None
+                    and target.index.name not in target.columns):
+                target = target.reset_index()  # e.g. a radar frame indexed by region
+            lang_arg = {"lang": lang}
+            out = builder(target, **lang_arg, **args)
+            if "table" in st:
+                report.add_table(out, caption=st.get("caption"))
+            else:
+                report.add_figure(out, caption=st.get("caption"))
+    dest = Path(output) if output is not None else spec.output
+    say(f"writing {dest}")
+    return report.save(dest, progress=say, workdir=spec.base)
+
+
+SYNTHETIC_TEXT = {
+    "zh": "说明：本报告使用的数据是 disparity 自带的合成数据（由 data/make_data.py 按固定随机种子和公开的数据生成过程生成），"
+          "仅用于演示方法和检验软件，不是真实调查或统计年鉴数据，不可引用。",
+    "en": "Note: this report uses the SYNTHETIC data bundled with disparity (made by data/make_data.py with a fixed "
+          "seed and a documented data-generating process) to demonstrate the methods and test the software. "
+          "They are not real survey or yearbook data and must not be cited.",
+}
