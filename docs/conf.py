@@ -65,8 +65,10 @@ intersphinx_mapping: dict[str, tuple[str, str | None]] = {}
 if os.environ.get("DISPARITY_DOCS_MATHJAX"):
     mathjax_path = os.environ["DISPARITY_DOCS_MATHJAX"]
     if "MathJax.js" in mathjax_path:  # MathJax 2 needs its own configuration block
+        # MyST marks its pages mathjax_ignore and relies on processing the "math" class.
         mathjax2_config = {"tex2jax": {"inlineMath": [["\\(", "\\)"]], "displayMath": [["\\[", "\\]"]],
-                                       "processEscapes": True}}
+                                       "processEscapes": True,
+                                       "processClass": "tex2jax_process|mathjax_process|math|output_area"}}
 
 # --- HTML ------------------------------------------------------------------------------------
 html_theme = "pydata_sphinx_theme"
