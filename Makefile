@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test install data bench lint clean notebooks
+.PHONY: demo test install data bench lint clean notebooks docs
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "disparity needs Python >= 3.11"'
@@ -29,6 +29,10 @@ lint: $(STAMP)
 
 data: $(STAMP)
 	$(BIN)/python data/make_data.py
+
+docs: $(STAMP)
+	$(BIN)/python -m pip install --quiet -e ".[docs]"
+	PYTHON=$(BIN)/python docs/build.sh
 
 notebooks: $(STAMP)
 	$(BIN)/python analyses/make_notebooks.py
