@@ -88,32 +88,3 @@ html_copy_source = False
 # linkcheck is run by build.sh over internal links only; never reach out to the internet.
 linkcheck_ignore = [r"https?://.*"]
 
-
-# --- Repairs of docstring defects the package still has (reported to the main engineer) ----------
-# Remove each entry once the docstring is fixed at the source; the hook is then a no-op.
-# 1. A non-raw docstring turns "\beta", "\bar", "\frac" into control characters (\x08, \x0c):
-#    put the lost backslash back. A form feed also splits the line ("...\," / "rac{...}"), so a
-#    line starting "rac{" is joined back to the previous one. Seen in dp.oaxaca (Notes on the
-#    logit/probit decompositions).
-# 2. Bare "*, **, ***" is read as unfinished emphasis (dp.regression_table, ``stars``).
-_CONTROL_CHARACTERS = {"\x08": "\\b", "\x0c": "\\f", "\x07": "\\a", "\x0b": "\\v"}
-_LITERAL_FIXES = {"gives *, **, ***.": "gives ``*``, ``**``, ``***``."}
-
-
-def _repair_docstring(app, what, name, obj, options, lines):  # noqa: ARG001 (Sphinx's signature)
-    repaired: list[str] = []
-    for line in lines:
-        for bad, good in _CONTROL_CHARACTERS.items():
-            line = line.replace(bad, good)
-        for bad, good in _LITERAL_FIXES.items():
-            line = line.replace(bad, good)
-        if line.startswith("rac{") and repaired:
-            repaired[-1] += "\\f" + line
-        else:
-            repaired.append(line)
-    lines[:] = repaired
-
-
-def setup(app):
-    # Before numpydoc (priority 500) parses the sections.
-    app.connect("autodoc-process-docstring", _repair_docstring, priority=100)

@@ -175,7 +175,7 @@ def regression_table(
     stat : {"se", "t", "p", "ci"}
         What goes in parentheses (brackets for "ci": the 95% interval).
     stars : sequence of float or None
-        Significance thresholds; ``(0.1, 0.05, 0.01)`` gives *, **, ***. ``None`` for no stars.
+        Significance thresholds; ``(0.1, 0.05, 0.01)`` gives ``*``, ``**``, ``***``. ``None`` for no stars.
         Results carrying wild-bootstrap p-values are starred by those.
     labels : mapping
         Display names for terms, dependent variables and clustering variables

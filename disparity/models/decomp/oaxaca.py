@@ -402,11 +402,11 @@ def oaxaca(
     :math:`\\bar\\beta` to the intercept and includes the base-level dummy.
 
     For ``model="logit"``/``"probit"`` with response function :math:`F` and
-    :math:`\bar F_g(\beta)` the (weighted) mean of :math:`F(x_i'\beta)` over group g, the gap
-    :math:`\bar F_A(\\hat\beta_A) - \bar F_B(\\hat\beta_B)` (the observed shares, for logit) splits into
-    :math:`Q = \bar F_A(\beta^*) - \bar F_B(\beta^*)` and :math:`U` = gap - Q; the detailed parts
-    use Yun's (2004) weights :math:`Q_k = Q\\,\frac{(\bar x_{Ak}-\bar x_{Bk})\beta^*_k}{\\sum_j(\bar x_{Aj}-\bar x_{Bj})\beta^*_j}`
-    and :math:`U_k = U\\,\frac{\bar x_{Ak}(\beta_{Ak}-\beta^*_k) + \bar x_{Bk}(\beta^*_k-\beta_{Bk})}{\\sum_j[\\cdot]}`,
+    :math:`\\bar F_g(\\beta)` the (weighted) mean of :math:`F(x_i'\\beta)` over group g, the gap
+    :math:`\\bar F_A(\\hat\\beta_A) - \\bar F_B(\\hat\\beta_B)` (the observed shares, for logit) splits into
+    :math:`Q = \\bar F_A(\\beta^*) - \\bar F_B(\\beta^*)` and :math:`U` = gap - Q; the detailed parts
+    use Yun's (2004) weights :math:`Q_k = Q\\,\\frac{(\\bar x_{Ak}-\\bar x_{Bk})\\beta^*_k}{\\sum_j(\\bar x_{Aj}-\\bar x_{Bj})\\beta^*_j}`
+    and :math:`U_k = U\\,\\frac{\\bar x_{Ak}(\\beta_{Ak}-\\beta^*_k) + \\bar x_{Bk}(\\beta^*_k-\\beta_{Bk})}{\\sum_j[\\cdot]}`,
     which do not depend on the order of the variables (unlike Fairlie's sequential replacement).
 
     Delta-method variances treat regressors as stochastic (Jann 2008): every component is a
