@@ -93,6 +93,10 @@ class BenchmarkResult:
 
     def tidy(self) -> pd.DataFrame:
         """Long table: ``indicator, peer, focus, peer_value, gap, gap_pct, rank, n_regions``."""
+        if not self.peers:
+            t = self.table
+            return pd.DataFrame({"indicator": t.index, "focus": t["focus"].to_numpy(),
+                                 "rank": t["rank"].to_numpy(), "n_regions": t["n_regions"].to_numpy()})
         rows = []
         for p in self.peers:
             t = self.table

@@ -110,6 +110,19 @@ def hausman(fe_result: ModelResult, re_result: ModelResult) -> HausmanResult:
         raise DataValueError(
             "V_FE - V_RE is singular; the Hausman statistic is undefined for these results."
         ) from None
+    if stat < 0 or not np.all(np.linalg.eigvalsh((Vd + Vd.T) / 2) > 0):
+        # plm::phtest reports such statistics silently; a user deserves to know the test is unreliable
+        import warnings
+
+        from ..errors import DisparityWarning
+
+        warnings.warn(
+            f"Hausman statistic {stat:.4g}: V_FE - V_RE is not positive definite in this sample, so the "
+            "chi-squared reference does not apply. Use a regression-based (Mundlak) test: add the entity "
+            "means of the time-varying regressors to the RE model and test them jointly.",
+            DisparityWarning,
+            stacklevel=2,
+        )
     return HausmanResult(stat, len(terms), float(stats.chi2.sf(stat, len(terms))), tuple(terms))
 
 

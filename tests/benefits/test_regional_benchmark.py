@@ -68,3 +68,12 @@ def test_benchmark_with_composite_scores(panel):
     b = dp.benchmark(y, focus="Gansu", peers=["Tianjin"], indicators=["score"])
     assert b.table.loc["score", "rank"] == int(ci.tidy().set_index(y["region"]).loc["Gansu", "rank"])
     assert np.isfinite(b.table.loc["score", "gap_pct_Tianjin"])
+
+
+def test_benchmark_without_peers_has_a_tidy_table():
+    import disparity as dp
+
+    p = dp.datasets.province_panel()
+    t = dp.benchmark(p, focus="甘肃", indicators=["subsidy_pc", "reimb_rural"], year=2023).tidy()
+    assert list(t.columns) == ["indicator", "focus", "rank", "n_regions"]
+    assert (t["n_regions"] == 31).all() and t["rank"].between(1, 31).all()

@@ -190,3 +190,13 @@ def test_panel_with_vcov_returns_new_result(wp):
 def test_effects_other_than_entity_need_fixed_effects(wp):
     with pytest.raises(dp.errors.SpecificationError, match="model='fe' only"):
         dp.panel(F4, wp, entity="nr", time="year", model="re", effects="twoway")
+
+
+def test_hausman_warns_when_the_variance_difference_is_not_positive_definite():
+    import disparity as dp
+
+    p = dp.datasets.province_panel()
+    fe = dp.panel("benefit_gap ~ gdp_pc + urbanisation", p, entity="region_code", time="year", model="fe")
+    re_ = dp.panel("benefit_gap ~ gdp_pc + urbanisation", p, entity="region_code", time="year", model="re")
+    with pytest.warns(dp.errors.DisparityWarning, match="Mundlak"):
+        dp.hausman(fe, re_)
