@@ -341,13 +341,58 @@ class Ranked:
         return np.repeat(mid, np.diff(np.append(self.starts, n)))
 
 
+FAST_ORDER_MAX_REPAIR = 0.02  # share of rows in mis-ordered runs beyond which np.argsort is cheaper
+
+
+def sort_order(x: np.ndarray) -> np.ndarray:
+    """A permutation that sorts ``x`` (float64, no NaN), like ``np.argsort(x)`` but about twice as fast.
+
+    NumPy's value sort is vectorised (SIMD) and far faster than its argsort. So sort 64-bit keys
+    whose high bits are the order-preserving bit pattern of ``x`` and whose low ``b`` bits
+    (``2**b >= n``) hold the row index, and read the permutation off the low bits. Values that differ
+    only in those low ``b`` mantissa bits (relative difference below about ``2**(b - 52)``) can come
+    out of order; those runs are re-sorted exactly, so the result is always a correct sorting
+    permutation (ties in any order, which tie-averaged ranks do not see). When such runs are
+    common, it falls back to ``np.argsort``.
+    """
+    n = x.shape[0]
+    b = max(1, (n - 1).bit_length())
+    if n < 1024 or b > 40 or x.dtype != np.float64:
+        return np.argsort(x)
+    u = x.view(np.uint64)
+    sign = np.uint64(1 << 63)
+    key = np.where(u >= sign, ~u, u | sign)  # IEEE-754 bits -> unsigned order
+    mask = np.uint64((1 << b) - 1)
+    key &= ~mask
+    key |= np.arange(n, dtype=np.uint64)
+    key.sort()
+    order = (key & mask).astype(np.intp)
+    xs = x[order]
+    descents = np.flatnonzero(xs[1:] < xs[:-1])
+    if descents.size:
+        if descents.size > FAST_ORDER_MAX_REPAIR * n:
+            return np.argsort(x)
+        # only neighbours with equal truncated keys can be out of order: re-sort every run of equal
+        # truncated keys that contains a descent, primarily by run (so runs stay where they are)
+        trunc = key >> np.uint64(b)
+        run_id = np.concatenate(([0], np.cumsum(trunc[1:] != trunc[:-1])))
+        flagged = np.zeros(int(run_id[-1]) + 1, dtype=bool)
+        flagged[run_id[descents]] = True
+        members = np.flatnonzero(flagged[run_id])
+        if members.size > FAST_ORDER_MAX_REPAIR * n:
+            return np.argsort(x)
+        sub = np.lexsort((xs[members], run_id[members]))
+        order[members] = order[members][sub]
+    return order
+
+
 def rank_rows(x: np.ndarray, w: np.ndarray, y: np.ndarray | None = None) -> Ranked:
     """Sort by ``x`` once and compute tie-averaged fractional ranks (O'Donnell et al. 2008, ch. 8).
 
     The weights travel with ``x`` (or with ``y`` when given; then ``ranked.y`` is ``y`` sorted)
     through one gather of a complex array: a single random-access pass instead of two.
     """
-    order = np.argsort(x)
+    order = sort_order(x)
     packed = np.empty(x.shape[0], dtype=np.complex128)
     packed.real = x if y is None else y
     packed.imag = w
