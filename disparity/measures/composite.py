@@ -131,6 +131,14 @@ def entropy_weights(
     Zeleny, M. (1982). *Multiple Criteria Decision Making*. McGraw-Hill.
     Hwang, C.-L., Yoon, K. (1981). *Multiple Attribute Decision Making*. Springer, section on
     entropy weights.
+
+    Examples
+    --------
+    >>> p = dp.datasets.province_panel()
+    >>> p23 = p[p["year"] == 2023].set_index("region")
+    >>> ew = dp.entropy_weights(p23, ["reimb_rural", "subsidy_pc", "gdp_pc"])
+    >>> ew.weights.round(3).tolist()
+    [0.27, 0.494, 0.236]
     """
     check_option("normalize", normalize, ("minmax", "proportion"))
     cols = indicator_list(df, indicators)
@@ -270,6 +278,14 @@ def topsis(
     ----------
     Hwang, C.-L., Yoon, K. (1981). *Multiple Attribute Decision Making: Methods and
     Applications*. Springer.
+
+    Examples
+    --------
+    >>> p = dp.datasets.province_panel()
+    >>> p23 = p[p["year"] == 2023].set_index("region")
+    >>> t = dp.topsis(p23, ["reimb_rural", "subsidy_pc", "gdp_pc"])
+    >>> t.closeness.round(3).head(3).tolist(), t.rank.head(3).tolist()
+    ([0.835, 0.617, 0.485], [4, 9, 11])
     """
     check_option("normalize", normalize, ("vector", "minmax"))
     cols = indicator_list(df, indicators)
@@ -380,6 +396,14 @@ def composite_index(
     ----------
     OECD/JRC (2008). *Handbook on Constructing Composite Indicators: Methodology and User
     Guide*. OECD Publishing.
+
+    Examples
+    --------
+    >>> p = dp.datasets.province_panel()
+    >>> p23 = p[p["year"] == 2023].set_index("region")
+    >>> ci = dp.composite_index(p23, ["reimb_rural", "subsidy_pc", "gdp_pc"], method="entropy")
+    >>> ci.scores.round(3).head(3).tolist(), ci.tidy()["rank"].head(3).tolist()
+    ([0.704, 0.78, 0.643], [5, 4, 8])
     """
     cols = indicator_list(df, indicators)
     X = indicator_matrix(df, cols)
@@ -503,6 +527,16 @@ def coupling_coordination(
     Wang, S., Kong, W., Ren, L., Zhi, D., Dai, B. (2021). Research on misuses and modification of
     coupling coordination degree model in China. *Journal of Natural Resources* 36(3), 793-810
     (王淑佳等, 国内耦合协调度模型的误区及修正).
+
+    Examples
+    --------
+    >>> p = dp.datasets.province_panel()
+    >>> p23 = p[p["year"] == 2023].set_index("region")
+    >>> ins = dp.composite_index(p23, ["reimb_rural", "subsidy_pc"]).scores
+    >>> eco = dp.composite_index(p23, ["gdp_pc", "urbanisation"]).scores
+    >>> cc = dp.coupling_coordination({"insurance": ins, "economy": eco})
+    >>> cc[["C", "T", "D"]].round(3).head(2).to_numpy().tolist(), cc["band"].head(2).tolist()
+    ([[0.989, 0.722, 0.845], [0.973, 0.688, 0.818]], [9, 9])
     """
     check_option("variant", variant, ("standard", "wang2021"))
     if isinstance(subsystems, pd.DataFrame):
@@ -646,6 +680,14 @@ def obstacle_degree(
     used widely in Chinese regional-evaluation studies; the same formula is implemented as
     ``obstacle_degree(..., scaled=TRUE)`` in the R package mathmodels (zhjx19/mathmodels,
     ``R/system_evaluation.R``). No single primary source has been checked.
+
+    Examples
+    --------
+    >>> p = dp.datasets.province_panel()
+    >>> p23 = p[p["year"] == 2023].set_index("region")
+    >>> od = dp.obstacle_degree(p23, ["reimb_rural", "subsidy_pc", "gdp_pc"])
+    >>> od.obstacle.loc["北京市"].round(3).tolist()
+    [0.463, 0.523, 0.014]
     """
     cols = indicator_list(df, indicators)
     X = indicator_matrix(df, cols)
@@ -712,6 +754,13 @@ def integration_index(
     ----------
     State Council (2016). Opinions on integrating the basic medical insurance schemes for urban
     and rural residents (国发〔2016〕3号), which defines the six unifications.
+
+    Examples
+    --------
+    >>> p = dp.datasets.province_panel()
+    >>> ii = dp.integration_index(p[p["year"] == 2016])
+    >>> round(float(ii["index"].mean()), 3), int(ii["complete"].sum())
+    (0.435, 12)
     """
     cols = indicator_list(panel, list(items), min_rows=1)
     U = indicator_matrix(panel, cols)
