@@ -79,6 +79,13 @@ def measure_table(
     ----------
     O'Donnell, O., van Doorslaer, E., Wagstaff, A. and Lindelow, M. (2008). *Analyzing Health Equity
     Using Household Survey Data*. World Bank, ch. 8.
+
+    Examples
+    --------
+    >>> df = dp.datasets.chifeng_survey()
+    >>> t = measure_table(dp.gini(df, "income", se="none"))
+    >>> t.to_frame().shape
+    (1, 4)
     """
     check_option("stat", stat, ("se", "ci", "none"))
     check_option("lang", lang, LANGS)

@@ -214,6 +214,13 @@ def regression_table(
     Jann, B. (2007). Making regression tables simplified. *The Stata Journal* 7(2), 227-244.
     Arel-Bundock, V. (2022). modelsummary: Data and model summaries in R. *Journal of Statistical
     Software* 103(1), 1-23.
+
+    Examples
+    --------
+    >>> df = dp.datasets.chifeng_survey()
+    >>> t = regression_table(dp.ols("oop ~ income + age", data=df))
+    >>> t.to_frame().shape
+    (8, 2)
     """
     check_option("stat", stat, ("se", "t", "p", "ci"))
     check_option("lang", lang, LANGS)

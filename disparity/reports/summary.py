@@ -144,6 +144,15 @@ def summary_table(
     References
     ----------
     StataCorp (2023). *Stata Base Reference Manual*, Release 18: ``summarize`` (Methods and formulas).
+
+    Examples
+    --------
+    >>> df = dp.datasets.chifeng_survey()
+    >>> t = summary_table(df, ["oop", "income"], by="urban")
+    >>> t.to_frame().shape
+    (2, 16)
+    >>> t.data["mean"].round(1).tolist()
+    [1066.1, 655.2, 884.3, 21199.3, 39301.7, 29209.3]
     """
     check_option("lang", lang, LANGS)
     check_option("style", style, TABLE_STYLES)
@@ -251,6 +260,13 @@ def balance_table(
     Austin, P. C. (2009). Balance diagnostics for comparing the distribution of baseline covariates
     between treatment groups in propensity-score matched samples. *Statistics in Medicine* 28(25),
     3083-3107.
+
+    Examples
+    --------
+    >>> df = dp.datasets.chifeng_survey()
+    >>> t = balance_table(df, ["age", "income"], "urban")
+    >>> t.data["smd"].round(3).tolist()
+    [-0.013, 0.944]
     """
     check_option("lang", lang, LANGS)
     check_option("style", style, TABLE_STYLES)
