@@ -91,6 +91,14 @@ def lorenz_plot(
     ----------
     O'Donnell, O. et al. (2008). *Analyzing Health Equity Using Household Survey Data*. World
     Bank, ch. 7.
+
+    Examples
+    --------
+    >>> df = dp.datasets.chifeng_survey()
+    >>> fig = lorenz_plot(dp.lorenz(df, "income"), lang="en")
+    >>> type(fig).__name__
+    'Figure'
+    >>> import matplotlib.pyplot as plt; plt.close(fig)
     """
     txt = _check_lang(lang)
     labels = dict(labels or {})
@@ -134,6 +142,14 @@ def gap_trend_plot(
 
     Rows sharing ``x`` and ``group`` are averaged (``estimator="mean"``) or must be unique
     (``estimator="none"``); ``band=(low, high)`` shades an interval.
+
+    Examples
+    --------
+    >>> panel = dp.datasets.province_panel()
+    >>> fig = gap_trend_plot(panel, "year", "benefit_gap", group="nbs4")
+    >>> type(fig).__name__
+    'Figure'
+    >>> import matplotlib.pyplot as plt; plt.close(fig)
     """
     txt = _check_lang(lang)
     check_option("estimator", estimator, ("mean", "none"))
@@ -180,6 +196,14 @@ def coef_plot(
     Accepts the same results as :func:`~disparity.reports.regression_table`; intervals are each
     library's own (bootstrap intervals for wild-bootstrap results). The constant is left out unless
     named in ``terms``.
+
+    Examples
+    --------
+    >>> df = dp.datasets.chifeng_survey()
+    >>> fig = coef_plot(dp.ols("oop ~ income + age", data=df), terms=["income"])
+    >>> type(fig).__name__
+    'Figure'
+    >>> import matplotlib.pyplot as plt; plt.close(fig)
     """
     txt = _check_lang(lang)
     labels = dict(labels or {})
@@ -235,6 +259,15 @@ def event_study_plot(
     ``data`` is a frame (or a result with ``tidy()``) with event time, estimate and interval columns,
     e.g. from the DiD layer's event-study aggregation. The reference period, when given and absent
     from the data, is drawn at zero without an interval.
+
+    Examples
+    --------
+    >>> es = pd.DataFrame({"event_time": [-3, -2, 0, 1], "estimate": [0.01, -0.02, 0.10, 0.15],
+    ...                    "conf_low": [-0.05, -0.08, 0.04, 0.08], "conf_high": [0.07, 0.04, 0.16, 0.22]})
+    >>> fig = event_study_plot(es)
+    >>> type(fig).__name__
+    'Figure'
+    >>> import matplotlib.pyplot as plt; plt.close(fig)
     """
     txt = _check_lang(lang)
     labels = dict(labels or {})
@@ -271,6 +304,15 @@ def marginal_effects_plot(
     ``effects`` is a :class:`~disparity.models.MarginalEffects` (``result.marginal_effects(var,
     at={...})``) or its ``tidy()`` frame; ``at`` names the x-axis variable (default: the first
     column that is not an estimate column).
+
+    Examples
+    --------
+    >>> fit = dp.ols("oop ~ income * age", data=dp.datasets.chifeng_survey())
+    >>> me = fit.marginal_effects("income", at={"age": [30, 50, 70]})
+    >>> fig = marginal_effects_plot(me, at="age")
+    >>> type(fig).__name__
+    'Figure'
+    >>> import matplotlib.pyplot as plt; plt.close(fig)
     """
     txt = _check_lang(lang)
     labels = dict(labels or {})
@@ -307,7 +349,17 @@ def radar_chart(
     size: tuple[float, float] = (5.0, 5.0),
 ) -> Any:
     """One closed polygon per row of ``data`` over the indicator ``columns`` (e.g. a benchmark
-    region against the national mean); values are drawn as given, so scale them first."""
+    region against the national mean); values are drawn as given, so scale them first.
+
+    Examples
+    --------
+    >>> panel = dp.datasets.province_panel()
+    >>> two = panel[panel["year"] == 2023].head(2)
+    >>> fig = radar_chart(two, label="region", columns=["reimb_rural", "reimb_urban", "urbanisation"])
+    >>> type(fig).__name__
+    'Figure'
+    >>> import matplotlib.pyplot as plt; plt.close(fig)
+    """
     _check_lang(lang)
     labels = dict(labels or {})
     _need(data, [label, *columns], "radar_chart")
@@ -342,7 +394,16 @@ def region_bar_plot(
     size: tuple[float, float] | None = None,
 ) -> Any:
     """Horizontal bars of a value by region (a map-free regional comparison); ``highlight`` marks
-    some regions in a second colour."""
+    some regions in a second colour.
+
+    Examples
+    --------
+    >>> panel = dp.datasets.province_panel()
+    >>> fig = region_bar_plot(panel[panel["year"] == 2023], "region", "benefit_gap", highlight=["内蒙古自治区"])
+    >>> type(fig).__name__
+    'Figure'
+    >>> import matplotlib.pyplot as plt; plt.close(fig)
+    """
     _check_lang(lang)
     labels = dict(labels or {})
     _need(data, [region, value], "region_bar_plot")
@@ -381,7 +442,16 @@ def figure_bytes(fig: Any, fmt: str, *, dpi: int = 200) -> bytes:
 
 
 def save_figure(fig: Any, path: str | Path, *, formats: Sequence[str] = ("png", "svg"), dpi: int = 200) -> list[Path]:
-    """Write ``path`` with each suffix in ``formats`` (atomically, deterministic bytes)."""
+    """Write ``path`` with each suffix in ``formats`` (atomically, deterministic bytes).
+
+    Examples
+    --------
+    >>> panel = dp.datasets.province_panel()
+    >>> fig = gap_trend_plot(panel, "year", "benefit_gap")
+    >>> [p.name for p in save_figure(fig, "gap_trend", formats=("png", "svg"))]
+    ['gap_trend.png', 'gap_trend.svg']
+    >>> import matplotlib.pyplot as plt; plt.close(fig)
+    """
     base = Path(path)
     if base.suffix.lstrip(".") in FIGURE_FORMATS:
         base = base.with_suffix("")
