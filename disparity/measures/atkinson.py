@@ -64,6 +64,13 @@ def atkinson(
     Biewen, M., & Jenkins, S. P. (2006). Variance estimation for generalized entropy and Atkinson
     inequality indices: the complex survey data case. *Oxford Bulletin of Economics and Statistics*
     68(3), 371-383.
+
+    Examples
+    --------
+    >>> df = dp.datasets.chifeng_survey()
+    >>> r = dp.atkinson(df, "income", epsilon=1, weights="weight")
+    >>> r.tidy()["estimate"].round(2).tolist()  # A(1) and the EDE income
+    [0.18, 24004.85]
     """
     if not isinstance(epsilon, int | float) or not np.isfinite(epsilon) or epsilon < 0:
         raise SpecificationError(

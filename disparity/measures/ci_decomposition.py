@@ -93,6 +93,13 @@ def ci_decomposition(
     Econometrics* 112(1), 207-223.
     O'Donnell, O., van Doorslaer, E., Wagstaff, A., & Lindelow, M. (2008). *Analyzing Health Equity
     Using Household Survey Data*. World Bank, ch. 13.
+
+    Examples
+    --------
+    >>> df = dp.datasets.chifeng_survey()
+    >>> r = dp.ci_decomposition(df, "inpatient_cost", "income", ["age", "edu_years"], weights="weight")
+    >>> r.tidy()["estimate"].round(4).tolist()
+    [-0.0517, 0.0036, -0.0024, -0.0529]
     """
     cov = _check_vars(covariates, "covariate", "ci_decomposition")
     if not cov:
@@ -203,6 +210,13 @@ def horizontal_inequity(
     health care. *Journal of Human Resources* 35(4), 716-733.
     O'Donnell, O., van Doorslaer, E., Wagstaff, A., & Lindelow, M. (2008). *Analyzing Health Equity
     Using Household Survey Data*. World Bank, ch. 15.
+
+    Examples
+    --------
+    >>> df = dp.datasets.chifeng_survey()
+    >>> r = dp.horizontal_inequity(df, "inpatient_cost", "income", ["age"], ["edu_years"], weights="weight")
+    >>> r.tidy()["estimate"].round(4).tolist()
+    [-0.0553, -0.0517, 0.0036]
     """
     need_v = _check_vars(need, "need", "horizontal_inequity")
     non_v = _check_vars(nonneed, "nonneed", "horizontal_inequity")

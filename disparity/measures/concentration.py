@@ -161,6 +161,13 @@ def concentration_index(
     504-515.
     O'Donnell, O., O'Neill, S., Van Ourti, T., & Walsh, B. (2016). conindex: Estimation of
     concentration indices. *Stata Journal* 16(1), 112-138.
+
+    Examples
+    --------
+    >>> df = dp.datasets.chifeng_survey()
+    >>> r = dp.concentration_index(df, "reimbursed", "income", weights="weight")
+    >>> round(r.value, 4), round(r.std_error, 4)
+    (0.0062, 0.0385)
     """
     check_option("kind", kind, CI_KINDS)
     numeric = [y] if rank == y else [y, rank]
@@ -209,6 +216,13 @@ def concentration_curve(
     ----------
     O'Donnell, O., van Doorslaer, E., Wagstaff, A., & Lindelow, M. (2008). *Analyzing Health Equity
     Using Household Survey Data*. World Bank, ch. 7.
+
+    Examples
+    --------
+    >>> df = dp.datasets.chifeng_survey()
+    >>> c = dp.concentration_curve(df, "reimbursed", "income", weights="weight", points=4)
+    >>> c.tidy()["ordinate"].round(3).tolist()
+    [0.0, 0.235, 0.471, 0.76, 1.0]
     """
     return _curve(
         "concentration_curve", df, y, rank, weights=weights, weight_type=weight_type, by=by,
@@ -282,6 +296,13 @@ def dominance_test(
     479-488.
     O'Donnell, O., van Doorslaer, E., Wagstaff, A., & Lindelow, M. (2008). *Analyzing Health Equity
     Using Household Survey Data*. World Bank, ch. 7.
+
+    Examples
+    --------
+    >>> df = dp.datasets.chifeng_survey()
+    >>> r = dp.dominance_test(df, "reimbursed", "income", weights="weight")
+    >>> r.conclusion, r.table.shape
+    ('non-dominance', (19, 5))
     """
     if not isinstance(n_points, int) or n_points < 1:
         raise SpecificationError(f"n_points={n_points!r} must be a positive integer, e.g. 19.")

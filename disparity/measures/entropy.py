@@ -199,6 +199,13 @@ def ge(
     Every component is a smooth function of weighted group totals
     :math:`(W_g, Y_g, \\sum w y^{\\alpha})`; its influence function follows by the chain rule, with
     the derivatives taken by complex-step differentiation (exact to rounding).
+
+    Examples
+    --------
+    >>> df = dp.datasets.chifeng_survey()
+    >>> r = dp.ge(df, "income", alpha=2, weights="weight")
+    >>> round(r.value, 4)
+    0.2434
     """
     return _entropy("ge", df, y, alpha, group, None, weights=weights, weight_type=weight_type,
                     by=by, design=design, cluster=cluster, se=se, reps=reps, seed=seed)
@@ -247,6 +254,13 @@ def theil(
     (income-share weighted within part plus between part). Access the parts as
     ``result.within`` and ``result.between`` (each a result with its own standard error). See
     :func:`ge` for the general formula and influence functions.
+
+    Examples
+    --------
+    >>> df = dp.datasets.chifeng_survey()
+    >>> r = dp.theil(df, "income", "urban", weights="weight")
+    >>> round(r.value, 4), round(r.within.value, 4), round(r.between.value, 4)
+    (0.2013, 0.1587, 0.0426)
     """
     return _entropy("theil", df, y, 1.0, group, None, weights=weights, weight_type=weight_type,
                     by=by, design=design, cluster=cluster, se=se, reps=reps, seed=seed)
@@ -290,6 +304,13 @@ def mld(
     -----
     :math:`MLD = \\frac{1}{W}\\sum_k w_k \\ln(\\mu / y_k)`; with ``group=`` the within part is
     population-share weighted, :math:`\\sum_g v_g MLD_g`. See :func:`ge`.
+
+    Examples
+    --------
+    >>> df = dp.datasets.chifeng_survey()
+    >>> r = dp.mld(df, "income", "urban", weights="weight")
+    >>> round(r.value, 4), round(r.within.value, 4), round(r.between.value, 4)
+    (0.2003, 0.1575, 0.0429)
     """
     return _entropy("mld", df, y, 0.0, group, None, weights=weights, weight_type=weight_type,
                     by=by, design=design, cluster=cluster, se=se, reps=reps, seed=seed)
@@ -329,6 +350,13 @@ def cv(
     -----
     :math:`\\sigma^2 = \\frac{1}{W}\\sum_k w_k (y_k - \\mu)^2` (divisor :math:`W`, as in the GE
     family); the standard error is from the influence function of :math:`\\sqrt{2 GE(2)}`.
+
+    Examples
+    --------
+    >>> df = dp.datasets.chifeng_survey()
+    >>> r = dp.cv(df, "income", weights="weight")
+    >>> round(r.value, 4)
+    0.6978
     """
     return _entropy("cv", df, y, 2.0, None, "cv", weights=weights, weight_type=weight_type,
                     by=by, design=design, cluster=cluster, se=se, reps=reps, seed=seed)

@@ -68,8 +68,11 @@ def gap(
 
     Examples
     --------
-    >>> des = dp.SurveyDesign(weights="wt", strata="stratum", psu="village")  # doctest: +SKIP
-    >>> dp.gap(df, "reimbursed", "hukou", reference="rural", by="year", design=des)  # doctest: +SKIP
+    >>> df = dp.datasets.chifeng_survey()
+    >>> des = dp.SurveyDesign(weights="weight", strata="strata", psu="psu")
+    >>> r = dp.gap(df, "reimbursed", "urban", reference="农村", design=des)
+    >>> round(r.value, 1), round(r.std_error, 1)  # urban minus rural mean, design-based SE
+    (185.2, 143.7)
 
     References
     ----------

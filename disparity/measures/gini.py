@@ -79,8 +79,10 @@ def gini(
 
     Examples
     --------
-    >>> r = dp.gini(df, "reimbursed", weights="wt", by="county")  # doctest: +SKIP
-    >>> r.value, r.std_error, r.conf_int(0.95), r.tidy()  # doctest: +SKIP
+    >>> df = dp.datasets.chifeng_survey()
+    >>> r = dp.gini(df, "income", weights="weight", by="urban")
+    >>> r.tidy()["estimate"].round(4).tolist()  # 农村 (rural), 城镇 (urban)
+    [0.2975, 0.3216]
 
     References
     ----------
@@ -287,6 +289,13 @@ def lorenz(
     ----------
     Lorenz, M. O. (1905). Methods of measuring the concentration of wealth. *JASA* 9(70), 209-219.
     Shorrocks, A. F. (1983). Ranking income distributions. *Economica* 50(197), 3-17.
+
+    Examples
+    --------
+    >>> df = dp.datasets.chifeng_survey()
+    >>> c = dp.lorenz(df, "income", weights="weight", points=4)
+    >>> c.tidy()["ordinate"].round(3).tolist()
+    [0.0, 0.096, 0.262, 0.513, 1.0]
     """
     return _curve(
         "generalized_lorenz" if generalized else "lorenz", df, y, None, weights=weights,

@@ -69,6 +69,13 @@ def benefit_incidence(
     Demery, L. (2000). *Benefit Incidence: A Practitioner's Guide*. World Bank.
     O'Donnell, O., van Doorslaer, E., Wagstaff, A., & Lindelow, M. (2008). *Analyzing Health Equity
     Using Household Survey Data*. World Bank, ch. 14.
+
+    Examples
+    --------
+    >>> df = dp.datasets.chifeng_survey()
+    >>> r = dp.benefit_incidence(df, "reimbursed", "income", weights="weight")
+    >>> r.tidy()["estimate"].round(3).tolist()[:6]  # CI, then quintile shares
+    [0.006, 0.186, 0.207, 0.197, 0.213, 0.197]
     """
     if not isinstance(groups, int) or groups < 2:
         raise SpecificationError(f"benefit_incidence: groups={groups!r} must be an integer >= 2.")

@@ -71,6 +71,13 @@ def catastrophic(
     care: with applications to Vietnam 1993-1998. *Health Economics* 12(11), 921-933.
     O'Donnell, O., van Doorslaer, E., Wagstaff, A., & Lindelow, M. (2008). *Analyzing Health Equity
     Using Household Survey Data*. World Bank, ch. 18.
+
+    Examples
+    --------
+    >>> df = dp.datasets.chifeng_survey()
+    >>> r = dp.catastrophic(df, "oop", "income", threshold=0.1, weights="weight")
+    >>> r.tidy()["estimate"].round(3).tolist()
+    [0.097, 0.039, 0.397]
     """
     if not isinstance(threshold, int | float) or not 0 < threshold < 1:
         raise SpecificationError(
@@ -187,6 +194,13 @@ def impoverishment(
     care. *Health Economics* 12(11), 921-933.
     O'Donnell, O., van Doorslaer, E., Wagstaff, A., & Lindelow, M. (2008). *Analyzing Health Equity
     Using Household Survey Data*. World Bank, ch. 18.
+
+    Examples
+    --------
+    >>> df = dp.datasets.chifeng_survey()
+    >>> r = dp.impoverishment(df, "income", "oop", poverty_line=6000, weights="weight")
+    >>> r.tidy()["estimate"].round(4).tolist()[:3]  # headcount pre, post, change
+    [0.0092, 0.0304, 0.0212]
     """
     line_col = poverty_line if isinstance(poverty_line, str) else None
     if line_col is None and (not isinstance(poverty_line, int | float) or not poverty_line > 0):
@@ -267,6 +281,13 @@ def kakwani(
     *Economic Journal* 87(345), 71-80.
     Wagstaff, A., et al. (1999). Equity in the finance of health care: some further international
     comparisons. *Journal of Health Economics* 18(3), 263-290.
+
+    Examples
+    --------
+    >>> df = dp.datasets.chifeng_survey()
+    >>> r = dp.kakwani(df, "oop", "income", weights="weight")
+    >>> r.tidy()["estimate"].round(3).tolist()
+    [-0.461, -0.113, 0.348]
     """
     if payment == income:
         raise SpecificationError("kakwani: payment and income must be different columns.")
