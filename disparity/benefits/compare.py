@@ -113,6 +113,16 @@ def compare_schedules(
     Gao, J., Xu, L., Qian, J. (2009). Extending health insurance to the rural population: an
     impact evaluation of China's new cooperative medical scheme. *Journal of Health Economics*
     28(1), 1-19.
+
+    Examples
+    --------
+    >>> urban = dp.benefits.load_schedule("illustrative_urbmi_2015")
+    >>> rural = dp.benefits.load_schedule("illustrative_ncms_2015")
+    >>> claims = pd.DataFrame({"person_id": [1, 2, 3], "cost": [2_000.0, 12_000.0, 50_000.0],
+    ...     "level": ["level1_hospital", "level2_hospital", "level3_hospital"]})
+    >>> cmp = dp.compare_schedules({"urban": urban, "rural": rural}, claims, scope_share=None)
+    >>> cmp.overall()["effective_rate"].round(3).tolist(), cmp.tidy()["gap"].round(3).tolist()
+    ([0.65, 0.575], [-0.005, -0.09, -0.074, -0.075])
     """
     check_option("unit", unit, ("claim", "person"))
     if not isinstance(schedules, Mapping) or len(schedules) < 2:

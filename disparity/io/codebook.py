@@ -132,6 +132,15 @@ def codebook(df: pd.DataFrame) -> Codebook:
 
     Variables added or removed since loading are reconciled: the returned codebook lists the frame's
     current columns, keeping the loader's information where the name matches.
+
+    Examples
+    --------
+    >>> df = dp.read_survey(dp.datasets.path("chifeng_survey_v117_gbk.dta"), missing="cfps")
+    >>> cb = dp.codebook(df[["id", "income"]])
+    >>> len(cb.variables), cb.n_rows
+    (2, 3000)
+    >>> cb["income"].label, cb["income"].missing_recoded
+    ('家庭人均年收入（元）', 53)
     """
     cb = df.attrs.get("codebook")
     known = {v.name: v for v in cb.variables} if isinstance(cb, Codebook) else {}

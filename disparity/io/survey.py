@@ -185,6 +185,15 @@ def read_survey(
         ``encoding=`` that does not fit.
     SpecificationError
         Unknown columns or missing-value options.
+
+    Examples
+    --------
+    >>> df = dp.read_survey(dp.datasets.path("chifeng_survey_v117_gbk.dta"), missing="cfps")
+    >>> df.shape, df["urban"].cat.categories.tolist()
+    ((3000, 25), ['农村', '城镇'])
+    >>> cb = df.attrs["codebook"]
+    >>> cb.encoding, cb["income"].missing_recoded
+    ('gb18030', 53)
     """
     path = Path(path)
     if not path.exists():

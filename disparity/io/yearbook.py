@@ -211,6 +211,14 @@ def read_yearbook(
         With the cell reference, for anything it cannot read without guessing: no region column, a
         body row that is neither a region nor a footnote, text or a unit inside a number cell, a
         column without a header, no year, an unknown unit, a duplicated region-year-indicator.
+
+    Examples
+    --------
+    >>> yb = dp.read_yearbook(dp.datasets.path("province_panel_yearbook.xlsx"))
+    >>> yb.shape, yb["unit"].unique().tolist()
+    ((448, 9), ['yuan'])
+    >>> yb.loc[yb["region"] == "全国", "value"].head(2).tolist()
+    [164.0, 278.1]
     """
     check_option("layout", layout, ("auto", "years_as_columns", "indicators_as_columns"))
     path = Path(path)

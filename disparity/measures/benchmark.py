@@ -179,6 +179,14 @@ def benchmark(
     Camp, R. C. (1989). *Benchmarking: The Search for Industry Best Practices that Lead to
     Superior Performance*. ASQC Quality Press; applied to provincial resident-insurance
     comparisons as in the Gansu-Tianjin-Ningxia study (issue 6 seed study).
+
+    Examples
+    --------
+    >>> p = dp.datasets.province_panel()
+    >>> b = dp.benchmark(p, "甘肃省", peers=["宁夏回族自治区", "青海省"],
+    ...                  indicators=["reimb_rural", "subsidy_pc"], year=2023)
+    >>> b.table["rank"].tolist(), b.table["gap_青海省"].round(2).tolist()
+    ([28, 27], [-9.79, -23.9])
     """
     cols = indicator_list(panel, indicators, min_rows=1)
     if region not in panel.columns:
