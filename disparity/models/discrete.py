@@ -270,6 +270,16 @@ def logit(
     Binder, D. A. (1983). On the variances of asymptotically normal estimators from complex surveys.
     *International Statistical Review* 51, 279-292.
     Wooldridge, J. M. (2010). *Econometric Analysis of Cross Section and Panel Data*, ch. 15. MIT Press.
+
+    Examples
+    --------
+    >>> df = dp.datasets.chifeng_survey()
+    >>> df["inp"] = (df["inpatient"] == "是").astype(int)
+    >>> r = dp.logit("inp ~ age + C(urban)", df)
+    >>> r.tidy()["estimate"].round(3).tolist()
+    [-3.803, 0.037, 0.099]
+    >>> round(float(r.marginal_effects("age").table["estimate"].iloc[0]), 4)
+    0.0045
     """
     return _binary(
         "logit",
@@ -306,6 +316,13 @@ def probit(
     References
     ----------
     Wooldridge, J. M. (2010). *Econometric Analysis of Cross Section and Panel Data*, ch. 15. MIT Press.
+
+    Examples
+    --------
+    >>> df = dp.datasets.chifeng_survey()
+    >>> df["inp"] = (df["inpatient"] == "是").astype(int)
+    >>> dp.probit("inp ~ age + C(urban)", df).tidy()["estimate"].round(3).tolist()
+    [-2.141, 0.02, 0.049]
     """
     return _binary(
         "probit",

@@ -136,6 +136,13 @@ def ols(
     References
     ----------
     Wooldridge, J. M. (2010). *Econometric Analysis of Cross Section and Panel Data*, 2nd ed. MIT Press, ch. 4.
+
+    Examples
+    --------
+    >>> df = dp.datasets.chifeng_survey()
+    >>> r = dp.ols("oop ~ age + edu_years + C(urban)", df, vcov="HC1")
+    >>> r.tidy()["estimate"].round(2).tolist()
+    [-331.39, 26.61, 3.2, -413.96]
     """
     check_option("vcov", vcov, cv.LINEAR_VCOV_KINDS)
     check_option("few_clusters", few_clusters, ("wild", "analytic"))

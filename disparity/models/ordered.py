@@ -124,6 +124,13 @@ def ordered(
     ----------
     McCullagh, P. (1980). Regression models for ordinal data. *JRSS B* 42(2), 109-142.
     Venables, W. N. & Ripley, B. D. (2002). *Modern Applied Statistics with S*, 4th ed., §7.3. Springer.
+
+    Examples
+    --------
+    >>> df = dp.datasets.chifeng_survey()
+    >>> r = dp.ordered("satisfaction ~ edu_years", df)
+    >>> r.tidy()[["term", "estimate"]].round(3).values.tolist()
+    [['edu_years', 0.026], ['0|1', -0.891], ['1|2', 0.233], ['2|3', 1.579], ['3|4', 2.94]]
     """
     check_option("link", link, ("logit", "probit"))
     check_option("vcov", vcov, ORDERED_VCOV_KINDS)

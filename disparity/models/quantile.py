@@ -69,6 +69,13 @@ def quantreg(
     Hendricks, W. & Koenker, R. (1992). Hierarchical spline models for conditional quantiles and the
     demand for electricity. *JASA* 87, 58-68.
     Koenker, R. (2005). *Quantile Regression*. Cambridge University Press, §3.4.
+
+    Examples
+    --------
+    >>> panel = dp.datasets.province_panel()
+    >>> r = dp.quantreg("benefit_gap ~ subsidy_pc", panel, q=0.5)
+    >>> r.tidy()["estimate"].round(3).tolist()
+    [18.402, -0.019]
     """
     if not (isinstance(q, float | int) and 0 < q < 1):
         raise SpecificationError(f"q={q!r} must be a quantile strictly between 0 and 1 (e.g. 0.5).")
