@@ -97,6 +97,13 @@ def iv(
     Business & Economic Statistics* 31(3), 358-369.
     Staiger, D. & Stock, J. H. (1997). Instrumental variables regression with weak instruments.
     *Econometrica* 65, 557-586.
+
+    Examples
+    --------
+    >>> panel = dp.datasets.province_panel()
+    >>> r = dp.iv("benefit_gap ~ urbanisation + [subsidy_pc ~ fin_rural]", panel)
+    >>> r.tidy()["estimate"].round(4).tolist()
+    [19.6211, -0.0299, -0.0184]
     """
     check_option("estimator", estimator, ("2sls", "liml"))
     check_option("vcov", vcov, IV_VCOV_KINDS)

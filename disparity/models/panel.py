@@ -94,6 +94,16 @@ def hausman(fe_result: ModelResult, re_result: ModelResult) -> HausmanResult:
     References
     ----------
     Hausman, J. A. (1978). Specification tests in econometrics. *Econometrica* 46(6), 1251-1271.
+
+    Examples
+    --------
+    >>> panel = dp.datasets.province_panel()
+    >>> kw = dict(entity="region_code", time="year")
+    >>> fe = dp.panel("benefit_gap ~ subsidy_pc", panel, model="fe", **kw)
+    >>> rand = dp.panel("benefit_gap ~ subsidy_pc", panel, model="re", **kw)
+    >>> h = dp.hausman(fe, rand)
+    >>> round(h.statistic, 3), h.df, round(h.p_value, 3)
+    (0.05, 1, 0.823)
     """
     terms = [
         t
@@ -204,6 +214,13 @@ def panel(
     Wooldridge, J. M. (2010). *Econometric Analysis of Cross Section and Panel Data*, ch. 10. MIT Press.
     Driscoll, J. C. & Kraay, A. C. (1998). Consistent covariance matrix estimation with spatially
     dependent panel data. *Review of Economics and Statistics* 80(4), 549-560.
+
+    Examples
+    --------
+    >>> panel = dp.datasets.province_panel()
+    >>> r = dp.panel("benefit_gap ~ subsidy_pc + urbanisation", panel, entity="region_code", time="year")
+    >>> r.tidy()["estimate"].round(4).tolist()
+    [-0.0068, -0.4898]
     """
     check_option("model", model, ("fe", "re", "be", "fd", "pooled"))
     check_option("effects", effects, ("entity", "time", "twoway"))

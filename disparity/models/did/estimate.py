@@ -111,6 +111,15 @@ def event_study(
     Sant'Anna, P. H. C. & Zhao, J. (2020). Doubly robust difference-in-differences estimators.
     *Journal of Econometrics* 219(1), 101-122.
     Sun, L. & Abraham, S. (2021). *Journal of Econometrics* 225(2), 175-199.
+
+    Examples
+    --------
+    >>> panel = dp.datasets.province_panel()
+    >>> es = dp.event_study(panel, "benefit_gap", "region_code", "year", "integration_year",
+    ...                     control="notyet", se="analytic")
+    >>> agg = es.aggregate("simple")
+    >>> round(agg.value, 3), round(agg.std_error, 3)
+    (-2.539, 0.391)
     """
     check_option("estimator", estimator, ("twfe", "cs", "sa"))
     check_option("weight_type", weight_type, WEIGHT_TYPES)

@@ -114,6 +114,13 @@ def did(
     ----------
     Card, D. & Krueger, A. B. (1994). Minimum wages and employment. *American Economic Review* 84(4), 772-793.
     Wooldridge, J. M. (2010). *Econometric Analysis of Cross Section and Panel Data*, 2nd ed., sec. 6.5.
+
+    Examples
+    --------
+    >>> panel = dp.datasets.province_panel()
+    >>> r = dp.did(panel, "benefit_gap", unit="region_code", time="year", cohort="integration_year", seed=1)
+    >>> round(r.att, 3), round(r.std_error, 3)
+    (-1.316, 0.128)
     """
     check_option("weight_type", weight_type, WEIGHT_TYPES)
     covariates = list(covariates or [])
