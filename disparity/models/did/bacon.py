@@ -103,6 +103,15 @@ def bacon(data: pd.DataFrame, outcome: str, unit: str, time: str, cohort: str) -
     ----------
     Goodman-Bacon, A. (2021). Difference-in-differences with variation in treatment timing.
     *Journal of Econometrics* 225(2), 254-277, eqs. (10a)-(10e).
+
+    Examples
+    --------
+    >>> panel = dp.datasets.province_panel()
+    >>> b = dp.bacon(panel, "benefit_gap", "region_code", "year", "integration_year")
+    >>> round(b.twfe, 3), round(float(b.table["weight"].sum()), 6)
+    (-1.316, 1.0)
+    >>> b.table.groupby("type")["weight"].sum().round(3).to_dict()
+    {'earlier_vs_later': 0.336, 'later_vs_always': 0.22, 'later_vs_earlier': 0.445}
     """
     _check_columns(data, [outcome, unit, time, cohort])
     if data.duplicated([unit, time]).any():

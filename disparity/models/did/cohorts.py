@@ -125,6 +125,16 @@ def cohorts(
     ----------
     Callaway, B. & Sant'Anna, P. H. C. (2021). Difference-in-differences with multiple time periods.
     *Journal of Econometrics* 225(2), 200-230 (sec. 2: staggered adoption).
+
+    Examples
+    --------
+    >>> timing = pd.DataFrame({"region": ["北京市", "天津市", "河北省"],
+    ...                        "date": ["2016-06-30", "2016-09-01", None]})
+    >>> dp.cohorts(timing, region="region", date="date")["cohort"].tolist()
+    [2016.0, 2017.0, nan]
+    >>> panel = dp.datasets.province_panel()
+    >>> dp.cohorts(panel, unit="region_code", time="year", treat="integrated")["cohort"].iloc[:2].tolist()
+    [2016.0, 2016.0]
     """
     check_option("mid_year", mid_year, ("half", "same", "next"))
     check_option("missing", missing, ("raise", "never"))

@@ -101,6 +101,13 @@ def placebo(
     ----------
     Abadie, A., Diamond, A. & Hainmueller, J. (2010). Synthetic control methods for comparative case
     studies. *JASA* 105(490), 493-505 (placebo/permutation inference).
+
+    Examples
+    --------
+    >>> panel = dp.datasets.province_panel()
+    >>> r = dp.placebo(panel, "benefit_gap", "region_code", "year", "integration_year", reps=49, seed=1)
+    >>> round(r.estimate, 3), round(r.p_value, 2), len(r.draws)
+    (-1.33, 0.02, 49)
     """
     check_option("estimator", estimator, ("twfe", "cs"))
     check_option("control", control, ("never", "notyet"))
@@ -211,6 +218,15 @@ def psm_did(
     *Review of Economic Studies* 64(4), 605-654.
     Austin, P. C. (2009). Balance diagnostics for comparing the distribution of baseline covariates
     between treatment groups in propensity-score matched samples. *Statistics in Medicine* 28, 3083-3107.
+
+    Examples
+    --------
+    >>> panel = dp.datasets.province_panel()
+    >>> panel["treat"] = (panel["integration_year"] <= 2016).astype(int)
+    >>> panel["post"] = (panel["year"] >= 2016).astype(int)
+    >>> r = dp.psm_did(panel, "benefit_gap", treat="treat", post="post", covariates=["gdp_pc"], unit="region_code")
+    >>> round(r.did.att, 3), r.balance[["smd_before", "smd_after"]].round(3).values.tolist()
+    (-1.358, [[0.392, -0.027]])
     """
     check_option("method", method, ("weighting", "matching"))
     if method == "matching" and unit is None:
