@@ -244,6 +244,14 @@ def mediation(
     effect: distribution of the product and resampling methods. *Multivariate Behavioral
     Research* 39(1), 99-128.
     Efron, B. (1982). *The Jackknife, the Bootstrap and Other Resampling Plans*. SIAM.
+
+    Examples
+    --------
+    >>> df = dp.datasets.chifeng_survey()
+    >>> df["urb"] = (df["urban"] == "城镇").astype(int)
+    >>> r = dp.mediation("oop ~ urb + age", df, treatment="urb", mediator="income", reps=50, seed=1)
+    >>> round(r.total.value, 2), round(r.direct.value, 2), round(r.indirect.value, 2)
+    (-387.66, -306.95, -80.71)
     """
     check_option("mediator_model", mediator_model, MODEL_KINDS)
     check_option("outcome_model", outcome_model, MODEL_KINDS)

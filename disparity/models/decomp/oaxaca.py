@@ -438,6 +438,15 @@ def oaxaca(
     Economics and Statistics* 65(4), 570-579.
     Fortin, N. M. (2008). The gender wage gap among young adults in the United States: the
     importance of money versus people. *Journal of Human Resources* 43(4), 884-918.
+
+    Examples
+    --------
+    >>> df = dp.datasets.chifeng_survey()
+    >>> r = dp.oaxaca("oop ~ age + edu_years", df, by="urban")
+    >>> round(r.gap.value, 2), round(r.gap.std_error, 2)
+    (-410.92, 114.25)
+    >>> round(r.twofold.explained.value, 2), round(r.twofold.unexplained.value, 2)
+    (3.04, -413.96)
     """
     if not isinstance(reference, (int, float)) or isinstance(reference, bool):
         check_option("reference", reference, REFERENCES)

@@ -279,6 +279,14 @@ def threshold(
     inference. *Journal of Econometrics* 93(2), 345-368.
     Hansen, B. E. (2000). Sample splitting and threshold estimation. *Econometrica* 68(3), 575-603.
     Wang, Q. (2015). Fixed-effect panel threshold model using Stata. *The Stata Journal* 15(1), 121-134.
+
+    Examples
+    --------
+    >>> panel = dp.datasets.province_panel()
+    >>> r = dp.threshold("benefit_gap ~ urbanisation", panel, threshold_var="gdp_pc", regime="subsidy_pc",
+    ...                  entity="region_code", time="year", grid=50, reps=20, seed=1)
+    >>> float(r.thresholds[0].value), round(float(r.tests["f_stat"].iloc[0]), 2)
+    (78412.0, 19.12)
     """
     if n_thresholds not in (1, 2, 3):
         raise SpecificationError(f"n_thresholds={n_thresholds!r} is not supported; use 1, 2 or 3.")
