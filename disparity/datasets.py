@@ -64,7 +64,13 @@ def _data_dir() -> Path:
 
 
 def path(name: str) -> Path:
-    """Path of a bundled file, e.g. ``path("province_panel_yearbook.xlsx")``."""
+    """Path of a bundled file, e.g. ``path("province_panel_yearbook.xlsx")``.
+
+    Examples
+    --------
+    >>> path("province_panel_yearbook.xlsx").name
+    'province_panel_yearbook.xlsx'
+    """
     check_option("name", name, sorted(_FILES))
     return _data_dir() / name
 
@@ -123,12 +129,25 @@ def province_panel() -> pd.DataFrame:
 
 
 def province_panel_true_att() -> pd.DataFrame:
-    """True ATT(g, t) of integration on the benefit gap in :func:`province_panel` (synthetic DGP)."""
+    """True ATT(g, t) of integration on the benefit gap in :func:`province_panel` (synthetic DGP).
+
+    Examples
+    --------
+    >>> att = province_panel_true_att()
+    >>> att.shape, float(att.query("cohort == 2016 and event_time == 0")["att"].iloc[0])
+    ((71, 5), -1.5)
+    """
     return _mark_synthetic(pd.read_csv(path("province_panel_true_att.csv")))
 
 
 def true_parameters() -> dict[str, Any]:
-    """The true parameters of the synthetic data-generating processes (see data/README.md)."""
+    """The true parameters of the synthetic data-generating processes (see data/README.md).
+
+    Examples
+    --------
+    >>> true_parameters()["support_logit"]["dev:benefit_gap"]
+    0.05
+    """
     return json.loads(path("true_parameters.json").read_text(encoding="utf-8"))
 
 

@@ -18,13 +18,26 @@ def _folders() -> list[Path]:
 
 
 def list_schedules() -> list[str]:
-    """Names of the bundled schedules (file names without extension)."""
+    """Names of the bundled schedules (file names without extension).
+
+    Examples
+    --------
+    >>> dp.benefits.list_schedules()
+    ['illustrative_ncms_2015', 'illustrative_urbmi_2015', 'jiamusi_2018_urrbmi']
+    """
     names = {p.stem for d in _folders() for p in d.iterdir() if p.suffix in _SUFFIXES}
     return sorted(names)
 
 
 def load_schedule(name: str) -> Schedule:
-    """Load a bundled schedule by name, e.g. ``"jiamusi_2018_urrbmi"``; see :func:`list_schedules`."""
+    """Load a bundled schedule by name, e.g. ``"jiamusi_2018_urrbmi"``; see :func:`list_schedules`.
+
+    Examples
+    --------
+    >>> s = dp.benefits.load_schedule("illustrative_urbmi_2015")
+    >>> s.deductible["level2_hospital"]
+    600.0
+    """
     for folder in _folders():
         for suffix in _SUFFIXES:
             path = folder / f"{name}{suffix}"

@@ -192,6 +192,16 @@ def reimburse(
     and rural residents (国发〔2016〕3号). General Office of the State Council (2015). Opinions on
     fully implementing critical-illness insurance for urban and rural residents
     (国办发〔2015〕57号).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> s = dp.benefits.load_schedule("illustrative_urbmi_2015")
+    >>> claims = pd.DataFrame({"person_id": [1, 1, 2], "cost": [5000.0, 20000.0, 800.0],
+    ...                        "scope_share": [0.9, 0.8, 1.0], "level": ["level2_hospital"] * 3})
+    >>> r = dp.benefits.reimburse(s, claims)
+    >>> round(float(r.total), 2), round(float(r.effective_rate), 4)
+    (13650.0, 0.5291)
     """
     if not isinstance(claims, pd.DataFrame):
         raise SpecificationError(f"claims must be a pandas DataFrame, got {type(claims).__name__}.")

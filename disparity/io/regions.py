@@ -210,7 +210,14 @@ def provinces() -> pd.DataFrame:
 
 
 def chifeng_units() -> pd.DataFrame:
-    """Chifeng's 12 county-level units: ``region_code``, ``region``, ``region_en``, ``kind``."""
+    """Chifeng's 12 county-level units: ``region_code``, ``region``, ``region_en``, ``kind``.
+
+    Examples
+    --------
+    >>> cf = chifeng_units()
+    >>> len(cf), cf["region"].iloc[0], cf["region_code"].iloc[-1]
+    (12, '红山区', '150430')
+    """
     return pd.DataFrame(_CHIFENG, columns=["region_code", "region", "region_en", "kind"])
 
 
@@ -310,7 +317,13 @@ def to_code(
 def to_name(
     codes: Iterable[object] | object, *, lang: Literal["zh", "short", "en"] = "zh"
 ) -> pd.Series | str:
-    """Names for region codes (or names): ``lang="zh"`` full Chinese, ``"short"``, or ``"en"``."""
+    """Names for region codes (or names): ``lang="zh"`` full Chinese, ``"short"``, or ``"en"``.
+
+    Examples
+    --------
+    >>> to_name("620000"), list(to_name(["Nei Mongol", "64"], lang="short"))
+    ('甘肃省', ['内蒙古', '宁夏'])
+    """
     check_option("lang", lang, ("zh", "short", "en"))
     names: dict[str, tuple[str, str, str]] = {
         code: (full, short, en) for code, full, short, _, en, _, _, _ in _PROVINCES
@@ -331,6 +344,11 @@ def classify(
     """Economic region of provinces: NBS four-region (``"nbs4"``) or older three-region split.
 
     Hong Kong, Macao, Taiwan and the national total have no region (None).
+
+    Examples
+    --------
+    >>> classify("辽宁"), classify("辽宁", scheme="region3")
+    ('northeast', 'east')
     """
     check_option("scheme", scheme, ("nbs4", "region3"))
     table = provinces().set_index("region_code")[scheme]
