@@ -213,6 +213,21 @@ def connect(backend: Any = "duckdb", *, database: str = ":memory:", threads: int
         :class:`Progress`).
     progress_bar : bool
         DuckDB's own per-query progress bar.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> df = dp.datasets.chifeng_survey()[["reimbursed", "urban", "income", "weight"]]
+    >>> df = df.assign(urban=df["urban"].astype(str))
+    >>> df.attrs = {}
+    >>> df.to_parquet("survey.parquet")
+    >>> with warnings.catch_warnings():  # Ibis/DuckDB deprecation warnings
+    ...     warnings.simplefilter("ignore")
+    ...     eng = dp.scale.connect("duckdb", threads=2)
+    ...     t = eng.read_parquet("survey.parquet")
+    ...     r = dp.scale.gini(t, "income", weights="weight")
+    >>> round(r.value, 4)
+    0.348
     """
     ibis = _ibis()
     if isinstance(backend, str):
@@ -253,18 +268,57 @@ def _default() -> Engine:
 
 def read_parquet(path: str | Path | Sequence[str | Path], *, engine: Engine | None = None,
                  hive_partitioning: bool | None = None) -> EngineTable:
-    """:meth:`Engine.read_parquet` on ``engine`` (default: a shared embedded DuckDB)."""
+    """:meth:`Engine.read_parquet` on ``engine`` (default: a shared embedded DuckDB).
+
+    Examples
+    --------
+    >>> import warnings
+    >>> df = dp.datasets.chifeng_survey()[["reimbursed", "urban", "income", "weight"]]
+    >>> df = df.assign(urban=df["urban"].astype(str))
+    >>> df.attrs = {}
+    >>> df.to_parquet("survey.parquet")
+    >>> with warnings.catch_warnings():  # Ibis/DuckDB deprecation warnings
+    ...     warnings.simplefilter("ignore")
+    ...     t = dp.scale.read_parquet("survey.parquet")
+    ...     r = dp.scale.gini(t, "income", weights="weight")
+    >>> round(r.value, 4)
+    0.348
+    """
     return (engine or _default()).read_parquet(path, hive_partitioning=hive_partitioning)
 
 
 def read_csv(path: str | Path | Sequence[str | Path], *, engine: Engine | None = None,
              **options: Any) -> EngineTable:
-    """:meth:`Engine.read_csv` on ``engine`` (default: a shared embedded DuckDB)."""
+    """:meth:`Engine.read_csv` on ``engine`` (default: a shared embedded DuckDB).
+
+    Examples
+    --------
+    >>> import warnings
+    >>> dp.datasets.chifeng_survey()[["income", "weight"]].to_csv("survey.csv", index=False)
+    >>> with warnings.catch_warnings():  # Ibis/DuckDB deprecation warnings
+    ...     warnings.simplefilter("ignore")
+    ...     t = dp.scale.read_csv("survey.csv")
+    ...     r = dp.scale.gini(t, "income", weights="weight")
+    >>> round(r.value, 4)
+    0.348
+    """
     return (engine or _default()).read_csv(path, **options)
 
 
 def table(obj: Any, *, engine: Engine | None = None) -> EngineTable:
-    """Wrap an Ibis table expression (its own backend is used) or a table name on ``engine``."""
+    """Wrap an Ibis table expression (its own backend is used) or a table name on ``engine``.
+
+    Examples
+    --------
+    >>> import ibis, warnings
+    >>> df = dp.datasets.chifeng_survey()[["income", "weight"]]
+    >>> with warnings.catch_warnings():  # Ibis/DuckDB deprecation warnings
+    ...     warnings.simplefilter("ignore")
+    ...     t = dp.scale.table(ibis.memtable(df))
+    ...     r = dp.scale.gini(t, "income", weights="weight")
+    >>> round(r.value, 4)
+    0.348
+    """
     if isinstance(obj, EngineTable):
         return obj
     ibis = _ibis()
