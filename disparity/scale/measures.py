@@ -273,6 +273,20 @@ def gap(
     Lumley, T. (2010). *Complex Surveys: A Guide to Analysis Using R*. Wiley, ch. 2-3.
     Deville, J.-C. (1999). Variance estimation for complex statistics and estimators.
     *Survey Methodology* 25(2), 193-203.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> df = dp.datasets.chifeng_survey()[["reimbursed", "urban", "income", "weight"]]
+    >>> df = df.assign(urban=df["urban"].astype(str))
+    >>> df.attrs = {}
+    >>> df.to_parquet("survey.parquet")
+    >>> with warnings.catch_warnings():  # Ibis/DuckDB deprecation warnings
+    ...     warnings.simplefilter("ignore")
+    ...     t = dp.scale.read_parquet("survey.parquet")
+    ...     r = dp.scale.gap(t, "reimbursed", "urban", weights="weight")
+    >>> r.tidy()["estimate"].round(3).tolist()
+    [185.21, 0.209, 1.209, 884.08, 1069.29]
     """
     et = as_engine_table(df, "gap")
     se = _check_se("gap", se, reps, seed)
@@ -459,6 +473,20 @@ def ge(df: EngineTable, y: str, *, alpha: float = 1.0, group: str | None = None,
     *Econometrica* 48(3), 613-625.
     Biewen, M., & Jenkins, S. P. (2006). Variance estimation for generalized entropy and Atkinson
     inequality indices. *Oxford Bulletin of Economics and Statistics* 68(3), 371-383.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> df = dp.datasets.chifeng_survey()[["reimbursed", "urban", "income", "weight"]]
+    >>> df = df.assign(urban=df["urban"].astype(str))
+    >>> df.attrs = {}
+    >>> df.to_parquet("survey.parquet")
+    >>> with warnings.catch_warnings():  # Ibis/DuckDB deprecation warnings
+    ...     warnings.simplefilter("ignore")
+    ...     t = dp.scale.read_parquet("survey.parquet")
+    ...     r = dp.scale.ge(t, "income", alpha=2, weights="weight")
+    >>> round(r.value, 4)
+    0.2434
     """
     return _entropy("ge", df, y, alpha, group, weights=weights, weight_type=weight_type, by=by,
                     design=design, cluster=cluster, se=se, reps=reps, seed=seed, progress=progress)
@@ -482,6 +510,20 @@ def theil(df: EngineTable, y: str, group: str | None = None, *, weights: str | N
     ----------
     Theil, H. (1967). *Economics and Information Theory*. North-Holland.
     Shorrocks, A. F. (1980). *Econometrica* 48(3), 613-625.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> df = dp.datasets.chifeng_survey()[["reimbursed", "urban", "income", "weight"]]
+    >>> df = df.assign(urban=df["urban"].astype(str))
+    >>> df.attrs = {}
+    >>> df.to_parquet("survey.parquet")
+    >>> with warnings.catch_warnings():  # Ibis/DuckDB deprecation warnings
+    ...     warnings.simplefilter("ignore")
+    ...     t = dp.scale.read_parquet("survey.parquet")
+    ...     r = dp.scale.theil(t, "income", "urban", weights="weight")
+    >>> r.tidy()["estimate"].round(3).tolist()
+    [0.201, 0.159, 0.043, 0.145, 0.168]
     """
     return _entropy("theil", df, y, 1.0, group, weights=weights, weight_type=weight_type, by=by,
                     design=design, cluster=cluster, se=se, reps=reps, seed=seed, progress=progress)
@@ -501,6 +543,20 @@ def mld(df: EngineTable, y: str, group: str | None = None, *, weights: str | Non
     References
     ----------
     Shorrocks, A. F. (1980). *Econometrica* 48(3), 613-625.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> df = dp.datasets.chifeng_survey()[["reimbursed", "urban", "income", "weight"]]
+    >>> df = df.assign(urban=df["urban"].astype(str))
+    >>> df.attrs = {}
+    >>> df.to_parquet("survey.parquet")
+    >>> with warnings.catch_warnings():  # Ibis/DuckDB deprecation warnings
+    ...     warnings.simplefilter("ignore")
+    ...     t = dp.scale.read_parquet("survey.parquet")
+    ...     r = dp.scale.mld(t, "income", "urban", weights="weight")
+    >>> r.tidy()["estimate"].round(3).tolist()
+    [0.2, 0.157, 0.043, 0.145, 0.173]
     """
     return _entropy("mld", df, y, 0.0, group, weights=weights, weight_type=weight_type, by=by,
                     design=design, cluster=cluster, se=se, reps=reps, seed=seed, progress=progress)
@@ -616,6 +672,20 @@ def gini(
     Binder, D. A., & Kovacevic, M. S. (1995). Estimating some measures of income inequality from
     survey data. *Survey Methodology* 21, 137-145.
     Langel, M., & Tillé, Y. (2013). Variance estimation of the Gini index. *JRSS A* 176(2), 521-540.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> df = dp.datasets.chifeng_survey()[["reimbursed", "urban", "income", "weight"]]
+    >>> df = df.assign(urban=df["urban"].astype(str))
+    >>> df.attrs = {}
+    >>> df.to_parquet("survey.parquet")
+    >>> with warnings.catch_warnings():  # Ibis/DuckDB deprecation warnings
+    ...     warnings.simplefilter("ignore")
+    ...     t = dp.scale.read_parquet("survey.parquet")
+    ...     r = dp.scale.gini(t, "income", weights="weight")
+    >>> round(r.value, 4), round(r.std_error, 4)
+    (0.348, 0.0047)
     """
     et = as_engine_table(df, "gini")
     se = _check_se("gini", se, reps, seed)
@@ -701,6 +771,20 @@ def concentration_index(
     *Journal of Econometrics* 77(1), 87-103.
     O'Donnell, O., van Doorslaer, E., Wagstaff, A., & Lindelow, M. (2008). *Analyzing Health
     Equity Using Household Survey Data*. World Bank, ch. 8.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> df = dp.datasets.chifeng_survey()[["reimbursed", "urban", "income", "weight"]]
+    >>> df = df.assign(urban=df["urban"].astype(str))
+    >>> df.attrs = {}
+    >>> df.to_parquet("survey.parquet")
+    >>> with warnings.catch_warnings():  # Ibis/DuckDB deprecation warnings
+    ...     warnings.simplefilter("ignore")
+    ...     t = dp.scale.read_parquet("survey.parquet")
+    ...     r = dp.scale.concentration_index(t, "reimbursed", "income", weights="weight")
+    >>> round(r.value, 4)
+    0.0062
     """
     et = as_engine_table(df, "concentration_index")
     se = _check_se("concentration_index", se, reps, seed)

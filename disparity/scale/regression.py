@@ -186,6 +186,20 @@ def ols(
     *Journal of Human Resources* 50(2), 317-372.
     Wooldridge, J. M. (2010). *Econometric Analysis of Cross Section and Panel Data*, 2nd ed.
     MIT Press, ch. 4 and 10.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> df = dp.datasets.chifeng_survey()[["reimbursed", "urban", "income", "weight"]]
+    >>> df = df.assign(urban=df["urban"].astype(str))
+    >>> df.attrs = {}
+    >>> df.to_parquet("survey.parquet")
+    >>> with warnings.catch_warnings():  # Ibis/DuckDB deprecation warnings
+    ...     warnings.simplefilter("ignore")
+    ...     t = dp.scale.read_parquet("survey.parquet")
+    ...     r = dp.scale.ols("income ~ urban", t, weights="weight")
+    >>> r.tidy()["estimate"].round(1).tolist()
+    [21650.1, 17291.5]
     """
     et = as_engine_table(data, "ols")
     prog = Progress(et.engine.progress if progress is None else progress)
