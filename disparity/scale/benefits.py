@@ -143,6 +143,22 @@ def reimburse(
     State Council (2016). Opinions on integrating the basic medical insurance schemes for urban
     and rural residents (国发〔2016〕3号). General Office of the State Council (2015). Opinions
     on fully implementing critical-illness insurance (国办发〔2015〕57号).
+
+    Examples
+    --------
+    >>> import warnings
+    >>> import pandas as pd
+    >>> claims = pd.DataFrame({"person_id": [1, 1, 2], "claim_id": [1, 2, 3],
+    ...                        "cost": [5000.0, 20000.0, 800.0], "scope_share": [0.9, 0.8, 1.0],
+    ...                        "level": ["level2_hospital"] * 3, "area": ["in_area"] * 3})
+    >>> claims.to_parquet("claims.parquet")
+    >>> s = dp.benefits.load_schedule("illustrative_urbmi_2015")
+    >>> with warnings.catch_warnings():  # Ibis/DuckDB deprecation warnings
+    ...     warnings.simplefilter("ignore")
+    ...     t = dp.scale.read_parquet("claims.parquet")
+    ...     r = dp.scale.reimburse(s, t, area="area", order="claim_id")
+    ...     print(round(r.total, 2), round(r.effective_rate, 4))
+    13650.0 0.5291
     """
     import ibis
 
