@@ -48,3 +48,9 @@ def test_docstring_example_runs(name, monkeypatch, tmp_path):
 
 def test_some_examples_exist():
     assert len(WITH_EXAMPLES) >= 5
+
+
+def test_every_public_function_has_an_example():
+    """Issue 10: every public function carries a runnable Examples section (run above)."""
+    functions = [n for n, o in CALLABLES.items() if inspect.isfunction(o)]
+    assert [n for n in functions if n not in WITH_EXAMPLES] == []

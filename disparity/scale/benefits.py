@@ -280,8 +280,11 @@ def reimburse(
     dfac = gparam("deductible_factor", 1.0)
     ded_lv = _lookup(lv, dict(schedule.deductible), 0.0)
     rate_lv = _lookup(lv, dict(schedule.rate), 0.0)
-    oa_ded = _lookup(oa, {k: v[0] for k, v in schedule.out_of_area.items()}, 0.0)
-    oa_rate = _lookup(oa, {k: v[1] for k, v in schedule.out_of_area.items()}, 0.0)
+    if area:
+        oa_ded = _lookup(oa, {k: v[0] for k, v in schedule.out_of_area.items()}, 0.0)
+        oa_rate = _lookup(oa, {k: v[1] for k, v in schedule.out_of_area.items()}, 0.0)
+    else:  # no area column: every claim is in-area (comparing Ibis' NULL literal with labels fails)
+        oa_ded = oa_rate = f64(0.0)
     zero = f64(0.0)
     ded = ibis.ifelse(in_area, ded_lv, ibis.ifelse(out_area, oa_ded, zero)) * dfac
     ded = ibis.ifelse(inpatient, ded, zero)

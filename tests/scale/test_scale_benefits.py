@@ -113,3 +113,23 @@ def test_reimburse_names_bad_claims(engine, tmp_path):
     good = scale.table(t.expr.filter(t.expr.cost >= 0))
     with pytest.raises(DataValueError, match=r"(?s)hospital levels.*level9"):
         scale.reimburse(TIGHT, good, **COLUMNS)
+
+
+def test_reimburse_without_an_area_column(tmp_path):
+    """Regression: with area=None the out-of-area lookup compared Ibis' NULL literal with labels."""
+    import warnings
+
+    import pandas as pd
+
+    import disparity as dp
+
+    s = dp.benefits.load_schedule("illustrative_urbmi_2015")
+    claims = pd.DataFrame({"claim_id": [1, 2, 3], "person_id": [1, 1, 2], "cost": [5000.0, 20000.0, 800.0],
+                           "scope_share": [0.9, 0.8, 1.0], "level": ["level2_hospital"] * 3})
+    claims.to_parquet(tmp_path / "c.parquet")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        t = dp.scale.connect("duckdb").read_parquet(str(tmp_path / "c.parquet"))
+        r = dp.scale.reimburse(s, t, order="claim_id")
+        total = float(r.total)
+    assert total == pytest.approx(float(dp.benefits.reimburse(s, claims).total), rel=1e-12)
