@@ -31,6 +31,7 @@ __all__ = [
     "path",
     "SYNTHETIC_NOTE",
     "SYNTHETIC_NOTE_ZH",
+    "SYNTHETIC_REPORT_TEXT",
 ]
 
 SYNTHETIC_NOTE = (
@@ -38,6 +39,15 @@ SYNTHETIC_NOTE = (
     "not real survey or yearbook figures."
 )
 SYNTHETIC_NOTE_ZH = "本数据为 data/make_data.py 生成的合成数据（随机种子 20190513），仅用于演示和测试，并非真实调查或统计年鉴数据。"
+
+#: The statement a report built from the bundled data opens with, by report language.
+SYNTHETIC_REPORT_TEXT = {
+    "zh": "说明：本报告使用的数据是 disparity 自带的合成数据（由 data/make_data.py 按固定随机种子和公开的数据生成过程生成），"
+          "仅用于演示方法和检验软件，不是真实调查或统计年鉴数据，不可引用。",
+    "en": "Note: this report uses the SYNTHETIC data bundled with disparity (made by data/make_data.py with a fixed "
+          "seed and a documented data-generating process) to demonstrate the methods and test the software. "
+          "They are not real survey or yearbook data and must not be cited.",
+}
 
 _FILES = {
     "chifeng_survey.dta",

@@ -53,6 +53,7 @@ from typing import Any
 
 import pandas as pd
 
+from .. import datasets as datasets_module
 from ..errors import SpecificationError
 from .builder import Report
 
@@ -381,10 +382,5 @@ def run_analysis(spec: AnalysisSpec, *, output: str | Path | None = None,
     return report.save(dest, progress=say, workdir=spec.base)
 
 
-SYNTHETIC_TEXT = {
-    "zh": "说明：本报告使用的数据是 disparity 自带的合成数据（由 data/make_data.py 按固定随机种子和公开的数据生成过程生成），"
-          "仅用于演示方法和检验软件，不是真实调查或统计年鉴数据，不可引用。",
-    "en": "Note: this report uses the SYNTHETIC data bundled with disparity (made by data/make_data.py with a fixed "
-          "seed and a documented data-generating process) to demonstrate the methods and test the software. "
-          "They are not real survey or yearbook data and must not be cited.",
-}
+# The statement every report built from the bundled data opens with (kept in datasets, with the notes).
+SYNTHETIC_TEXT = datasets_module.SYNTHETIC_REPORT_TEXT

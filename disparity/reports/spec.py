@@ -273,8 +273,9 @@ def build_report(spec: ReportSpec, *, progress: Callable[[str], None] | None = N
     report = Report(spec.title, lang=lang, inputs=inputs, seeds={"seed": seed} if seed is not None else {},
                     spec=dict(raw))
     if data.attrs.get("synthetic"):
-        report.add_text("本报告使用的数据为合成数据，仅供演示，不可作为真实统计数据引用。" if lang == "zh"
-                        else "The data in this report are SYNTHETIC, for demonstration only; do not cite them.")
+        from ..datasets import SYNTHETIC_REPORT_TEXT
+
+        report.add_text(SYNTHETIC_REPORT_TEXT[lang])
     for text in raw.get("text", []):
         report.add_text(str(text))
     for t in raw.get("tables", []):
