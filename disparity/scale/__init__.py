@@ -3,7 +3,8 @@
 Load data lazily with :func:`connect` / :func:`read_parquet` / :func:`read_csv` / :func:`table`;
 pass the resulting :class:`EngineTable` to the functions here, which have the names, arguments
 and results of the in-memory ones (``dp.gap`` → ``dp.scale.gap``, ...). Data stay in the engine;
-only sufficient statistics come back. Needs the ``scale`` extra (``pip install 'disparity[scale]'``);
+only sufficient statistics come back. Several results made with ``lazy=True`` are computed
+together by :func:`compute`, sharing one scan of a table per round of passes. Needs the ``scale`` extra (``pip install 'disparity[scale]'``);
 Ibis is imported only when a function here is called.
 """
 
@@ -17,6 +18,7 @@ from ._backend import (
     read_parquet,
     table,
 )
+from ._plan import Lazy, compute
 from .benefits import EngineReimbursement, reimburse
 from .measures import concentration_index, gap, ge, gini, mld, theil
 from .regression import ols
@@ -39,4 +41,6 @@ __all__: list[str] = [
     "ols",
     "reimburse",
     "EngineReimbursement",
+    "compute",
+    "Lazy",
 ]

@@ -43,6 +43,23 @@ class Prepared:
     function: str = ""
     weights: str | None = None
     show: list[str] | None = None
+    #: the unfiltered table, the complete-row predicate over it (None: every row) and the weight
+    #: expression over it: what a shared pass (:mod:`disparity.scale._plan`) is built from
+    source: Any = None
+    keep: Any = None
+    w_source: Any = None
+
+    def weight_check_parts(self) -> tuple[dict[str, Any], dict[str, tuple[str, tuple[str, ...]]]]:
+        """:meth:`weight_checks` as pass values and aggregates (see :class:`_plan.Pass`)."""
+        if not self.weighted:
+            return {}, {}
+        values: dict[str, Any] = {"_w": self.w_source}
+        aggs: dict[str, tuple[str, tuple[str, ...]]] = {"_wmin": ("min", ("_w",)),
+                                                         "_wtotal": ("sum", ("_w",))}
+        if self.weight_type == "fweight":
+            values["_wfrac"] = (self.w_source != self.w_source.round(0)).cast("int64")
+            aggs["_wnonint"] = ("sum", ("_wfrac",))
+        return values, aggs
 
     def _bad(self) -> Any:
         w = self.w
@@ -160,6 +177,7 @@ def prepare(
                 f"scale.{function}: column {c!r} is not numeric (type {t.schema()[c]}); cast it in "
                 f"the engine first, e.g. t.mutate({c}=t.expr.{c}.cast('float64'))."
             )
+    source = t
     keep = None
     for c in used:
         col = t[c]
@@ -172,10 +190,12 @@ def prepare(
     if keep is not None:
         t = t.filter(keep)
 
-    t = t.mutate(_w=numeric_expr(t, weights) if weights else f64(1.0))
+    w_source = numeric_expr(source, weights) if weights else f64(1.0)
+    t = t.mutate(_w=w_source)
     w = t._w
     prep = Prepared(t=t, w=w, weighted=weights is not None, weight_type=weight_type, by=by_cols,
-                    function=function, weights=weights, show=used)
+                    function=function, weights=weights, show=used, source=source, keep=keep,
+                    w_source=w_source)
     if weights and not defer_checks:
         res = t.aggregate(n=t.count(), **prep.weight_checks()).to_pandas().iloc[0]
         if res["n"] == 0:

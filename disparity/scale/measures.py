@@ -21,6 +21,7 @@ from ..design import SurveyDesign
 from ..errors import DataValueError, PrecisionWarning, SpecificationError
 from ..measures import MeasureResult
 from ._backend import EngineTable, Progress, as_engine_table
+from ._plan import Lazy, Pass, Plan, run
 from ._prep import Prepared, as_list, examples, f64, prepare, sorted_levels, unsupported
 from ._stats import jacobian, unit_variance
 
@@ -104,35 +105,48 @@ def _totals_measure(
     cluster: str | None,
     se: str,
     params: dict[str, Any],
-    checks: dict[str, Any],
+    checks: dict[str, tuple[str, Any]],
     on_totals: Callable[[dict[str, Any], np.ndarray, list[Any]], None],
     details: Callable[[np.ndarray, np.ndarray, list[Any]], pd.DataFrame] | None,
     progress: Progress,
-) -> MeasureResult:
+) -> Plan:
     """Components that are smooth functions ``f(T)`` of weighted group totals ``T[j, g]`` of the
-    per-row variables ``hs`` (None for the constant 1)."""
-    t, w, by = prep.t, prep.w, prep.by
+    per-row variables ``hs`` (expressions over ``prep.source``; None for the constant 1).
+
+    A plan (see :mod:`disparity.scale._plan`): it yields the one pass of group sufficient
+    statistics and returns the :class:`MeasureResult`. ``checks`` are extra per-row counts
+    ``{name: ("sum", expression)}`` summed in the same pass.
+    """
+    by = prep.by
     fw_units = prep.weight_type == "fweight" and prep.weighted and cluster is None
-    H = [None if h is None else h for h in hs]
-    m = len(H)
+    m = len(hs)
     keys = by + ([group] if group else [])
-    aggs: dict[str, Any] = {"_n": t.count(), "_W": w.sum()}
-    for j, h in enumerate(H):
-        aggs[f"_T{j}"] = (w if h is None else w * h).sum()
+    values: dict[str, Any] = {"_w": prep.w_source}
+    h_names: list[str | None] = []
+    for j, h in enumerate(hs):
+        if h is None:
+            h_names.append(None)
+        else:
+            values[f"_h{j}"] = h
+            h_names.append(f"_h{j}")
+    aggs: dict[str, tuple[str, tuple[str, ...]]] = {"_n": ("count", ()), "_W": ("sum", ("_w",))}
+    for j, h in enumerate(h_names):
+        aggs[f"_T{j}"] = ("sum", ("_w",) + ((h,) if h else ()))
     if se == "analytic" and cluster is None:
-        q = w if fw_units else w * w
+        q = ("_w",) if fw_units else ("_w", "_w")
         for j in range(m):
             for k in range(j, m):
-                prod = q
-                for h in (H[j], H[k]):
-                    if h is not None:
-                        prod = prod * h
-                aggs[f"_Q{j}_{k}"] = prod.sum()
-    aggs.update(checks)
-    aggs.update(prep.weight_checks())
+                aggs[f"_Q{j}_{k}"] = ("sum", q + tuple(h for h in (h_names[j], h_names[k]) if h))
+    for name, (kind, expr) in checks.items():
+        values[f"_chk{name}"] = expr
+        aggs[name] = (kind, (f"_chk{name}",))
+    wv, wa = prep.weight_check_parts()
+    values.update(wv)
+    aggs.update(wa)
     progress(f"{measure}: group sufficient statistics (one pass)")
-    frame = _agg(t, keys, aggs)
-    if frame.empty:
+    frame = yield Pass(source=prep.source, keys=tuple(keys), values=values, aggs=aggs,
+                       where=prep.keep, label=measure, progress=progress)
+    if frame.empty or not frame["_n"].sum() > 0:
         raise DataValueError(f"scale.{measure}: no complete rows to compute on.")
     if prep.weighted:
         prep.verify({"_wmin": frame["_wmin"].min(), "_wtotal": frame["_wtotal"].sum(),
@@ -191,7 +205,7 @@ def _totals_measure(
             detail_frames.append(d)
     if cluster is not None and se == "analytic":
         progress(f"{measure}: cluster sums of the influence function (second pass)")
-        ses_by = _cluster_ses(t, w, H, keys, by, cluster, coef_rows, len(per_by[0][3]), m)
+        ses_by = _cluster_ses(prep.t, hs, keys, by, cluster, coef_rows, len(per_by[0][3]), m)
         per_by = [(lab, v, ses_by.get(tuple(lab.values()), np.full(len(v), np.nan)), comp, n, 0.0)
                   for lab, v, _, comp, n, _ in per_by]
     for labels, values, ses, comp, nobs, _ in per_by:
@@ -205,7 +219,7 @@ def _totals_measure(
     )
 
 
-def _cluster_ses(t: Any, w: Any, H: list[Any], keys: list[str], by: list[str], cluster: str,
+def _cluster_ses(t: Any, H: list[Any], keys: list[str], by: list[str], cluster: str,
                  coef_rows: list[dict[str, Any]], k: int, m: int) -> dict[tuple, np.ndarray]:
     """Second pass: per-cluster sums of z = w u (coefficients joined by by/group cell)."""
     import ibis
@@ -254,11 +268,14 @@ def gap(
     reps: int = 500,
     seed: int | np.random.Generator | None = None,
     progress: Any = None,
+    lazy: bool = False,
 ) -> MeasureResult:
     """Absolute gap, relative gap and ratio of group means of ``y``, on an engine table.
 
     Same arguments and result as :func:`disparity.gap`; ``design=`` and ``se="bootstrap"`` are
     not supported (the error says what to use). ``progress=True`` reports the engine passes.
+    ``lazy=True`` returns a :class:`~disparity.scale.Lazy` to compute later, or together with
+    other lazy results in shared scans (:func:`disparity.scale.compute`).
 
     Notes
     -----
@@ -295,7 +312,7 @@ def gap(
     prep = prepare(et, function="gap", numeric=[y], categorical=[group], weights=weights,
                    weight_type=weight_type, by=by, cluster=cluster, design=design, se=se,
                    defer_checks=True)
-    yv = prep.t[y].cast("float64")
+    yv = prep.source[y].cast("float64")
     state: dict[str, Any] = {}
 
     def names(levels: list[Any]) -> list[str]:
@@ -342,13 +359,16 @@ def gap(
                 "by= group."
             )
 
-    result = _totals_measure(
-        "gap", et, prep, group=group, hs=[None, yv], f=f, names=names, cluster=cluster, se=se,
-        params={"y": y, "group": group}, checks={}, on_totals=on_totals, details=None,
-        progress=_progress(et, progress),
-    )
-    params = {"y": y, "group": group, "reference": state["levels"][state["ref"]]}
-    return replace(result, params=params)
+    def plan() -> Plan:
+        result = yield from _totals_measure(
+            "gap", et, prep, group=group, hs=[None, yv], f=f, names=names, cluster=cluster,
+            se=se, params={"y": y, "group": group}, checks={}, on_totals=on_totals, details=None,
+            progress=_progress(et, progress),
+        )
+        params = {"y": y, "group": group, "reference": state["levels"][state["ref"]]}
+        return replace(result, params=params)
+
+    return Lazy(plan(), "scale.gap") if lazy else run(plan())
 
 
 # -- generalised entropy -------------------------------------------------------------------------------
@@ -384,7 +404,7 @@ def _row_power(alpha: float, y: Any) -> Any:
 
 def _entropy(measure: str, df: Any, y: str, alpha: float, group: str | None, *,
              weights: str | None, weight_type: str, by: Any, design: Any, cluster: str | None,
-             se: str, reps: int, seed: Any, progress: Any) -> MeasureResult:
+             se: str, reps: int, seed: Any, progress: Any, lazy: bool) -> MeasureResult:
     et = as_engine_table(df, measure)
     se = _check_se(measure, se, reps, seed)
     if not isinstance(alpha, int | float) or not np.isfinite(alpha):
@@ -395,10 +415,10 @@ def _entropy(measure: str, df: Any, y: str, alpha: float, group: str | None, *,
     prep = prepare(et, function=measure, numeric=[y], categorical=[group] if group else [],
                    weights=weights, weight_type=weight_type, by=by, cluster=cluster, design=design,
                    se=se, defer_checks=True)
-    yv = prep.t[y].cast("float64")
+    yv = prep.source[y].cast("float64")
     positive = alpha <= 0
     bad = (yv <= 0) if positive else (yv < 0)
-    checks = {"_bad": bad.cast("int64").sum()}
+    checks = {"_bad": ("sum", bad.cast("int64"))}
 
     def on_totals(labels: dict[str, Any], T: np.ndarray, levels: list[Any]) -> None:
         if "_bad" in labels and labels["_bad"] > 0:
@@ -441,19 +461,21 @@ def _entropy(measure: str, df: Any, y: str, alpha: float, group: str | None, *,
             "share_of_total": contrib / values[0] if values[0] != 0 else np.nan,
         })
 
-    return _totals_measure(
+    plan = _totals_measure(
         measure, et, prep, group=group, hs=[None, yv, _row_power(alpha, yv)], f=f, names=names,
         cluster=cluster, se=se, params={"y": y, "alpha": alpha, "group": group}, checks=checks,
         on_totals=on_totals, details=details if group is not None else None,
         progress=_progress(et, progress),
     )
+    return Lazy(plan, f"scale.{measure}") if lazy else run(plan)
 
 
 def ge(df: EngineTable, y: str, *, alpha: float = 1.0, group: str | None = None,
        weights: str | None = None, weight_type: WeightType = "pweight",
        by: str | Sequence[str] | None = None, design: SurveyDesign | None = None,
        cluster: str | None = None, se: SeKind = "analytic", reps: int = 500,
-       seed: int | np.random.Generator | None = None, progress: Any = None) -> MeasureResult:
+       seed: int | np.random.Generator | None = None, progress: Any = None,
+       lazy: bool = False) -> MeasureResult:
     """Generalised entropy GE(alpha) with its within/between decomposition, on an engine table.
 
     Same arguments and result as :func:`disparity.ge`. One engine pass returns, per ``by=`` and
@@ -489,14 +511,16 @@ def ge(df: EngineTable, y: str, *, alpha: float = 1.0, group: str | None = None,
     0.2434
     """
     return _entropy("ge", df, y, alpha, group, weights=weights, weight_type=weight_type, by=by,
-                    design=design, cluster=cluster, se=se, reps=reps, seed=seed, progress=progress)
+                    design=design, cluster=cluster, se=se, reps=reps, seed=seed, progress=progress,
+                    lazy=lazy)
 
 
 def theil(df: EngineTable, y: str, group: str | None = None, *, weights: str | None = None,
           weight_type: WeightType = "pweight", by: str | Sequence[str] | None = None,
           design: SurveyDesign | None = None, cluster: str | None = None,
           se: SeKind = "analytic", reps: int = 500,
-          seed: int | np.random.Generator | None = None, progress: Any = None) -> MeasureResult:
+          seed: int | np.random.Generator | None = None, progress: Any = None,
+          lazy: bool = False) -> MeasureResult:
     """Theil T = GE(1), decomposed by ``group`` in the same pass, on an engine table.
 
     Same arguments and result as :func:`disparity.theil`; see :func:`ge`.
@@ -526,14 +550,16 @@ def theil(df: EngineTable, y: str, group: str | None = None, *, weights: str | N
     [0.201, 0.159, 0.043, 0.145, 0.168]
     """
     return _entropy("theil", df, y, 1.0, group, weights=weights, weight_type=weight_type, by=by,
-                    design=design, cluster=cluster, se=se, reps=reps, seed=seed, progress=progress)
+                    design=design, cluster=cluster, se=se, reps=reps, seed=seed, progress=progress,
+                    lazy=lazy)
 
 
 def mld(df: EngineTable, y: str, group: str | None = None, *, weights: str | None = None,
         weight_type: WeightType = "pweight", by: str | Sequence[str] | None = None,
         design: SurveyDesign | None = None, cluster: str | None = None,
         se: SeKind = "analytic", reps: int = 500,
-        seed: int | np.random.Generator | None = None, progress: Any = None) -> MeasureResult:
+        seed: int | np.random.Generator | None = None, progress: Any = None,
+        lazy: bool = False) -> MeasureResult:
     """Mean log deviation = GE(0) (strictly positive ``y``), on an engine table; see :func:`ge`.
 
     Notes
@@ -559,7 +585,8 @@ def mld(df: EngineTable, y: str, group: str | None = None, *, weights: str | Non
     [0.2, 0.157, 0.043, 0.145, 0.173]
     """
     return _entropy("mld", df, y, 0.0, group, weights=weights, weight_type=weight_type, by=by,
-                    design=design, cluster=cluster, se=se, reps=reps, seed=seed, progress=progress)
+                    design=design, cluster=cluster, se=se, reps=reps, seed=seed, progress=progress,
+                    lazy=lazy)
 
 
 # -- rank-based indices -----------------------------------------------------------------------------

@@ -23,6 +23,7 @@ from ..errors import CollinearityError, DataValueError, SpecificationError
 from ..models import ModelResult
 from ..models.results import ModelSpec
 from ._backend import EngineTable, Progress, as_engine_table
+from ._plan import Lazy, Pass, Plan, run
 from ._prep import check_columns, examples, f64, sorted_levels, unsupported
 
 __all__ = ["ols"]
@@ -145,6 +146,7 @@ def ols(
     safe: bool = False,
     absorb: str | None = None,
     progress: Any = None,
+    lazy: bool = False,
 ) -> ModelResult:
     """Linear regression by (weighted) least squares on an engine table, from moment matrices.
 
@@ -170,6 +172,10 @@ def ols(
         wild bootstrap is not available, so pass ``few_clusters="analytic"`` (CR1 with t(G-1)).
     progress : bool or callable, optional
         Report the engine passes (see :class:`~disparity.scale.Progress`).
+    lazy : bool
+        Return a :class:`~disparity.scale.Lazy` instead: compute it later, or together with other
+        lazy results in shared scans (:func:`disparity.scale.compute`). The arguments are checked
+        now.
 
     Notes
     -----
@@ -201,6 +207,28 @@ def ols(
     >>> r.tidy()["estimate"].round(1).tolist()
     [21650.1, 17291.5]
     """
+    plan = _ols_plan(formula, data, weights=weights, weight_type=weight_type, vcov=vcov, cluster=cluster, design=design, few_clusters=few_clusters, reps=reps, boot_weights=boot_weights, seed=seed, safe=safe, absorb=absorb, progress=progress)
+    return Lazy(plan, "scale.ols") if lazy else run(plan)
+
+
+def _ols_plan(
+    formula: str,
+    data: EngineTable,
+    *,
+    weights: str | None = None,
+    weight_type: WeightType = "pweight",
+    vcov: str = "iid",
+    cluster: str | Sequence[str] | None = None,
+    design: SurveyDesign | None = None,
+    few_clusters: str = "wild",
+    reps: int = 9999,
+    boot_weights: str = "rademacher",
+    seed: int | None = None,
+    safe: bool = False,
+    absorb: str | None = None,
+    progress: Any = None,
+) -> Plan:
+    """The plan behind :func:`ols` (see :mod:`disparity.scale._plan`)."""
     et = as_engine_table(data, "ols")
     prog = Progress(et.engine.progress if progress is None else progress)
     if vcov in ("HC2", "HC3", "wild", "survey"):
@@ -256,8 +284,8 @@ def ols(
         keep = ok if keep is None else keep & ok
     import ibis
 
-    t = t0.filter(keep).mutate(
-        _w=t0[weights].cast("float64") if weights else f64(1.0))
+    w_src = t0[weights].cast("float64") if weights else f64(1.0)
+    t = t0.filter(keep).mutate(_w=w_src)
     clustered = cluster is not None and vcov == "cluster"
     cat_cols = list(dict.fromkeys(f.column for term in rhs for f in term
                                   if f.kind == "categorical"))
@@ -266,8 +294,8 @@ def ols(
     # give the levels, so no separate query for them is needed.
     cells = None
     if absorb is None and cat_cols:
-        cells = _cell_pass(t, yf, rhs, intercept, cat_cols, cluster if clustered else None, fw,
-                           prog)
+        cells = yield from _cell_pass(t0, keep, w_src, yf, rhs, intercept, cat_cols,
+                                      cluster if clustered else None, fw, prog)
     levels: dict[str, list[Any]] = {}
     for c in cat_cols:
         if cells is not None:
@@ -277,7 +305,8 @@ def ols(
             levels[c] = sorted_levels(t.select(c).distinct().to_pandas()[c])
     # design columns (names as formulaic writes them)
     names: list[str] = []
-    exprs: list[Any] = []
+    exprs: list[Any] = []  # over the filtered table t (for follow-up passes and diagnostics)
+    exprs_src: list[Any] = []  # the same over the source t0 (for the shared main pass)
     dummies: dict[int, tuple[str, Any]] = {}  # design position -> (column, level)
     first_cat = not intercept and absorb is None
     for term in rhs:
@@ -290,13 +319,11 @@ def ols(
                 names.append(f"{f.label}[{lev}]" if full else f"{f.label}[T.{lev}]")
                 dummies[len(exprs)] = (f.column, lev)
                 exprs.append((t[f.column] == lev).cast("float64"))
+                exprs_src.append((t0[f.column] == lev).cast("float64"))
         else:
             names.append(":".join(f.label for f in term))
-            e = None
-            for f in term:
-                x = _numeric_expr(t, f)
-                e = x if e is None else e * x
-            exprs.append(e)
+            exprs.append(_term_expr(t, term))
+            exprs_src.append(_term_expr(t0, term))
     if absorb is not None and not names:
         raise SpecificationError("scale.ols: a fixed-effects model needs at least one regressor.")
     yv = _numeric_expr(t, yf)
@@ -421,15 +448,19 @@ def ols(
                 M = Mf.sum(axis=0, keepdims=True)
             per = per.drop_duplicates(cluster) if clustered else per.iloc[:1]
         else:
-            vt = base.mutate(_one=f64(1.0), _vy=base._y - f64(shift[0]),
-                             **{f"_v{i}": base[xs[i]] - f64(shift[i + 1]) for i in range(p)})
+            shifted = {"_vy": _numeric_expr(t0, yf) - f64(shift[0]),
+                       **{f"_v{i}": exprs_src[i] - f64(shift[i + 1]) for i in range(p)}}
             allv = ["_one", *[f"_v{i}" for i in range(p)], "_vy"]
-            vt = weighted(vt, allv)
             prog("ols: one pass of " + ("per-cluster " if clustered else "") + "moment matrices")
-            checks = make_checks(vt)
-            per = fetch(vt.group_by(cluster).aggregate(**moments(vt, allv), **checks) if clustered
-                        else vt.aggregate(**moments(vt, allv), **checks))
-            verify(_summary(per, checks), _finite(per))
+            main = _moments_pass(t0, keep, w_src, shifted, allv, [cluster] if clustered else [],
+                                 fw, MAX_CLUSTERS if clustered else None, prog)
+            per = yield main
+            if per.shape[0] > MAX_CLUSTERS:
+                raise unsupported(
+                    "ols", f"cluster={cluster!r} with more than {MAX_CLUSTERS:,} clusters",
+                    "cluster on a coarser unit: each cluster's moment matrix comes back to Python.",
+                )
+            verify(_summary(per, main.aggs), _finite(per))
             n = int(per["n"].sum())
             M = unpack(per, allv)
         raw_tot = M.sum(axis=0)
@@ -593,44 +624,56 @@ def _shift(tab: Any, cols: list[str], intercept: bool) -> np.ndarray:
         return np.nan_to_num(np.nanmean(fin, axis=0))
 
 
-def _cell_pass(t: Any, yf: _Factor, rhs: list[list[_Factor]], intercept: bool,
-               cat_cols: list[str], cluster: str | None, fw: bool, prog: Any) -> _Cells | None:
-    """Moments of the numeric terms per (cluster x category) cell; None if there are too many."""
-    num_exprs = []
-    for term in rhs:
-        if len(term) == 1 and term[0].kind == "categorical":
-            continue
-        e = None
-        for f in term:
-            x = _numeric_expr(t, f)
-            e = x if e is None else e * x
-        num_exprs.append(e)
-    base = t.mutate(_y=_numeric_expr(t, yf), **{f"_n{j}": e for j, e in enumerate(num_exprs)})
-    raw = ["_y", *[f"_n{j}" for j in range(len(num_exprs))]]
-    prog("ols: shift values (first rows)")
-    shift = _shift(base, raw, intercept)
-    vt = base.mutate(_one=f64(1.0), _vy=base._y - f64(shift[0]),
-                     **{f"_v{j}": base[f"_n{j}"] - f64(shift[j + 1])
-                        for j in range(len(num_exprs))})
-    cols = ["_one", *[f"_v{j}" for j in range(len(num_exprs))], "_vy"]
-    vt = vt.mutate(**{f"{c}_w": vt._w * vt[c] for c in cols if c != "_one"})
-    mom = {}
+def _term_expr(tab: Any, term: list[_Factor]) -> Any:
+    """A numeric design column: the product of the term's (transformed) factors."""
+    e = None
+    for f in term:
+        x = _numeric_expr(tab, f)
+        e = x if e is None else e * x
+    return e
+
+
+def _moments_pass(src: Any, keep: Any, w: Any, shifted: dict[str, Any], cols: list[str],
+                  keys: list[str], fw: bool, limit: int | None, prog: Any) -> Pass:
+    """The pass of weighted cross-products ``sum w a b`` of ``cols`` ("_one" and the shifted
+    values) by ``keys``, with the row count and smallest weight (and non-integer fweights)."""
+    values: dict[str, Any] = {"_w": w, **shifted}
+    values.update({f"{c}_w": w * shifted[c] for c in cols if c != "_one"})
+    aggs: dict[str, tuple[str, tuple[str, ...]]] = {}
     for i, a in enumerate(cols):
         for b in cols[i:]:
             if a == "_one":
-                mom[f"{a}__{b}"] = (vt._w if b == "_one" else vt[f"{b}_w"]).sum()
+                aggs[f"{a}__{b}"] = ("sum", ("_w",) if b == "_one" else (f"{b}_w",))
             else:
-                mom[f"{a}__{b}"] = (vt[f"{a}_w"] * vt[b]).sum()
-    checks = {"n": vt.count(), "wmin": vt._w.min()}
+                aggs[f"{a}__{b}"] = ("sum", (f"{a}_w", b))
+    aggs.update(n=("count", ()), wmin=("min", ("_w",)))
     if fw:
-        checks["nonint"] = (vt._w != vt._w.round(0)).cast("int64").sum()
+        values["_wfrac"] = (w != w.round(0)).cast("int64")
+        aggs["nonint"] = ("sum", ("_wfrac",))
+    return Pass(source=src, keys=tuple(keys), values=values, aggs=aggs, where=keep, limit=limit,
+                label="ols", progress=prog)
+
+
+def _cell_pass(src: Any, keep: Any, w: Any, yf: _Factor, rhs: list[list[_Factor]],
+               intercept: bool, cat_cols: list[str], cluster: str | None, fw: bool,
+               prog: Any) -> Plan:
+    """Moments of the numeric terms per (cluster x category) cell; None if there are too many."""
+    num_exprs = [_term_expr(src, term) for term in rhs
+                 if not (len(term) == 1 and term[0].kind == "categorical")]
+    raw = {"_y": _numeric_expr(src, yf), **{f"_n{j}": e for j, e in enumerate(num_exprs)}}
+    prog("ols: shift values (first rows)")
+    shift = _shift(src.filter(keep).select(**raw), list(raw), intercept)
+    shifted = {"_vy": raw["_y"] - f64(shift[0]),
+               **{f"_v{j}": e - f64(shift[j + 1]) for j, e in enumerate(num_exprs)}}
+    cols = ["_one", *[f"_v{j}" for j in range(len(num_exprs))], "_vy"]
     keys = ([cluster] if cluster else []) + cat_cols
     prog("ols: one pass of moment matrices by " + ("cluster and " if cluster else "")
          + "category cell")
-    frame = vt.group_by(keys).aggregate(**mom, **checks).limit(MAX_CELL_ROWS + 1).to_pandas()
+    main = _moments_pass(src, keep, w, shifted, cols, keys, fw, MAX_CELL_ROWS, prog)
+    frame = yield main
     if frame.shape[0] > MAX_CELL_ROWS:
         return None
-    return _Cells(frame=frame, columns=cols, shift=shift, checks=checks)
+    return _Cells(frame=frame, columns=cols, shift=shift, checks=main.aggs)
 
 
 def _summary(per: pd.DataFrame, checks: dict[str, Any]) -> dict[str, Any]:

@@ -1,0 +1,333 @@
+"""Engine passes as plans, and running several plans in shared scans (``scale.compute``).
+
+Each claims-scale function is written as a *plan*: a generator that yields the aggregate
+:class:`Pass` es it needs (one engine query each) and receives their results as DataFrames. Run
+alone (:func:`run`), every pass is its own query. :func:`compute` runs several plans side by side
+and merges the passes of the same round that read the same table into **one** query, so a job of
+gaps, inequality measures and regressions over a claims table reads the data once:
+
+* the merged query groups by the union of the passes' keys plus one small integer column whose bits
+  say which passes' row filters a row satisfies (a ``GROUP BY`` on a flag is far cheaper in DuckDB
+  than a ``FILTER`` clause per aggregate);
+* row values and aggregates that several passes share (the same Ibis expression) are computed
+  once;
+* each pass's result is then re-aggregated in pandas from the merged cells where its flag is set:
+  sums and counts add, minima and maxima combine - exactly, up to the order of floating-point
+  additions (relative 1e-15).
+
+If the merged query would return more than :data:`MAX_FUSED_CELLS` cells, or fails in the engine,
+the passes run one by one instead (and the progress report says so).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Generator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..errors import SpecificationError
+
+__all__ = ["Pass", "Plan", "Lazy", "run", "run_all", "compute", "MAX_FUSED_CELLS"]
+
+#: Largest number of merged cells (union of the passes' group keys) brought back from a merged
+#: query; beyond it the passes run separately (their own groupings are usually far smaller).
+MAX_FUSED_CELLS = 1_000_000
+#: Aggregate kinds a pass may use: each combines exactly from partial aggregates.
+KINDS = ("sum", "count", "min", "max")
+
+
+@dataclass(frozen=True, eq=False)
+class Pass:
+    """One aggregate query over ``source``.
+
+    ``values`` are named row-level expressions over ``source``; each aggregate is
+    ``(kind, factors)``: the ``kind`` ("sum", "min", "max", or "count" with no factors) of the
+    product of the named values. Rows are those where ``where`` holds (all rows if None), grouped
+    by the ``keys`` (columns of ``source``). With ``limit``, at most ``limit + 1`` groups come back
+    (so the caller can tell that there were more than ``limit``).
+    """
+
+    source: Any
+    keys: tuple[str, ...]
+    values: dict[str, Any]
+    aggs: dict[str, tuple[str, tuple[str, ...]]]
+    where: Any = None
+    limit: int | None = None
+    label: str = ""
+    progress: Any = field(default=None, repr=False)
+
+    def __post_init__(self) -> None:
+        for name, (kind, factors) in self.aggs.items():
+            if kind not in KINDS:
+                raise ValueError(f"Pass: aggregate {name!r} has kind {kind!r}; use one of {KINDS}.")
+            if (kind == "count") != (not factors):
+                raise ValueError(f"Pass: aggregate {name!r}: count takes no factors, others do.")
+            unknown = [f for f in factors if f not in self.values]
+            if unknown:
+                raise ValueError(f"Pass: aggregate {name!r} uses undefined values {unknown}.")
+
+
+Plan = Generator[Pass, pd.DataFrame, Any]
+
+
+def _product(rel: Any, factors: Sequence[str]) -> Any:
+    out = rel[factors[0]]
+    for f in factors[1:]:
+        out = out * rel[f]
+    return out
+
+
+def _reduce(kind: str, rel: Any, factors: Sequence[str]) -> Any:
+    if kind == "count":
+        return rel.count()
+    return getattr(_product(rel, factors), kind)()
+
+
+def execute(p: Pass) -> pd.DataFrame:
+    """Run one pass as its own query."""
+    rel = p.source if p.where is None else p.source.filter(p.where)
+    rel = rel.mutate(**p.values) if p.values else rel
+    aggs = {name: _reduce(kind, rel, factors) for name, (kind, factors) in p.aggs.items()}
+    q = rel.group_by(list(p.keys)).aggregate(**aggs) if p.keys else rel.aggregate(**aggs)
+    if p.limit is not None:
+        q = q.limit(p.limit + 1)
+    return q.to_pandas()
+
+
+def _same_source(a: Any, b: Any) -> bool:
+    return a is b or a.op() == b.op()
+
+
+def execute_fused(passes: Sequence[Pass]) -> list[pd.DataFrame] | None:
+    """Run passes over one source as one query; None if the merged cells are too many."""
+    source = passes[0].source
+    keys = list(dict.fromkeys(k for p in passes for k in p.keys))
+    # shared row values: one column per distinct expression
+    col_of: dict[Any, str] = {}
+    cols: dict[str, Any] = {}
+    local: list[dict[str, str]] = []
+    for p in passes:
+        names = {}
+        for name, expr in p.values.items():
+            op = expr.op()
+            if op not in col_of:
+                col_of[op] = f"_fv{len(cols)}"
+                cols[col_of[op]] = expr
+            names[name] = col_of[op]
+        local.append(names)
+    flags = None
+    bits: list[int | None] = []
+    for p in passes:
+        if p.where is None:
+            bits.append(None)
+            continue
+        bit = 1 << sum(b is not None for b in bits)
+        bits.append(bit)
+        term = p.where.cast("int32") * bit
+        flags = term if flags is None else flags + term
+    if flags is not None:
+        cols["_fflag"] = flags
+    # shared aggregates: one per distinct (kind, factor columns)
+    agg_of: dict[tuple[str, tuple[str, ...]], str] = {}
+    maps: list[dict[str, str]] = []
+    for p, names in zip(passes, local, strict=True):
+        m = {}
+        for name, (kind, factors) in p.aggs.items():
+            key = (kind, tuple(sorted(names[f] for f in factors)))
+            if key not in agg_of:
+                agg_of[key] = f"_fa{len(agg_of)}"
+            m[name] = agg_of[key]
+        maps.append(m)
+    rel = source.mutate(**cols)
+    aggs = {out: _reduce(kind, rel, factors) for (kind, factors), out in agg_of.items()}
+    group = keys + (["_fflag"] if flags is not None else [])
+    q = rel.group_by(group).aggregate(**aggs) if group else rel.aggregate(**aggs)
+    merged = q.limit(MAX_FUSED_CELLS + 1).to_pandas()
+    if merged.shape[0] > MAX_FUSED_CELLS:
+        return None
+    out = []
+    kind_of = {v: k[0] for k, v in agg_of.items()}
+    for p, m, bit in zip(passes, maps, bits, strict=True):
+        part = merged
+        if bit is not None:
+            part = part[(part["_fflag"].to_numpy(dtype=np.int64) & bit) != 0]
+        out.append(_combine(part, list(p.keys), m, kind_of, p.limit))
+    return out
+
+
+def _combine(part: pd.DataFrame, keys: list[str], names: dict[str, str], kind_of: dict[str, str],
+             limit: int | None) -> pd.DataFrame:
+    """A pass's own aggregates from merged cells (sums/counts add; minima/maxima combine)."""
+    frame = part[keys + list(dict.fromkeys(names.values()))]
+    how = {c: ("sum" if kind_of[c] in ("sum", "count") else kind_of[c]) for c in frame.columns
+           if c not in keys}
+    if keys:
+        # skipna=False: a NaN sum in any cell (a NaN or infinite value) stays NaN, as in the engine
+        grouped = frame.groupby(keys, dropna=False, sort=False)
+        res = pd.DataFrame({c: grouped[c].agg(h, skipna=False) for c, h in how.items()})
+        res = res.reset_index()
+    else:
+        res = pd.DataFrame({c: [getattr(frame[c], h)(skipna=False)] for c, h in how.items()})
+        if frame.empty:  # no rows at all: counts 0, sums NULL, as the engine returns them
+            res = pd.DataFrame({c: [0 if kind_of[c] == "count" else np.nan] for c in how})
+    for c in how:
+        if kind_of[c] == "count":
+            res[c] = res[c].astype("int64")
+    res = pd.DataFrame({**{k: res[k] for k in keys}, **{n: res[c] for n, c in names.items()}})
+    if limit is not None:
+        res = res.iloc[: limit + 1]
+    return res
+
+
+def run(plan: Plan) -> Any:
+    """Run a plan, each pass as its own query."""
+    try:
+        p = next(plan)
+        while True:
+            p = plan.send(execute(p))
+    except StopIteration as stop:
+        return stop.value
+
+
+@dataclass
+class _Active:
+    plan: Plan
+    pending: Pass | None = None
+    done: bool = False
+    value: Any = None
+
+
+def _advance(a: _Active, frame: pd.DataFrame | None) -> None:
+    try:
+        a.pending = next(a.plan) if frame is None else a.plan.send(frame)
+    except StopIteration as stop:
+        a.done, a.value, a.pending = True, stop.value, None
+
+
+def run_all(plans: Sequence[Any]) -> list[Any]:
+    """Run plans side by side; passes of the same round over the same source share one query."""
+    active = []
+    for pl in plans:
+        a = pl if isinstance(pl, _Active) else _Active(pl)
+        if a.pending is None and not a.done:
+            _advance(a, None)
+        active.append(a)
+    try:
+        while True:
+            waiting = [a for a in active if not a.done]
+            if not waiting:
+                break
+            buckets: list[list[_Active]] = []
+            for a in waiting:
+                for b in buckets:
+                    if _same_source(b[0].pending.source, a.pending.source):
+                        b.append(a)
+                        break
+                else:
+                    buckets.append([a])
+            for b in buckets:
+                frames = None
+                if len(b) > 1:
+                    _say(b, f"one shared pass for {len(b)} steps: "
+                         + "; ".join(a.pending.label for a in b))
+                    try:
+                        frames = execute_fused([a.pending for a in b])
+                    except Exception:  # noqa: BLE001 - any engine failure: run them one by one
+                        frames = None
+                    if frames is None:
+                        _say(b, "shared pass not possible (too many cells or an engine error); "
+                             "running the steps separately")
+                if frames is None:
+                    frames = [execute(a.pending) for a in b]
+                for a, fr in zip(b, frames, strict=True):
+                    _advance(a, fr)
+    except BaseException:
+        for a in active:
+            a.plan.close()
+        raise
+    return [a.value for a in active]
+
+
+def _say(bucket: list[_Active], message: str) -> None:
+    for a in bucket:
+        if a.pending.progress is not None:
+            a.pending.progress(message)
+            return
+
+
+class Lazy:
+    """A claims-scale result not computed yet (``lazy=True``): run it with :meth:`compute`, or
+    several together with :func:`disparity.scale.compute` so that they share scans.
+
+    The arguments were checked, and any cheap look-ups done, when it was made; what is left are
+    the aggregate passes over the data.
+    """
+
+    def __init__(self, plan: Plan, what: str) -> None:
+        self._what = what
+        self._state = _Active(plan)
+        _advance(self._state, None)  # run up to the first pass: argument errors surface now
+        self._used = False
+
+    def _take(self) -> _Active:
+        if self._used:
+            raise SpecificationError(f"{self._what}: this lazy result was already computed; "
+                                     "keep the value compute() returned.")
+        self._used = True
+        return self._state
+
+    def compute(self) -> Any:
+        """The result (runs the remaining passes)."""
+        return run_all([self._take()])[0]
+
+    def __repr__(self) -> str:
+        return f"<Lazy {self._what}: not computed; call .compute() or dp.scale.compute(...)>"
+
+
+def compute(*lazy: Lazy) -> tuple[Any, ...]:
+    """Compute several lazy claims-scale results together, sharing scans of the same table.
+
+    Parameters
+    ----------
+    *lazy : Lazy
+        Results made with ``lazy=True`` (``dp.scale.gap(..., lazy=True)``, ``dp.scale.theil``,
+        ``dp.scale.ols``, ...).
+
+    Returns
+    -------
+    tuple
+        The results, in the order given: the same objects the eager calls return.
+
+    Notes
+    -----
+    The passes each function needs are run in rounds; in each round, the passes over the same
+    table become one query grouped by the union of their keys (see :mod:`disparity.scale._plan`),
+    so a job of a gap, a Theil decomposition and a clustered regression reads the table once
+    instead of three times. Results equal the separate calls up to the order of floating-point
+    additions.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> df = dp.datasets.chifeng_survey()[["reimbursed", "urban", "income", "weight", "county"]]
+    >>> df = df.assign(urban=df["urban"].astype(str))
+    >>> df.attrs = {}
+    >>> df.to_parquet("survey.parquet")
+    >>> with warnings.catch_warnings():  # Ibis/DuckDB deprecation warnings
+    ...     warnings.simplefilter("ignore")
+    ...     t = dp.scale.read_parquet("survey.parquet")
+    ...     g, th = dp.scale.compute(
+    ...         dp.scale.gap(t, "reimbursed", "urban", weights="weight", lazy=True),
+    ...         dp.scale.theil(t, "income", "urban", weights="weight", lazy=True))
+    >>> round(g.value, 2), round(th.value, 4)
+    (185.21, 0.1084)
+    """
+    bad = [type(x).__name__ for x in lazy if not isinstance(x, Lazy)]
+    if bad:
+        raise SpecificationError(
+            f"scale.compute() takes lazy results (call the functions with lazy=True); got {bad}."
+        )
+    return tuple(run_all([x._take() for x in lazy]))

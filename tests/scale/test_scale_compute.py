@@ -1,0 +1,188 @@
+"""scale.compute: lazy results computed together in shared scans equal the eager calls.
+
+The data have missing values in different columns, so the three steps use different rows (their
+own complete cases): the shared query must keep them apart (the flag bits), and the shared row
+values and aggregates (the same weight column in all three) must not mix them up.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import disparity as dp
+from disparity import scale
+from disparity.errors import DataValueError, SpecificationError
+from disparity.scale import _plan
+
+FORMULA = "y ~ inc + hukou + C(region) + log(inc)"
+#: Shared and separate passes add the same numbers in a different order (pandas over cells
+#: instead of the engine over rows): equal to rounding, far inside the engine tolerance.
+FUSED_TOL = 1e-10
+
+
+@pytest.fixture(scope="module")
+def gappy(tmp_path_factory, checks):
+    """The shared survey with extra holes: ``inc`` and ``region`` missing in different rows from ``y``."""
+    df = checks.make_survey(1800, seed=11)
+    df.loc[df.index % 17 == 0, "inc"] = np.nan
+    df.loc[df.index % 23 == 5, "region"] = None
+    path = tmp_path_factory.mktemp("compute") / "gappy.parquet"
+    df.to_parquet(path)
+    return df, path
+
+
+@pytest.fixture()
+def table(engine, gappy):
+    return engine.read_parquet(gappy[1])
+
+
+def _job(t, lazy):
+    return (
+        scale.gap(t, "y", "hukou", weights="w", by="year", lazy=lazy),
+        scale.theil(t, "y", "region", weights="w", lazy=lazy),
+        scale.ols(FORMULA, t, weights="w", vcov="cluster", cluster="county", lazy=lazy),
+    )
+
+
+def _same(a, b):
+    pd.testing.assert_frame_equal(a.tidy(), b.tidy(), rtol=FUSED_TOL, atol=0)
+
+
+def test_compute_equals_eager_and_memory(checks, gappy, table, monkeypatch):
+    calls = {"fused": [], "single": 0}
+    fused, single = _plan.execute_fused, _plan.execute
+
+    def count_fused(passes):
+        calls["fused"].append(len(passes))
+        return fused(passes)
+
+    def count_single(p):
+        calls["single"] += 1
+        return single(p)
+
+    monkeypatch.setattr(_plan, "execute_fused", count_fused)
+    monkeypatch.setattr(_plan, "execute", count_single)
+    g, th, m = scale.compute(*_job(table, lazy=True))
+    assert calls == {"fused": [3], "single": 0}  # one query for the three steps
+    monkeypatch.setattr(_plan, "execute_fused", fused)
+    monkeypatch.setattr(_plan, "execute", single)
+    g0, th0, m0 = _job(table, lazy=False)
+    _same(g, g0)
+    _same(th, th0)
+    _same(m, m0)
+    assert th.details.equals(th0.details) or np.allclose(
+        th.details.select_dtypes("number"), th0.details.select_dtypes("number"), rtol=FUSED_TOL)
+    # and the in-memory functions on the same data
+    df = gappy[0]
+    checks.same_measure(g, dp.gap(df, "y", "hukou", weights="w", by="year"))
+    checks.same_measure(th, dp.theil(df, "y", "region", weights="w"))
+    checks.same_model(m, dp.ols(FORMULA, df, weights="w", vcov="cluster", cluster="county"))
+    # each step used its own complete rows
+    assert m.nobs == int(df[["y", "inc", "hukou", "region", "county"]].notna().all(axis=1).sum())
+    assert th.table["nobs"].iloc[0] == int(df[["y", "region", "w"]].notna().all(axis=1).sum())
+
+
+def test_single_lazy_and_progress(table):
+    messages = []
+    lz = scale.ge(table, "y", alpha=0.5, group="hukou", weights="w", lazy=True,
+                  progress=lambda msg, sec: messages.append(msg))
+    assert isinstance(lz, scale.Lazy)
+    assert "not computed" in repr(lz)
+    r = lz.compute()
+    eager = scale.ge(table, "y", alpha=0.5, group="hukou", weights="w")
+    _same(r, eager)
+    assert messages == ["ge: group sufficient statistics (one pass)"]
+    with pytest.raises(SpecificationError, match="already computed"):
+        lz.compute()
+
+
+def test_shared_pass_is_reported(table):
+    messages = []
+
+    def sink(msg, sec):
+        messages.append(msg)
+
+    scale.compute(scale.gap(table, "y", "hukou", weights="w", lazy=True, progress=sink),
+                  scale.ge(table, "y", alpha=2, weights="w", lazy=True, progress=sink))
+    assert any(m.startswith("one shared pass for 2 steps: gap; ge") for m in messages)
+
+
+def test_argument_errors_surface_when_made(table):
+    with pytest.raises(SpecificationError, match="not found"):
+        scale.gap(table, "nope", "hukou", lazy=True)
+    with pytest.raises(SpecificationError, match="cluster"):
+        scale.ols("y ~ inc", table, vcov="cluster", lazy=True)
+    with pytest.raises(SpecificationError, match="lazy=True"):
+        scale.compute(scale.gap(table, "y", "hukou"))
+
+
+def test_data_errors_surface_at_compute(engine, tmp_path):
+    df = pd.DataFrame({"y": [1.0, -2.0, 3.0, 4.0], "g": ["a", "b", "a", "b"]})
+    df.to_parquet(tmp_path / "neg.parquet")
+    t = engine.read_parquet(tmp_path / "neg.parquet")
+    ok = scale.gap(t, "y", "g", lazy=True)
+    bad = scale.mld(t, "y", lazy=True)  # needs positive values
+    with pytest.raises(DataValueError, match="strictly positive"):
+        scale.compute(ok, bad)
+
+
+@pytest.mark.parametrize("reason", ["too-many-cells", "engine-error"])
+def test_falls_back_to_separate_passes(table, monkeypatch, reason):
+    if reason == "too-many-cells":
+        monkeypatch.setattr(_plan, "MAX_FUSED_CELLS", 3)
+    else:
+        def broken(passes):
+            raise RuntimeError("engine failed")
+
+        monkeypatch.setattr(_plan, "execute_fused", broken)
+    messages = []
+    g, th, m = scale.compute(
+        scale.gap(table, "y", "hukou", weights="w", by="year", lazy=True,
+                  progress=lambda msg, sec: messages.append(msg)),
+        *_job(table, lazy=True)[1:])
+    g0, th0, m0 = _job(table, lazy=False)
+    _same(g, g0)
+    _same(th, th0)
+    _same(m, m0)
+    assert any(msg.startswith("shared pass not possible") for msg in messages)
+
+
+def test_different_tables_are_not_merged(engine, gappy, tmp_path, monkeypatch):
+    other = gappy[0].sample(frac=0.5, random_state=3)
+    other.to_parquet(tmp_path / "other.parquet")
+    t1 = engine.read_parquet(gappy[1])
+    t2 = engine.read_parquet(tmp_path / "other.parquet")
+    seen = []
+    fused = _plan.execute_fused
+    monkeypatch.setattr(_plan, "execute_fused", lambda ps: seen.append(len(ps)) or fused(ps))
+    a, b, c = scale.compute(scale.gap(t1, "y", "hukou", lazy=True),
+                            scale.gap(t2, "y", "hukou", lazy=True),
+                            scale.theil(t1, "y", lazy=True))
+    assert seen == [2]  # t1's two steps shared a pass; t2's ran alone
+    _same(a, scale.gap(t1, "y", "hukou"))
+    _same(b, scale.gap(t2, "y", "hukou"))
+    _same(c, scale.theil(t1, "y"))
+
+
+def test_later_rounds_and_follow_up_passes(table):
+    # clustered Theil has a second (per-cluster) pass; HC1 OLS a residual pass
+    lz = [scale.theil(table, "y", "hukou", cluster="county", lazy=True),
+          scale.ols("y ~ inc", table, vcov="HC1", lazy=True),
+          scale.gap(table, "y", "region", lazy=True)]
+    out = scale.compute(*lz)
+    _same(out[0], scale.theil(table, "y", "hukou", cluster="county"))
+    _same(out[1], scale.ols("y ~ inc", table, vcov="HC1"))
+    _same(out[2], scale.gap(table, "y", "region"))
+
+
+def test_combine_min_max_count_and_nan():
+    cells = pd.DataFrame({"k": ["a", "a", "b"], "_fflag": [1, 1, 2], "s": [1.0, np.nan, 2.0],
+                          "n": [2, 3, 4], "lo": [0.5, 0.2, 9.0]})
+    kinds = {"s": "sum", "n": "count", "lo": "min"}
+    out = _plan._combine(cells[cells["_fflag"] == 1], ["k"], {"S": "s", "N": "n", "L": "lo"},
+                         kinds, None)
+    assert out["N"].tolist() == [5]
+    assert out["L"].tolist() == [0.2]
+    assert np.isnan(out["S"].iloc[0])  # a NaN in a cell stays NaN, as in the engine
