@@ -6,9 +6,12 @@ alone (:func:`run`), every pass is its own query. :func:`compute` runs several p
 and merges the passes of the same round that read the same table into **one** query, so a job of
 gaps, inequality measures and regressions over a claims table reads the data once:
 
-* the merged query groups by the union of the passes' keys plus one small integer column whose bits
-  say which passes' row filters a row satisfies (a ``GROUP BY`` on a flag is far cheaper in DuckDB
-  than a ``FILTER`` clause per aggregate);
+* the merged query groups by the union of the passes' keys plus one integer column whose bits are
+  the distinct row conditions of all passes (each pass's filter is a conjunction of conditions,
+  e.g. "``income`` is not missing"; conditions shared by several passes get one bit). A pass
+  reads the cells where all its conditions' bits are set. A ``GROUP BY`` on such a flag is far
+  cheaper in DuckDB than a ``FILTER`` clause per aggregate, and counts of rows meeting a
+  condition (``count_if``, used for input checks) come free from the cell counts;
 * row values and aggregates that several passes share (the same Ibis expression) are computed
   once;
 * each pass's result is then re-aggregated in pandas from the merged cells where its flag is set:
@@ -35,8 +38,11 @@ __all__ = ["Pass", "Plan", "Lazy", "run", "run_all", "compute", "MAX_FUSED_CELLS
 #: Largest number of merged cells (union of the passes' group keys) brought back from a merged
 #: query; beyond it the passes run separately (their own groupings are usually far smaller).
 MAX_FUSED_CELLS = 1_000_000
-#: Aggregate kinds a pass may use: each combines exactly from partial aggregates.
-KINDS = ("sum", "count", "min", "max")
+#: Aggregate kinds a pass may use: each combines exactly from partial aggregates. ``count_if``
+#: counts the rows where a boolean value is true.
+KINDS = ("sum", "count", "min", "max", "count_if")
+#: Most distinct row conditions a merged query packs into its 64-bit flag column.
+MAX_FLAG_BITS = 62
 
 
 @dataclass(frozen=True, eq=False)
@@ -44,10 +50,11 @@ class Pass:
     """One aggregate query over ``source``.
 
     ``values`` are named row-level expressions over ``source``; each aggregate is
-    ``(kind, factors)``: the ``kind`` ("sum", "min", "max", or "count" with no factors) of the
-    product of the named values. Rows are those where ``where`` holds (all rows if None), grouped
-    by the ``keys`` (columns of ``source``). With ``limit``, at most ``limit + 1`` groups come back
-    (so the caller can tell that there were more than ``limit``).
+    ``(kind, factors)``: the ``kind`` ("sum", "min", "max") of the product of the named values,
+    "count" (no factors) or "count_if" (one boolean value). Rows are those where every condition
+    in ``where`` holds (a boolean expression or a tuple of them; all rows if None), grouped by the
+    ``keys`` (columns of ``source``). With ``limit``, at most ``limit + 1`` groups come back (so
+    the caller can tell that there were more than ``limit``).
     """
 
     source: Any
@@ -60,11 +67,16 @@ class Pass:
     progress: Any = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
+        where = self.where
+        if where is not None and not isinstance(where, tuple | list):
+            where = (where,)
+        object.__setattr__(self, "where", tuple(where) if where else ())
         for name, (kind, factors) in self.aggs.items():
             if kind not in KINDS:
                 raise ValueError(f"Pass: aggregate {name!r} has kind {kind!r}; use one of {KINDS}.")
-            if (kind == "count") != (not factors):
-                raise ValueError(f"Pass: aggregate {name!r}: count takes no factors, others do.")
+            if (kind == "count") != (not factors) or (kind == "count_if" and len(factors) != 1):
+                raise ValueError(f"Pass: aggregate {name!r}: count takes no factors, count_if "
+                                 "one boolean value, the others one or more values.")
             unknown = [f for f in factors if f not in self.values]
             if unknown:
                 raise ValueError(f"Pass: aggregate {name!r} uses undefined values {unknown}.")
@@ -83,12 +95,14 @@ def _product(rel: Any, factors: Sequence[str]) -> Any:
 def _reduce(kind: str, rel: Any, factors: Sequence[str]) -> Any:
     if kind == "count":
         return rel.count()
+    if kind == "count_if":
+        return rel[factors[0]].cast("int64").sum()
     return getattr(_product(rel, factors), kind)()
 
 
 def execute(p: Pass) -> pd.DataFrame:
     """Run one pass as its own query."""
-    rel = p.source if p.where is None else p.source.filter(p.where)
+    rel = p.source.filter(*p.where) if p.where else p.source
     rel = rel.mutate(**p.values) if p.values else rel
     aggs = {name: _reduce(kind, rel, factors) for name, (kind, factors) in p.aggs.items()}
     q = rel.group_by(list(p.keys)).aggregate(**aggs) if p.keys else rel.aggregate(**aggs)
@@ -118,65 +132,85 @@ def execute_fused(passes: Sequence[Pass]) -> list[pd.DataFrame] | None:
                 cols[col_of[op]] = expr
             names[name] = col_of[op]
         local.append(names)
-    flags = None
-    bits: list[int | None] = []
-    for p in passes:
-        if p.where is None:
-            bits.append(None)
-            continue
-        bit = 1 << sum(b is not None for b in bits)
-        bits.append(bit)
-        term = p.where.cast("int32") * bit
-        flags = term if flags is None else flags + term
-    if flags is not None:
-        cols["_fflag"] = flags
-    # shared aggregates: one per distinct (kind, factor columns)
-    agg_of: dict[tuple[str, tuple[str, ...]], str] = {}
-    maps: list[dict[str, str]] = []
+    # row conditions (filters' conjuncts and count_if values): one bit each
+    bit_of: dict[Any, int] = {}
+    conds: list[Any] = []
+
+    def bit(expr: Any) -> int:
+        op = expr.op()
+        if op not in bit_of:
+            bit_of[op] = len(conds)
+            conds.append(expr)
+        return bit_of[op]
+
+    masks = [sum(1 << bit(c) for c in p.where) for p in passes]
+    # aggregates: one per distinct (kind, factor columns); count_if from the cell counts
+    agg_of: dict[tuple[str, tuple[str, ...]], str] = {("count", ()): "_fn"}
+    maps: list[dict[str, tuple[str, int]]] = []  # pass aggregate -> (merged column, bit or -1)
     for p, names in zip(passes, local, strict=True):
         m = {}
         for name, (kind, factors) in p.aggs.items():
+            if kind == "count_if":
+                m[name] = ("_fn", bit(p.values[factors[0]]))
+                continue
             key = (kind, tuple(sorted(names[f] for f in factors)))
             if key not in agg_of:
                 agg_of[key] = f"_fa{len(agg_of)}"
-            m[name] = agg_of[key]
+            m[name] = (agg_of[key], -1)
         maps.append(m)
+    if len(conds) > MAX_FLAG_BITS:
+        return None
+    if conds:
+        flag = None
+        for b, c in enumerate(conds):
+            term = c.fill_null(False).cast("int64") * (1 << b)
+            flag = term if flag is None else flag + term
+        cols["_fflag"] = flag
     rel = source.mutate(**cols)
     aggs = {out: _reduce(kind, rel, factors) for (kind, factors), out in agg_of.items()}
-    group = keys + (["_fflag"] if flags is not None else [])
+    group = keys + (["_fflag"] if conds else [])
     q = rel.group_by(group).aggregate(**aggs) if group else rel.aggregate(**aggs)
     merged = q.limit(MAX_FUSED_CELLS + 1).to_pandas()
     if merged.shape[0] > MAX_FUSED_CELLS:
         return None
-    out = []
+    flags = merged["_fflag"].to_numpy(dtype=np.int64) if conds else None
     kind_of = {v: k[0] for k, v in agg_of.items()}
-    for p, m, bit in zip(passes, maps, bits, strict=True):
+    out = []
+    for p, m, mask in zip(passes, maps, masks, strict=True):
         part = merged
-        if bit is not None:
-            part = part[(part["_fflag"].to_numpy(dtype=np.int64) & bit) != 0]
-        out.append(_combine(part, list(p.keys), m, kind_of, p.limit))
+        if mask:
+            part = part[(flags & mask) == mask]
+        sub_flags = flags[(flags & mask) == mask] if mask else flags
+        frame = part[list(p.keys)].copy()
+        how: dict[str, str] = {}
+        for name, (col, b) in m.items():
+            if b >= 0:  # rows meeting the condition: the cell counts where its bit is set
+                frame[name] = part["_fn"].to_numpy() * ((sub_flags >> b) & 1)
+                how[name] = "count"
+            else:
+                frame[name] = part[col].to_numpy()
+                how[name] = kind_of[col]
+        out.append(_combine(frame, list(p.keys), how, p.limit))
     return out
 
 
-def _combine(part: pd.DataFrame, keys: list[str], names: dict[str, str], kind_of: dict[str, str],
+def _combine(frame: pd.DataFrame, keys: list[str], kinds: dict[str, str],
              limit: int | None) -> pd.DataFrame:
     """A pass's own aggregates from merged cells (sums/counts add; minima/maxima combine)."""
-    frame = part[keys + list(dict.fromkeys(names.values()))]
-    how = {c: ("sum" if kind_of[c] in ("sum", "count") else kind_of[c]) for c in frame.columns
-           if c not in keys}
+    how = {c: ("sum" if k in ("sum", "count") else k) for c, k in kinds.items()}
     if keys:
         # skipna=False: a NaN sum in any cell (a NaN or infinite value) stays NaN, as in the engine
         grouped = frame.groupby(keys, dropna=False, sort=False)
         res = pd.DataFrame({c: grouped[c].agg(h, skipna=False) for c, h in how.items()})
         res = res.reset_index()
+    elif frame.empty:  # no rows at all: counts 0, other aggregates NULL, as the engine returns
+        res = pd.DataFrame({c: [0 if kinds[c] == "count" else np.nan] for c in how})
     else:
         res = pd.DataFrame({c: [getattr(frame[c], h)(skipna=False)] for c, h in how.items()})
-        if frame.empty:  # no rows at all: counts 0, sums NULL, as the engine returns them
-            res = pd.DataFrame({c: [0 if kind_of[c] == "count" else np.nan] for c in how})
-    for c in how:
-        if kind_of[c] == "count":
+    for c, k in kinds.items():
+        if k == "count":
             res[c] = res[c].astype("int64")
-    res = pd.DataFrame({**{k: res[k] for k in keys}, **{n: res[c] for n, c in names.items()}})
+    res = res[keys + list(kinds)]
     if limit is not None:
         res = res.iloc[: limit + 1]
     return res

@@ -14,7 +14,8 @@ from ..design import SurveyDesign
 from ..errors import DataValueError, SpecificationError
 from ._backend import EngineTable, UnsupportedOperationError
 
-__all__ = ["Prepared", "prepare", "as_list", "examples", "unsupported", "f64", "sorted_levels"]
+__all__ = ["Prepared", "prepare", "as_list", "examples", "unsupported", "f64", "sorted_levels",
+           "complete"]
 
 _SHOW = 5
 
@@ -43,22 +44,23 @@ class Prepared:
     function: str = ""
     weights: str | None = None
     show: list[str] | None = None
-    #: the unfiltered table, the complete-row predicate over it (None: every row) and the weight
-    #: expression over it: what a shared pass (:mod:`disparity.scale._plan`) is built from
+    #: the unfiltered table, the complete-row conditions over it (one per used column) and the
+    #: weight expression over it: what a shared pass (:mod:`disparity.scale._plan`) is built from
     source: Any = None
-    keep: Any = None
+    keep: tuple[Any, ...] = ()
     w_source: Any = None
 
     def weight_check_parts(self) -> tuple[dict[str, Any], dict[str, tuple[str, tuple[str, ...]]]]:
         """:meth:`weight_checks` as pass values and aggregates (see :class:`_plan.Pass`)."""
         if not self.weighted:
             return {}, {}
-        values: dict[str, Any] = {"_w": self.w_source}
-        aggs: dict[str, tuple[str, tuple[str, ...]]] = {"_wmin": ("min", ("_w",)),
+        w = self.w_source
+        values: dict[str, Any] = {"_w": w, "_wisneg": w < f64(0.0)}
+        aggs: dict[str, tuple[str, tuple[str, ...]]] = {"_wneg": ("count_if", ("_wisneg",)),
                                                          "_wtotal": ("sum", ("_w",))}
         if self.weight_type == "fweight":
-            values["_wfrac"] = (self.w_source != self.w_source.round(0)).cast("int64")
-            aggs["_wnonint"] = ("sum", ("_wfrac",))
+            values["_wisfrac"] = w != w.round(0)
+            aggs["_wnonint"] = ("count_if", ("_wisfrac",))
         return values, aggs
 
     def _bad(self) -> Any:
@@ -70,7 +72,7 @@ class Prepared:
         if not self.weighted:
             return {}
         w = self.w
-        out = {"_wmin": w.min(), "_wtotal": w.sum()}
+        out = {"_wneg": (w < f64(0.0)).cast("int64").sum(), "_wtotal": w.sum()}
         if self.weight_type == "fweight":
             out["_wnonint"] = (w != w.round(0)).cast("int64").sum()
         return out
@@ -80,7 +82,7 @@ class Prepared:
         if not self.weighted:
             return
         f, weights, w, used = self.function, self.weights, self.w, self.show or []
-        if not (res["_wmin"] >= 0 and np.isfinite(res["_wtotal"])):
+        if res["_wneg"] > 0 or not np.isfinite(res["_wtotal"]):
             n_bad = int(self.t.aggregate(b=self._bad().cast("int64").sum()).to_pandas().iloc[0]["b"])
             raise DataValueError(
                 f"scale.{f}: weights {weights!r} are negative or infinite in {n_bad} "
@@ -178,17 +180,9 @@ def prepare(
                 f"the engine first, e.g. t.mutate({c}=t.expr.{c}.cast('float64'))."
             )
     source = t
-    keep = None
-    for c in used:
-        col = t[c]
-        ok = col.notnull()
-        if c in numeric or c == weights:
-            dt = t.schema()[c]
-            if dt.is_floating():
-                ok = ok & ~col.isnan()
-        keep = ok if keep is None else keep & ok
-    if keep is not None:
-        t = t.filter(keep)
+    keep = tuple(complete(t, c, check_nan=c in numeric or c == weights) for c in used)
+    if keep:
+        t = t.filter(*keep)
 
     w_source = numeric_expr(source, weights) if weights else f64(1.0)
     t = t.mutate(_w=w_source)
@@ -202,6 +196,14 @@ def prepare(
             raise DataValueError(f"scale.{function}: no complete rows in {used}.")
         prep.verify(res)
     return prep
+
+
+def complete(t: Any, col: str, *, check_nan: bool = True) -> Any:
+    """The condition "``col`` is not missing" (not NULL and, for floats, not NaN)."""
+    ok = t[col].notnull()
+    if check_nan and t.schema()[col].is_floating():
+        ok = ok & ~t[col].isnan()
+    return ok
 
 
 def sorted_levels(values: pd.Series) -> list[Any]:

@@ -115,7 +115,7 @@ def _totals_measure(
 
     A plan (see :mod:`disparity.scale._plan`): it yields the one pass of group sufficient
     statistics and returns the :class:`MeasureResult`. ``checks`` are extra per-row counts
-    ``{name: ("sum", expression)}`` summed in the same pass.
+    ``{name: ("count_if", condition)}`` counted in the same pass.
     """
     by = prep.by
     fw_units = prep.weight_type == "fweight" and prep.weighted and cluster is None
@@ -149,7 +149,7 @@ def _totals_measure(
     if frame.empty or not frame["_n"].sum() > 0:
         raise DataValueError(f"scale.{measure}: no complete rows to compute on.")
     if prep.weighted:
-        prep.verify({"_wmin": frame["_wmin"].min(), "_wtotal": frame["_wtotal"].sum(),
+        prep.verify({"_wneg": frame["_wneg"].sum(), "_wtotal": frame["_wtotal"].sum(),
                      **({"_wnonint": frame["_wnonint"].sum()} if "_wnonint" in frame else {})})
     for name in checks:
         on_totals({name: frame[name].sum()}, np.array([]), [])
@@ -418,7 +418,7 @@ def _entropy(measure: str, df: Any, y: str, alpha: float, group: str | None, *,
     yv = prep.source[y].cast("float64")
     positive = alpha <= 0
     bad = (yv <= 0) if positive else (yv < 0)
-    checks = {"_bad": ("sum", bad.cast("int64"))}
+    checks = {"_bad": ("count_if", bad)}
 
     def on_totals(labels: dict[str, Any], T: np.ndarray, levels: list[Any]) -> None:
         if "_bad" in labels and labels["_bad"] > 0:

@@ -24,7 +24,7 @@ from ..models import ModelResult
 from ..models.results import ModelSpec
 from ._backend import EngineTable, Progress, as_engine_table
 from ._plan import Lazy, Pass, Plan, run
-from ._prep import check_columns, examples, f64, sorted_levels, unsupported
+from ._prep import check_columns, complete, examples, f64, sorted_levels, unsupported
 
 __all__ = ["ols"]
 
@@ -276,16 +276,11 @@ def _ols_plan(
         + ([weights] if weights else []) + ([cluster] if cluster else [])
         + ([absorb] if absorb else [])))
     check_columns(et, "ols", used)
-    keep = None
-    for c in used:
-        ok = t0[c].notnull()
-        if t0.schema()[c].is_floating():
-            ok = ok & ~t0[c].isnan()
-        keep = ok if keep is None else keep & ok
+    keep = tuple(complete(t0, c) for c in used)
     import ibis
 
     w_src = t0[weights].cast("float64") if weights else f64(1.0)
-    t = t0.filter(keep).mutate(_w=w_src)
+    t = t0.filter(*keep).mutate(_w=w_src)
     clustered = cluster is not None and vcov == "cluster"
     cat_cols = list(dict.fromkeys(f.column for term in rhs for f in term
                                   if f.kind == "categorical"))
@@ -343,7 +338,7 @@ def _ols_plan(
         """Cheap aggregates for the main pass: row count and smallest weight. Non-finite values
         show up as non-finite moments, which ``verify`` then explains with a diagnostic query
         (run only on failure)."""
-        out = {"n": tab.count(), "wmin": tab._w.min()}
+        out = {"n": tab.count(), "wneg": (tab._w < f64(0.0)).cast("int64").sum()}
         if fw:
             out["nonint"] = (tab._w != tab._w.round(0)).cast("int64").sum()
         return out
@@ -352,7 +347,7 @@ def _ols_plan(
 
     def verify(res: Any, finite: bool = True) -> None:
         res = dict(res)
-        if not finite or not np.isfinite(res["wmin"]) or res["wmin"] < 0:
+        if not finite or res["wneg"] > 0:
             flags = base.aggregate(bad_w=bad_w.cast("int64").sum(),
                                    bad_v=bad_v.cast("int64").sum()).to_pandas().iloc[0]
             res.update(bad_w=int(flags["bad_w"]), bad_v=int(flags["bad_v"]))
@@ -646,10 +641,11 @@ def _moments_pass(src: Any, keep: Any, w: Any, shifted: dict[str, Any], cols: li
                 aggs[f"{a}__{b}"] = ("sum", ("_w",) if b == "_one" else (f"{b}_w",))
             else:
                 aggs[f"{a}__{b}"] = ("sum", (f"{a}_w", b))
-    aggs.update(n=("count", ()), wmin=("min", ("_w",)))
+    values["_wisneg"] = w < f64(0.0)
+    aggs.update(n=("count", ()), wneg=("count_if", ("_wisneg",)))
     if fw:
-        values["_wfrac"] = (w != w.round(0)).cast("int64")
-        aggs["nonint"] = ("sum", ("_wfrac",))
+        values["_wisfrac"] = w != w.round(0)
+        aggs["nonint"] = ("count_if", ("_wisfrac",))
     return Pass(source=src, keys=tuple(keys), values=values, aggs=aggs, where=keep, limit=limit,
                 label="ols", progress=prog)
 
@@ -662,7 +658,7 @@ def _cell_pass(src: Any, keep: Any, w: Any, yf: _Factor, rhs: list[list[_Factor]
                  if not (len(term) == 1 and term[0].kind == "categorical")]
     raw = {"_y": _numeric_expr(src, yf), **{f"_n{j}": e for j, e in enumerate(num_exprs)}}
     prog("ols: shift values (first rows)")
-    shift = _shift(src.filter(keep).select(**raw), list(raw), intercept)
+    shift = _shift(src.filter(*keep).select(**raw), list(raw), intercept)
     shifted = {"_vy": raw["_y"] - f64(shift[0]),
                **{f"_v{j}": e - f64(shift[j + 1]) for j, e in enumerate(num_exprs)}}
     cols = ["_one", *[f"_v{j}" for j in range(len(num_exprs))], "_vy"]
@@ -677,7 +673,7 @@ def _cell_pass(src: Any, keep: Any, w: Any, yf: _Factor, rhs: list[list[_Factor]
 
 
 def _summary(per: pd.DataFrame, checks: dict[str, Any]) -> dict[str, Any]:
-    out = {"n": per["n"].sum(), "wmin": per["wmin"].min()}
+    out = {"n": per["n"].sum(), "wneg": per["wneg"].sum()}
     if "nonint" in checks:
         out["nonint"] = per["nonint"].sum()
     return out

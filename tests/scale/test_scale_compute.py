@@ -178,11 +178,32 @@ def test_later_rounds_and_follow_up_passes(table):
 
 
 def test_combine_min_max_count_and_nan():
-    cells = pd.DataFrame({"k": ["a", "a", "b"], "_fflag": [1, 1, 2], "s": [1.0, np.nan, 2.0],
-                          "n": [2, 3, 4], "lo": [0.5, 0.2, 9.0]})
-    kinds = {"s": "sum", "n": "count", "lo": "min"}
-    out = _plan._combine(cells[cells["_fflag"] == 1], ["k"], {"S": "s", "N": "n", "L": "lo"},
-                         kinds, None)
-    assert out["N"].tolist() == [5]
-    assert out["L"].tolist() == [0.2]
-    assert np.isnan(out["S"].iloc[0])  # a NaN in a cell stays NaN, as in the engine
+    cells = pd.DataFrame({"k": ["a", "a", "b"], "s": [1.0, np.nan, 2.0], "n": [2, 3, 4],
+                          "lo": [0.5, 0.2, 9.0]})
+    out = _plan._combine(cells.iloc[:2], ["k"], {"s": "sum", "n": "count", "lo": "min"}, None)
+    assert out["n"].tolist() == [5]
+    assert out["lo"].tolist() == [0.2]
+    assert np.isnan(out["s"].iloc[0])  # a NaN in a cell stays NaN, as in the engine
+    empty = _plan._combine(cells.iloc[:0], [], {"s": "sum", "n": "count"}, None)
+    assert empty["n"].tolist() == [0] and np.isnan(empty["s"].iloc[0])
+
+
+@pytest.mark.parametrize("step", ["gap", "ols"])
+def test_input_checks_hold_in_a_shared_pass(engine, tmp_path, step):
+    # the checks counted from flag bits (negative weights, non-integer fweights) still fire
+    df = pd.DataFrame({"y": [1.0, 2.0, 3.0, 4.0, 5.0, 6.0], "x": [0.0, 1.0, 0.0, 1.0, 2.0, 1.0],
+                       "g": ["a", "b"] * 3, "w": [1.0, 1.0, -1.0, 1.0, 1.0, 1.0],
+                       "fw": [1.0, 2.0, 1.5, 1.0, 1.0, 1.0]})
+    df.to_parquet(tmp_path / "w.parquet")
+    t = engine.read_parquet(tmp_path / "w.parquet")
+    other = scale.theil(t, "y", lazy=True)
+    if step == "gap":
+        bad = scale.gap(t, "y", "g", weights="w", lazy=True)
+        nonint = scale.gap(t, "y", "g", weights="fw", weight_type="fweight", lazy=True)
+    else:
+        bad = scale.ols("y ~ x", t, weights="w", lazy=True)
+        nonint = scale.ols("y ~ x", t, weights="fw", weight_type="fweight", lazy=True)
+    with pytest.raises(DataValueError, match=r"(?s)'w'.*negative"):
+        scale.compute(other, bad)
+    with pytest.raises(DataValueError, match="whole"):
+        scale.compute(scale.theil(t, "y", lazy=True), nonint)
