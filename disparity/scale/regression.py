@@ -284,12 +284,18 @@ def _ols_plan(
     clustered = cluster is not None and vcov == "cluster"
     cat_cols = list(dict.fromkeys(f.column for term in rhs for f in term
                                   if f.kind == "categorical"))
-    # With C() terms and no absorbed effects, the main pass aggregates the numeric columns by
-    # (cluster x category) cell: the dummies are constant within a cell, and the cells also
-    # give the levels, so no separate query for them is needed.
+    # With C() terms (or 0/1 integer regressors) and no absorbed effects, the main pass
+    # aggregates the other numeric columns by (cluster x category) cell: the dummies are
+    # constant within a cell, and the cells also give the levels, so no separate query for them
+    # is needed. An integer regressor that takes two values in the first rows becomes a cell key
+    # too: fewer cross-products per row (exact whatever its values turn out to be; a
+    # many-valued one only makes more cells).
+    candidates = {ti: term[0].column for ti, term in enumerate(rhs)
+                  if len(term) == 1 and term[0].kind == "numeric" and term[0].func is None
+                  and t0.schema()[term[0].column].is_integer()}
     cells = None
-    if absorb is None and cat_cols:
-        cells = yield from _cell_pass(t0, keep, w_src, yf, rhs, intercept, cat_cols,
+    if absorb is None and (cat_cols or candidates):
+        cells = yield from _cell_pass(t0, keep, w_src, yf, rhs, intercept, cat_cols, candidates,
                                       cluster if clustered else None, fw, prog)
     levels: dict[str, list[Any]] = {}
     for c in cat_cols:
@@ -303,8 +309,9 @@ def _ols_plan(
     exprs: list[Any] = []  # over the filtered table t (for follow-up passes and diagnostics)
     exprs_src: list[Any] = []  # the same over the source t0 (for the shared main pass)
     dummies: dict[int, tuple[str, Any]] = {}  # design position -> (column, level)
+    keyed: dict[int, str] = {}  # design position -> integer column that is a cell key
     first_cat = not intercept and absorb is None
-    for term in rhs:
+    for ti, term in enumerate(rhs):
         if len(term) == 1 and term[0].kind == "categorical":
             f = term[0]
             levs = levels[f.column]
@@ -316,6 +323,8 @@ def _ols_plan(
                 exprs.append((t[f.column] == lev).cast("float64"))
                 exprs_src.append((t0[f.column] == lev).cast("float64"))
         else:
+            if cells is not None and ti in cells.keyed:
+                keyed[len(exprs)] = cells.keyed[ti]
             names.append(":".join(f.label for f in term))
             exprs.append(_term_expr(t, term))
             exprs_src.append(_term_expr(t0, term))
@@ -418,7 +427,7 @@ def _ols_plan(
             shift = _shift(base, ["_y", *xs], intercept)
         else:
             shift = np.zeros(p + 1)
-            num = [i for i in range(p) if i not in dummies]
+            num = [i for i in range(p) if i not in dummies and i not in keyed]
             shift[0] = cells.shift[0]
             for j, i in enumerate(num):
                 shift[i + 1] = cells.shift[j + 1]
@@ -434,6 +443,8 @@ def _ols_plan(
                 A[:, i + 1, j + 1] = 1.0
             for i, (col, lev) in dummies.items():
                 A[:, i + 1, 0] = (per[col] == lev).to_numpy(dtype=float)
+            for i, col in keyed.items():
+                A[:, i + 1, 0] = per[col].to_numpy(dtype=float)
             Mf = np.einsum("gij,gjk,glk->gil", A, Mc, A)
             if clustered:
                 codes, uniq = pd.factorize(per[cluster])
@@ -605,17 +616,25 @@ class _Cells:
     columns: list[str]  # moment columns: _one, numeric terms (design order), _vy
     shift: np.ndarray  # shifts of y and the numeric terms
     checks: dict[str, Any]
+    keyed: dict[int, str]  # formula term index -> integer column used as a cell key
 
 
 def _shift(tab: Any, cols: list[str], intercept: bool) -> np.ndarray:
     """Rough means from the first rows (any values near the mean do); zeros without intercept."""
     if not intercept:
         return np.zeros(len(cols))
-    head = tab.select(*cols).limit(SHIFT_ROWS).to_pandas().to_numpy(dtype=float)
+    return _shift_from(tab.select(*cols).limit(SHIFT_ROWS).to_pandas(), intercept)
+
+
+def _shift_from(frame: pd.DataFrame, intercept: bool) -> np.ndarray:
+    """:func:`_shift` from rows already read."""
+    if not intercept:
+        return np.zeros(frame.shape[1])
+    head = frame.to_numpy(dtype=float)
     with np.errstate(invalid="ignore"):
         fin = np.where(np.isfinite(head), head, np.nan)
         if not head.size or not np.isfinite(fin).any(axis=0).all():
-            return np.zeros(len(cols))
+            return np.zeros(frame.shape[1])
         return np.nan_to_num(np.nanmean(fin, axis=0))
 
 
@@ -650,26 +669,33 @@ def _moments_pass(src: Any, keep: Any, w: Any, shifted: dict[str, Any], cols: li
                 label="ols", progress=prog)
 
 
-def _cell_pass(src: Any, keep: Any, w: Any, yf: _Factor, rhs: list[list[_Factor]],
-               intercept: bool, cat_cols: list[str], cluster: str | None, fw: bool,
-               prog: Any) -> Plan:
-    """Moments of the numeric terms per (cluster x category) cell; None if there are too many."""
-    num_exprs = [_term_expr(src, term) for term in rhs
-                 if not (len(term) == 1 and term[0].kind == "categorical")]
-    raw = {"_y": _numeric_expr(src, yf), **{f"_n{j}": e for j, e in enumerate(num_exprs)}}
+def _cell_pass(src: Any, keep: tuple[Any, ...], w: Any, yf: _Factor, rhs: list[list[_Factor]],
+               intercept: bool, cat_cols: list[str], candidates: dict[int, str],
+               cluster: str | None, fw: bool, prog: Any) -> Plan:
+    """Moments of the numeric terms per (cluster x category) cell; None if there are too many.
+
+    ``candidates`` (term index -> integer column) become cell keys when the first rows show at
+    most two distinct values (typically 0/1 indicators)."""
+    raw = {"_y": _numeric_expr(src, yf)}
+    raw.update({f"_t{ti}": _term_expr(src, term) for ti, term in enumerate(rhs)
+                if not (len(term) == 1 and term[0].kind == "categorical")})
     prog("ols: shift values (first rows)")
-    shift = _shift(src.filter(*keep).select(**raw), list(raw), intercept)
+    head = src.filter(*keep).select(**raw).limit(SHIFT_ROWS).to_pandas()
+    keyed = {ti: col for ti, col in candidates.items()
+             if head.shape[0] and head[f"_t{ti}"].nunique() <= 2}
+    num = [c for c in raw if c != "_y" and int(c[2:]) not in keyed]
+    shift = _shift_from(head[["_y", *num]], intercept)
     shifted = {"_vy": raw["_y"] - f64(shift[0]),
-               **{f"_v{j}": e - f64(shift[j + 1]) for j, e in enumerate(num_exprs)}}
-    cols = ["_one", *[f"_v{j}" for j in range(len(num_exprs))], "_vy"]
-    keys = ([cluster] if cluster else []) + cat_cols
+               **{f"_v{j}": raw[c] - f64(shift[j + 1]) for j, c in enumerate(num)}}
+    cols = ["_one", *[f"_v{j}" for j in range(len(num))], "_vy"]
+    keys = list(dict.fromkeys(([cluster] if cluster else []) + cat_cols + list(keyed.values())))
     prog("ols: one pass of moment matrices by " + ("cluster and " if cluster else "")
          + "category cell")
     main = _moments_pass(src, keep, w, shifted, cols, keys, fw, MAX_CELL_ROWS, prog)
     frame = yield main
     if frame.shape[0] > MAX_CELL_ROWS:
         return None
-    return _Cells(frame=frame, columns=cols, shift=shift, checks=main.aggs)
+    return _Cells(frame=frame, columns=cols, shift=shift, checks=main.aggs, keyed=keyed)
 
 
 def _summary(per: pd.DataFrame, checks: dict[str, Any]) -> dict[str, Any]:

@@ -128,3 +128,35 @@ def test_dummy_column_path_when_cells_are_many(checks, survey, survey_table, mon
     monkeypatch.setattr(regression, "MAX_CELL_ROWS", 1)
     kw = {"vcov": "cluster", "cluster": "county", "weights": "w"}
     checks.same_model(scale.ols(FORMULA, survey_table, **kw), dp.ols(FORMULA, survey, **kw))
+
+
+@pytest.mark.parametrize("formula", [
+    "y ~ inc + d + C(year)",  # a 0/1 integer regressor becomes a cell key next to a category
+    "y ~ d + inc",  # ... or on its own
+    "y ~ inc + late + fw",  # two values in the first rows, more later; fw takes three
+    "y ~ 0 + d + inc",  # no intercept
+])
+@pytest.mark.parametrize("opts", [{}, {"vcov": "cluster", "cluster": "county", "weights": "w"}],
+                         ids=["iid", "CRV1-weighted"])
+def test_integer_regressors_as_cell_keys(checks, engine, survey, tmp_path, formula, opts):
+    df = survey.assign(d=(survey["inc"] > 8000).astype("int8"),
+                       late=np.where(np.arange(len(survey)) < 600, np.arange(len(survey)) % 2,
+                                     np.arange(len(survey)) % 5).astype("int64"))
+    df.to_parquet(tmp_path / "d.parquet")
+    t = engine.read_parquet(tmp_path / "d.parquet")
+    checks.same_model(scale.ols(formula, t, **opts), dp.ols(formula, df, **opts))
+
+
+def test_binary_regressor_is_a_cell_key_not_a_moment(engine, survey, tmp_path, monkeypatch):
+    from disparity.scale import _plan
+
+    df = survey.assign(d=(survey["inc"] > 8000).astype("int8"))
+    df.to_parquet(tmp_path / "d.parquet")
+    t = engine.read_parquet(tmp_path / "d.parquet")
+    seen = []
+    run = _plan.execute
+    monkeypatch.setattr(_plan, "execute", lambda p: seen.append(p) or run(p))
+    scale.ols("y ~ d + inc + fw", t, vcov="cluster", cluster="county")
+    (main,) = seen
+    assert main.keys == ("county", "d")  # fw (three values) stays a moment column
+    assert sum(kind == "sum" for kind, _ in main.aggs.values()) == 10  # (1, inc, fw, y): 4*5/2
