@@ -91,6 +91,10 @@ class Engine:
                 hive_partitioning = True if hive_partitioning is None else hive_partitioning
             if hive_partitioning is not None:
                 kwargs["hive_partitioning"] = hive_partitioning
+            # Parquet's min/max statistics leave NaN out; by default DuckDB then assumes a float
+            # column holds no NaN and folds isnan() and comparisons to constants, so NaN rows
+            # would slip through the complete-row filters (duckdb/duckdb#25521).
+            kwargs["can_have_nan"] = True
         t = self.backend.read_parquet(paths if len(paths) > 1 else paths[0], **kwargs)
         return EngineTable(t, self, source=", ".join(paths))
 

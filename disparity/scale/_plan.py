@@ -41,8 +41,8 @@ MAX_FUSED_CELLS = 1_000_000
 #: Aggregate kinds a pass may use: each combines exactly from partial aggregates. ``count_if``
 #: counts the rows where a boolean value is true.
 KINDS = ("sum", "count", "min", "max", "count_if")
-#: Most distinct row conditions a merged query packs into its 64-bit flag column.
-MAX_FLAG_BITS = 62
+#: Most distinct row conditions a merged query packs into its 32-bit flag column.
+MAX_FLAG_BITS = 30
 
 
 @dataclass(frozen=True, eq=False)
@@ -92,6 +92,16 @@ def _product(rel: Any, factors: Sequence[str]) -> Any:
     return out
 
 
+def _never_null(cond: Any) -> bool:
+    """Whether a condition is ``x IS NOT NULL [AND NOT isnan(x)]`` (FALSE, not NULL, for NULL x)."""
+    import ibis.expr.operations as ops
+
+    op = cond.op()
+    if isinstance(op, ops.NotNull):
+        return True
+    return isinstance(op, ops.And) and isinstance(op.left, ops.NotNull)
+
+
 def _reduce(kind: str, rel: Any, factors: Sequence[str]) -> Any:
     if kind == "count":
         return rel.count()
@@ -115,8 +125,38 @@ def _same_source(a: Any, b: Any) -> bool:
     return a is b or a.op() == b.op()
 
 
-def execute_fused(passes: Sequence[Pass]) -> list[pd.DataFrame] | None:
-    """Run passes over one source as one query; None if the merged cells are too many."""
+def _complete_column(cond: Any) -> str | None:
+    """The column of a "``col`` is complete" condition (see ``_prep.complete``), else None."""
+    import ibis.expr.operations as ops
+
+    op = cond.op()
+    if isinstance(op, ops.And) and isinstance(op.right, ops.Not) \
+            and isinstance(op.right.arg, ops.IsNan):
+        op = op.left
+    if isinstance(op, ops.NotNull) and isinstance(op.arg, ops.Field):
+        return str(op.arg.name)
+    return None
+
+
+def _fields(expr: Any) -> set[str]:
+    import ibis.expr.operations as ops
+
+    return {str(f.name) for f in expr.op().find(ops.Field)}
+
+
+def execute_fused(passes: Sequence[Pass]) -> list[pd.DataFrame | None] | None:
+    """Run passes over one source as one query (two when some rows have missing values).
+
+    Returns one frame per pass (None for a pass whose merged sums met a NaN: run it alone), or
+    None when the merged cells are too many.
+
+    Completeness conditions ("column is not missing") are not evaluated per row: the main query
+    keeps the rows complete in every column any pass needs by a ``WHERE ... IS NOT NULL`` that the
+    engine pushes into the scan, and only if that drops rows (the table's row count says so) does
+    a second query read the incomplete rows, with one flag bit per column. NaN values, which the
+    passes' own filters drop, are not looked for either: a NaN reaching a pass's sums makes them
+    NaN, and that pass is then run alone with its exact filter.
+    """
     source = passes[0].source
     keys = list(dict.fromkeys(k for p in passes for k in p.keys))
     # shared row values: one column per distinct expression
@@ -132,7 +172,7 @@ def execute_fused(passes: Sequence[Pass]) -> list[pd.DataFrame] | None:
                 cols[col_of[op]] = expr
             names[name] = col_of[op]
         local.append(names)
-    # row conditions (filters' conjuncts and count_if values): one bit each
+    # conditions: completeness of columns (handled by WHERE / the second query), others by bits
     bit_of: dict[Any, int] = {}
     conds: list[Any] = []
 
@@ -143,7 +183,20 @@ def execute_fused(passes: Sequence[Pass]) -> list[pd.DataFrame] | None:
             conds.append(expr)
         return bit_of[op]
 
-    masks = [sum(1 << bit(c) for c in p.where) for p in passes]
+    needs: list[list[str]] = []
+    masks: list[int] = []
+    for p in passes:
+        used = set(p.keys).union(*(_fields(v) for v in p.values.values()))
+        cols_p, mask = [], 0
+        for cond in p.where:
+            c = _complete_column(cond)
+            if c is not None:
+                cols_p.append(c)
+                if c in used or not source.schema()[c].is_floating():
+                    continue  # a NaN in a column the pass sums over shows up in its sums
+            mask |= 1 << bit(cond)  # e.g. a float cluster column the pass does not sum over
+        needs.append(cols_p)
+        masks.append(mask)
     # aggregates: one per distinct (kind, factor columns); count_if from the cell counts
     agg_of: dict[tuple[str, tuple[str, ...]], str] = {("count", ()): "_fn"}
     maps: list[dict[str, tuple[str, int]]] = []  # pass aggregate -> (merged column, bit or -1)
@@ -158,29 +211,55 @@ def execute_fused(passes: Sequence[Pass]) -> list[pd.DataFrame] | None:
                 agg_of[key] = f"_fa{len(agg_of)}"
             m[name] = (agg_of[key], -1)
         maps.append(m)
-    if len(conds) > MAX_FLAG_BITS:
+    union_cols = list(dict.fromkeys(c for cs in needs for c in cs))
+    col_bit = {c: len(conds) + j for j, c in enumerate(union_cols)}
+    if len(conds) + len(union_cols) > MAX_FLAG_BITS:
         return None
-    if conds:
+
+    def query(rel: Any, extra: dict[str, Any]) -> pd.DataFrame | None:
         flag = None
         for b, c in enumerate(conds):
-            term = c.fill_null(False).cast("int64") * (1 << b)
-            flag = term if flag is None else flag + term
-        cols["_fflag"] = flag
-    rel = source.mutate(**cols)
-    aggs = {out: _reduce(kind, rel, factors) for (kind, factors), out in agg_of.items()}
-    group = keys + (["_fflag"] if conds else [])
-    q = rel.group_by(group).aggregate(**aggs) if group else rel.aggregate(**aggs)
-    merged = q.limit(MAX_FUSED_CELLS + 1).to_pandas()
-    if merged.shape[0] > MAX_FUSED_CELLS:
+            if not _never_null(c):
+                c = c.fill_null(False)
+            term = c.cast("int32") << b
+            flag = term if flag is None else flag | term
+        for c, b in extra.items():
+            term = c.cast("int32") << b
+            flag = term if flag is None else flag | term
+        rel = rel.mutate(**cols, **({"_fflag": flag} if flag is not None else {}))
+        aggs = {out: _reduce(kind, rel, factors) for (kind, factors), out in agg_of.items()}
+        group = keys + (["_fflag"] if flag is not None else [])
+        q = rel.group_by(group).aggregate(**aggs) if group else rel.aggregate(**aggs)
+        frame = q.limit(MAX_FUSED_CELLS + 1).to_pandas()
+        if frame.shape[0] > MAX_FUSED_CELLS:
+            return None
+        if flag is None:
+            frame["_fflag"] = 0
+        return frame
+
+    main = query(source.filter(*[source[c].notnull() for c in union_cols]), {})
+    if main is None:
         return None
-    flags = merged["_fflag"].to_numpy(dtype=np.int64) if conds else None
+    all_complete = sum(1 << b for b in col_bit.values())
+    main["_fflag"] = main["_fflag"].to_numpy(dtype=np.int64) | all_complete
+    merged = main
+    if union_cols and int(main["_fn"].sum()) != int(source.count().to_pyarrow().as_py()):
+        missing = None
+        for c in union_cols:
+            term = source[c].isnull()
+            missing = term if missing is None else missing | term
+        rest = query(source.filter(missing),
+                     {source[c].notnull(): b for c, b in col_bit.items()})
+        if rest is None:
+            return None
+        merged = pd.concat([main, rest], ignore_index=True)
+    flags = merged["_fflag"].to_numpy(dtype=np.int64)
     kind_of = {v: k[0] for k, v in agg_of.items()}
-    out = []
-    for p, m, mask in zip(passes, maps, masks, strict=True):
-        part = merged
-        if mask:
-            part = part[(flags & mask) == mask]
-        sub_flags = flags[(flags & mask) == mask] if mask else flags
+    out: list[pd.DataFrame | None] = []
+    for p, m, mask, cs in zip(passes, maps, masks, needs, strict=True):
+        mask |= sum(1 << col_bit[c] for c in cs)
+        sel = (flags & mask) == mask
+        part, sub_flags = merged[sel], flags[sel]
         frame = part[list(p.keys)].copy()
         how: dict[str, str] = {}
         for name, (col, b) in m.items():
@@ -190,8 +269,18 @@ def execute_fused(passes: Sequence[Pass]) -> list[pd.DataFrame] | None:
             else:
                 frame[name] = part[col].to_numpy()
                 how[name] = kind_of[col]
-        out.append(_combine(frame, list(p.keys), how, p.limit))
+        res = _combine(frame, list(p.keys), how, p.limit)
+        out.append(None if _met_nan(res, how) else res)
     return out
+
+
+def _met_nan(res: pd.DataFrame, kinds: dict[str, str]) -> bool:
+    """Whether a NaN reached a pass's merged sums (or a float group key)."""
+    vals = res[[c for c, k in kinds.items() if k != "count"]]
+    if vals.shape[1] and np.isnan(vals.to_numpy(dtype=float)).any():
+        return True
+    keys = res.drop(columns=list(kinds))
+    return any(keys[c].dtype.kind == "f" and keys[c].isna().any() for c in keys.columns)
 
 
 def _combine(frame: pd.DataFrame, keys: list[str], kinds: dict[str, str],
@@ -276,6 +365,9 @@ def run_all(plans: Sequence[Any]) -> list[Any]:
                              "running the steps separately")
                 if frames is None:
                     frames = [execute(a.pending) for a in b]
+                else:
+                    frames = [execute(a.pending) if fr is None else fr
+                              for a, fr in zip(b, frames, strict=True)]
                 for a, fr in zip(b, frames, strict=True):
                     _advance(a, fr)
     except BaseException:

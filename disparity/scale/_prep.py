@@ -180,7 +180,7 @@ def prepare(
                 f"the engine first, e.g. t.mutate({c}=t.expr.{c}.cast('float64'))."
             )
     source = t
-    keep = tuple(complete(t, c, check_nan=c in numeric or c == weights) for c in used)
+    keep = tuple(complete(t, c) for c in used)
     if keep:
         t = t.filter(*keep)
 
