@@ -63,14 +63,18 @@ def generate(rows: int, chunk: int) -> Path:
     return folder
 
 
-def best(fn, repeats: int) -> tuple[float, object]:
-    """Shortest of ``repeats`` runs (the machine is shared; the minimum is the least noisy)."""
-    times, out = [], None
+def interleaved(steps: dict, repeats: int) -> tuple[dict, dict]:
+    """Shortest of ``repeats`` runs of each step, the steps taken in turn in every round (scan,
+    gap, ..., scan, gap, ...), so that a change in the shared machine's load reaches all of them
+    alike; the minimum is the least noisy estimate."""
+    times: dict = {k: [] for k in steps}
+    out: dict = {}
     for _ in range(repeats):
-        t0 = time.perf_counter()
-        out = fn()
-        times.append(time.perf_counter() - t0)
-    return min(times), out
+        for name, fn in steps.items():
+            t0 = time.perf_counter()
+            out[name] = fn()
+            times[name].append(time.perf_counter() - t0)
+    return {k: min(v) for k, v in times.items()}, out
 
 
 def measure(folder: Path, threads: int, memory_limit: str, engine_name: str,
@@ -86,28 +90,33 @@ def measure(folder: Path, threads: int, memory_limit: str, engine_name: str,
                  .config("spark.sql.shuffle.partitions", str(4 * threads)).getOrCreate())
         eng = scale.connect(spark)
         t = eng.read_parquet(str(folder))
-        scan = None
+        scan_fn = None
     else:
         eng = scale.connect("duckdb", threads=threads, memory_limit=memory_limit,
                             temp_directory=str(WORK / "duckdb_tmp"))
         t = eng.read_parquet(folder)
         con = eng.backend.con
         sql = SCAN_SQL.format(glob=str(folder / "**" / "*.parquet"))
-        scan, _ = best(lambda: con.execute(sql).fetchall(), repeats)
-    out: dict = {"scan": scan}
-    out["gap"], g = best(lambda: scale.gap(t, "reimbursed", "hukou", weights="weight", by="year"),
-                         repeats)
-    out["theil"], th = best(lambda: scale.theil(t, "reimbursed", "hukou", weights="weight"),
-                            repeats)
-    out["ols"], m = best(lambda: scale.ols(FORMULA, t, weights="weight", vcov="cluster",
-                                           cluster="county"), repeats)
+
+        def scan_fn():
+            return con.execute(sql).fetchall()
+
     def shared():
         return scale.compute(
             scale.gap(t, "reimbursed", "hukou", weights="weight", by="year", lazy=True),
             scale.theil(t, "reimbursed", "hukou", weights="weight", lazy=True),
             scale.ols(FORMULA, t, weights="weight", vcov="cluster", cluster="county", lazy=True))
 
-    out["shared"], (g2, th2, m2) = best(shared, repeats)
+    steps = {} if scan_fn is None else {"scan": scan_fn}
+    steps.update(
+        gap=lambda: scale.gap(t, "reimbursed", "hukou", weights="weight", by="year"),
+        theil=lambda: scale.theil(t, "reimbursed", "hukou", weights="weight"),
+        ols=lambda: scale.ols(FORMULA, t, weights="weight", vcov="cluster", cluster="county"),
+        shared=shared)
+    out, res = interleaved(steps, repeats)
+    out.setdefault("scan", None)
+    g, th, m = res["gap"], res["theil"], res["ols"]
+    g2, th2, m2 = res["shared"]
     out["shared_equal"] = bool(
         np.allclose(g2.table["estimate"], g.table["estimate"], rtol=1e-10)
         and np.allclose(th2.table["estimate"], th.table["estimate"], rtol=1e-10)

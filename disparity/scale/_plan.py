@@ -111,14 +111,49 @@ def _reduce(kind: str, rel: Any, factors: Sequence[str]) -> Any:
 
 
 def execute(p: Pass) -> pd.DataFrame:
-    """Run one pass as its own query."""
-    rel = p.source.filter(*p.where) if p.where else p.source
+    """Run one pass as its own query.
+
+    NaN checks of float columns whose values the pass sums over are left out of the first try
+    (evaluating ``isnan`` on every row costs as much as several aggregates); if a NaN reaches the
+    sums, the pass runs again with them.
+    """
+    lean = _lean_conditions(p)
+    if lean is not None:
+        frame = _execute(p, lean)
+        kinds = {name: kind for name, (kind, _) in p.aggs.items()}
+        if not _met_nan(frame, kinds):
+            return frame
+    return _execute(p, p.where)
+
+
+def _execute(p: Pass, where: Sequence[Any]) -> pd.DataFrame:
+    rel = p.source.filter(*where) if where else p.source
     rel = rel.mutate(**p.values) if p.values else rel
     aggs = {name: _reduce(kind, rel, factors) for name, (kind, factors) in p.aggs.items()}
     q = rel.group_by(list(p.keys)).aggregate(**aggs) if p.keys else rel.aggregate(**aggs)
     if p.limit is not None:
         q = q.limit(p.limit + 1)
     return q.to_pandas()
+
+
+def _lean_conditions(p: Pass) -> tuple[Any, ...] | None:
+    """The filter without NaN checks on columns the pass sums over (None: nothing to leave out)."""
+    used = set(p.keys).union(*(_fields(v) for v in p.values.values()))
+    out, changed = [], False
+    for cond in p.where:
+        c = _complete_column(cond)
+        if c is not None and c in used and _has_nan_check(cond):
+            out.append(p.source[c].notnull())
+            changed = True
+        else:
+            out.append(cond)
+    return tuple(out) if changed else None
+
+
+def _has_nan_check(cond: Any) -> bool:
+    import ibis.expr.operations as ops
+
+    return isinstance(cond.op(), ops.And)
 
 
 def _same_source(a: Any, b: Any) -> bool:
