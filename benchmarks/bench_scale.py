@@ -107,12 +107,19 @@ def measure(folder: Path, threads: int, memory_limit: str, engine_name: str,
             scale.theil(t, "reimbursed", "hukou", weights="weight", lazy=True),
             scale.ols(FORMULA, t, weights="weight", vcov="cluster", cluster="county", lazy=True))
 
+    def shared_point():  # for reference: gap and Theil without standard errors
+        return scale.compute(
+            scale.gap(t, "reimbursed", "hukou", weights="weight", by="year", se="none",
+                      lazy=True),
+            scale.theil(t, "reimbursed", "hukou", weights="weight", se="none", lazy=True),
+            scale.ols(FORMULA, t, weights="weight", vcov="cluster", cluster="county", lazy=True))
+
     steps = {} if scan_fn is None else {"scan": scan_fn}
     steps.update(
         gap=lambda: scale.gap(t, "reimbursed", "hukou", weights="weight", by="year"),
         theil=lambda: scale.theil(t, "reimbursed", "hukou", weights="weight"),
         ols=lambda: scale.ols(FORMULA, t, weights="weight", vcov="cluster", cluster="county"),
-        shared=shared)
+        shared=shared, shared_point=shared_point)
     out, res = interleaved(steps, repeats)
     out.setdefault("scan", None)
     g, th, m = res["gap"], res["theil"], res["ols"]
@@ -174,7 +181,8 @@ def main() -> None:
              ("scale.theil weighted, urban/rural decomposition, SEs", res["theil"]),
              ("scale.ols WLS, C(level), CRV1 by county (moments)", res["ols"]),
              ("whole job, three separate calls (gap + theil + ols)", job),
-             ("whole job, scale.compute(lazy gap, theil, ols): shared scan", res["shared"])]
+             ("whole job, scale.compute(lazy gap, theil, ols): shared scan", res["shared"]),
+             ("  the same, gap and Theil without SEs (for reference)", res["shared_point"])]
     for name, sec in lines:
         if sec is None:  # Spark: no DuckDB baseline
             continue
