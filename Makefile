@@ -3,6 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+TEST_STAMP := $(VENV)/.installed-test
 
 .PHONY: demo test install data bench lint clean notebooks docs
 
@@ -15,12 +16,18 @@ $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
 	touch $(STAMP)
 
+# The suite also needs the spark extra: tests/scale/test_scale_spark.py checks the engine code on
+# a local Spark session (and Java 17), and CI fails rather than skips it (DISPARITY_REQUIRE_SPARK).
+$(TEST_STAMP): $(STAMP)
+	$(BIN)/python -m pip install --quiet -e ".[dev,spark]"
+	touch $(TEST_STAMP)
+
 install: $(STAMP)
 
 demo: $(STAMP)
 	$(BIN)/python -m disparity.cli demo
 
-test: $(STAMP)
+test: $(TEST_STAMP)
 	$(BIN)/python -m ruff check disparity tests data benchmarks analyses
 	$(BIN)/python -m pytest -q
 
