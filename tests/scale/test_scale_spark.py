@@ -218,3 +218,23 @@ def test_reimburse_equals_memory(checks, claims):
     mem = dp.benefits.reimburse(sch, frame, **cols)
     checks.caps_bind(mem.claims)  # the comparison reaches every ceiling and tier
     checks.same_reimbursement(scale.reimburse(sch, t, **cols), mem)
+
+
+def test_compute_shares_one_pass_on_spark(checks, survey, monkeypatch):
+    # the merged query (union of keys, complete rows by WHERE, the incomplete ones with flag
+    # bits) runs on Spark too and gives the in-memory numbers
+    from disparity.scale import _plan
+
+    frame, t = survey
+    merged = []
+    fused = _plan.execute_fused
+    monkeypatch.setattr(_plan, "execute_fused", lambda ps: merged.append(len(ps)) or fused(ps))
+    f = "y ~ inc + hukou + C(year)"
+    kw = {"vcov": "cluster", "cluster": "county", "weights": "w"}
+    g, th, m = scale.compute(scale.gap(t, "y", "hukou", weights="w", by="year", lazy=True),
+                             scale.theil(t, "y", "region", weights="w", lazy=True),
+                             scale.ols(f, t, lazy=True, **kw))
+    assert merged == [3]
+    checks.same_measure(g, dp.gap(frame, "y", "hukou", weights="w", by="year"))
+    checks.same_measure(th, dp.theil(frame, "y", "region", weights="w"))
+    checks.same_model(m, dp.ols(f, frame, **kw))
