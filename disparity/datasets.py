@@ -19,7 +19,7 @@ import pandas as pd
 
 from ._options import check_option
 from .errors import DataFormatError
-from .io.codebook import Codebook
+from .io.codebook import as_codebook, stored
 from .io.survey import read_survey
 
 __all__ = [
@@ -89,9 +89,9 @@ def _mark_synthetic(df: pd.DataFrame) -> pd.DataFrame:
     df.attrs["synthetic"] = True
     df.attrs["note"] = SYNTHETIC_NOTE
     df.attrs["note_zh"] = SYNTHETIC_NOTE_ZH
-    book = df.attrs.get("codebook")
-    if isinstance(book, Codebook):
-        df.attrs["codebook"] = replace(book, synthetic=True)
+    book = as_codebook(df.attrs.get("codebook"))
+    if book is not None:
+        df.attrs["codebook"] = stored(replace(book, synthetic=True))
     return df
 
 

@@ -9,7 +9,7 @@ from typing import Any
 
 import pandas as pd
 
-__all__ = ["Codebook", "VariableInfo", "codebook"]
+__all__ = ["Codebook", "VariableInfo", "codebook", "stored", "as_codebook"]
 
 
 @dataclass(frozen=True)
@@ -88,6 +88,39 @@ class Codebook:
         ]
         return pd.DataFrame(rows)
 
+    def to_dict(self) -> dict[str, Any]:
+        """The codebook as plain JSON-able data (value-label codes kept as [code, label] pairs)."""
+        def py(x: Any) -> Any:
+            return x.item() if hasattr(x, "item") else x
+
+        out: dict[str, Any] = {"disparity_codebook": 1}
+        out.update({k: py(getattr(self, k)) for k in _FILE_FIELDS})
+        out["variables"] = [
+            {"name": v.name, "label": v.label, "dtype": v.dtype,
+             "value_labels": [[py(k), lab] for k, lab in v.value_labels.items()],
+             "missing_recoded": int(v.missing_recoded),
+             "missing_reasons": [[py(k), r] for k, r in v.missing_reasons.items()],
+             "format": v.format, "note": v.note}
+            for v in self.variables
+        ]
+        return out
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Codebook:
+        """Rebuild a codebook from :meth:`to_dict` (e.g. read back from a Parquet file's attrs)."""
+        variables = tuple(
+            VariableInfo(
+                name=v["name"], label=v.get("label"), dtype=v.get("dtype", ""),
+                value_labels=MappingProxyType({k: lab for k, lab in v.get("value_labels", [])}),
+                missing_recoded=int(v.get("missing_recoded", 0)),
+                missing_reasons=MappingProxyType({k: r for k, r in v.get("missing_reasons", [])}),
+                format=v.get("format"), note=v.get("note"))
+            for v in data.get("variables", [])
+        )
+        return cls(variables=variables, **{k: data.get(k) for k in _FILE_FIELDS
+                                           if k not in ("n_rows", "synthetic")},
+                   n_rows=int(data.get("n_rows") or 0), synthetic=bool(data.get("synthetic")))
+
     def provenance(self) -> dict[str, Any]:
         """File-level facts: path, SHA-256, format, version, encoding and why, rows, synthetic flag."""
         return {
@@ -127,6 +160,68 @@ class Codebook:
         return f"<div class='disparity-codebook'>{warn}<table>{items}</table>{table}</div>"
 
 
+_FILE_FIELDS = ("path", "sha256", "format", "version", "encoding", "encoding_reason", "n_rows",
+                "data_label", "synthetic")
+
+
+class StoredCodebook(dict):
+    """What ``DataFrame.attrs["codebook"]`` holds: the codebook as plain data, so that pandas can
+    write a frame's attrs to Parquet (it stores them as JSON), and at the same time the
+    :class:`Codebook` itself - attributes, methods and ``book["variable"]`` are the codebook's.
+
+    Read back from Parquet, the attrs hold the plain dict; :func:`codebook` and
+    :func:`as_codebook` accept both.
+    """
+
+    __slots__ = ("book",)
+
+    def __init__(self, book: Codebook) -> None:
+        super().__init__(book.to_dict())
+        self.book = book
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.book, name)
+
+    def __getitem__(self, name: str) -> Any:  # type: ignore[override]
+        return self.book[name]
+
+    # pandas deep-copies DataFrame.attrs on many operations; the codebook is immutable.
+    def __deepcopy__(self, memo: dict) -> StoredCodebook:
+        return self
+
+    def __copy__(self) -> StoredCodebook:
+        return self
+
+    def __reduce__(self) -> tuple[Any, ...]:  # pickles as plain data (mappingproxy does not)
+        return (_restore, (dict(self),))
+
+    def __repr__(self) -> str:
+        return str(self.book)
+
+    def _repr_html_(self) -> str:
+        return self.book._repr_html_()
+
+
+def _restore(data: dict[str, Any]) -> StoredCodebook:
+    return StoredCodebook(Codebook.from_dict(data))
+
+
+def stored(book: Codebook) -> StoredCodebook:
+    """The form in which a codebook goes into ``DataFrame.attrs`` (see :class:`StoredCodebook`)."""
+    return StoredCodebook(book)
+
+
+def as_codebook(obj: Any) -> Codebook | None:
+    """A :class:`Codebook` from what ``attrs["codebook"]`` may hold (None if nothing usable)."""
+    if isinstance(obj, Codebook):
+        return obj
+    if isinstance(obj, StoredCodebook):
+        return obj.book
+    if isinstance(obj, dict) and obj.get("disparity_codebook") == 1:
+        return Codebook.from_dict(obj)
+    return None
+
+
 def codebook(df: pd.DataFrame) -> Codebook:
     """The codebook of a frame: the loader's one from ``df.attrs``, else one built from the frame.
 
@@ -142,8 +237,8 @@ def codebook(df: pd.DataFrame) -> Codebook:
     >>> cb["income"].label, cb["income"].missing_recoded
     ('家庭人均年收入（元）', 53)
     """
-    cb = df.attrs.get("codebook")
-    known = {v.name: v for v in cb.variables} if isinstance(cb, Codebook) else {}
+    cb = as_codebook(df.attrs.get("codebook"))
+    known = {v.name: v for v in cb.variables} if cb is not None else {}
     variables = []
     for col in df.columns:
         s = df[col]
@@ -156,7 +251,7 @@ def codebook(df: pd.DataFrame) -> Codebook:
         elif info.dtype != str(s.dtype):
             info = VariableInfo(**{**info.__dict__, "dtype": str(s.dtype)})
         variables.append(info)
-    if isinstance(cb, Codebook):
+    if cb is not None:
         return Codebook(
             variables=tuple(variables),
             **{k: getattr(cb, k) for k in ("path", "sha256", "format", "version", "encoding",

@@ -27,7 +27,7 @@ from ._dta import (
     sniff_version,
     strl_keys,
 )
-from .codebook import Codebook, VariableInfo
+from .codebook import Codebook, VariableInfo, stored
 
 __all__ = ["read_survey", "MISSING_PRESETS"]
 
@@ -227,7 +227,7 @@ def read_survey(
     _apply_missing_spec(cols, spec)
     frame, infos = _assemble(cols, convert_categoricals)
     book = Codebook(variables=tuple(infos), n_rows=len(frame), **meta)
-    frame.attrs["codebook"] = book
+    frame.attrs["codebook"] = stored(book)
     return frame
 
 

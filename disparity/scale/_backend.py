@@ -223,7 +223,6 @@ def connect(backend: Any = "duckdb", *, database: str = ":memory:", threads: int
     >>> import warnings
     >>> df = dp.datasets.chifeng_survey()[["reimbursed", "urban", "income", "weight"]]
     >>> df = df.assign(urban=df["urban"].astype(str))
-    >>> df.attrs = {}
     >>> df.to_parquet("survey.parquet")
     >>> with warnings.catch_warnings():  # Ibis/DuckDB deprecation warnings
     ...     warnings.simplefilter("ignore")
@@ -279,7 +278,6 @@ def read_parquet(path: str | Path | Sequence[str | Path], *, engine: Engine | No
     >>> import warnings
     >>> df = dp.datasets.chifeng_survey()[["reimbursed", "urban", "income", "weight"]]
     >>> df = df.assign(urban=df["urban"].astype(str))
-    >>> df.attrs = {}
     >>> df.to_parquet("survey.parquet")
     >>> with warnings.catch_warnings():  # Ibis/DuckDB deprecation warnings
     ...     warnings.simplefilter("ignore")

@@ -475,7 +475,6 @@ def compute(*lazy: Lazy) -> tuple[Any, ...]:
     >>> import warnings
     >>> df = dp.datasets.chifeng_survey()[["reimbursed", "urban", "income", "weight"]]
     >>> df = df.assign(urban=df["urban"].astype(str))
-    >>> df.attrs = {}
     >>> df.to_parquet("survey.parquet")
     >>> with warnings.catch_warnings():  # Ibis/DuckDB deprecation warnings
     ...     warnings.simplefilter("ignore")

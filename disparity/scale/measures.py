@@ -296,7 +296,6 @@ def gap(
     >>> import warnings
     >>> df = dp.datasets.chifeng_survey()[["reimbursed", "urban", "income", "weight"]]
     >>> df = df.assign(urban=df["urban"].astype(str))
-    >>> df.attrs = {}
     >>> df.to_parquet("survey.parquet")
     >>> with warnings.catch_warnings():  # Ibis/DuckDB deprecation warnings
     ...     warnings.simplefilter("ignore")
@@ -501,7 +500,6 @@ def ge(df: EngineTable, y: str, *, alpha: float = 1.0, group: str | None = None,
     >>> import warnings
     >>> df = dp.datasets.chifeng_survey()[["reimbursed", "urban", "income", "weight"]]
     >>> df = df.assign(urban=df["urban"].astype(str))
-    >>> df.attrs = {}
     >>> df.to_parquet("survey.parquet")
     >>> with warnings.catch_warnings():  # Ibis/DuckDB deprecation warnings
     ...     warnings.simplefilter("ignore")
@@ -540,7 +538,6 @@ def theil(df: EngineTable, y: str, group: str | None = None, *, weights: str | N
     >>> import warnings
     >>> df = dp.datasets.chifeng_survey()[["reimbursed", "urban", "income", "weight"]]
     >>> df = df.assign(urban=df["urban"].astype(str))
-    >>> df.attrs = {}
     >>> df.to_parquet("survey.parquet")
     >>> with warnings.catch_warnings():  # Ibis/DuckDB deprecation warnings
     ...     warnings.simplefilter("ignore")
@@ -575,7 +572,6 @@ def mld(df: EngineTable, y: str, group: str | None = None, *, weights: str | Non
     >>> import warnings
     >>> df = dp.datasets.chifeng_survey()[["reimbursed", "urban", "income", "weight"]]
     >>> df = df.assign(urban=df["urban"].astype(str))
-    >>> df.attrs = {}
     >>> df.to_parquet("survey.parquet")
     >>> with warnings.catch_warnings():  # Ibis/DuckDB deprecation warnings
     ...     warnings.simplefilter("ignore")
@@ -705,7 +701,6 @@ def gini(
     >>> import warnings
     >>> df = dp.datasets.chifeng_survey()[["reimbursed", "urban", "income", "weight"]]
     >>> df = df.assign(urban=df["urban"].astype(str))
-    >>> df.attrs = {}
     >>> df.to_parquet("survey.parquet")
     >>> with warnings.catch_warnings():  # Ibis/DuckDB deprecation warnings
     ...     warnings.simplefilter("ignore")
@@ -804,7 +799,6 @@ def concentration_index(
     >>> import warnings
     >>> df = dp.datasets.chifeng_survey()[["reimbursed", "urban", "income", "weight"]]
     >>> df = df.assign(urban=df["urban"].astype(str))
-    >>> df.attrs = {}
     >>> df.to_parquet("survey.parquet")
     >>> with warnings.catch_warnings():  # Ibis/DuckDB deprecation warnings
     ...     warnings.simplefilter("ignore")

@@ -237,3 +237,25 @@ def test_stata_dates_convert(tmp_path):
     assert list(out["d"].dt.strftime("%Y-%m-%d").fillna("NaT")) == ["2016-01-12", "2019-05-13", "NaT"]
     raw = dp.read_survey(path, convert_dates=False)
     assert raw["d"].iloc[0] == (pd.Timestamp("2016-01-12") - pd.Timestamp("1960-01-01")).days
+
+
+def test_codebook_survives_parquet_and_pickle(tmp_path):
+    # pandas writes DataFrame.attrs to Parquet as JSON: the codebook must be JSON data
+    import pickle
+
+    df = dp.read_survey(dp.datasets.path("chifeng_survey.dta"))
+    df.to_parquet(tmp_path / "s.parquet")
+    back = pd.read_parquet(tmp_path / "s.parquet")
+    assert isinstance(back.attrs["codebook"], dict)  # plain data after the round trip
+    a, b = dp.codebook(df), dp.codebook(back)
+    assert b.encoding == a.encoding and b.sha256 == a.sha256 and b.synthetic == a.synthetic
+    assert b.variable_labels() == a.variable_labels()
+    assert b.value_labels() == a.value_labels()  # numeric codes keep their type
+    assert b["income"].missing_recoded == a["income"].missing_recoded
+    p = pickle.loads(pickle.dumps(df))
+    assert p.attrs["codebook"].encoding == a.encoding
+    assert dp.codebook(p).value_labels() == a.value_labels()
+    # the stored form is the codebook: attributes, methods and variable look-up
+    book = df.attrs["codebook"]
+    assert book["income"].label == a["income"].label
+    assert book.tidy().equals(a.tidy())
