@@ -191,6 +191,24 @@ def compare_schedules(
     table = table.drop_duplicates(subset=["scheme", *by_cols, "cost_band"], keep="first")
     table["effective_rate"] = table["reimbursed"] / table["cost"].where(table["cost"] > 0)
     table = table[["scheme", *by_cols, "cost_band", "n", "cost", "reimbursed", "effective_rate"]]
+    # rows in reading order: schemes as given, by= groups sorted with "all" last, cost bands from
+    # the lowest to the highest and "all" last (the band labels are text, so not sorted as such)
+    band_order = ([str(iv) for iv in pd.IntervalIndex.from_breaks(edges, closed="left")]
+                  if cost_bands is not None else []) + [_ALL]
+
+    def group_rank(col: pd.Series) -> np.ndarray:
+        is_all = col.eq(_ALL).to_numpy()
+        codes = np.full(len(col), -1)
+        codes[~is_all] = pd.factorize(col[~is_all], sort=True)[0]
+        codes[is_all] = codes.max() + 1
+        return codes
+
+    order = pd.DataFrame({
+        "s": table["scheme"].map({name: i for i, name in enumerate(results)}),
+        **{f"b{i}": group_rank(table[b]) for i, b in enumerate(by_cols)},
+        "c": table["cost_band"].map({lab: i for i, lab in enumerate(band_order)}),
+    }, index=table.index)
+    table = table.loc[order.sort_values(list(order.columns), kind="mergesort").index]
     table = table.reset_index(drop=True)
 
     cell = [*by_cols, "cost_band"]

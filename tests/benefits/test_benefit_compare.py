@@ -83,3 +83,18 @@ def test_bundled_schedules_load_and_differ_in_the_expected_direction():
     assert (cmp.gaps["gap"] > 0).all()
     with pytest.raises(DataFormatError, match="available"):
         benefits.load_schedule("nowhere_1999")
+
+
+def test_rows_in_reading_order_bands_low_to_high():
+    # claims listed high cost first: bands must still run from low to high, "all" last
+    claims = CLAIMS.iloc[::-1].reset_index(drop=True)
+    cmp = benefits.compare_schedules(two_schemes(), claims, cost_bands=[0, 2000, 5000, math.inf],
+                                     scope_share=None)
+    assert cmp.tidy()["cost_band"].tolist() == ["[0.0, 2000.0)", "[2000.0, 5000.0)",
+                                                "[5000.0, inf)", "all"]
+    assert cmp.table["scheme"].tolist() == ["urban"] * 4 + ["rural"] * 4
+    by = benefits.compare_schedules(two_schemes(), claims, by="grp", cost_bands=[0, 5000, math.inf],
+                                    scope_share=None).tidy()
+    assert by[["grp", "cost_band"]].values.tolist() == [
+        ["a", "[0.0, 5000.0)"], ["a", "all"], ["b", "[5000.0, inf)"], ["b", "all"],
+        ["all", "[0.0, 5000.0)"], ["all", "[5000.0, inf)"], ["all", "all"]]
