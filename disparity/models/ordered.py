@@ -112,7 +112,8 @@ def ordered(
     -------
     ModelResult
         Parameters are the slopes followed by the cut points, named ``"1|2"``, ``"2|3"``, ... as
-        in ``MASS::polr``.
+        in ``MASS::polr`` (by the category labels, e.g. ``"不满意|一般"``, when the outcome is a
+        labelled Categorical from :func:`~disparity.read_survey`).
 
     Notes
     -----
@@ -137,6 +138,7 @@ def ordered(
     weights, weight_type = resolve_design(design, weights, weight_type, vcov)
     clist = () if cluster is None else ((cluster,) if isinstance(cluster, str) else tuple(cluster))
     extra = [c for c in [weights, *clist, *(design.columns() if design else [])] if c]
+    cats = _outcome_categories(formula, data)
     data = categorical_outcome(formula, data, binary=False)
     d = build_design(formula, data, extra=extra, safe=safe)
     Xdf = d.X.drop(columns=["Intercept"]) if d.intercept is not None else d.X
@@ -184,7 +186,10 @@ def ordered(
         )
     ll, scores, H = _loglik_parts(theta, X, yi, w, J, link)
     bread = np.linalg.inv(-H)
-    lab = [str(int(v)) if float(v).is_integer() else str(v) for v in levels]
+    if cats is not None:  # a labelled (Categorical) outcome: cut points named by its labels
+        lab = [str(cats[int(v)]) for v in levels]
+    else:
+        lab = [str(int(v)) if float(v).is_integer() else str(v) for v in levels]
     pnames = names + [f"{lab[j]}|{lab[j + 1]}" for j in range(J - 1)]
     codes = cv.cluster_codes(data, list(clist), d.index) if clist else None
     frame = data.loc[d.index]
@@ -306,3 +311,13 @@ def _ordered_effects(res, var, at, level, frame, model_spec, names, labels, link
     table["conf_low"] = table.estimate - q * table.std_error
     table["conf_high"] = table.estimate + q * table.std_error
     return MarginalEffects(var, table)
+
+
+def _outcome_categories(formula: str, data: Any) -> list[Any] | None:
+    """The categories of a Categorical outcome (in order), else None."""
+    if not isinstance(data, pd.DataFrame) or "~" not in formula:
+        return None
+    lhs = formula.split("~", 1)[0].strip().strip("`")
+    if lhs in data.columns and isinstance(data[lhs].dtype, pd.CategoricalDtype):
+        return list(data[lhs].cat.categories)
+    return None
