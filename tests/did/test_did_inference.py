@@ -163,3 +163,29 @@ def test_twfe_event_study_wild_bootstrap(province):
     terms = list(r.spec["terms"])
     np.testing.assert_allclose(t["p_value"], r.model.boot_pvalues[terms])
     assert (t["conf_low"] < t["att"]).all() and (t["att"] < t["conf_high"]).all()
+
+
+def test_pretrend_small_sample_reference_when_units_are_few(sim):
+    from scipy import stats
+
+    import disparity as dp
+
+    # the bundled panel: 29 provinces' influence functions, 28 independent pre-period restrictions
+    p = dp.datasets.province_panel()
+    r = dp.event_study(p, "benefit_gap", "region_code", "year", "integration_year",
+                       estimator="cs", control="notyet", se="analytic", reps=0)
+    t = r.pretrend_test()
+    n = r.inf.shape[0]
+    assert (t.n_units, t.df) == (n, 28) and n == 29
+    assert t.p_value < 1e-12  # chi-squared(28) takes the inflated statistic at face value
+    f = (n - 28) / (28 * n) * t.statistic  # Hotelling: F = (n-p)/(p n) W ~ F(p, n-p)
+    assert t.p_value_f == pytest.approx(stats.f.sf(f, 28, n - 28), rel=1e-12)
+    assert t.p_value_f > 0.05
+    assert "Hotelling" in t.note
+    assert t.tidy()[["n_units", "p_value_f"]].iloc[0].tolist() == [n, t.p_value_f]
+    # many units per restriction: no note, and the two references nearly agree
+    big = event_study(sim, "y", "id", "t", "g", covariates=["x1", "x2"], se="analytic",
+                      reps=0).pretrend_test()
+    assert big.note is None
+    assert big.n_units > 10 * big.df
+    assert big.p_value < big.p_value_f < big.p_value + 0.05  # F: the heavier tail, a little

@@ -102,7 +102,7 @@ def test_labelled_survey_outcomes_are_used_as_coded():
     np.testing.assert_allclose(c.params.to_numpy(), e.params.to_numpy(), rtol=0, atol=1e-12)
     # cut points are named by the category labels, not the codes
     cats = [str(x) for x in df["satisfaction"].cat.categories]
-    assert list(c.params.index[-(len(cats) - 1):]) == [f"{a}|{b}" for a, b in zip(cats, cats[1:])]
+    assert list(c.params.index[-(len(cats) - 1):]) == [f"{a}|{b}" for a, b in zip(cats[:-1], cats[1:], strict=True)]
     assert list(e.params.index[-(len(cats) - 1):])[0] == "0|1"
     with pytest.raises(dp.errors.SpecificationError, match="exactly two"):
         dp.probit("health ~ dev", df)

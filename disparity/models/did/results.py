@@ -38,15 +38,41 @@ def _html_table(t: pd.DataFrame, title: str, notes: tuple[str, ...]) -> str:
 
 @dataclass(frozen=True)
 class PretrendTest:
-    """Joint Wald test that all pre-treatment effects are zero."""
+    """Joint Wald test that all pre-treatment effects are zero.
+
+    ``p_value`` refers the statistic to chi-squared(``df``), as R's ``did`` and Stata's ``csdid``
+    do. That reference needs many more independent units (clusters, or units without clustering)
+    than restrictions: the covariance is estimated from ``n_units`` influence-function sums, and
+    with ``df`` close to ``n_units`` its inverse, hence the statistic, is inflated many times.
+    ``p_value_f`` is the small-sample version (Hotelling's T-squared): with
+    :math:`T^2 = W (n-1)/n`, :math:`F = \\frac{n-p}{p(n-1)} T^2 \\sim F(p, n-p)` for :math:`n`
+    units and :math:`p` = ``df`` restrictions (NaN when :math:`n \\le p`); ``note`` says when the
+    two disagree in kind.
+
+    References
+    ----------
+    Hotelling, H. (1931). The generalization of Student's ratio. *Annals of Mathematical
+    Statistics* 2(3), 360-378.
+    """
 
     statistic: float
     df: int
     p_value: float
     terms: tuple[str, ...]
+    n_units: int | None = None
+    p_value_f: float = float("nan")
+    note: str | None = None
 
     def tidy(self) -> pd.DataFrame:
-        return pd.DataFrame([{"test": "pretrend", "statistic": self.statistic, "df": self.df, "p_value": self.p_value}])
+        return pd.DataFrame([{"test": "pretrend", "statistic": self.statistic, "df": self.df,
+                              "p_value": self.p_value, "n_units": self.n_units,
+                              "p_value_f": self.p_value_f}])
+
+
+#: Below this many independent units per tested restriction the chi-squared reference of the
+#: pre-trend Wald test is unreliable (the covariance inverse is inflated; Hotelling's F is exact
+#: for normal scores), and ``PretrendTest.note`` says so.
+PRETREND_UNITS_PER_RESTRICTION = 10
 
 
 @dataclass(frozen=True)
@@ -203,6 +229,7 @@ class EventStudyResult:
         if not pre.any():
             raise SpecificationError("There are no estimated pre-treatment effects to test.")
         b = c["att"].to_numpy()[pre]
+        n_units = None
         if self.inf is not None:
             F = self.inf[:, pre]
             if self.cluster is not None:
@@ -210,15 +237,27 @@ class EventStudyResult:
                 S = np.zeros((k, F.shape[1]))
                 np.add.at(S, self.cluster, F)
                 V = S.T @ S / F.shape[0] ** 2
+                n_units = int(np.unique(self.cluster).size)
             else:
                 V = F.T @ F / F.shape[0] ** 2
+                n_units = int(F.shape[0])
         else:
             V = self.cov.to_numpy()[np.ix_(pre, pre)]
         stat = float(b @ np.linalg.pinv(V) @ b)
         dfree = int(np.linalg.matrix_rank(V))
         terms = tuple(str(t) if pd.isna(a) else f"{a}:{t}"
                       for a, t in zip(c["cohort"][pre], c["event_time"][pre], strict=True))
-        return PretrendTest(stat, dfree, float(stats.chi2.sf(stat, dfree)), terms)
+        p_chi2 = float(stats.chi2.sf(stat, dfree))
+        p_f, note = float("nan"), None
+        if n_units is not None and dfree > 0:
+            if n_units > dfree:
+                fstat = (n_units - dfree) / (dfree * (n_units - 1)) * stat * (n_units - 1) / n_units
+                p_f = float(stats.f.sf(fstat, dfree, n_units - dfree))
+            if n_units < PRETREND_UNITS_PER_RESTRICTION * dfree:
+                note = (f"{dfree} restrictions tested with {n_units} independent units: the "
+                        "chi-squared p-value overstates the evidence; use p_value_f (Hotelling "
+                        "T-squared) or test fewer pre-periods (e.g. the dynamic aggregate).")
+        return PretrendTest(stat, dfree, p_chi2, terms, n_units, p_f, note)
 
     def glance(self) -> pd.DataFrame:
         row = {"estimator": self.estimator, **{k: v for k, v in self.spec.items() if np.isscalar(v) or v is None}}
