@@ -98,8 +98,13 @@ def build_manifest(
             versions[name] = metadata.version(name)
         except metadata.PackageNotFoundError:
             continue
+    # SOURCE_DATE_EPOCH (the reproducible-builds convention) fixes the time, so that a rebuild
+    # of the same inputs gives a byte-identical manifest too
+    epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
+    created = (_dt.datetime.fromtimestamp(int(epoch), _dt.UTC) if epoch.isdigit()
+               else _dt.datetime.now(_dt.UTC))
     return {
-        "created": _dt.datetime.now(_dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "created": created.strftime("%Y-%m-%dT%H:%M:%SZ"),
         "inputs": files,
         "packages": versions,
         "python": sys.version.split()[0],

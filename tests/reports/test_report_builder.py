@@ -103,3 +103,11 @@ def test_bad_additions():
         rep.add_table([1, 2])
     with pytest.raises(dp.errors.SpecificationError, match="does not exist"):
         dp.reports.build_manifest(inputs=["/nonexistent/file.csv"])
+
+
+def test_manifest_time_from_source_date_epoch(monkeypatch):
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1556668800")  # 2019-05-01 00:00:00 UTC
+    assert dp.reports.build_manifest()["created"] == "2019-05-01T00:00:00Z"
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "not a number")  # ignored: the current time
+    assert dp.reports.build_manifest()["created"].startswith("20")
+    assert dp.reports.build_manifest()["created"] != "2019-05-01T00:00:00Z"
