@@ -131,7 +131,7 @@ def ordered(
     >>> df = dp.datasets.chifeng_survey()
     >>> r = dp.ordered("satisfaction ~ edu_years", df)
     >>> r.tidy()[["term", "estimate"]].round(3).values.tolist()
-    [['edu_years', 0.026], ['0|1', -0.891], ['1|2', 0.233], ['2|3', 1.579], ['3|4', 2.94]]
+    [['edu_years', 0.026], ['很不满意|不满意', -0.891], ['不满意|一般', 0.233], ['一般|满意', 1.579], ['满意|很满意', 2.94]]
     """
     check_option("link", link, ("logit", "probit"))
     check_option("vcov", vcov, ORDERED_VCOV_KINDS)

@@ -20,7 +20,8 @@ from ._backend import (
 )
 from ._plan import Lazy, compute
 from .benefits import EngineReimbursement, reimburse
-from .measures import concentration_index, gap, ge, gini, mld, theil
+from .measures import gap, ge, mld, theil
+from .ranks import concentration_index, gini
 from .regression import ols
 
 __all__: list[str] = [
