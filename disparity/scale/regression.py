@@ -355,6 +355,18 @@ def _ols_plan(
 
     def verify(res: Any, finite: bool = True) -> None:
         res = dict(res)
+        if weights and int(res["n"]) < n_total:
+            # rows were dropped: as dp.ols, refuse missing weights on otherwise complete rows
+            # (one query, only when rows were dropped)
+            other = [complete(t0, c) for c in used if c != weights]
+            n_missing_w = int(t0.filter(*other, ~complete(t0, weights)).count().execute())
+            if n_missing_w:
+                raise DataValueError(
+                    f"scale.ols: weight column {weights!r} is missing (NULL or NaN) in "
+                    f"{n_missing_w} row(s) whose other variables are complete, e.g.\n"
+                    f"{examples(t0, ~complete(t0, weights), used)}\nweights must be finite and "
+                    "non-negative: fix or drop those rows (dp.ols refuses them too)."
+                )
         if not finite or res["wneg"] > 0:
             flags = base.aggregate(bad_w=bad_w.cast("int64").sum(),
                                    bad_v=bad_v.cast("int64").sum()).to_pandas().iloc[0]

@@ -160,3 +160,20 @@ def test_binary_regressor_is_a_cell_key_not_a_moment(engine, survey, tmp_path, m
     (main,) = seen
     assert main.keys == ("county", "d")  # fw (three values) stays a moment column
     assert sum(kind == "sum" for kind, _ in main.aggs.values()) == 10  # (1, inc, fw, y): 4*5/2
+
+
+def test_missing_weights_are_refused_as_by_dp_ols(engine, survey, tmp_path):
+    df = survey.copy()
+    df.loc[[10, 20], "w"] = np.nan
+    df.to_parquet(tmp_path / "w.parquet")
+    t = engine.read_parquet(tmp_path / "w.parquet")
+    with pytest.raises(DataValueError, match="Weight column 'w'"):
+        dp.ols("y ~ inc", df, weights="w")
+    with pytest.raises(DataValueError, match=r"(?s)'w' is missing .* in 2 row\(s\)"):
+        scale.ols("y ~ inc", t, weights="w")
+    # a missing weight on a row that is dropped anyway (missing y) is no error, in both paths
+    ok = survey.copy()
+    ok.loc[3, "w"] = np.nan  # y is missing in row 3 already
+    ok.to_parquet(tmp_path / "ok.parquet")
+    a = scale.ols("y ~ inc", engine.read_parquet(tmp_path / "ok.parquet"), weights="w")
+    assert a.nobs == dp.ols("y ~ inc", ok, weights="w").nobs == int(ok[["y", "inc", "w"]].notna().all(axis=1).sum())
