@@ -5,7 +5,25 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 
-__all__ = ["words", "stat_label", "term_label", "percent", "join_sentences"]
+__all__ = ["words", "stat_label", "term_label", "percent", "join_sentences", "measure_label"]
+
+#: Chinese names of the measures and their components, for tables in Chinese reports (the results
+#: keep English identifiers; display words live here).
+MEASURE_ZH: dict[str, str] = {
+    "gap": "城乡差距", "gini": "基尼系数", "theil": "泰尔指数", "mld": "平均对数偏差",
+    "ge": "广义熵指数", "atkinson": "阿特金森指数", "cv": "变异系数",
+    "concentration_index": "集中指数", "kakwani": "Kakwani指数",
+    "horizontal_inequity": "水平不公平指数", "catastrophic": "灾难性卫生支出",
+    "impoverishment": "因病致贫", "benefit_incidence": "受益归宿", "ci_decomposition": "集中指数分解",
+    "dominance_test": "占优检验",
+}
+COMPONENT_ZH: dict[str, str] = {
+    "difference": "差值", "relative": "相对差距", "ratio": "比值", "mean": "均值",
+    "total": "总体", "within": "组内", "between": "组间", "ede": "等价均等分配收入",
+    "standard": "标准", "generalized": "广义", "wagstaff": "Wagstaff修正",
+    "erreygers": "Erreygers修正", "headcount": "发生率", "overshoot": "平均超出",
+    "mean_positive_overshoot": "发生者平均超出",
+}
 
 _WORDS: dict[str, dict[str, str]] = {
     "zh": {
@@ -96,3 +114,16 @@ def join_sentences(sentences: list[str], lang: str) -> str:
     if lang == "zh":
         return "；".join(sentences) + "。"
     return " ".join(s[:1].upper() + s[1:] + "." for s in sentences)
+
+
+def measure_label(name: str, lang: str) -> str:
+    """A measure or component identifier as shown in a table: Chinese words for ``lang="zh"``
+    (``mean[城镇]`` becomes ``均值[城镇]``), unchanged otherwise or when unknown."""
+    if lang != "zh":
+        return name
+    if name in MEASURE_ZH:
+        return MEASURE_ZH[name]
+    head, sep, rest = name.partition("[")
+    if sep and head in COMPONENT_ZH:
+        return COMPONENT_ZH[head] + "[" + rest
+    return COMPONENT_ZH.get(name, name)

@@ -10,7 +10,7 @@ import pandas as pd
 
 from .._options import check_option
 from ..errors import SpecificationError
-from ._i18n import join_sentences, words
+from ._i18n import join_sentences, measure_label, words
 from .tables import LANGS, TABLE_STYLES, HeaderCell, Lang, Table, TableStyle
 
 __all__ = ["measure_table"]
@@ -63,7 +63,9 @@ def measure_table(
         Standard error in parentheses, the interval in brackets (from the frame's
         ``conf_low``/``conf_high``, else estimate ± z·se at ``level``), or neither.
     labels : mapping
-        Display names for measures, groups and components.
+        Display names for measures, groups and components. Without one, a Chinese table
+        (``lang="zh"``) names the measures and components in Chinese (基尼系数, 组间, 均值[城镇], ...),
+        an English one by their identifiers.
 
     Returns
     -------
@@ -102,11 +104,11 @@ def measure_table(
     w = words(lang)
     rows = []
     for _, r in frame.iterrows():
-        name = labels.get(str(r["measure"]), str(r["measure"]))
+        name = labels.get(str(r["measure"]), measure_label(str(r["measure"]), lang))
         extra = [labels.get(str(r[k]), str(r[k])) for k in keys if pd.notna(r[k]) and str(r[k]) not in ("", "total")]
         if ("component" in frame.columns and pd.notna(r.get("component"))
                 and str(r["component"]) not in ("", "total", str(r["measure"]))):
-            extra.append(labels.get(str(r["component"]), str(r["component"])))
+            extra.append(labels.get(str(r["component"]), measure_label(str(r["component"]), lang)))
         label = name + (f" ({', '.join(extra)})" if extra else "")
         est = float(r["estimate"])
         cells = [label, f"{est:.{digits}f}"]

@@ -36,7 +36,7 @@ class _Result:
 def test_rows_labels_and_numbers():
     t = measure_table([GINI, THEIL, _Result()], labels={"gini": "基尼系数", "theil": "泰尔指数", "within": "组内", "between": "组间"})
     assert [r[0] for r in t.body] == ["基尼系数 (农村)", "基尼系数 (城镇)", "泰尔指数", "泰尔指数 (组内)", "泰尔指数 (组间)",
-                                      "concentration_index (standard)"]
+                                      "集中指数 (标准)"]  # default Chinese names
     assert t.body[0][1:] == ("0.2910", "(0.0181)", "158")
     assert t.body[5][1:] == ("0.0453", "(0.0379)", "300")
     assert [c.text for c in t.header[0]] == ["指标", "估计值", "标准误", "观测值"]
@@ -57,3 +57,19 @@ def test_bad_input():
         measure_table([1.0])
     with pytest.raises(dp.errors.SpecificationError, match="'estimate' column"):
         measure_table(pd.DataFrame({"value": [1.0]}))
+
+
+def test_chinese_tables_name_measures_and_components_in_chinese():
+    import disparity as dp
+
+    df = dp.datasets.chifeng_survey()
+    rows = [dp.gap(df, "reimbursed", "urban", se="none"), dp.theil(df, "income", "urban", se="none")]
+    zh = measure_table(rows, stat="none").to_frame().iloc[:, 0].tolist()
+    assert zh[:5] == ["城乡差距 (差值)", "城乡差距 (相对差距)", "城乡差距 (比值)", "城乡差距 (均值[农村])",
+                      "城乡差距 (均值[城镇])"]
+    assert zh[5:8] == ["泰尔指数", "泰尔指数 (组内)", "泰尔指数 (组间)"]
+    en = measure_table(rows, stat="none", lang="en").to_frame().iloc[:, 0].tolist()
+    assert en[0] == "gap (difference)" and en[6] == "theil (within)"
+    # labels= still wins
+    own = measure_table(rows[1], stat="none", labels={"theil": "Theil T", "within": "组内差距"})
+    assert own.to_frame().iloc[:2, 0].tolist() == ["Theil T", "Theil T (组内差距)"]
