@@ -6,15 +6,18 @@ alone (:func:`run`), every pass is its own query. :func:`compute` runs several p
 and merges the passes of the same round that read the same table into **one** query, so a job of
 gaps, inequality measures and regressions over a claims table reads the data once:
 
-* the merged query groups by the union of the passes' keys plus one integer column whose bits are
-  the distinct row conditions of all passes (each pass's filter is a conjunction of conditions,
-  e.g. "``income`` is not missing"; conditions shared by several passes get one bit). A pass
-  reads the cells where all its conditions' bits are set. A ``GROUP BY`` on such a flag is far
-  cheaper in DuckDB than a ``FILTER`` clause per aggregate, and counts of rows meeting a
-  condition (``count_if``, used for input checks) come free from the cell counts;
+* the merged query groups by the union of the passes' keys. Rows complete in every column any
+  pass needs are selected by a ``WHERE ... IS NOT NULL`` the engine pushes into the scan; only if
+  that drops rows (the table's row count says so) does a second query read the incomplete rows,
+  grouped also by an integer column with one bit per column ("is not missing"), so that each pass
+  keeps exactly its own complete rows. Counts of rows meeting a condition (``count_if``, used for
+  input checks) are bits of a flag column in both queries, and come from the cell counts. (A ``FILTER`` clause
+  per aggregate, or flag bits computed on every row, cost more in DuckDB than the scans saved.)
+  NaN is not looked for row by row: a NaN reaching a pass's sums makes it run alone with its
+  exact filter;
 * row values and aggregates that several passes share (the same Ibis expression) are computed
   once;
-* each pass's result is then re-aggregated in pandas from the merged cells where its flag is set:
+* each pass's result is then re-aggregated in pandas from the merged cells it keeps:
   sums and counts add, minima and maxima combine - exactly, up to the order of floating-point
   additions (relative 1e-15).
 
@@ -138,7 +141,7 @@ def _execute(p: Pass, where: Sequence[Any]) -> pd.DataFrame:
 
 def _lean_conditions(p: Pass) -> tuple[Any, ...] | None:
     """The filter without NaN checks on columns the pass sums over (None: nothing to leave out)."""
-    used = set(p.keys).union(*(_fields(v) for v in p.values.values()))
+    used = _used_columns(p)
     out, changed = [], False
     for cond in p.where:
         c = _complete_column(cond)
@@ -171,6 +174,11 @@ def _complete_column(cond: Any) -> str | None:
     if isinstance(op, ops.NotNull) and isinstance(op.arg, ops.Field):
         return str(op.arg.name)
     return None
+
+
+def _used_columns(p: Pass) -> set[str]:
+    """Source columns a pass groups by or computes its values from (a NaN in them shows up)."""
+    return set(p.keys).union(*(_fields(v) for v in p.values.values()))
 
 
 def _fields(expr: Any) -> set[str]:
@@ -221,7 +229,7 @@ def execute_fused(passes: Sequence[Pass]) -> list[pd.DataFrame | None] | None:
     needs: list[list[str]] = []
     masks: list[int] = []
     for p in passes:
-        used = set(p.keys).union(*(_fields(v) for v in p.values.values()))
+        used = _used_columns(p)
         cols_p, mask = [], 0
         for cond in p.where:
             c = _complete_column(cond)
