@@ -20,6 +20,7 @@ __all__ = [
     "CollinearityError",
     "DisparityWarning",
     "PrecisionWarning",
+    "FewClustersWarning",
 ]
 
 
@@ -68,3 +69,7 @@ class DisparityWarning(UserWarning):
 
 class PrecisionWarning(DisparityWarning):
     """A computation may have lost digits (e.g. an ill-conditioned design)."""
+
+
+class FewClustersWarning(DisparityWarning):
+    """Too few clusters for reliable cluster-robust inference, even by the wild bootstrap."""

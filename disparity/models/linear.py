@@ -95,6 +95,7 @@ def ols(
     boot_weights: str = "rademacher",
     seed: int | None = None,
     safe: bool = False,
+    progress: bool = True,
 ) -> ModelResult:
     """Linear regression by (weighted) least squares.
 
@@ -118,6 +119,8 @@ def ols(
         default) makes the result carry wild-bootstrap p-values and intervals.
     reps, boot_weights, seed
         Wild bootstrap draws, auxiliary distribution ("rademacher"/"webb") and seed.
+    progress : bool
+        Progress bar for a wild bootstrap expected to take over ~2 s (silent in CI and off a terminal).
     safe : bool
         Run :func:`~disparity.models.formula.check_safe` on the formula.
 
@@ -236,6 +239,7 @@ def ols(
                 reps=kw.get("reps", reps),
                 boot_weights=kw.get("boot_weights", boot_weights),
                 seed=kw.get("seed", seed),
+                progress=kw.get("progress", progress),
             )
             boot_p = pd.Series(wb.pvalues, index=names)
             boot_ci = pd.DataFrame(
@@ -248,8 +252,8 @@ def ols(
             options.update(reps=wb.reps, boot_weights=wb.weights, seed=wb.seed)
             stats_["inference"] = "wild"
             notes.append(
-                f"p-values and 95% intervals from the wild cluster bootstrap (WCR, {wb.weights} weights, "
-                f"{wb.reps} draws, seed {wb.seed}) because there are {wb.n_clusters} clusters"
+                f"p-values and 95% intervals from the wild cluster bootstrap ({wb.describe()}) "
+                f"because there are {wb.n_clusters} clusters"
                 + (f" (< {cv.FEW_CLUSTERS})." if kind == "cluster" else ".")
             )
         elif kind == "cluster":

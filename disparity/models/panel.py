@@ -480,8 +480,8 @@ def _fixed_effects(
                 ),
             }
             notes.append(
-                f"p-values and 95% intervals from the wild cluster bootstrap (WCR, {wb.weights} weights, "
-                f"{wb.reps} draws, seed {wb.seed}) because there are {G} clusters"
+                f"p-values and 95% intervals from the wild cluster bootstrap ({wb.describe()}) "
+                f"because there are {G} clusters"
                 + (f" (< {cv.FEW_CLUSTERS})." if vcov == "cluster" else ".")
             )
     else:
