@@ -85,28 +85,31 @@ class _CoefBoot:
         grow = vc1 * vc1 * self.se**2 > self.m * a00 * (1 + TIE_RTOL) ** 2
         return float(np.count_nonzero(flat & grow)) / self.arr.shape[1]
 
-    def _endpoint(self, side: float, alpha: float) -> float:
+    def _endpoint(self, side: float, alpha: float, ex_at_estimate: np.ndarray) -> float:
         B = self.arr.shape[1]
         inside, step = self.estimate, 2.0 * self.se
         outside = self.estimate + side * step
+        ex_in = ex_at_estimate
         for _ in range(MAX_DOUBLINGS):
-            if self.pvalue(outside) < alpha:
+            ex_out = self._exceeds(outside, self.arr)
+            if np.count_nonzero(ex_out) / B < alpha:
                 break
-            inside, step = outside, 2 * step
+            inside, ex_in, step = outside, ex_out, 2 * step
             outside = self.estimate + side * step
         else:
             return side * np.inf
         # Bisection on the draws whose verdict differs between the two ends of the bracket; the
         # others keep their verdict inside it (a verdict flips where |t*(r)| = |t(r)|, and a
         # bracket narrower than the gap between two such points holds at most one per draw).
-        ex_in = self._exceeds(inside, self.arr)
-        ex_out = self._exceeds(outside, self.arr)
         base = int(np.count_nonzero(ex_in & ex_out))
-        active = self.arr[:, ex_in != ex_out]
-        act_in = ex_in[ex_in != ex_out]
+        differ = ex_in != ex_out
+        active = self.arr[:, differ]
+        act_in = ex_in[differ]
         for _ in range(200):
             if abs(outside - inside) <= CI_TOL * self.se:
                 break
+            if active.shape[1] == 1:  # one verdict left to locate: bisect it in scalar arithmetic
+                return self._scalar_bisect(inside, outside, active[:, 0].tolist(), bool(act_in[0]))
             mid = 0.5 * (inside + outside)
             ex_mid = self._exceeds(mid, active)
             if (base + int(np.count_nonzero(ex_mid))) / B >= alpha:
@@ -121,12 +124,27 @@ class _CoefBoot:
             active = active[:, keep]
         return 0.5 * (inside + outside)
 
+    def _scalar_bisect(self, inside: float, outside: float, col: list[float], at_in: bool) -> float:
+        vc0, vc1, a00, a01, a11 = col
+        est, se, m = self.estimate, self.se, self.m
+        tie = (1 + TIE_RTOL) ** 2
+        while abs(outside - inside) > CI_TOL * se:
+            mid = 0.5 * (inside + outside)
+            num = vc0 - mid * vc1
+            ex = num * num > ((est - mid) / se) ** 2 * tie * (m * (a00 + mid * (mid * a11 - 2 * a01)))
+            if ex == at_in:
+                inside = mid
+            else:
+                outside = mid
+        return 0.5 * (inside + outside)
+
     def interval(self, level: float) -> tuple[float, float]:
         """Test-inversion interval: the r at which the p-value falls below 1 - level on each side."""
         alpha = 1 - level
         if self.pvalue_at_infinity() >= alpha:
             return -np.inf, np.inf
-        return self._endpoint(-1.0, alpha), self._endpoint(1.0, alpha)
+        at_estimate = self._exceeds(self.estimate, self.arr)
+        return self._endpoint(-1.0, alpha, at_estimate), self._endpoint(1.0, alpha, at_estimate)
 
 
 @dataclass(frozen=True)
@@ -340,31 +358,37 @@ def wild_cluster_bootstrap(
     c0 = S_hat @ A + c1 * params  # (G, k): c0_g = a's_g at r = 0
     se_in = np.sqrt(m * np.einsum("gj,gj->j", S_hat @ A, S_hat @ A))  # CR1 of the sample
     R = np.column_stack([S_hat, c0, c1, Q.reshape(G, k * k)])  # the draws' right-hand side
+    QT = np.ascontiguousarray(Q.transpose(1, 2, 0))  # (k, k, G): QT[j] = Q_j' (contiguous for BLAS)
     out = np.empty((k, 5, n_draws))
     expected = n_draws * flops_per_draw / FLOPS
+    # Scale of each a11 (an upper bound of sum_g v_g^2 c1_g^2) for telling rounding from zero.
+    scale11 = (c1 * c1).sum(axis=0) * float(np.max(support**2))
+    B0 = np.empty((chunk, G))
+    B1 = np.empty((chunk, G))
     with _resample.progress_bar(n_draws, desc="wild bootstrap", expected_seconds=expected,
-                                progress=progress) as bar:
+                                progress=progress) as bar, _resample.single_threaded_blas():
         for s, e in _resample.chunks(n_draws, chunk):
             V = (_enumerated_draws(s, e, G, boot_weights) if enumerated
                  else _random_draws(rng, e - s, G, boot_weights))
+            c = e - s
+            b0, b1 = B0[:c], B1[:c]
             VR = V @ R
             VS = VR[:, :k]
-            VQ = VR[:, 3 * k:].reshape(e - s, k, k)
+            VQ = VR[:, 3 * k:].reshape(c, k, k)
             out[:, 0, s:e] = VR[:, k:2 * k].T
             out[:, 1, s:e] = VR[:, 2 * k:3 * k].T
             for j in range(k):
                 VS1 = VQ[:, j, :] / ajj[j]
-                W1 = VS1 @ A
-                W0 = (VS + VS1 * params[j]) @ A
-                E1 = V * c1[:, j]
-                B0 = V * c0[:, j] - W0 @ Q[:, j, :].T
-                B1 = E1 - W1 @ Q[:, j, :].T
-                a11 = np.einsum("bg,bg->b", B1, B1)
-                a01 = np.einsum("bg,bg->b", B0, B1)
-                zero = a11 <= ZERO_RTOL**2 * np.einsum("bg,bg->b", E1, E1)
+                np.multiply(V, c1[:, j], out=b1)
+                b1 -= (VS1 @ A) @ QT[j]
+                np.multiply(V, c0[:, j], out=b0)
+                b0 -= ((VS + VS1 * params[j]) @ A) @ QT[j]
+                a11 = np.einsum("bg,bg->b", b1, b1)
+                a01 = np.einsum("bg,bg->b", b0, b1)
+                zero = a11 <= ZERO_RTOL**2 * scale11[j]
                 a11[zero] = 0.0
                 a01[zero] = 0.0
-                out[j, 2, s:e] = np.einsum("bg,bg->b", B0, B0)
+                out[j, 2, s:e] = np.einsum("bg,bg->b", b0, b0)
                 out[j, 3, s:e] = a01
                 out[j, 4, s:e] = a11
             bar.update(e - s)
