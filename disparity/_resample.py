@@ -28,6 +28,7 @@ from .errors import DataValueError, SpecificationError
 
 __all__ = [
     "MAX_SECONDS",
+    "Ticker",
     "PROGRESS_AFTER_SECONDS",
     "available_memory",
     "check_budget",
@@ -125,7 +126,7 @@ def check_budget(what: str, *, reps: int, bytes_needed: float, seconds_needed: f
             too.append(f"about {_duration(seconds_needed)} of computing (the limit is "
                        f"{_duration(MAX_SECONDS)})")
         raise DataValueError(
-            f"{what} with reps={reps:,} would need {' and '.join(too)}; refused before starting. "
+            f"{what} with reps={reps:,} would need {' and '.join(too)}; refused. "
             f"{hint[:1].upper()}{hint[1:]}."
         )
 
@@ -193,6 +194,53 @@ def progress_bar(total: int, *, desc: str, expected_seconds: float, progress: bo
     from tqdm.auto import tqdm
 
     return tqdm(total=total, desc=desc, unit=unit, leave=False, file=sys.stderr)
+
+
+class Ticker:
+    """Guard and progress of a loop of refits (a bootstrap replicate is a whole re-estimation).
+
+    Construction checks the memory the loop will hold (before anything is allocated). The first
+    :meth:`tick` (one replicate done) times it and checks the whole loop's time against
+    :data:`MAX_SECONDS`, then opens the progress bar if the rest is expected to take over
+    :data:`PROGRESS_AFTER_SECONDS`. Use as a context manager so the bar is closed.
+
+    Examples
+    --------
+    >>> with Ticker("demo bootstrap", 3, bytes_needed=1e3, progress=False) as tick:
+    ...     for _ in range(3):
+    ...         tick()
+    """
+
+    def __init__(self, what: str, reps: int, *, bytes_needed: float, progress: bool = True,
+                 hint: str = "use fewer replicates") -> None:
+        if not isinstance(progress, bool | np.bool_):
+            raise SpecificationError(f"progress={progress!r} must be True or False.")
+        check_budget(what, reps=reps, bytes_needed=bytes_needed, seconds_needed=0.0, hint=hint)
+        self.what, self.reps, self.progress, self.hint = what, reps, bool(progress), hint
+        self.done = 0
+        self._bar: Any = _Silent()
+        self._t0 = time.perf_counter()
+
+    def __call__(self, n: int = 1) -> None:
+        self.done += n
+        if self.done == n:  # first replicate(s): now the cost per replicate is known
+            per = (time.perf_counter() - self._t0) / n
+            rest = per * max(self.reps - self.done, 0)
+            check_budget(self.what, reps=self.reps, bytes_needed=0.0, seconds_needed=rest,
+                         hint=self.hint)
+            self._bar = progress_bar(self.reps, desc=self.what, expected_seconds=rest,
+                                     progress=self.progress, unit="rep")
+        self._bar.update(n)
+
+    def close(self) -> None:
+        """Close the progress bar (also done on leaving a ``with`` block)."""
+        self._bar.close()
+
+    def __enter__(self) -> Ticker:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
 
 _CONTROLLER: list[Any] = []

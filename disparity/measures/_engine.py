@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .. import _resample
 from .._options import check_option
 from ..errors import DataValueError, DisparityWarning, SpecificationError
 from ._result import MeasureResult, build_table
@@ -85,6 +86,7 @@ def run(
     seed: int | np.random.Generator | None = None,
     params: dict[str, Any] | None = None,
     by_cols: Sequence[str] = (),
+    progress: bool = True,
 ) -> MeasureResult:
     """Apply ``kernel`` per group and attach standard errors."""
     check_option("se", se, SE_KINDS)
@@ -129,14 +131,20 @@ def run(
                 var = _variance_of(out, sub)
             ses = np.sqrt(np.maximum(var, 0.0))
         elif se == "bootstrap":
+            tick = _resample.Ticker(f"{measure} bootstrap", int(reps), progress=progress,
+                                    bytes_needed=8.0 * (reps * k + 4 * sample.n),
+                                    hint="use fewer replicates or se='analytic'")
             draws = np.empty((reps, k))
             if domain:
                 gen = bootstrap_weights(sample, reps, seed)
                 for b, wb in enumerate(gen):
                     draws[b] = _safe_values(kernel, sub, wb[rows], k)
+                    tick()
             else:
                 for b, wb in enumerate(bootstrap_weights(sub, reps, seed)):
                     draws[b] = _safe_values(kernel, sub, wb, k)
+                    tick()
+            tick.close()
             ok = np.isfinite(draws)
             if ok[:, 0].sum() < 2:
                 raise DataValueError(

@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from ... import _resample
 from ..._options import WEIGHT_TYPES, WeightType, check_option
 from ...errors import DataValueError, SpecificationError
 from .. import covariance as cv
@@ -184,6 +185,7 @@ def mediation(
     reps: int = 1000,
     ci: Literal["percentile", "bc", "normal"] = "percentile",
     seed: int | None = None,
+    progress: bool = True,
 ) -> MediationResult:
     """Mediation of the effect of ``treatment`` on the outcome through ``mediator``.
 
@@ -208,6 +210,9 @@ def mediation(
         clusters (entities with fixed effects).
     reps : int
         Bootstrap replicates for the indirect effect (0: Sobel only).
+    progress : bool
+        Progress bar when the bootstrap is expected to take over ~2 s (silent in CI and off a
+        terminal). A request that would need more than a day or the available memory is refused.
     ci : {"percentile", "bc", "normal"}
         Bootstrap percentile, bias-corrected (Efron 1982) or Sobel normal interval.
     seed : int, optional
@@ -347,7 +352,7 @@ def mediation(
     boot = None
     if reps:
         boot = _bootstrap(d, sub, lhs, treatment, mediator, mediator_model, outcome_model,
-                          weights, weight_type, entity, time, cluster, reps, seed)
+                          weights, weight_type, entity, time, cluster, reps, seed, progress)
         unit = "entities" if entity else ("clusters" if cluster else "observations")
         notes.append(f"Bootstrap ({reps} replicates, seed {seed}, {unit} resampled); {ci} interval.")
 
@@ -380,7 +385,7 @@ def _panel_entity(f: str, sub: pd.DataFrame, entity: str, vcov: str, cluster: st
 
 
 def _bootstrap(d, sub, lhs, treatment, mediator, med_kind, out_kind, weights, weight_type,
-               entity, time, cluster, reps, seed) -> np.ndarray:
+               entity, time, cluster, reps, seed, progress=True) -> np.ndarray:
     """Replicates of (ab, ab/c, c - c')."""
     X = d.X.to_numpy()
     names = list(d.X.columns)
@@ -398,6 +403,8 @@ def _bootstrap(d, sub, lhs, treatment, mediator, med_kind, out_kind, weights, we
         members = [np.flatnonzero(codes == g) for g in range(int(codes.max()) + 1)]
     tcodes = pd.factorize(sub[time])[0] if time else None
     rng = np.random.default_rng(seed)
+    tick = _resample.Ticker("mediation bootstrap", reps, progress=progress,
+                            bytes_needed=8.0 * (3 * reps + 4 * X.size))
     out = np.empty((reps, 3))
     done = tries = 0
     while done < reps:
@@ -434,4 +441,6 @@ def _bootstrap(d, sub, lhs, treatment, mediator, med_kind, out_kind, weights, we
             continue
         out[done] = (a * b, a * b / c if c != 0 else np.nan, c - cp)
         done += 1
+        tick()
+    tick.close()
     return out

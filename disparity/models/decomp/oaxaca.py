@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 from formulaic.parser.types import Factor
 
+from ... import _resample
 from ..._options import WEIGHT_TYPES, WeightType, check_option
 from ...design import SurveyDesign
 from ...errors import CollinearityError, DataValueError, SpecificationError
@@ -338,6 +339,7 @@ def oaxaca(
     design: SurveyDesign | None = None,
     reps: int = 999,
     seed: int | None = None,
+    progress: bool = True,
 ) -> OaxacaResult:
     """Blinder-Oaxaca decomposition of the gap in mean outcome between two groups.
 
@@ -374,6 +376,9 @@ def oaxaca(
         Standard errors by linearisation (delta method with stochastic regressors, Jann 2008) or by
         bootstrap (``reps`` draws with ``seed``; observations resampled within groups, or clusters
         resampled when ``cluster`` is given).
+    progress : bool
+        Progress bar when the bootstrap is expected to take over ~2 s (silent in CI and off a
+        terminal). A request that would need more than a day or the available memory is refused.
     vcov : {"HC0", "cluster", "survey"}
         For ``se="delta"``: independent observations, clusters (``cluster=``) or a survey design
         (``design=``; strata and PSUs, with-replacement linearisation).
@@ -619,6 +624,8 @@ def oaxaca(
         )
     elif se == "bootstrap":
         rng = np.random.default_rng(seed)
+        tick = _resample.Ticker("Oaxaca bootstrap", reps, progress=progress,
+                                bytes_needed=8.0 * (reps * (n_pieces + 3) + 3 * X.size))
         reps_out = np.empty((reps, n_pieces + 3))
         if cluster is not None:
             ccodes = cv.cluster_codes(data, [cluster], d.index)[0]
@@ -647,6 +654,8 @@ def oaxaca(
                 continue
             reps_out[done] = p
             done += 1
+            tick()
+        tick.close()
         boot = reps_out
         notes.append(
             f"Bootstrap standard errors ({reps} draws, seed {seed}; "

@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ... import _resample
 from ...errors import DataValueError, SpecificationError
 from ..formula import build_design
 from ..panel import panel
@@ -223,6 +224,7 @@ def threshold(
     vcov: str = "iid",
     cluster: str | None = None,
     level: float = 0.95,
+    progress: bool = True,
 ) -> ThresholdResult:
     """Fixed-effects panel threshold regression (Hansen 1999).
 
@@ -245,6 +247,9 @@ def threshold(
         Candidate thresholds: this many quantiles of the distinct values of ``q`` (None: all).
     reps, seed
         Bootstrap replicates of each F test (0 to skip) and the seed of their own generator.
+    progress : bool
+        Progress bar when the bootstrap is expected to take over ~2 s (silent in CI and off a
+        terminal). A request that would need more than a day or the available memory is refused.
     vcov, cluster
         Variance of the regime coefficients, passed to :func:`dp.panel` (e.g. "cluster").
     level : float
@@ -392,6 +397,8 @@ def threshold(
             fitted_null = Qp @ (Qp.T @ yt)
             Qk, _, _ = s._base(idx)
             resid = (yt - Qk @ (Qk.T @ yt)).reshape(n_e, T)
+            tick = _resample.Ticker(f"threshold bootstrap (F test {k})", reps, progress=progress,
+                                    bytes_needed=8.0 * (reps + 4 * N))
             fs = np.empty(reps)
             for b in range(reps):
                 pick = rng.integers(0, n_e, n_e)
@@ -399,6 +406,8 @@ def threshold(
                 seq = _fit_sequence(s, yb, k)
                 sk, sp = seq[-1][1], seq[-1][2]
                 fs[b] = (sp - sk) / (sk / dof)
+                tick()
+            tick.close()
             boot_f[k] = fs
             row.update(p_value=float(np.mean(fs >= f_stat)),
                        crit_90=float(np.quantile(fs, 0.90)), crit_95=float(np.quantile(fs, 0.95)),

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats
 
+from ... import _resample
+
 __all__ = ["Aggregation", "aggregate_cells", "multiplier_bootstrap", "BootDraws", "AGG_KINDS"]
 
 AGG_KINDS = ("simple", "dynamic", "group", "calendar")
@@ -114,11 +116,16 @@ def multiplier_bootstrap(
     else:
         base = inf
     m = base.shape[0]
+    seconds = reps * (2.0 * m * base.shape[1] + 4 * m) / 1e9
+    _resample.check_budget("multiplier bootstrap", reps=reps, seconds_needed=seconds,
+                           bytes_needed=8.0 * (3 * reps * base.shape[1] + chunk * m + base.size))
     out = np.empty((reps, base.shape[1]))
-    for s in range(0, reps, chunk):
-        r = min(chunk, reps - s)
-        v = rng.integers(0, 2, size=(r, m), dtype=np.int8).astype(float) * 2 - 1
-        out[s : s + r] = (v @ base) / np.sqrt(m)
+    with _resample.progress_bar(reps, desc="multiplier bootstrap", expected_seconds=seconds) as bar:
+        for s in range(0, reps, chunk):
+            r = min(chunk, reps - s)
+            v = rng.integers(0, 2, size=(r, m), dtype=np.int8).astype(float) * 2 - 1
+            out[s : s + r] = (v @ base) / np.sqrt(m)
+            bar.update(r)
     q75, q25 = np.quantile(out, [0.75, 0.25], axis=0, method="inverted_cdf")
     sigma = (q75 - q25) / (stats.norm.ppf(0.75) - stats.norm.ppf(0.25))
     good = sigma > MIN_SIGMA

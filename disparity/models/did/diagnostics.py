@@ -10,6 +10,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
+from ... import _resample
 from ..._options import check_option
 from ...errors import DataValueError, SpecificationError
 from ..panel import demean
@@ -68,6 +69,7 @@ def placebo(
     control: Literal["never", "notyet"] = "notyet",
     reps: int = 500,
     seed: int | None = None,
+    progress: bool = True,
 ) -> PlaceboResult:
     """Permutation (placebo) test: reassign units' cohorts at random and re-estimate.
 
@@ -81,6 +83,9 @@ def placebo(
         Comparison group for ``estimator="cs"``.
     reps, seed
         Number of random reassignments and the seed (a local generator; no global state).
+    progress : bool
+        Progress bar when the draws are expected to take over ~2 s (silent in CI and off a
+        terminal). A request that would need more than a day or the available memory is refused.
 
     Always-treated units are dropped, as in :func:`event_study`, so the TWFE statistic can differ
     slightly from :func:`did` on the full panel.
@@ -139,7 +144,12 @@ def placebo(
                                    c["att"].to_numpy(float), gt.inf, G, P.w).overall_att
 
     actual = stat(P.G)
-    draws = np.array([stat(rng.permutation(P.G)) for _ in range(reps)])
+    draws = np.empty(reps)
+    with _resample.Ticker("placebo permutations", int(reps), progress=progress,
+                          bytes_needed=8.0 * (reps + 4 * P.Y.size)) as tick:
+        for b in range(reps):
+            draws[b] = stat(rng.permutation(P.G))
+            tick()
     ok = np.isfinite(draws)
     p = (1 + np.sum(np.abs(draws[ok]) >= abs(actual) - 1e-12)) / (1 + ok.sum())
     return PlaceboResult(actual, draws, float(p), reps, seed, estimator)
