@@ -247,3 +247,13 @@ def test_memory_grows_with_draws_by_a_few_numbers_not_by_clusters():
 
     per_draw = (peak(200_000) - peak(50_000)) / 150_000
     assert per_draw < 200, per_draw  # bytes per draw; O(reps x G) would be >= 800
+
+
+def test_ols_progress_argument_reaches_the_bootstrap(sample, monkeypatch, capsys):
+    monkeypatch.setattr(_resample, "PROGRESS_AFTER_SECONDS", 0.0)
+    monkeypatch.delenv("CI", raising=False)
+    monkeypatch.setattr(_resample, "_interactive", lambda: True)
+    _fit("y ~ x1 + x2", sample.assign(county=sample.hh), reps=999, seed=1)
+    assert "wild bootstrap" in capsys.readouterr().err
+    _fit("y ~ x1 + x2", sample.assign(county=sample.hh), reps=999, seed=1, progress=False)
+    assert capsys.readouterr().err == ""
