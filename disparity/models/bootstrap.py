@@ -177,9 +177,8 @@ class WildBootstrap:
 
 
 def _random_draws(rng: np.random.Generator, c: int, G: int, kind: str) -> np.ndarray:
-    if kind == "rademacher":
-        return rng.integers(0, 2, size=(c, G), dtype=np.int8).astype(float) * 2 - 1
-    return _WEBB[rng.integers(0, 6, size=(c, G), dtype=np.int8)]
+    support = _SUPPORT[kind]  # one gather pass; the integer stream is the package's since 0.1
+    return support[rng.integers(0, support.size, size=(c, G), dtype=np.int8)]
 
 
 def _enumerated_draws(start: int, stop: int, G: int, kind: str) -> np.ndarray:
@@ -363,6 +362,7 @@ def wild_cluster_bootstrap(
     expected = n_draws * flops_per_draw / FLOPS
     # Scale of each a11 (an upper bound of sum_g v_g^2 c1_g^2) for telling rounding from zero.
     scale11 = (c1 * c1).sum(axis=0) * float(np.max(support**2))
+    c0T, c1T = np.ascontiguousarray(c0.T), np.ascontiguousarray(c1.T)  # rows broadcast fast
     B0 = np.empty((chunk, G))
     B1 = np.empty((chunk, G))
     with _resample.progress_bar(n_draws, desc="wild bootstrap", expected_seconds=expected,
@@ -379,9 +379,9 @@ def wild_cluster_bootstrap(
             out[:, 1, s:e] = VR[:, 2 * k:3 * k].T
             for j in range(k):
                 VS1 = VQ[:, j, :] / ajj[j]
-                np.multiply(V, c1[:, j], out=b1)
+                np.multiply(V, c1T[j], out=b1)
                 b1 -= (VS1 @ A) @ QT[j]
-                np.multiply(V, c0[:, j], out=b0)
+                np.multiply(V, c0T[j], out=b0)
                 b0 -= ((VS + VS1 * params[j]) @ A) @ QT[j]
                 a11 = np.einsum("bg,bg->b", b1, b1)
                 a01 = np.einsum("bg,bg->b", b0, b1)
