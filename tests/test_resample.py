@@ -91,3 +91,16 @@ def test_every_resampling_loop_refuses_an_impossible_request():
         with pytest.raises(DataValueError, match=r"reps=1,000,000,000 would need about .*refused"):
             call(10**9)
             pytest.fail(f"{name} accepted reps=10**9")
+
+
+@pytest.mark.parametrize("obj", [wbmod.wild_cluster_bootstrap, _resample.Ticker])
+def test_module_examples_run(obj):
+    import doctest
+    import inspect
+
+    globs = {**vars(inspect.getmodule(obj)), "np": np}
+    runner = doctest.DocTestRunner(optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
+    tests = doctest.DocTestFinder(recurse=False).find(obj, obj.__name__, globs=globs)
+    assert tests and sum(len(t.examples) for t in tests) > 0
+    for t in tests:
+        assert runner.run(t).failed == 0
