@@ -1,73 +1,93 @@
-"""The hook that lets the in-memory functions accept engine tables (disparity.scale) too.
+"""The registry that lets the in-memory functions accept engine tables (disparity.scale) too.
 
-It lives at the top of the package, importing nothing, so measures and models can use it without
-importing the scale layer (which imports them).
+It lives at the top of the package and imports nothing of it, so measures and models can use it
+without knowing the scale layer (which imports them). An engine layer *registers* itself: a
+predicate that recognises its tables by type, and its implementations by name::
 
-``dp.gap(table, ...)`` with an :class:`~disparity.scale.EngineTable` (or an Ibis table) should
-run :func:`disparity.scale.gap`. The in-memory modules add, as their first statement::
+    register_engine(is_my_table, {"gap": my_gap, "ols": my_ols, ...})
 
-    from .._dispatch import engine_call
-    res = engine_call("gap", df, y, group, reference=reference, ...)  # the call's own arguments
-    if res is not NotImplemented:
-        return res
-
-(``dp.ols(formula, data, ...)`` and ``reimburse(schedule, claims, ...)`` pass their arguments in
-the same order; the data argument is found by position.)
-
-This module imports neither Ibis nor an engine, so the check costs nothing for DataFrames.
+(:mod:`disparity.scale` does this when it is imported, which ``import disparity`` does). An
+in-memory function decorated with ``@dispatches("gap")`` then hands a registered table to the
+engine's ``gap`` with the call's own arguments; anything else (DataFrames) goes straight through,
+at the cost of one predicate call.
 """
 
 from __future__ import annotations
 
 import functools
 import inspect
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
-__all__ = ["is_engine_table", "engine_call", "dispatches", "DISPATCHED"]
+__all__ = ["register_engine", "is_engine_table", "engine_call", "dispatches", "DISPATCHED"]
 
-#: In-memory functions that have an engine twin in :mod:`disparity.scale` (same signature), and
-#: the position of their data argument.
-DISPATCHED = {"gap": 0, "ge": 0, "theil": 0, "mld": 0, "gini": 0, "concentration_index": 0,
-              "ols": 1, "reimburse": 1}
+#: Names of the data argument of dispatching functions (``dp.gap(df, ...)``,
+#: ``dp.ols(formula, data, ...)``, ``reimburse(schedule, claims, ...)``).
+DATA_PARAMETERS = ("df", "data", "claims")
+
+#: Dispatching in-memory functions and the position of their data argument (filled in by
+#: :func:`dispatches` from each function's own signature).
+DISPATCHED: dict[str, int] = {}
+
+_ENGINES: list[tuple[Callable[[Any], bool], dict[str, Callable[..., Any]]]] = []
+
+
+def register_engine(is_table: Callable[[Any], bool],
+                    implementations: Mapping[str, Callable[..., Any]]) -> None:
+    """Register an engine layer: ``is_table(obj)`` says whether ``obj`` is one of its tables;
+    ``implementations`` maps in-memory function names to the engine's twins (same signature).
+    Registering the same predicate again replaces its implementations."""
+    for i, (pred, _) in enumerate(_ENGINES):
+        if pred is is_table:
+            _ENGINES[i] = (is_table, dict(implementations))
+            return
+    _ENGINES.append((is_table, dict(implementations)))
+
+
+def _engine_of(data: Any) -> dict[str, Callable[..., Any]] | None:
+    for pred, impls in _ENGINES:
+        if pred(data):
+            return impls
+    return None
 
 
 def is_engine_table(data: Any) -> bool:
-    """True for an :class:`~disparity.scale.EngineTable` or an Ibis table expression."""
-    module = type(data).__module__
-    return module.startswith("disparity.scale") or module.startswith("ibis.")
+    """True for a table of a registered engine layer (an ``EngineTable`` or an Ibis table)."""
+    return _engine_of(data) is not None
 
 
 def engine_call(name: str, *args: Any, **kwargs: Any) -> Any:
-    """Run ``disparity.scale.<name>(*args, **kwargs)`` when the data argument is an engine
-    table; otherwise return NotImplemented (the caller goes on in memory)."""
+    """Run the registered engine's ``name`` when the data argument is one of its tables;
+    otherwise return NotImplemented (the caller goes on in memory)."""
     pos = DISPATCHED.get(name)
-    if pos is None or len(args) <= pos or not is_engine_table(args[pos]):
+    if pos is None or len(args) <= pos:
         return NotImplemented
-    from . import scale
-
-    return getattr(scale, name)(*args, **kwargs)
+    impls = _engine_of(args[pos])
+    if impls is None or name not in impls:
+        return NotImplemented
+    return impls[name](*args, **kwargs)
 
 
 def dispatches(name: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """Decorate an in-memory function so that an engine table runs ``disparity.scale.<name>``.
-
-    The data argument may be passed by position or by keyword; DataFrames go straight through.
-    """
+    """Decorate an in-memory function so that a registered engine table runs the engine's
+    ``name``. The data argument (the first parameter named as in :data:`DATA_PARAMETERS`) may be
+    passed by position or by keyword."""
 
     def wrap(fn: Callable[..., Any]) -> Callable[..., Any]:
-        pos = DISPATCHED[name]
-        param = list(inspect.signature(fn).parameters)[pos]
+        params = list(inspect.signature(fn).parameters)
+        param = next(p for p in params if p in DATA_PARAMETERS)
+        pos = params.index(param)
+        DISPATCHED[name] = pos
 
         @functools.wraps(fn)
         def inner(*args: Any, **kwargs: Any) -> Any:
-            data = args[pos] if len(args) > pos else kwargs.get(param)
-            if data is not None and is_engine_table(data):
-                from . import scale
-
-                if len(args) <= pos:
-                    args = (*args, kwargs.pop(param))
-                return getattr(scale, name)(*args, **kwargs)
+            if _ENGINES:
+                data = args[pos] if len(args) > pos else kwargs.get(param)
+                impls = None if data is None else _engine_of(data)
+                if impls is not None and name in impls:
+                    if len(args) <= pos:
+                        args = (*args, kwargs.pop(param))
+                    return impls[name](*args, **kwargs)
             return fn(*args, **kwargs)
 
         return inner

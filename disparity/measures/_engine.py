@@ -19,6 +19,7 @@ import pandas as pd
 from .. import _resample
 from .._options import check_option
 from ..errors import DataValueError, DisparityWarning, SpecificationError
+from ._formulas import jacobian
 from ._result import MeasureResult, build_table
 from ._variance import bootstrap_weights, linearized_variance
 from ._weights import Sample
@@ -190,23 +191,6 @@ def _safe_values(kernel: Kernel, sub: Sample, wb: np.ndarray, k: int) -> np.ndar
 
 
 # -- chain rule by complex-step differentiation -------------------------------------------------------
-
-def jacobian(f: Callable[[np.ndarray], np.ndarray], x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Value and Jacobian of a small analytic function ``f`` at ``x`` by the complex step.
-
-    The complex step ``Im f(x + ih e_j) / h`` is exact to rounding (no subtractive cancellation), so
-    delta-method standard errors computed with it match hand-derived formulas to ~1e-15.
-    (Squire & Trapp 1998, SIAM Review 40(1), 110-112.)
-    """
-    x = np.asarray(x, dtype=float).ravel()
-    value = np.real(np.asarray(f(x.astype(complex)), dtype=complex)).ravel()
-    jac = np.empty((value.shape[0], x.shape[0]))
-    for j in range(x.shape[0]):
-        h = 1e-20 * max(abs(x[j]), 1e-200)
-        xc = x.astype(complex)
-        xc[j] += 1j * h
-        jac[:, j] = np.imag(np.asarray(f(xc), dtype=complex)).ravel() / h
-    return value, jac
 
 
 def totals_kernel_out(

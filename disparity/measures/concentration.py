@@ -15,6 +15,7 @@ from .._options import SeKind, WeightType, check_option
 from ..design import SurveyDesign
 from ..errors import DataValueError, SpecificationError
 from ._engine import KernelOut, fast_index, rank_rows, run
+from ._formulas import ci_transform
 from ._result import CurveResult, MeasureResult
 from ._variance import linearized_variance
 from ._weights import Sample, _as_list, prepare, rows_text
@@ -52,18 +53,6 @@ def check_bounds(
         )
     return lo, hi
 
-
-def ci_transform(kind: str, bounds: tuple[float, float] | None):  # noqa: ANN201
-    """The index as a function of (mean, generalized CI); works on complex arrays."""
-    if kind == "standard":
-        return lambda t: np.array([t[1] / t[0]])
-    if kind == "generalized":
-        return lambda t: np.array([t[1]])
-    assert bounds is not None
-    lo, hi = bounds
-    if kind == "erreygers":
-        return lambda t: np.array([4.0 * t[1] / (hi - lo)])
-    return lambda t: np.array([(hi - lo) * t[1] / ((hi - t[0]) * (t[0] - lo))])
 
 
 def ci_stats(

@@ -16,6 +16,7 @@ from .._options import SeKind, WeightType
 from ..design import SurveyDesign
 from ..errors import DataValueError, SpecificationError
 from ._engine import KernelOut, run, totals_kernel_out
+from ._formulas import ge_of as _ge_of
 from ._result import MeasureResult
 from ._weights import Sample, _as_list, prepare, require_values
 
@@ -32,14 +33,6 @@ _REFS = """
     68(3), 371-383.
 """
 
-
-def _ge_of(alpha: float, big_w, big_y, s):  # noqa: ANN001, ANN202  (works on complex arrays)
-    mu = big_y / big_w
-    if alpha == 1:
-        return s / big_y - np.log(mu)
-    if alpha == 0:
-        return np.log(mu) - s / big_w
-    return (s / big_w / mu**alpha - 1.0) / (alpha * (alpha - 1.0))
 
 
 def _per_row(alpha: float, y: np.ndarray) -> np.ndarray:

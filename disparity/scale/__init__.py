@@ -8,6 +8,9 @@ together by :func:`compute`, sharing one scan of a table per round of passes. Ne
 Ibis is imported only when a function here is called.
 """
 
+import sys
+
+from .._dispatch import register_engine
 from ._backend import (
     Engine,
     EngineTable,
@@ -23,6 +26,20 @@ from .benefits import EngineReimbursement, reimburse
 from .measures import gap, ge, mld, theil
 from .ranks import concentration_index, gini
 from .regression import ols
+
+
+def _is_table(obj: object) -> bool:
+    """An :class:`EngineTable`, or an Ibis table expression (if Ibis is loaded at all)."""
+    if isinstance(obj, EngineTable):
+        return True
+    ibis = sys.modules.get("ibis")
+    return ibis is not None and isinstance(obj, ibis.expr.types.Table)
+
+
+# dp.gap(engine_table, ...) and the other in-memory twins run the functions here
+register_engine(_is_table, {"gap": gap, "ge": ge, "theil": theil, "mld": mld, "gini": gini,
+                            "concentration_index": concentration_index, "ols": ols,
+                            "reimburse": reimburse})
 
 __all__: list[str] = [
     "connect",

@@ -96,6 +96,10 @@ class Engine:
             # would slip through the complete-row filters (duckdb/duckdb#25521).
             kwargs["can_have_nan"] = True
         t = self.backend.read_parquet(paths if len(paths) > 1 else paths[0], **kwargs)
+        if self.name == "duckdb":
+            from ._plan import register_parquet
+
+            register_parquet(t, paths)
         return EngineTable(t, self, source=", ".join(paths))
 
     def read_csv(self, path: str | Path | Sequence[str | Path], **options: Any) -> EngineTable:

@@ -113,13 +113,105 @@ def _reduce(kind: str, rel: Any, factors: Sequence[str]) -> Any:
     return getattr(_product(rel, factors), kind)()
 
 
+def register_parquet(table: Any, paths: Sequence[str]) -> None:
+    """Remember the Parquet files behind an engine table (DuckDB), so that input checks can be
+    answered from the files' footers (:func:`_never_true`)."""
+    op = table.op()
+    _PARQUET[(id(op.source), str(op.name))] = tuple(paths)
+
+
+#: Parquet files behind DuckDB tables made by ``Engine.read_parquet``: (backend id, name) -> paths.
+_PARQUET: dict[tuple[int, str], tuple[str, ...]] = {}
+
+
+def _parquet_min(source: Any, column: str) -> float | None:
+    """The smallest value of a numeric column over every row group of the Parquet files behind
+    ``source``, from the footers' statistics (no row is read); None when unknown (not a Parquet
+    table, a partition column, a row group without statistics)."""
+    import ibis.expr.operations as ops
+
+    op = source.op()
+    if not isinstance(op, ops.DatabaseTable):
+        return None
+    paths = _PARQUET.get((id(op.source), str(op.name)))
+    if paths is None or not source.schema()[column].is_numeric():
+        return None
+    con = getattr(op.source, "con", None)
+    if con is None:
+        return None
+    try:
+        cur = con.cursor()  # its own cursor: the caller's connection may hold a pending result
+        rows = cur.execute(
+            "SELECT count(*), min(TRY_CAST(stats_min AS DOUBLE)), "
+            "bool_or((stats_min IS NULL OR TRY_CAST(stats_min AS DOUBLE) IS NULL) "
+            "AND coalesce(stats_null_count, -1) < num_values) "
+            "FROM parquet_metadata($1) WHERE path_in_schema = $2", [list(paths), column]
+        ).fetchall()
+        cur.close()
+    except Exception:  # noqa: BLE001 - no statistics to use: the check is run on the rows
+        return None
+    row = rows[0] if rows else None
+    if row is None or not row[0] or row[2] or row[1] is None:
+        return None
+    return float(row[1])
+
+
+def _never_true(cond: Any, source: Any) -> bool:
+    """Whether a check ``column < c`` is false on every row by the Parquet statistics (the
+    minimum of the column is at least ``c``); NaN compares false, NULL rows are not counted."""
+    import ibis.expr.operations as ops
+
+    op = cond.op()
+    if not isinstance(op, ops.Less):
+        return False
+    lit, col = op.right, op.left
+    if isinstance(lit, ops.Cast):  # a typed constant, e.g. CAST(0 AS DOUBLE)
+        lit = lit.arg
+    if not isinstance(lit, ops.Literal):
+        return False
+    if isinstance(col, ops.Cast) and col.to.is_floating():  # a numeric column cast to float
+        col = col.arg
+    if not (isinstance(col, ops.Field) and col.rel == source.op()):
+        return False
+    try:
+        bound = float(lit.value)
+    except (TypeError, ValueError):
+        return False
+    lo = _parquet_min(source, str(col.name))
+    return lo is not None and lo >= bound
+
+
+def _proven(p: Pass) -> tuple[Pass, list[str]]:
+    """The pass without the ``count_if`` checks its source's Parquet statistics already answer
+    (each is 0), and their names. Each check left in costs a flag bit or an aggregate per row."""
+    zero = [name for name, (kind, factors) in p.aggs.items()
+            if kind == "count_if" and _never_true(p.values[factors[0]], p.source)]
+    if not zero:
+        return p, []
+    aggs = {k: v for k, v in p.aggs.items() if k not in zero}
+    used = {f for _, factors in aggs.values() for f in factors}
+    values = {k: v for k, v in p.values.items() if k in used}
+    return Pass(p.source, p.keys, values, aggs, p.where, p.limit, p.label, p.progress), zero
+
+
+def _with_zeros(frame: pd.DataFrame, p: Pass, zero: Sequence[str]) -> pd.DataFrame:
+    for name in zero:
+        frame[name] = np.zeros(len(frame), dtype=np.int64)
+    return frame[[*p.keys, *p.aggs]] if zero else frame
+
+
 def execute(p: Pass) -> pd.DataFrame:
     """Run one pass as its own query.
 
     NaN checks of float columns whose values the pass sums over are left out of the first try
     (evaluating ``isnan`` on every row costs as much as several aggregates); if a NaN reaches the
-    sums, the pass runs again with them.
+    sums, the pass runs again with them. Checks the Parquet statistics answer are not run.
     """
+    q, zero = _proven(p)
+    return _with_zeros(_execute_checked(q), p, zero)
+
+
+def _execute_checked(p: Pass) -> pd.DataFrame:
     lean = _lean_conditions(p)
     if lean is not None:
         frame = _execute(p, lean)
@@ -198,8 +290,18 @@ def execute_fused(passes: Sequence[Pass]) -> list[pd.DataFrame | None] | None:
     engine pushes into the scan, and only if that drops rows (the table's row count says so) does
     a second query read the incomplete rows, with one flag bit per column. NaN values, which the
     passes' own filters drop, are not looked for either: a NaN reaching a pass's sums makes them
-    NaN, and that pass is then run alone with its exact filter.
+    NaN, and that pass is then run alone with its exact filter. Input checks that the Parquet
+    statistics answer (no negative weights) are not run on the rows.
     """
+    proven = [_proven(p) for p in passes]
+    frames = _execute_fused([q for q, _ in proven])
+    if frames is None:
+        return None
+    return [None if fr is None else _with_zeros(fr, p, zero)
+            for fr, p, (_, zero) in zip(frames, passes, proven, strict=True)]
+
+
+def _execute_fused(passes: Sequence[Pass]) -> list[pd.DataFrame | None] | None:
     source = passes[0].source
     keys = list(dict.fromkeys(k for p in passes for k in p.keys))
     # shared row values: one column per distinct expression

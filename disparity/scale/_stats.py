@@ -14,26 +14,12 @@ then needs only sums and cross-products of :math:`w h`:
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import numpy as np
+
+from ..measures._formulas import jacobian
 
 __all__ = ["jacobian", "unit_variance"]
 
-
-def jacobian(f: Callable[[np.ndarray], np.ndarray], x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Value and Jacobian of an analytic ``f`` at ``x`` by the complex step (exact to rounding;
-    Squire & Trapp 1998, SIAM Review 40(1), 110-112)."""
-    x = np.asarray(x, dtype=float).ravel()
-    with np.errstate(divide="ignore", invalid="ignore"):
-        value = np.real(np.asarray(f(x.astype(complex)), dtype=complex)).ravel()
-        jac = np.empty((value.shape[0], x.shape[0]))
-        for j in range(x.shape[0]):
-            h = 1e-20 * max(abs(x[j]), 1e-200)
-            xc = x.astype(complex)
-            xc[j] += 1j * h
-            jac[:, j] = np.imag(np.asarray(f(xc), dtype=complex)).ravel() / h
-    return value, jac
 
 
 def unit_variance(n_units: float, sum_z: np.ndarray, sum_z2: np.ndarray) -> np.ndarray:

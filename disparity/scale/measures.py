@@ -20,6 +20,7 @@ from .._options import SeKind, WeightType, check_option
 from ..design import SurveyDesign
 from ..errors import DataValueError, PrecisionWarning, SpecificationError
 from ..measures import MeasureResult
+from ..measures._formulas import ge_of as _ge_of
 from ._backend import EngineTable, Progress, as_engine_table
 from ._plan import Lazy, Pass, Plan, run
 from ._prep import Prepared, as_list, examples, f64, prepare, sorted_levels, unsupported
@@ -371,14 +372,6 @@ def gap(
 
 
 # -- generalised entropy -------------------------------------------------------------------------------
-
-def _ge_of(alpha: float, big_w: Any, big_y: Any, s: Any) -> Any:
-    mu = big_y / big_w
-    if alpha == 1:
-        return s / big_y - np.log(mu)
-    if alpha == 0:
-        return np.log(mu) - s / big_w
-    return (s / big_w / mu**alpha - 1.0) / (alpha * (alpha - 1.0))
 
 
 def _mean_power(alpha: float, means: Any) -> Any:

@@ -16,6 +16,7 @@ from .._options import SeKind, WeightType, check_option
 from ..design import SurveyDesign
 from ..errors import DataValueError, SpecificationError
 from ..measures import MeasureResult
+from ..measures._formulas import ci_transform
 from ._backend import EngineTable, Progress, as_engine_table
 from ._prep import Prepared, examples, f64, prepare
 from ._stats import jacobian, unit_variance
@@ -194,17 +195,6 @@ def gini(
     )
 
 
-def _ci_transform(kind: str, bounds: tuple[float, float] | None) -> Callable[[Any], Any]:
-    if kind == "standard":
-        return lambda t: np.array([t[1] / t[0]])
-    if kind == "generalized":
-        return lambda t: np.array([t[1]])
-    assert bounds is not None
-    lo, hi = bounds
-    if kind == "erreygers":
-        return lambda t: np.array([4.0 * t[1] / (hi - lo)])
-    return lambda t: np.array([(hi - lo) * t[1] / ((hi - t[0]) * (t[0] - lo))])
-
 
 def concentration_index(
     df: EngineTable,
@@ -300,7 +290,7 @@ def concentration_index(
             )
 
     return _rank_index(
-        "concentration_index", et, prep, y, rank, _ci_transform(kind, b), kind, cluster=cluster,
+        "concentration_index", et, prep, y, rank, ci_transform(kind, b), kind, cluster=cluster,
         se=se, params={"y": y, "rank": rank, "kind": kind, "bounds": b},
         progress=_progress(et, progress), check=check,
     )

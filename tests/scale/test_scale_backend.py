@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+import disparity as dp
 from disparity import scale
 from disparity.errors import SpecificationError
 from disparity.scale.demo import claims_section
@@ -42,7 +43,7 @@ def test_demo_section(tmp_path):
 
 
 def test_dispatch_hook(survey, survey_table):
-    from disparity.scale._dispatch import engine_call, is_engine_table
+    from disparity._dispatch import engine_call, is_engine_table
 
     assert is_engine_table(survey_table) and is_engine_table(survey_table.expr)
     assert not is_engine_table(survey)
@@ -71,3 +72,40 @@ def test_public_functions_accept_engine_tables(survey, survey_table):
     m_mem = dp.ols("y ~ inc", survey, vcov="HC1")
     np.testing.assert_allclose(m_eng.params, m_mem.params, rtol=1e-8)
     np.testing.assert_allclose(m_eng.std_errors, m_mem.std_errors, rtol=1e-8)
+
+
+def test_engines_register_by_type_not_by_module_name(survey):
+    # a table type of another engine layer, registered by a predicate, is dispatched to its own
+    # implementations; the data argument is found by name in each function's signature
+    from disparity import _dispatch
+
+    class OtherTable:
+        pass
+
+    seen = []
+
+    def fake_gap(df, y, group, **kw):
+        seen.append(("gap", y, group, kw))
+        return "engine gap"
+
+    def fake_ols(formula, data, **kw):
+        seen.append(("ols", formula, kw))
+        return "engine ols"
+
+    def is_other(obj):
+        return isinstance(obj, OtherTable)
+
+    _dispatch.register_engine(is_other, {"gap": fake_gap, "ols": fake_ols})
+    try:
+        t = OtherTable()
+        assert dp.gap(t, "y", "hukou", weights="w") == "engine gap"
+        assert dp.ols("y ~ x", data=t, vcov="HC1") == "engine ols"
+        assert seen == [("gap", "y", "hukou", {"weights": "w"}), ("ols", "y ~ x", {"vcov": "HC1"})]
+        assert _dispatch.DISPATCHED["ols"] == 1 and _dispatch.DISPATCHED["reimburse"] == 1
+        assert isinstance(dp.gap(survey, "y", "hukou"), dp.measures.MeasureResult)
+        assert len(seen) == 2  # DataFrames stay in memory
+        # a module name that merely looks like an engine's is not an engine table
+        Fake = type("Fake", (), {"__module__": "disparity.scale.fake"})
+        assert not _dispatch.is_engine_table(Fake())
+    finally:
+        _dispatch._ENGINES[:] = [e for e in _dispatch._ENGINES if e[0] is not is_other]

@@ -240,3 +240,57 @@ def test_nan_values_are_dropped_as_by_the_separate_calls(engine, tmp_path, check
     mem = df.assign(inc=inc, ccl=ccl)
     checks.same_model(m, dp.ols("y ~ inc + hukou", mem, weights="w"))
     checks.same_measure(th, dp.theil(mem, "y", "hukou", cluster="ccl"))
+
+
+def _frame_with_weights(w):
+    return pd.DataFrame({"y": [1.0, 2.0, 3.0, 4.0, 5.0, 6.0], "g": ["a", "b"] * 3, "w": w})
+
+
+def test_parquet_statistics_answer_the_weight_check(engine, tmp_path, monkeypatch):
+    # non-negative weights by the footers' minimum: the check is not run on the rows (no flag
+    # column in the shared query), and the results equal the in-memory ones
+    df = _frame_with_weights([1.0, 2.0, 0.5, 1.0, 3.0, 1.0])
+    df.to_parquet(tmp_path / "ok.parquet")
+    t = engine.read_parquet(tmp_path / "ok.parquet")
+    assert _plan._parquet_min(t.expr, "w") == 0.5
+    seen = []
+    fused = _plan._execute_fused
+
+    def spy(passes):
+        seen.append([sorted(k for k, (kind, _) in p.aggs.items() if kind == "count_if")
+                     for p in passes])
+        return fused(passes)
+
+    monkeypatch.setattr(_plan, "_execute_fused", spy)
+    g, th = scale.compute(scale.gap(t, "y", "g", weights="w", lazy=True),
+                          scale.theil(t, "y", weights="w", lazy=True))
+    assert seen and all(names == [] for names in seen[0])
+    _same(g, dp.gap(df, "y", "g", weights="w"))
+    _same(th, dp.theil(df, "y", weights="w"))
+
+
+@pytest.mark.parametrize("statistics", [True, False])
+def test_negative_weights_still_refused_with_or_without_statistics(engine, tmp_path, statistics):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    df = _frame_with_weights([1.0, 2.0, -0.5, 1.0, 3.0, 1.0])
+    path = tmp_path / f"neg_{statistics}.parquet"
+    pq.write_table(pa.Table.from_pandas(df), path, write_statistics=statistics)
+    t = engine.read_parquet(path)
+    expected = -0.5 if statistics else None
+    assert _plan._parquet_min(t.expr, "w") == expected
+    for call in (lambda: scale.gap(t, "y", "g", weights="w"),
+                 lambda: scale.compute(scale.gap(t, "y", "g", weights="w", lazy=True),
+                                       scale.theil(t, "y", weights="w", lazy=True))):
+        with pytest.raises(DataValueError, match=r"(?s)'w'.*negative"):
+            call()
+
+
+def test_statistics_unknown_for_other_tables(engine, tmp_path):
+    # a derived table or a partition column has no footer statistics to use: the check runs
+    df = _frame_with_weights([1.0, 2.0, 0.5, 1.0, 3.0, 1.0])
+    df.to_parquet(tmp_path / "d.parquet")
+    t = engine.read_parquet(tmp_path / "d.parquet")
+    assert _plan._parquet_min(t.expr.filter(t.expr.w > 0), "w") is None
+    assert _plan._parquet_min(t.expr, "g") is None  # not numeric
