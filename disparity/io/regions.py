@@ -563,7 +563,8 @@ def to_name(
     if codes_s is None or isinstance(codes_s, str):
         return None if codes_s is None else _name_of(codes_s, lang, vintage)
     names = {c: _name_of(c, lang, vintage) for c in pd.unique(codes_s.dropna())}
-    out = codes_s.map(names)
+    out = pd.Series([None if c is None else names[c] for c in codes_s], index=codes_s.index,
+                    name=codes_s.name, dtype=object)
     out.attrs = dict(codes_s.attrs)
     return out
 
