@@ -300,6 +300,8 @@ def _resolve_code(s: str, raw: str, ctx: _Ctx) -> str:
 def _resolve(value: object, ctx: _Ctx) -> str:
     if value is None or value is pd.NA or (isinstance(value, float) and np.isnan(value)):
         raise RegionError("A region value is missing; drop or fill missing regions before converting.")
+    if isinstance(value, (float, np.floating)) and float(value).is_integer():
+        value = int(value)  # a code column read from Excel with a gap in it is float
     if isinstance(value, (int, np.integer)):
         value = str(int(value))
     raw = str(value)
@@ -416,7 +418,8 @@ def to_code(
         吉林市 rather than the province).
     within : str, int or iterable, optional
         A province or prefecture (name or code) that every value lies in, or one per value (a column
-        of the same frame, aligned by position) to tell apart same-named units.
+        of the same frame, aligned by position) to tell apart same-named units; a missing entry
+        does not restrict its value. A ``within`` value that is itself unknown raises.
     errors : {"raise", "coerce"}
         ``"raise"`` (default): an unknown, ambiguous or missing value raises. ``"coerce"``: it becomes
         None, and the raw values that failed are listed in ``attrs["unresolved"]`` of the result.
@@ -570,12 +573,16 @@ def to_name(
 
 
 def classify(
-    codes: Iterable[object] | object, *, scheme: Literal["nbs4", "region3"] = "nbs4"
+    codes: Iterable[object] | object,
+    *,
+    scheme: Literal["nbs4", "region3"] = "nbs4",
+    errors: Errors = "raise",
 ) -> pd.Series | str | None:
     """Economic region of provinces (or of the province a prefecture or county lies in): NBS
     four-region (``"nbs4"``) or older three-region split.
 
-    Hong Kong, Macao, Taiwan and the national total have no region (None).
+    Hong Kong, Macao, Taiwan and the national total have no region (None); so, with
+    ``errors="coerce"``, has a value :func:`to_code` cannot resolve.
 
     Examples
     --------
@@ -584,11 +591,13 @@ def classify(
     """
     check_option("scheme", scheme, ("nbs4", "region3"))
     table = provinces().set_index("region_code")[scheme]
-    codes_s = to_code(codes)
-    if isinstance(codes_s, str):
-        return table.get(codes_s[:2] + "0000")
-    assert codes_s is not None
-    return codes_s.map(lambda c: table.get(c[:2] + "0000"))
+    codes_s = to_code(codes, errors=errors)
+    if codes_s is None or isinstance(codes_s, str):
+        return None if codes_s is None else table.get(codes_s[:2] + "0000")
+    out = pd.Series([None if c is None else table.get(c[:2] + "0000") for c in codes_s],
+                    index=codes_s.index, name=codes_s.name, dtype=object)
+    out.attrs = dict(codes_s.attrs)
+    return out
 
 
 _RELATIONS = ("same", "renamed", "recoded", "merged", "split", "abolished")

@@ -1,3 +1,4 @@
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -187,8 +188,16 @@ def test_errors_coerce_lists_what_failed():
     assert out.attrs["unresolved"] == ["Atlantis", "朝阳区", "<missing>"]
     assert regions.to_code("Atlantis", errors="coerce") is None
     assert list(regions.to_name(["130100", "Atlantis"], errors="coerce")) == ["石家庄市", None]
+    assert list(regions.classify(["石家庄", "Atlantis"], errors="coerce")) == ["east", None]
     with pytest.raises(SpecificationError, match="'raise', 'coerce'"):
         regions.to_code("甘肃", errors="ignore")
+
+
+def test_float_codes_from_a_spreadsheet_column_with_gaps():
+    s = pd.Series([130100.0, np.nan, 620000.0])
+    assert list(regions.to_code(s, errors="coerce")) == ["130100", None, "620000"]
+    with pytest.raises(RegionError, match="Unknown region '1301.5'"):
+        regions.to_code(1301.5)
 
 
 def test_raise_names_how_many_rows_share_the_bad_value():
@@ -274,3 +283,25 @@ def test_chifeng_codes_come_from_the_official_list():
     official = d[d["region_code"].str.startswith("1504")].set_index("region_code")["region"].to_dict()
     cf = regions.chifeng_units().set_index("region_code")["region"].to_dict()
     assert cf == official
+
+
+def test_committed_table_is_what_the_build_script_derives():
+    """The stem and pinyin columns are the build script's output for every name (pypinyin is a dev
+    dependency); the source and its licence are named beside the table."""
+    import importlib.util
+    import json
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    spec = importlib.util.spec_from_file_location("build_areacodes", root / "data" / "regions" / "build_areacodes.py")
+    build = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(build)
+    table = pd.read_csv(root / "disparity" / "io" / "_regions_data" / "areacodes.csv", dtype=str,
+                        keep_default_na=False)
+    assert len(table) == 6823
+    stems = table["name"].map(build.stem)
+    assert (stems == table["stem"]).all()
+    assert (stems.map(lambda s: ";".join(build.readings(s))) == table["pinyin"]).all()
+    meta = json.loads((root / "disparity" / "io" / "_regions_data" / "source.json").read_text(encoding="utf-8"))
+    assert meta["licence"] == "CC0-1.0" and meta["source"].endswith("yescallop/areacodes")
+    assert (meta["first_year"], meta["last_year"]) == (1981, 2024)
