@@ -600,7 +600,7 @@ def classify(
     return out
 
 
-_RELATIONS = ("same", "renamed", "recoded", "merged", "split", "abolished")
+_RELATIONS = ("same", "renamed", "recoded", "merged", "split", "abolished", "new")
 
 
 def crosswalk(
@@ -623,7 +623,8 @@ def crosswalk(
     ``relation``: ``"same"`` (same code and name), ``"renamed"`` (same code, new name),
     ``"recoded"`` (one new code, no other unit joined), ``"merged"`` (one new code shared with
     other units), ``"split"`` (the area went to several units; one row each) or ``"abolished"``
-    (no successor; ``code_to`` is None).
+    (no successor; ``code_to`` is None). Backwards, ``"new"`` marks a unit with no predecessor
+    code (carved out of units that kept theirs, e.g. 广阳区 from 安次区 in 2000).
 
     Notes
     -----
@@ -667,7 +668,7 @@ def crosswalk(
         targets = by_from.get(code, [None])
         for j in targets:
             if j is None:
-                rows.append((code, name, None, None, "abolished"))
+                rows.append((code, name, None, None, "abolished" if from_year <= to_year else "new"))
                 continue
             cj, nj = str(t.code[j]), str(t.name[j])
             if len(targets) > 1:

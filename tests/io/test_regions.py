@@ -240,6 +240,11 @@ def test_crosswalk_county_to_district_conversions():
     assert back[["code_to", "name_to"]].values.tolist() == [["110228", "密云县"], ["341402", "居巢区"]]
     with pytest.raises(RegionError, match="not in use in 2014"):
         regions.crosswalk(["110118"], 2014, 2016)
+    # 广阳区 was carved out of 安次区 in 2000, which kept its code: a boundary change, not followed
+    new = regions.crosswalk(["131003"], 2024, 1995)
+    assert new[["name", "code_to", "relation"]].values.tolist() == [["广阳区", None, "new"]]
+    assert set(regions.crosswalk(regions.divisions(vintage=2010)["region_code"], 2010, 2024)["relation"]) <= set(
+        regions._RELATIONS) - {"new"}
 
 
 def test_crosswalk_agrees_with_the_source_successors_for_every_one_step_change():
