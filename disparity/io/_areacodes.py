@@ -163,9 +163,9 @@ def _step(t: Table, i: int, year: int) -> list[int]:
                     ups.append(up)
         targets = tuple(ups)
     for c in targets:
-        j = record(t, c, year)
-        if j is not None and j not in out:
-            out.append(j)
+        rec = record(t, c, year)
+        if rec is not None and rec not in out:
+            out.append(rec)
     return out
 
 

@@ -45,7 +45,7 @@ import difflib
 import re
 from collections.abc import Iterable
 from functools import lru_cache
-from typing import Literal
+from typing import Literal, cast
 
 import numpy as np
 import pandas as pd
@@ -286,6 +286,7 @@ def _resolve_code(s: str, raw: str, ctx: _Ctx) -> str:
     i = _ac.record(t, code, ctx.vintage)
     if i is None:
         last = _ac.record(t, code, None)
+        assert last is not None  # the code is in the table
         raise RegionError(
             f"Region code {raw!r} was not in use in {ctx.vintage}: {_ac.describe(t, last)}. Use "
             "dp.regions.crosswalk to carry codes between years."
@@ -466,7 +467,7 @@ def to_code(
     if isinstance(values, pd.Series):
         seq = values
     else:
-        seq = pd.Series([values] if scalar else list(values), dtype=object)  # type: ignore[call-overload]
+        seq = pd.Series([values] if scalar else list(cast(Iterable[object], values)), dtype="object")
     vcodes, vuniq = pd.factorize(seq, use_na_sentinel=True)
     official = shanxi == "official" or any(
         isinstance(u, str) and not _has_cjk(u) and _key_en(u) == "shaanxi" for u in vuniq
@@ -476,7 +477,7 @@ def to_code(
         wlabels: list[object] = [within]
         wcodes = np.zeros(len(seq), dtype=np.int64)
     else:
-        wseq = within if isinstance(within, pd.Series) else pd.Series(list(within), dtype=object)  # type: ignore[call-overload]
+        wseq = within if isinstance(within, pd.Series) else pd.Series(list(cast(Iterable[object], within)), dtype="object")
         if len(wseq) != len(seq):
             raise SpecificationError(
                 f"within= has {len(wseq)} values but there are {len(seq)} regions; pass one province "
@@ -657,14 +658,14 @@ def crosswalk(
         by_from.setdefault(str(t.code[i]), []).append(j)
         if j is not None:
             into.setdefault(str(t.code[j]), set()).add(str(t.code[i]))
-    rows = []
-    raw = [codes] if _is_scalar(codes) else list(codes)  # type: ignore[call-overload]
+    rows: list[tuple[object, ...]] = []
+    raw = [codes] if _is_scalar(codes) else list(cast(Iterable[object], codes))
     for given, code in zip(raw, wanted_s, strict=True):
         if code is None or code == NATIONAL_CODE:
             rows.append((str(given), None, None, None, None))
             continue
-        i = _ac.record(t, code, from_year)
-        name = str(t.name[i]) if i is not None else None
+        rec = _ac.record(t, code, from_year)
+        name = str(t.name[rec]) if rec is not None else None
         targets = by_from.get(code, [None])
         for j in targets:
             if j is None:
@@ -700,7 +701,8 @@ def recode(
     """
     check_option("errors", errors, ("raise", "coerce"))
     scalar = _is_scalar(codes)
-    seq = codes if isinstance(codes, pd.Series) else pd.Series([codes] if scalar else list(codes), dtype=object)  # type: ignore[call-overload]
+    seq = codes if isinstance(codes, pd.Series) else pd.Series(
+        [codes] if scalar else list(cast(Iterable[object], codes)), dtype="object")
     vcodes, vuniq = pd.factorize(seq, use_na_sentinel=True)
     if errors == "raise" and (vcodes < 0).any():
         raise RegionError("A region code is missing; drop or fill missing codes before recoding.")
