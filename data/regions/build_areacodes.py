@@ -13,8 +13,8 @@ Usage (from the repository root, with a checkout or bare clone of the source)::
 The script checks that the per-year lists it reconstructs from ``result.csv`` equal the source's own
 ``data/<year>.txt`` files for every year, then writes the table with two derived columns: ``stem``
 (the name without its administrative suffix and ethnic-group words, e.g. 恩施土家族苗族自治州 -> 恩施)
-and ``pinyin`` (toneless readings of the stem, ``;``-separated, every reading of polyphonic
-characters included, from pypinyin). Nothing is typed by hand except the suffix and ethnic-group
+and ``pinyin`` (toneless readings of the stem, ``;``-separated, from pypinyin: the phrase reading
+first, with the syllable apostrophe (xi'an), then every other reading of polyphonic characters). Nothing is typed by hand except the suffix and ethnic-group
 vocabularies below.
 """
 
@@ -66,10 +66,12 @@ def stem(name: str) -> str:
 
 
 def readings(text: str) -> list[str]:
-    """Toneless pinyin readings: the phrase reading first, then other character readings."""
+    """Toneless pinyin readings: the phrase reading first, written with the apostrophe that separates
+    a syllable starting with a, o or e (xi'an, jin'an), then every other reading of the characters."""
     chars = [ch for ch in text if "\u4e00" <= ch <= "\u9fff"]
     phrase = [p[0] for p in pinyin("".join(chars), style=Style.NORMAL, errors="ignore")]
-    first = "".join(PLACE_READINGS.get(ch, r) for ch, r in zip(chars, phrase, strict=True))
+    sylls = [PLACE_READINGS.get(ch, r) for ch, r in zip(chars, phrase, strict=True)]
+    first = "".join(("'" if k and syl[:1] in "aoe" else "") + syl for k, syl in enumerate(sylls))
     per_char = pinyin(text, style=Style.NORMAL, heteronym=True, errors="ignore")
     out = [first]
     for combo in itertools.islice(itertools.product(*per_char), MAX_READINGS):

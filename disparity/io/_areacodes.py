@@ -45,6 +45,8 @@ class Table:
     pinyin: tuple[tuple[str, ...], ...]
     by_name: dict[str, list[int]]
     by_stem: dict[str, list[int]]
+    by_pinyin1: dict[str, list[int]]
+    by_pinyin2: dict[str, list[int]]
     by_pinyin: dict[str, list[int]]
     by_code: dict[str, list[int]]
     first_year: int
@@ -70,13 +72,18 @@ def table() -> Table:
     pys = tuple(tuple(str(v).split(";")) if v else () for v in df["pinyin"])
     by_name: dict[str, list[int]] = defaultdict(list)
     by_stem: dict[str, list[int]] = defaultdict(list)
-    by_pinyin: dict[str, list[int]] = defaultdict(list)
+    by_pinyin1: dict[str, list[int]] = defaultdict(list)  # the phrase reading, with apostrophes
+    by_pinyin2: dict[str, list[int]] = defaultdict(list)  # the same without apostrophes
+    by_pinyin: dict[str, list[int]] = defaultdict(list)  # every reading
     by_code: dict[str, list[int]] = defaultdict(list)
     for i, (code, name, st) in enumerate(zip(df["code"], df["name"], df["stem"], strict=True)):
         by_name[name].append(i)
         by_stem[st].append(i)
         by_code[code].append(i)
-        for p in pys[i]:
+        if pys[i]:
+            by_pinyin1[pys[i][0]].append(i)
+            by_pinyin2[pys[i][0].replace("'", "")].append(i)
+        for p in dict.fromkeys(p.replace("'", "") for p in pys[i]):
             by_pinyin[p].append(i)
     end = pd.to_numeric(df["end"].replace("", str(_OPEN))).to_numpy(dtype=np.int64)
     start = df["start"].astype(np.int64).to_numpy()
@@ -84,7 +91,8 @@ def table() -> Table:
         code=df["code"].to_numpy(dtype=object), name=df["name"].to_numpy(dtype=object),
         level=df["level"].astype(np.int64).to_numpy(), start=start, end=end, successors=succ,
         stem=df["stem"].to_numpy(dtype=object), pinyin=pys,
-        by_name=dict(by_name), by_stem=dict(by_stem), by_pinyin=dict(by_pinyin),
+        by_name=dict(by_name), by_stem=dict(by_stem), by_pinyin1=dict(by_pinyin1),
+        by_pinyin2=dict(by_pinyin2), by_pinyin=dict(by_pinyin),
         by_code=dict(by_code), first_year=int(meta["first_year"]), last_year=int(meta["last_year"]),
         source=meta,
     )

@@ -1,4 +1,5 @@
-"""Province-level names, abbreviations and romanisations, and the name normalisation they share.
+"""Names kept by hand: province names, abbreviations and romanisations, English names of
+Chifeng's units and of non-Mandarin prefectures, and the name normalisation they share.
 
 Private: :mod:`disparity.io.regions` is the public interface. The province codes are checked against
 the GB/T 2260 lists (``_regions_data``) by the tests.
@@ -82,9 +83,13 @@ def _key_zh(value: str) -> str:
     return s
 
 
-def _key_en(value: str, *, lower: bool = False) -> str:
-    s = _fold(value).replace("ü", "v")
-    s = re.sub(r"[()\[\],.'’\-_/]", " ", s)
+def _key_en(value: str, *, lower: bool = False, apostrophe: bool = False) -> str:
+    """Latin-script key: lower case, no spaces or punctuation (``apostrophe=True`` keeps the pinyin
+    syllable apostrophe, as in xi'an); ``lower`` also drops words such as District, County, Shi."""
+    s = _fold(value).replace("ü", "v").replace("’", "'")
+    s = re.sub(r"[()\[\],.\-_/]" if apostrophe else r"[()\[\],.'\-_/]", " ", s)
+    if apostrophe:
+        s = re.sub(r"\s*'\s*", "'", s)
     s = _EN_WORDS.sub(" ", s)
     if lower:
         s = _EN_LOWER.sub(" ", s)
@@ -123,3 +128,32 @@ def _lookup() -> dict[str, str]:
     for name in _NATIONAL_NAMES:
         add(_key_zh(name) if _has_cjk(name) else _key_en(name) or name, NATIONAL_CODE)
     return table
+
+
+# English names of Chifeng's (赤峰市, 150400) county-level units, the area of the bundled survey;
+# their codes come from the code table.
+_CHIFENG_EN = {
+    "红山区": "Hongshan", "元宝山区": "Yuanbaoshan", "松山区": "Songshan", "阿鲁科尔沁旗": "Ar Horqin",
+    "巴林左旗": "Bairin Left", "巴林右旗": "Bairin Right", "林西县": "Linxi", "克什克腾旗": "Hexigten",
+    "翁牛特旗": "Ongniud", "喀喇沁旗": "Harqin", "宁城县": "Ningcheng", "敖汉旗": "Aohan",
+}
+_CHIFENG_CODE = "150400"
+
+# Conventional English names of prefecture-level units whose names are not Mandarin (Mongolian,
+# Uyghur, Tibetan, Manchu): the romanisations used on maps and in English-language statistics,
+# keyed by the stem of the Chinese name (the code comes from the code table).
+_EXONYMS = {
+    "哈尔滨": ("Harbin",), "呼和浩特": ("Hohhot", "Huhhot"), "鄂尔多斯": ("Ordos",),
+    "呼伦贝尔": ("Hulunbuir",), "巴彦淖尔": ("Bayannur",), "乌兰察布": ("Ulanqab",),
+    "锡林郭勒": ("Xilingol", "Xilin Gol"), "阿拉善": ("Alxa",), "兴安": ("Hinggan",),
+    "拉萨": ("Lhasa",), "日喀则": ("Shigatse",), "昌都": ("Qamdo", "Chamdo"), "林芝": ("Nyingchi",),
+    "那曲": ("Nagqu",), "阿里": ("Ngari",), "乌鲁木齐": ("Urumqi", "Urumchi"),
+    "克拉玛依": ("Karamay",), "吐鲁番": ("Turpan",), "喀什": ("Kashgar",), "和田": ("Hotan",),
+    "阿克苏": ("Aksu",), "阿勒泰": ("Altay",), "伊犁": ("Ili",), "巴音郭楞": ("Bayingolin",),
+    "博尔塔拉": ("Bortala",), "克孜勒苏": ("Kizilsu",),
+}
+_KIND = {"区": "district", "旗": "banner", "县": "county"}
+
+# English words naming the kind of unit, and the Chinese suffix they stand for.
+_EN_SUFFIX = (("city", "市"), ("shi", "市"), ("district", "区"), ("qu", "区"), ("county", "县"),
+              ("xian", "县"), ("banner", "旗"), ("league", "盟"), ("prefecture", "州"))

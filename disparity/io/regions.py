@@ -13,9 +13,17 @@ if it finds something:
 1. the exact official name (``石家庄市``, ``朝阳区``, ``北京市``);
 2. province names, short names, one-character abbreviations, English and pinyin names (``津``,
    ``Nei Mongol``, ``广西省``), as before this module knew lower levels;
-3. the English names of Chifeng's county-level units (the bundled survey's area, ``Ar Horqin``);
-4. the name without its administrative suffix (``石家庄``, ``亳州``) or, for Latin script, its pinyin
-   (``Shijiazhuang``, ``Bozhou``, ``Chaoyang District``).
+3. the English names of Chifeng's county-level units (the bundled survey's area, ``Ar Horqin``) and
+   the conventional English names of prefectures whose names are not Mandarin (``Harbin``,
+   ``Urumqi``, ``Lhasa``);
+4. the name without its administrative suffix (``石家庄``, ``亳州``, ``恩施州``) or, for Latin
+   script, its pinyin (``Shijiazhuang``, ``Bozhou``, ``Xi'an``, ``Chaoyang District``): the usual
+   reading with its syllable apostrophe first (``Jinan`` is 济南, ``Jin'an`` 金安), then without,
+   then every reading of polyphonic characters.
+
+With no ``vintage``, units in use now are tried first, then the last code of units no longer in
+use (``遵义县``). A bare name shared by a prefecture and its own county or district (长沙市 and
+长沙县) is the prefecture; the county is found by its full name.
 
 A name that still matches more than one unit raises :class:`~disparity.errors.AmbiguousRegionError`
 listing the candidates (``朝阳区`` is in Beijing and in Changchun; ``Bozhou`` is 亳州市 in Anhui and
@@ -54,6 +62,11 @@ from .._options import check_option
 from ..errors import AmbiguousRegionError, RegionError, SpecificationError
 from . import _areacodes as _ac
 from ._provinces import (
+    _CHIFENG_CODE,
+    _CHIFENG_EN,
+    _EN_SUFFIX,
+    _EXONYMS,
+    _KIND,
     _PROVINCES,
     _SHANXI_TRAP,
     NATIONAL_CODE,
@@ -80,16 +93,6 @@ Level = Literal["province", "prefecture", "county"]
 Errors = Literal["raise", "coerce"]
 _LEVELS = ("province", "prefecture", "county")
 
-# English names of Chifeng's (赤峰市, 150400) county-level units, the area of the bundled survey;
-# their codes come from the code table.
-_CHIFENG_EN = {
-    "红山区": "Hongshan", "元宝山区": "Yuanbaoshan", "松山区": "Songshan", "阿鲁科尔沁旗": "Ar Horqin",
-    "巴林左旗": "Bairin Left", "巴林右旗": "Bairin Right", "林西县": "Linxi", "克什克腾旗": "Hexigten",
-    "翁牛特旗": "Ongniud", "喀喇沁旗": "Harqin", "宁城县": "Ningcheng", "敖汉旗": "Aohan",
-}
-_CHIFENG_CODE = "150400"
-_KIND = {"区": "district", "旗": "banner", "县": "county"}
-
 @lru_cache(maxsize=1)
 def _chifeng() -> dict[str, str]:
     """Chifeng unit code -> Chinese name, from the code table (units in use now)."""
@@ -105,6 +108,14 @@ def _chifeng() -> dict[str, str]:
 def _chifeng_aliases() -> dict[str, str]:
     by_name = {v: k for k, v in _chifeng().items()}
     return {_key_en(en, lower=True): by_name[zh] for zh, en in _CHIFENG_EN.items()}
+
+
+@lru_cache(maxsize=1)
+def _exonyms() -> dict[str, list[int]]:
+    """English key -> prefecture-level records with that stem."""
+    t = _ac.table()
+    return {_key_en(en, lower=True): [i for i in t.by_stem.get(zh, []) if t.level[i] == 2]
+            for zh, names in _EXONYMS.items() for en in names}
 
 
 @lru_cache(maxsize=1)
@@ -234,9 +245,14 @@ class _Ctx:
         self.vintage, self.level, self.prefix = vintage, level, prefix
         self.shanxi_official, self.within_label = shanxi_official, within_label
 
-    def keep(self, idx: list[int]) -> list[int]:
+    def keep(self, idx: list[int], *, history: bool = False) -> list[int]:
+        """Records of ``idx`` that pass the restrictions: in ``vintage``'s list; with no vintage, in
+        use now (``history=False``) or the latest record of each unit (``history=True``)."""
         t = _ac.table()
-        out = _ac.in_year(t, idx, self.vintage)
+        if self.vintage is None and not history:
+            out = [i for i in idx if t.end[i] == _ac._OPEN]
+        else:
+            out = _ac.in_year(t, idx, self.vintage)
         if self.level is not None:
             out = [i for i in out if t.level[i] == _ac.LEVELS[self.level]]
         if self.prefix:
@@ -259,11 +275,18 @@ class _Ctx:
         return " ".join(b for b in bits if b)
 
 
-def _one(hit: list[int], raw: str, ctx: _Ctx) -> str:
+def _one(hit: list[int], raw: str, ctx: _Ctx, *, by_stem: bool = False) -> str:
     t = _ac.table()
     codes = list(dict.fromkeys(str(t.code[i]) for i in hit))
     if len(codes) == 1:
         return codes[0]
+    if by_stem:
+        # a bare name shared by a prefecture and its own county or district (长沙市 and 长沙县,
+        # 白银市 and 白银区) is the prefecture; the county has its full name
+        pref = [c for i, c in zip(hit, codes, strict=False) if t.level[i] == 2]
+        levels = {str(t.code[i]): int(t.level[i]) for i in hit}
+        if len(pref) == 1 and all(levels[c] == 3 and c[:4] == pref[0][:4] for c in codes if c != pref[0]):
+            return pref[0]
     shown = "; ".join(_ac.describe(t, i) for i in hit[:12])
     more = f" and {len(hit) - 12} more" if len(hit) > 12 else ""
     raise AmbiguousRegionError(
@@ -311,18 +334,24 @@ def _resolve(value: object, ctx: _Ctx) -> str:
         return _resolve_code(s, raw, ctx)
     t = _ac.table()
     prov = _lookup()
+    passes = (False, True) if ctx.vintage is None else (False,)  # units in use now first
     if _has_cjk(s):
         s0 = re.sub(r"\s+", "", s)
-        hit = ctx.keep(t.by_name.get(s0, []))
-        if hit:
-            return _one(hit, raw, ctx)
-        code = prov.get(_key_zh(s0)) or prov.get(s0)
-        if code is not None and ctx.code_ok(code) and not (code == NATIONAL_CODE and (ctx.level or ctx.prefix)):
-            return code
-        st = _ac.stem(s0)
-        hit = ctx.keep(t.by_stem.get(st, []) + (t.by_stem.get(s0, []) if st != s0 else []))
-        if hit:
-            return _one(hit, raw, ctx)
+        bare = _ac.stem(s0) == s0
+        for history in passes:
+            hit = ctx.keep(t.by_name.get(s0, []), history=history)
+            if hit:
+                return _one(hit, raw, ctx)
+            if not history:
+                code = prov.get(_key_zh(s0)) or prov.get(s0)
+                if code is not None and ctx.code_ok(code) and not (code == NATIONAL_CODE and (ctx.level or ctx.prefix)):
+                    return code
+            hit = ctx.keep(t.by_stem.get(s0, []), history=history) if bare else []  # 石家庄, 亳州
+            if not hit and s0.endswith("州") and len(s0) >= 3:  # 恩施州 for 恩施土家族苗族自治州
+                hit = [i for i in ctx.keep(t.by_stem.get(s0[:-1], []), history=history)
+                       if str(t.name[i]).endswith("自治州")]
+            if hit:
+                return _one(hit, raw, ctx, by_stem=True)
     else:
         key = _key_en(s)
         if key == _SHANXI_TRAP and ctx.level in (None, "province") and not ctx.prefix:
@@ -338,11 +367,26 @@ def _resolve(value: object, ctx: _Ctx) -> str:
             return code
         low = _key_en(s, lower=True)
         cf = _chifeng_aliases().get(low)
-        if cf is not None and ctx.keep(t.by_code[cf]):
+        if cf is not None and ctx.keep(t.by_code[cf], history=True):
             return cf
-        hit = ctx.keep(t.by_pinyin.get(low, []) or t.by_pinyin.get(key, []))
-        if hit:
-            return _one(hit, raw, ctx)
+        exo = _exonyms().get(low)
+        if exo:
+            for history in passes:
+                hit = ctx.keep(exo, history=history)
+                if hit:
+                    return _one(hit, raw, ctx)
+        low_a = _key_en(s, lower=True, apostrophe=True)
+        # the usual reading (with its apostrophe: Jinan is 济南, Jin'an 金安), then the same without
+        # apostrophes (Xian), then every reading of polyphonic characters
+        tiers = ((t.by_pinyin1, low_a), (t.by_pinyin2, low), (t.by_pinyin, low), (t.by_pinyin, key))
+        suffix = next((zh for word, zh in _EN_SUFFIX if re.search(rf"\b{word}\b", s)), None)
+        for history in passes:
+            for index, k in tiers:
+                hit = ctx.keep(index.get(k, []), history=history)
+                if suffix is not None:  # "Xi'an City" is 西安市, not 西安区
+                    hit = [i for i in hit if str(t.name[i]).endswith(suffix)] or hit
+                if hit:
+                    return _one(hit, raw, ctx, by_stem=True)
     where = ctx.where()
     raise RegionError(
         f"Unknown region {raw!r}{' ' + where if where else ''}.{_suggest(s, ctx.vintage)} Use a Chinese "
@@ -364,7 +408,7 @@ def _suggestion_keys(vintage: int | None, cjk: bool) -> dict[str, str]:
     for i in range(len(t.code)):
         if t.level[i] == 1 or not _ac.valid(t, i, year):
             continue
-        k = str(t.stem[i]) if cjk else (t.pinyin[i][0] if t.pinyin[i] else "")
+        k = str(t.stem[i]) if cjk else (t.pinyin[i][0].replace("'", "") if t.pinyin[i] else "")
         label = f"{t.name[i]}, {t.code[i]}"
         if k and label not in out.setdefault(k, []):
             out[k].append(label)

@@ -122,7 +122,10 @@ def test_county_level_cities_2023_match_the_bulletin():
         ("Shijiazhuang City", "130100"), ("SHIJIAZHUANG SHI", "130100"), ("亳州", "341600"),
         ("亳州市", "341600"), ("播州区", "520304"), ("吉林市", "220200"), ("吉林", "220000"),
         ("恩施土家族苗族自治州", "422800"), ("巢湖市", "340181"), ("Lüliang", "141100"),
-        ("Lvliang", "141100"), ("长安区", None), ("130100", "130100"), ("1301", "130100"),
+        ("Lvliang", "141100"), ("长安区", None), ("Jinan", "370100"), ("Xi'an City", "610100"),
+        ("Zhaoyang", "530602"), ("Guoyang", "341621"), ("长沙", "430100"), ("Changsha", "430100"),
+        ("长沙县", "430121"), ("恩施州", "422800"), ("恩施", "422800"), ("Harbin", "230100"),
+        ("Urumqi", "650100"), ("Lhasa", "540100"), ("Hohhot", "150100"), ("130100", "130100"), ("1301", "130100"),
         (130100, "130100"), ("神农架林区", "429021"),
     ],
 )
@@ -132,6 +135,24 @@ def test_prefecture_and_county_names(name, code):
             regions.to_code(name)
     else:
         assert regions.to_code(name) == code
+
+
+def test_pinyin_tiers_keep_real_ambiguities_and_drop_spurious_ones():
+    # the everyday reading wins over rare readings of polyphonic characters: 兰州 is not 郴州
+    # ('lan' is a rare reading of 郴), 沈阳 is not 信阳, 珠海 is not 宁海
+    assert regions.to_code("Lanzhou") == "620100"
+    assert regions.to_code("Shenyang") == "210100"
+    assert regions.to_code("Zhuhai") == "440400"
+    assert regions.to_code("Anyang") == "410500"  # 安阳市 over its own 安阳县, not 广阳区
+    # genuine homophones stay ambiguous: 苏州/宿州, 金安区/晋安区
+    with pytest.raises(AmbiguousRegionError, match="320500.*341300"):
+        regions.to_code("Suzhou")
+    with pytest.raises(AmbiguousRegionError, match="341502.*350111"):
+        regions.to_code("Jin'an")
+    assert regions.to_code("Nanjing", level="prefecture") == "320100"  # not 南靖县
+    assert regions.to_name("610100", lang="en") == "Xi'an"
+    # an English kind word picks the unit with that suffix
+    assert regions.to_code("Bozhou City") == "341600" and regions.to_code("Bozhou District") == "520304"
 
 
 def test_ambiguous_names_list_the_candidates():
