@@ -130,6 +130,20 @@ def record(t: Table, code: str, year: int | None) -> int | None:
     return None
 
 
+def continued(t: Table, i: int, year: int) -> int | None:
+    """The record of ``year`` that continues record ``i`` under the same code (a renamed unit, such as
+    襄樊市 -> 襄阳市 in 2010), in either direction: same-code records following each other without a
+    gap; else None."""
+    chain = sorted(t.by_code[str(t.code[i])], key=lambda k: t.start[k])
+    pos = chain.index(i)
+    lo = hi = pos
+    while lo > 0 and t.end[chain[lo - 1]] == t.start[chain[lo]]:
+        lo -= 1
+    while hi < len(chain) - 1 and t.end[chain[hi]] == t.start[chain[hi + 1]]:
+        hi += 1
+    return next((k for k in chain[lo : hi + 1] if valid(t, k, year)), None)
+
+
 def parent_label(t: Table, i: int) -> str:
     """'河北省石家庄市' for a county of Shijiazhuang: the province and prefecture containing record i."""
     code, year = str(t.code[i]), int(min(t.end[i] - 1, t.last_year))
@@ -157,6 +171,8 @@ def _step(t: Table, i: int, year: int) -> list[int]:
     """Records in use in ``year`` that record ``i`` (ending at ``year``) became."""
     out: list[int] = []
     targets = t.successors[i]
+    if not targets and record(t, str(t.code[i]), year) is not None:
+        targets = (str(t.code[i]),)  # renamed under the same code
     if not targets and t.level[i] == 2:
         # an abolished prefecture: where its counties went, one level up
         prefix = str(t.code[i])[:4]

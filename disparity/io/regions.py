@@ -251,6 +251,9 @@ class _Ctx:
         t = _ac.table()
         if self.vintage is None and not history:
             out = [i for i in idx if t.end[i] == _ac._OPEN]
+        elif self.vintage is not None and history:
+            # an earlier or later name of a unit that is in this year's list under the same code
+            out = list(dict.fromkeys(j for i in idx if (j := _ac.continued(t, i, self.vintage)) is not None))
         else:
             out = _ac.in_year(t, idx, self.vintage)
         if self.level is not None:
@@ -334,7 +337,7 @@ def _resolve(value: object, ctx: _Ctx) -> str:
         return _resolve_code(s, raw, ctx)
     t = _ac.table()
     prov = _lookup()
-    passes = (False, True) if ctx.vintage is None else (False,)  # units in use now first
+    passes = (False, True)  # in use now (or in vintage's list) first; then other names of the unit
     if _has_cjk(s):
         s0 = re.sub(r"\s+", "", s)
         bare = _ac.stem(s0) == s0
@@ -388,6 +391,13 @@ def _resolve(value: object, ctx: _Ctx) -> str:
                 if hit:
                     return _one(hit, raw, ctx, by_stem=True)
     where = ctx.where()
+    elsewhere = t.by_name.get(re.sub(r"\s+", "", s), []) if ctx.vintage is not None else []
+    if elsewhere:
+        listed = "; ".join(_ac.describe(t, i) for i in elsewhere[:4])
+        raise RegionError(
+            f"{raw!r} is not in the {ctx.vintage} list; it is in other years' lists: {listed}. Use the "
+            "vintage of your data, or dp.regions.crosswalk to carry codes between years."
+        )
     raise RegionError(
         f"Unknown region {raw!r}{' ' + where if where else ''}.{_suggest(s, ctx.vintage)} Use a Chinese "
         "name (e.g. '甘肃省', '石家庄市', '朝阳区'), an English or pinyin name (e.g. 'Gansu', "

@@ -1,3 +1,6 @@
+import warnings
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -196,8 +199,11 @@ def test_vintages():
     assert regions.to_code("遵义县") == "520321"  # no longer in use: its last code
     with pytest.raises(RegionError, match="not in use in 2015.*1999-2010"):
         regions.to_code("341400", vintage=2015)
-    with pytest.raises(RegionError, match="Unknown region '播州区' in the 2010 list"):
+    with pytest.raises(RegionError, match="'播州区' is not in the 2010 list.*520304"):
         regions.to_code("播州区", vintage=2010)
+    # a unit renamed under the same code is found by either name in any year's list
+    assert regions.to_code("襄樊市", vintage=2011) == regions.to_code("襄阳市", vintage=2005) == "420600"
+    assert regions.crosswalk(["420600"], 2009, 2011)["relation"].tolist() == ["renamed"]
     assert regions.to_code("341400") == "341400"  # a code that existed is accepted without vintage
     with pytest.raises(SpecificationError, match="1981 to 2024"):
         regions.to_code("甘肃", vintage=1950)
@@ -331,3 +337,46 @@ def test_committed_table_is_what_the_build_script_derives():
     meta = json.loads((root / "disparity" / "io" / "_regions_data" / "source.json").read_text(encoding="utf-8"))
     assert meta["licence"] == "CC0-1.0" and meta["source"].endswith("yescallop/areacodes")
     assert (meta["first_year"], meta["last_year"]) == (1981, 2024)
+
+
+SHARED = Path(__file__).resolve().parents[2] / ".." / "shared" / "reference-data"
+
+
+def _shared(name: str) -> Path:
+    path = SHARED / name
+    # CI has ../shared beside the clone: fail, not skip, when it is missing
+    assert path.is_file(), f"{path} is missing; the reference-data folder must sit beside the checkout"
+    return path
+
+
+def _read_excel(path: Path) -> pd.DataFrame:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # pandas' notice about its future default Excel engine
+        return pd.read_excel(path, engine="openpyxl")
+
+
+def test_real_city_panel_charls_2011_2015():
+    d = _read_excel(_shared("charls_city_2011_2015.xlsx"))
+    assert d["city"].nunique() == 126
+    codes = regions.to_code(d["city"], within=d["province"])
+    levels = regions.divisions().set_index("region_code")["level"]
+    by_level = codes.map(levels).value_counts().to_dict()
+    # 120 prefectures, 4 municipalities, 巢湖市 (a prefecture until 2011, now a county-level city),
+    # and 海东地区, whose last code (632100, until 2012) is not in the current list
+    assert by_level == {"prefecture": 360, "province": 12, "county": 3}
+    assert codes[d["city"] == "海东地区"].unique().tolist() == ["632100"]
+    assert codes[d["city"] == "巢湖市"].unique().tolist() == ["340181"]
+    assert regions.to_code("巢湖市", vintage=2010) == "341400"
+    # 襄樊市 was renamed 襄阳市 in 2010 (same code); 海东地区 became 海东市 in 2013 (new code)
+    assert codes[d["city"] == "襄樊市"].unique().tolist() == ["420600"]
+    in2015 = regions.to_code(d["city"], within=d["province"], vintage=2015, errors="coerce")
+    assert sorted(set(in2015.attrs["unresolved"])) == ["海东地区"]
+    assert regions.recode(codes[d["city"] == "海东地区"].iloc[:1], 2012, 2015).tolist() == ["630200"]
+
+
+def test_real_province_panel_spelled_several_ways():
+    p = _read_excel(_shared("clpr_province_health_resources_2013_2015.xlsx"))
+    codes = regions.to_code(p["Province"])
+    assert codes.nunique() == 31 and set(codes) == set(regions.provinces().query("in_mainland31")["region_code"])
+    spelled = dict(zip(p["Province"], codes, strict=True))
+    assert spelled["广西省"] == "450000" and spelled["宁夏自治区"] == "640000" and spelled["北京"] == "110000"
