@@ -47,12 +47,15 @@ def main() -> None:
     floor = best_of(lambda: names.map(table))
     plain = best_of(lambda: dp.regions.to_code(names))
     within = best_of(lambda: dp.regions.to_code(names, within=provs))
+    junk = pd.Series([f"Placeville{i}" for i in range(a.rows)]).iloc[pick % 1000]  # 1,000 unknown names
+    coerce = best_of(lambda: dp.regions.to_code(junk, errors="coerce"))
     assert (dp.regions.to_code(names) == names.map(table)).all()
     print(f"| case ({a.rows:,} rows, {len(d):,} distinct names) | seconds | ratio to dict map |")
     print("|---|---:|---:|")
     print(f"| pandas Series.map(dict) (floor) | {floor:.3f} | 1.00 |")
     print(f"| dp.regions.to_code | {plain:.3f} | {plain / floor:.2f} |")
     print(f"| dp.regions.to_code(within=column) | {within:.3f} | {within / floor:.2f} |")
+    print(f"| dp.regions.to_code, 1,000 distinct unknown names, errors='coerce' | {coerce:.3f} | {coerce / floor:.2f} |")
 
 
 if __name__ == "__main__":

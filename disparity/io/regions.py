@@ -238,12 +238,13 @@ def divisions(
 class _Ctx:
     """What restricts one lookup: the year's list, a level, a code prefix (from ``within``)."""
 
-    __slots__ = ("vintage", "level", "prefix", "shanxi_official", "within_label")
+    __slots__ = ("vintage", "level", "prefix", "shanxi_official", "within_label", "suggest")
 
     def __init__(self, vintage: int | None, level: str | None, prefix: str, shanxi_official: bool,
-                 within_label: str = "") -> None:
+                 within_label: str = "", suggest: bool = True) -> None:
         self.vintage, self.level, self.prefix = vintage, level, prefix
         self.shanxi_official, self.within_label = shanxi_official, within_label
+        self.suggest = suggest  # near-match suggestions cost ~10 ms: not for values being coerced
 
     def keep(self, idx: list[int], *, history: bool = False) -> list[int]:
         """Records of ``idx`` that pass the restrictions: in ``vintage``'s list; with no vintage, in
@@ -399,7 +400,7 @@ def _resolve(value: object, ctx: _Ctx) -> str:
             "vintage of your data, or dp.regions.crosswalk to carry codes between years."
         )
     raise RegionError(
-        f"Unknown region {raw!r}{' ' + where if where else ''}.{_suggest(s, ctx.vintage)} Use a Chinese "
+        f"Unknown region {raw!r}{' ' + where if where else ''}.{_suggest(s, ctx.vintage) if ctx.suggest else ''} Use a Chinese "
         "name (e.g. '甘肃省', '石家庄市', '朝阳区'), an English or pinyin name (e.g. 'Gansu', "
         "'Shijiazhuang'), or a GB/T 2260 code (e.g. '620000')."
     )
@@ -554,7 +555,8 @@ def to_code(
     for c in guniq:
         v, w = divmod(int(c), nw)
         value = None if v < 0 else vuniq[v]
-        ctx = _Ctx(vintage, level, prefixes[w], official, "" if wlabels[w] is None else str(wlabels[w]))
+        ctx = _Ctx(vintage, level, prefixes[w], official, "" if wlabels[w] is None else str(wlabels[w]),
+                   suggest=errors == "raise")
         try:
             results.append(_resolve(value, ctx))
         except RegionError as exc:
