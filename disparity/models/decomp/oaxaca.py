@@ -556,7 +556,7 @@ def oaxaca(
             wr = np.ones(len(raw["y"])) if raw["weights"] is None else raw["weights"]
             infl = (raw["X"] * (wr * raw["resid"])[:, None]) @ raw["bread"]
         else:
-            infl = raw["scores"] @ raw["bread"]
+            infl = res.extra["scores"] @ res.extra["bread"]
         return res, _Fit(res.params.to_numpy()[pos_all], infl[:, pos_all])
 
     mA, fa = fit(a, False, f"group {a_val!r}")
