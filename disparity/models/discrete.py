@@ -13,7 +13,16 @@ from .._options import WeightType, check_option
 from ..design import SurveyDesign
 from ..errors import DataValueError
 from ._margins import average_effects
-from ._ml import INFORMATION_KINDS, ML_VCOV_KINDS, Information, fit_glm, fit_stats, glm_bread, prepare, sandwich
+from ._ml import (
+    INFORMATION_KINDS,
+    ML_VCOV_KINDS,
+    Information,
+    fit_glm,
+    fit_stats,
+    glm_bread,
+    prepare,
+    sandwich,
+)
 from .formula import categorical_outcome
 from .results import ModelResult, ModelSpec
 
