@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from ...errors import DataValueError
-from ._panel import _check_columns, cohort_values
+from ._panel import _check_columns, _check_numeric, cohort_values
 from .results import EventStudyResult
 from .twfe import _fit
 
@@ -37,6 +37,7 @@ def sunab_event_study(
     """
     covariates = list(covariates or [])
     _check_columns(data, [outcome, unit, time, cohort, *covariates] + [c for c in (weights, cluster) if c])
+    _check_numeric(data, [outcome, *covariates] + ([weights] if weights else []))
     if data.duplicated([unit, time]).any():
         rows = data.index[data.duplicated([unit, time], keep=False)][:6].tolist()
         raise DataValueError(f"Duplicated ({unit!r}, {time!r}) rows {rows}; keep one row per unit and period.")
