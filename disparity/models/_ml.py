@@ -78,6 +78,8 @@ def prepare(
     weights, weight_type = resolve_design(design, weights, weight_type, vcov)
     clist = () if cluster is None else ((cluster,) if isinstance(cluster, str) else tuple(cluster))
     extra = [c for c in [weights, *clist, *(design.columns() if design else []), *extra_columns] if c]
+    if isinstance(data, pd.DataFrame) and not data.index.is_unique:
+        data = data.reset_index(drop=True)  # rows are selected by label below
     d = build_design(formula, data, extra=extra, safe=safe)
     n, k = d.X.shape
     if n <= k:
@@ -111,13 +113,20 @@ def fit_glm(
 ) -> Any:
     """statsmodels GLM by IRLS; engine warnings become errors naming the likely cause."""
     import statsmodels.api as sm
-    from statsmodels.tools.sm_exceptions import ConvergenceWarning, PerfectSeparationWarning
+    from statsmodels.tools.sm_exceptions import (
+        ConvergenceWarning,
+        DomainWarning,
+        PerfectSeparationWarning,
+    )
 
     kw: dict[str, Any] = {"freq_weights": p.w} if p.fweight else {"var_weights": p.w}
     with warnings.catch_warnings():
         warnings.simplefilter("error", PerfectSeparationWarning)
         warnings.simplefilter("error", ConvergenceWarning)
         warnings.simplefilter("ignore", RuntimeWarning)
+        # a non-canonical link outside the family's natural domain (gamma with identity) is the
+        # user's explicit choice; non-finite or invalid fits are caught below.
+        warnings.simplefilter("ignore", DomainWarning)
         try:
             model = sm.GLM(y, X, family=family, offset=offset, **kw)
             res = model.fit(method="IRLS", tol=GLM_TOL, maxiter=GLM_MAXITER, tol_criterion="deviance")
@@ -217,3 +226,63 @@ def fit_stats(ll: float, ll0: float | None, k: int, nobs: int) -> dict[str, floa
     out["aic"] = float(-2.0 * ll + 2.0 * k)
     out["bic"] = float(-2.0 * ll + np.log(nobs) * k)
     return out
+
+
+def ml_result(
+    p: Prepared,
+    *,
+    estimator: str,
+    formula: str,
+    params: np.ndarray,
+    names: list[str],
+    bread: Any,
+    scores: np.ndarray,
+    vcov: str,
+    design: SurveyDesign | None,
+    information: str,
+    stats: dict[str, Any],
+    raw: Any,
+    extra: dict[str, Any] | None = None,
+    options: dict[str, Any] | None = None,
+    notes: Sequence[str] = (),
+    effects: Any = None,
+) -> Any:
+    """A :class:`ModelResult` whose ``with_vcov`` recomputes the sandwich from the stored scores.
+
+    ``bread(information)`` returns the inverse information ("oim" or "eim").
+    """
+    from .results import ModelResult, ModelSpec
+
+    def build(kind: str, **kw: Any) -> ModelResult:
+        info = check_option("information", kw.get("information", information), INFORMATION_KINDS)
+        B = bread(info)
+        cl = kw.get("cluster", p.clist)
+        cl = (cl,) if isinstance(cl, str) else tuple(cl or ())
+        V, df_, vnotes, G, kind, cl = sandwich(kind, p, B, scores, estimator=estimator,
+                                               design=kw.get("design", design), cluster=cl)
+        spec = ModelSpec(
+            estimator=estimator,
+            formula=formula,
+            vcov=kind,
+            cluster=cl,
+            weights=p.weights,
+            weight_type=p.weight_type if p.weights else None,
+            nobs=p.nobs,
+            n_dropped=p.design.n_dropped,
+            options={**(options or {}), "information": info},
+            notes=tuple(vnotes) + tuple(notes),
+        )
+        return ModelResult(
+            params=pd.Series(params, index=names, name="estimate"),
+            cov=pd.DataFrame(V, index=names, columns=names),
+            nobs=p.nobs,
+            df=df_,
+            spec=spec,
+            raw=raw,
+            stats={**stats, "n_clusters": G},
+            extra={**(extra or {}), "scores": scores, "bread": B},
+            _refit=build,
+            _effects=effects,
+        )
+
+    return build(vcov)
