@@ -2,7 +2,7 @@
 
 Estimators: :func:`ols`, :func:`logit`, :func:`probit`, :func:`ordered`, :func:`quantreg`,
 :func:`panel` (+ :func:`hausman`), :func:`iv`; for spending and use :func:`glm`,
-:func:`poisson`, :func:`negbin`, :func:`zip`, :func:`zinb`, :func:`hurdle` (+ :func:`irr`). Covariance kinds are defined once in
+:func:`poisson`, :func:`negbin`, :func:`zip`, :func:`zinb`, :func:`hurdle` (+ :func:`irr`), :func:`twopart`. Covariance kinds are defined once in
 :mod:`disparity.models.covariance`; formulas from analysis files go through
 :func:`disparity.models.formula.check_safe` (or ``safe=True``).
 """
@@ -16,6 +16,7 @@ from .ordered import ordered
 from .panel import HausmanResult, hausman, panel
 from .quantile import quantreg
 from .results import MarginalEffects, ModelResult, ModelSpec, ModelSummary
+from .twopart import twopart
 
 __all__: list[str] = [
     "ols",
@@ -33,6 +34,7 @@ __all__: list[str] = [
     "zinb",
     "hurdle",
     "irr",
+    "twopart",
     "ModelResult",
     "ModelSpec",
     "ModelSummary",
