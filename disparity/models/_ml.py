@@ -60,6 +60,15 @@ class Prepared:
     nobs: int
 
 
+def check_formula(formula: Any) -> str:
+    """A model formula must be a string ``"outcome ~ regressors"``."""
+    if not isinstance(formula, str):
+        raise SpecificationError(
+            f"formula must be a string such as 'y ~ x1 + x2', got {type(formula).__name__}."
+        )
+    return formula
+
+
 def prepare(
     formula: str,
     data: pd.DataFrame,
@@ -74,6 +83,7 @@ def prepare(
     extra_columns: Sequence[str] = (),
 ) -> Prepared:
     """Check options, build the design and the weights of one ML fit."""
+    check_formula(formula)
     check_option("vcov", vcov, kinds)
     weights, weight_type = resolve_design(design, weights, weight_type, vcov)
     clist = () if cluster is None else ((cluster,) if isinstance(cluster, str) else tuple(cluster))
@@ -86,6 +96,11 @@ def prepare(
         raise DataValueError(
             f"Too few observations for {formula!r}: {n} complete rows ({d.n_dropped} dropped for "
             f"missing values) for {k} coefficients. Use more data or fewer regressors."
+        )
+    if np.unique(d.y.to_numpy()).size < 2:
+        raise DataValueError(
+            f"The outcome {d.y.name!r} takes a single value on the {n} estimation rows; there is "
+            "nothing to model (check the outcome column and the rows kept)."
         )
     w_given = prepare_weights(data, weights, weight_type, d.index)
     w = np.ones(n) if w_given is None else w_given

@@ -298,6 +298,19 @@ def _nb_fit(y: np.ndarray, X: np.ndarray, p: Prepared, off: np.ndarray | None) -
     return theta, H, s, ll
 
 
+def _second_columns(rhs: Any, name: str, data: pd.DataFrame) -> list[str]:
+    """Columns the inflation / zero-hurdle equation needs (checked to be in the data)."""
+    if rhs is None:
+        return []
+    if not isinstance(rhs, str):
+        raise SpecificationError(f"{name}= takes a right-hand side such as '~ age + chronic', got {rhs!r}.")
+    cols = sorted(required_columns(f"y__ ~ {rhs.split('~', 1)[-1]}") - {"y__"})
+    missing = [c for c in cols if not isinstance(data, pd.DataFrame) or c not in data.columns]
+    if missing:
+        raise SpecificationError(f"{name}={rhs!r} refers to {missing}, not columns of the data.")
+    return cols
+
+
 def _second_design(rhs: str | None, formula: str, p: Prepared, label: str) -> tuple[np.ndarray, list[str]]:
     """Design of the inflation / zero-hurdle equation on the estimation rows (default: same regressors)."""
     if rhs is None:
@@ -315,8 +328,7 @@ def _zi(
 ) -> ModelResult:
     from statsmodels.discrete.count_model import ZeroInflatedNegativeBinomialP, ZeroInflatedPoisson
 
-    extra = sorted(required_columns(f"y ~ {inflate.split('~', 1)[-1]}") - {"y"}) if inflate else []
-    p, off = _common(formula, data, kw, extra)
+    p, off = _common(formula, data, kw, _second_columns(inflate, "inflate", data))
     Z, znames = _second_design(inflate, formula, p, "inflation")
     zip_model = ZeroInflatedPoisson(p.y, p.X, exog_infl=Z, inflation="logit", offset=off)
     pois = fit_glm(p.y, p.X, sm_family("poisson", "log"), p, "Poisson", offset=off)
@@ -491,8 +503,7 @@ def hurdle(
     check_option("dist", dist, ("poisson", "negbin"))
     kw = dict(weights=weights, weight_type=weight_type, vcov=vcov, cluster=cluster, design=design,
               offset=offset, exposure=exposure, safe=safe)
-    extra = sorted(required_columns(f"y ~ {zero.split('~', 1)[-1]}") - {"y"}) if zero else []
-    p, off = _common(formula, data, kw, extra)
+    p, off = _common(formula, data, kw, _second_columns(zero, "zero", data))
     Z, znames = _second_design(zero, formula, p, "zero-hurdle")
     any_ = (p.y > 0).astype(float)
     if any_.sum() == 0 or any_.sum() == len(any_):

@@ -17,6 +17,7 @@ from ._ml import (
     INFORMATION_KINDS,
     ML_VCOV_KINDS,
     Information,
+    check_formula,
     fit_glm,
     fit_stats,
     glm_bread,
@@ -91,7 +92,7 @@ def _binary(
 ) -> ModelResult:
     check_option("vcov", vcov, BINARY_VCOV_KINDS)
     check_option("information", information, INFORMATION_KINDS)
-    data = categorical_outcome(formula, data, binary=True)
+    data = categorical_outcome(check_formula(formula), data, binary=True)
     p = prepare(formula, data, weights=weights, weight_type=weight_type, vcov=vcov, cluster=cluster,
                 design=design, safe=safe, kinds=BINARY_VCOV_KINDS)
     d, yv, X, names, w = p.design, p.y, p.X, p.names, p.w

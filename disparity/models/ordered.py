@@ -13,7 +13,7 @@ from .._options import WeightType, check_option
 from ..design import SurveyDesign
 from ..errors import DataValueError, SpecificationError
 from . import covariance as cv
-from ._ml import INFORMATION_KINDS, Information, fit_stats
+from ._ml import INFORMATION_KINDS, Information, check_formula, fit_stats
 from .formula import build_design, categorical_outcome
 from .linear import prepare_weights, resolve_design
 from .results import ModelResult, ModelSpec
@@ -149,9 +149,10 @@ def ordered(
     :math:`\\Pr(y \\le j \\mid x) = F(\\zeta_j - x'\\beta)`, :math:`F` logistic or normal; maximum
     likelihood by Newton's method with the analytic Hessian and step halving. ``iid`` variance is
     the inverse observed information. This fit is kept rather than statsmodels' ``OrderedModel``
-    because that model takes no weights (pweights, fweights and survey designs are needed here);
-    without weights the two agree to 1e-8 in estimates and standard errors
-    (``tests/models/test_ordered_quantile.py``).
+    because that model takes no weights (pweights, fweights and survey designs are needed here) and
+    is slower (0.16 s against 0.026 s for 400 rows and 5 parameters); without weights the two agree
+    to 7e-9 in the slopes, 3e-8 in their standard errors and exactly in the log likelihood
+    (``tests/models/test_ml_stats.py``).
 
     References
     ----------
@@ -171,7 +172,7 @@ def ordered(
     weights, weight_type = resolve_design(design, weights, weight_type, vcov)
     clist = () if cluster is None else ((cluster,) if isinstance(cluster, str) else tuple(cluster))
     extra = [c for c in [weights, *clist, *(design.columns() if design else [])] if c]
-    cats = _outcome_categories(formula, data)
+    cats = _outcome_categories(check_formula(formula), data)
     data = categorical_outcome(formula, data, binary=False)
     d = build_design(formula, data, extra=extra, safe=safe)
     Xdf = d.X.drop(columns=["Intercept"]) if d.intercept is not None else d.X

@@ -57,6 +57,11 @@ def _prepare_frame(formula: str, data: pd.DataFrame, first_rhs: str | None, cols
         raise DataValueError(
             f"The outcome {ycol!r} has negative values; a two-part model is for non-negative spending."
         )
+    if not (y > 0).any() or not (y == 0).any():
+        raise DataValueError(
+            f"The outcome {ycol!r} is {'never' if not (y > 0).any() else 'always'} positive: a two-part model "
+            "needs both zeros and positive amounts (use dp.glm for an outcome without zeros)."
+        )
     frame = data.reset_index(drop=True).copy()
     frame["any__"] = (y > 0).astype(float).where(y.notna()).to_numpy()
     frame["logy__"] = np.log(y.where(y > 0)).to_numpy()
