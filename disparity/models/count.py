@@ -275,7 +275,7 @@ def negbin(
     model._transparams = False
 
     def bread(info: str) -> np.ndarray:
-        return _inv(H, "negative binomial") if info == "oim" else np.linalg.inv(_nb_eim(p.X, mu, theta[k], p.w, H))
+        return _inv(H, "negative binomial") if info == "oim" else np.linalg.inv(_nb_eim(p.X, mu, float(theta[k]), p.w, H))
 
     return ml_result(p, estimator="negbin", formula=formula, params=theta, names=[*p.names, "alpha"],
                      bread=bread, scores=scores, vcov=vcov, design=design, information=information,

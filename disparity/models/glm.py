@@ -151,13 +151,13 @@ def glm(
     [8.753, 0.002, -0.553]
     """
     check_option("family", family, GLM_FAMILIES)
-    link = CANONICAL[family] if link is None else link
-    check_option("link", link, GLM_LINKS)
+    link_: str = CANONICAL[family] if link is None else link
+    check_option("link", link_, GLM_LINKS)
     p = prepare(formula, data, weights=weights, weight_type=weight_type, vcov=vcov, cluster=cluster,
                 design=design, safe=safe,
                 extra_columns=[c for c in (offset, exposure) if isinstance(c, str)])
     off = offset_column(p, data, offset, exposure)
-    res = _glm_fit(p, family, link, off, f"{family} GLM")
+    res = _glm_fit(p, family, link_, off, f"{family} GLM")
     beta = np.asarray(res.params, dtype=float)
     k = len(beta)
     scores = np.asarray(res.model.score_obs(res.params), dtype=float)
@@ -166,7 +166,7 @@ def glm(
                   "scale": float(res.scale)})
     d = p.design
     shift = np.zeros(len(p.y)) if off is None else off
-    deriv = mean_derivatives(link)
+    deriv = mean_derivatives(link_)
     return ml_result(
         p,
         estimator=f"glm_{family}",
@@ -181,7 +181,7 @@ def glm(
         stats=stats,
         raw=res,
         extra={"X": p.X, "y": p.y, "weights": p.w_given, "fitted": np.asarray(res.fittedvalues)},
-        options={"family": family, "link": link},
+        options={"family": family, "link": link_},
         effects=lambda r, var, at, level: average_effects(
             r, var, at, level, frame=p.frame, model_spec=d.model_spec, columns=p.names,
             link=lambda eta: deriv(eta + shift), weights=p.w_given),

@@ -64,7 +64,8 @@ class FairlieResult:
     def tidy(self, level: float = 0.95) -> pd.DataFrame:
         """Overall rows (mean_a, mean_b, gap, explained, unexplained) then one row per term."""
         over = [self.mean_a, self.mean_b, self.gap, self.explained, self.unexplained]
-        det = [Estimate(r.term, r.estimate, r.std_error) for r in self.table.itertuples(index=False)]
+        det = [Estimate(str(t), float(e), float(s)) for t, e, s in
+               zip(self.table["term"], self.table["estimate"], self.table["std_error"], strict=True)]
         return tidy_frame(over + det, level, part=["overall"] * 5 + ["detail"] * len(det))
 
     def glance(self) -> pd.DataFrame:
@@ -74,7 +75,8 @@ class FairlieResult:
                               "order": self.spec["order"], "seed": self.spec["seed"]}])
 
     def summary(self) -> DecompSummary:
-        return DecompSummary({"decomposition": self.tidy()}, self.glance().iloc[0].to_dict(),
+        info = {str(k): v for k, v in self.glance().iloc[0].to_dict().items()}
+        return DecompSummary({"decomposition": self.tidy()}, info,
                              tuple(self.spec.get("notes", ())))
 
     def _repr_html_(self) -> str:

@@ -242,6 +242,8 @@ class EventStudyResult:
 
         c = self.cells
         labels, R = sunab_weights(c, kind, min_e=min_e, max_e=max_e)
+        if self.cov is None:
+            raise SpecificationError("This Sun-Abraham result carries no covariance of its cells.")
         V = self.cov.to_numpy()
         b = c["att"].to_numpy(float)
         df = self.spec.get("df")
@@ -285,7 +287,7 @@ class EventStudyResult:
             raise SpecificationError("There are no estimated pre-treatment effects to test.")
         b = c["att"].to_numpy()[pre]
         n_units = None
-        if self.estimator == "sa":  # the pre-treatment event-time effects (weighted over cohorts)
+        if self.estimator == "sa" and self.cov is not None:  # pre-treatment event-time effects
             from .sunab import sunab_weights
 
             labels, R = sunab_weights(c, "dynamic")
