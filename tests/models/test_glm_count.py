@@ -249,3 +249,23 @@ def test_count_models_match_published_randhie_results(randhie):
     np.testing.assert_allclose(zi.std_errors[z["order"]], z["bse"], rtol=PRINTED_TOL)
     assert zi.stats["loglik"] == pytest.approx(z["llf"], rel=1e-9)
     assert zi.stats["aic"] == pytest.approx(z["aic"], rel=1e-7)
+
+
+@pytest.mark.parametrize("dist", ["poisson", "negbin"])
+def test_zero_truncated_likelihood_equals_statsmodels(data, dist):
+    from statsmodels.discrete.truncated_model import (
+        TruncatedLFNegativeBinomialP,
+        TruncatedLFPoisson,
+    )
+
+    from disparity.models.count import _ZeroTruncated
+
+    pos = data[data.visits > 0]
+    X = sm.add_constant(pos[["x1", "x2"]]).to_numpy()
+    y, off = pos.visits.to_numpy(), np.log(pos.days.to_numpy() / 365)
+    ours = _ZeroTruncated(y, X, off, dist)
+    theirs = (TruncatedLFPoisson(y, X, offset=off) if dist == "poisson"
+              else TruncatedLFNegativeBinomialP(y, X, offset=off, p=2))
+    th = np.array([0.2, 0.3, -0.2] + ([0.6] if dist == "negbin" else []))
+    np.testing.assert_allclose(ours.loglikeobs(th), theirs.loglikeobs(th), rtol=1e-12)
+    np.testing.assert_allclose(ours.score_obs(th), theirs.score_obs(th), rtol=1e-10, atol=1e-12)
