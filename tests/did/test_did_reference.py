@@ -1,5 +1,7 @@
 """DiD estimators against independent implementations and published numbers (tests/reference/did)."""
 
+import json
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -87,14 +89,54 @@ def test_twfe_event_study_matches_pyfixest(sim, pfref, label, bins):
 
 
 def test_sun_abraham_matches_pyfixest_saturated(sim, pfref):
-    res = event_study(sim, "y", "id", "t", "g", estimator="sa").att_gt()
+    sa = event_study(sim, "y", "id", "t", "g", estimator="sa")
+    res = sa.aggregate("dynamic").tidy()
     ref = pd.DataFrame(pfref["sunab"])
     m = res.merge(ref, on="event_time", how="outer", validate="1:1")
     assert len(m) == len(ref) == len(res)
     np.testing.assert_allclose(m["att"], m["coef"], rtol=0, atol=CLOSED_FORM_TOL)
     N, T = len(sim), sim["t"].nunique()
-    k = sum(1 for _ in event_study(sim, "y", "id", "t", "g", estimator="sa").raw["cells"].itertuples())
+    k = len(sa.att_gt())
     np.testing.assert_allclose(m["std_error"] * np.sqrt((N - k) / (N - k - T)), m["se"], rtol=CLOSED_FORM_TOL)
+
+
+@pytest.fixture(scope="module")
+def saref():
+    return json.loads((REF / "sunab_reference.json").read_text())
+
+
+def test_sun_abraham_cells_and_overall_att_match_pyfixest(sim, saref):
+    """att_gt(): every cohort-by-event-time coefficient; aggregate("simple"): fixest's agg = "att"."""
+    sa = event_study(sim, "y", "id", "t", "g", estimator="sa")
+    cells = sa.att_gt()
+    ref = pd.DataFrame(saref["cells"])
+    assert len(cells) == len(ref) == saref["n_coef"]
+    assert not cells[["cohort", "time"]].isna().any().any()
+    m = cells.merge(ref, on=["cohort", "event_time"], validate="1:1")
+    assert len(m) == len(ref)
+    np.testing.assert_array_equal(m["time_x"], m["time_y"])
+    np.testing.assert_allclose(m["att"], m["coef"], rtol=0, atol=CLOSED_FORM_TOL)
+    np.testing.assert_allclose(m["n_obs_x"], m["n_obs_y"], rtol=0, atol=0)
+    N, T, k = len(sim), sim["t"].nunique(), len(cells)
+    factor = np.sqrt((N - k) / (N - k - T))  # pyfixest's CRV1 counts the time effects in K
+    np.testing.assert_allclose(m["std_error"] * factor, m["se"], rtol=CLOSED_FORM_TOL)
+    # weights within each event time sum to one
+    np.testing.assert_allclose(cells.groupby("event_time")["weight"].sum(), 1.0, rtol=1e-14)
+    att = sa.aggregate("simple")
+    assert att.value == pytest.approx(saref["att"]["estimate"], abs=CLOSED_FORM_TOL)
+    assert att.std_error * factor == pytest.approx(saref["att"]["se"], rel=CLOSED_FORM_TOL)
+    w = att.weights
+    assert (w["event_time"] >= 0).all() and w["weight"].sum() == pytest.approx(1.0, rel=1e-14)
+    for kind, key in (("group", "cohort"), ("calendar", "time")):
+        agg = sa.aggregate(kind).tidy().set_index(key)
+        for lab, r in saref[kind].items():
+            assert agg.loc[int(lab), "att"] == pytest.approx(r["estimate"], abs=CLOSED_FORM_TOL)
+            assert agg.loc[int(lab), "std_error"] * factor == pytest.approx(r["se"], rel=CLOSED_FORM_TOL)
+    dyn = sa.aggregate("dynamic")
+    post = dyn.tidy().query("event_time >= 0")["att"]
+    assert dyn.value == pytest.approx(post.mean(), abs=1e-14)
+    assert set(dyn.weights.columns) == {"event_time", "cohort", "time", "weight"}
+    assert sa.pretrend_test().df == int((dyn.tidy()["event_time"] < 0).sum())
 
 
 def test_kielmc_2x2_did_wooldridge_example_13_3():

@@ -39,7 +39,7 @@ def test_statsmodels_parity(sample, fn, smfn):
     "key, fn, kwargs",
     [
         ("svy_logit", dp.logit, dict(vcov="survey", design=DESIGN)),
-        ("svy_probit", dp.probit, dict(vcov="survey", design=DESIGN)),
+        ("svy_probit", dp.probit, dict(vcov="survey", design=DESIGN, information="eim")),
         ("logit_pw_cl", dp.logit, dict(weights="w", vcov="cluster", cluster="county")),
         ("logit_iid", dp.logit, dict()),
     ],

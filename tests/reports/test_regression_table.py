@@ -153,3 +153,23 @@ def test_report_turns_results_into_tables(models):
     (table,) = rep.tables
     assert table.title == "Main" and table.lang == "en"
     assert table.body[0][1].startswith(f"{models['m1'].params['dev']:.3f}")
+
+
+def test_logit_reports_pseudo_r2_aic_bic(models):
+    m3 = models["m3"]
+    t = regression_table(m3, stats=["nobs", "pseudo_r2", "aic", "bic"], lang="en", digits=4)
+    rows = {r[0]: r[1] for r in t.body}
+    assert rows["Pseudo R²"] == f"{m3.stats['pseudo_r2']:.4f}"
+    assert rows["AIC"] == f"{m3.stats['aic']:.4f}" and rows["BIC"] == f"{m3.stats['bic']:.4f}"
+
+
+def test_a_statistic_no_model_has_raises_with_its_name(models):
+    with pytest.raises(dp.errors.SpecificationError, match=r"stats entry 'pseudo_r2': none of the models"):
+        regression_table(models["m1"], stats=("pseudo_r2", "aic"))
+    with pytest.raises(dp.errors.SpecificationError, match=r"stats entry 'r2'.*'pseudo_r2'"):
+        regression_table(models["m3"], stats=("nobs", "r2"))
+    # a statistic some models lack is blank in their columns; the default leaves out R² of a logit
+    t = regression_table([models["m1"], models["m3"]], stats=("nobs", "r2", "aic"), lang="en")
+    rows = {r[0]: r[1:] for r in t.body}
+    assert rows["R²"][1] == "" and rows["AIC"][0] == "" and rows["AIC"][1] != ""
+    assert not any(r[0] == "R²" for r in regression_table(models["m3"], lang="en").body)

@@ -1,5 +1,7 @@
-"""Decompositions and mechanisms (issue 8): Blinder-Oaxaca, mediation, panel threshold regression."""
+"""Decompositions and mechanisms (issue 8): Blinder-Oaxaca, Fairlie, mediation, panel threshold regression."""
 
+from .fairlie import FairlieResult as FairlieResult
+from .fairlie import fairlie
 from .mediation import MediationResult as MediationResult
 from .mediation import mediation
 from .oaxaca import OaxacaResult as OaxacaResult
@@ -10,4 +12,4 @@ from .results import Estimate as Estimate
 from .threshold import ThresholdResult as ThresholdResult
 from .threshold import threshold
 
-__all__: list[str] = ["oaxaca", "mediation", "threshold"]
+__all__: list[str] = ["oaxaca", "fairlie", "mediation", "threshold"]

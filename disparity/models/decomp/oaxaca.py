@@ -30,7 +30,7 @@ REFERENCES: tuple[str, ...] = ("A", "B", "pooled", "neumark", "cotton", "reimers
 OAXACA_VCOV: tuple[str, ...] = ("HC0", "cluster", "survey")
 OAXACA_SE: tuple[str, ...] = ("delta", "bootstrap", "none")
 PARTS3 = ("endowments", "coefficients", "interaction")
-PARTS2 = ("explained", "unexplained")
+PARTS2 = ("explained", "unexplained", "unexplained_a", "unexplained_b")
 
 
 @dataclass(frozen=True)
@@ -47,14 +47,23 @@ class Threefold:
 
 @dataclass(frozen=True)
 class Twofold:
-    """Explained and unexplained parts (each an :class:`Estimate`) for one reference coefficient vector."""
+    """Explained and unexplained parts (each an :class:`Estimate`) for one reference coefficient vector.
+
+    ``unexplained_a`` + ``unexplained_b`` = ``unexplained``: the part due to group A's coefficients
+    differing from the reference (:math:`\\bar x_A'(\\beta_A - \\beta^*)`, A's advantage) and the
+    part due to group B's (:math:`\\bar x_B'(\\beta^* - \\beta_B)`, B's disadvantage), R
+    ``oaxaca``'s "unexplained A" and "unexplained B" (Hlavac 2022).
+    """
 
     explained: Estimate
     unexplained: Estimate
     reference: str
+    unexplained_a: Estimate | None = None
+    unexplained_b: Estimate | None = None
 
     def tidy(self, level: float = 0.95) -> pd.DataFrame:
-        return tidy_frame([self.explained, self.unexplained], level)
+        parts = [self.explained, self.unexplained, self.unexplained_a, self.unexplained_b]
+        return tidy_frame([e for e in parts if e is not None], level)
 
 
 @dataclass(frozen=True)
@@ -111,8 +120,10 @@ class OaxacaResult:
         if self.threefold is not None:
             rows += [self.threefold.endowments, self.threefold.coefficients, self.threefold.interaction]
             parts += ["threefold"] * 3
-        rows += [self.twofold.explained, self.twofold.unexplained]
-        parts += ["twofold"] * 2
+        two = [e for e in (self.twofold.explained, self.twofold.unexplained, self.twofold.unexplained_a,
+                           self.twofold.unexplained_b) if e is not None]
+        rows += two
+        parts += ["twofold"] * len(two)
         return tidy_frame(rows, level, part=parts)
 
     def detail(self, level: float = 0.95, *, by_term: bool = False) -> pd.DataFrame:
@@ -258,7 +269,8 @@ class _Fit:
 
 
 def _pieces(xa: np.ndarray, xb: np.ndarray, ba: np.ndarray, bb: np.ndarray, bs: np.ndarray) -> np.ndarray:
-    """Per-column contributions, rows: endowments, coefficients, interaction, explained, unexplained."""
+    """Per-column contributions, rows: endowments, coefficients, interaction, explained, unexplained,
+    unexplained A, unexplained B."""
     dx = xa - xb
     return np.vstack([
         dx * bb,
@@ -266,6 +278,8 @@ def _pieces(xa: np.ndarray, xb: np.ndarray, ba: np.ndarray, bb: np.ndarray, bs: 
         dx * (ba - bb),
         dx * bs,
         xa * (ba - bs) + xb * (bs - bb),
+        xa * (ba - bs),
+        xb * (bs - bb),
     ])
 
 
@@ -278,6 +292,8 @@ def _pieces_infl(xa, xb, ba, bb, bs, Ixa, Ixb, Iba, Ibb, Ibs) -> list[np.ndarray
         Idx * (ba - bb) + dx * (Iba - Ibb),
         Idx * bs + dx * Ibs,
         Ixa * (ba - bs) + xa * (Iba - Ibs) + Ixb * (bs - bb) + xb * (Ibs - Ibb),
+        Ixa * (ba - bs) + xa * (Iba - Ibs),
+        Ixb * (bs - bb) + xb * (Ibs - Ibb),
     ]
 
 
@@ -297,14 +313,14 @@ def _solve(X: np.ndarray, y: np.ndarray, w: np.ndarray, model: str) -> _Fit:
     return _Fit(beta, np.empty((0, 0)))
 
 
-def _point(X, y, w, a, reference, model, T, Xt) -> np.ndarray:
+def _point(X, y, w, a, reference, model, T, Xt, dummy_is_a=True) -> np.ndarray:
     """All detailed contributions for one (re)sample, stacked as in :func:`_pieces` (bootstrap path)."""
     wa_, wb_ = w[a], w[~a]
     fa = _solve(X[a], y[a], wa_, model)
     fb = _solve(X[~a], y[~a], wb_, model)
     lam = _ref_weight(reference, float(wa_.sum()), float(wb_.sum()))
     if lam is None:
-        Z = X if reference == "neumark" else np.column_stack([X, a.astype(float)])
+        Z = X if reference == "neumark" else np.column_stack([X, (a if dummy_is_a else ~a).astype(float)])
         fs = _solve(Z, y, w, model)
         bs = fs.params[: X.shape[1]]
     else:
@@ -361,7 +377,10 @@ def oaxaca(
         ("neumark", Neumark 1988), group A or B, :math:`\\frac{n_A}{n}\\beta_A + \\frac{n_B}{n}\\beta_B`
         ("cotton", Cotton 1988; sums of weights with weights), :math:`(\\beta_A + \\beta_B)/2`
         ("reimers", Reimers 1983), or a number :math:`\\lambda` giving
-        :math:`\\lambda\\beta_A + (1-\\lambda)\\beta_B` (Stata's ``weight(#)``).
+        :math:`\\lambda\\beta_A + (1-\\lambda)\\beta_B` (Stata's ``weight(#)``). The pooled
+        regression's group dummy is 1 for the higher value of ``by`` (as R and Stata ``oaxaca``), so
+        the reference intercept, and with it the split of the unexplained part into A and B, is
+        that of the group coded 0 (whose part is then zero in the linear model).
     model : {"linear", "logit", "probit"}
         Outcome model. With a binary (0/1) outcome, "logit"/"probit" give the nonlinear
         decomposition (twofold only; ``threefold`` is None).
@@ -387,7 +406,8 @@ def oaxaca(
     -------
     OaxacaResult
         ``gap``, ``threefold`` (endowments, coefficients, interaction), ``twofold`` (explained,
-        unexplained), ``detail()``, ``tidy()``, ``summary()``.
+        unexplained, and the unexplained part split into ``unexplained_a`` and ``unexplained_b`` as R
+        ``oaxaca`` does), ``detail()``, ``tidy()``, ``summary()``.
 
     Notes
     -----
@@ -431,6 +451,7 @@ def oaxaca(
     Jann, B. (2008). The Blinder-Oaxaca decomposition for linear regression models. *The Stata
     Journal* 8(4), 453-479.
     Yun, M.-S. (2004). Decomposing differences in the first moment. *Economics Letters* 82(2), 275-280.
+    Hlavac, M. (2022). oaxaca: Blinder-Oaxaca Decomposition in R. R package version 0.1.5.
     Fairlie, R. W. (2005). An extension of the Blinder-Oaxaca decomposition technique to logit and
     probit models. *Journal of Economic and Social Measurement* 30(4), 305-316.
     Yun, M.-S. (2005). A simple solution to the identification problem in detailed wage
@@ -527,7 +548,11 @@ def oaxaca(
     frame = pd.DataFrame(np.delete(X, d.intercept, axis=1), index=d.index,
                          columns=[f"x{j}" for j in range(k) if j != d.intercept])
     frame["y__"] = y
-    frame["grp__"] = a.astype(float)
+    # The pooled regression's group dummy is 1 for the by-variable's higher value, as R oaxaca and
+    # Stata's oaxaca code it; the reference intercept, hence the A/B split of the unexplained part,
+    # is that of the group coded 0.
+    dummy_is_a = a_val == _two_groups(data, by, None)[0]
+    frame["grp__"] = (a if dummy_is_a else ~a).astype(float)
     wcol = None
     if w_given is not None:
         frame["w__"] = w_given
@@ -561,7 +586,7 @@ def oaxaca(
             wr = np.ones(len(raw["y"])) if raw["weights"] is None else raw["weights"]
             infl = (raw["X"] * (wr * raw["resid"])[:, None]) @ raw["bread"]
         else:
-            infl = raw["scores"] @ raw["bread"]
+            infl = res.extra["scores"] @ res.extra["bread"]
         return res, _Fit(res.params.to_numpy()[pos_all], infl[:, pos_all])
 
     mA, fa = fit(a, False, f"group {a_val!r}")
@@ -649,7 +674,7 @@ def oaxaca(
             if ab.sum() <= k or (~ab).sum() <= k:
                 continue
             try:
-                p = _point(X[idx], y[idx], w[idx], ab, reference, model, T, Xt[idx])
+                p = _point(X[idx], y[idx], w[idx], ab, reference, model, T, Xt[idx], dummy_is_a)
             except DisparityErrorTypes:
                 continue
             reps_out[done] = p
@@ -679,8 +704,8 @@ def oaxaca(
     tf = (Threefold(*(Estimate(PARTS3[r], float(pieces[r].sum()), se_of(idx_of(r, allc))) for r in range(3)))
           if model == "linear" else None)
     ref_name = reference if isinstance(reference, str) else f"weight {reference:g}"
-    two = Twofold(*(Estimate(PARTS2[r], float(pieces[off + r].sum()), se_of(idx_of(off + r, allc)))
-                    for r in range(2)), reference=ref_name)
+    e2 = [Estimate(PARTS2[r], float(pieces[off + r].sum()), se_of(idx_of(off + r, allc))) for r in range(4)]
+    two = Twofold(e2[0], e2[1], reference=ref_name, unexplained_a=e2[2], unexplained_b=e2[3])
     gap = Estimate("gap", mean_a - mean_b, se_of(n_pieces))
     ests_mean = [Estimate("mean_a", mean_a, se_of(n_pieces + 1)), Estimate("mean_b", mean_b, se_of(n_pieces + 2))]
 

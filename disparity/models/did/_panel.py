@@ -60,6 +60,20 @@ def _check_columns(data: pd.DataFrame, cols: Sequence[str]) -> None:
         raise SpecificationError(f"Columns {missing} are not in the data; available: {list(data.columns)[:20]}.")
 
 
+def _check_numeric(data: pd.DataFrame, cols: Sequence[str]) -> None:
+    """Columns that must be numeric: text values raise an error naming the column and values."""
+    for c in cols:
+        col = data[c]
+        if pd.api.types.is_numeric_dtype(col) and not pd.api.types.is_bool_dtype(col):
+            continue
+        bad = col[pd.to_numeric(col, errors="coerce").isna() & col.notna()]
+        if len(bad):
+            raise DataValueError(
+                f"Column {c!r} must be numeric but has values such as {bad.unique()[:3].tolist()}; "
+                "convert it (pd.to_numeric) or recode it before estimating."
+            )
+
+
 def wide_panel(
     data: pd.DataFrame,
     outcome: str,

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from ...errors import DataValueError
-from ._panel import _check_columns, cohort_values
+from ._panel import _check_columns, _check_numeric, cohort_values
 
 __all__ = ["bacon", "BaconResult"]
 
@@ -114,6 +114,7 @@ def bacon(data: pd.DataFrame, outcome: str, unit: str, time: str, cohort: str) -
     {'earlier_vs_later': 0.336, 'later_vs_always': 0.22, 'later_vs_earlier': 0.445}
     """
     _check_columns(data, [outcome, unit, time, cohort])
+    _check_numeric(data, [outcome])
     if data.duplicated([unit, time]).any():
         raise DataValueError(f"Duplicated ({unit!r}, {time!r}) rows; keep one row per unit and period.")
     Y = data.pivot(index=unit, columns=time, values=outcome)

@@ -241,9 +241,13 @@ def psm_did(
     check_option("method", method, ("weighting", "matching"))
     if method == "matching" and unit is None:
         raise SpecificationError("method='matching' needs unit= (a panel); use method='weighting' for cross-sections.")
+    if isinstance(covariates, str):
+        covariates = [covariates]
+    if covariates is None or not isinstance(covariates, (list, tuple, pd.Index)) or not list(covariates):
+        raise SpecificationError(
+            f"psm_did needs covariates= (a list of column names) for the propensity score; got {covariates!r}."
+        )
     covariates = list(covariates)
-    if not covariates:
-        raise SpecificationError("psm_did needs covariates= for the propensity score.")
     _check_columns(data, [outcome, treat, post, *covariates] + [c for c in (unit, cluster) if c])
     pre = data[pd.to_numeric(data[post], errors="coerce") == 0]
     base = pre.groupby(unit, sort=False).first() if unit else pre
@@ -251,6 +255,11 @@ def psm_did(
     if X.isna().any().any():
         raise DataValueError(f"Covariates {covariates} have missing values in the pre period; drop or impute them.")
     d = pd.to_numeric(base[treat], errors="coerce").to_numpy(float)
+    if not set(np.unique(d).tolist()) <= {0.0, 1.0} or len(np.unique(d)) < 2:
+        raise DataValueError(
+            f"treat={treat!r} must be coded 0/1 with both groups present in the pre period; "
+            f"it takes the values {sorted(set(np.unique(d).tolist()))[:5]}."
+        )
     Xm = np.column_stack([np.ones(len(X)), X.to_numpy(float)])
     ps = 1.0 / (1.0 + np.exp(-(Xm @ _logit(Xm, d, np.ones(len(d))))))
     w = np.ones(len(d))

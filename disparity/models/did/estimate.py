@@ -93,7 +93,10 @@ def event_study(
     Returns
     -------
     EventStudyResult
-        ``att_gt()``, ``aggregate(kind)``, ``pretrend_test()``, ``plot()``.
+        ``att_gt()``, ``aggregate(kind)``, ``pretrend_test()``, ``plot()``. For "cs" and "sa",
+        ``att_gt()`` has one row per cohort and period (Sun-Abraham: the cohort-specific effects
+        :math:`CATT_{g,e}`, with ``n_obs`` and ``weight``) and ``aggregate`` gives the overall,
+        event-time, cohort and calendar effects; for "twfe" the rows are event times.
 
     Notes
     -----

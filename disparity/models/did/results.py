@@ -12,7 +12,7 @@ import pandas as pd
 from scipy import stats
 
 from ..._options import check_option
-from ...errors import SpecificationError
+from ...errors import DataValueError, SpecificationError
 from ..results import ModelResult, ModelSummary
 from ._inference import AGG_KINDS, aggregate_cells, analytic_se, multiplier_bootstrap
 
@@ -85,13 +85,18 @@ class AggregateResult:
     std_error: float
     crit: float  # uniform-band critical value (nan without bootstrap)
     notes: tuple[str, ...] = ()
+    #: Sun-Abraham: the weight of each cohort-by-event-time cell in each row (rows: the table's
+    #: labels, or "ATT" for "simple"; columns: cohort, event_time, time, weight).
+    weights: pd.DataFrame | None = None
+    #: degrees of freedom of the t reference distribution (regression-based estimators), else None
+    df: float | None = None
 
     def __float__(self) -> float:
         return float(self.value)
 
     def conf_int(self, level: float = 0.95) -> tuple[float, float]:
         _check_level(level)
-        q = float(stats.norm.ppf(0.5 + level / 2))
+        q = float((stats.norm if self.df is None else stats.t(self.df)).ppf(0.5 + level / 2))
         return (self.value - q * self.std_error, self.value + q * self.std_error)
 
     def tidy(self) -> pd.DataFrame:
@@ -120,9 +125,10 @@ class AggregateResult:
 class EventStudyResult:
     """Group-time effects (Callaway-Sant'Anna) or event-study coefficients (TWFE, Sun-Abraham).
 
-    ``att_gt()`` gives one row per (cohort, time) cell for ``estimator="cs"``; for "twfe" and "sa"
-    the cells are event times (``cohort`` is missing). ``aggregate(kind)`` returns a new
-    :class:`AggregateResult`.
+    ``att_gt()`` gives one row per (cohort, time) cell for ``estimator="cs"`` and ``"sa"`` (for
+    Sun-Abraham the cohort-specific effects :math:`CATT_{g,e}` with their sample sizes ``n_obs`` and
+    their ``weight`` within their event time); for "twfe" the rows are event times (``cohort`` is
+    missing). ``aggregate(kind)`` returns a new :class:`AggregateResult`.
     """
 
     estimator: str
@@ -183,13 +189,23 @@ class EventStudyResult:
 
         Notes
         -----
-        Weights are cohort shares :math:`P(G=g)`; the influence function includes the estimation of
-        those shares (Callaway & Sant'Anna 2021, eqs. 3.10-3.13 and Appendix).
+        Callaway-Sant'Anna: weights are cohort shares :math:`P(G=g)`; the influence function includes
+        the estimation of those shares (Callaway & Sant'Anna 2021, eqs. 3.10-3.13 and Appendix).
+
+        Sun-Abraham: :math:`\\hat\\beta_e = \\sum_g \\hat\\delta_{g,e} \\Pr(G=g \\mid e)` with the
+        shares of (weighted) observations in each cohort at event time :math:`e` (eq. 10); "simple"
+        averages all post-treatment cells with weights proportional to their observations (fixest's
+        ``aggregate(agg = "att")``), "group" and "calendar" the post cells of a cohort / period. The
+        variance is :math:`R\\hat V R'` with the regression's covariance of the cells; the weights
+        are in ``AggregateResult.weights``. For "dynamic", ``value`` is the mean of the
+        post-treatment event-time effects, as for Callaway-Sant'Anna.
         """
         check_option("kind", kind, AGG_KINDS)
+        if self.estimator == "sa":
+            return self._aggregate_sa(kind, min_e, max_e)
         if self.estimator != "cs" or self.inf is None:
             raise SpecificationError(
-                f"aggregate() needs group-time effects (estimator='cs'); this is a {self.estimator!r} result, "
+                f"aggregate() needs group-time effects (estimator='cs' or 'sa'); this is a {self.estimator!r} result, "
                 "whose coefficients already are event-time effects (see att_gt())."
             )
         c = self.cells
@@ -221,6 +237,47 @@ class EventStudyResult:
         t["band_high"] = t["att"] + crit * t["std_error"]
         return AggregateResult(kind, t, agg.overall_att, float(se[-1]), crit, self.notes)
 
+    def _aggregate_sa(self, kind: str, min_e: float, max_e: float) -> AggregateResult:
+        from .sunab import sunab_weights
+
+        c = self.cells
+        labels, R = sunab_weights(c, kind, min_e=min_e, max_e=max_e)
+        if self.cov is None:
+            raise SpecificationError("This Sun-Abraham result carries no covariance of its cells.")
+        V = self.cov.to_numpy()
+        b = c["att"].to_numpy(float)
+        df = self.spec.get("df")
+        q = float((stats.norm if df is None else stats.t(df)).ppf(0.5 + self.spec.get("level", 0.95) / 2))
+        lab = _LABEL[kind]
+        est = R @ b
+        cov = R @ V @ R.T
+        se = np.sqrt(np.diag(cov))
+        nz = [np.flatnonzero(r) for r in R]
+        wt = pd.DataFrame([{lab if kind != "simple" else "term": (labels[i] if kind != "simple" else "ATT"),
+                            "cohort": int(c["cohort"].iloc[j]), "event_time": int(c["event_time"].iloc[j]),
+                            "time": int(c["time"].iloc[j]), "weight": float(R[i, j])}
+                           for i, cols in enumerate(nz) for j in cols])
+        if kind == "simple":
+            return AggregateResult(kind, pd.DataFrame(), float(est[0]), float(se[0]), float("nan"), self.notes,
+                                   weights=wt, df=df)
+        t = pd.DataFrame({lab: labels.astype(np.int64), "att": est, "std_error": se})
+        t["conf_low"] = t["att"] - q * t["std_error"]
+        t["conf_high"] = t["att"] + q * t["std_error"]
+        t["band_low"] = np.nan
+        t["band_high"] = np.nan
+        if kind == "dynamic":
+            keep = labels >= 0
+            if not keep.any():
+                raise DataValueError("There are no post-treatment event times to average.")
+            r = R[keep].mean(axis=0)
+        elif kind == "group":  # cohorts weighted by their post-treatment observations
+            r = sunab_weights(c, "simple", min_e=min_e, max_e=max_e)[1][0]
+        else:  # calendar: the mean of the period effects, as for Callaway-Sant'Anna
+            r = R.mean(axis=0)
+        value = float(r @ b)
+        return AggregateResult(kind, t, value, float(np.sqrt(r @ V @ r)), float("nan"), self.notes,
+                               weights=wt, df=df)
+
     def pretrend_test(self) -> PretrendTest:
         """Wald test that every pre-treatment coefficient (cells with event time < 0 other than the
         base) is zero, with the estimator's covariance (influence functions for CS)."""
@@ -230,6 +287,17 @@ class EventStudyResult:
             raise SpecificationError("There are no estimated pre-treatment effects to test.")
         b = c["att"].to_numpy()[pre]
         n_units = None
+        if self.estimator == "sa" and self.cov is not None:  # pre-treatment event-time effects
+            from .sunab import sunab_weights
+
+            labels, R = sunab_weights(c, "dynamic")
+            R = R[labels < 0]
+            b = R @ c["att"].to_numpy(float)
+            V = R @ self.cov.to_numpy() @ R.T
+            stat = float(b @ np.linalg.pinv(V) @ b)
+            dfree = int(np.linalg.matrix_rank(V))
+            return PretrendTest(stat, dfree, float(stats.chi2.sf(stat, dfree)),
+                                tuple(str(int(e)) for e in labels[labels < 0]))
         if self.inf is not None:
             F = self.inf[:, pre]
             if self.cluster is not None:
@@ -271,7 +339,7 @@ class EventStudyResult:
         """Event-study figure (matplotlib Figure): estimates, pointwise and (if available) uniform bands."""
         from ._plot import event_plot
 
-        if self.estimator == "cs":
+        if self.estimator in ("cs", "sa"):
             return self.aggregate("dynamic").plot()
         return event_plot(self.att_gt(level), "event_time", reference=self.spec.get("base", -1))
 

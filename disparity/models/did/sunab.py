@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from ...errors import DataValueError
-from ._panel import _check_columns, cohort_values
+from ._panel import _check_columns, _check_numeric, cohort_values
 from .results import EventStudyResult
 from .twfe import _fit
 
@@ -37,6 +37,7 @@ def sunab_event_study(
     """
     covariates = list(covariates or [])
     _check_columns(data, [outcome, unit, time, cohort, *covariates] + [c for c in (weights, cluster) if c])
+    _check_numeric(data, [outcome, *covariates] + ([weights] if weights else []))
     if data.duplicated([unit, time]).any():
         rows = data.index[data.duplicated([unit, time], keep=False)][:6].tolist()
         raise DataValueError(f"Duplicated ({unit!r}, {time!r}) rows {rows}; keep one row per unit and period.")
@@ -82,22 +83,46 @@ def sunab_event_study(
     wv = pd.to_numeric(sub[weights]).to_numpy(float) if weights else np.ones(len(sub))
     mass = np.array([wv[(g == cg) & (rel == e)].sum() for cg, e in cells])
     es = np.array([e for _, e in cells])
-    levels = sorted(set(es))
-    R = np.zeros((len(levels), len(cells)))
-    for i, e in enumerate(levels):
-        sel = es == e
-        R[i, sel] = mass[sel] / mass[sel].sum()
-    est = R @ b
-    cov = R @ V @ R.T
-    out = pd.DataFrame({"cohort": pd.array([pd.NA] * len(levels), dtype="Int64"),
-                        "time": pd.array([pd.NA] * len(levels), dtype="Int64"),
-                        "event_time": np.array(levels, dtype=np.int64), "att": est})
+    share = np.array([mass[i] / mass[es == e].sum() for i, e in enumerate(es)])
+    labels = [f"{cg}:{e}" for cg, e in cells]
+    out = pd.DataFrame({"cohort": pd.array([cg for cg, _ in cells], dtype="Int64"),
+                        "time": pd.array([cg + e for cg, e in cells], dtype="Int64"),
+                        "event_time": es.astype(np.int64), "att": b, "n_obs": mass, "weight": share})
     spec = {"estimator": "sa", "outcome": outcome, "base": base, "vcov": vcov, "cluster": cluster or unit,
             "control_cohort": "never" if np.isinf(ctrl_g) else int(ctrl_g), "nobs": m.nobs, "level": level, "df": m.df}
     cells_df = pd.DataFrame(cells, columns=["cohort", "event_time"]).assign(delta=b, weight_mass=mass)
     if vcov == "wild":
-        notes.append("Sun-Abraham event-time effects are weighted sums of coefficients: their p-values and "
-                     "intervals use the cluster-robust variance, not the wild bootstrap.")
-    return EventStudyResult("sa", out, np.sqrt(np.diag(cov)), float("nan"), spec,
+        notes.append("Sun-Abraham effects are weighted sums of coefficients: their p-values and intervals use "
+                     "the cluster-robust variance, not the wild bootstrap.")
+    return EventStudyResult("sa", out, np.sqrt(np.diag(V)), float("nan"), spec,
                             tuple(notes) + tuple(m.spec.notes),
-                            cov=pd.DataFrame(cov, index=levels, columns=levels), model=m, raw={"cells": cells_df})
+                            cov=pd.DataFrame(V, index=labels, columns=labels), model=m, raw={"cells": cells_df})
+
+
+def sunab_weights(cells: pd.DataFrame, kind: str, *, min_e: float = -np.inf,
+                  max_e: float = np.inf) -> tuple[np.ndarray, np.ndarray]:
+    """Aggregation matrix of the cohort-by-event-time coefficients: (labels, R), estimates ``R @ delta``.
+
+    Each row averages the cells of one event time ("dynamic"), cohort ("group") or calendar period
+    ("calendar"), or all post-treatment cells ("simple", one row), with weights proportional to the
+    (weighted) number of observations in each cell (Sun & Abraham 2021, eq. 10; fixest's
+    ``aggregate(agg = "att")``). "group", "calendar" and "simple" use post-treatment cells
+    (event time >= 0) only.
+    """
+    e = cells["event_time"].to_numpy(float)
+    g = cells["cohort"].to_numpy(float)
+    t = cells["time"].to_numpy(float)
+    n = cells["n_obs"].to_numpy(float)
+    window = (e >= min_e) & (e <= max_e)
+    post = window & (e >= 0)
+    if kind == "simple":
+        if not post.any():
+            raise DataValueError("There are no post-treatment cells to aggregate.")
+        return np.array([]), (np.where(post, n, 0.0) / n[post].sum())[None, :]
+    key, sel = {"dynamic": (e, window), "group": (g, post), "calendar": (t, post)}[kind]
+    labels = np.array(sorted(set(key[sel])))
+    R = np.zeros((len(labels), len(cells)))
+    for i, lab in enumerate(labels):
+        m = sel & (key == lab)
+        R[i, m] = n[m] / n[m].sum()
+    return labels, R

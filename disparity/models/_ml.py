@@ -1,0 +1,303 @@
+"""Shared machinery of the maximum-likelihood estimators (binary, GLM, count and two-part models).
+
+statsmodels fits the models (``GLM`` and its families; the discrete count models supply
+log-likelihoods and scores); this module prepares the design, turns warnings of the fitting engine
+into errors that say what to do, and computes every covariance from the per-observation scores and
+the bread with the rules of :mod:`disparity.models.covariance`:
+
+* ``"iid"``: the inverse information, observed (``information="oim"``, Stata's default for ML
+  estimators) or expected (``"eim"``, R's ``glm``); the two coincide for canonical links.
+* ``"HC0"`` / ``"HC1"``: :math:`B (\\sum_i s_i s_i') B`, HC1 × :math:`N/(N-k)`.
+* ``"cluster"``: :math:`\\frac{G}{G-1} B (\\sum_g S_g S_g') B` (Stata ``vce(cluster)`` for ML;
+  ``sandwich::vcovCL(type="HC0")``).
+* ``"survey"``: Taylor linearisation of the score totals (Binder 1983), as ``survey::svyglm``.
+
+pweights without a robust ``vcov`` get HC0, the same rule for every ML estimator.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+
+from .._options import check_option
+from ..design import SurveyDesign
+from ..errors import DataValueError, SpecificationError
+from . import covariance as cv
+from .formula import Design, build_design
+from .linear import prepare_weights, resolve_design
+
+ML_VCOV_KINDS: tuple[str, ...] = ("iid", "HC0", "HC1", "cluster", "survey")
+Information = Literal["oim", "eim"]
+INFORMATION_KINDS: tuple[str, ...] = ("oim", "eim")
+#: IRLS stops when the relative change in deviance is below this (R's glm uses 1e-8, which leaves
+#: the 7th digit of the estimates unsettled; 1e-13 is converged to rounding).
+GLM_TOL = 1e-13
+GLM_MAXITER = 200
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """The estimation sample of one ML fit (arrays aligned with ``design.index``)."""
+
+    design: Design
+    X: np.ndarray
+    y: np.ndarray
+    names: list[str]
+    w_given: np.ndarray | None
+    w: np.ndarray
+    weights: str | None
+    weight_type: str
+    clist: tuple[str, ...]
+    codes: list[np.ndarray] | None
+    frame: pd.DataFrame
+    fweight: bool
+    nobs: int
+
+
+def check_formula(formula: Any) -> str:
+    """A model formula must be a string ``"outcome ~ regressors"``."""
+    if not isinstance(formula, str):
+        raise SpecificationError(
+            f"formula must be a string such as 'y ~ x1 + x2', got {type(formula).__name__}."
+        )
+    return formula
+
+
+def prepare(
+    formula: str,
+    data: pd.DataFrame,
+    *,
+    weights: str | None,
+    weight_type: str,
+    vcov: str,
+    cluster: str | Sequence[str] | None,
+    design: SurveyDesign | None,
+    safe: bool,
+    kinds: Sequence[str] = ML_VCOV_KINDS,
+    extra_columns: Sequence[str] = (),
+) -> Prepared:
+    """Check options, build the design and the weights of one ML fit."""
+    check_formula(formula)
+    check_option("vcov", vcov, kinds)
+    weights, weight_type = resolve_design(design, weights, weight_type, vcov)
+    clist = () if cluster is None else ((cluster,) if isinstance(cluster, str) else tuple(cluster))
+    extra = [c for c in [weights, *clist, *(design.columns() if design else []), *extra_columns] if c]
+    if isinstance(data, pd.DataFrame) and not data.index.is_unique:
+        data = data.reset_index(drop=True)  # rows are selected by label below
+    d = build_design(formula, data, extra=extra, safe=safe)
+    n, k = d.X.shape
+    if n <= k:
+        raise DataValueError(
+            f"Too few observations for {formula!r}: {n} complete rows ({d.n_dropped} dropped for "
+            f"missing values) for {k} coefficients. Use more data or fewer regressors."
+        )
+    if np.unique(d.y.to_numpy()).size < 2:
+        raise DataValueError(
+            f"The outcome {d.y.name!r} takes a single value on the {n} estimation rows; there is "
+            "nothing to model (check the outcome column and the rows kept)."
+        )
+    w_given = prepare_weights(data, weights, weight_type, d.index)
+    w = np.ones(n) if w_given is None else w_given
+    fw = w_given is not None and weight_type == "fweight"
+    codes = cv.cluster_codes(data, list(clist), d.index) if clist else None
+    return Prepared(
+        design=d,
+        X=d.X.to_numpy(dtype=float),
+        y=d.y.to_numpy(dtype=float),
+        names=list(d.X.columns),
+        w_given=w_given,
+        w=w,
+        weights=weights,
+        weight_type=weight_type,
+        clist=clist,
+        codes=codes,
+        frame=data.loc[d.index],
+        fweight=fw,
+        nobs=int(round(w.sum())) if fw else n,
+    )
+
+
+def fit_glm(
+    y: np.ndarray, X: np.ndarray, family: Any, p: Prepared, label: str, offset: np.ndarray | None = None
+) -> Any:
+    """statsmodels GLM by IRLS; engine warnings become errors naming the likely cause."""
+    import statsmodels.api as sm
+    from statsmodels.tools.sm_exceptions import (
+        ConvergenceWarning,
+        DomainWarning,
+        PerfectSeparationWarning,
+    )
+
+    kw: dict[str, Any] = {"freq_weights": p.w} if p.fweight else {"var_weights": p.w}
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", PerfectSeparationWarning)
+        warnings.simplefilter("error", ConvergenceWarning)
+        warnings.simplefilter("ignore", RuntimeWarning)
+        # a non-canonical link outside the family's natural domain (gamma with identity) is the
+        # user's explicit choice; non-finite or invalid fits are caught below.
+        warnings.simplefilter("ignore", DomainWarning)
+        try:
+            model = sm.GLM(y, X, family=family, offset=offset, **kw)
+            res = model.fit(method="IRLS", tol=GLM_TOL, maxiter=GLM_MAXITER, tol_criterion="deviance")
+        except PerfectSeparationWarning:
+            raise DataValueError(
+                f"Fitted {label} probabilities reach 0 or 1: the outcome is perfectly predicted for "
+                "some observations (separation). Cross-tabulate the outcome with each regressor and "
+                "drop or merge the regressors or categories involved."
+            ) from None
+        except ConvergenceWarning:
+            raise DataValueError(
+                f"The {label} likelihood did not converge in {GLM_MAXITER} iterations; check for "
+                "separation, a regressor that predicts the outcome perfectly, or a link that does not "
+                "suit the outcome's range (e.g. an identity link with means near zero)."
+            ) from None
+        except (ValueError, np.linalg.LinAlgError, FloatingPointError) as exc:
+            raise DataValueError(f"The {label} model could not be fitted: {exc}.") from None
+    if not np.all(np.isfinite(res.params)):
+        raise DataValueError(
+            f"The {label} estimates are not finite; check the outcome's range for the family and link."
+        )
+    return res
+
+
+def glm_bread(res: Any, information: str) -> np.ndarray:
+    """Inverse of the observed or expected information of a statsmodels GLM fit."""
+    check_option("information", information, INFORMATION_KINDS)
+    H = res.model.hessian(res.params, observed=information == "oim")
+    try:
+        return np.linalg.inv(-H)
+    except np.linalg.LinAlgError:
+        raise DataValueError(
+            "The information matrix is singular; check for collinear regressors."
+        ) from None
+
+
+def sandwich(
+    kind: str,
+    p: Prepared,
+    bread: np.ndarray,
+    scores: np.ndarray,
+    *,
+    estimator: str,
+    design: SurveyDesign | None,
+    cluster: tuple[str, ...] | None = None,
+) -> tuple[np.ndarray, float | None, list[str], int | None, str, tuple[str, ...]]:
+    """Covariance of an ML estimator; returns (V, df, notes, n_clusters, kind used, cluster used)."""
+    kind = check_option("vcov", kind, ML_VCOV_KINDS)
+    notes: list[str] = []
+    if p.w_given is not None and p.weight_type == "pweight" and kind == "iid":
+        kind = "HC0"
+        notes.append("pweights: robust (sandwich) variance, as Stata does.")
+    cl = p.clist if cluster is None else cluster
+    codes = p.codes if cl == p.clist else (cv.cluster_codes(p.frame, list(cl), p.frame.index) if cl else None)
+    k = bread.shape[0]
+    G: int | None = None
+    df: float | None = None
+    if kind == "iid":
+        V = bread.copy()
+    elif kind in ("HC0", "HC1"):
+        # fweights replicate rows: each replicate contributes (s_i / w_i)(s_i / w_i)'.
+        meat = (scores / p.w[:, None]).T @ scores if p.fweight else scores.T @ scores
+        V = bread @ meat @ bread * ((p.nobs / (p.nobs - k)) if kind == "HC1" else 1.0)
+    elif kind == "cluster":
+        if not codes:
+            raise SpecificationError("vcov='cluster' needs cluster=.")
+        if len(codes) != 1:
+            raise SpecificationError(f"{estimator}: vcov='cluster' supports one clustering variable.")
+        if p.fweight:
+            raise SpecificationError(
+                "Clustered variances with fweights are not supported: expand the replicated rows "
+                "(or use them as pweights)."
+            )
+        G = int(codes[0].max()) + 1
+        S = np.zeros((G, k))
+        cv._group_sum(S, scores, codes[0])
+        V = bread @ (S.T @ S) @ bread * (G / (G - 1))
+        notes.append(
+            f"Cluster-robust variance with G/(G-1) correction, {G} clusters (as Stata and "
+            "sandwich::vcovCL type HC0)."
+        )
+        if G < cv.FEW_CLUSTERS:
+            notes.append(cv.few_clusters_note(G))
+    else:
+        dsn = cv.check_survey_refit(design, p.weights)
+        meat, df = cv.survey_meat(scores, dsn, p.frame)
+        V = bread @ meat @ bread
+    return V, df, notes, G, kind, cl
+
+
+def fit_stats(ll: float, ll0: float | None, k: int, nobs: int) -> dict[str, float]:
+    """Log likelihood, McFadden pseudo R², AIC and BIC (Stata's ``estat ic`` conventions)."""
+    out = {"loglik": float(ll)}
+    if ll0 is not None and np.isfinite(ll0) and ll0 != 0:
+        out["ll_null"] = float(ll0)
+        out["pseudo_r2"] = float(1.0 - ll / ll0)
+    out["aic"] = float(-2.0 * ll + 2.0 * k)
+    out["bic"] = float(-2.0 * ll + np.log(nobs) * k)
+    return out
+
+
+def ml_result(
+    p: Prepared,
+    *,
+    estimator: str,
+    formula: str,
+    params: np.ndarray,
+    names: list[str],
+    bread: Any,
+    scores: np.ndarray,
+    vcov: str,
+    design: SurveyDesign | None,
+    information: str,
+    stats: dict[str, Any],
+    raw: Any,
+    extra: dict[str, Any] | None = None,
+    options: dict[str, Any] | None = None,
+    notes: Sequence[str] = (),
+    effects: Any = None,
+) -> Any:
+    """A :class:`ModelResult` whose ``with_vcov`` recomputes the sandwich from the stored scores.
+
+    ``bread(information)`` returns the inverse information ("oim" or "eim").
+    """
+    from .results import ModelResult, ModelSpec
+
+    def build(kind: str, **kw: Any) -> ModelResult:
+        info = check_option("information", kw.get("information", information), INFORMATION_KINDS)
+        B = bread(info)
+        cl = kw.get("cluster", p.clist)
+        cl = (cl,) if isinstance(cl, str) else tuple(cl or ())
+        V, df_, vnotes, G, kind, cl = sandwich(kind, p, B, scores, estimator=estimator,
+                                               design=kw.get("design", design), cluster=cl)
+        spec = ModelSpec(
+            estimator=estimator,
+            formula=formula,
+            vcov=kind,
+            cluster=cl,
+            weights=p.weights,
+            weight_type=p.weight_type if p.weights else None,
+            nobs=p.nobs,
+            n_dropped=p.design.n_dropped,
+            options={**(options or {}), "information": info},
+            notes=tuple(vnotes) + tuple(notes),
+        )
+        return ModelResult(
+            params=pd.Series(params, index=names, name="estimate"),
+            cov=pd.DataFrame(V, index=names, columns=names),
+            nobs=p.nobs,
+            df=df_,
+            spec=spec,
+            raw=raw,
+            stats={**stats, "n_clusters": G},
+            extra={**(extra or {}), "scores": scores, "bread": B},
+            _refit=build,
+            _effects=effects,
+        )
+
+    return build(vcov)
