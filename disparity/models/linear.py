@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from typing import Any
 
@@ -9,9 +10,9 @@ import numpy as np
 import pandas as pd
 
 from .._dispatch import dispatches
-from .._options import WEIGHT_TYPES, WeightType, check_option
+from .._options import WEIGHT_TYPES, SscKind, VcovKind, WeightType, check_option
 from ..design import SurveyDesign
-from ..errors import DataValueError, SpecificationError
+from ..errors import DataValueError, DisparityWarning, SpecificationError
 from . import covariance as cv
 from ._margins import average_effects
 from ._solver import solve_lstsq
@@ -80,6 +81,28 @@ def _check_nobs(d: Design, formula: str) -> None:
         )
 
 
+def _check_outcome(y: np.ndarray, d: Design) -> None:
+    """A constant outcome has nothing to explain: every standard error would be 0 and t infinite."""
+    if y.size and np.all(y == y[0]):
+        raise DataValueError(
+            f"The outcome {d.y.name!r} is constant ({y[0]:g}) on all {y.size} estimation rows; "
+            "there is no variation to explain (standard errors would be 0 and t statistics infinite). "
+            "Check the outcome column and the rows kept."
+        )
+
+
+def _check_exact_fit(resid: np.ndarray, y: np.ndarray) -> None:
+    scale = float(np.max(np.abs(y))) if y.size else 0.0
+    if scale > 0 and float(np.max(np.abs(resid))) <= 64 * np.finfo(float).eps * scale:
+        warnings.warn(
+            "The regressors fit the outcome exactly (all residuals are 0 to rounding): standard "
+            "errors are 0 or meaningless and t statistics infinite. Is the outcome a function of "
+            "the regressors?",
+            DisparityWarning,
+            stacklevel=3,
+        )
+
+
 @dispatches("ols")
 def ols(
     formula: str,
@@ -87,9 +110,10 @@ def ols(
     *,
     weights: str | None = None,
     weight_type: WeightType = "pweight",
-    vcov: str = "iid",
+    vcov: VcovKind = "iid",
     cluster: str | Sequence[str] | None = None,
     design: SurveyDesign | None = None,
+    ssc: SscKind = "stata",
     few_clusters: str = "wild",
     reps: int = 9999,
     boot_weights: str = "rademacher",
@@ -113,6 +137,9 @@ def ols(
         Clustering variable(s) for "cluster"/"wild".
     design : SurveyDesign, optional
         Survey design for ``vcov="survey"``.
+    ssc : {"stata", "fixest", "plm", "none"}
+        Small-sample convention of the variance (table in :mod:`disparity.models.covariance`);
+        "stata" is ``regress``.
     few_clusters : {"wild", "analytic"}
         With one-way ``vcov="cluster"`` and fewer than ``FEW_CLUSTERS`` (42) clusters, "wild" (the
         default) makes the result carry wild-bootstrap p-values and intervals.
@@ -144,7 +171,8 @@ def ols(
     >>> r.tidy()["estimate"].round(2).tolist()
     [-331.39, 26.61, 3.2, -413.96]
     """
-    check_option("vcov", vcov, cv.LINEAR_VCOV_KINDS)
+    cv.check_vcov("linear", vcov)
+    cv.check_ssc(ssc)
     check_option("few_clusters", few_clusters, ("wild", "analytic"))
     check_option("boot_weights", boot_weights, BOOT_WEIGHTS)
     weights, weight_type = resolve_design(design, weights, weight_type, vcov)
@@ -163,7 +191,9 @@ def ols(
     X = d.X.to_numpy()
     y = d.y.to_numpy()
     names = list(d.X.columns)
+    _check_outcome(y, d)
     sol = solve_lstsq(X, y, names=names, weights=w, intercept=d.intercept)
+    _check_exact_fit(sol.resid, y)
 
     codes = cv.cluster_codes(data, list(clist), d.index) if clist else None
     frame = data.loc[d.index]
@@ -185,7 +215,8 @@ def ols(
     }
 
     def build(kind: str, **kw: Any) -> ModelResult:
-        kind = check_option("vcov", kind, cv.LINEAR_VCOV_KINDS)
+        kind = cv.check_vcov("linear", kind)
+        ssc_ = cv.check_ssc(kw.get("ssc", ssc))
         cl = kw.get("cluster", clist)
         cl = (cl,) if isinstance(cl, str) else tuple(cl or ())
         cds = codes if cl == clist else (cv.cluster_codes(data, list(cl), d.index) if cl else None)
@@ -194,9 +225,9 @@ def ols(
             dsn = cv.check_survey_refit(dsn, weights)
         fc = kw.get("few_clusters", few_clusters)
         notes: list[str] = []
-        if w is not None and weight_type == "pweight" and kind == "iid":
-            kind = "HC1"
-            notes.append("pweights: heteroskedasticity-robust (HC1) variance, as Stata does.")
+        kind, pw_note = cv.pweight_rule(kind, weight_type, w is not None)
+        if pw_note:
+            notes.append(pw_note)
         if kind in ("cluster", "wild") and not cl:
             raise SpecificationError(f"vcov={kind!r} needs cluster=.")
         vr = cv.compute_vcov(
@@ -208,6 +239,7 @@ def ols(
             weight_type=weight_type if w is not None else "pweight",
             clusters=cds,
             survey=(dsn, frame) if kind == "survey" else None,
+            ssc=ssc_,
         )
         stats_ = dict(base_stats)
         if vr.n_clusters:
@@ -269,7 +301,7 @@ def ols(
             weight_type=weight_type if weights else None,
             nobs=nobs,
             n_dropped=d.n_dropped,
-            options=options,
+            options={**options, "ssc": ssc_},
             notes=tuple(notes),
         )
         return ModelResult(

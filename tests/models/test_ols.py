@@ -224,3 +224,68 @@ def test_survey_with_vcov_requires_matching_weights(sample):
     svy = weighted.with_vcov("survey", design=design)
     ref = dp.ols(FORMULA, sample, vcov="survey", design=design)
     assert_close(svy.std_errors, ref.std_errors, 1e-12)
+
+
+# --- small-sample conventions (ssc=) against pyfixest; the constant outcome --------------------------
+
+
+def _pyfixest(formula, data, vcov, **ssc):
+    import warnings
+
+    import pyfixest as pf
+
+    with warnings.catch_warnings():
+        # pyfixest 0.60 calls a pandas API that pandas 3.1 deprecates; not ours to fix.
+        warnings.simplefilter("ignore", getattr(pd.errors, "Pandas4Warning", DeprecationWarning))
+        return pf.feols(formula, data=data, vcov=vcov, ssc=pf.ssc(**ssc))
+
+
+@pytest.mark.reference
+@pytest.mark.parametrize(
+    "ssc, pf_ssc",
+    [
+        ("fixest", dict(k_adj=True, G_adj=True, G_df="min")),
+        ("stata", dict(k_adj=True, G_adj=True, G_df="conventional")),
+        ("plm", dict(k_adj=True, G_adj=True, G_df="conventional")),
+        ("none", dict(k_adj=False, G_adj=False, G_df="conventional")),
+    ],
+)
+@pytest.mark.parametrize(
+    "vcov, cluster, pf_vcov",
+    [
+        ("HC1", None, "hetero"),
+        ("cluster", "county", {"CRV1": "county"}),
+        ("cluster", ["county", "hh"], {"CRV1": "county + hh"}),
+    ],
+)
+def test_ols_presets_against_pyfixest(sample, ssc, pf_ssc, vcov, cluster, pf_vcov):
+    kw = {"cluster": cluster, "few_clusters": "analytic"} if cluster else {}
+    res = dp.ols("y ~ x1 + x2 + log_gdp", sample, vcov=vcov, ssc=ssc, **kw)
+    ref = _pyfixest("y ~ x1 + x2 + log_gdp", sample, pf_vcov, **pf_ssc)
+    assert_close(res.std_errors, ref.se(), WRAPPER_TOL)
+    assert res.spec.options["ssc"] == ssc
+
+
+def test_ssc_none_iid_divides_by_n(sample):
+    res = dp.ols(FORMULA, sample, ssc="none")
+    ref = dp.ols(FORMULA, sample)
+    n, k = res.nobs, len(res.params)
+    assert_close(res.std_errors, ref.std_errors * np.sqrt((n - k) / n), 1e-13)
+    assert_close(res.with_vcov("iid", ssc="stata").std_errors, ref.std_errors, 0)
+
+
+def test_unknown_ssc_and_foreign_vcov_list_the_choices(sample):
+    with pytest.raises(SpecificationError, match="ssc='sas'.*'stata', 'fixest', 'plm', 'none'"):
+        dp.ols(FORMULA, sample, ssc="sas")
+    with pytest.raises(SpecificationError, match="not supported by linear models.*'HC3'"):
+        dp.ols(FORMULA, sample, vcov="driscoll-kraay")
+
+
+def test_constant_outcome_is_refused(sample):
+    with pytest.raises(DataValueError, match="outcome 'c' is constant"):
+        dp.ols("c ~ x1", sample.assign(c=3.0))
+
+
+def test_exact_fit_warns(sample):
+    with pytest.warns(dp.errors.DisparityWarning, match="fit the outcome exactly"):
+        dp.ols("e ~ x1 + x2", sample.assign(e=1 + 2 * sample.x1 - sample.x2))
