@@ -50,6 +50,8 @@ clusters, all but one: the constant stays counted):
 "stata"     SSR/(N-k-k_fe)          N/(N-k-k_fe)              G/(G-1)·(N-1)/(N-k-k_fe+k_nest)     N-k-k_fe;
                                                                                                   G-1
 "fixest"    as "stata"              as "stata"                as "stata", two-way with min(G)     as "stata"
+            (k_fe: levels − 1 per
+            further set of effects)
 "plm"       SSR/(N-k-k_fe)          N/(N-k) (slopes)          G/(G-1)·(N-1)/(N-k) (slopes)        N-k-k_fe
 "none"      SSR/N                   1 (HC0)                   1                                   as "stata"
 ==========  ======================  ========================  ==================================  ==========
@@ -201,6 +203,8 @@ class FeDof:
 
     k_fe: int = 0
     k_fe_nested: int = 0
+    #: fixest's count (levels minus one per further set of effects), used by ssc="fixest"
+    k_fe_fixest: int | None = None
 
 
 NO_FE = FeDof()
@@ -222,6 +226,8 @@ class SscFactors:
 def ssc_factors(ssc: str, *, N: float, k: int, fe: FeDof = NO_FE) -> SscFactors:
     """Small-sample factors of the convention ``ssc`` (table in the module docstring)."""
     check_ssc(ssc)
+    if ssc == "fixest" and fe.k_fe_fixest is not None:
+        fe = FeDof(fe.k_fe_fixest, fe.k_fe_nested)
     full = N - k - fe.k_fe
     if full <= 0:
         raise DataValueError(

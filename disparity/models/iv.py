@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any, Literal
 
 import numpy as np
@@ -12,6 +14,13 @@ from scipy import stats
 from .._options import SscKind, VcovKind, WeightType, check_option
 from ..errors import DataValueError, DisparityError, SpecificationError
 from . import covariance as cv
+from ._absorb import (
+    absorb_codes,
+    absorb_columns,
+    drop_singletons,
+    fe_dof,
+    recode,
+)
 from ._solver import solve_lstsq
 from .formula import build_design, check_safe, required_columns
 from .results import ModelResult, ModelSpec
@@ -59,6 +68,7 @@ def iv(
     small: bool = True,
     bandwidth: int | None = None,
     ssc: SscKind = "stata",
+    absorb: str | Sequence[str] | None = None,
     safe: bool = False,
 ) -> ModelResult:
     """Linear instrumental-variables regression with first-stage and specification diagnostics.
@@ -84,6 +94,10 @@ def iv(
         False: no factor, normal/chi-squared references (Stata's default ``ivregress`` output).
     ssc : {"stata", "fixest", "plm", "none"}
         Small-sample convention when ``small=True`` (:mod:`disparity.models.covariance`).
+    absorb : str or list of str, optional
+        Fixed effects absorbed from every variable before 2SLS (``estimator="2sls"``), as
+        ``fixest::feols("y ~ x | fe1 + fe2 | d ~ z")``; singletons dropped and reported, the
+        absorbed parameters counted under ``ssc`` (see :func:`disparity.ols`).
 
     Returns
     -------
@@ -134,14 +148,15 @@ def iv(
     check_option("weight_type", weight_type, ("aweight", "pweight"))
     try:
         return _iv(formula, data, estimator, vcov, cluster, weights, weight_type, small,
-                   bandwidth, ssc, safe)
+                   bandwidth, ssc, absorb, safe)
     except DisparityError:
         raise
     except (ValueError, np.linalg.LinAlgError) as err:  # raised inside linearmodels
         raise DataValueError(f"The IV model cannot be fitted on these data: {err}") from err
 
 
-def _iv(formula, data, estimator, vcov, cluster, weights, weight_type, small, bandwidth, ssc, safe):
+def _iv(formula, data, estimator, vcov, cluster, weights, weight_type, small, bandwidth, ssc,
+        absorb, safe):
     base, endog, instr = parse_iv_formula(formula)
     if safe:
         check_safe(base + " + " + " + ".join(endog + instr), data.columns)
@@ -150,13 +165,16 @@ def _iv(formula, data, estimator, vcov, cluster, weights, weight_type, small, ba
     missing = sorted(needed - set(data.columns))
     if missing:
         raise SpecificationError(f"IV formula refers to {missing}, not columns of the data.")
-    for c in [cluster, weights]:
+    fe_cols = absorb_columns(absorb)
+    if fe_cols and estimator != "2sls":
+        raise SpecificationError("absorb= is available with estimator='2sls'.")
+    for c in [cluster, weights, *fe_cols]:
         if c is not None and (not isinstance(c, str) or c not in data.columns):
             raise SpecificationError(f"Column {c!r} (weights/cluster) is not in the data.")
     used = [c for c in data.columns if c in needed]
     complete = data[used].notna().all(axis=1)
     sub = data.loc[complete]
-    d = build_design(base, sub, extra=[c for c in (cluster, weights) if c])
+    d = build_design(base, sub, extra=[c for c in (cluster, weights, *fe_cols) if c])
     Xex = d.X
     En = _matrix(endog, sub)
     # Instruments are coded together with the exogenous regressors, as a formula codes factor
@@ -165,6 +183,35 @@ def _iv(formula, data, estimator, vcov, cluster, weights, weight_type, small, ba
     from .linear import prepare_weights
 
     w = prepare_weights(data, weights, weight_type, sub.index)
+    fe = cv.NO_FE
+    fe_groups: list[np.ndarray] = []
+    n_single = 0
+    if fe_cols:
+        from .panel import demean
+
+        fe_codes = absorb_codes(data, fe_cols, sub.index)
+        keep = drop_singletons(fe_codes)
+        n_single = int((~keep).sum())
+        if not keep.any():
+            raise DataValueError("Every observation is a singleton in some fixed-effect group.")
+        fe_groups = recode(fe_codes, keep)
+        sub = sub.loc[keep]
+        w = None if w is None else w[keep]
+        Xex = Xex.loc[keep].drop(columns=["Intercept"], errors="ignore")
+        En, Zx = En.loc[keep], Zx.loc[keep]
+        parts = [d.y.loc[keep].to_frame(), Xex, En, Zx]
+        M, _ = demean(np.column_stack([p.to_numpy() for p in parts]), fe_groups, weights=w)
+        pos = np.cumsum([0] + [p.shape[1] for p in parts])
+        Xex, En, Zx = (
+            pd.DataFrame(M[:, pos[i] : pos[i + 1]], index=sub.index, columns=parts[i].columns)
+            for i in (1, 2, 3)
+        )
+        d = replace(
+            d, y=pd.Series(M[:, 0], index=sub.index, name=d.y.name), X=Xex, index=sub.index,
+            intercept=None,
+        )
+        fe = fe_dof(fe_groups)
+    kfe = fe.k_fe
     if Zx.shape[1] < En.shape[1]:
         raise SpecificationError(
             f"Under-identified: {En.shape[1]} endogenous regressor(s) {list(En.columns)} but only "
@@ -211,14 +258,14 @@ def _iv(formula, data, estimator, vcov, cluster, weights, weight_type, small, ba
             if rs is not None
             else wdot(En[name].to_numpy(), En[name].to_numpy())
         )
-        F = ((rss_r - rss_u) / q) / (rss_u / (n - kz))
+        F = ((rss_r - rss_u) / q) / (rss_u / (n - kz - kfe))
         diag_rows.append(
             {
                 "test": f"weak_instruments[{name}]",
                 "statistic": F,
                 "df1": q,
-                "df2": n - kz,
-                "p_value": float(stats.f.sf(F, q, n - kz)),
+                "df2": n - kz - kfe,
+                "p_value": float(stats.f.sf(F, q, n - kz - kfe)),
             }
         )
         first[name] = pd.Series(fs.params, index=znames)
@@ -265,14 +312,14 @@ def _iv(formula, data, estimator, vcov, cluster, weights, weight_type, small, ba
     base_fit = solve_lstsq(Xv, y, names=names, weights=w, intercept=icpt, warn=False)
     p = En.shape[1]
     rss_aug, rss_base = wdot(aug.resid, aug.resid), wdot(base_fit.resid, base_fit.resid)
-    wh = ((rss_base - rss_aug) / p) / (rss_aug / (n - k - p))
+    wh = ((rss_base - rss_aug) / p) / (rss_aug / (n - k - p - kfe))
     diag_rows.append(
         {
             "test": "wu_hausman",
             "statistic": wh,
             "df1": p,
-            "df2": n - k - p,
-            "p_value": float(stats.f.sf(wh, p, n - k - p)),
+            "df2": n - k - p - kfe,
+            "p_value": float(stats.f.sf(wh, p, n - k - p - kfe)),
         }
     )
     if kz > k and estimator == "2sls":
@@ -302,10 +349,13 @@ def _iv(formula, data, estimator, vcov, cluster, weights, weight_type, small, ba
             raise SpecificationError("vcov='cluster' needs cluster=.")
         bw_ = cv.newey_west_lags(n) if (kind == "hac" and bw is None) else bw
         conv = ssc_ if small_ else "none"
+        fe_k = fe
+        if fe_groups and kind == "cluster":
+            fe_k = fe_dof(fe_groups, codes)
         if estimator == "2sls":
             vr = cv.compute_vcov(
                 kind, X=scores_X, resid=u, bread=bread, weights=w, clusters=codes, ssc=conv,
-                bandwidth=bw_,
+                bandwidth=bw_, fe=fe_k,
             )
             V, df_ = vr.cov, (vr.df if small_ else None)
             b_, u_ = beta, u
@@ -325,7 +375,7 @@ def _iv(formula, data, estimator, vcov, cluster, weights, weight_type, small, ba
             for name, fs in first_fits.items():
                 vr = cv.compute_vcov(
                     kind, X=Zv, resid=fs.resid, bread=fs.bread, weights=w, clusters=codes,
-                    ssc=conv, bandwidth=bw_,
+                    ssc=conv, bandwidth=bw_, fe=fe_k,
                 )
                 pi = fs.params[excl]
                 wald = float(pi @ np.linalg.solve(vr.cov[np.ix_(excl, excl)], pi))
@@ -364,6 +414,11 @@ def _iv(formula, data, estimator, vcov, cluster, weights, weight_type, small, ba
                 ignore_index=True,
             )
         notes = [pw_note] if pw_note else []
+        if n_single:
+            notes.append(
+                f"{n_single} singleton observation(s) dropped (alone in a fixed-effect group), "
+                "as reghdfe and fixest do."
+            )
         if kind == "hac":
             notes.append(f"HAC variance: Bartlett kernel, {bw_} lags, rows in data order.")
         if not small_:
@@ -389,7 +444,8 @@ def _iv(formula, data, estimator, vcov, cluster, weights, weight_type, small, ba
             df=df_,
             spec=spec,
             raw={"X": Xv, "Z": Zv, "y": y, "resid": u_, "linearmodels": fit},
-            stats={"sigma": float(np.sqrt((wu * u_) @ u_ / (n - k))), "condition_number": cond,
+            stats={"sigma": float(np.sqrt((wu * u_) @ u_ / (n - k - kfe))), "condition_number": cond,
+                   "n_singletons": n_single, "absorbed": kfe,
                    "kappa": float(getattr(fit, "kappa", None) or 1.0)},
             extra={"diagnostics": diag, "first_stage": first,
                    "stock_yogo": stock_yogo_size(p, q)},

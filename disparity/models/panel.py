@@ -13,6 +13,14 @@ from scipy import stats
 from .._options import SscKind, VcovKind, WeightType, check_option
 from ..errors import DataValueError, DisparityError, SpecificationError
 from . import covariance as cv
+from ._absorb import (
+    absorb_codes,
+    absorb_columns,
+    absorbed_dof,
+    drop_singletons,
+    fe_dof,
+    recode,
+)
 from ._solver import solve_lstsq
 from .bootstrap import wild_cluster_bootstrap
 from .formula import LAG_CALL, build_design, check_safe
@@ -84,32 +92,6 @@ def _demean_weighted(M, groups, counts, w) -> tuple[np.ndarray, int]:
     raise DataValueError(
         "Demeaning by two sets of fixed effects did not converge; the panel may be very unbalanced."
     )
-
-
-def absorbed_dof(groups: Sequence[np.ndarray]) -> int:
-    """Fixed-effect parameters absorbed: levels minus redundancies (connected components, two sets)."""
-    if len(groups) == 1:
-        return int(groups[0].max()) + 1
-    from scipy.sparse import coo_matrix
-    from scipy.sparse.csgraph import connected_components
-
-    a, b = groups
-    na, nb = int(a.max()) + 1, int(b.max()) + 1
-    graph = coo_matrix((np.ones(a.size), (a, b + na)), shape=(na + nb, na + nb))
-    n_comp = connected_components(graph, directed=False)[0]
-    return na + nb - int(n_comp)
-
-
-def nested_dof(groups: Sequence[np.ndarray], clusters: Sequence[np.ndarray]) -> int:
-    """Absorbed parameters nested in a clustering (all levels of each nested effect but one)."""
-    out = 0
-    for g in groups:
-        for c in clusters:
-            pairs = pd.MultiIndex.from_arrays([g, c]).nunique()
-            if pairs == int(g.max()) + 1:
-                out += int(g.max())
-                break
-    return out
 
 
 @dataclass(frozen=True)
@@ -225,6 +207,7 @@ def panel(
     weights: str | None = None,
     weight_type: WeightType = "aweight",
     ssc: SscKind = "stata",
+    absorb: str | Sequence[str] | None = None,
     bandwidth: float | None = None,
     few_clusters: str = "wild",
     reps: int = 9999,
@@ -260,6 +243,10 @@ def panel(
         ``xtreg, fe``/``reghdfe``: with effects nested in the clusters the cluster factor is
         :math:`\frac{G}{G-1}\frac{N-1}{N-k-1}` (the constant counted); time effects not nested in
         entity clusters are counted. "plm" counts the slopes only (``vcovHC(type="sss")``).
+    absorb : str or list of str, optional
+        Further fixed effects absorbed with those of ``effects`` (``model="fe"`` only), as
+        ``reghdfe``/``fixest``; singletons (with respect to every set of effects) are then dropped
+        and reported in ``stats["n_singletons"]`` (see :func:`disparity.ols`).
     reps, boot_weights, seed
         Wild bootstrap settings (see :func:`disparity.ols`).
 
@@ -306,11 +293,28 @@ def panel(
         check_safe(formula, data.columns)
     formula_in, data_in = formula, data
     formula, data = _expand_lags(formula, data, entity, time)
+    fe_cols = absorb_columns(absorb)
+    if fe_cols and model != "fe":
+        raise SpecificationError(f"absorb= applies to model='fe' only (model={model!r}).")
     extra = [entity, time] + ([cluster] if cluster else []) + ([weights] if weights else [])
+    extra += [c for c in fe_cols if c in data.columns]
     if weights is not None and (not isinstance(weights, str) or weights not in data.columns):
         raise SpecificationError(f"weights={weights!r} must name a column of the data.")
     d = build_design(formula, data, extra=[c for c in extra if c in data.columns])
     e, t = _codes(data, entity, time, d.index)
+    extra_groups: list[np.ndarray] = []
+    n_single = 0
+    if fe_cols:
+        extra_groups = absorb_codes(data, fe_cols, d.index)
+        base = {"entity": [e], "time": [t], "twoway": [e, t]}[effects]
+        keep = drop_singletons([*base, *extra_groups])
+        n_single = int((~keep).sum())
+        if not keep.any():
+            raise DataValueError("Every observation is a singleton in some fixed-effect group.")
+        if n_single:
+            d = replace(d, y=d.y[keep], X=d.X[keep], index=d.index[keep])
+            e, t = (pd.factorize(v[keep])[0].astype(np.intp) for v in (e, t))
+            extra_groups = recode(extra_groups, keep)
     check_option("few_clusters", few_clusters, ("wild", "analytic"))
     from .linear import prepare_weights
 
@@ -332,6 +336,7 @@ def panel(
             "weights": weights,
             "weight_type": weight_type,
             "ssc": ssc,
+            "absorb": absorb,
             "bandwidth": bandwidth,
             "few_clusters": few_clusters,
             "reps": reps,
@@ -342,7 +347,8 @@ def panel(
         return panel(formula_in, data_in, entity=entity, time=time, vcov=kind, **opts)
 
     fit = PanelFit(
-        formula, data, d, e, t, entity, time, cluster, bandwidth, w, weights, weight_type, ssc
+        formula, data, d, e, t, entity, time, cluster, bandwidth, w, weights, weight_type, ssc,
+        tuple(extra_groups), n_single,
     )
     try:
         result = _panel_fit(
@@ -386,6 +392,8 @@ class PanelFit:
     weights: str | None
     weight_type: str
     ssc: str
+    absorb_groups: tuple[np.ndarray, ...] = ()
+    n_singletons: int = 0
 
 
 def _panel_fit(f: PanelFit, model, effects, vcov, boot) -> ModelResult:
@@ -529,7 +537,7 @@ def _fixed_effects(f: PanelFit, effects: str, vcov: str, boot: dict[str, Any]) -
     names = list(X.columns)
     if not names:
         raise SpecificationError("A fixed-effects model needs at least one regressor.")
-    groups = {"entity": [e], "time": [t], "twoway": [e, t]}[effects]
+    groups = {"entity": [e], "time": [t], "twoway": [e, t]}[effects] + list(f.absorb_groups)
     n_e, n_t = int(e.max()) + 1, int(t.max()) + 1
     absorbed = absorbed_dof(groups)
     Xv = X.to_numpy()
@@ -539,6 +547,11 @@ def _fixed_effects(f: PanelFit, effects: str, vcov: str, boot: dict[str, Any]) -
     after = np.linalg.norm(Xd, axis=0)
     gone = [j for j in range(len(names)) if after[j] <= ABSORBED_TOL * max(before[j], 1e-300)]
     notes: list[str] = []
+    if f.n_singletons:
+        notes.append(
+            f"{f.n_singletons} singleton observation(s) dropped (alone in a fixed-effect group), "
+            "as reghdfe and fixest do."
+        )
     dropped = tuple(names[j] for j in gone)
     if gone:
         what = {"entity": "time-invariant", "time": "the same for every entity in a period",
@@ -565,11 +578,11 @@ def _fixed_effects(f: PanelFit, effects: str, vcov: str, boot: dict[str, Any]) -
     sol = solve_lstsq(Xd, yd, names=names, weights=w, intercept=None)
     resid = sol.resid
     ccodes = None
-    fe = cv.FeDof(k_fe=absorbed)
+    fe = fe_dof(groups)
     if vcov in ("cluster", "wild"):
         col = f.cluster or f.entity
         ccodes = cv.cluster_codes(f.data, [col], d.index)[0]
-        fe = cv.FeDof(k_fe=absorbed, k_fe_nested=nested_dof(groups, [ccodes]))
+        fe = fe_dof(groups, [ccodes])
     boot_p = boot_ci = None
     extra: dict[str, Any] = {}
     vr = cv.compute_vcov(
@@ -650,6 +663,7 @@ def _fixed_effects(f: PanelFit, effects: str, vcov: str, boot: dict[str, Any]) -
             "n_periods": n_t,
             "absorbed": absorbed,
             "dropped": dropped,
+            "n_singletons": f.n_singletons,
         },
     )
 

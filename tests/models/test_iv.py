@@ -278,3 +278,28 @@ def test_iv_vcov_outside_the_family_and_bad_small(sample):
         dp.iv(F, sample, vcov="HC3")
     with pytest.raises(SpecificationError, match="small="):
         dp.iv(F, sample, small="yes")
+
+
+@pytest.mark.reference
+@pytest.mark.parametrize(
+    "vcov, cluster, pf_vcov",
+    [("iid", None, "iid"), ("HC1", None, "hetero"), ("cluster", "county", {"CRV1": "county"})],
+)
+def test_iv_absorb_against_pyfixest(sample, vcov, cluster, pf_vcov):
+    import warnings
+
+    import pyfixest as pf
+
+    res = dp.iv("yiv ~ x1 + [dend ~ z1 + z2]", sample, absorb=["county", "stratum"], vcov=vcov,
+                cluster=cluster, ssc="fixest")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ref = pf.feols("yiv ~ x1 | county + stratum | dend ~ z1 + z2", data=sample, vcov=pf_vcov,
+                       fixef_rm="singleton", fixef_tol=1e-14)
+    assert_close(res.params, ref.coef(), WRAPPER_TOL)
+    assert_close(res.std_errors, ref.se(), WRAPPER_TOL)
+
+
+def test_iv_absorb_only_with_2sls(sample):
+    with pytest.raises(SpecificationError, match="absorb="):
+        dp.iv(F, sample, estimator="liml", absorb="county")

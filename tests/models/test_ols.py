@@ -289,3 +289,100 @@ def test_constant_outcome_is_refused(sample):
 def test_exact_fit_warns(sample):
     with pytest.warns(dp.errors.DisparityWarning, match="fit the outcome exactly"):
         dp.ols("e ~ x1 + x2", sample.assign(e=1 + 2 * sample.x1 - sample.x2))
+
+
+# --- absorb= (any number of fixed effects) against pyfixest ----------------------------------------
+
+# Both sides demean by alternating projections to ~1e-13 (pyfixest with fixef_tol=1e-14).
+ABSORB_TOL = 1e-10
+
+
+@pytest.fixture(scope="module")
+def fe_data() -> pd.DataFrame:
+    rng = np.random.default_rng(20)
+    n = 3000
+    d = pd.DataFrame(
+        {
+            "county": rng.integers(0, 60, n),
+            "year": rng.integers(0, 12, n),
+            "industry": rng.integers(0, 25, n),
+            "x1": rng.normal(size=n),
+            "x2": rng.normal(size=n),
+            "w": rng.uniform(0.5, 2, n),
+        }
+    )
+    d["y"] = (
+        d.x1 - 0.5 * d.x2 + 0.1 * d.county + 0.3 * np.sin(d.year) + 0.05 * d.industry
+        + rng.normal(size=n) * (1 + 0.5 * np.abs(d.x1))
+    )
+    # two singletons: a county seen once, and an industry seen once
+    extra = pd.DataFrame(
+        {"county": [999, 5], "year": [3, 4], "industry": [7, 998], "x1": [0.1, 0.2],
+         "x2": [0.3, 0.4], "w": [1.0, 1.0], "y": [0.5, 0.6]}
+    )
+    return pd.concat([d, extra], ignore_index=True)
+
+
+@pytest.mark.reference
+@pytest.mark.parametrize("absorb", [["county"], ["county", "year"], ["county", "year", "industry"]])
+@pytest.mark.parametrize(
+    "vcov, cluster, pf_vcov, pf_ssc",
+    [
+        ("iid", None, "iid", {}),
+        ("HC1", None, "hetero", {}),
+        ("HC0", None, "hetero", {"k_adj": False}),
+        ("cluster", "county", {"CRV1": "county"}, {}),
+        ("cluster", "year", {"CRV1": "year"}, {}),
+        ("cluster", ["county", "industry"], {"CRV1": "county + industry"}, {}),
+    ],
+)
+@pytest.mark.parametrize("weighted", [False, True])
+def test_absorb_against_pyfixest(fe_data, absorb, vcov, cluster, pf_vcov, pf_ssc, weighted):
+    kw = {"cluster": cluster, "few_clusters": "analytic"} if cluster else {}
+    if weighted:
+        kw.update(weights="w", weight_type="aweight")
+    res = dp.ols("y ~ x1 + x2", fe_data, absorb=absorb, vcov=vcov, ssc="fixest", **kw)
+    import warnings
+
+    import pyfixest as pf
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # pyfixest's pandas deprecations and singleton notice
+        ref = pf.feols(
+            "y ~ x1 + x2 | " + " + ".join(absorb),
+            data=fe_data,
+            vcov=pf_vcov,
+            weights="w" if weighted else None,
+            fixef_rm="singleton",
+            fixef_tol=1e-14,
+            ssc=pf.ssc(**{"k_adj": True, "G_adj": True, "G_df": "min", **pf_ssc}),
+        )
+    assert res.nobs == ref._N
+    assert_close(res.params, ref.coef(), ABSORB_TOL)
+    assert_close(res.std_errors, ref.se(), ABSORB_TOL)
+
+
+def test_absorb_drops_and_reports_singletons(fe_data):
+    res = dp.ols("y ~ x1 + x2", fe_data, absorb=["county", "year", "industry"])
+    assert res.stats["n_singletons"] == 2
+    assert res.nobs == len(fe_data) - 2
+    assert any("2 singleton" in n for n in res.summary().notes)
+    assert "Intercept" not in res.params.index
+
+
+def test_absorb_one_effect_equals_dummies(fe_data):
+    d = fe_data.iloc[:-2]
+    res = dp.ols("y ~ x1 + x2", d, absorb="county", vcov="HC1")
+    lsdv = dp.ols("y ~ x1 + x2 + C(county)", d, vcov="HC1")
+    assert_close(res.params, lsdv.params[["x1", "x2"]], 1e-10)
+    assert_close(res.std_errors, lsdv.std_errors[["x1", "x2"]], 1e-10)
+    assert res.stats["r2"] == pytest.approx(lsdv.stats["r2"], rel=1e-10)
+
+
+def test_absorb_bad_input(fe_data):
+    with pytest.raises(SpecificationError, match="not in the data"):
+        dp.ols("y ~ x1", fe_data, absorb=["nope"])
+    with pytest.raises(DataValueError, match="missing values"):
+        dp.ols("y ~ x1", fe_data.assign(county=fe_data.county.where(fe_data.index > 3)), absorb="county")
+    with pytest.raises(SpecificationError, match="collinear with the absorbed"):
+        dp.ols("y ~ c", fe_data.assign(c=fe_data.county * 2.0), absorb="county")

@@ -332,3 +332,27 @@ def test_panel_vcov_outside_the_family_lists_what_it_accepts(wp):
         dp.panel(F4, wp, entity="nr", time="year", vcov="HC3")
     with pytest.raises(dp.errors.SpecificationError, match="ssc="):
         dp.panel(F4, wp, entity="nr", time="year", ssc="sas")
+
+
+@pytest.mark.reference
+@pytest.mark.parametrize("vcov, pf_vcov", [("iid", "iid"), ("HC1", "hetero"), ("cluster", {"CRV1": "nr"})])
+def test_panel_absorb_extra_effects_against_pyfixest(wp, vcov, pf_vcov):
+    # worker and year effects plus an occupation effect; pyfixest: "| nr + year + occupation".
+    res = dp.panel(F3, wp, entity="nr", time="year", effects="twoway", absorb="occupation",
+                   vcov=vcov, ssc="fixest")
+    import warnings
+
+    import pyfixest as pf
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ref = pf.feols(F3 + " | nr + year + occupation", data=wp, vcov=pf_vcov,
+                       fixef_rm="singleton", fixef_tol=1e-14)
+    assert res.nobs == ref._N
+    assert_close(res.params, ref.coef(), PYFIXEST_TOL)
+    assert_close(res.std_errors, ref.se(), PYFIXEST_TOL)
+
+
+def test_panel_absorb_needs_fixed_effects(wp):
+    with pytest.raises(dp.errors.SpecificationError, match="model='fe' only"):
+        dp.panel(F4, wp, entity="nr", time="year", model="re", absorb="occupation")
