@@ -52,7 +52,7 @@ clusters, all but one: the constant stays counted):
 "fixest"    as "stata"              as "stata"                as "stata", two-way with min(G)     as "stata"
             (k_fe: levels − 1 per
             further set of effects)
-"plm"       SSR/(N-k-k_fe)          N/(N-k) (slopes)          G/(G-1)·(N-1)/(N-k) (slopes)        N-k-k_fe
+"plm"       SSR/(N-k-k_fe)          N/(N-k) (slopes)          G/(G-1)·(N-1)/(N-k) (slopes)        as "stata"
 "none"      SSR/N                   1 (HC0)                   1                                   as "stata"
 ==========  ======================  ========================  ==================================  ==========
 
@@ -60,7 +60,9 @@ clusters, all but one: the constant stays counted):
 the effects are nested in the clusters), ``ivregress, small`` and ``reghdfe``; "fixest" is
 ``fixest::feols``/pyfixest's default ``ssc()`` (``K.fixef = "nonnested"``, ``G.df = "min"``); "plm" is
 ``plm`` with ``vcovHC(type = "HC1"/"sss")`` (fixed effects never counted in the robust factors); "none"
-applies no factor at all (Stata's large-sample ``ivregress`` without ``small``).
+applies no factor at all (Stata's large-sample ``ivregress`` without ``small``). The presets set the
+factors only: the t reference has :math:`N-k-k_{fe}` degrees of freedom, :math:`G-1` for clustered
+variances (the smaller :math:`G` for two-way), in every preset.
 
 Defaults per family (``DEFAULT_VCOV``; why)
 -------------------------------------------
@@ -238,7 +240,7 @@ def ssc_factors(ssc: str, *, N: float, k: int, fe: FeDof = NO_FE) -> SscFactors:
             full, N / full, (N - 1) / (full + fe.k_fe_nested), True, ssc == "fixest", full, True
         )
     if ssc == "plm":
-        return SscFactors(full, N / (N - k), (N - 1) / (N - k), True, False, full, False)
+        return SscFactors(full, N / (N - k), (N - 1) / (N - k), True, False, full, True)
     return SscFactors(N, 1.0, 1.0, False, False, full, True)
 
 

@@ -69,6 +69,7 @@ def iv(
     bandwidth: int | None = None,
     ssc: SscKind = "stata",
     absorb: str | Sequence[str] | None = None,
+    center: bool = False,
     safe: bool = False,
 ) -> ModelResult:
     """Linear instrumental-variables regression with first-stage and specification diagnostics.
@@ -94,6 +95,8 @@ def iv(
         False: no factor, normal/chi-squared references (Stata's default ``ivregress`` output).
     ssc : {"stata", "fixest", "plm", "none"}
         Small-sample convention when ``small=True`` (:mod:`disparity.models.covariance`).
+    center : bool
+        GMM/CUE only: centre the moment conditions in the weight matrix (Stata's ``center``).
     absorb : str or list of str, optional
         Fixed effects absorbed from every variable before 2SLS (``estimator="2sls"``), as
         ``fixest::feols("y ~ x | fe1 + fe2 | d ~ z")``; singletons dropped and reported, the
@@ -145,10 +148,20 @@ def iv(
     cv.check_vcov("iv", vcov)
     cv.check_ssc(ssc)
     check_option("small", small, (True, False))
+    check_option("center", center, (True, False))
+    if center and estimator not in ("gmm", "cue"):
+        raise SpecificationError("center=True applies to estimator='gmm' or 'cue'.")
+    if center and weights is not None and vcov != "iid":
+        # linearmodels (the GMM engine) centres the weighted moments by their plain mean, Stata by
+        # the weighted mean: the estimates then differ from Stata's (about 1e-4), so refuse.
+        raise SpecificationError(
+            "center=True with weights= is not supported for robust/cluster/HAC weight matrices; "
+            "drop center= (or the weights)."
+        )
     check_option("weight_type", weight_type, ("aweight", "pweight"))
     try:
         return _iv(formula, data, estimator, vcov, cluster, weights, weight_type, small,
-                   bandwidth, ssc, absorb, safe)
+                   bandwidth, ssc, absorb, center, safe)
     except DisparityError:
         raise
     except (ValueError, np.linalg.LinAlgError) as err:  # raised inside linearmodels
@@ -156,7 +169,7 @@ def iv(
 
 
 def _iv(formula, data, estimator, vcov, cluster, weights, weight_type, small, bandwidth, ssc,
-        absorb, safe):
+        absorb, center, safe):
     base, endog, instr = parse_iv_formula(formula)
     if safe:
         check_safe(base + " + " + " + ".join(endog + instr), data.columns)
@@ -289,15 +302,12 @@ def _iv(formula, data, estimator, vcov, cluster, weights, weight_type, small, ba
     lm_weights = None if w is None else pd.Series(w, index=X.index)
     dep = pd.Series(y, index=X.index)
     exog_lm = Xex if Xex.shape[1] else None
-    if estimator == "2sls":
-        sol = solve_lstsq(Xhat, y, names=names, weights=w, intercept=icpt)
-        beta, bread, cond = sol.params, sol.bread, sol.condition
-        u = y - Xv @ beta
-        scores_X = Xhat
-    else:
-        bread = scores_X = None
-        cond = float("nan")
-        beta = u = None  # fitted per vcov kind in build (GMM's weight matrix follows it)
+    # 2SLS always: it is the estimator, or (GMM with vcov="iid", whose efficient weight matrix is
+    # proportional to (Z'WZ)^{-1}) identical to it, or the start of LIML/GMM/CUE.
+    sol = solve_lstsq(Xhat, y, names=names, weights=w, intercept=icpt)
+    beta, bread, cond = sol.params, sol.bread, sol.condition
+    u = y - Xv @ beta
+    scores_X = Xhat
 
     # Wu-Hausman (control function) and Sargan.
     V_fs = En.to_numpy() - Xhat[:, Xex.shape[1] :]
@@ -322,7 +332,7 @@ def _iv(formula, data, estimator, vcov, cluster, weights, weight_type, small, ba
             "p_value": float(stats.f.sf(wh, p, n - k - p - kfe)),
         }
     )
-    if kz > k and estimator == "2sls":
+    if kz > k and estimator in ("2sls", "gmm"):
         s_fit = solve_lstsq(Zv, u, names=znames, weights=w, intercept=icpt, warn=False)
         uc = u - np.average(u, weights=w) if icpt is not None else u
         r2 = 1 - wdot(s_fit.resid, s_fit.resid) / wdot(uc, uc)
@@ -352,16 +362,26 @@ def _iv(formula, data, estimator, vcov, cluster, weights, weight_type, small, ba
         fe_k = fe
         if fe_groups and kind == "cluster":
             fe_k = fe_dof(fe_groups, codes)
-        if estimator == "2sls":
+        # (centring the moments does not change the unadjusted weight matrix: its sigma^2 is centred)
+        own = estimator == "2sls" or (estimator == "gmm" and kind == "iid")
+        if own:
             vr = cv.compute_vcov(
                 kind, X=scores_X, resid=u, bread=bread, weights=w, clusters=codes, ssc=conv,
                 bandwidth=bw_, fe=fe_k,
             )
             V, df_ = vr.cov, (vr.df if small_ else None)
             b_, u_ = beta, u
+            if estimator == "gmm":
+                # Stata's wmatrix(unadjusted) estimates sigma^2 from centred residuals (the same
+                # as 2SLS when a constant is among the instruments).
+                uc = u - np.average(u, weights=w)
+                V = V * (wdot(uc, uc) / wdot(u, u))
             fit = _lm_fit("2sls", dep, exog_lm, En, Zx, lm_weights, kind, small_, codes, bw_)
+            if estimator == "gmm":
+                fit = _lm_fit("gmm", dep, exog_lm, En, Zx, lm_weights, kind, small_, codes, bw_)
         else:
-            fit = _lm_fit(estimator, dep, exog_lm, En, Zx, lm_weights, kind, small_, codes, bw_)
+            fit = _lm_fit(estimator, dep, exog_lm, En, Zx, lm_weights, kind, small_, codes, bw_,
+                          center)
             b_ = fit.params[names].to_numpy()
             u_ = y - Xv @ b_
             V = fit.cov.loc[names, names].to_numpy()
@@ -406,11 +426,18 @@ def _iv(formula, data, estimator, vcov, cluster, weights, weight_type, small, ba
                 parts.append(_hansen_j(y, Xex, En, Zx, kind, codes, lm_weights))
             diag = pd.concat(parts, ignore_index=True)
         if estimator == "gmm" and kz > k:
-            j = fit.j_stat
+            if own:  # Hansen's J with the homoskedastic weight matrix (Sargan's form)
+                g = Zv.T @ (u if w is None else w * u)
+                jstat = float(g @ np.linalg.solve(Zv.T @ (Zv if w is None else w[:, None] * Zv), g))
+                uc = u - np.average(u, weights=w)
+                jstat /= wdot(uc, uc) / n
+                jdf = kz - k
+            else:
+                jstat, jdf = float(fit.j_stat.stat), int(fit.j_stat.df)
             diag = pd.concat(
-                [diag, pd.DataFrame([{"test": "gmm_j", "statistic": float(j.stat),
-                                      "df1": int(j.df), "df2": np.nan,
-                                      "p_value": float(j.pval)}])],
+                [diag, pd.DataFrame([{"test": "gmm_j", "statistic": jstat,
+                                      "df1": jdf, "df2": np.nan,
+                                      "p_value": float(stats.chi2.sf(jstat, jdf))}])],
                 ignore_index=True,
             )
         notes = [pw_note] if pw_note else []
@@ -433,6 +460,7 @@ def _iv(formula, data, estimator, vcov, cluster, weights, weight_type, small, ba
             nobs=n,
             n_dropped=int((~complete).sum()),
             options={"endogenous": tuple(endog), "instruments": tuple(instr), "small": small_,
+                     "center": center,
                      "ssc": ssc_, "bandwidth": bw_},
             notes=tuple(notes),
         )
@@ -455,7 +483,7 @@ def _iv(formula, data, estimator, vcov, cluster, weights, weight_type, small, ba
     return build(vcov)
 
 
-def _lm_fit(estimator, dep, exog, En, Zx, weights, kind, small, codes, bw) -> Any:
+def _lm_fit(estimator, dep, exog, En, Zx, weights, kind, small, codes, bw, center=False) -> Any:
     """Fit with linearmodels.iv (the engine of LIML/GMM/CUE and of the rank diagnostics)."""
     from linearmodels.iv import IV2SLS, IVGMM, IVGMMCUE, IVLIML
 
@@ -470,7 +498,7 @@ def _lm_fit(estimator, dep, exog, En, Zx, weights, kind, small, codes, bw) -> An
         if kind == "hac":
             wt["bandwidth"] = bw
         cls = IVGMM if estimator == "gmm" else IVGMMCUE
-        return cls(dep, exog, En, Zx, weights=weights, **wt).fit(**cov)
+        return cls(dep, exog, En, Zx, weights=weights, center=center, **wt).fit(**cov)
     cls = IV2SLS if estimator == "2sls" else IVLIML
     return cls(dep, exog, En, Zx, weights=weights).fit(**cov)
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
@@ -13,7 +12,7 @@ import pandas as pd
 from .._dispatch import dispatches
 from .._options import WEIGHT_TYPES, SscKind, VcovKind, WeightType, check_option
 from ..design import SurveyDesign
-from ..errors import DataValueError, DisparityWarning, SpecificationError
+from ..errors import DataValueError, SpecificationError
 from . import covariance as cv
 from ._absorb import absorb_codes, absorb_columns, drop_singletons, fe_dof, recode
 from ._margins import average_effects
@@ -130,18 +129,6 @@ def _check_outcome(y: np.ndarray, d: Design) -> None:
             f"The outcome {d.y.name!r} is constant ({y[0]:g}) on all {y.size} estimation rows; "
             "there is no variation to explain (standard errors would be 0 and t statistics infinite). "
             "Check the outcome column and the rows kept."
-        )
-
-
-def _check_exact_fit(resid: np.ndarray, y: np.ndarray) -> None:
-    scale = float(np.max(np.abs(y))) if y.size else 0.0
-    if scale > 0 and float(np.max(np.abs(resid))) <= 64 * np.finfo(float).eps * scale:
-        warnings.warn(
-            "The regressors fit the outcome exactly (all residuals are 0 to rounding): standard "
-            "errors are 0 or meaningless and t statistics infinite. Is the outcome a function of "
-            "the regressors?",
-            DisparityWarning,
-            stacklevel=3,
         )
 
 
@@ -266,7 +253,6 @@ def ols(
             )
         fe = fe_dof(fe_groups)
     sol = solve_lstsq(X, y, names=names, weights=w, intercept=None if fe_cols else d.intercept)
-    _check_exact_fit(sol.resid, y_orig)
 
     codes = cv.cluster_codes(data, list(clist), d.index) if clist else None
     frame = data.loc[d.index]

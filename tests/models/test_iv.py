@@ -173,15 +173,20 @@ def printed_tol(x: float) -> float:
     return max(STATA_TOL * abs(x), 0.5 * 10.0 ** (-digits + (int(exp) if exp else 0)))
 
 
+def _refused(key: str) -> bool:
+    """Weighted GMM with centred robust/cluster/HAC moments is refused (see test below)."""
+    return "center" in key and "weighted_True" in key and "unadjusted" not in key
+
+
 def _stata_iv_cases() -> list[str]:
-    # "center" (GMM moment centring) has no counterpart in dp.iv. Weighted GMM with an unadjusted
-    # weight matrix: linearmodels (our engine) differs from Stata there, and its own Stata tests
-    # skip weighted GMM ("Weighted GMM differs slightly"); the robust/cluster/HAC ones match.
-    return [
-        k
-        for k in STATA_IV["simulated"]
-        if "center" not in k and not ("gmm" in k and "weighted_True" in k and "unadjusted" in k)
-    ]
+    return [k for k in STATA_IV["simulated"] if not _refused(k)]
+
+
+def test_weighted_centred_gmm_is_refused(iv_sim):
+    assert sum(map(_refused, STATA_IV["simulated"])) == 72
+    with pytest.raises(SpecificationError, match="center=True with weights"):
+        dp.iv("y_robust ~ 1 + [x1 ~ z1 + z2]", iv_sim, estimator="gmm", vcov="HC1",
+              weights="weights", center=True)
 
 
 @pytest.fixture(scope="module")
@@ -218,6 +223,7 @@ def test_iv_against_stata(iv_sim, key):
         bandwidth=12 if kind == "hac" else None,
         weights="weights" if weighted.endswith("True") else None,
         small="small" in other,
+        center="center" in other,
     )
     _assert_stata(res, run)
     if method == "gmm" and run["stats"].get("J") is not None and len(instr) > len(endog):

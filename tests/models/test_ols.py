@@ -286,11 +286,6 @@ def test_constant_outcome_is_refused(sample):
         dp.ols("c ~ x1", sample.assign(c=3.0))
 
 
-def test_exact_fit_warns(sample):
-    with pytest.warns(dp.errors.DisparityWarning, match="fit the outcome exactly"):
-        dp.ols("e ~ x1 + x2", sample.assign(e=1 + 2 * sample.x1 - sample.x2))
-
-
 # --- absorb= (any number of fixed effects) against pyfixest ----------------------------------------
 
 # Both sides demean by alternating projections to ~1e-13 (pyfixest with fixef_tol=1e-14).
