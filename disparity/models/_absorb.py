@@ -35,7 +35,12 @@ def absorb_columns(absorb: str | Sequence[str] | None) -> tuple[str, ...]:
     """``absorb=`` as a tuple of column names (checked)."""
     if absorb is None:
         return ()
-    cols = (absorb,) if isinstance(absorb, str) else tuple(absorb)
+    if isinstance(absorb, str):
+        cols: tuple = (absorb,)
+    elif isinstance(absorb, (list, tuple)):
+        cols = tuple(absorb)
+    else:
+        cols = ()
     if not cols or not all(isinstance(c, str) for c in cols):
         raise SpecificationError(
             f"absorb={absorb!r} must name one column or a list of columns (fixed effects)."

@@ -69,18 +69,18 @@ Defaults per family (``DEFAULT_VCOV``; why)
 ==============  =============  ==================================================================
 family          default vcov   reason
 ==============  =============  ==================================================================
-linear          "iid"          ``regress``/``lm``; pweights turn it into "HC1" (:func:`pweight_rule`)
-panel           "iid"          ``xtreg``/``plm`` conventional; pweights turn it into "cluster"
-iv              "iid"          ``ivregress``/``AER::ivreg``; pweights turn it into "HC1"
-binary          "iid"          ``logit``/``glm``; pweights turn it into "HC1"
-ordered         "iid"          ``ologit``/``MASS::polr``; pweights turn it into "HC1"
+linear          "iid"          ``regress``/``lm``; with pweights "HC1"
+panel           "iid"          ``xtreg``/``plm`` conventional; with pweights "cluster" (entity)
+iv              "iid"          ``ivregress``/``AER::ivreg``; with pweights "HC1"
+binary          "iid"          ``logit``/``glm``; with pweights "HC0" (the ML sandwich)
+ordered         "iid"          ``ologit``/``MASS::polr``; with pweights "HC0"
 scale           "iid"          as linear
 did             "cluster"      treatment assigned by unit: the unit is the cluster
 ==============  =============  ==================================================================
 
-The pweight rule is the same in every family: sampling weights never go with a model-based
-("iid") variance; it becomes the robust one ("HC1"; in panels, clustered by entity, as Stata's
-``xtreg [pw=]``), and the summary says so.
+The pweight rule is one function, :func:`pweight_rule`: sampling weights never go with a
+model-based ("iid") variance, which becomes the family's robust variance of the table (Stata's
+``[pw=]`` implies ``vce(robust)``; ``xtreg`` clusters by panel), and the summary says so.
 
 References
 ----------
@@ -115,6 +115,7 @@ __all__ = [
     "check_vcov",
     "check_ssc",
     "pweight_rule",
+    "PWEIGHT_VCOV",
     "ssc_factors",
     "newey_west_lags",
     "linearmodels_iv_args",
@@ -179,19 +180,33 @@ def check_ssc(ssc: Any) -> SscKind:
     return check_option("ssc", ssc, SSC_KINDS)
 
 
+#: The robust variance a model-based one becomes under pweights, per family.
+PWEIGHT_VCOV: dict[str, str] = {
+    "linear": "HC1",
+    "panel": "cluster",
+    "iv": "HC1",
+    "binary": "HC0",
+    "ordered": "HC0",
+    "scale": "HC1",
+}
+
+
 def pweight_rule(
     kind: str, weight_type: str | None, has_weights: bool, *, family: str = "linear"
 ) -> tuple[str, str | None]:
-    """The one pweight rule: sampling weights turn a model-based ("iid") variance into the robust one.
+    """The one pweight rule: sampling weights turn a model-based ("iid") variance robust.
 
-    Returns the kind to use and the note for the summary (``None`` when nothing changed). Panels
-    become clustered by entity (Stata's ``xtreg [pw=]`` does so), every other family "HC1".
+    Returns the kind to use (:data:`PWEIGHT_VCOV` of the family) and the note for the summary
+    (``None`` when nothing changed).
     """
     if not has_weights or weight_type != "pweight" or kind != "iid":
         return kind, None
-    if family == "panel":
-        return "cluster", "pweights: cluster-robust variance by entity, as Stata's xtreg does."
-    return "HC1", "pweights: heteroskedasticity-robust (HC1) variance, as Stata does."
+    new = PWEIGHT_VCOV[family]
+    if new == "cluster":
+        return new, "pweights: cluster-robust variance by entity, as Stata's xtreg does."
+    if new == "HC0":
+        return new, "pweights: robust (sandwich) variance, as Stata does."
+    return new, f"pweights: heteroskedasticity-robust ({new}) variance, as Stata does."
 
 
 @dataclass(frozen=True)

@@ -109,7 +109,9 @@ def iv(
         regressor), Cragg-Donald minimum-eigenvalue F, the Kleibergen-Paap rk LM statistic
         (underidentification, :math:`\\chi^2` with q-p+1 df) and rk Wald F (weak identification) with
         the variance kind of the fit (computed by ``linearmodels.iv.common``; Stock-Yogo critical
-        values of the 2SLS size test in ``extra["stock_yogo"]`` where tabulated), Wu-Hausman F,
+        values of the 2SLS size test in ``extra["stock_yogo"]`` for one endogenous regressor and up
+        to five instruments; Montiel Olea-Pflueger simplified critical values of the effective F in
+        ``extra["mop_critical"]``), Wu-Hausman F,
         Sargan's :math:`nR^2`
         (over-identified models) and, with robust/cluster variances, the robust first-stage Wald
         F of the excluded instruments (Wald/q with the same variance kind; for one endogenous
@@ -132,6 +134,12 @@ def iv(
     *Econometrica* 26, 393-415.
     Wu, D.-M. (1973). Alternative tests of independence between stochastic regressors and
     disturbances. *Econometrica* 41, 733-750.
+    Kleibergen, F. & Paap, R. (2006). Generalized reduced rank tests using the singular value
+    decomposition. *Journal of Econometrics* 133(1), 97-126.
+    Stock, J. H. & Yogo, M. (2005). Testing for weak instruments in linear IV regression. In
+    Andrews & Stock (eds.), *Identification and Inference for Econometric Models*, CUP, 80-108.
+    Hansen, L. P. (1982). Large sample properties of generalized method of moments estimators.
+    *Econometrica* 50(4), 1029-1054.
     Montiel Olea, J. L. & Pflueger, C. (2013). A robust test for weak instruments. *Journal of
     Business & Economic Statistics* 31(3), 358-369.
     Staiger, D. & Stock, J. H. (1997). Instrumental variables regression with weak instruments.
@@ -149,6 +157,13 @@ def iv(
     cv.check_ssc(ssc)
     check_option("small", small, (True, False))
     check_option("center", center, (True, False))
+    if bandwidth is not None and (
+        isinstance(bandwidth, bool) or not isinstance(bandwidth, (int, np.integer)) or bandwidth < 0
+    ):
+        raise SpecificationError(
+            f"bandwidth={bandwidth!r} must be a non-negative whole number of lags (or None for the "
+            "Newey-West rule)."
+        )
     if center and estimator not in ("gmm", "cue"):
         raise SpecificationError("center=True applies to estimator='gmm' or 'cue'.")
     if center and weights is not None and vcov != "iid":
@@ -189,6 +204,11 @@ def _iv(formula, data, estimator, vcov, cluster, weights, weight_type, small, ba
     sub = data.loc[complete]
     d = build_design(base, sub, extra=[c for c in (cluster, weights, *fe_cols) if c])
     Xex = d.X
+    yv = d.y.to_numpy()
+    if yv.size and np.all(yv == yv[0]):
+        raise DataValueError(
+            f"The outcome {d.y.name!r} is constant on all {yv.size} estimation rows; nothing to explain."
+        )
     En = _matrix(endog, sub)
     # Instruments are coded together with the exogenous regressors, as a formula codes factor
     # terms: C(region) then contributes its non-reference levels, not every dummy.
@@ -476,7 +496,10 @@ def _iv(formula, data, estimator, vcov, cluster, weights, weight_type, small, ba
                    "n_singletons": n_single, "absorbed": kfe,
                    "kappa": float(getattr(fit, "kappa", None) or 1.0)},
             extra={"diagnostics": diag, "first_stage": first,
-                   "stock_yogo": stock_yogo_size(p, q)},
+                   "stock_yogo": stock_yogo_size(p, q),
+                   "mop_critical": None if p != 1 else pd.DataFrame(
+                       {"tau": list(MOP_SIMPLIFIED), "critical_value": list(MOP_SIMPLIFIED.values())}
+                   )},
             _refit=build,
         )
 
@@ -531,6 +554,12 @@ STOCK_YOGO_SIZE_1 = {
     4: (24.58, 13.96, 10.26, 8.31),
     5: (26.87, 15.09, 10.98, 8.84),
 }
+
+
+#: Montiel Olea & Pflueger (2013) simplified (conservative) critical values of the effective F for
+#: a 5% test that the Nagar bias of 2SLS exceeds tau of the worst-case bias, any number of
+#: instruments, one endogenous regressor (as reported by Stata's ``weakivtest``).
+MOP_SIMPLIFIED = {0.05: 37.418, 0.10: 23.109, 0.20: 15.062, 0.30: 12.039}
 
 
 def stock_yogo_size(p: int, q: int) -> pd.DataFrame | None:

@@ -221,6 +221,11 @@ def ols(
     fe_cols = absorb_columns(absorb)
     if fe_cols and vcov == "survey":
         raise SpecificationError("absorb= cannot be combined with vcov='survey'.")
+    if fe_cols and vcov in ("HC2", "HC3"):
+        raise SpecificationError(
+            f"vcov={vcov!r} with absorb= is not supported: the leverage of the absorbed effects "
+            "is not computed. Use 'HC1', or put the effects in the formula as C(...)."
+        )
     extra = [c for c in [weights, *clist, *fe_cols, *(design.columns() if design else [])] if c]
     for c in extra:
         if c not in data.columns:
@@ -283,6 +288,8 @@ def ols(
 
     def build(kind: str, **kw: Any) -> ModelResult:
         kind = cv.check_vcov("linear", kind)
+        if fe_cols and kind in ("HC2", "HC3", "survey"):
+            raise SpecificationError(f"vcov={kind!r} is not available with absorb=; use 'HC1'.")
         ssc_ = cv.check_ssc(kw.get("ssc", ssc))
         cl = kw.get("cluster", clist)
         cl = (cl,) if isinstance(cl, str) else tuple(cl or ())

@@ -300,8 +300,16 @@ def panel(
     extra += [c for c in fe_cols if c in data.columns]
     if weights is not None and (not isinstance(weights, str) or weights not in data.columns):
         raise SpecificationError(f"weights={weights!r} must name a column of the data.")
+    if cluster is not None and (not isinstance(cluster, str) or cluster not in data.columns):
+        raise SpecificationError(f"Cluster column {cluster!r} is not in the data.")
     d = build_design(formula, data, extra=[c for c in extra if c in data.columns])
     e, t = _codes(data, entity, time, d.index)
+    yv = d.y.to_numpy()
+    if yv.size and np.all(yv == yv[0]):
+        raise DataValueError(
+            f"The outcome {d.y.name!r} is constant ({yv[0]:g}) on all {yv.size} estimation rows; "
+            "there is nothing to explain. Check the outcome column and the rows kept."
+        )
     extra_groups: list[np.ndarray] = []
     n_single = 0
     if fe_cols:

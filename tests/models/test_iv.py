@@ -309,3 +309,41 @@ def test_iv_absorb_against_pyfixest(sample, vcov, cluster, pf_vcov):
 def test_iv_absorb_only_with_2sls(sample):
     with pytest.raises(SpecificationError, match="absorb="):
         dp.iv(F, sample, estimator="liml", absorb="county")
+
+
+def test_hac_default_bandwidth_is_the_newey_west_rule(iv_sim):
+    from disparity.models.covariance import newey_west_lags
+
+    f = "y_kernel ~ 1 + x3 + [x1 ~ z1 + z2]"
+    auto = dp.iv(f, iv_sim, vcov="hac")
+    lags = int(np.floor(4 * (len(iv_sim) / 100) ** (2 / 9)))
+    assert newey_west_lags(len(iv_sim)) == lags == auto.spec.options["bandwidth"] == 5
+    assert_close(auto.std_errors, dp.iv(f, iv_sim, vcov="hac", bandwidth=lags).std_errors, 0)
+    assert any("5 lags" in n for n in auto.summary().notes)
+
+
+def test_pweights_make_iid_robust(iv_sim):
+    f = "y_robust ~ 1 + [x1 ~ z1 + z2]"
+    pw = dp.iv(f, iv_sim, weights="weights", weight_type="pweight")
+    aw = dp.iv(f, iv_sim, weights="weights", vcov="HC1")
+    assert pw.spec.vcov == "HC1" and "pweights" in " ".join(pw.summary().notes)
+    assert_close(pw.std_errors, aw.std_errors, 0)
+
+
+def test_large_sample_iv_uses_the_normal(iv_sim):
+    res = dp.iv("y_unadjusted ~ 1 + [x1 ~ z1]", iv_sim, small=False)
+    assert res.df is None
+    assert res.with_vcov("iid", small=True).df == len(iv_sim) - 2
+    mop = res.extra["mop_critical"].set_index("tau")
+    assert mop.loc[0.10, "critical_value"] == 23.109
+
+
+def test_iv_bad_input_raises_disparity_errors(sample):
+    with pytest.raises(SpecificationError, match="bandwidth='x'"):
+        dp.iv(F, sample, vcov="hac", bandwidth="x")
+    with pytest.raises(dp.errors.DataValueError, match="constant"):
+        dp.iv("c ~ 1 + x1 + [dend ~ z1 + z2]", sample.assign(c=2.0))
+    with pytest.raises(SpecificationError, match="not in the data"):
+        dp.iv(F, sample, estimator="liml", vcov="cluster", cluster="nope")
+    with pytest.raises(dp.errors.DataValueError, match="single cluster"):
+        dp.iv(F, sample.assign(g=1), estimator="gmm", vcov="cluster", cluster="g")

@@ -381,3 +381,13 @@ def test_absorb_bad_input(fe_data):
         dp.ols("y ~ x1", fe_data.assign(county=fe_data.county.where(fe_data.index > 3)), absorb="county")
     with pytest.raises(SpecificationError, match="collinear with the absorbed"):
         dp.ols("y ~ c", fe_data.assign(c=fe_data.county * 2.0), absorb="county")
+
+
+def test_absorb_refuses_what_it_cannot_do(fe_data):
+    with pytest.raises(SpecificationError, match="absorb=3"):
+        dp.ols("y ~ x1", fe_data, absorb=3)
+    with pytest.raises(SpecificationError, match="HC3"):
+        dp.ols("y ~ x1", fe_data, absorb="county", vcov="HC3")
+    res = dp.ols("y ~ x1", fe_data, absorb="county", vcov="HC1")
+    with pytest.raises(SpecificationError, match="HC2"):
+        res.with_vcov("HC2")

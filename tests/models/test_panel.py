@@ -356,3 +356,16 @@ def test_panel_absorb_extra_effects_against_pyfixest(wp, vcov, pf_vcov):
 def test_panel_absorb_needs_fixed_effects(wp):
     with pytest.raises(dp.errors.SpecificationError, match="model='fe' only"):
         dp.panel(F4, wp, entity="nr", time="year", model="re", absorb="occupation")
+
+
+@pytest.mark.parametrize("model", ["fe", "re", "pooled", "be"])
+def test_panel_bad_input_raises_disparity_errors(wp, model):
+    with pytest.raises(dp.errors.SpecificationError, match="Cluster column 'nope'"):
+        dp.panel(F4, wp, entity="nr", time="year", model=model, vcov="cluster", cluster="nope")
+    with pytest.raises(DataValueError, match="constant"):
+        dp.panel("c ~ exper", wp.assign(c=1.0), entity="nr", time="year", model=model)
+
+
+def test_first_differences_need_two_periods(wp):
+    with pytest.raises(DataValueError, match="two periods"):
+        dp.panel(F4, wp[wp.year == 1980], entity="nr", time="year", model="fd")
