@@ -128,9 +128,13 @@ def nested_dof(groups: Sequence[np.ndarray], clusters: Sequence[np.ndarray]) -> 
     """Absorbed parameters nested in a clustering (all levels of each nested effect but one)."""
     out = 0
     for g in groups:
+        G = int(g.max()) + 1
         for c in clusters:
-            pairs = pd.MultiIndex.from_arrays([g, c]).nunique()
-            if pairs == int(g.max()) + 1:
-                out += int(g.max())
+            # nested iff every level of g meets one cluster: each row's cluster equals the (any)
+            # cluster recorded for its level (O(n), no sorting).
+            seen = np.empty(G, dtype=c.dtype)
+            seen[g] = c
+            if np.array_equal(seen[g], c):
+                out += G - 1
                 break
     return out
