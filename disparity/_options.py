@@ -7,8 +7,10 @@ One vocabulary for weights and covariance across the package (see the README's c
   robust), ``"aweight"`` (analytic weights, inversely proportional to a variance; normalised to sum to
   the number of observations), ``"fweight"`` (frequency weights: integer replication counts; the sample
   size is their sum).
-* ``vcov=`` is one of :data:`VcovKind`; estimators translate it to statsmodels/linearmodels terms in
-  one place (``disparity.models``).
+* ``vcov=`` is one of :data:`VcovKind` (each family accepts a subset, checked in one place:
+  :func:`disparity.models.covariance.check_vcov`); translations to statsmodels/linearmodels terms
+  live in :mod:`disparity.models.covariance` only. ``ssc=`` (:data:`SscKind`) names the
+  small-sample convention.
 """
 
 from __future__ import annotations
@@ -20,12 +22,15 @@ from .errors import SpecificationError
 
 WeightType = Literal["pweight", "aweight", "fweight"]
 VcovKind = Literal[
-    "iid", "HC0", "HC1", "HC2", "HC3", "cluster", "driscoll-kraay", "wild", "survey"
+    "iid", "HC0", "HC1", "HC2", "HC3", "cluster", "hac", "driscoll-kraay", "wild", "survey"
 ]
+#: Small-sample conventions (``ssc=``); see :mod:`disparity.models.covariance`.
+SscKind = Literal["stata", "fixest", "plm", "none"]
 SeKind = Literal["analytic", "delta", "bootstrap", "none"]
 
 WEIGHT_TYPES: tuple[str, ...] = get_args(WeightType)
 VCOV_KINDS: tuple[str, ...] = get_args(VcovKind)
+SSC_KINDS: tuple[str, ...] = get_args(SscKind)
 
 
 def check_option(name: str, value: Any, allowed: Iterable[Any]) -> Any:

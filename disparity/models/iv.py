@@ -1,24 +1,34 @@
-"""Instrumental-variables regression (2SLS on the accurate solver; LIML via linearmodels)."""
+"""Instrumental-variables regression (2SLS on the accurate solver; LIML, GMM and CUE via linearmodels)."""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
-from .._options import check_option
-from ..errors import DataValueError, SpecificationError
+from .._options import SscKind, VcovKind, WeightType, check_option
+from ..errors import DataValueError, DisparityError, SpecificationError
 from . import covariance as cv
+from ._absorb import (
+    absorb_codes,
+    absorb_columns,
+    drop_singletons,
+    fe_dof,
+    recode,
+)
 from ._solver import solve_lstsq
 from .formula import build_design, check_safe, required_columns
 from .results import ModelResult, ModelSpec
 
 __all__ = ["iv", "parse_iv_formula"]
 
-IV_VCOV_KINDS = ("iid", "HC0", "HC1", "cluster")
+IV_VCOV_KINDS = cv.FAMILY_VCOV["iv"]
+IV_ESTIMATORS = ("2sls", "liml", "gmm", "cue")
 _BRACKET = re.compile(r"\[\s*([^\[\]~]+?)\s*~\s*([^\[\]]+?)\s*\]")
 
 
@@ -50,9 +60,16 @@ def iv(
     formula: str,
     data: pd.DataFrame,
     *,
-    estimator: Literal["2sls", "liml"] = "2sls",
-    vcov: str = "iid",
+    estimator: Literal["2sls", "liml", "gmm", "cue"] = "2sls",
+    vcov: VcovKind = "iid",
     cluster: str | None = None,
+    weights: str | None = None,
+    weight_type: WeightType = "aweight",
+    small: bool = True,
+    bandwidth: int | None = None,
+    ssc: SscKind = "stata",
+    absorb: str | Sequence[str] | None = None,
+    center: bool = False,
     safe: bool = False,
 ) -> ModelResult:
     """Linear instrumental-variables regression with first-stage and specification diagnostics.
@@ -62,16 +79,40 @@ def iv(
     formula : str
         ``"y ~ 1 + x1 + [d ~ z1 + z2]"``: exogenous regressors outside the brackets, endogenous
         regressors left of ``~`` inside, excluded instruments right of it.
-    estimator : {"2sls", "liml"}
-        2SLS uses our accurate solver; LIML wraps ``linearmodels.iv.IVLIML``.
-    vcov : {"iid", "HC0", "HC1", "cluster"}
-        "iid" uses :math:`\\hat\\sigma^2 = \\hat u'\\hat u/(n-k)` (as ``AER::ivreg``).
+    estimator : {"2sls", "liml", "gmm", "cue"}
+        2SLS uses our accurate solver; LIML, efficient two-step GMM and the continuously updated
+        GMM estimator wrap ``linearmodels.iv`` (``IVLIML``, ``IVGMM``, ``IVGMMCUE``). GMM's weight
+        matrix is of the same kind as ``vcov`` (Stata's ``ivregress gmm, wmatrix()``).
+    vcov : {"iid", "HC0", "HC1", "cluster", "hac"}
+        "iid" uses :math:`\\hat\\sigma^2 = \\hat u'\\hat u/(n-k)` (as ``AER::ivreg``) with
+        ``small=True``. "hac": Bartlett kernel (Newey-West) with ``bandwidth`` lags (default
+        :func:`~disparity.models.covariance.newey_west_lags`), rows in data order (sort by time).
+    weights, weight_type
+        Weights column; "aweight" (default) or "pweight" (same estimates; an "iid" variance becomes
+        "HC1", as Stata's ``ivregress [pw=]``). Weights are normalised to mean 1.
+    small : bool
+        True (default): small-sample factors of ``ssc`` and t/F references (Stata's ``small``).
+        False: no factor, normal/chi-squared references (Stata's default ``ivregress`` output).
+    ssc : {"stata", "fixest", "plm", "none"}
+        Small-sample convention when ``small=True`` (:mod:`disparity.models.covariance`).
+    center : bool
+        GMM/CUE only: centre the moment conditions in the weight matrix (Stata's ``center``).
+    absorb : str or list of str, optional
+        Fixed effects absorbed from every variable before 2SLS (``estimator="2sls"``), as
+        ``fixest::feols("y ~ x | fe1 + fe2 | d ~ z")``; singletons dropped and reported, the
+        absorbed parameters counted under ``ssc`` (see :func:`disparity.ols`).
 
     Returns
     -------
     ModelResult
         ``extra["diagnostics"]``: first-stage F of the excluded instruments (one row per endogenous
-        regressor), Cragg-Donald minimum-eigenvalue F, Wu-Hausman F, Sargan's :math:`nR^2`
+        regressor), Cragg-Donald minimum-eigenvalue F, the Kleibergen-Paap rk LM statistic
+        (underidentification, :math:`\\chi^2` with q-p+1 df) and rk Wald F (weak identification) with
+        the variance kind of the fit (computed by ``linearmodels.iv.common``; Stock-Yogo critical
+        values of the 2SLS size test in ``extra["stock_yogo"]`` for one endogenous regressor and up
+        to five instruments; Montiel Olea-Pflueger simplified critical values of the effective F in
+        ``extra["mop_critical"]``), Wu-Hausman F,
+        Sargan's :math:`nR^2`
         (over-identified models) and, with robust/cluster variances, the robust first-stage Wald
         F of the excluded instruments (Wald/q with the same variance kind; for one endogenous
         regressor this is the Kleibergen-Paap rk Wald F up to its small-sample factor), the
@@ -93,6 +134,12 @@ def iv(
     *Econometrica* 26, 393-415.
     Wu, D.-M. (1973). Alternative tests of independence between stochastic regressors and
     disturbances. *Econometrica* 41, 733-750.
+    Kleibergen, F. & Paap, R. (2006). Generalized reduced rank tests using the singular value
+    decomposition. *Journal of Econometrics* 133(1), 97-126.
+    Stock, J. H. & Yogo, M. (2005). Testing for weak instruments in linear IV regression. In
+    Andrews & Stock (eds.), *Identification and Inference for Econometric Models*, CUP, 80-108.
+    Hansen, L. P. (1982). Large sample properties of generalized method of moments estimators.
+    *Econometrica* 50(4), 1029-1054.
     Montiel Olea, J. L. & Pflueger, C. (2013). A robust test for weak instruments. *Journal of
     Business & Economic Statistics* 31(3), 358-369.
     Staiger, D. & Stock, J. H. (1997). Instrumental variables regression with weak instruments.
@@ -105,8 +152,39 @@ def iv(
     >>> r.tidy()["estimate"].round(4).tolist()
     [19.6211, -0.0299, -0.0184]
     """
-    check_option("estimator", estimator, ("2sls", "liml"))
-    check_option("vcov", vcov, IV_VCOV_KINDS)
+    check_option("estimator", estimator, IV_ESTIMATORS)
+    cv.check_vcov("iv", vcov)
+    cv.check_ssc(ssc)
+    check_option("small", small, (True, False))
+    check_option("center", center, (True, False))
+    if bandwidth is not None and (
+        isinstance(bandwidth, bool) or not isinstance(bandwidth, (int, np.integer)) or bandwidth < 0
+    ):
+        raise SpecificationError(
+            f"bandwidth={bandwidth!r} must be a non-negative whole number of lags (or None for the "
+            "Newey-West rule)."
+        )
+    if center and estimator not in ("gmm", "cue"):
+        raise SpecificationError("center=True applies to estimator='gmm' or 'cue'.")
+    if center and weights is not None and vcov != "iid":
+        # linearmodels (the GMM engine) centres the weighted moments by their plain mean, Stata by
+        # the weighted mean: the estimates then differ from Stata's (about 1e-4), so refuse.
+        raise SpecificationError(
+            "center=True with weights= is not supported for robust/cluster/HAC weight matrices; "
+            "drop center= (or the weights)."
+        )
+    check_option("weight_type", weight_type, ("aweight", "pweight"))
+    try:
+        return _iv(formula, data, estimator, vcov, cluster, weights, weight_type, small,
+                   bandwidth, ssc, absorb, center, safe)
+    except DisparityError:
+        raise
+    except (ValueError, np.linalg.LinAlgError) as err:  # raised inside linearmodels
+        raise DataValueError(f"The IV model cannot be fitted on these data: {err}") from err
+
+
+def _iv(formula, data, estimator, vcov, cluster, weights, weight_type, small, bandwidth, ssc,
+        absorb, center, safe):
     base, endog, instr = parse_iv_formula(formula)
     if safe:
         check_safe(base + " + " + " + ".join(endog + instr), data.columns)
@@ -115,12 +193,58 @@ def iv(
     missing = sorted(needed - set(data.columns))
     if missing:
         raise SpecificationError(f"IV formula refers to {missing}, not columns of the data.")
+    fe_cols = absorb_columns(absorb)
+    if fe_cols and estimator != "2sls":
+        raise SpecificationError("absorb= is available with estimator='2sls'.")
+    for c in [cluster, weights, *fe_cols]:
+        if c is not None and (not isinstance(c, str) or c not in data.columns):
+            raise SpecificationError(f"Column {c!r} (weights/cluster) is not in the data.")
     used = [c for c in data.columns if c in needed]
     complete = data[used].notna().all(axis=1)
     sub = data.loc[complete]
-    d = build_design(base, sub, extra=[cluster] if cluster else [])
-    En, Zx = _matrix(endog, sub), _matrix(instr, sub)
+    d = build_design(base, sub, extra=[c for c in (cluster, weights, *fe_cols) if c])
     Xex = d.X
+    yv = d.y.to_numpy()
+    if yv.size and np.all(yv == yv[0]):
+        raise DataValueError(
+            f"The outcome {d.y.name!r} is constant on all {yv.size} estimation rows; nothing to explain."
+        )
+    En = _matrix(endog, sub)
+    # Instruments are coded together with the exogenous regressors, as a formula codes factor
+    # terms: C(region) then contributes its non-reference levels, not every dummy.
+    Zx = _excluded(base, instr, sub, Xex)
+    from .linear import prepare_weights
+
+    w = prepare_weights(data, weights, weight_type, sub.index)
+    fe = cv.NO_FE
+    fe_groups: list[np.ndarray] = []
+    n_single = 0
+    if fe_cols:
+        from .panel import demean
+
+        fe_codes = absorb_codes(data, fe_cols, sub.index)
+        keep = drop_singletons(fe_codes)
+        n_single = int((~keep).sum())
+        if not keep.any():
+            raise DataValueError("Every observation is a singleton in some fixed-effect group.")
+        fe_groups = recode(fe_codes, keep)
+        sub = sub.loc[keep]
+        w = None if w is None else w[keep]
+        Xex = Xex.loc[keep].drop(columns=["Intercept"], errors="ignore")
+        En, Zx = En.loc[keep], Zx.loc[keep]
+        parts = [d.y.loc[keep].to_frame(), Xex, En, Zx]
+        M, _ = demean(np.column_stack([p.to_numpy() for p in parts]), fe_groups, weights=w)
+        pos = np.cumsum([0] + [p.shape[1] for p in parts])
+        Xex, En, Zx = (
+            pd.DataFrame(M[:, pos[i] : pos[i + 1]], index=sub.index, columns=parts[i].columns)
+            for i in (1, 2, 3)
+        )
+        d = replace(
+            d, y=pd.Series(M[:, 0], index=sub.index, name=d.y.name), X=Xex, index=sub.index,
+            intercept=None,
+        )
+        fe = fe_dof(fe_groups)
+    kfe = fe.k_fe
     if Zx.shape[1] < En.shape[1]:
         raise SpecificationError(
             f"Under-identified: {En.shape[1]} endogenous regressor(s) {list(En.columns)} but only "
@@ -137,6 +261,12 @@ def iv(
             f"Too few observations: {n} rows for {kz} instruments and exogenous regressors."
         )
     icpt = d.intercept
+    if w is not None and np.any(w <= 0):
+        raise DataValueError(f"Weight column {weights!r} has zero weights; drop those rows.")
+    sw = None if w is None else np.sqrt(w)
+
+    def wdot(a: np.ndarray, b: np.ndarray) -> float:
+        return float(a @ b) if w is None else float((w * a) @ b)
 
     # First stages (also checks the instrument matrix for collinearity, naming columns).
     first: dict[str, Any] = {}
@@ -145,36 +275,38 @@ def iv(
     diag_rows = []
     q = Zx.shape[1]
     for j, name in enumerate(En.columns):
-        fs = solve_lstsq(Zv, En[name].to_numpy(), names=znames, intercept=icpt)
+        fs = solve_lstsq(Zv, En[name].to_numpy(), names=znames, weights=w, intercept=icpt)
         Xhat[:, Xex.shape[1] + j] = fs.fitted
-        rss_u = float(fs.resid @ fs.resid)
+        rss_u = wdot(fs.resid, fs.resid)
         rs = (
             solve_lstsq(
-                Xex.to_numpy(), En[name].to_numpy(), names=list(Xex.columns), intercept=icpt
+                Xex.to_numpy(), En[name].to_numpy(), names=list(Xex.columns), weights=w,
+                intercept=icpt,
             )
             if Xex.shape[1]
             else None
         )
         rss_r = (
-            float(rs.resid @ rs.resid)
+            wdot(rs.resid, rs.resid)
             if rs is not None
-            else float(En[name].to_numpy() @ En[name].to_numpy())
+            else wdot(En[name].to_numpy(), En[name].to_numpy())
         )
-        F = ((rss_r - rss_u) / q) / (rss_u / (n - kz))
+        F = ((rss_r - rss_u) / q) / (rss_u / (n - kz - kfe))
         diag_rows.append(
             {
                 "test": f"weak_instruments[{name}]",
                 "statistic": F,
                 "df1": q,
-                "df2": n - kz,
-                "p_value": float(stats.f.sf(F, q, n - kz)),
+                "df2": n - kz - kfe,
+                "p_value": float(stats.f.sf(F, q, n - kz - kfe)),
             }
         )
         first[name] = pd.Series(fs.params, index=znames)
         first_fits[name] = fs
     # Cragg-Donald minimum-eigenvalue F (equals the first-stage F with one endogenous regressor).
-    E_t = _partial(En.to_numpy(), Xex.to_numpy())
-    Z_t = _partial(Zx.to_numpy(), Xex.to_numpy())
+    rw = np.ones(n) if sw is None else sw
+    E_t = _partial(rw[:, None] * En.to_numpy(), rw[:, None] * Xex.to_numpy())
+    Z_t = _partial(rw[:, None] * Zx.to_numpy(), rw[:, None] * Xex.to_numpy())
     fitted_E = Z_t @ np.linalg.lstsq(Z_t, E_t, rcond=None)[0]
     S_vv = (E_t - fitted_E).T @ (E_t - fitted_E) / (n - kz)
     L = np.linalg.cholesky(np.linalg.inv(S_vv))
@@ -187,20 +319,15 @@ def iv(
             "The instruments do not identify the model (rank-deficient projected design)."
         )
 
-    if estimator == "2sls":
-        sol = solve_lstsq(Xhat, y, names=names, intercept=icpt)
-        beta, bread, cond = sol.params, sol.bread, sol.condition
-        u = y - Xv @ beta
-        scores_X = Xhat
-    else:
-        from linearmodels.iv import IVLIML
-
-        liml_model = IVLIML(pd.Series(y, index=X.index), Xex, En, Zx)
-        lres = liml_model.fit(cov_type="unadjusted", debiased=True)
-        beta = lres.params[names].to_numpy()
-        u = y - Xv @ beta
-        bread = scores_X = None
-        cond = float("nan")
+    lm_weights = None if w is None else pd.Series(w, index=X.index)
+    dep = pd.Series(y, index=X.index)
+    exog_lm = Xex if Xex.shape[1] else None
+    # 2SLS always: it is the estimator, or (GMM with vcov="iid", whose efficient weight matrix is
+    # proportional to (Z'WZ)^{-1}) identical to it, or the start of LIML/GMM/CUE.
+    sol = solve_lstsq(Xhat, y, names=names, weights=w, intercept=icpt)
+    beta, bread, cond = sol.params, sol.bread, sol.condition
+    u = y - Xv @ beta
+    scores_X = Xhat
 
     # Wu-Hausman (control function) and Sargan.
     V_fs = En.to_numpy() - Xhat[:, Xex.shape[1] :]
@@ -208,26 +335,27 @@ def iv(
         np.column_stack([Xv, V_fs]),
         y,
         names=names + [f"v_{c}" for c in En.columns],
+        weights=w,
         intercept=icpt,
         warn=False,
     )
-    base_fit = solve_lstsq(Xv, y, names=names, intercept=icpt, warn=False)
+    base_fit = solve_lstsq(Xv, y, names=names, weights=w, intercept=icpt, warn=False)
     p = En.shape[1]
-    rss_aug, rss_base = float(aug.resid @ aug.resid), float(base_fit.resid @ base_fit.resid)
-    wh = ((rss_base - rss_aug) / p) / (rss_aug / (n - k - p))
+    rss_aug, rss_base = wdot(aug.resid, aug.resid), wdot(base_fit.resid, base_fit.resid)
+    wh = ((rss_base - rss_aug) / p) / (rss_aug / (n - k - p - kfe))
     diag_rows.append(
         {
             "test": "wu_hausman",
             "statistic": wh,
             "df1": p,
-            "df2": n - k - p,
-            "p_value": float(stats.f.sf(wh, p, n - k - p)),
+            "df2": n - k - p - kfe,
+            "p_value": float(stats.f.sf(wh, p, n - k - p - kfe)),
         }
     )
-    if kz > k:
-        s_fit = solve_lstsq(Zv, u, names=znames, intercept=icpt, warn=False)
-        uc = u - u.mean() if icpt is not None else u
-        r2 = 1 - float(s_fit.resid @ s_fit.resid) / float(uc @ uc)
+    if kz > k and estimator in ("2sls", "gmm"):
+        s_fit = solve_lstsq(Zv, u, names=znames, weights=w, intercept=icpt, warn=False)
+        uc = u - np.average(u, weights=w) if icpt is not None else u
+        r2 = 1 - wdot(s_fit.resid, s_fit.resid) / wdot(uc, uc)
         sargan = n * r2
         diag_rows.append(
             {
@@ -242,28 +370,56 @@ def iv(
     codes = cv.cluster_codes(data, [cluster], sub.index.intersection(d.index)) if cluster else None
 
     def build(kind: str, **kw: Any) -> ModelResult:
-        kind = check_option("vcov", kind, IV_VCOV_KINDS)
-        if estimator == "liml":
-            if kind == "cluster" and codes is None:
-                raise SpecificationError("vcov='cluster' needs cluster=.")
-            V, df_ = _liml_cov(liml_model, kind, codes, X.index), float(n - k)
-        elif kind == "iid":
-            V = float(u @ u) / (n - k) * bread
-            df_: float | None = float(n - k)
+        kind = cv.check_vcov("iv", kind)
+        small_ = kw.get("small", small)
+        ssc_ = cv.check_ssc(kw.get("ssc", ssc))
+        bw = kw.get("bandwidth", bandwidth)
+        kind, pw_note = cv.pweight_rule(kind, weight_type, w is not None, family="iv")
+        if kind == "cluster" and codes is None:
+            raise SpecificationError("vcov='cluster' needs cluster=.")
+        bw_ = cv.newey_west_lags(n) if (kind == "hac" and bw is None) else bw
+        conv = ssc_ if small_ else "none"
+        fe_k = fe
+        if fe_groups and kind == "cluster":
+            fe_k = fe_dof(fe_groups, codes)
+        # (centring the moments does not change the unadjusted weight matrix: its sigma^2 is centred)
+        own = estimator == "2sls" or (estimator == "gmm" and kind == "iid")
+        if own:
+            vr = cv.compute_vcov(
+                kind, X=scores_X, resid=u, bread=bread, weights=w, clusters=codes, ssc=conv,
+                bandwidth=bw_, fe=fe_k,
+            )
+            V, df_ = vr.cov, (vr.df if small_ else None)
+            b_, u_ = beta, u
+            if estimator == "gmm":
+                # Stata's wmatrix(unadjusted) estimates sigma^2 from centred residuals (the same
+                # as 2SLS when a constant is among the instruments).
+                uc = u - np.average(u, weights=w)
+                V = V * (wdot(uc, uc) / wdot(u, u))
+            fit = _lm_fit("2sls", dep, exog_lm, En, Zx, lm_weights, kind, small_, codes, bw_)
+            if estimator == "gmm":
+                fit = _lm_fit("gmm", dep, exog_lm, En, Zx, lm_weights, kind, small_, codes, bw_)
         else:
-            if kind == "cluster" and codes is None:
-                raise SpecificationError("vcov='cluster' needs cluster=.")
-            vr = cv.compute_vcov(kind, X=scores_X, resid=u, bread=bread, clusters=codes)
-            V, df_ = vr.cov, vr.df
-        diag = diagnostics
+            fit = _lm_fit(estimator, dep, exog_lm, En, Zx, lm_weights, kind, small_, codes, bw_,
+                          center)
+            b_ = fit.params[names].to_numpy()
+            u_ = y - Xv @ b_
+            V = fit.cov.loc[names, names].to_numpy()
+            df_ = float(n - k) if small_ else None
+            if small_ and kind == "cluster":
+                df_ = float(int(codes[0].max()))
+        diag = pd.concat([diagnostics, _rank_tests(fit, q, p)], ignore_index=True)
         if kind != "iid":
             robust_rows = []
             excl = list(range(Xex.shape[1], kz))
             for name, fs in first_fits.items():
-                vr = cv.compute_vcov(kind, X=Zv, resid=fs.resid, bread=fs.bread, clusters=codes)
+                vr = cv.compute_vcov(
+                    kind, X=Zv, resid=fs.resid, bread=fs.bread, weights=w, clusters=codes,
+                    ssc=conv, bandwidth=bw_, fe=fe_k,
+                )
                 pi = fs.params[excl]
                 wald = float(pi @ np.linalg.solve(vr.cov[np.ix_(excl, excl)], pi))
-                df2 = vr.df if vr.df is not None else np.inf
+                df2 = vr.df if (vr.df is not None and small_) else np.inf
                 robust_rows.append(
                     {
                         "test": f"weak_instruments_{kind}[{name}]",
@@ -285,44 +441,134 @@ def iv(
                             "p_value": np.nan,
                         }
                     )
-            parts = [diagnostics, pd.DataFrame(robust_rows)]
-            if kz > k:
-                parts.append(_hansen_j(y, Xex, En, Zx, kind, codes))
+            parts = [diag, pd.DataFrame(robust_rows)]
+            if kz > k and kind != "hac":
+                parts.append(_hansen_j(y, Xex, En, Zx, kind, codes, lm_weights))
             diag = pd.concat(parts, ignore_index=True)
+        if estimator == "gmm" and kz > k:
+            if own:  # Hansen's J with the homoskedastic weight matrix (Sargan's form)
+                g = Zv.T @ (u if w is None else w * u)
+                jstat = float(g @ np.linalg.solve(Zv.T @ (Zv if w is None else w[:, None] * Zv), g))
+                uc = u - np.average(u, weights=w)
+                jstat /= wdot(uc, uc) / n
+                jdf = kz - k
+            else:
+                jstat, jdf = float(fit.j_stat.stat), int(fit.j_stat.df)
+            diag = pd.concat(
+                [diag, pd.DataFrame([{"test": "gmm_j", "statistic": jstat,
+                                      "df1": jdf, "df2": np.nan,
+                                      "p_value": float(stats.chi2.sf(jstat, jdf))}])],
+                ignore_index=True,
+            )
+        notes = [pw_note] if pw_note else []
+        if n_single:
+            notes.append(
+                f"{n_single} singleton observation(s) dropped (alone in a fixed-effect group), "
+                "as reghdfe and fixest do."
+            )
+        if kind == "hac":
+            notes.append(f"HAC variance: Bartlett kernel, {bw_} lags, rows in data order.")
+        if not small_:
+            notes.append("Large-sample variance (no small-sample factor), normal reference.")
         spec = ModelSpec(
             estimator=f"iv_{estimator}",
             formula=formula,
             vcov=kind,
             cluster=(cluster,) if cluster else (),
+            weights=weights,
+            weight_type=weight_type if weights else None,
             nobs=n,
             n_dropped=int((~complete).sum()),
-            options={"endogenous": tuple(endog), "instruments": tuple(instr)},
+            options={"endogenous": tuple(endog), "instruments": tuple(instr), "small": small_,
+                     "center": center,
+                     "ssc": ssc_, "bandwidth": bw_},
+            notes=tuple(notes),
         )
+        wu = np.ones(n) if w is None else w
         return ModelResult(
-            params=pd.Series(beta, index=names, name="estimate"),
+            params=pd.Series(b_, index=names, name="estimate"),
             cov=pd.DataFrame(V, index=names, columns=names),
             nobs=n,
             df=df_,
             spec=spec,
-            raw={"X": Xv, "Z": Zv, "y": y, "resid": u},
-            stats={"sigma": float(np.sqrt(u @ u / (n - k))), "condition_number": cond},
-            extra={"diagnostics": diag, "first_stage": first},
+            raw={"X": Xv, "Z": Zv, "y": y, "resid": u_, "linearmodels": fit},
+            stats={"sigma": float(np.sqrt((wu * u_) @ u_ / (n - k - kfe))), "condition_number": cond,
+                   "n_singletons": n_single, "absorbed": kfe,
+                   "kappa": float(getattr(fit, "kappa", None) or 1.0)},
+            extra={"diagnostics": diag, "first_stage": first,
+                   "stock_yogo": stock_yogo_size(p, q),
+                   "mop_critical": None if p != 1 else pd.DataFrame(
+                       {"tau": list(MOP_SIMPLIFIED), "critical_value": list(MOP_SIMPLIFIED.values())}
+                   )},
             _refit=build,
         )
 
     return build(vcov)
 
 
-def _liml_cov(model: Any, kind: str, codes: list[np.ndarray] | None, index: pd.Index) -> np.ndarray:
-    """Translate our vcov vocabulary to linearmodels' IV fit arguments (LIML is wrapped)."""
-    args: dict[str, Any] = {
-        "iid": {"cov_type": "unadjusted", "debiased": True},
-        "HC0": {"cov_type": "robust", "debiased": False},
-        "HC1": {"cov_type": "robust", "debiased": True},
-    }.get(kind, {"cov_type": "clustered", "debiased": True})
-    if kind == "cluster" and codes is not None:
-        args["clusters"] = pd.Series(codes[0], index=index)
-    return model.fit(**args).cov.to_numpy()
+def _lm_fit(estimator, dep, exog, En, Zx, weights, kind, small, codes, bw, center=False) -> Any:
+    """Fit with linearmodels.iv (the engine of LIML/GMM/CUE and of the rank diagnostics)."""
+    from linearmodels.iv import IV2SLS, IVGMM, IVGMMCUE, IVLIML
+
+    cov = cv.linearmodels_iv_args(
+        kind, small=small, clusters=None if codes is None else codes[0], bandwidth=bw,
+        index=dep.index,
+    )
+    if estimator in ("gmm", "cue"):
+        wt = cv.linearmodels_gmm_weight(kind)
+        if kind == "cluster":
+            wt["clusters"] = cov["clusters"]
+        if kind == "hac":
+            wt["bandwidth"] = bw
+        cls = IVGMM if estimator == "gmm" else IVGMMCUE
+        return cls(dep, exog, En, Zx, weights=weights, center=center, **wt).fit(**cov)
+    cls = IV2SLS if estimator == "2sls" else IVLIML
+    return cls(dep, exog, En, Zx, weights=weights).fit(**cov)
+
+
+def _rank_tests(fit: Any, q: int, p: int) -> pd.DataFrame:
+    """Kleibergen-Paap rk LM (underidentification) and rk Wald F (weak identification)."""
+    rows = []
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # linearmodels warns about few clusters; reported below
+        lm = fit.first_stage.kleibergen_paap
+        f = fit.first_stage.kleibergen_paap_f
+    stat = float(getattr(lm, "stat", np.nan))
+    df = int(getattr(lm, "df", q - p + 1))
+    rows.append({"test": "kleibergen_paap_lm", "statistic": stat, "df1": df, "df2": np.nan,
+                 "p_value": float(getattr(lm, "pval", np.nan))})
+    rows.append({"test": "kleibergen_paap_f", "statistic": float(f), "df1": q, "df2": np.nan,
+                 "p_value": np.nan})
+    return pd.DataFrame(rows)
+
+
+#: Stock & Yogo (2005, Table 5.2) critical values of the Cragg-Donald F for the 5% test that the
+#: actual size of a nominal 5% 2SLS Wald test exceeds 10/15/20/25%, one endogenous regressor,
+#: by the number of excluded instruments (as printed by ivreg2).
+STOCK_YOGO_SIZE_1 = {
+    1: (16.38, 8.96, 6.66, 5.53),
+    2: (19.93, 11.59, 8.75, 7.25),
+    3: (22.30, 12.83, 9.54, 7.80),
+    4: (24.58, 13.96, 10.26, 8.31),
+    5: (26.87, 15.09, 10.98, 8.84),
+}
+
+
+#: Montiel Olea & Pflueger (2013) simplified (conservative) critical values of the effective F for
+#: a 5% test that the Nagar bias of 2SLS exceeds tau of the worst-case bias, any number of
+#: instruments, one endogenous regressor (as reported by Stata's ``weakivtest``).
+MOP_SIMPLIFIED = {0.05: 37.418, 0.10: 23.109, 0.20: 15.062, 0.30: 12.039}
+
+
+def stock_yogo_size(p: int, q: int) -> pd.DataFrame | None:
+    """Stock-Yogo 2SLS size critical values for ``p`` endogenous regressors and ``q`` instruments."""
+    if p != 1 or q not in STOCK_YOGO_SIZE_1:
+        return None
+    return pd.DataFrame(
+        {"max_size": [0.10, 0.15, 0.20, 0.25], "critical_value": list(STOCK_YOGO_SIZE_1[q])}
+    )
 
 
 def _effective_f(pi: np.ndarray, bread_excl: np.ndarray, V_excl: np.ndarray) -> float:
@@ -335,6 +581,13 @@ def _effective_f(pi: np.ndarray, bread_excl: np.ndarray, V_excl: np.ndarray) -> 
     return float(pi @ Q @ pi / np.trace(V_excl @ Q))
 
 
+def _excluded(base: str, instr: list[str], sub: pd.DataFrame, Xex: pd.DataFrame) -> pd.DataFrame:
+    """Excluded instruments coded in one formula with the exogenous regressors."""
+    rhs = base.split("~", 1)[1]
+    full = build_design("__y__ ~ " + rhs + " + " + " + ".join(instr), sub.assign(__y__=0.0)).X
+    return full.drop(columns=[c for c in Xex.columns if c in full.columns])
+
+
 def _partial(A: np.ndarray, X: np.ndarray) -> np.ndarray:
     """Residuals of the columns of A on X (X may have no columns)."""
     if X.shape[1] == 0:
@@ -342,18 +595,21 @@ def _partial(A: np.ndarray, X: np.ndarray) -> np.ndarray:
     return A - X @ np.linalg.lstsq(X, A, rcond=None)[0]
 
 
-def _hansen_j(y, Xex, En, Zx, kind: str, codes) -> pd.DataFrame:
+def _hansen_j(y, Xex, En, Zx, kind: str, codes, weights=None) -> pd.DataFrame:
     """Hansen's J from two-step efficient GMM (wraps ``linearmodels.iv.IVGMM``)."""
     from linearmodels.iv import IVGMM
 
     dep = pd.Series(y, index=Xex.index)
+    exog = Xex if Xex.shape[1] else None
     if kind == "cluster":
         cl = pd.Series(codes[0], index=Xex.index)
-        res = IVGMM(dep, Xex, En, Zx, weight_type="clustered", clusters=cl).fit(
+        res = IVGMM(dep, exog, En, Zx, weights=weights, weight_type="clustered", clusters=cl).fit(
             cov_type="clustered", clusters=cl
         )
     else:
-        res = IVGMM(dep, Xex, En, Zx, weight_type="robust").fit(cov_type="robust")
+        res = IVGMM(dep, exog, En, Zx, weights=weights, weight_type="robust").fit(
+            cov_type="robust"
+        )
     j = res.j_stat
     return pd.DataFrame(
         [

@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from .._dispatch import dispatches
-from .._options import WEIGHT_TYPES, WeightType, check_option
+from .._options import WEIGHT_TYPES, SscKind, VcovKind, WeightType, check_option
 from ..design import SurveyDesign
 from ..errors import DataValueError, SpecificationError
 from . import covariance as cv
+from ._absorb import absorb_codes, absorb_columns, drop_singletons, fe_dof, recode
 from ._margins import average_effects
 from ._solver import solve_lstsq
 from .bootstrap import BOOT_WEIGHTS, wild_cluster_bootstrap
@@ -80,6 +82,56 @@ def _check_nobs(d: Design, formula: str) -> None:
         )
 
 
+def _absorb_design(
+    d: Design, data: pd.DataFrame, cols: tuple[str, ...]
+) -> tuple[Design, list[np.ndarray], int, list[str]]:
+    """Restrict the design to the rows that survive singleton removal; codes of the effects."""
+    codes = absorb_codes(data, cols, d.index)
+    keep = drop_singletons(codes)
+    n_single = int((~keep).sum())
+    notes = []
+    if n_single:
+        notes.append(
+            f"{n_single} singleton observation(s) dropped (alone in a fixed-effect group), "
+            "as reghdfe and fixest do."
+        )
+    if not keep.any():
+        raise DataValueError(
+            "Every observation is a singleton in some fixed-effect group; nothing is left to estimate."
+        )
+    X = d.X.drop(columns=["Intercept"]) if d.intercept is not None else d.X
+    if X.shape[1] == 0:
+        raise SpecificationError("With absorb=, the formula needs at least one regressor.")
+    d = replace(
+        d, y=d.y[keep], X=X[keep], index=d.index[keep], intercept=None,
+    )
+    return d, recode(codes, keep), n_single, notes
+
+
+def _drop_absorbed(yd, Xd, X, names):
+    from .panel import ABSORBED_TOL
+
+    before = np.linalg.norm(X, axis=0)
+    after = np.linalg.norm(Xd, axis=0)
+    gone = [j for j in range(len(names)) if after[j] <= ABSORBED_TOL * max(before[j], 1e-300)]
+    if len(gone) == len(names):
+        raise SpecificationError(
+            "Every regressor (" + ", ".join(names) + ") is collinear with the absorbed fixed effects."
+        )
+    keep = [j for j in range(len(names)) if j not in gone]
+    return yd, Xd[:, keep], [names[j] for j in keep], [names[j] for j in gone]
+
+
+def _check_outcome(y: np.ndarray, d: Design) -> None:
+    """A constant outcome has nothing to explain: every standard error would be 0 and t infinite."""
+    if y.size and np.all(y == y[0]):
+        raise DataValueError(
+            f"The outcome {d.y.name!r} is constant ({y[0]:g}) on all {y.size} estimation rows; "
+            "there is no variation to explain (standard errors would be 0 and t statistics infinite). "
+            "Check the outcome column and the rows kept."
+        )
+
+
 @dispatches("ols")
 def ols(
     formula: str,
@@ -87,9 +139,11 @@ def ols(
     *,
     weights: str | None = None,
     weight_type: WeightType = "pweight",
-    vcov: str = "iid",
+    vcov: VcovKind = "iid",
     cluster: str | Sequence[str] | None = None,
     design: SurveyDesign | None = None,
+    ssc: SscKind = "stata",
+    absorb: str | Sequence[str] | None = None,
     few_clusters: str = "wild",
     reps: int = 9999,
     boot_weights: str = "rademacher",
@@ -114,6 +168,16 @@ def ols(
         Clustering variable(s) for "cluster"/"wild".
     design : SurveyDesign, optional
         Survey design for ``vcov="survey"``.
+    ssc : {"stata", "fixest", "plm", "none"}
+        Small-sample convention of the variance (table in :mod:`disparity.models.covariance`);
+        "stata" is ``regress`` (with ``absorb=``, ``reghdfe``).
+    absorb : str or list of str, optional
+        Fixed effects to absorb (any number, e.g. ``["county", "year", "industry"]``), as
+        ``reghdfe``/``fixest::feols("y ~ x | county + year + industry")``: singletons are dropped
+        (counted in ``stats["n_singletons"]`` and noted), redundant levels are found (exactly for
+        two sets), the absorbed parameters are counted under ``ssc``, and effects nested in the
+        clusters are not counted in the cluster factor. The intercept is absorbed; regressors
+        collinear with the effects are dropped with a note.
     few_clusters : {"wild", "analytic"}
         With one-way ``vcov="cluster"`` and fewer than ``FEW_CLUSTERS`` (42) clusters, "wild" (the
         default) makes the result carry wild-bootstrap p-values and intervals.
@@ -147,7 +211,8 @@ def ols(
     >>> r.tidy()["estimate"].round(2).tolist()
     [-331.39, 26.61, 3.2, -413.96]
     """
-    check_option("vcov", vcov, cv.LINEAR_VCOV_KINDS)
+    cv.check_vcov("linear", vcov)
+    cv.check_ssc(ssc)
     check_option("few_clusters", few_clusters, ("wild", "analytic"))
     check_option("boot_weights", boot_weights, BOOT_WEIGHTS)
     weights, weight_type = resolve_design(design, weights, weight_type, vcov)
@@ -156,39 +221,79 @@ def ols(
             f"vcov={vcov!r} needs cluster= (a column name, or two for two-way)."
         )
     clist = () if cluster is None else ((cluster,) if isinstance(cluster, str) else tuple(cluster))
-    extra = [c for c in [weights, *clist, *(design.columns() if design else [])] if c]
+    fe_cols = absorb_columns(absorb)
+    if fe_cols and vcov == "survey":
+        raise SpecificationError("absorb= cannot be combined with vcov='survey'.")
+    if fe_cols and vcov in ("HC2", "HC3"):
+        raise SpecificationError(
+            f"vcov={vcov!r} with absorb= is not supported: the leverage of the absorbed effects "
+            "is not computed. Use 'HC1', or put the effects in the formula as C(...)."
+        )
+    extra = [c for c in [weights, *clist, *fe_cols, *(design.columns() if design else [])] if c]
     for c in extra:
         if c not in data.columns:
             raise SpecificationError(f"Column {c!r} (weights/cluster/design) is not in the data.")
     d = build_design(formula, data, extra=extra, safe=safe)
+    fe_notes: list[str] = []
+    fe = cv.NO_FE
+    fe_groups: list[np.ndarray] = []
+    n_single = 0
+    if fe_cols:
+        d, fe_groups, n_single, fe_notes = _absorb_design(d, data, fe_cols)
     _check_nobs(d, formula)
     w = prepare_weights(data, weights, weight_type, d.index)
     X = d.X.to_numpy()
     y = d.y.to_numpy()
     names = list(d.X.columns)
-    sol = solve_lstsq(X, y, names=names, weights=w, intercept=d.intercept)
+    _check_outcome(y, d)
+    y_orig = y
+    if fe_cols:
+        from .panel import demean
+
+        if weight_type == "fweight" and w is not None:
+            raise SpecificationError("absorb= with fweights is not supported; use pweights/aweights.")
+        M, _ = demean(np.column_stack([y, X]), fe_groups, weights=w)
+        y, X, names, dropped = _drop_absorbed(M[:, 0], M[:, 1:], X, names)
+        if dropped:
+            fe_notes.append(
+                "Dropped " + ", ".join(repr(c) for c in dropped)
+                + " (collinear with the absorbed fixed effects)."
+            )
+        fe = fe_dof(fe_groups)
+    sol = solve_lstsq(X, y, names=names, weights=w, intercept=None if fe_cols else d.intercept)
 
     codes = cv.cluster_codes(data, list(clist), d.index) if clist else None
     frame = data.loc[d.index]
     nobs = int(round(w.sum())) if (w is not None and weight_type == "fweight") else len(y)
 
-    ybar = float(np.average(y, weights=w)) if d.intercept is not None else 0.0
+    ybar = float(np.average(y_orig, weights=w)) if (d.intercept is not None or fe_cols) else 0.0
     wt = np.ones_like(y) if w is None else w
     ssr = float(np.dot(wt * sol.resid, sol.resid))
-    tss = float(np.dot(wt * (y - ybar), y - ybar))
+    tss = float(np.dot(wt * (y_orig - ybar), y_orig - ybar))
     nn = float(wt.sum()) if weight_type == "fweight" and w is not None else float(len(y))
-    k = X.shape[1]
+    k = X.shape[1] + fe.k_fe
     r2 = 1 - ssr / tss if tss > 0 else float("nan")
     base_stats = {
         "r2": r2,
-        "adj_r2": 1 - (1 - r2) * (nn - (d.intercept is not None)) / (nn - k),
+        "adj_r2": 1 - (1 - r2) * (nn - (d.intercept is not None or bool(fe_cols))) / (nn - k),
         "sigma": float(np.sqrt(ssr / (nn - k))),
         "condition_number": sol.condition,
         "refined": sol.refined,
     }
+    if fe_cols:
+        wy = y
+        base_stats.update(
+            r2_within=1 - ssr / float(np.dot(wt * wy, wy)),
+            n_singletons=n_single,
+            absorbed=fe.k_fe,
+            n_fe_levels=tuple(int(g.max()) + 1 for g in fe_groups),
+        )
 
     def build(kind: str, **kw: Any) -> ModelResult:
-        kind = check_option("vcov", kind, cv.LINEAR_VCOV_KINDS)
+        kind = cv.check_vcov("linear", kind)
+        if fe_cols and kind in ("HC2", "HC3", "survey"):
+            raise SpecificationError(f"vcov={kind!r} is not available with absorb=; use 'HC1'.")
+        ssc_ = cv.check_ssc(kw.get("ssc", ssc))
         cl = kw.get("cluster", clist)
         cl = (cl,) if isinstance(cl, str) else tuple(cl or ())
         cds = codes if cl == clist else (cv.cluster_codes(data, list(cl), d.index) if cl else None)
@@ -196,12 +301,15 @@ def ols(
         if kind == "survey":
             dsn = cv.check_survey_refit(dsn, weights)
         fc = kw.get("few_clusters", few_clusters)
-        notes: list[str] = []
-        if w is not None and weight_type == "pweight" and kind == "iid":
-            kind = "HC1"
-            notes.append("pweights: heteroskedasticity-robust (HC1) variance, as Stata does.")
+        notes: list[str] = list(fe_notes)
+        kind, pw_note = cv.pweight_rule(kind, weight_type, w is not None)
+        if pw_note:
+            notes.append(pw_note)
         if kind in ("cluster", "wild") and not cl:
             raise SpecificationError(f"vcov={kind!r} needs cluster=.")
+        fe_k = fe
+        if fe_cols and kind in ("cluster", "wild") and cds:
+            fe_k = fe_dof(fe_groups, cds)
         vr = cv.compute_vcov(
             kind,
             X=X,
@@ -211,6 +319,8 @@ def ols(
             weight_type=weight_type if w is not None else "pweight",
             clusters=cds,
             survey=(dsn, frame) if kind == "survey" else None,
+            ssc=ssc_,
+            fe=fe_k,
         )
         stats_ = dict(base_stats)
         if vr.n_clusters:
@@ -227,7 +337,12 @@ def ols(
             and vr.n_clusters[0] < cv.FEW_CLUSTERS
         )
         if use_wild:
-            se = np.sqrt(np.diag(vr.cov))
+            # the bootstrap's t* use CR1 with k = the columns of X; so must the observed t (the
+            # bootstrap p-values and intervals do not depend on ssc or on absorbed effects).
+            se = np.sqrt(np.diag(cv.compute_vcov(
+                "cluster", X=X, resid=sol.resid, bread=sol.bread, weights=w, clusters=cds,
+                ssc="plm",
+            ).cov))
             wb = wild_cluster_bootstrap(
                 X,
                 y,
@@ -273,7 +388,7 @@ def ols(
             weight_type=weight_type if weights else None,
             nobs=nobs,
             n_dropped=d.n_dropped,
-            options=options,
+            options={**options, "ssc": ssc_},
             notes=tuple(notes),
         )
         return ModelResult(
@@ -295,7 +410,7 @@ def ols(
             boot_conf_int=boot_ci,
             extra=extra,
             _refit=build,
-            _effects=lambda res, var, at, level: average_effects(
+            _effects=None if fe_cols else lambda res, var, at, level: average_effects(
                 res, var, at, level, frame=frame, model_spec=d.model_spec, columns=names, weights=w
             ),
         )

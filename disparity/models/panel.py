@@ -10,9 +10,17 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from .._options import check_option
-from ..errors import DataValueError, SpecificationError
+from .._options import SscKind, VcovKind, WeightType, check_option
+from ..errors import DataValueError, DisparityError, SpecificationError
 from . import covariance as cv
+from ._absorb import (
+    absorb_codes,
+    absorb_columns,
+    absorbed_dof,
+    drop_singletons,
+    fe_dof,
+    recode,
+)
 from ._solver import solve_lstsq
 from .bootstrap import wild_cluster_bootstrap
 from .formula import LAG_CALL, build_design, check_safe
@@ -22,7 +30,10 @@ __all__ = ["panel", "hausman", "HausmanResult", "demean"]
 
 PanelModel = Literal["fe", "re", "be", "fd", "pooled"]
 PanelEffects = Literal["entity", "time", "twoway"]
-PANEL_VCOV_KINDS = ("iid", "HC1", "cluster", "wild", "driscoll-kraay")
+PANEL_VCOV_KINDS = cv.FAMILY_VCOV["panel"]
+# A regressor whose within-transformed column keeps less than this share of its norm is absorbed by
+# the fixed effects (time-invariant for entity effects); the demeaning itself is exact to ~1e-13.
+ABSORBED_TOL = 1e-10
 # Alternating projections stop when no column moves by more than this (relative to its scale).
 DEMEAN_TOL = 1e-13
 DEMEAN_MAX_ITER = 10_000
@@ -36,14 +47,20 @@ def _group_means(M: np.ndarray, codes: np.ndarray, counts: np.ndarray) -> np.nda
     return out / counts[:, None]
 
 
-def demean(M: np.ndarray, groups: Sequence[np.ndarray]) -> tuple[np.ndarray, int]:
-    """Residuals of the columns of ``M`` on one or more sets of dummies (alternating projections).
+def demean(
+    M: np.ndarray, groups: Sequence[np.ndarray], weights: np.ndarray | None = None
+) -> tuple[np.ndarray, int]:
+    r"""Residuals of the columns of ``M`` on one or more sets of dummies (alternating projections).
 
     Returns the demeaned copy and the number of sweeps. One set is exact in one sweep; two sets are
     swept until the largest change is below ``DEMEAN_TOL`` of the column's scale (Gaure 2013). A
-    balanced two-way panel converges after the first sweep (the second only confirms it).
+    balanced two-way panel converges after the first sweep (the second only confirms it). With
+    ``weights`` the projections are weighted (group means :math:`\sum w x/\sum w`).
     """
     M = np.array(M, dtype=float, order="F", copy=True)
+    if weights is not None:
+        counts = [np.bincount(g, weights=weights) for g in groups]
+        return _demean_weighted(M, groups, counts, weights)
     counts = [np.bincount(g) for g in groups]
     scale = np.maximum(np.abs(M).max(axis=0), 1e-300)
     for sweep in range(1, DEMEAN_MAX_ITER + 1):
@@ -57,6 +74,23 @@ def demean(M: np.ndarray, groups: Sequence[np.ndarray]) -> tuple[np.ndarray, int
     raise DataValueError(
         "Demeaning by two sets of fixed effects did not converge; the panel may be very unbalanced. "
         "Check for entities or periods with a single observation."
+    )
+
+
+def _demean_weighted(M, groups, counts, w) -> tuple[np.ndarray, int]:
+    scale = np.maximum(np.abs(M).max(axis=0), 1e-300)
+    if np.any([np.any(c <= 0) for c in counts]):
+        raise DataValueError("A fixed-effect group has zero total weight; drop it or fix the weights.")
+    for sweep in range(1, DEMEAN_MAX_ITER + 1):
+        change = 0.0
+        for g, c in zip(groups, counts, strict=True):
+            means = _group_means(M * w[:, None], g, c)
+            M -= means[g]
+            change = max(change, float(np.max(np.abs(means).max(axis=0) / scale)))
+        if len(groups) == 1 or change < DEMEAN_TOL:
+            return M, sweep
+    raise DataValueError(
+        "Demeaning by two sets of fixed effects did not converge; the panel may be very unbalanced."
     )
 
 
@@ -168,8 +202,12 @@ def panel(
     time: str,
     model: PanelModel = "fe",
     effects: PanelEffects = "entity",
-    vcov: str = "iid",
+    vcov: VcovKind = "iid",
     cluster: str | None = None,
+    weights: str | None = None,
+    weight_type: WeightType = "aweight",
+    ssc: SscKind = "stata",
+    absorb: str | Sequence[str] | None = None,
     bandwidth: float | None = None,
     few_clusters: str = "wild",
     reps: int = 9999,
@@ -177,7 +215,7 @@ def panel(
     seed: int | None = None,
     safe: bool = False,
 ) -> ModelResult:
-    """Linear panel models: fixed effects (ours), random, between, first-difference, pooled.
+    r"""Linear panel models: fixed effects (ours), random, between, first-difference, pooled.
 
     Parameters
     ----------
@@ -190,22 +228,44 @@ def panel(
         linearmodels (RandomEffects, BetweenOLS, FirstDifferenceOLS, PooledOLS).
     effects : {"entity", "time", "twoway"}
         Fixed effects absorbed by ``model="fe"``.
-    vcov : {"iid", "HC1", "cluster", "driscoll-kraay"}
-        "cluster" clusters on ``cluster`` (default: the entity) with CR1
-        :math:`\\frac{G}{G-1}\\frac{N-1}{N-k}`, k the slopes only (fixed effects nested in clusters,
-        as Stata ``xtreg, fe vce(cluster)`` and ``plm`` ``vcovHC(type="sss")``); "driscoll-kraay" is
-        linearmodels' Bartlett-kernel estimator on time-period score sums. "wild" (fixed effects
-        only): CR1 standard errors with wild cluster bootstrap (WCR) p-values and intervals on the
-        demeaned data; with "cluster" and fewer than 42 clusters this is the default
-        (``few_clusters="wild"``), as for :func:`disparity.ols`.
+    vcov : {"iid", "HC1", "cluster", "wild", "driscoll-kraay"}
+        "cluster" clusters on ``cluster`` (default: the entity) with CR1 under the ``ssc``
+        convention; "driscoll-kraay" is linearmodels' Bartlett-kernel estimator on time-period
+        score sums. "wild" (fixed effects only): CR1 standard errors with wild cluster bootstrap
+        (WCR) p-values and intervals on the demeaned data; with "cluster" and fewer than 42
+        clusters this is the default (``few_clusters="wild"``), as for :func:`disparity.ols`.
+    weights : str, optional
+        Column of weights (every model); ``weight_type`` "aweight" (default, Stata's
+        ``xtreg [aw=]``: weighted demeaning and least squares, weights normalised to mean 1) or
+        "pweight" (the same estimates; an "iid" variance becomes clustered by entity).
+    ssc : {"stata", "fixest", "plm", "none"}
+        Small-sample convention (:mod:`disparity.models.covariance`). "stata" (default) is
+        ``xtreg, fe``/``reghdfe``: with effects nested in the clusters the cluster factor is
+        :math:`\frac{G}{G-1}\frac{N-1}{N-k-1}` (the constant counted); time effects not nested in
+        entity clusters are counted. "plm" counts the slopes only (``vcovHC(type="sss")``).
+    absorb : str or list of str, optional
+        Further fixed effects absorbed with those of ``effects`` (``model="fe"`` only), as
+        ``reghdfe``/``fixest``; singletons (with respect to every set of effects) are then dropped
+        and reported in ``stats["n_singletons"]`` (see :func:`disparity.ols`).
     reps, boot_weights, seed
         Wild bootstrap settings (see :func:`disparity.ols`).
 
+    Returns
+    -------
+    ModelResult
+        ``nobs`` is the number of observations for every model (the between estimator's
+        regression has one row per entity: ``stats["n_entities"]``). Random effects carry
+        ``stats["theta"]`` (the quasi-demeaning weight; ``theta_min``/``theta_max`` in unbalanced
+        panels), ``sigma_u``, ``sigma_e`` and ``rho`` (Swamy-Arora components). Fixed effects drop
+        regressors absorbed by the effects (time-invariant ones for entity effects), as Stata and
+        plm do, and say so in ``summary().notes`` (``stats["dropped"]``).
+
     Notes
     -----
-    Within estimator: :math:`\\ddot y = \\ddot X\\beta + \\ddot u`, double dots the residuals of a
-    projection on the dummies of the effects; :math:`\\hat\\sigma^2 = \\ddot e'\\ddot e/(N - k - a)`,
-    :math:`a` the number of absorbed effects (entities, periods, or entities + periods - 1).
+    Within estimator: :math:`\ddot y = \ddot X\beta + \ddot u`, double dots the residuals of a
+    (weighted) projection on the dummies of the effects; :math:`\hat\sigma^2 = \ddot e'\ddot e/(N - k - a)`,
+    :math:`a` the number of absorbed effects (entities, periods, or entities + periods minus the
+    connected components of the panel).
 
     References
     ----------
@@ -214,6 +274,8 @@ def panel(
     Wooldridge, J. M. (2010). *Econometric Analysis of Cross Section and Panel Data*, ch. 10. MIT Press.
     Driscoll, J. C. & Kraay, A. C. (1998). Consistent covariance matrix estimation with spatially
     dependent panel data. *Review of Economics and Statistics* 80(4), 549-560.
+    Swamy, P. A. V. B. & Arora, S. S. (1972). The exact finite sample properties of the estimators of
+    coefficients in the error components regression models. *Econometrica* 40(2), 261-275.
 
     Examples
     --------
@@ -224,21 +286,65 @@ def panel(
     """
     check_option("model", model, ("fe", "re", "be", "fd", "pooled"))
     check_option("effects", effects, ("entity", "time", "twoway"))
-    check_option("vcov", vcov, PANEL_VCOV_KINDS)
+    cv.check_vcov("panel", vcov)
+    cv.check_ssc(ssc)
+    check_option("weight_type", weight_type, ("aweight", "pweight"))
     if safe:
         check_safe(formula, data.columns)
     formula_in, data_in = formula, data
     formula, data = _expand_lags(formula, data, entity, time)
-    extra = [entity, time] + ([cluster] if cluster else [])
+    fe_cols = absorb_columns(absorb)
+    if fe_cols and model != "fe":
+        raise SpecificationError(f"absorb= applies to model='fe' only (model={model!r}).")
+    extra = [entity, time] + ([cluster] if cluster else []) + ([weights] if weights else [])
+    extra += [c for c in fe_cols if c in data.columns]
+    if weights is not None and (not isinstance(weights, str) or weights not in data.columns):
+        raise SpecificationError(f"weights={weights!r} must name a column of the data.")
+    if cluster is not None and (not isinstance(cluster, str) or cluster not in data.columns):
+        raise SpecificationError(f"Cluster column {cluster!r} is not in the data.")
     d = build_design(formula, data, extra=[c for c in extra if c in data.columns])
     e, t = _codes(data, entity, time, d.index)
+    yv = d.y.to_numpy()
+    if yv.size and np.all(yv == yv[0]):
+        raise DataValueError(
+            f"The outcome {d.y.name!r} is constant ({yv[0]:g}) on all {yv.size} estimation rows; "
+            "there is nothing to explain. Check the outcome column and the rows kept."
+        )
+    extra_groups: list[np.ndarray] = []
+    n_single = 0
+    if fe_cols:
+        extra_groups = absorb_codes(data, fe_cols, d.index)
+        base = {"entity": [e], "time": [t], "twoway": [e, t]}[effects]
+        keep = drop_singletons([*base, *extra_groups])
+        n_single = int((~keep).sum())
+        if not keep.any():
+            raise DataValueError("Every observation is a singleton in some fixed-effect group.")
+        if n_single:
+            d = replace(d, y=d.y[keep], X=d.X[keep], index=d.index[keep])
+            e, t = (pd.factorize(v[keep])[0].astype(np.intp) for v in (e, t))
+            extra_groups = recode(extra_groups, keep)
     check_option("few_clusters", few_clusters, ("wild", "analytic"))
+    from .linear import prepare_weights
+
+    w = prepare_weights(data, weights, weight_type, d.index)
+    if w is not None:
+        if np.any(w <= 0):
+            raise DataValueError(
+                f"Weight column {weights!r} has zero weights; panel models need positive weights "
+                "(drop those rows)."
+            )
+        w = w * (len(w) / w.sum())
+    kind, pw_note = cv.pweight_rule(vcov, weight_type, w is not None, family="panel")
 
     def refit(kind: str, **kw: Any) -> ModelResult:
         opts = {
             "model": model,
             "effects": effects,
             "cluster": cluster,
+            "weights": weights,
+            "weight_type": weight_type,
+            "ssc": ssc,
+            "absorb": absorb,
             "bandwidth": bandwidth,
             "few_clusters": few_clusters,
             "reps": reps,
@@ -248,55 +354,59 @@ def panel(
         opts.update(kw)
         return panel(formula_in, data_in, entity=entity, time=time, vcov=kind, **opts)
 
-    result = _panel_fit(
-        formula,
-        data,
-        d,
-        e,
-        t,
-        model,
-        effects,
-        vcov,
-        cluster,
-        bandwidth,
-        entity,
-        time,
-        few_clusters,
-        reps,
-        boot_weights,
-        seed,
+    fit = PanelFit(
+        formula, data, d, e, t, entity, time, cluster, bandwidth, w, weights, weight_type, ssc,
+        tuple(extra_groups), n_single,
     )
-    return result.replace(_refit=refit, spec=replace(result.spec, formula=formula_in))
-
-
-def _panel_fit(
-    formula,
-    data,
-    d,
-    e,
-    t,
-    model,
-    effects,
-    vcov,
-    cluster,
-    bandwidth,
-    entity,
-    time,
-    few_clusters,
-    reps,
-    boot_weights,
-    seed,
-) -> ModelResult:
-    if model == "fe":
-        boot = {
-            "few_clusters": few_clusters,
-            "reps": reps,
-            "boot_weights": boot_weights,
-            "seed": seed,
-        }
-        return _fixed_effects(
-            formula, data, d, e, t, effects, vcov, cluster, bandwidth, entity, time, boot
+    try:
+        result = _panel_fit(
+            fit, model, effects, kind, {"few_clusters": few_clusters, "reps": reps,
+                                        "boot_weights": boot_weights, "seed": seed}
         )
+    except DisparityError:
+        raise
+    except (ValueError, np.linalg.LinAlgError) as err:  # linearmodels' own checks
+        raise DataValueError(
+            f"The {model!r} panel model cannot be fitted on these data: {err}"
+        ) from err
+    notes = (pw_note,) if pw_note else ()
+    return result.replace(
+        _refit=refit,
+        spec=replace(
+            result.spec,
+            formula=formula_in,
+            weights=weights,
+            weight_type=weight_type if weights else None,
+            notes=notes + tuple(result.spec.notes),
+            options={**result.spec.options, "ssc": ssc},
+        ),
+    )
+
+
+@dataclass(frozen=True)
+class PanelFit:
+    """What every panel estimator needs (the parsed design and identifiers)."""
+
+    formula: str
+    data: pd.DataFrame
+    d: Any
+    e: np.ndarray
+    t: np.ndarray
+    entity: str
+    time: str
+    cluster: str | None
+    bandwidth: float | None
+    w: np.ndarray | None
+    weights: str | None
+    weight_type: str
+    ssc: str
+    absorb_groups: tuple[np.ndarray, ...] = ()
+    n_singletons: int = 0
+
+
+def _panel_fit(f: PanelFit, model, effects, vcov, boot) -> ModelResult:
+    if model == "fe":
+        return _fixed_effects(f, effects, vcov, boot)
     if vcov == "wild":
         raise SpecificationError("vcov='wild' is available for model='fe' (and dp.ols).")
     if effects != "entity":
@@ -304,7 +414,7 @@ def _panel_fit(
             f"effects={effects!r} applies to model='fe' only; model={model!r} has entity-level "
             "structure. Add C(time) to the formula for period dummies."
         )
-    return _wrapped(formula, data, d, e, t, model, vcov, cluster, bandwidth, entity, time)
+    return _wrapped(f, model, vcov)
 
 
 def _expand_lags(
@@ -350,31 +460,21 @@ def _expand_lags(
     return formula, data
 
 
-def _lm_cov_args(
-    vcov: str, cluster_codes: np.ndarray | None, bandwidth: float | None
-) -> dict[str, Any]:
-    """Translate our vcov vocabulary to linearmodels' fit arguments."""
-    if vcov == "iid":
-        return {"cov_type": "unadjusted", "debiased": True}
-    if vcov == "HC1":
-        return {"cov_type": "robust", "debiased": True}
-    if vcov == "cluster":
-        # CR1 as everywhere else: G/(G-1) (group_debias) and (N-1)/(N-k) (debiased).
-        return {
-            "cov_type": "clustered",
-            "clusters": cluster_codes,
-            "debiased": True,
-            "group_debias": True,
-        }
-    args: dict[str, Any] = {"cov_type": "kernel", "kernel": "bartlett"}
-    if bandwidth is not None:
-        args["bandwidth"] = bandwidth
-    return args
-
-
-def _wrapped(formula, data, d, e, t, model, vcov, cluster, bandwidth, entity, time) -> ModelResult:
+def _wrapped(f: PanelFit, model: str, vcov: str) -> ModelResult:
     from linearmodels.panel import BetweenOLS, FirstDifferenceOLS, PooledOLS, RandomEffects
 
+    d, e, t = f.d, f.e, f.t
+    n_e, n_obs = int(e.max()) + 1, len(e)
+    if model == "re" and n_obs == n_e:
+        raise DataValueError(
+            f"Random effects need repeated observations of some entities: each of the {n_e} "
+            f"entities of {f.entity!r} has one row, so the entity and idiosyncratic variance "
+            "components cannot be separated. Use model='pooled' (OLS) instead."
+        )
+    if model == "fd" and n_obs == n_e:
+        raise DataValueError(
+            f"First differences need two periods of some entity; each entity of {f.entity!r} has one row."
+        )
     idx = pd.MultiIndex.from_arrays([e, t], names=["entity", "time"])
     X = d.X.copy()
     if model == "fd" and d.intercept is not None:
@@ -386,77 +486,127 @@ def _wrapped(formula, data, d, e, t, model, vcov, cluster, bandwidth, entity, ti
     ]
     if np.linalg.matrix_rank(X.to_numpy()) < X.shape[1]:
         solve_lstsq(X.to_numpy(), y.to_numpy(), names=list(X.columns), intercept=d.intercept)
-    mod = cls(y, X)
+    wts = None if f.w is None else pd.Series(f.w, index=idx)
+    mod = cls(y, X) if wts is None else cls(y, X, weights=wts)
     ccodes = None
     if vcov == "cluster":
         ccodes = pd.DataFrame(
-            {"c": e if cluster in (None, entity) else pd.factorize(data.loc[d.index, cluster])[0]},
+            {
+                "c": e
+                if f.cluster in (None, f.entity)
+                else pd.factorize(f.data.loc[d.index, f.cluster])[0]
+            },
             index=idx,
         )
-    res = mod.fit(**_lm_cov_args(vcov, ccodes, bandwidth))
+    res = mod.fit(**cv.linearmodels_panel_args(vcov, ssc=f.ssc, clusters=ccodes, bandwidth=f.bandwidth))
     names = list(res.params.index)
+    stats_: dict[str, Any] = {
+        "r2": float(res.rsquared),
+        "n_entities": n_e,
+        "n_periods": int(t.max() + 1),
+    }
+    if model == "be":
+        stats_["n_regression_rows"] = int(res.nobs)
+    if model == "re":
+        theta = np.asarray(res.theta, dtype=float).ravel()
+        vd = res.variance_decomposition
+        s_u2, s_e2 = float(vd["Effects"]), float(vd["Residual"])
+        stats_.update(
+            theta=float(theta[0]) if np.ptp(theta) == 0 else float(np.median(theta)),
+            theta_min=float(theta.min()),
+            theta_max=float(theta.max()),
+            sigma_u=float(np.sqrt(s_u2)),
+            sigma_e=float(np.sqrt(s_e2)),
+            rho=float(s_u2 / (s_u2 + s_e2)),
+        )
     spec = ModelSpec(
         estimator=f"panel_{model}",
-        formula=formula,
+        formula=f.formula,
         vcov=vcov,
-        cluster=(cluster or entity,) if vcov == "cluster" else (),
-        nobs=int(res.nobs),
+        cluster=(f.cluster or f.entity,) if vcov == "cluster" else (),
+        nobs=n_obs,
         n_dropped=d.n_dropped,
-        options={"entity": entity, "time": time, "model": model},
+        options={"entity": f.entity, "time": f.time, "model": model},
     )
     return ModelResult(
         params=res.params.rename("estimate"),
         cov=pd.DataFrame(res.cov.to_numpy(), index=names, columns=names),
-        nobs=int(res.nobs),
+        nobs=n_obs,
         df=float(res.df_resid),
         spec=spec,
         raw=res,
-        stats={
-            "r2": float(res.rsquared),
-            "n_entities": int(e.max() + 1),
-            "n_periods": int(t.max() + 1),
-        },
+        stats=stats_,
     )
 
 
-def _fixed_effects(
-    formula, data, d, e, t, effects, vcov, cluster, bandwidth, entity, time, boot
-) -> ModelResult:
+def _fixed_effects(f: PanelFit, effects: str, vcov: str, boot: dict[str, Any]) -> ModelResult:
+    d, e, t, w = f.d, f.e, f.t, f.w
     X = d.X.drop(columns=["Intercept"]) if d.intercept is not None else d.X
     names = list(X.columns)
     if not names:
         raise SpecificationError("A fixed-effects model needs at least one regressor.")
-    groups = {"entity": [e], "time": [t], "twoway": [e, t]}[effects]
+    groups = {"entity": [e], "time": [t], "twoway": [e, t]}[effects] + list(f.absorb_groups)
     n_e, n_t = int(e.max()) + 1, int(t.max()) + 1
-    absorbed = {"entity": n_e, "time": n_t, "twoway": n_e + n_t - 1}[effects]
-    M, sweeps = demean(np.column_stack([d.y.to_numpy(), X.to_numpy()]), groups)
+    absorbed = absorbed_dof(groups)
+    Xv = X.to_numpy()
+    M, sweeps = demean(np.column_stack([d.y.to_numpy(), Xv]), groups, weights=w)
     yd, Xd = M[:, 0], M[:, 1:]
+    before = np.linalg.norm(Xv, axis=0)
+    after = np.linalg.norm(Xd, axis=0)
+    gone = [j for j in range(len(names)) if after[j] <= ABSORBED_TOL * max(before[j], 1e-300)]
+    notes: list[str] = []
+    if f.n_singletons:
+        notes.append(
+            f"{f.n_singletons} singleton observation(s) dropped (alone in a fixed-effect group), "
+            "as reghdfe and fixest do."
+        )
+    dropped = tuple(names[j] for j in gone)
+    if gone:
+        what = {"entity": "time-invariant", "time": "the same for every entity in a period",
+                "twoway": "absorbed by the entity and time effects"}[effects]
+        notes.append(
+            "Dropped " + ", ".join(repr(c) for c in dropped)
+            + f" ({what}: collinear with the fixed effects), as Stata and plm do."
+        )
+        keep = [j for j in range(len(names)) if j not in gone]
+        if not keep:
+            raise SpecificationError(
+                f"Every regressor ({', '.join(names)}) is absorbed by the {effects} fixed effects; "
+                "nothing is left to estimate."
+            )
+        Xd = Xd[:, keep]
+        names = [names[j] for j in keep]
     n, k = Xd.shape
     if n - k - absorbed <= 0:
         raise DataValueError(
             f"Too few observations: {n} rows for {k} slopes and {absorbed} absorbed effects."
         )
-    sol = solve_lstsq(Xd, yd, names=names, intercept=None)
+    if vcov == "driscoll-kraay":
+        return _wrapped_fe_dk(f, effects, names, notes)
+    sol = solve_lstsq(Xd, yd, names=names, weights=w, intercept=None)
     resid = sol.resid
     ccodes = None
+    fe = fe_dof(groups)
     if vcov in ("cluster", "wild"):
-        col = cluster or entity
-        ccodes = cv.cluster_codes(data, [col], d.index)[0]
-    notes: list[str] = []
+        col = f.cluster or f.entity
+        ccodes = cv.cluster_codes(f.data, [col], d.index)[0]
+        fe = fe_dof(groups, [ccodes])
     boot_p = boot_ci = None
     extra: dict[str, Any] = {}
-    if vcov == "iid":
-        V = float(resid @ resid) / (n - k - absorbed) * sol.bread
-        df_ = float(n - k - absorbed)
-    elif vcov == "HC1":
-        Xu = Xd * resid[:, None]
-        V = sol.bread @ (Xu.T @ Xu) @ sol.bread * (n / (n - k - absorbed))
-        df_ = float(n - k - absorbed)
-    elif vcov in ("cluster", "wild"):
-        vr = cv.compute_vcov("cluster", X=Xd, resid=resid, bread=sol.bread, clusters=[ccodes])
-        V, df_ = vr.cov, vr.df
+    vr = cv.compute_vcov(
+        "cluster" if vcov == "wild" else vcov,
+        X=Xd,
+        resid=resid,
+        bread=sol.bread,
+        weights=w,
+        clusters=[ccodes] if ccodes is not None else None,
+        ssc=f.ssc,
+        fe=fe,
+    )
+    V, df_ = vr.cov, vr.df
+    if vcov in ("cluster", "wild"):
         G = vr.n_clusters[0]
-        notes.append(f"Cluster-robust (CR1) variance by {cluster or entity!r}, {G} clusters.")
+        notes.append(f"Cluster-robust (CR1) variance by {f.cluster or f.entity!r}, {G} clusters.")
         if vcov == "wild" or (boot["few_clusters"] == "wild" and G < cv.FEW_CLUSTERS):
             wb = wild_cluster_bootstrap(
                 Xd,
@@ -464,7 +614,15 @@ def _fixed_effects(
                 codes=ccodes,
                 bread=sol.bread,
                 params=sol.params,
-                se=np.sqrt(np.diag(V)),
+                # the bootstrap's t* use CR1 with k = the columns of Xd; the observed t must too
+                # (the bootstrap p-values and intervals do not depend on the small-sample factor).
+                se=np.sqrt(np.diag(
+                    cv.compute_vcov(
+                        "cluster", X=Xd, resid=resid, bread=sol.bread, weights=w,
+                        clusters=[ccodes], ssc="plm",
+                    ).cov
+                )),
+                weights=w,
                 reps=boot["reps"],
                 boot_weights=boot["boot_weights"],
                 seed=boot["seed"],
@@ -484,18 +642,17 @@ def _fixed_effects(
                 f"because there are {G} clusters"
                 + (f" (< {cv.FEW_CLUSTERS})." if vcov == "cluster" else ".")
             )
-    else:
-        return _wrapped_fe_dk(formula, d, e, t, effects, bandwidth, entity, time, names)
     spec = ModelSpec(
         estimator="panel_fe",
-        formula=formula,
+        formula=f.formula,
         vcov=vcov,
-        cluster=(cluster or entity,) if vcov in ("cluster", "wild") else (),
+        cluster=(f.cluster or f.entity,) if vcov in ("cluster", "wild") else (),
         nobs=n,
         n_dropped=d.n_dropped,
-        options={"entity": entity, "time": time, "effects": effects, "demeaning_sweeps": sweeps},
+        options={"entity": f.entity, "time": f.time, "effects": effects, "demeaning_sweeps": sweeps},
         notes=tuple(notes),
     )
+    wt = np.ones(n) if w is None else w
     return ModelResult(
         params=pd.Series(sol.params, index=names, name="estimate"),
         cov=pd.DataFrame(V, index=names, columns=names),
@@ -508,36 +665,42 @@ def _fixed_effects(
         extra=extra,
         stats={
             "inference": "wild" if boot_p is not None else "analytic",
-            "r2_within": 1 - float(resid @ resid) / float(yd @ yd),
+            "r2_within": 1 - float(wt * resid @ resid) / float(wt * yd @ yd),
             "condition_number": sol.condition,
             "n_entities": n_e,
             "n_periods": n_t,
             "absorbed": absorbed,
+            "dropped": dropped,
+            "n_singletons": f.n_singletons,
         },
     )
 
 
-def _wrapped_fe_dk(formula, d, e, t, effects, bandwidth, entity, time, names) -> ModelResult:
+def _wrapped_fe_dk(f: PanelFit, effects: str, names: list[str], notes: list[str]) -> ModelResult:
     from linearmodels.panel import PanelOLS
 
+    d, e, t = f.d, f.e, f.t
     idx = pd.MultiIndex.from_arrays([e, t], names=["entity", "time"])
     X = d.X[names].copy()
     X.index = idx
     y = pd.Series(d.y.to_numpy(), index=idx)
+    kw: dict[str, Any] = {} if f.w is None else {"weights": pd.Series(f.w, index=idx)}
     mod = PanelOLS(
         y,
         X,
         entity_effects=effects in ("entity", "twoway"),
         time_effects=effects in ("time", "twoway"),
+        **kw,
     )
-    res = mod.fit(**_lm_cov_args("driscoll-kraay", None, bandwidth))
+    res = mod.fit(**cv.linearmodels_panel_args("driscoll-kraay", bandwidth=f.bandwidth))
     spec = ModelSpec(
         estimator="panel_fe",
-        formula=formula,
+        formula=f.formula,
         vcov="driscoll-kraay",
         nobs=int(res.nobs),
         n_dropped=d.n_dropped,
-        options={"entity": entity, "time": time, "effects": effects},
+        options={"entity": f.entity, "time": f.time, "effects": effects},
+        notes=tuple(notes),
     )
     return ModelResult(
         params=res.params.rename("estimate"),

@@ -81,11 +81,9 @@ def test_twfe_event_study_matches_pyfixest(sim, pfref, label, bins):
     names = [f"ev_m{-e}" if e < 0 else f"ev_p{e}" for e in res["event_time"]]
     assert set(names) == set(pfref[label]["coef"])
     np.testing.assert_allclose(res["att"], [pfref[label]["coef"][n] for n in names], rtol=0, atol=CLOSED_FORM_TOL)
-    # pyfixest's CRV1 factor (N-1)/(N-K) counts the T time effects in K (fixest's fixef_k="nested");
-    # dp.panel counts slopes only (Stata xtreg / plm). Undo that one factor, then SEs agree.
-    N, k, T = len(sim), len(res), sim["t"].nunique()
-    factor = np.sqrt((N - k) / (N - k - T))
-    np.testing.assert_allclose(res["std_error"] * factor, [pfref[label]["se"][n] for n in names], rtol=CLOSED_FORM_TOL)
+    # dp.panel's default ssc="stata" counts the time effects (not nested in the unit clusters) and the
+    # constant in K, as fixest/pyfixest's CRV1 does: the SEs agree without any adjustment.
+    np.testing.assert_allclose(res["std_error"], [pfref[label]["se"][n] for n in names], rtol=CLOSED_FORM_TOL)
 
 
 def test_sun_abraham_matches_pyfixest_saturated(sim, pfref):
@@ -95,9 +93,8 @@ def test_sun_abraham_matches_pyfixest_saturated(sim, pfref):
     m = res.merge(ref, on="event_time", how="outer", validate="1:1")
     assert len(m) == len(ref) == len(res)
     np.testing.assert_allclose(m["att"], m["coef"], rtol=0, atol=CLOSED_FORM_TOL)
-    N, T = len(sim), sim["t"].nunique()
-    k = len(sa.att_gt())
-    np.testing.assert_allclose(m["std_error"] * np.sqrt((N - k) / (N - k - T)), m["se"], rtol=CLOSED_FORM_TOL)
+    # ssc="stata" (dp.panel's default) counts the time effects in K as pyfixest does: no adjustment.
+    np.testing.assert_allclose(m["std_error"], m["se"], rtol=CLOSED_FORM_TOL)
 
 
 @pytest.fixture(scope="module")
@@ -117,8 +114,7 @@ def test_sun_abraham_cells_and_overall_att_match_pyfixest(sim, saref):
     np.testing.assert_array_equal(m["time_x"], m["time_y"])
     np.testing.assert_allclose(m["att"], m["coef"], rtol=0, atol=CLOSED_FORM_TOL)
     np.testing.assert_allclose(m["n_obs_x"], m["n_obs_y"], rtol=0, atol=0)
-    N, T, k = len(sim), sim["t"].nunique(), len(cells)
-    factor = np.sqrt((N - k) / (N - k - T))  # pyfixest's CRV1 counts the time effects in K
+    factor = 1.0  # ssc="stata" counts the time effects in K as pyfixest's CRV1 does
     np.testing.assert_allclose(m["std_error"] * factor, m["se"], rtol=CLOSED_FORM_TOL)
     # weights within each event time sum to one
     np.testing.assert_allclose(cells.groupby("event_time")["weight"].sum(), 1.0, rtol=1e-14)

@@ -1,6 +1,10 @@
 """dp.iv against AER::ivreg (with diagnostics) and linearmodels."""
 
+import json
+from pathlib import Path
+
 import numpy as np
+import pandas as pd
 import pytest
 from linearmodels.iv import IV2SLS, IVLIML
 
@@ -145,3 +149,201 @@ def test_effective_f_reduces_to_first_stage_f_under_homoskedasticity(sample):
     assert f_eff == pytest.approx(first_f, rel=1e-10)
     robust = dp.iv(F, sample, vcov="HC1").extra["diagnostics"].set_index("test")
     assert 0 < robust.loc["effective_f[dend]", "statistic"] < np.inf
+
+
+# --- Stata ivregress output stored by linearmodels (tests/reference/models/stata) -----------------
+
+STATA = Path(__file__).resolve().parents[1] / "reference" / "models" / "stata"
+# Stata printed with estout %13.12g: 12 significant digits, fewer for small numbers (.00223983298
+# has 9). A value matches if it agrees to 1e-8 relative or to half a unit of its last printed digit.
+STATA_TOL = 1e-8
+STATA_IV = json.loads((STATA / "stata_iv.json").read_text())
+VCE = {
+    "vce(unadjusted)": ("iid", "y_unadjusted"),
+    "vce(robust)": ("HC1", "y_robust"),
+    "vce(cluster cluster_id)": ("cluster", "y_clustered"),
+    "vce(hac bartlett 12)": ("hac", "y_kernel"),
+}
+
+
+def printed_tol(x: float) -> float:
+    """Half a unit of the last digit Stata printed (recovered from the shortest repr)."""
+    mant, _, exp = f"{x:.12g}".partition("e")
+    digits = len(mant.split(".")[1]) if "." in mant else 0
+    return max(STATA_TOL * abs(x), 0.5 * 10.0 ** (-digits + (int(exp) if exp else 0)))
+
+
+def _refused(key: str) -> bool:
+    """Weighted GMM with centred robust/cluster/HAC moments is refused (see test below)."""
+    return "center" in key and "weighted_True" in key and "unadjusted" not in key
+
+
+def _stata_iv_cases() -> list[str]:
+    return [k for k in STATA_IV["simulated"] if not _refused(k)]
+
+
+def test_weighted_centred_gmm_is_refused(iv_sim):
+    assert sum(map(_refused, STATA_IV["simulated"])) == 72
+    with pytest.raises(SpecificationError, match="center=True with weights"):
+        dp.iv("y_robust ~ 1 + [x1 ~ z1 + z2]", iv_sim, estimator="gmm", vcov="HC1",
+              weights="weights", center=True)
+
+
+@pytest.fixture(scope="module")
+def iv_sim() -> pd.DataFrame:
+    return pd.read_csv(STATA / "iv_simulated.csv")
+
+
+def _assert_stata(res, run) -> None:
+    for term in res.params.index:
+        st = "_cons" if term == "Intercept" else term
+        b, t = run["b"][st], run["t"][st]
+        assert abs(res.params[term] - b) <= printed_tol(b), (term, res.params[term], b)
+        ours_t = res.params[term] / res.std_errors[term]
+        assert abs(ours_t - t) <= printed_tol(t) + abs(t) * STATA_TOL, (term, ours_t, t)
+
+
+@pytest.mark.reference
+@pytest.mark.parametrize("key", _stata_iv_cases())
+def test_iv_against_stata(iv_sim, key):
+    run = STATA_IV["simulated"][key]
+    method, n_endog, n_exog, n_instr, weighted, vce, other = key.split("-", 6)
+    kind, depvar = VCE[vce.replace("wmatrix", "vce")]
+    endog = ["x1", "x2"][: int(n_endog.rsplit("_", 1)[1])]
+    instr = ["z1", "z2"][: int(n_instr.rsplit("_", 1)[1])]
+    exog = ["x3", "x4", "x5"] if n_exog.endswith("_3") else []
+    rhs = (["0"] if "noconstant" in other else ["1"]) + exog
+    formula = f"{depvar} ~ {' + '.join(rhs)} + [{' + '.join(endog)} ~ {' + '.join(instr)}]"
+    res = dp.iv(
+        formula,
+        iv_sim,
+        estimator=method,
+        vcov=kind,
+        cluster="cluster_id" if kind == "cluster" else None,
+        bandwidth=12 if kind == "hac" else None,
+        weights="weights" if weighted.endswith("True") else None,
+        small="small" in other,
+        center="center" in other,
+    )
+    _assert_stata(res, run)
+    if method == "gmm" and run["stats"].get("J") is not None and len(instr) > len(endog):
+        j = res.extra["diagnostics"].set_index("test").loc["gmm_j", "statistic"]
+        assert abs(j - run["stats"]["J"]) <= printed_tol(run["stats"]["J"])
+    if method == "liml":
+        assert abs(res.stats["kappa"] - run["stats"]["kappa"]) <= printed_tol(run["stats"]["kappa"])
+
+
+@pytest.mark.reference
+@pytest.mark.parametrize("key", list(STATA_IV["housing"]))
+def test_iv_factor_instruments_against_stata(key):
+    # ivregress ... rent pcturban (hsngval = faminc i.region): C(region) among the instruments.
+    run = STATA_IV["housing"][key]
+    method, vce, size = key.split("-")
+    d = pd.read_csv(STATA / "iv_housing.csv")
+    res = dp.iv(
+        "rent ~ pcturban + [hsngval ~ faminc + C(region)]",
+        d,
+        estimator=method,
+        vcov={"unadjusted": "iid", "robust": "HC1", "cluster": "cluster"}[vce],
+        cluster="division" if vce == "cluster" else None,
+        small=size == "small",
+    )
+    _assert_stata(res, run)
+    assert res.extra["first_stage"]["hsngval"].shape[0] == 2 + 1 + 3  # non-reference regions only
+
+
+# Kleibergen-Paap rk statistics from ivreg2r 0.1.0 (an R port of Stata's ivreg2/ranktest), as
+# published in linearmodels' tests/iv/test_rank_tests.py: (rk LM, df, rk Wald F); model B of that file.
+KP_REFERENCE = {
+    "HC1": (28.2011546920011, 2, 17.3639182117703),
+    "cluster": (28.4875757936386, 2, 22.2146455418097),
+}
+KP_TOL = 1e-8
+
+
+@pytest.mark.reference
+@pytest.mark.parametrize("kind", list(KP_REFERENCE))
+def test_kleibergen_paap_against_ivreg2(iv_sim, kind):
+    res = dp.iv(
+        "y_robust ~ 1 + x3 + x4 + x5 + [x1 ~ z1 + z2]",
+        iv_sim,
+        vcov=kind,
+        cluster="cluster_id" if kind == "cluster" else None,
+    )
+    diag = res.extra["diagnostics"].set_index("test")
+    lm, df, f = KP_REFERENCE[kind]
+    assert diag.loc["kleibergen_paap_lm", "statistic"] == pytest.approx(lm, rel=KP_TOL)
+    assert diag.loc["kleibergen_paap_lm", "df1"] == df
+    assert diag.loc["kleibergen_paap_f", "statistic"] == pytest.approx(f, rel=KP_TOL)
+    sy = res.extra["stock_yogo"]
+    assert sy.set_index("max_size").loc[0.10, "critical_value"] == 19.93
+
+
+def test_iv_vcov_outside_the_family_and_bad_small(sample):
+    with pytest.raises(SpecificationError, match="not supported by iv models.*'hac'"):
+        dp.iv(F, sample, vcov="HC3")
+    with pytest.raises(SpecificationError, match="small="):
+        dp.iv(F, sample, small="yes")
+
+
+@pytest.mark.reference
+@pytest.mark.parametrize(
+    "vcov, cluster, pf_vcov",
+    [("iid", None, "iid"), ("HC1", None, "hetero"), ("cluster", "county", {"CRV1": "county"})],
+)
+def test_iv_absorb_against_pyfixest(sample, vcov, cluster, pf_vcov):
+    import warnings
+
+    import pyfixest as pf
+
+    res = dp.iv("yiv ~ x1 + [dend ~ z1 + z2]", sample, absorb=["county", "stratum"], vcov=vcov,
+                cluster=cluster, ssc="fixest")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ref = pf.feols("yiv ~ x1 | county + stratum | dend ~ z1 + z2", data=sample, vcov=pf_vcov,
+                       fixef_rm="singleton", fixef_tol=1e-14)
+    assert_close(res.params, ref.coef(), WRAPPER_TOL)
+    assert_close(res.std_errors, ref.se(), WRAPPER_TOL)
+
+
+def test_iv_absorb_only_with_2sls(sample):
+    with pytest.raises(SpecificationError, match="absorb="):
+        dp.iv(F, sample, estimator="liml", absorb="county")
+
+
+def test_hac_default_bandwidth_is_the_newey_west_rule(iv_sim):
+    from disparity.models.covariance import newey_west_lags
+
+    f = "y_kernel ~ 1 + x3 + [x1 ~ z1 + z2]"
+    auto = dp.iv(f, iv_sim, vcov="hac")
+    lags = int(np.floor(4 * (len(iv_sim) / 100) ** (2 / 9)))
+    assert newey_west_lags(len(iv_sim)) == lags == auto.spec.options["bandwidth"] == 5
+    assert_close(auto.std_errors, dp.iv(f, iv_sim, vcov="hac", bandwidth=lags).std_errors, 0)
+    assert any("5 lags" in n for n in auto.summary().notes)
+
+
+def test_pweights_make_iid_robust(iv_sim):
+    f = "y_robust ~ 1 + [x1 ~ z1 + z2]"
+    pw = dp.iv(f, iv_sim, weights="weights", weight_type="pweight")
+    aw = dp.iv(f, iv_sim, weights="weights", vcov="HC1")
+    assert pw.spec.vcov == "HC1" and "pweights" in " ".join(pw.summary().notes)
+    assert_close(pw.std_errors, aw.std_errors, 0)
+
+
+def test_large_sample_iv_uses_the_normal(iv_sim):
+    res = dp.iv("y_unadjusted ~ 1 + [x1 ~ z1]", iv_sim, small=False)
+    assert res.df is None
+    assert res.with_vcov("iid", small=True).df == len(iv_sim) - 2
+    mop = res.extra["mop_critical"].set_index("tau")
+    assert mop.loc[0.10, "critical_value"] == 23.109
+
+
+def test_iv_bad_input_raises_disparity_errors(sample):
+    with pytest.raises(SpecificationError, match="bandwidth='x'"):
+        dp.iv(F, sample, vcov="hac", bandwidth="x")
+    with pytest.raises(dp.errors.DataValueError, match="constant"):
+        dp.iv("c ~ 1 + x1 + [dend ~ z1 + z2]", sample.assign(c=2.0))
+    with pytest.raises(SpecificationError, match="not in the data"):
+        dp.iv(F, sample, estimator="liml", vcov="cluster", cluster="nope")
+    with pytest.raises(dp.errors.DataValueError, match="single cluster"):
+        dp.iv(F, sample.assign(g=1), estimator="gmm", vcov="cluster", cluster="g")

@@ -224,3 +224,170 @@ def test_survey_with_vcov_requires_matching_weights(sample):
     svy = weighted.with_vcov("survey", design=design)
     ref = dp.ols(FORMULA, sample, vcov="survey", design=design)
     assert_close(svy.std_errors, ref.std_errors, 1e-12)
+
+
+# --- small-sample conventions (ssc=) against pyfixest; the constant outcome --------------------------
+
+
+def _pyfixest(formula, data, vcov, **ssc):
+    import warnings
+
+    import pyfixest as pf
+
+    with warnings.catch_warnings():
+        # pyfixest 0.60 calls a pandas API that pandas 3.1 deprecates; not ours to fix.
+        warnings.simplefilter("ignore", getattr(pd.errors, "Pandas4Warning", DeprecationWarning))
+        return pf.feols(formula, data=data, vcov=vcov, ssc=pf.ssc(**ssc))
+
+
+@pytest.mark.reference
+@pytest.mark.parametrize(
+    "ssc, pf_ssc",
+    [
+        ("fixest", dict(k_adj=True, G_adj=True, G_df="min")),
+        ("stata", dict(k_adj=True, G_adj=True, G_df="conventional")),
+        ("plm", dict(k_adj=True, G_adj=True, G_df="conventional")),
+        ("none", dict(k_adj=False, G_adj=False, G_df="conventional")),
+    ],
+)
+@pytest.mark.parametrize(
+    "vcov, cluster, pf_vcov",
+    [
+        ("HC1", None, "hetero"),
+        ("cluster", "county", {"CRV1": "county"}),
+        ("cluster", ["county", "hh"], {"CRV1": "county + hh"}),
+    ],
+)
+def test_ols_presets_against_pyfixest(sample, ssc, pf_ssc, vcov, cluster, pf_vcov):
+    kw = {"cluster": cluster, "few_clusters": "analytic"} if cluster else {}
+    res = dp.ols("y ~ x1 + x2 + log_gdp", sample, vcov=vcov, ssc=ssc, **kw)
+    ref = _pyfixest("y ~ x1 + x2 + log_gdp", sample, pf_vcov, **pf_ssc)
+    assert_close(res.std_errors, ref.se(), WRAPPER_TOL)
+    assert res.spec.options["ssc"] == ssc
+
+
+def test_ssc_none_iid_divides_by_n(sample):
+    res = dp.ols(FORMULA, sample, ssc="none")
+    ref = dp.ols(FORMULA, sample)
+    n, k = res.nobs, len(res.params)
+    assert_close(res.std_errors, ref.std_errors * np.sqrt((n - k) / n), 1e-13)
+    assert_close(res.with_vcov("iid", ssc="stata").std_errors, ref.std_errors, 0)
+
+
+def test_unknown_ssc_and_foreign_vcov_list_the_choices(sample):
+    with pytest.raises(SpecificationError, match="ssc='sas'.*'stata', 'fixest', 'plm', 'none'"):
+        dp.ols(FORMULA, sample, ssc="sas")
+    with pytest.raises(SpecificationError, match="not supported by linear models.*'HC3'"):
+        dp.ols(FORMULA, sample, vcov="driscoll-kraay")
+
+
+def test_constant_outcome_is_refused(sample):
+    with pytest.raises(DataValueError, match="outcome 'c' is constant"):
+        dp.ols("c ~ x1", sample.assign(c=3.0))
+
+
+# --- absorb= (any number of fixed effects) against pyfixest ----------------------------------------
+
+# Both sides demean by alternating projections to ~1e-13 (pyfixest with fixef_tol=1e-14).
+ABSORB_TOL = 1e-10
+
+
+@pytest.fixture(scope="module")
+def fe_data() -> pd.DataFrame:
+    rng = np.random.default_rng(20)
+    n = 3000
+    d = pd.DataFrame(
+        {
+            "county": rng.integers(0, 60, n),
+            "year": rng.integers(0, 12, n),
+            "industry": rng.integers(0, 25, n),
+            "x1": rng.normal(size=n),
+            "x2": rng.normal(size=n),
+            "w": rng.uniform(0.5, 2, n),
+        }
+    )
+    d["y"] = (
+        d.x1 - 0.5 * d.x2 + 0.1 * d.county + 0.3 * np.sin(d.year) + 0.05 * d.industry
+        + rng.normal(size=n) * (1 + 0.5 * np.abs(d.x1))
+    )
+    # two singletons: a county seen once, and an industry seen once
+    extra = pd.DataFrame(
+        {"county": [999, 5], "year": [3, 4], "industry": [7, 998], "x1": [0.1, 0.2],
+         "x2": [0.3, 0.4], "w": [1.0, 1.0], "y": [0.5, 0.6]}
+    )
+    return pd.concat([d, extra], ignore_index=True)
+
+
+@pytest.mark.reference
+@pytest.mark.parametrize("absorb", [["county"], ["county", "year"], ["county", "year", "industry"]])
+@pytest.mark.parametrize(
+    "vcov, cluster, pf_vcov, pf_ssc",
+    [
+        ("iid", None, "iid", {}),
+        ("HC1", None, "hetero", {}),
+        ("HC0", None, "hetero", {"k_adj": False}),
+        ("cluster", "county", {"CRV1": "county"}, {}),
+        ("cluster", "year", {"CRV1": "year"}, {}),
+        ("cluster", ["county", "industry"], {"CRV1": "county + industry"}, {}),
+    ],
+)
+@pytest.mark.parametrize("weighted", [False, True])
+def test_absorb_against_pyfixest(fe_data, absorb, vcov, cluster, pf_vcov, pf_ssc, weighted):
+    kw = {"cluster": cluster, "few_clusters": "analytic"} if cluster else {}
+    if weighted:
+        kw.update(weights="w", weight_type="aweight")
+    res = dp.ols("y ~ x1 + x2", fe_data, absorb=absorb, vcov=vcov, ssc="fixest", **kw)
+    import warnings
+
+    import pyfixest as pf
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # pyfixest's pandas deprecations and singleton notice
+        ref = pf.feols(
+            "y ~ x1 + x2 | " + " + ".join(absorb),
+            data=fe_data,
+            vcov=pf_vcov,
+            weights="w" if weighted else None,
+            fixef_rm="singleton",
+            fixef_tol=1e-14,
+            ssc=pf.ssc(**{"k_adj": True, "G_adj": True, "G_df": "min", **pf_ssc}),
+        )
+    assert res.nobs == ref._N
+    assert_close(res.params, ref.coef(), ABSORB_TOL)
+    assert_close(res.std_errors, ref.se(), ABSORB_TOL)
+
+
+def test_absorb_drops_and_reports_singletons(fe_data):
+    res = dp.ols("y ~ x1 + x2", fe_data, absorb=["county", "year", "industry"])
+    assert res.stats["n_singletons"] == 2
+    assert res.nobs == len(fe_data) - 2
+    assert any("2 singleton" in n for n in res.summary().notes)
+    assert "Intercept" not in res.params.index
+
+
+def test_absorb_one_effect_equals_dummies(fe_data):
+    d = fe_data.iloc[:-2]
+    res = dp.ols("y ~ x1 + x2", d, absorb="county", vcov="HC1")
+    lsdv = dp.ols("y ~ x1 + x2 + C(county)", d, vcov="HC1")
+    assert_close(res.params, lsdv.params[["x1", "x2"]], 1e-10)
+    assert_close(res.std_errors, lsdv.std_errors[["x1", "x2"]], 1e-10)
+    assert res.stats["r2"] == pytest.approx(lsdv.stats["r2"], rel=1e-10)
+
+
+def test_absorb_bad_input(fe_data):
+    with pytest.raises(SpecificationError, match="not in the data"):
+        dp.ols("y ~ x1", fe_data, absorb=["nope"])
+    with pytest.raises(DataValueError, match="missing values"):
+        dp.ols("y ~ x1", fe_data.assign(county=fe_data.county.where(fe_data.index > 3)), absorb="county")
+    with pytest.raises(SpecificationError, match="collinear with the absorbed"):
+        dp.ols("y ~ c", fe_data.assign(c=fe_data.county * 2.0), absorb="county")
+
+
+def test_absorb_refuses_what_it_cannot_do(fe_data):
+    with pytest.raises(SpecificationError, match="absorb=3"):
+        dp.ols("y ~ x1", fe_data, absorb=3)
+    with pytest.raises(SpecificationError, match="HC3"):
+        dp.ols("y ~ x1", fe_data, absorb="county", vcov="HC3")
+    res = dp.ols("y ~ x1", fe_data, absorb="county", vcov="HC1")
+    with pytest.raises(SpecificationError, match="HC2"):
+        res.with_vcov("HC2")

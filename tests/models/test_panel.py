@@ -1,5 +1,8 @@
 """dp.panel and dp.hausman against plm (wage_panel) and linearmodels; the demeaning algorithm."""
 
+import json
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -32,9 +35,9 @@ def wp() -> pd.DataFrame:
     "key, formula, kwargs, se_key",
     [
         ("plm_fe", F4, {}, "se"),
-        ("plm_fe", F4, {"vcov": "cluster"}, "se_cluster"),
+        ("plm_fe", F4, {"vcov": "cluster", "ssc": "plm"}, "se_cluster"),
         ("plm_fe_twoways", F3, {"effects": "twoway"}, "se"),
-        ("plm_fe_twoways", F3, {"effects": "twoway", "vcov": "cluster"}, "se_cluster"),
+        ("plm_fe_twoways", F3, {"effects": "twoway", "vcov": "cluster", "ssc": "plm"}, "se_cluster"),
         ("plm_re", F4, {"model": "re"}, "se"),
         ("plm_re", F4, {"model": "re", "vcov": "cluster"}, "se_cluster"),
         ("plm_pooled", F4, {"model": "pooled"}, "se"),
@@ -67,11 +70,11 @@ def test_twoway_fe_matches_linearmodels_clustered(wp):
         cov_type="clustered", cluster_entity=True, group_debias=True
     )
     assert_close(res.params, lm.params, WRAPPER_TOL)
-    # linearmodels counts absorbed effects in the small-sample factor; we (like plm "sss" and
-    # Stata) do not when effects are nested in clusters, so compare after undoing both factors.
-    n, k, a = res.nobs, 3, res.stats["absorbed"]
-    ours = res.std_errors * np.sqrt((n - k) / (n - 1))
-    theirs = lm.std_errors * np.sqrt((n - k - a) / (n - 1))
+    # linearmodels counts every absorbed effect in (N-1)/(N-K); Stata/reghdfe (ssc="stata") counts
+    # the time effects and the constant but not the entity effects nested in the entity clusters.
+    n, k, n_e, n_t = res.nobs, 3, res.stats["n_entities"], res.stats["n_periods"]
+    ours = res.std_errors * np.sqrt((n - k - n_t) / (n - 1))
+    theirs = lm.std_errors * np.sqrt((n - k - n_e - n_t + 1) / (n - 1))
     assert_close(ours, theirs, 1e-8)
 
 
@@ -91,10 +94,17 @@ def test_repeated_entity_time_pair_is_rejected(wp):
         dp.panel(F4, bad, entity="nr", time="year")
 
 
-def test_collinear_regressor_in_fe_is_named(wp):
-    # black is time-invariant: it is wiped out by the entity effects.
-    with pytest.raises(dp.errors.CollinearityError, match="black"):
-        dp.panel("lwage ~ exper + black", wp, entity="nr", time="year")
+def test_time_invariant_regressor_in_fe_is_dropped_with_a_note(wp):
+    # black is time-invariant: it is wiped out by the entity effects (Stata and plm drop it).
+    res = dp.panel("lwage ~ exper + black", wp, entity="nr", time="year")
+    assert list(res.params.index) == ["exper"]
+    assert res.stats["dropped"] == ("black",)
+    assert any("Dropped 'black'" in n and "time-invariant" in n for n in res.summary().notes)
+    ref = dp.panel("lwage ~ exper", wp, entity="nr", time="year")
+    assert_close(res.params, ref.params, 0)
+    assert_close(res.std_errors, ref.std_errors, 0)
+    with pytest.raises(dp.errors.SpecificationError, match="Every regressor"):
+        dp.panel("lwage ~ black + hisp", wp, entity="nr", time="year")
 
 
 @settings(max_examples=25, deadline=None)
@@ -200,3 +210,162 @@ def test_hausman_warns_when_the_variance_difference_is_not_positive_definite():
     re_ = dp.panel("benefit_gap ~ gdp_pc + urbanisation", p, entity="region_code", time="year", model="re")
     with pytest.warns(dp.errors.DisparityWarning, match="Mundlak"):
         dp.hausman(fe, re_)
+
+
+# --- Stata (xtreg/regress output stored by linearmodels), pyfixest and the ssc presets -------------
+
+STATA = Path(__file__).resolve().parents[1] / "reference" / "models" / "stata"
+# Stata printed b and t with 12 significant digits (estout %13.12g): each carries <= 5e-12 relative
+# rounding, so SE = b/t agrees to ~1e-11; 1e-8 leaves room for nothing but rounding.
+STATA_TOL = 1e-8
+# pyfixest and our within estimator use different demeaning algorithms (both converge to ~1e-13).
+PYFIXEST_TOL = 1e-10
+STATA_PANEL_MODELS = {"between": "be", "fixed_effect": "fe", "random_effect": "re", "pooled": "pooled"}
+
+
+@pytest.fixture(scope="module")
+def stata_panel() -> tuple[dict, pd.DataFrame]:
+    runs = json.loads((STATA / "stata_panel.json").read_text())["runs"]
+    return runs, pd.read_csv(STATA / "panel_simulated.csv")
+
+
+def _stata_cases() -> list[str]:
+    runs = json.loads((STATA / "stata_panel.json").read_text())["runs"]
+    return sorted(k for k in runs if "-wls-" not in k)  # `xtreg, be wls` has no counterpart
+
+
+@pytest.mark.reference
+@pytest.mark.parametrize("key", _stata_cases())
+def test_panel_against_stata(stata_panel, key):
+    runs, d = stata_panel
+    run = runs[key]
+    model, vce, weighted, miss = key.split("-")
+    m = STATA_PANEL_MODELS[model]
+    formula = f"y{miss} ~ " + " + ".join(f"x{i}{miss}" for i in range(1, 6))
+    # xtreg's vce(robust) is clustered by panel; regress's is HC1.
+    vcov = {"conventional": "iid", "robust": "HC1" if m == "pooled" else "cluster"}.get(vce, vce)
+    kw = {"weights": "w"} if weighted == "weighted" else {}
+    res = dp.panel(formula, d, entity="firm", time="time", model=m, vcov=vcov, **kw)
+
+    def stata_name(term: str) -> str:
+        return "_cons" if term == "Intercept" else term
+
+    b = pd.Series({t: run["b"][stata_name(t)] for t in res.params.index})
+    se = pd.Series({t: run["b"][stata_name(t)] / run["t"][stata_name(t)] for t in res.params.index})
+    assert_close(res.params, b, STATA_TOL)
+    assert_close(res.std_errors, se, STATA_TOL)
+    assert res.nobs == run["stats"]["N"]  # observations, also for the between estimator
+    if run["stats"]["N_g"] is not None:
+        assert res.stats["n_entities"] == run["stats"]["N_g"]
+    if m == "re":
+        for ours, theirs in [("sigma_u", "sigma_u"), ("sigma_e", "sigma_e"), ("rho", "rho")]:
+            assert res.stats[ours] == pytest.approx(run["stats"][theirs], rel=STATA_TOL)
+
+
+def test_random_effects_theta_is_the_swamy_arora_weight(stata_panel):
+    _, d = stata_panel
+    res = dp.panel("y ~ x1 + x2", d, entity="firm", time="time", model="re")
+    s = res.stats
+    T = 3  # balanced: 1,000 firms x 3 years, one theta
+    theta = 1 - np.sqrt(s["sigma_e"] ** 2 / (T * s["sigma_u"] ** 2 + s["sigma_e"] ** 2))
+    assert s["theta"] == pytest.approx(theta, rel=1e-12)
+    assert s["theta_min"] == s["theta_max"] == s["theta"]
+
+
+def _pyfixest(formula, data, vcov, ssc):
+    import warnings
+
+    import pyfixest as pf
+
+    with warnings.catch_warnings():
+        # pyfixest 0.60 calls a pandas API that pandas 3.1 deprecates; not ours to fix.
+        warnings.simplefilter("ignore", getattr(pd.errors, "Pandas4Warning", DeprecationWarning))
+        return pf.feols(formula, data=data, vcov=vcov, ssc=pf.ssc(**ssc))
+
+
+PF_STATA = {"k_adj": True, "k_fixef": "nonnested", "G_adj": True, "G_df": "min"}
+PF_NONE = {"k_adj": False, "k_fixef": "nonnested", "G_adj": False, "G_df": "min"}
+
+
+@pytest.mark.reference
+@pytest.mark.parametrize("effects, fe", [("entity", "nr"), ("twoway", "nr + year")])
+@pytest.mark.parametrize(
+    "ssc, pf_ssc, vcov, pf_vcov",
+    [
+        (ssc, pf_ssc, vcov, pf_vcov)
+        for ssc, pf_ssc in [("fixest", PF_STATA), ("stata", PF_STATA), ("none", PF_NONE)]
+        for vcov, pf_vcov in [("cluster", {"CRV1": "nr"}), ("HC1", "hetero"), ("iid", "iid")]
+        # pyfixest without k_adj divides the iid SSR by N-1, not N: checked separately below.
+        if not (ssc == "none" and vcov == "iid")
+    ],
+)
+def test_fe_presets_against_pyfixest(wp, ssc, pf_ssc, effects, fe, vcov, pf_vcov):
+    res = dp.panel(F3, wp, entity="nr", time="year", effects=effects, vcov=vcov, ssc=ssc)
+    ref = _pyfixest(F3 + " | " + fe, wp, pf_vcov, pf_ssc)
+    assert_close(res.params, ref.coef(), PYFIXEST_TOL)
+    assert_close(res.std_errors, ref.se(), PYFIXEST_TOL)
+
+
+def test_fe_preset_none_iid_divides_by_n(wp):
+    res = dp.panel(F3, wp, entity="nr", time="year", ssc="none")
+    stata = dp.panel(F3, wp, entity="nr", time="year")
+    n, k, a = res.nobs, 3, res.stats["absorbed"]
+    assert_close(res.std_errors, stata.std_errors * np.sqrt((n - k - a) / n), 1e-13)
+
+
+def test_fe_weighted_pweights_cluster_by_entity(stata_panel):
+    _, d = stata_panel
+    aw = dp.panel("y ~ x1 + x2", d, entity="firm", time="time", weights="w", vcov="cluster")
+    pw = dp.panel("y ~ x1 + x2", d, entity="firm", time="time", weights="w", weight_type="pweight")
+    assert pw.spec.vcov == "cluster" and "pweights" in " ".join(pw.summary().notes)
+    assert_close(pw.std_errors, aw.std_errors, 1e-13)
+
+
+def test_random_effects_with_one_row_per_entity_is_a_disparity_error(wp):
+    one = wp.groupby("nr").head(1)
+    with pytest.raises(DataValueError, match="one row"):
+        dp.panel(F4, one, entity="nr", time="year", model="re")
+
+
+def test_panel_vcov_outside_the_family_lists_what_it_accepts(wp):
+    with pytest.raises(dp.errors.SpecificationError, match="not supported by panel.*'driscoll-kraay'"):
+        dp.panel(F4, wp, entity="nr", time="year", vcov="HC3")
+    with pytest.raises(dp.errors.SpecificationError, match="ssc="):
+        dp.panel(F4, wp, entity="nr", time="year", ssc="sas")
+
+
+@pytest.mark.reference
+@pytest.mark.parametrize("vcov, pf_vcov", [("iid", "iid"), ("HC1", "hetero"), ("cluster", {"CRV1": "nr"})])
+def test_panel_absorb_extra_effects_against_pyfixest(wp, vcov, pf_vcov):
+    # worker and year effects plus an occupation effect; pyfixest: "| nr + year + occupation".
+    res = dp.panel(F3, wp, entity="nr", time="year", effects="twoway", absorb="occupation",
+                   vcov=vcov, ssc="fixest")
+    import warnings
+
+    import pyfixest as pf
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ref = pf.feols(F3 + " | nr + year + occupation", data=wp, vcov=pf_vcov,
+                       fixef_rm="singleton", fixef_tol=1e-14)
+    assert res.nobs == ref._N
+    assert_close(res.params, ref.coef(), PYFIXEST_TOL)
+    assert_close(res.std_errors, ref.se(), PYFIXEST_TOL)
+
+
+def test_panel_absorb_needs_fixed_effects(wp):
+    with pytest.raises(dp.errors.SpecificationError, match="model='fe' only"):
+        dp.panel(F4, wp, entity="nr", time="year", model="re", absorb="occupation")
+
+
+@pytest.mark.parametrize("model", ["fe", "re", "pooled", "be"])
+def test_panel_bad_input_raises_disparity_errors(wp, model):
+    with pytest.raises(dp.errors.SpecificationError, match="Cluster column 'nope'"):
+        dp.panel(F4, wp, entity="nr", time="year", model=model, vcov="cluster", cluster="nope")
+    with pytest.raises(DataValueError, match="constant"):
+        dp.panel("c ~ exper", wp.assign(c=1.0), entity="nr", time="year", model=model)
+
+
+def test_first_differences_need_two_periods(wp):
+    with pytest.raises(DataValueError, match="two periods"):
+        dp.panel(F4, wp[wp.year == 1980], entity="nr", time="year", model="fd")

@@ -120,7 +120,7 @@ def did(
     >>> panel = dp.datasets.province_panel()
     >>> r = dp.did(panel, "benefit_gap", unit="region_code", time="year", cohort="integration_year", seed=1)
     >>> round(r.att, 3), round(r.std_error, 3)
-    (-1.316, 0.128)
+    (-1.316, 0.13)
     """
     check_option("weight_type", weight_type, WEIGHT_TYPES)
     covariates = list(covariates or [])
