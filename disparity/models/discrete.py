@@ -120,7 +120,7 @@ def _binary(
     clist = () if cluster is None else ((cluster,) if isinstance(cluster, str) else tuple(cluster))
     extra = [c for c in [weights, *clist, *(design.columns() if design else [])] if c]
     data = categorical_outcome(formula, data, binary=True)
-    d = build_design(formula, data, extra=extra, safe=safe)
+    d = build_design(formula, cv.survey_frames(design, data), extra=extra, safe=safe)
     yv = d.y.to_numpy()
     values = set(np.unique(yv).tolist())
     if not values <= {0.0, 1.0}:
@@ -181,7 +181,7 @@ def _binary(
                 notes.append(cv.few_clusters_note(G))
         else:
             dsn = cv.check_survey_refit(kw.get("design", design), weights)
-            meat, dof = cv.survey_meat(scores, dsn, frame)
+            meat, dof = cv.survey_meat(scores, dsn, frame, data=data)
             V = bread @ meat @ bread
             df_ = dof
         params = pd.Series(beta, index=names, name="estimate")

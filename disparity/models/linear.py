@@ -157,7 +157,7 @@ def ols(
     for c in extra:
         if c not in data.columns:
             raise SpecificationError(f"Column {c!r} (weights/cluster/design) is not in the data.")
-    d = build_design(formula, data, extra=extra, safe=safe)
+    d = build_design(formula, cv.survey_frames(design, data), extra=extra, safe=safe)
     _check_nobs(d, formula)
     w = prepare_weights(data, weights, weight_type, d.index)
     X = d.X.to_numpy()
@@ -207,7 +207,7 @@ def ols(
             weights=w,
             weight_type=weight_type if w is not None else "pweight",
             clusters=cds,
-            survey=(dsn, frame) if kind == "survey" else None,
+            survey=(dsn, frame, data) if kind == "survey" else None,
         )
         stats_ = dict(base_stats)
         if vr.n_clusters:
