@@ -155,9 +155,12 @@ class SurveyDesign(_DesignOptions):
     Examples
     --------
     >>> df = dp.datasets.chifeng_survey()
-    >>> des = dp.SurveyDesign(weights="weight", strata="county", psu="village")
+    >>> des = dp.SurveyDesign(weights="weight", strata="strata", psu="psu")
     >>> round(float(dp.svy_mean(df, "oop", design=des).std_error), 2)
-    61.43
+    77.23
+    >>> rural = des.subset("urban == '农村'")  # a domain: the whole design stays in the variance
+    >>> round(float(dp.svy_mean(df, "oop", design=rural).std_error), 2)
+    132.31
     """
 
     weights: str | None = None
@@ -253,12 +256,14 @@ class ReplicateDesign(_DesignOptions):
     Examples
     --------
     >>> df = dp.datasets.chifeng_survey()
-    >>> reps = [f"r{i}" for i in range(4)]
-    >>> for i, c in enumerate(reps):
-    ...     df[c] = df["weight"] * (1 + 0.5 * ((df.index % 4) == i))
-    >>> des = dp.ReplicateDesign(weights="weight", replicates=reps, type="bootstrap")
-    >>> float(dp.svy_mean(df, "oop", design=des).std_error) > 0
-    True
+    >>> import pandas as pd
+    >>> psus = sorted(df["psu"].unique())  # delete-one-PSU jackknife (JK1) weights, by hand
+    >>> n = len(psus)
+    >>> jk = pd.DataFrame({f"jk{i}": df["weight"] * (df["psu"] != p) * n / (n - 1)
+    ...                    for i, p in enumerate(psus)})
+    >>> des = dp.ReplicateDesign(weights="weight", replicates="^jk[0-9]+$", type="JK1")
+    >>> round(float(dp.svy_mean(pd.concat([df, jk], axis=1), "oop", design=des).std_error), 2)
+    76.69
     """
 
     weights: str | None = None

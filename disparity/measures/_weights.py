@@ -15,7 +15,7 @@ import pandas as pd
 from .._options import WEIGHT_TYPES, check_option
 from ..design import ReplicateDesign, SurveyDesign
 from ..errors import DataValueError, SpecificationError
-from ..survey._core import BoundDesign, bind, design_columns
+from ..survey._core import BoundDesign, bind, dense_codes, design_columns
 
 _SHOW_ROWS = 5
 
@@ -42,6 +42,10 @@ def factorize(values: pd.Series | pd.DataFrame) -> tuple[np.ndarray, pd.DataFram
         values = values.to_frame()
     if values.shape[1] == 1:
         col = values.columns[0]
+        if values[col].dtype.kind in "iu":
+            fast = dense_codes(values[col].to_numpy())
+            if fast is not None:
+                return fast[0], pd.DataFrame({col: fast[1]})
         codes, uniques = pd.factorize(values[col], sort=True)
         return codes.astype(np.intp, copy=False), pd.DataFrame({col: uniques})
     codes_list = []
@@ -69,7 +73,7 @@ class Sample:
     by_levels: pd.DataFrame | None = None
     cluster: np.ndarray | None = None
     bound: BoundDesign | None = None  # the survey design, over all its rows
-    rows: np.ndarray | None = None  # positions of this sample's rows in ``bound``
+    rows: np.ndarray | None = None  # positions of this sample's rows in ``bound`` (None: all)
     iid_variance: bool = False  # set by the engine: rows are independent, not fweights
 
     @property
@@ -97,7 +101,7 @@ class Sample:
             groups={k: (c[rows], lv) for k, (c, lv) in self.groups.items()},
             cluster=take(self.cluster),
             bound=self.bound,
-            rows=take(self.rows),
+            rows=None if self.bound is None else (rows if self.rows is None else self.rows[rows]),
         )
 
     def nobs(self) -> float:
@@ -318,13 +322,19 @@ def _prepare_design(
         n_dropped = n_all - df.shape[0]
         keep = None
     bound = bind(design, df, who=measure)
-    domain = np.ones(df.shape[0], dtype=bool) if keep is None else keep.copy()
-    if design.missing == "domain":
-        n_dropped = int((~domain & (bound.subpop if bound.subpop is not None else True)).sum())
-    if bound.subpop is not None:
-        domain &= bound.subpop
-    rows = np.flatnonzero(domain)
-    if rows.size == 0:
+    if keep is None and bound.subpop is None:
+        domain = np.ones(1, dtype=bool)  # every row (broadcasts)
+        n_dropped = 0 if design.missing == "domain" else n_dropped
+    else:
+        domain = np.ones(df.shape[0], dtype=bool) if keep is None else keep.copy()
+        if design.missing == "domain":
+            n_dropped = int((~domain & (bound.subpop if bound.subpop is not None else True)).sum())
+        if bound.subpop is not None:
+            domain &= bound.subpop
+    n_domain = df.shape[0] if domain.shape[0] == 1 else int(np.count_nonzero(domain))
+    all_rows = n_domain == df.shape[0]
+    rows = None if all_rows else np.flatnonzero(domain)
+    if n_domain == 0:
         raise DataValueError(
             f"{measure}: no complete row of {used} lies in the subpopulation "
             f"{design.subpop!r}; nothing is left to compute on."
@@ -332,7 +342,6 @@ def _prepare_design(
             f"{measure}: every row has a missing value in {used}; nothing is left to compute on. "
             "Check the column names and the missing-value coding."
         )
-    all_rows = rows.size == df.shape[0]
     arrays = {k: (v if all_rows else v[rows]) for k, v in arrays.items()}
     index = df.index if all_rows else df.index[rows]
     _check_finite(arrays, index, measure)

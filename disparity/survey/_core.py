@@ -269,6 +269,8 @@ def _numeric_col(df: pd.DataFrame, col: str, what: str) -> np.ndarray:
             f"the design's {what} column {col!r} is not numeric (dtype {s.dtype}); convert it, "
             f"e.g. df[{col!r}] = pd.to_numeric(df[{col!r}], errors='coerce')."
         )
+    if s.dtype == np.float64:
+        return s.to_numpy()
     return s.to_numpy(dtype=float, na_value=np.nan)
 
 
@@ -284,7 +286,33 @@ def check_design_weights(w: np.ndarray, index: pd.Index, col: str) -> None:
         raise DataValueError(f"the design's weights {col!r} sum to zero; no row carries weight.")
 
 
+DENSE_RANGE_FACTOR = 4  # integer codes spanning at most this many times the rows: O(n) recoding
+
+
+def dense_codes(v: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """Codes 0..G-1 in sorted order of the integers ``v`` and the sorted uniques, in O(n).
+
+    ``pd.factorize(sort=True)`` hashes and sorts; for integer ids of moderate range (PSU, stratum
+    and group codes) a presence table is several times faster. None when ``v`` is not such.
+    """
+    if v.dtype.kind not in "iu" or v.shape[0] == 0:
+        return None
+    lo, hi = int(v.min()), int(v.max())
+    span = hi - lo + 1
+    if span > DENSE_RANGE_FACTOR * v.shape[0] + 1024:
+        return None
+    shifted = v - lo if lo != 0 else v
+    present = np.bincount(shifted, minlength=span) > 0
+    if present.all():  # already consecutive: the shifted values are the codes
+        return shifted.astype(np.intp, copy=False), np.arange(lo, hi + 1)
+    lookup = np.cumsum(present) - 1
+    return lookup[shifted].astype(np.intp, copy=False), np.flatnonzero(present) + lo
+
+
 def _codes(values: pd.Series) -> tuple[np.ndarray, pd.Index]:
+    fast = dense_codes(values.to_numpy()) if values.dtype.kind in "iu" else None
+    if fast is not None:
+        return fast[0], pd.Index(fast[1])
     codes, uniques = pd.factorize(values, sort=True)
     return codes.astype(np.intp, copy=False), pd.Index(uniques)
 
@@ -308,6 +336,8 @@ def bind(design: SurveyDesign | ReplicateDesign, df: pd.DataFrame, *, who: str =
     if n == 0:
         raise DataValueError(f"{prefix}the data have no rows.")
     for c in cols:
+        if isinstance(df[c].dtype, np.dtype) and df[c].dtype.kind in "iub":
+            continue  # numpy integer/bool columns cannot hold a missing value
         na = df[c].isna().to_numpy()
         if na.any():
             raise DataValueError(
@@ -341,6 +371,7 @@ def _bind_stages(bound: BoundDesign, design: SurveyDesign, df: pd.DataFrame, pre
     parent = strata
     parent_labels: list[object] = list(labels)
     for s, col in enumerate(stage_cols):
+        known_first: np.ndarray | None = None
         if col is None:
             unit = np.arange(n, dtype=np.intp)
         else:
@@ -354,10 +385,22 @@ def _bind_stages(bound: BoundDesign, design: SurveyDesign, df: pd.DataFrame, pre
                         "SurveyDesign(..., nest=True) (R: nest=TRUE)."
                     )
             # units are nested in their parent (stratum, or the unit of the stage above)
-            unit = pd.factorize(parent.astype(np.int64) * (int(raw.max()) + 1) + raw)[0].astype(np.intp)
+            first_raw = np.full(int(raw.max()) + 1, -1, dtype=np.intp)
+            first_raw[raw[::-1]] = np.arange(n - 1, -1, -1)
+            if (parent[first_raw][raw] == parent).all():
+                unit = raw  # codes already unique across parents
+                known_first = first_raw
+            else:
+                combined = parent.astype(np.int64) * (int(raw.max()) + 1) + raw
+                fast = dense_codes(combined)
+                unit = (fast[0] if fast is not None
+                        else pd.factorize(combined)[0].astype(np.intp))
         n_units = int(unit.max()) + 1
-        first = np.full(n_units, -1, dtype=np.intp)
-        first[unit[::-1]] = np.arange(n - 1, -1, -1)
+        if known_first is not None:
+            first = known_first
+        else:
+            first = np.full(n_units, -1, dtype=np.intp)
+            first[unit[::-1]] = np.arange(n - 1, -1, -1)
         stratum_of = parent[first]
         H = int(parent.max()) + 1
         n_h = np.bincount(stratum_of, minlength=H).astype(float)
