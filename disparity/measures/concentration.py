@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
@@ -12,8 +13,8 @@ from scipy import stats
 
 from .._dispatch import dispatches
 from .._options import SeKind, WeightType, check_option
-from ..design import SurveyDesign
-from ..errors import DataValueError, SpecificationError
+from ..design import ReplicateDesign, SurveyDesign
+from ..errors import DataValueError, DisparityWarning, SpecificationError
 from ._engine import KernelOut, fast_index, rank_rows, run
 from ._result import CurveResult, MeasureResult
 from ._variance import linearized_variance
@@ -87,6 +88,20 @@ def ci_stats(
     return value, inf
 
 
+def warn_negative_outcome(sample: Sample, y: str) -> None:
+    """The standard index lies in [-1, 1] only for a non-negative outcome: say so when it is not."""
+    neg = sample.data[y] < 0
+    if neg.any():
+        warnings.warn(
+            f"concentration_index: {y!r} has negative values in {rows_text(sample.index, neg)}, so "
+            "the standard concentration index is not bounded by [-1, 1] and can exceed them (its "
+            "mean may even be near zero). Use kind='generalized' (absolute inequality), or "
+            "kind='erreygers' with bounds=(min, max) for a bounded outcome.",
+            DisparityWarning,
+            stacklevel=3,
+        )
+
+
 def check_rank_variation(sample: Sample, rank: str, measure: str) -> None:
     r = sample.data[rank]
     if r.min() == r.max():
@@ -107,7 +122,7 @@ def concentration_index(
     weights: str | None = None,
     weight_type: WeightType = "pweight",
     by: str | Sequence[str] | None = None,
-    design: SurveyDesign | None = None,
+    design: SurveyDesign | ReplicateDesign | None = None,
     cluster: str | None = None,
     se: SeKind = "analytic",
     reps: int = 500,
@@ -177,6 +192,8 @@ def concentration_index(
     )
     check_rank_variation(sample, rank, "concentration_index")
     b = check_bounds(sample, y, kind, bounds, "concentration_index")
+    if kind == "standard":
+        warn_negative_outcome(sample, y)
 
     def kernel(s: Sample, w: np.ndarray, need_if: bool) -> KernelOut:
         ranked = rank_rows(s.data[rank], w, s.data[y])
@@ -198,7 +215,7 @@ def concentration_curve(
     weights: str | None = None,
     weight_type: WeightType = "pweight",
     by: str | Sequence[str] | None = None,
-    design: SurveyDesign | None = None,
+    design: SurveyDesign | ReplicateDesign | None = None,
     cluster: str | None = None,
     points: int | None = None,
     generalized: bool = False,
@@ -260,7 +277,7 @@ def dominance_test(
     *,
     weights: str | None = None,
     weight_type: WeightType = "pweight",
-    design: SurveyDesign | None = None,
+    design: SurveyDesign | ReplicateDesign | None = None,
     cluster: str | None = None,
     n_points: int = 19,
     level: float = 0.95,

@@ -51,9 +51,11 @@ def gini(
         Weight column and its meaning (see the package's weights vocabulary).
     by : str or list of str, optional
         Compute the index separately for each group; one row per group.
-    design : dp.SurveyDesign, optional
-        Survey design; standard errors are then design-based (linearisation or PSU bootstrap), and
-        ``by=`` groups are treated as domains of the whole design.
+    design : dp.SurveyDesign or dp.ReplicateDesign, optional
+        Survey design (it carries the weights: no ``weights=``); standard errors are then
+        design-based (linearisation, PSU bootstrap, or the design's replicate weights), and
+        ``by=`` groups, rows with missing values and the design's ``subpop`` are domains of the
+        whole design (``SurveyDesign(missing="drop")`` for the old behaviour).
     cluster : str, optional
         Cluster column for cluster-robust standard errors (ignored with ``design=``).
     se : {"analytic", "delta", "bootstrap", "none"}
@@ -316,7 +318,7 @@ def lorenz(
     weights: str | None = None,
     weight_type: WeightType = "pweight",
     by: str | Sequence[str] | None = None,
-    design: SurveyDesign | None = None,
+    design: SurveyDesign | ReplicateDesign | None = None,
     cluster: str | None = None,
     points: int | None = None,
     generalized: bool = False,

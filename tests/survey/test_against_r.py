@@ -251,6 +251,20 @@ def test_replicate_model_and_gini(nm):
     g = dp.gini(d, "api00", design=des, ranks="convey")
     close(g.value, ref(f"rep_convey_gini_{nm}", "estimate"))
     close(g.std_error, ref(f"rep_convey_gini_{nm}", "se"))
+    a = dp.atkinson(d, "api00", epsilon=0.5, design=des)
+    close(a.value, ref(f"rep_convey_atk_{nm}", "estimate"))
+    close(a.std_error, ref(f"rep_convey_atk_{nm}", "se"))
+
+
+@pytest.mark.parametrize("nm", ["jk1", "boot", "jkn"])
+def test_replicate_missing_values(nm):
+    d, des = _rep(nm)
+    m = dp.ols("api00 ~ ell + acs_46", d, vcov="survey", design=des)
+    close(m.params, ref(f"rep_glm_na_{nm}", "estimate"))
+    close(m.std_errors, ref(f"rep_glm_na_{nm}", "se"))
+    g = dp.gini(d, "acs_46", design=des, ranks="convey")
+    close(g.value, ref(f"rep_convey_gini_acs46_{nm}", "estimate"))
+    close(g.std_error, ref(f"rep_convey_gini_acs46_{nm}", "se"))
 
 
 def test_brr_and_fay():

@@ -124,9 +124,16 @@ for (nm in names(reps)) {
   add(paste0("rep_by_api00_stype_", nm), "estimate", coef(b)); add(paste0("rep_by_api00_stype_", nm), "se", SE(b))
   m <- svyglm(api00 ~ ell + meals + mobility, design = rd)
   add(paste0("rep_glm_", nm), "estimate", coef(m)); add(paste0("rep_glm_", nm), "se", SE(m))
+  m2 <- svyglm(api00 ~ ell + acs.46, design = rd)
+  add(paste0("rep_glm_na_", nm), "estimate", coef(m2)); add(paste0("rep_glm_na_", nm), "se", SE(m2))
   cd <- convey_prep(rd)
   g <- svygini(~api00, cd)
   add(paste0("rep_convey_gini_", nm), "estimate", coef(g)); add(paste0("rep_convey_gini_", nm), "se", SE(g))
+  g <- svygini(~acs.46, cd, na.rm = TRUE)
+  add(paste0("rep_convey_gini_acs46_", nm), "estimate", coef(g))
+  add(paste0("rep_convey_gini_acs46_", nm), "se", SE(g))
+  g <- svyatk(~api00, cd, epsilon = 0.5)
+  add(paste0("rep_convey_atk_", nm), "estimate", coef(g)); add(paste0("rep_convey_atk_", nm), "se", SE(g))
   rd_mse <- rd; rd_mse$mse <- TRUE
   add(paste0("rep_mse_", nm), "se",
       SE(svymean(~api00, rd_mse)))
