@@ -123,7 +123,7 @@ class SurveyDesign(_DesignOptions):
         Rows with a missing value in an analysis variable: "domain" (default) keeps them in the
         design with zero contribution, so strata and PSU counts stay those of the whole sample
         (R ``na.rm=TRUE``, which subsets the design; Stata ``subpop()``); "drop" removes them before
-        the design is formed (the behaviour before version 0.5). Design columns themselves must be
+        the design is formed (the behaviour of earlier versions). Design columns themselves must be
         complete under "domain".
     df : {"stata", "r"}
         Degrees of freedom of t intervals and tests: "stata" = #PSU − #strata of the whole design
