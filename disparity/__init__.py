@@ -19,7 +19,7 @@ from .models import decomp as _decomp_module
 from .models import did as _did_module
 from .models.decomp import *  # noqa: F403
 from .models.did import *  # noqa: F403
-from .survey.descriptives import SurveyResult, svy_mean, svy_ratio, svy_total
+from .survey.descriptives import SurveyResult, svy_mean, svy_quantile, svy_ratio, svy_total
 
 _REPORT_NAMES = (
     "Table", "HeaderCell", "regression_table", "summary_table", "balance_table", "measure_table", "Report",
@@ -37,6 +37,7 @@ __all__ = [
     "svy_mean",
     "svy_total",
     "svy_ratio",
+    "svy_quantile",
     "read_survey",
     "read_yearbook",
     "codebook",

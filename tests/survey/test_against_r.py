@@ -277,3 +277,28 @@ def test_brr_and_fay():
     fay = dp.ReplicateDesign(weights="w", replicates=[f"fay{i}" for i in range(1, 5)], type="Fay",
                              rho=0.3)
     close(dp.svy_mean(d, "arrests", design=fay).std_error, ref("rep_fay_arrests", "se"))
+
+
+@pytest.mark.parametrize("nm", ["strat", "clus1", "clus2"])
+def test_quantiles(nm):
+    d = _load(API[nm])
+    from dataclasses import replace
+
+    des = replace(DESIGNS[nm], df="r")  # R's Woodruff interval uses degf of the (domain) design
+    q = dp.svy_quantile(d, "api00", [0.25, 0.5, 0.9], design=des)
+    close(q.table["estimate"], ref(f"quantile_api00_{nm}", "estimate"))
+    close(q.table["std_error"], ref(f"quantile_api00_{nm}", "se"))
+    close(q.table[["conf_low", "conf_high"]].to_numpy(), ref(f"quantile_api00_{nm}", "ci"))
+    q = dp.svy_quantile(d, "acs_46", 0.5, design=des)  # missing values: a domain
+    close(q.table["estimate"], ref(f"quantile_acs46_{nm}", "estimate"))
+    close(q.table["std_error"], ref(f"quantile_acs46_{nm}", "se"))
+    q = dp.svy_quantile(d, "api00", 0.5, design=des, by="stype")
+    close(q.table["estimate"], ref(f"by_quantile_api00_{nm}", "estimate"))
+    close(q.table["std_error"], ref(f"by_quantile_api00_{nm}", "se"))
+
+
+def test_replicate_quantiles():
+    d, des = _rep("jk1")
+    q = dp.svy_quantile(d, "api00", [0.25, 0.5], design=des)
+    close(q.table["estimate"], ref("rep_quantile_api00_jk1", "estimate"))
+    close(q.table["std_error"], ref("rep_quantile_api00_jk1", "se"))

@@ -152,3 +152,21 @@ wr(cbind(scd, repweights, fay), "scd_rep.csv")
 res <- do.call(rbind, rows)
 write.csv(res, file.path(out_dir, "reference.csv"), row.names = FALSE)
 cat("wrote", nrow(res), "values\n")
+
+# ---- quantiles (survey >= 4.1 svyquantile: qrule "math", Woodruff "mean" interval) -----------
+rows <- list()
+for (nm in c("strat", "clus1", "clus2")) {
+  des <- designs[[nm]]
+  q <- svyquantile(~api00, des, c(0.25, 0.5, 0.9), ci = TRUE)
+  add(paste0("quantile_api00_", nm), "estimate", coef(q)); add(paste0("quantile_api00_", nm), "se", SE(q))
+  add(paste0("quantile_api00_", nm), "ci", t(confint(q)))
+  q <- svyquantile(~acs.46, des, 0.5, ci = TRUE, na.rm = TRUE)
+  add(paste0("quantile_acs46_", nm), "estimate", coef(q)); add(paste0("quantile_acs46_", nm), "se", SE(q))
+  q <- svyby(~api00, ~stype, des, svyquantile, quantiles = 0.5, ci = TRUE)
+  add(paste0("by_quantile_api00_", nm), "estimate", coef(q)); add(paste0("by_quantile_api00_", nm), "se", SE(q))
+}
+q <- svyquantile(~api00, reps$jk1, c(0.25, 0.5), ci = TRUE)
+add("rep_quantile_api00_jk1", "estimate", coef(q)); add("rep_quantile_api00_jk1", "se", SE(q))
+res <- rbind(res, do.call(rbind, rows))
+write.csv(res, file.path(out_dir, "reference.csv"), row.names = FALSE)
+cat("wrote", nrow(res), "values\n")
