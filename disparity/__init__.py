@@ -20,6 +20,7 @@ from .models import did as _did_module
 from .models.decomp import *  # noqa: F403
 from .models.did import *  # noqa: F403
 from .survey.descriptives import SurveyResult, svy_mean, svy_quantile, svy_ratio, svy_total
+from .survey.tab import TabResult, svy_tab
 
 _REPORT_NAMES = (
     "Table", "HeaderCell", "regression_table", "summary_table", "balance_table", "measure_table", "Report",
@@ -38,6 +39,8 @@ __all__ = [
     "svy_total",
     "svy_ratio",
     "svy_quantile",
+    "svy_tab",
+    "TabResult",
     "read_survey",
     "read_yearbook",
     "codebook",

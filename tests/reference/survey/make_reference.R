@@ -170,3 +170,23 @@ add("rep_quantile_api00_jk1", "estimate", coef(q)); add("rep_quantile_api00_jk1"
 res <- rbind(res, do.call(rbind, rows))
 write.csv(res, file.path(out_dir, "reference.csv"), row.names = FALSE)
 cat("wrote", nrow(res), "values\n")
+
+# ---- tables: proportions and the Rao-Scott F test --------------------------------------------
+rows <- list()
+for (nm in c("strat", "clus1", "clus2")) {
+  des <- update(designs[[nm]], acs_hi = factor(ifelse(acs.46 > 28, "hi", "lo")))
+  s <- svymean(~stype, des, deff = TRUE)
+  stat_rows(paste0("prop_stype_", nm), s)
+  s <- svymean(~interaction(sch.wide, stype), des, deff = TRUE)
+  stat_rows(paste0("prop_cells_", nm), s)
+  x <- svychisq(~sch.wide + stype, des, statistic = "F")
+  add(paste0("chisq_", nm), "F", x$statistic); add(paste0("chisq_", nm), "ndf", x$parameter[1])
+  add(paste0("chisq_", nm), "ddf", x$parameter[2]); add(paste0("chisq_", nm), "p", x$p.value)
+  sub <- subset(des, !is.na(acs.46))
+  x <- svychisq(~sch.wide + acs_hi, sub, statistic = "F")
+  add(paste0("chisq_na_", nm), "F", x$statistic); add(paste0("chisq_na_", nm), "ndf", x$parameter[1])
+  add(paste0("chisq_na_", nm), "ddf", x$parameter[2]); add(paste0("chisq_na_", nm), "p", x$p.value)
+}
+res <- rbind(res, do.call(rbind, rows))
+write.csv(res, file.path(out_dir, "reference.csv"), row.names = FALSE)
+cat("wrote", nrow(res), "values\n")
