@@ -47,6 +47,7 @@ White, H. (1980). A heteroskedasticity-consistent covariance matrix estimator. *
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -300,8 +301,8 @@ def survey_meat(
     if isinstance(design, ReplicateDesign):
         raise SpecificationError(
             "A replicate-weights design gives variances by refitting the model with each "
-            "replicate weight; this estimator supports it through vcov='survey' only where noted "
-            "in its docstring (dp.ols). Use a dp.SurveyDesign here."
+            "replicate weight; this estimator supports it in dp.ols, dp.logit and dp.probit. Use a "
+            "dp.SurveyDesign here."
         )
     if data is not None and design.missing == "domain":
         bound = bind(design, data)
@@ -316,6 +317,39 @@ def survey_meat(
     if design.df == "r":
         dof -= k - 1
     return meat, float(dof)
+
+
+def replicate_refit_vcov(
+    refit: Callable[[np.ndarray], np.ndarray],
+    params: np.ndarray,
+    design: ReplicateDesign,
+    frame: pd.DataFrame,
+    data: pd.DataFrame | None,
+) -> tuple[np.ndarray, float]:
+    """Replicate covariance of an estimator refitted with each replicate weight column.
+
+    ``refit(w)`` returns the coefficients fitted with weights ``w`` on the rows of ``frame`` (the
+    estimation sample); a replicate whose fit fails is left out with a warning (R ``na.omit``).
+    The centre and scale are the design's (:meth:`BoundDesign.replicate_cov`), as R ``svyglm`` on
+    a ``svrepdesign``.
+    """
+    from ..survey._core import bind
+
+    full = data if data is not None else frame
+    bound = bind(design, full)
+    rows = _design_rows(frame, full)
+    rw = bound.replicate_weights(rows)
+    thetas = np.full((rw.shape[1], params.shape[0]), np.nan)
+    for r in range(rw.shape[1]):
+        try:
+            thetas[r] = refit(np.ascontiguousarray(rw[:, r]))
+        except (DataValueError, np.linalg.LinAlgError):
+            continue
+    V = bound.replicate_cov(thetas, params)
+    dof = bound.degrees_of_freedom(rows, bound.w[rows])
+    if design.df == "r":
+        dof -= params.shape[0] - 1
+    return V, float(dof)
 
 
 def replicate_ols_vcov(

@@ -10,7 +10,7 @@ import pandas as pd
 from scipy import special, stats
 
 from .._options import WeightType, check_option
-from ..design import SurveyDesign
+from ..design import ReplicateDesign, SurveyDesign
 from ..errors import DataValueError, SpecificationError
 from . import covariance as cv
 from ._margins import average_effects
@@ -181,9 +181,15 @@ def _binary(
                 notes.append(cv.few_clusters_note(G))
         else:
             dsn = cv.check_survey_refit(kw.get("design", design), weights)
-            meat, dof = cv.survey_meat(scores, dsn, frame, data=data)
-            V = bread @ meat @ bread
-            df_ = dof
+            if isinstance(dsn, ReplicateDesign):  # refit with each replicate weight (R svyglm)
+                V, df_ = cv.replicate_refit_vcov(
+                    lambda wr: _fit_binary(X, yv, wr, link, names, d.intercept)[0],
+                    beta, dsn, frame, data,
+                )
+            else:
+                meat, dof = cv.survey_meat(scores, dsn, frame, data=data)
+                V = bread @ meat @ bread
+                df_ = dof
         params = pd.Series(beta, index=names, name="estimate")
         spec = ModelSpec(
             estimator=link,

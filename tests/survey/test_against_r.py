@@ -339,3 +339,12 @@ def test_rao_scott_with_missing_values(nm):
     close(t["statistic"], ref(f"chisq_na_{nm}", "F"))
     close(t["ddf"], ref(f"chisq_na_{nm}", "ddf"))
     close(t["p_value"], ref(f"chisq_na_{nm}", "p"))
+
+
+@pytest.mark.parametrize("nm", ["jk1", "boot"])
+def test_replicate_logit(nm):
+    d, des = _rep(nm)
+    d["yes"] = (d["sch_wide"] == "Yes").astype(float)
+    m = dp.logit("yes ~ ell + meals", d, vcov="survey", design=des)
+    close(m.params, ref(f"rep_logit_{nm}", "estimate"), TOL_ITER)
+    close(m.std_errors, ref(f"rep_logit_{nm}", "se"), TOL_ITER)
