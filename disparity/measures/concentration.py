@@ -19,7 +19,7 @@ from ._engine import KernelOut, fast_index, rank_rows, run
 from ._result import CurveResult, MeasureResult
 from ._variance import linearized_variance
 from ._weights import Sample, _as_list, prepare, rows_text
-from .gini import _curve, curve_points, ordinate_influence
+from .gini import _curve, curve_points, ordinate_influence, replicate_ordinate_se
 
 __all__ = ["concentration_index", "concentration_curve", "dominance_test", "DominanceResult"]
 
@@ -339,11 +339,16 @@ def dominance_test(
     ordinates = np.interp(grid, vertices["p"], vertices["ordinate"])
     rows = []
     z_all = []
-    for p, ordinate in zip(grid, ordinates, strict=True):
-        u_sorted = ordinate_influence(ranked, ys, float(p), False, rank is None or rank == y)
-        u = np.empty_like(u_sorted)
-        u[ranked.order] = u_sorted
-        se_p = float(np.sqrt(max(linearized_variance(u, sample)[0], 0.0)))
+    rep_se = (replicate_ordinate_se(sample.data[r], sample.data[y], sample, grid, False)
+              if sample.replicate else None)
+    for i, (p, ordinate) in enumerate(zip(grid, ordinates, strict=True)):
+        if rep_se is not None:
+            se_p = float(rep_se[i])
+        else:
+            u_sorted = ordinate_influence(ranked, ys, float(p), False, rank is None or rank == y)
+            u = np.empty_like(u_sorted)
+            u[ranked.order] = u_sorted
+            se_p = float(np.sqrt(max(linearized_variance(u, sample)[0], 0.0)))
         diff = float(ordinate - p)
         stat = diff / se_p if se_p > 0 else np.sign(diff) * np.inf if diff != 0 else 0.0
         rows.append({"p": p, "ordinate": ordinate, "difference": diff, "std_error": se_p,

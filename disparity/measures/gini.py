@@ -216,6 +216,32 @@ def ordinate_influence(
     return (u - share_num / mu * (ys - mu) / big_w) / mu
 
 
+def replicate_ordinate_se(
+    x: np.ndarray, y: np.ndarray, sample: Sample, grid: np.ndarray, generalized: bool
+) -> np.ndarray:
+    """Replicate-weight standard errors of curve ordinates on ``grid`` (curves recomputed per replicate)."""
+    bound = sample.bound
+    assert bound is not None and bound.replicate
+    rw = bound.replicate_weights(sample.rows)
+    thetas = np.full((rw.shape[1], grid.shape[0]), np.nan)
+    for r in range(rw.shape[1]):
+        wr = rw[:, r]
+        if not wr.sum() > 0:
+            continue
+        try:
+            v = curve_points(x, y, wr, None, generalized)
+        except DataValueError:
+            continue
+        thetas[r] = np.interp(grid, v["p"].to_numpy(), v["ordinate"].to_numpy())
+    centre = np.interp(grid, *(lambda v: (v["p"].to_numpy(), v["ordinate"].to_numpy()))(
+        curve_points(x, y, sample.w, None, generalized)))
+    out = np.sqrt(np.maximum(bound.replicate_cov(thetas, centre, diag=True), 0.0))
+    out[grid == 0.0] = 0.0  # every curve starts at (0, 0)
+    if not generalized:
+        out[grid == 1.0] = 0.0  # and a shares curve ends at (1, 1)
+    return out
+
+
 def curve_points(
     x: np.ndarray, y: np.ndarray, w: np.ndarray, points: int | None, generalized: bool,
     *, se_sample: Sample | None = None, own_rank: bool = True,
@@ -249,7 +275,9 @@ def curve_points(
         raise SpecificationError(f"points={points!r} must be a positive integer (grid size).")
     grid = np.linspace(0.0, 1.0, int(points) + 1)
     out = pd.DataFrame({"p": grid, "ordinate": np.interp(grid, p, ordinate)})
-    if se_sample is not None:
+    if se_sample is not None and se_sample.replicate:
+        out["std_error"] = replicate_ordinate_se(x, y, se_sample, grid, generalized)
+    elif se_sample is not None:
         ses = np.zeros(grid.shape[0])
         for i, g in enumerate(grid[1:-1], start=1):
             u_sorted = ordinate_influence(ranked, ys, float(g), generalized, own_rank)

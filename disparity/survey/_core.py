@@ -101,8 +101,8 @@ class BoundDesign:
         """
         if self.replicate:
             raise SpecificationError(
-                "a replicate-weights design has no linearisation variance; the estimator must be "
-                "recomputed with each replicate weight (internal error: please report)."
+                "this estimator has no replicate-weight variance yet (it needs a linearisation "
+                "variance); use a dp.SurveyDesign with strata and PSUs for it."
             )
         z2 = z.reshape(z.shape[0], -1)
         k = z2.shape[1]

@@ -210,3 +210,25 @@ def test_result_contract(strat):
     assert float(one) == one.estimate
     with pytest.raises(SpecificationError, match="level"):
         dp.svy_mean(d, "api00", design=des, level=95)
+
+
+def test_curves_and_dominance_with_replicate_weights():
+    """A delete-one-PSU jackknife agrees with the unstratified linearisation to O(1/G)."""
+    df = dp.datasets.chifeng_survey().dropna(subset=["income"]).reset_index(drop=True)
+    psus = sorted(df["psu"].unique())
+    n = len(psus)
+    jk = pd.DataFrame({f"jk{i}": df["weight"] * (df["psu"] != p) * n / (n - 1)
+                       for i, p in enumerate(psus)})
+    d = pd.concat([df, jk], axis=1)
+    rep = dp.ReplicateDesign(weights="weight", replicates="^jk[0-9]+$", type="JK1")
+    tay = dp.SurveyDesign(weights="weight", psu="psu")
+    a = dp.lorenz(d, "income", design=rep, points=4).tidy()["std_error"].to_numpy()
+    b = dp.lorenz(d, "income", design=tay, points=4).tidy()["std_error"].to_numpy()
+    assert a[0] == a[-1] == 0.0
+    np.testing.assert_allclose(a[1:-1], b[1:-1], rtol=0.05)
+    r = dp.dominance_test(d, "oop", "income", design=rep)
+    assert (r.table["std_error"] > 0).all()
+    for est in (dp.gini, dp.theil, dp.atkinson):
+        ja = est(d, "income", design=rep).std_error
+        ta = est(d, "income", design=tay).std_error
+        assert ja == pytest.approx(ta, rel=0.05)
