@@ -10,6 +10,8 @@ follows the usual with-replacement formula for totals:
 
 (strata :math:`h`, PSUs :math:`i`; without a design every row is its own PSU in one stratum, with
 ``cluster=`` every cluster is a PSU). This is the estimator of R ``survey``/``convey`` and Stata ``svy``.
+With a design the computation is :meth:`disparity.survey._core.BoundDesign.taylor_cov`, the one
+implementation shared with the models (multistage, fpc per stage, single-PSU rules, domains).
 Frequency weights are treated as replicated rows: :math:`\\hat V = \\frac{N}{N-1}\\sum_k f_k (u_k-\\bar u)^2`.
 
 References

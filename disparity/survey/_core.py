@@ -124,19 +124,52 @@ class BoundDesign:
         self, z: np.ndarray, groups: np.ndarray, n_groups: int, rows: np.ndarray | None = None
     ) -> np.ndarray:
         """Variances (G,) of the group totals of ``z`` (m,): column g is z where groups == g, else 0."""
-        out = np.zeros(n_groups)
+        keys = self.unit_group_keys(groups, n_groups, rows)
+        return self.var_from_unit_totals(self.unit_group_totals(keys, z))
+
+    def active_stages(self) -> int:
+        """Number of stages that contribute (later stages need an fpc at every stage above)."""
         mult: np.ndarray | None = None
         for s, stage in enumerate(self.stages):
-            if mult is None:
-                mult = np.ones(stage.n_h.shape[0])
-            elif not mult.any():
-                break
-            codes = stage.cluster if rows is None else stage.cluster[rows]
-            totals = np.bincount(
-                codes * n_groups + groups, weights=z, minlength=stage.n_units * n_groups
-            ).reshape(stage.n_units, n_groups)
-            out += _onestage(totals, stage, mult, self.design, s, True)
+            if mult is not None and not mult.any():
+                return s
+            mult = np.ones(stage.n_h.shape[0]) if mult is None else mult
             mult = (mult * stage.frac)[stage.stratum_of]
+        return len(self.stages)
+
+    def unit_group_keys(
+        self, groups: np.ndarray, n_groups: int, rows: np.ndarray | None = None
+    ) -> list[tuple[np.ndarray, int, int]]:
+        """Per contributing stage, the (unit, group) cell of each row, the unit and cell counts."""
+        out = []
+        for stage in self.stages[: self.active_stages()]:
+            codes = stage.cluster if rows is None else stage.cluster[rows]
+            key = codes * n_groups
+            key += groups
+            out.append((key, stage.n_units, stage.n_units * n_groups))
+        return out
+
+    @staticmethod
+    def unit_group_totals(keys: list[tuple[np.ndarray, int, int]], v: np.ndarray) -> list[np.ndarray]:
+        """Per stage, the (units, G) totals of ``v`` by sampling unit and group (see the keys).
+
+        Smooth statistics of group totals have linearised unit totals that are combinations of
+        these (a mean's are :math:`(T_{wy} - \\bar y_g T_w)/W_g`), so one pass per variable
+        replaces a pass per influence column.
+        """
+        return [np.bincount(key, weights=v, minlength=size).reshape(units, -1)
+                for key, units, size in keys]
+
+    def var_from_unit_totals(self, totals: list[np.ndarray], *, diag: bool = True) -> np.ndarray:
+        """Variances (or covariance) from per-stage (units, k) totals of the linearised variable."""
+        out: np.ndarray | None = None
+        mult: np.ndarray | None = None
+        for s, (stage, t) in enumerate(zip(self.stages, totals, strict=False)):
+            mult = np.ones(stage.n_h.shape[0]) if mult is None else mult
+            v = _onestage(t, stage, mult, self.design, s, diag)
+            out = v if out is None else out + v
+            mult = (mult * stage.frac)[stage.stratum_of]
+        assert out is not None
         return out
 
     # -- replicates -----------------------------------------------------------------------------

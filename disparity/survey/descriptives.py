@@ -138,11 +138,13 @@ def _finish(
     statistic: str, sample: Sample, names: list[str], est: np.ndarray, var: np.ndarray,
     deff: np.ndarray, codes: np.ndarray, G: int, level: float, by: list[str],
     design: SurveyDesign | ReplicateDesign,
+    nobs: np.ndarray | None = None,
 ) -> SurveyResult:
     """Assemble the table from (G, p) arrays of estimates, variances and design effects."""
     se = np.sqrt(np.maximum(var, 0.0))
     df_g = _df(sample, codes, G)
-    nobs = np.bincount(codes, minlength=G)
+    if nobs is None:
+        nobs = np.bincount(codes, minlength=G)
     rows = []
     r_normal = design.df == "r"  # R's confint() of svystat uses the normal
     for g in range(G):
@@ -162,19 +164,6 @@ def _grouped_var(sample: Sample, z: np.ndarray, codes: np.ndarray, G: int) -> np
     return bound.taylor_var_grouped(z, codes, G, sample.rows)
 
 
-def _srs_var(wdev: np.ndarray, dev: np.ndarray, W: np.ndarray, n: np.ndarray, codes: np.ndarray,
-             G: int, total: bool) -> np.ndarray:
-    """R's deff denominator: the SRS-without-replacement variance of the same-size sample.
-
-    ``wdev`` = w (y - mean), ``dev`` = y - mean per row; ``n`` rows with nonzero weight per group.
-    """
-    wdev *= dev
-    with np.errstate(divide="ignore", invalid="ignore"):
-        s2 = np.bincount(codes, weights=wdev, minlength=G) / W * n / (n - 1)
-        v = s2 * (W - n) / (W * n)
-        return v * W * W if total else v
-
-
 def _mean_or_total(
     kind: str, df: pd.DataFrame, y: str | Sequence[str], design, by, subpop, level,
 ) -> SurveyResult:
@@ -186,22 +175,35 @@ def _mean_or_total(
     sample = _prepare(df, f"svy_{kind}", names, by, design, subpop)
     codes, G = _groups(sample)
     w = sample.w
-    W = np.bincount(codes, weights=w, minlength=G)
     p = len(names)
     est = np.empty((G, p))
     var = np.empty((G, p))
     deff = np.full((G, p), np.nan)
     bound = sample.bound
     assert bound is not None
-    n_pos = (np.bincount(codes, minlength=G).astype(float) if (w > 0).all()
-             else np.bincount(codes, weights=(w != 0).astype(float), minlength=G))
+    rows = sample.rows
+    counts = np.bincount(codes, minlength=G).astype(float)
+    n_pos = counts if (w > 0).all() else np.bincount(codes, weights=(w != 0).astype(float),
+                                                     minlength=G)
+    keys = None if bound.replicate else bound.unit_group_keys(codes, G, rows)
+    if keys is None:
+        W = np.bincount(codes, weights=w, minlength=G)
+    else:  # group totals from the first stage's unit totals: no further pass over the rows
+        unit_w = bound.unit_group_totals(keys, w)
+        W = unit_w[0].sum(axis=0)
     for j, name in enumerate(names):
         yv = sample.data[name]
-        t = np.bincount(codes, weights=w * yv, minlength=G)
+        wy = w * yv
+        if keys is None:
+            t = np.bincount(codes, weights=wy, minlength=G)
+        else:
+            unit_wy = bound.unit_group_totals(keys, wy)
+            t = unit_wy[0].sum(axis=0)
+        del wy
         mean = t / W
         est[:, j] = mean if kind == "mean" else t
-        if bound.replicate:
-            rw = bound.replicate_weights(sample.rows)
+        if keys is None:
+            rw = bound.replicate_weights(rows)
             thetas = np.empty((rw.shape[1], G))
             for r in range(rw.shape[1]):
                 tr = np.bincount(codes, weights=rw[:, r] * yv, minlength=G)
@@ -211,14 +213,24 @@ def _mean_or_total(
                 thetas[r] = tr
             var[:, j] = bound.replicate_cov(thetas, est[:, j], diag=True)
             continue
-        dev = yv - mean[codes]
-        wdev = w * dev
-        z = wdev / W[codes] if kind == "mean" else w * yv
-        var[:, j] = _grouped_var(sample, z, codes, G)
-        del z
+        if kind == "mean":  # unit totals of w (y - mean_g) / W_g, from two passes
+            z_units = [(a - mean * b) / W for a, b in zip(unit_wy, unit_w, strict=True)]
+        else:
+            z_units = unit_wy
+        var[:, j] = bound.var_from_unit_totals(z_units)
+        # sum w (y - mean_g)^2 per group, shifted by the overall mean (no per-row gather)
+        c = float(t.sum() / W.sum())
+        dev = yv - c
+        np.multiply(dev, dev, out=dev)
+        dev *= w
+        ss = np.bincount(codes, weights=dev, minlength=G) - W * (mean - c) ** 2
+        del dev
         with np.errstate(divide="ignore", invalid="ignore"):
-            deff[:, j] = var[:, j] / _srs_var(wdev, dev, W, n_pos, codes, G, kind == "total")
-    return _finish(kind, sample, names, est, var, deff, codes, G, level, by_cols, sample_design(sample))
+            s2 = ss / W * n_pos / (n_pos - 1)
+            srs = s2 * (W - n_pos) / (W * n_pos)
+            deff[:, j] = var[:, j] / (srs * W * W if kind == "total" else srs)
+    return _finish(kind, sample, names, est, var, deff, codes, G, level, by_cols,
+                   sample_design(sample), counts)
 
 
 def sample_design(sample: Sample) -> SurveyDesign | ReplicateDesign:

@@ -232,3 +232,19 @@ def test_curves_and_dominance_with_replicate_weights():
         ja = est(d, "income", design=rep).std_error
         ta = est(d, "income", design=tay).std_error
         assert ja == pytest.approx(ta, rel=0.05)
+
+
+@pytest.mark.parametrize("fit", [
+    lambda d, des: dp.ols("api00 ~ ell + acs_46", d, vcov="survey", design=des).std_errors,
+    lambda d, des: dp.logit("yes ~ ell + acs_46", d, vcov="survey", design=des).std_errors,
+    lambda d, des: pd.Series([dp.gini(d, "acs_46", design=des).std_error]),
+    lambda d, des: pd.Series([dp.ge(d, "acs_46", alpha=2, design=des).std_error]),
+])
+def test_drop_rule_equals_dropping_rows_first(strat, fit):
+    d, des = strat
+    d = d.assign(yes=(d["sch_wide"] == "Yes") * 1.0)
+    dropped = fit(d, replace(des, missing="drop"))
+    direct = fit(d.dropna(subset=["acs_46"]), des)
+    domain = fit(d, des)
+    np.testing.assert_allclose(dropped.to_numpy(), direct.to_numpy(), rtol=1e-12)
+    assert not np.allclose(domain.to_numpy(), dropped.to_numpy(), rtol=1e-6)
