@@ -342,10 +342,10 @@ def _prepare_design(
             f"{measure}: every row has a missing value in {used}; nothing is left to compute on. "
             "Check the column names and the missing-value coding."
         )
-    arrays = {k: (v if all_rows else v[rows]) for k, v in arrays.items()}
-    index = df.index if all_rows else df.index[rows]
+    arrays = {k: (v if rows is None else v[rows]) for k, v in arrays.items()}
+    index = df.index if rows is None else df.index[rows]
     _check_finite(arrays, index, measure)
-    w = bound.w if all_rows else bound.w[rows]
+    w = bound.w if rows is None else bound.w[rows]
     if not w.sum() > 0:
         raise DataValueError(
             f"{measure}: the design weights {design.weights!r} sum to zero over the estimation "
@@ -355,7 +355,7 @@ def _prepare_design(
         data=arrays, w=w, weight_type="pweight", weighted=design.weights is not None,
         index=index, n_dropped=n_dropped, bound=bound, rows=rows,
     )
-    _add_groups(sample, df if all_rows else df.iloc[rows], categorical, by_cols)
+    _add_groups(sample, df if rows is None else df.iloc[rows], categorical, by_cols)
     return sample
 
 

@@ -307,7 +307,8 @@ def curve_points(
 def _curve(
     curve: str, df: pd.DataFrame, y: str, rank: str | None, *, weights: str | None,
     weight_type: WeightType, by: str | Sequence[str] | None, points: int | None,
-    generalized: bool, design: SurveyDesign | None = None, cluster: str | None = None,
+    generalized: bool, design: SurveyDesign | ReplicateDesign | None = None,
+    cluster: str | None = None,
 ) -> CurveResult:
     numeric = [y] if rank is None or rank == y else [y, rank]
     sample = prepare(

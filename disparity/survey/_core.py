@@ -399,7 +399,7 @@ def _bind_stages(bound: BoundDesign, design: SurveyDesign, df: pd.DataFrame, pre
         bound.has_strata = True
     else:
         strata, labels = np.zeros(n, dtype=np.intp), pd.Index(["(all)"])
-    stage_cols = list(design.stages) or [None]
+    stage_cols: list[str | None] = [*design.stages] or [None]
     fpcs = [design.fpc, *(design.fpc2 or ())]
     parent = strata
     parent_labels: list[object] = list(labels)

@@ -109,6 +109,7 @@ def _eval(node: ast.AST, data: pd.DataFrame, names: dict[str, str], expr: str) -
     if isinstance(node, ast.Compare):
         left = _eval(node.left, data, names, expr)
         result: Any = None
+        part: Any
         for op, right_node in zip(node.ops, node.comparators, strict=True):
             right = _eval(right_node, data, names, expr)
             if isinstance(op, ast.In | ast.NotIn):

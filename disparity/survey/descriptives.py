@@ -113,7 +113,7 @@ def _prepare(df: pd.DataFrame, measure: str, numeric: list[str], by, design, sub
 
 
 def _groups(sample: Sample) -> tuple[np.ndarray, int]:
-    if sample.by_codes is None:
+    if sample.by_codes is None or sample.by_levels is None:
         return np.zeros(sample.n, dtype=np.intp), 1
     return sample.by_codes, int(sample.by_levels.shape[0])
 
@@ -206,11 +206,10 @@ def _mean_or_total(
             rw = bound.replicate_weights(rows)
             thetas = np.empty((rw.shape[1], G))
             for r in range(rw.shape[1]):
-                tr = np.bincount(codes, weights=rw[:, r] * yv, minlength=G)
+                thetas[r] = np.bincount(codes, weights=rw[:, r] * yv, minlength=G)
                 if kind == "mean":
                     with np.errstate(divide="ignore", invalid="ignore"):
-                        tr = tr / np.bincount(codes, weights=rw[:, r], minlength=G)
-                thetas[r] = tr
+                        thetas[r] /= np.bincount(codes, weights=rw[:, r], minlength=G)
             var[:, j] = bound.replicate_cov(thetas, est[:, j], diag=True)
             continue
         if kind == "mean":  # unit totals of w (y - mean_g) / W_g, from two passes

@@ -9,6 +9,7 @@ from __future__ import annotations
 import html
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -107,8 +108,8 @@ def _rao_scott(p: np.ndarray, V: np.ndarray, ind: np.ndarray, w: np.ndarray, nr:
     expected = np.outer(table.sum(axis=1), table.sum(axis=0)) / N
     with np.errstate(divide="ignore", invalid="ignore"):
         chisq = float(np.nansum((table - expected) ** 2 / expected))
-    rr, cc = np.meshgrid(np.arange(nr), np.arange(nc), indexing="xy")
-    rr, cc = rr.ravel(), cc.ravel()  # expand.grid: rows fastest
+    grid_r, grid_c = np.meshgrid(np.arange(nr), np.arange(nc), indexing="xy")
+    rr, cc = grid_r.ravel(), grid_c.ravel()  # expand.grid: rows fastest
     X1 = np.column_stack([np.ones(nr * nc)]
                          + [(rr == i).astype(float) for i in range(1, nr)]
                          + [(cc == j).astype(float) for j in range(1, nc)])
@@ -183,7 +184,8 @@ def svy_tab(
     sample = _prepare_tab(df, cats, by, design, subpop)
     bound = sample.bound
     assert bound is not None
-    if sample.by_codes is None:
+    groups: list[tuple[dict[Any, Any], np.ndarray]]
+    if sample.by_codes is None or sample.by_levels is None:
         groups = [({}, np.arange(sample.n))]
     else:
         groups = [(sample.by_levels.iloc[g].to_dict(), np.flatnonzero(sample.by_codes == g))
@@ -208,14 +210,14 @@ def svy_tab(
         se = np.sqrt(np.maximum(np.diag(V), 0.0))
         q = stats.t.ppf(0.5 + level / 2, nu)
         counts = np.bincount(cells, minlength=k)
-        for c in range(k):
-            i, j = c % nr, c // nr
+        for ci in range(k):
+            i, j = ci % nr, ci // nr
             cell = {row: rlev.iloc[i, 0]}
             if col is not None:
                 cell[col] = clev.iloc[j, 0]
-            rows_out.append({**labels, **cell, "estimate": p[c], "std_error": se[c],
-                             "conf_low": p[c] - q * se[c], "conf_high": p[c] + q * se[c],
-                             "deff": deff[c], "df": nu, "nobs": int(counts[c])})
+            rows_out.append({**labels, **cell, "estimate": p[ci], "std_error": se[ci],
+                             "conf_low": p[ci] - q * se[ci], "conf_high": p[ci] + q * se[ci],
+                             "deff": deff[ci], "df": nu, "nobs": int(counts[ci])})
         if col is not None:
             if nr < 2 or nc < 2:
                 raise DataValueError(
