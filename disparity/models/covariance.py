@@ -268,6 +268,20 @@ def survey_frames(
     return data.loc[mask]
 
 
+def _check_subpop(bound, rows: np.ndarray | None) -> None:  # noqa: ANN001
+    """An estimator that was fitted outside the design's subpopulation must not get its SEs."""
+    if bound.subpop is None:
+        return
+    inside = bound.subpop if rows is None else bound.subpop[rows]
+    if not inside.all():
+        raise SpecificationError(
+            f"The design has a subpopulation ({bound.design.subpop!r}), but this estimator was fitted "
+            "on rows outside it; it does not take subpopulations yet. Fit it on the subpopulation's "
+            "rows with the full design's variance by using dp.ols/dp.logit/dp.probit/dp.ordered, "
+            "or drop subpop= (e.g. analyse the domain with by=)."
+        )
+
+
 def _design_rows(frame: pd.DataFrame, data: pd.DataFrame) -> np.ndarray:
     if frame.index is data.index or frame.index.equals(data.index):
         return np.arange(data.shape[0])
@@ -310,6 +324,7 @@ def survey_meat(
     else:
         bound = bind(design, frame)
         rows = None
+    _check_subpop(bound, rows)
     k = scores.shape[1]
     meat = bound.taylor_cov(scores, rows)
     w = bound.w if rows is None else bound.w[rows]
@@ -338,6 +353,7 @@ def replicate_refit_vcov(
     full = data if data is not None else frame
     bound = bind(design, full)
     rows = _design_rows(frame, full)
+    _check_subpop(bound, rows)
     rw = bound.replicate_weights(rows)
     thetas = np.full((rw.shape[1], params.shape[0]), np.nan)
     for r in range(rw.shape[1]):
@@ -366,6 +382,7 @@ def replicate_ols_vcov(
     full = data if data is not None else frame
     bound = bind(design, full)
     rows = _design_rows(frame, full)
+    _check_subpop(bound, rows)
     rw = bound.replicate_weights(rows)
     k = X.shape[1]
     deltas = np.full((rw.shape[1], k), np.nan)

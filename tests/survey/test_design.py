@@ -248,3 +248,18 @@ def test_drop_rule_equals_dropping_rows_first(strat, fit):
     domain = fit(d, des)
     np.testing.assert_allclose(dropped.to_numpy(), direct.to_numpy(), rtol=1e-12)
     assert not np.allclose(domain.to_numpy(), dropped.to_numpy(), rtol=1e-6)
+
+
+def test_oaxaca_survey_is_domain_and_refuses_subpop(strat):
+    d, des = strat
+    d = d.assign(e=(d["stype"] == "E").astype(int))
+    dom = dp.oaxaca("api00 ~ ell + acs_46", d, by="e", vcov="survey", design=des)
+    drop = dp.oaxaca("api00 ~ ell + acs_46", d, by="e", vcov="survey",
+                     design=replace(des, missing="drop"))
+    direct = dp.oaxaca("api00 ~ ell + acs_46", d.dropna(subset=["acs_46"]), by="e",
+                       vcov="survey", design=des)
+    a, b, c = (r.tidy()["std_error"].to_numpy() for r in (dom, drop, direct))
+    np.testing.assert_allclose(b, c, rtol=1e-12)
+    assert not np.allclose(a, b, rtol=1e-6)
+    with pytest.raises(SpecificationError, match="subpopulation"):
+        dp.oaxaca("api00 ~ ell", d, by="e", vcov="survey", design=des.subset("api00 > 600"))
