@@ -10,7 +10,7 @@ from __future__ import annotations
 from . import benefits, datasets, errors, measures, models, scale
 from ._version import __version__
 from .benefits import compare_schedules
-from .design import SurveyDesign
+from .design import ReplicateDesign, SurveyDesign
 from .errors import DisparityError
 from .io import Codebook, codebook, read_survey, read_yearbook, regions
 from .measures import *  # noqa: F403  (each subpackage defines __all__)
@@ -19,6 +19,8 @@ from .models import decomp as _decomp_module
 from .models import did as _did_module
 from .models.decomp import *  # noqa: F403
 from .models.did import *  # noqa: F403
+from .survey.descriptives import SurveyResult, svy_mean, svy_quantile, svy_ratio, svy_total
+from .survey.tab import TabResult, svy_tab
 
 _REPORT_NAMES = (
     "Table", "HeaderCell", "regression_table", "summary_table", "balance_table", "measure_table", "Report",
@@ -31,6 +33,14 @@ __all__ = [
     "errors",
     "DisparityError",
     "SurveyDesign",
+    "ReplicateDesign",
+    "SurveyResult",
+    "svy_mean",
+    "svy_total",
+    "svy_ratio",
+    "svy_quantile",
+    "svy_tab",
+    "TabResult",
     "read_survey",
     "read_yearbook",
     "codebook",

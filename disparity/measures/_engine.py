@@ -64,19 +64,6 @@ def _with_weights(sample: Sample, w: np.ndarray) -> Sample:
     return s
 
 
-def _domain_influence(out: KernelOut, rows: np.ndarray, n: int) -> np.ndarray:
-    u = out.influence
-    assert u is not None
-    u = u.reshape(rows.shape[0], -1)
-    if out.perm is not None:
-        back = np.empty_like(u)
-        back[out.perm] = u
-        u = back
-    full = np.zeros((n, u.shape[1]))
-    full[rows] = u
-    return full
-
-
 def run(
     measure: str,
     sample: Sample,
@@ -106,16 +93,20 @@ def run(
         ]
     rows_out: list[dict[str, Any]] = []
     details: list[pd.DataFrame] = []
-    domain = sample.design and sample.by_codes is not None
+    if sample.replicate and se == "bootstrap":
+        raise SpecificationError(
+            f"{measure}: the design carries replicate weights, which give the variance; use "
+            "se='analytic' (replicate variance) instead of se='bootstrap'."
+        )
     for labels, rows in groups:
         sub = sample if rows is None else sample.subset(rows)
         sub.iid_variance = (
-            not domain and not sample.design and sample.cluster is None
+            not sample.design and sample.cluster is None
             and not (sample.weight_type == "fweight" and sample.weighted)
         )
-        out = kernel(sub, sub.w, se == "analytic")
+        out = kernel(sub, sub.w, se == "analytic" and not sample.replicate)
         k = out.values.shape[0]
-        if se != "none" and rows is not None and not domain and sub.nobs() < 2:
+        if se != "none" and rows is not None and not sample.design and sub.nobs() < 2:
             warnings.warn(
                 f"{measure}: by-group {labels} has a single observation; its standard error is "
                 "NaN (a variance needs two).",
@@ -123,28 +114,19 @@ def run(
                 stacklevel=3,
             )
             ses = np.full(k, np.nan)
+        elif se == "analytic" and sample.replicate:
+            ses = np.sqrt(np.maximum(replicate_variance(kernel, sub, out.values), 0.0))
         elif se == "analytic":
-            if out.variance is not None:
-                var = out.variance
-            elif domain:
-                var = linearized_variance(_domain_influence(out, rows, sample.n), sample)
-            else:
-                var = _variance_of(out, sub)
+            var = out.variance if out.variance is not None else _variance_of(out, sub)
             ses = np.sqrt(np.maximum(var, 0.0))
         elif se == "bootstrap":
             tick = _resample.Ticker(f"{measure} bootstrap", int(reps), progress=progress,
                                     bytes_needed=8.0 * (reps * k + 4 * sample.n),
                                     hint="use fewer replicates or se='analytic'")
             draws = np.empty((reps, k))
-            if domain:
-                gen = bootstrap_weights(sample, reps, seed)
-                for b, wb in enumerate(gen):
-                    draws[b] = _safe_values(kernel, sub, wb[rows], k)
-                    tick()
-            else:
-                for b, wb in enumerate(bootstrap_weights(sub, reps, seed)):
-                    draws[b] = _safe_values(kernel, sub, wb, k)
-                    tick()
+            for b, wb in enumerate(bootstrap_weights(sub, reps, seed)):
+                draws[b] = _safe_values(kernel, sub, wb, k)
+                tick()
             tick.close()
             ok = np.isfinite(draws)
             if ok[:, 0].sum() < 2:
@@ -177,6 +159,16 @@ def run(
         details=pd.concat(details, ignore_index=True) if details else None,
         main=str(table["component"].iloc[0]),
     )
+
+
+def replicate_variance(kernel: Kernel, sub: Sample, values: np.ndarray) -> np.ndarray:
+    """Replicate variances of the kernel's components: re-estimated with each replicate weight."""
+    bound = sub.bound
+    assert bound is not None and bound.replicate
+    rw = bound.replicate_weights(sub.rows)
+    thetas = np.array([_safe_values(kernel, sub, rw[:, r], values.shape[0])
+                       for r in range(rw.shape[1])])
+    return bound.replicate_cov(thetas, values, diag=True)
 
 
 def _safe_values(kernel: Kernel, sub: Sample, wb: np.ndarray, k: int) -> np.ndarray:

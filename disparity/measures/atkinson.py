@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from .._options import SeKind, WeightType
-from ..design import SurveyDesign
+from ..design import ReplicateDesign, SurveyDesign
 from ..errors import DataValueError, SpecificationError
 from ._engine import KernelOut, run, totals_kernel_out
 from ._result import MeasureResult
@@ -25,7 +25,7 @@ def atkinson(
     weights: str | None = None,
     weight_type: WeightType = "pweight",
     by: str | Sequence[str] | None = None,
-    design: SurveyDesign | None = None,
+    design: SurveyDesign | ReplicateDesign | None = None,
     cluster: str | None = None,
     se: SeKind = "analytic",
     reps: int = 500,

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from .._options import SeKind, WeightType
-from ..design import SurveyDesign
+from ..design import ReplicateDesign, SurveyDesign
 from ..errors import CollinearityError, DataValueError, SpecificationError
 from ._engine import KernelOut, generalized_ci, rank_rows, run
 from ._result import MeasureResult
@@ -57,7 +57,7 @@ def ci_decomposition(
     weights: str | None = None,
     weight_type: WeightType = "pweight",
     by: str | Sequence[str] | None = None,
-    design: SurveyDesign | None = None,
+    design: SurveyDesign | ReplicateDesign | None = None,
     cluster: str | None = None,
     se: SeKind = "analytic",
     reps: int = 500,
@@ -165,7 +165,7 @@ def horizontal_inequity(
     weights: str | None = None,
     weight_type: WeightType = "pweight",
     by: str | Sequence[str] | None = None,
-    design: SurveyDesign | None = None,
+    design: SurveyDesign | ReplicateDesign | None = None,
     cluster: str | None = None,
     se: SeKind = "analytic",
     reps: int = 500,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
@@ -12,14 +13,14 @@ from scipy import stats
 
 from .._dispatch import dispatches
 from .._options import SeKind, WeightType, check_option
-from ..design import SurveyDesign
-from ..errors import DataValueError, SpecificationError
+from ..design import ReplicateDesign, SurveyDesign
+from ..errors import DataValueError, DisparityWarning, SpecificationError
 from ._engine import KernelOut, fast_index, rank_rows, run
 from ._formulas import ci_transform
 from ._result import CurveResult, MeasureResult
 from ._variance import linearized_variance
 from ._weights import Sample, _as_list, prepare, rows_text
-from .gini import _curve, curve_points, ordinate_influence
+from .gini import _curve, curve_points, ordinate_influence, replicate_ordinate_se
 
 __all__ = ["concentration_index", "concentration_curve", "dominance_test", "DominanceResult"]
 
@@ -76,6 +77,20 @@ def ci_stats(
     return value, inf
 
 
+def warn_negative_outcome(sample: Sample, y: str) -> None:
+    """The standard index lies in [-1, 1] only for a non-negative outcome: say so when it is not."""
+    neg = sample.data[y] < 0
+    if neg.any():
+        warnings.warn(
+            f"concentration_index: {y!r} has negative values in {rows_text(sample.index, neg)}, so "
+            "the standard concentration index is not bounded by [-1, 1] and can exceed them (its "
+            "mean may even be near zero). Use kind='generalized' (absolute inequality), or "
+            "kind='erreygers' with bounds=(min, max) for a bounded outcome.",
+            DisparityWarning,
+            stacklevel=3,
+        )
+
+
 def check_rank_variation(sample: Sample, rank: str, measure: str) -> None:
     r = sample.data[rank]
     if r.min() == r.max():
@@ -96,7 +111,7 @@ def concentration_index(
     weights: str | None = None,
     weight_type: WeightType = "pweight",
     by: str | Sequence[str] | None = None,
-    design: SurveyDesign | None = None,
+    design: SurveyDesign | ReplicateDesign | None = None,
     cluster: str | None = None,
     se: SeKind = "analytic",
     reps: int = 500,
@@ -166,6 +181,8 @@ def concentration_index(
     )
     check_rank_variation(sample, rank, "concentration_index")
     b = check_bounds(sample, y, kind, bounds, "concentration_index")
+    if kind == "standard":
+        warn_negative_outcome(sample, y)
 
     def kernel(s: Sample, w: np.ndarray, need_if: bool) -> KernelOut:
         ranked = rank_rows(s.data[rank], w, s.data[y])
@@ -187,7 +204,7 @@ def concentration_curve(
     weights: str | None = None,
     weight_type: WeightType = "pweight",
     by: str | Sequence[str] | None = None,
-    design: SurveyDesign | None = None,
+    design: SurveyDesign | ReplicateDesign | None = None,
     cluster: str | None = None,
     points: int | None = None,
     generalized: bool = False,
@@ -249,7 +266,7 @@ def dominance_test(
     *,
     weights: str | None = None,
     weight_type: WeightType = "pweight",
-    design: SurveyDesign | None = None,
+    design: SurveyDesign | ReplicateDesign | None = None,
     cluster: str | None = None,
     n_points: int = 19,
     level: float = 0.95,
@@ -311,11 +328,16 @@ def dominance_test(
     ordinates = np.interp(grid, vertices["p"], vertices["ordinate"])
     rows = []
     z_all = []
-    for p, ordinate in zip(grid, ordinates, strict=True):
-        u_sorted = ordinate_influence(ranked, ys, float(p), False, rank is None or rank == y)
-        u = np.empty_like(u_sorted)
-        u[ranked.order] = u_sorted
-        se_p = float(np.sqrt(max(linearized_variance(u, sample)[0], 0.0)))
+    rep_se = (replicate_ordinate_se(sample.data[r], sample.data[y], sample, grid, False)
+              if sample.replicate else None)
+    for i, (p, ordinate) in enumerate(zip(grid, ordinates, strict=True)):
+        if rep_se is not None:
+            se_p = float(rep_se[i])
+        else:
+            u_sorted = ordinate_influence(ranked, ys, float(p), False, rank is None or rank == y)
+            u = np.empty_like(u_sorted)
+            u[ranked.order] = u_sorted
+            se_p = float(np.sqrt(max(linearized_variance(u, sample)[0], 0.0)))
         diff = float(ordinate - p)
         stat = diff / se_p if se_p > 0 else np.sign(diff) * np.inf if diff != 0 else 0.0
         rows.append({"p": p, "ordinate": ordinate, "difference": diff, "std_error": se_p,

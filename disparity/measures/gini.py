@@ -3,20 +3,24 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Literal
 
 import numpy as np
 import pandas as pd
 
 from .._dispatch import dispatches
-from .._options import SeKind, WeightType
-from ..design import SurveyDesign
+from .._options import SeKind, WeightType, check_option
+from ..design import ReplicateDesign, SurveyDesign
 from ..errors import DataValueError, SpecificationError
-from ._engine import KernelOut, Ranked, fast_index, rank_rows, rank_values, run
+from ._engine import KernelOut, Ranked, fast_index, jacobian, rank_rows, rank_values, run
 from ._result import CurveResult, MeasureResult
 from ._variance import linearized_variance
 from ._weights import Sample, _as_list, prepare, require_values
 
 __all__ = ["gini", "lorenz", "curve_points"]
+
+GiniRanks = Literal["midpoint", "convey"]
+GINI_RANKS: tuple[str, ...] = ("midpoint", "convey")
 
 
 @dispatches("gini")
@@ -27,12 +31,13 @@ def gini(
     weights: str | None = None,
     weight_type: WeightType = "pweight",
     by: str | Sequence[str] | None = None,
-    design: SurveyDesign | None = None,
+    design: SurveyDesign | ReplicateDesign | None = None,
     cluster: str | None = None,
     se: SeKind = "analytic",
     reps: int = 500,
     seed: int | np.random.Generator | None = None,
     correction: bool = False,
+    ranks: GiniRanks = "midpoint",
 ) -> MeasureResult:
     """Gini coefficient of ``y`` (plug-in convention), with standard error.
 
@@ -46,9 +51,11 @@ def gini(
         Weight column and its meaning (see the package's weights vocabulary).
     by : str or list of str, optional
         Compute the index separately for each group; one row per group.
-    design : dp.SurveyDesign, optional
-        Survey design; standard errors are then design-based (linearisation or PSU bootstrap), and
-        ``by=`` groups are treated as domains of the whole design.
+    design : dp.SurveyDesign or dp.ReplicateDesign, optional
+        Survey design (it carries the weights: no ``weights=``); standard errors are then
+        design-based (linearisation, PSU bootstrap, or the design's replicate weights), and
+        ``by=`` groups, rows with missing values and the design's ``subpop`` are domains of the
+        whole design (``SurveyDesign(missing="drop")`` for the old behaviour).
     cluster : str, optional
         Cluster column for cluster-robust standard errors (ignored with ``design=``).
     se : {"analytic", "delta", "bootstrap", "none"}
@@ -57,6 +64,14 @@ def gini(
     correction : bool
         Multiply by N/(N-1) (N: observations, or the sum of frequency weights), the small-sample
         correction that makes the Gini of unit weights equal the mean-difference form with n(n-1).
+    ranks : {"midpoint", "convey"}
+        Rank convention. "midpoint" (default): tie-averaged mid-point ranks, the formula below
+        (pysal ``inequality``, Stata ``ineqdeco``, DASP). "convey": cumulative weights in sort order,
+        :math:`G = \\sum_k w_k y_k (2 N_k - 1)/(W Y) - 1` with :math:`N_k = \\sum_{i \\le k} w_i`,
+        the estimator of R ``convey::svygini`` (Langel & Tillé 2013), ties in data order. It
+        equals the midpoint form for unit weights without ties; with sampling weights the two
+        differ by :math:`\\sum_k w_k y_k (w_k - 1)/(WY)` (5-15% of the index on R's api data,
+        where weights are large relative to the sample).
 
     Returns
     -------
@@ -97,14 +112,57 @@ def gini(
         df, measure="gini", numeric=[y], weights=weights, weight_type=weight_type, by=by,
         design=design, cluster=cluster,
     )
+    check_option("ranks", ranks, GINI_RANKS)
     require_values(sample, y, nonnegative=True, why="the Gini coefficient", measure="gini")
 
     def kernel(s: Sample, w: np.ndarray, need_if: bool) -> KernelOut:
+        if ranks == "convey":
+            return _gini_convey_kernel(s.data[y], w, need_if, correction, s, y)
         return _gini_kernel(s.data[y], w, need_if, correction, s, y)
 
+    params = {"y": y, "correction": correction}
+    if ranks != "midpoint":
+        params["ranks"] = ranks
     return run(
-        "gini", sample, kernel, se=se, reps=reps, seed=seed,
-        params={"y": y, "correction": correction}, by_cols=_as_list(by),
+        "gini", sample, kernel, se=se, reps=reps, seed=seed, params=params, by_cols=_as_list(by),
+    )
+
+
+def _gini_convey_kernel(
+    x: np.ndarray, w: np.ndarray, need_if: bool, correction: bool, s: Sample, name: str
+) -> KernelOut:
+    r"""The convey/Langel-Tillé estimator :math:`(2T_1 - T_2)/(T_2 T_3) - 1` and its influence.
+
+    :math:`T_1 = \sum_k N_k y_k w_k` (cumulative weight in stable sort order, R's ``order``),
+    :math:`T_2 = \sum w y`, :math:`T_3 = \sum w`; :math:`\partial T_1/\partial w_k = N_k y_k +
+    \sum_{j \ge k} w_j y_j`.
+    """
+    order = np.argsort(x, kind="stable")
+    xs, ws = x[order], w[order]
+    wy = ws * xs
+    big_y = float(wy.sum())
+    if not big_y > 0:
+        raise DataValueError(
+            f"gini: the (weighted) mean of {name!r} is zero, so the Gini coefficient is undefined."
+        )
+    cum_w = np.cumsum(ws)
+    t1 = float(cum_w @ wy)
+    factor = 1.0
+    if correction:
+        big_n = s.nobs()
+        if big_n < 2:
+            raise DataValueError("gini: correction=True needs at least two observations.")
+        factor = big_n / (big_n - 1.0)
+    value, jac = jacobian(
+        lambda t: factor * ((2.0 * t[0] - t[1]) / (t[1] * t[2]) - 1.0),
+        np.array([t1, big_y, float(ws.sum())]),
+    )
+    inf = None
+    if need_if:
+        tail = big_y - np.cumsum(wy) + wy  # sum_{j >= k} w_j y_j
+        inf = jac[0, 0] * (cum_w * xs + tail) + jac[0, 1] * xs + jac[0, 2]
+    return KernelOut(
+        values=np.array([float(value[0])]), names=["gini"], influence=inf, perm=order, w_perm=ws,
     )
 
 
@@ -158,6 +216,32 @@ def ordinate_influence(
     return (u - share_num / mu * (ys - mu) / big_w) / mu
 
 
+def replicate_ordinate_se(
+    x: np.ndarray, y: np.ndarray, sample: Sample, grid: np.ndarray, generalized: bool
+) -> np.ndarray:
+    """Replicate-weight standard errors of curve ordinates on ``grid`` (curves recomputed per replicate)."""
+    bound = sample.bound
+    assert bound is not None and bound.replicate
+    rw = bound.replicate_weights(sample.rows)
+    thetas = np.full((rw.shape[1], grid.shape[0]), np.nan)
+    for r in range(rw.shape[1]):
+        wr = rw[:, r]
+        if not wr.sum() > 0:
+            continue
+        try:
+            v = curve_points(x, y, wr, None, generalized)
+        except DataValueError:
+            continue
+        thetas[r] = np.interp(grid, v["p"].to_numpy(), v["ordinate"].to_numpy())
+    centre = np.interp(grid, *(lambda v: (v["p"].to_numpy(), v["ordinate"].to_numpy()))(
+        curve_points(x, y, sample.w, None, generalized)))
+    out = np.sqrt(np.maximum(bound.replicate_cov(thetas, centre, diag=True), 0.0))
+    out[grid == 0.0] = 0.0  # every curve starts at (0, 0)
+    if not generalized:
+        out[grid == 1.0] = 0.0  # and a shares curve ends at (1, 1)
+    return out
+
+
 def curve_points(
     x: np.ndarray, y: np.ndarray, w: np.ndarray, points: int | None, generalized: bool,
     *, se_sample: Sample | None = None, own_rank: bool = True,
@@ -191,7 +275,9 @@ def curve_points(
         raise SpecificationError(f"points={points!r} must be a positive integer (grid size).")
     grid = np.linspace(0.0, 1.0, int(points) + 1)
     out = pd.DataFrame({"p": grid, "ordinate": np.interp(grid, p, ordinate)})
-    if se_sample is not None:
+    if se_sample is not None and se_sample.replicate:
+        out["std_error"] = replicate_ordinate_se(x, y, se_sample, grid, generalized)
+    elif se_sample is not None:
         ses = np.zeros(grid.shape[0])
         for i, g in enumerate(grid[1:-1], start=1):
             u_sorted = ordinate_influence(ranked, ys, float(g), generalized, own_rank)
@@ -221,7 +307,8 @@ def curve_points(
 def _curve(
     curve: str, df: pd.DataFrame, y: str, rank: str | None, *, weights: str | None,
     weight_type: WeightType, by: str | Sequence[str] | None, points: int | None,
-    generalized: bool, design: SurveyDesign | None = None, cluster: str | None = None,
+    generalized: bool, design: SurveyDesign | ReplicateDesign | None = None,
+    cluster: str | None = None,
 ) -> CurveResult:
     numeric = [y] if rank is None or rank == y else [y, rank]
     sample = prepare(
@@ -260,7 +347,7 @@ def lorenz(
     weights: str | None = None,
     weight_type: WeightType = "pweight",
     by: str | Sequence[str] | None = None,
-    design: SurveyDesign | None = None,
+    design: SurveyDesign | ReplicateDesign | None = None,
     cluster: str | None = None,
     points: int | None = None,
     generalized: bool = False,

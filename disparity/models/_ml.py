@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 
 from .._options import check_option
-from ..design import SurveyDesign
+from ..design import ReplicateDesign, SurveyDesign
 from ..errors import DataValueError, SpecificationError
 from . import covariance as cv
 from .formula import Design, build_design
@@ -58,6 +58,9 @@ class Prepared:
     frame: pd.DataFrame
     fweight: bool
     nobs: int
+    #: all rows of the data (the whole survey design: incomplete rows and rows outside a
+    #: subpopulation stay in it, as domain estimation needs)
+    data: pd.DataFrame | None = None
 
 
 def check_formula(formula: Any) -> str:
@@ -90,7 +93,7 @@ def prepare(
     extra = [c for c in [weights, *clist, *(design.columns() if design else []), *extra_columns] if c]
     if isinstance(data, pd.DataFrame) and not data.index.is_unique:
         data = data.reset_index(drop=True)  # rows are selected by label below
-    d = build_design(formula, data, extra=extra, safe=safe)
+    d = build_design(formula, cv.survey_frames(design, data), extra=extra, safe=safe)
     n, k = d.X.shape
     if n <= k:
         raise DataValueError(
@@ -120,6 +123,7 @@ def prepare(
         frame=data.loc[d.index],
         fweight=fw,
         nobs=int(round(w.sum())) if fw else n,
+        data=data,
     )
 
 
@@ -185,10 +189,16 @@ def sandwich(
     scores: np.ndarray,
     *,
     estimator: str,
-    design: SurveyDesign | None,
+    design: SurveyDesign | ReplicateDesign | None,
     cluster: tuple[str, ...] | None = None,
+    refit: Any = None,
+    params: np.ndarray | None = None,
 ) -> tuple[np.ndarray, float | None, list[str], int | None, str, tuple[str, ...]]:
-    """Covariance of an ML estimator; returns (V, df, notes, n_clusters, kind used, cluster used)."""
+    """Covariance of an ML estimator; returns (V, df, notes, n_clusters, kind used, cluster used).
+
+    Under a :class:`ReplicateDesign`, ``refit(w)`` (the coefficients refitted with weights ``w``)
+    and the full-sample ``params`` give the replicate variance; estimators without a refit
+    refuse replicate designs."""
     kind = check_option("vcov", kind, ML_VCOV_KINDS)
     notes: list[str] = []
     if p.w_given is not None and p.weight_type == "pweight" and kind == "iid":
@@ -227,8 +237,16 @@ def sandwich(
             notes.append(cv.few_clusters_note(G))
     else:
         dsn = cv.check_survey_refit(design, p.weights)
-        meat, df = cv.survey_meat(scores, dsn, p.frame)
-        V = bread @ meat @ bread
+        if isinstance(dsn, ReplicateDesign):
+            if refit is None or params is None:
+                raise SpecificationError(
+                    f"{estimator}: replicate-weight designs are not supported yet; use a "
+                    "dp.SurveyDesign (Taylor linearisation) or dp.logit/dp.probit/dp.ols."
+                )
+            V, df = cv.replicate_refit_vcov(refit, params, dsn, p.frame, p.data)
+        else:
+            meat, df = cv.survey_meat(scores, dsn, p.frame, data=p.data)
+            V = bread @ meat @ bread
     return V, df, notes, G, kind, cl
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from typing import Any, Literal
 
@@ -123,8 +124,14 @@ def _binary(
         bread = glm_bread(res, info)
         cl = kw.get("cluster", p.clist)
         cl = (cl,) if isinstance(cl, str) else tuple(cl or ())
+        refit = None
+        if kind == "survey":  # a replicate design refits with each replicate weight (R svyglm)
+            def refit(wr: np.ndarray) -> np.ndarray:
+                pr = dataclasses.replace(p, w=wr, w_given=wr, fweight=False)
+                return np.asarray(fit_glm(yv, X, _family(link), pr, link).params, dtype=float)
         V, df_, notes, G, kind, cl = sandwich(kind, p, bread, scores, estimator=link,
-                                              design=kw.get("design", design), cluster=cl)
+                                              design=kw.get("design", design), cluster=cl,
+                                              refit=refit, params=beta)
         if link == "probit" and info == "eim":
             notes.append("Bread: expected information (as R's glm); Stata uses the observed (oim).")
         params = pd.Series(beta, index=names, name="estimate")

@@ -233,7 +233,7 @@ def ols(
     for c in extra:
         if c not in data.columns:
             raise SpecificationError(f"Column {c!r} (weights/cluster/design) is not in the data.")
-    d = build_design(formula, data, extra=extra, safe=safe)
+    d = build_design(formula, cv.survey_frames(design, data), extra=extra, safe=safe)
     fe_notes: list[str] = []
     fe = cv.NO_FE
     fe_groups: list[np.ndarray] = []
@@ -318,7 +318,7 @@ def ols(
             weights=w,
             weight_type=weight_type if w is not None else "pweight",
             clusters=cds,
-            survey=(dsn, frame) if kind == "survey" else None,
+            survey=(dsn, frame, data) if kind == "survey" else None,
             ssc=ssc_,
             fe=fe_k,
         )

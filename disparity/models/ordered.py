@@ -174,7 +174,7 @@ def ordered(
     extra = [c for c in [weights, *clist, *(design.columns() if design else [])] if c]
     cats = _outcome_categories(check_formula(formula), data)
     data = categorical_outcome(formula, data, binary=False)
-    d = build_design(formula, data, extra=extra, safe=safe)
+    d = build_design(formula, cv.survey_frames(design, data), extra=extra, safe=safe)
     Xdf = d.X.drop(columns=["Intercept"]) if d.intercept is not None else d.X
     names = list(Xdf.columns)
     X = Xdf.to_numpy()
@@ -257,7 +257,7 @@ def ordered(
                 notes.append(cv.few_clusters_note(G))
         else:
             meat, df_ = cv.survey_meat(
-                scores, cv.check_survey_refit(kw.get("design", design), weights), frame
+                scores, cv.check_survey_refit(kw.get("design", design), weights), frame, data=data
             )
             V = bread @ meat @ bread
         spec = ModelSpec(

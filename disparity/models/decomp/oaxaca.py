@@ -641,7 +641,8 @@ def oaxaca(
         frame_d = data.loc[d.index]
         codes = cv.cluster_codes(data, [cluster], d.index)[0] if vcov == "cluster" else None
         fw = w if (w_given is not None and weight_type == "fweight") else None
-        cov_all = linearized_cov(infl, kind=vcov, clusters=codes, design=design, frame=frame_d, fweights=fw)
+        cov_all = linearized_cov(infl, kind=vcov, clusters=codes, design=design, frame=frame_d,
+                                 fweights=fw, data=data)
         notes.append(
             "Standard errors by linearisation (delta method, stochastic regressors; Jann 2008), "
             + {"HC0": "independent observations.", "cluster": f"clustered by {cluster!r}.",

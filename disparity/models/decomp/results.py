@@ -139,6 +139,7 @@ def linearized_cov(
     design: Any = None,
     frame: pd.DataFrame | None = None,
     fweights: np.ndarray | None = None,
+    data: pd.DataFrame | None = None,
 ) -> np.ndarray:
     """Covariance of estimators from their influence functions (rows: observations).
 
@@ -153,7 +154,7 @@ def linearized_cov(
         meat, G = _cluster_meat(infl, clusters)
         return meat * G / (G - 1)
     if kind == "survey":
-        meat, _ = survey_meat(infl, design, frame)
+        meat, _ = survey_meat(infl, design, frame, data=data)  # data: domain estimation
         return meat
     if fweights is not None:
         return (infl / fweights[:, None]).T @ infl
