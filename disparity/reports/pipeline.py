@@ -59,6 +59,7 @@ import pandas as pd
 
 from .. import datasets as datasets_module
 from ..errors import SpecificationError
+from ._files import check_report_target
 from ._specsafe import METHODS as _METHODS
 from ._specsafe import check_columns, check_kwargs, check_method, safe_formula_arg
 from .builder import Report
@@ -320,6 +321,8 @@ def run_analysis(spec: AnalysisSpec, *, output: str | Path | None = None,
                  progress: Callable[[str], None] | None = None) -> Path:
     """Run every step of an analysis spec and save the report folder; returns its path."""
     say = progress or (lambda msg: None)
+    dest = Path(output) if output is not None else spec.output
+    check_report_target(dest)  # refuse at once, before any work, to replace what disparity did not make
     raw = spec.raw
     lang = raw.get("lang", "zh")
     seed = raw.get("seed")
@@ -391,7 +394,6 @@ def run_analysis(spec: AnalysisSpec, *, output: str | Path | None = None,
                 report.add_table(out, caption=st.get("caption"))
             else:
                 report.add_figure(out, caption=st.get("caption"))
-    dest = Path(output) if output is not None else spec.output
     say(f"writing {dest}")
     return report.save(dest, progress=say, workdir=spec.base)
 
