@@ -453,8 +453,8 @@ _SERIES_PURE = frozenset({"astype", "abs", "round", "clip", "rank", "mean", "med
 _FORBIDDEN_NODES = (ast.Lambda, ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp, ast.NamedExpr,
                     ast.Await, ast.Yield, ast.YieldFrom, ast.JoinedStr, ast.FormattedValue, ast.Starred)
 _QUOTED = re.compile(r"`([^`]*)`")
-#: Largest integer constant (in decimal digits) a Python-side formula may compute.
-MAX_CONSTANT_DIGITS = 4000
+#: Largest constant (in decimal digits) a Python-side formula may compute: beyond a float's range it cannot be data.
+MAX_CONSTANT_DIGITS = 308
 
 
 def _numpy_ok(attr: str) -> bool:
@@ -511,7 +511,7 @@ def _check_python_expr(formula: str, expr: str, names: set[str], columns: set[st
     code = _QUOTED.sub(sub, expr)
     try:
         tree = ast.parse(code.strip(), mode="eval")
-    except SyntaxError:
+    except (SyntaxError, ValueError):
         raise SpecificationError(f"Formula {formula!r}: {expr!r} is not a valid expression.") from None
 
     def bad(what: str) -> SpecificationError:
@@ -611,5 +611,8 @@ def python_names(formula: str, columns: Iterable[str] | None, functions: Iterabl
                 if method == "lookup":
                     names.add(str(factor.expr))
                 elif method == "python":
-                    _check_python_expr(formula, str(factor.expr), names, cols, funcs)
+                    try:
+                        _check_python_expr(formula, str(factor.expr), names, cols, funcs)
+                    except (RecursionError, MemoryError):
+                        raise SpecificationError(f"Formula {formula[:60]!r}... is nested too deeply.") from None
     return names
