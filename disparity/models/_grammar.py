@@ -37,6 +37,7 @@ import builtins
 import keyword
 import math
 import re
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -62,14 +63,18 @@ MAX_TERMS = 2000
 
 _TOKEN = re.compile(
     r"""\s*(?:
-        (?P<quoted>`[^`\n]*`)
-      | (?P<string>'[^'\\\n]*'|"[^"\\\n]*")
+        (?P<quoted>`[^`]*`)
+      | (?P<string>'(?:[^'\\\n]|\\[^\n])*'|"(?:[^"\\\n]|\\[^\n])*")
       | (?P<number>(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)
       | (?P<name>[^\W\d]\w*)
       | (?P<op>\*\*|[-+*/:^(),~\[\]])
     )""",
     re.VERBOSE,
 )
+
+
+_BARE = re.compile(r"[^\W\d]\w*")
+_NUMBERISH = re.compile(r"\s*[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?[jJ]?\s*")
 
 
 @dataclass(frozen=True)
@@ -234,7 +239,12 @@ class _Parser:
             if skind != "string":
                 self.fail("Q() takes one quoted column name, e.g. Q('acs.46')")
             self.expect(")")
-            name = s[1:-1]
+            try:  # a string literal only (the token pattern admits nothing else): read, not run
+                name = ast.literal_eval(s)
+            except (ValueError, SyntaxError):
+                self.fail(f"{s} is not a valid quoted name")
+            if not isinstance(name, str):
+                self.fail("Q() takes one quoted column name")
         elif kind == "quoted":
             name = tok[1:-1]
         elif kind == "name":
@@ -408,11 +418,17 @@ def quote_name(name: str) -> str:
     ('income', '`acs.46`', '年龄')
     """
     name = str(name)
-    if name.isidentifier() and not keyword.iskeyword(name) and name not in SAFE_FUNCTIONS:
-        return name
-    if "`" not in name and "\n" not in name:
-        return f"`{name}`"
-    return f"Q({name!r})"
+    if (_BARE.fullmatch(name) and name.isidentifier() and unicodedata.normalize("NFKC", name) == name
+            and not keyword.iskeyword(name) and name not in SAFE_FUNCTIONS):
+        return name  # Python would read it as this very name (NFKC-stable identifier)
+    if "`" in name:  # formulaic's tokenizer cannot read a backquote even inside Q("...")
+        raise SpecificationError(
+            f"Column {name!r} contains a backquote (`), which no formula can name; rename the column "
+            "(e.g. df.rename(columns={...}))."
+        )
+    if _NUMBERISH.fullmatch(name):  # formulaic reads a backquoted number as a literal (`1` is 1)
+        return f"Q({name!r})"
+    return f"`{name}`"
 
 
 def render(node: Node) -> str:
@@ -452,7 +468,8 @@ _SERIES_PURE = frozenset({"astype", "abs", "round", "clip", "rank", "mean", "med
                           "eq", "ne", "lt", "le", "gt", "ge", "map"})
 _FORBIDDEN_NODES = (ast.Lambda, ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp, ast.NamedExpr,
                     ast.Await, ast.Yield, ast.YieldFrom, ast.JoinedStr, ast.FormattedValue, ast.Starred)
-_QUOTED = re.compile(r"`([^`]*)`")
+# string literals (left alone) or backquoted names (replaced by placeholders before ast.parse)
+_QUOTED = re.compile(r"""("(?:\\.|[^"\\])*"|'(?:\\.|[^'\\])*')|`([^`]*)`""")
 #: Largest constant (in decimal digits) a Python-side formula may compute: beyond a float's range it cannot be data.
 MAX_CONSTANT_DIGITS = 308
 
@@ -504,8 +521,10 @@ def _check_python_expr(formula: str, expr: str, names: set[str], columns: set[st
     aliases: dict[str, str] = {}
 
     def sub(m: re.Match[str]) -> str:
+        if m.group(1) is not None:
+            return m.group(1)
         alias = f"__dp_q{len(aliases)}__"
-        aliases[alias] = m.group(1)
+        aliases[alias] = m.group(2)
         return f" {alias} "
 
     code = _QUOTED.sub(sub, expr)

@@ -223,6 +223,8 @@ def build_design(
         )
     if safe:
         formula = safe_formula(formula, data.columns)
+    if not formula.split("~", 1)[0].strip():
+        raise SpecificationError(f"Formula {formula!r} has no outcome; write it as 'outcome ~ regressors'.")
     if _LAG.search(formula):
         raise SpecificationError(
             f"Formula {formula!r} uses lag(): lags need the panel structure (a row's previous period "

@@ -17,7 +17,42 @@ import pandas as pd
 
 from ..errors import SpecificationError
 
-__all__ = ["COLUMN_ARGS", "METHODS", "check_columns", "check_kwargs", "check_method", "safe_formula_arg"]
+__all__ = ["COLUMN_ARGS", "METHODS", "check_columns", "check_kwargs", "check_method", "safe_formula_arg",
+           "check_types", "STR", "STRS", "INT", "NUM", "BOOL", "TABLE", "TABLE_LIST", "STR_OR_STRS"]
+
+# Kinds of values a spec key may hold (checked by check_types before anything uses them).
+STR, STRS, INT, NUM, BOOL, TABLE, TABLE_LIST, STR_OR_STRS = ("str", "list of str", "int", "number", "bool", "table",
+                                                         "list of tables", "str or list of str")
+
+
+def _is(kind: str, v: Any) -> bool:
+    if kind == STR:
+        return isinstance(v, str)
+    if kind == STRS:
+        return isinstance(v, list) and all(isinstance(x, str) for x in v)
+    if kind == STR_OR_STRS:
+        return _is(STR, v) or _is(STRS, v)
+    if kind == INT:
+        return isinstance(v, int) and not isinstance(v, bool)
+    if kind == NUM:
+        return isinstance(v, int | float) and not isinstance(v, bool)
+    if kind == BOOL:
+        return isinstance(v, bool)
+    if kind == TABLE:
+        return isinstance(v, Mapping)
+    if kind == TABLE_LIST:
+        return isinstance(v, list) and all(isinstance(x, Mapping) for x in v)
+    return True  # "any": checked by the function that receives it
+
+
+def check_types(where: str, got: Any, schema: Mapping[str, str]) -> None:
+    """Each key of ``got`` present in ``schema`` must hold a value of the kind named there."""
+    if not isinstance(got, Mapping):
+        raise SpecificationError(f"Spec {where} must be a table of keys, got {type(got).__name__}.")
+    for key, kind in schema.items():
+        if key in got and not _is(kind, got[key]):
+            raise SpecificationError(
+                f"Spec {where}: {key} = {got[key]!r} must be a {kind}.")
 
 #: Argument names whose value is a column name (or a list of column names) of the data.
 COLUMN_ARGS: frozenset[str] = frozenset({

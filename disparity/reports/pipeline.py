@@ -60,8 +60,20 @@ import pandas as pd
 from .. import datasets as datasets_module
 from ..errors import SpecificationError
 from ._files import check_report_target
+from ._specsafe import (
+    BOOL,
+    INT,
+    STR,
+    STRS,
+    TABLE,
+    TABLE_LIST,
+    check_columns,
+    check_kwargs,
+    check_method,
+    check_types,
+    safe_formula_arg,
+)
 from ._specsafe import METHODS as _METHODS
-from ._specsafe import check_columns, check_kwargs, check_method, safe_formula_arg
 from .builder import Report
 
 __all__ = ["AnalysisSpec", "load_analysis", "run_analysis", "prepare", "tidy_table", "accepts_seed", "allowed_calls", "METHODS", "TABLES", "FIGURES"]
@@ -155,6 +167,12 @@ _TOP = {"title", "lang", "output", "seed", "data", "steps", "inputs_note"}
 _DATA = {"dataset", "path", "from", "where", "codes", "missing", "encoding", "index"}
 _STEP = {"name", "call", "method", "of", "table", "figure", "data", "results", "tidy", "args", "caption", "section",
          "text"}
+_TOP_TYPES = {"title": STR, "lang": STR, "output": STR, "seed": INT, "data": TABLE, "steps": TABLE_LIST,
+              "inputs_note": STR}
+_DATA_TYPES = {"dataset": STR, "path": STR, "from": STR, "where": TABLE, "codes": STRS, "missing": "any",
+               "encoding": STR, "index": STR}
+_STEP_TYPES = {"name": STR, "call": STR, "method": STR, "of": STR, "table": STR, "figure": STR, "data": STR,
+               "results": STRS, "tidy": BOOL, "args": TABLE, "caption": STR, "section": STR, "text": STR}
 _DATASETS = ("chifeng_survey", "province_panel", "province_panel_true_att", "national_standards")
 
 
@@ -186,10 +204,12 @@ def load_analysis(path: str | Path) -> AnalysisSpec:
     extra = set(raw) - _TOP
     if extra:
         raise _err(f"unknown top-level key(s) {sorted(extra)}; allowed: {sorted(_TOP)}.")
+    check_types("top level", raw, _TOP_TYPES)
     data = raw.get("data", {})
     if not data:
         raise _err("needs at least one [data.NAME] table.")
     for name, d in data.items():
+        check_types(f"[data.{name}]", d, _DATA_TYPES)
         if set(d) - _DATA:
             raise _err(f"[data.{name}] has unknown key(s) {sorted(set(d) - _DATA)}; allowed: {sorted(_DATA)}.")
         sources = [k for k in ("dataset", "path", "from") if k in d]
@@ -203,6 +223,7 @@ def load_analysis(path: str | Path) -> AnalysisSpec:
     names: set[str] = set()
     for i, st in enumerate(raw.get("steps", []), start=1):
         where = f"step {i}"
+        check_types(where, st, _STEP_TYPES)
         if set(st) - _STEP:
             raise _err(f"{where} has unknown key(s) {sorted(set(st) - _STEP)}; allowed: {sorted(_STEP)}.")
         kinds = [k for k in ("call", "method", "table", "figure", "text", "section") if k in st]
