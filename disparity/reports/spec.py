@@ -56,7 +56,19 @@ import pandas as pd
 
 from ..errors import SpecificationError
 from ._files import check_report_target
-from ._specsafe import check_columns, check_kwargs, safe_formula_arg
+from ._specsafe import (
+    INT,
+    NUM,
+    STR,
+    STR_OR_STRS,
+    STRS,
+    TABLE,
+    TABLE_LIST,
+    check_columns,
+    check_kwargs,
+    check_types,
+    safe_formula_arg,
+)
 from .builder import Report
 
 __all__ = ["ReportSpec", "load_spec", "build_report", "ESTIMATORS", "DATASETS", "MEASURES"]
@@ -84,6 +96,14 @@ _FIGURE = {
     "region_bar": {"type", "region", "value", "highlight", "labels", "caption", "section"},
     "lorenz": {"type", "y", "rank", "by", "weights", "points", "labels", "caption", "section"},
 }
+
+
+# Value kinds of table and figure keys (shared names mean the same in both).
+_ITEM_TYPES = {"type": STR, "models": STRS, "measures": STRS, "title": STR, "labels": TABLE, "stat": STR,
+               "stats": STRS, "keep": STRS, "drop": STRS, "order": STRS, "notes": STR_OR_STRS, "digits": INT,
+               "section": STR, "columns": STRS, "by": STR, "weights": STR, "weight_type": STR, "group": STR,
+               "test": STR, "terms": STRS, "caption": STR, "x": STR, "y": STR, "region": STR, "value": STR,
+               "rank": STR, "points": INT, "highlight": STR_OR_STRS, "indicators": TABLE}
 
 
 @dataclass(frozen=True)
@@ -126,16 +146,23 @@ def load_spec(path: str | Path) -> ReportSpec:
     except tomllib.TOMLDecodeError as exc:
         raise SpecificationError(f"Spec {str(path)!r} is not valid TOML: {exc}.") from None
     _check_keys("top level", raw, _TOP)
+    check_types("top level", raw, {"title": STR, "lang": STR, "output": STR, "seed": INT, "data": TABLE,
+                                   "models": TABLE_LIST, "measures": TABLE_LIST, "tables": TABLE_LIST,
+                                   "figures": TABLE_LIST, "text": STRS})
     data = raw.get("data")
     if not isinstance(data, Mapping):
         raise SpecificationError("Spec needs a [data] table with dataset = \"...\" or path = \"...\".")
     _check_keys("[data]", data, _DATA)
+    check_types("[data]", data, {"dataset": STR, "path": STR, "codes": STRS, "encoding": STR, "missing": "any",
+                                 "sheet": "any"})
     if ("dataset" in data) == ("path" in data):
         raise SpecificationError("Spec [data] needs exactly one of dataset = \"...\" or path = \"...\".")
     if "dataset" in data:
         _choice("[data] dataset", data["dataset"], DATASETS)
     names = set()
     for i, m in enumerate(raw.get("models", [])):
+        check_types(f"[[models]] #{i + 1}", m, {k: STR for k in _MODEL - {"reps", "cluster"}}
+                    | {"reps": INT, "cluster": STR_OR_STRS})
         _check_keys(f"[[models]] #{i + 1}", m, _MODEL)
         for key in ("name", "formula"):
             if not isinstance(m.get(key), str):
@@ -146,6 +173,9 @@ def load_spec(path: str | Path) -> ReportSpec:
         names.add(m["name"])
     measure_names = set()
     for i, m in enumerate(raw.get("measures", [])):
+        check_types(f"[[measures]] #{i + 1}", m, {"name": STR, "measure": STR, "y": STR, "group": STR, "rank": STR,
+                                                   "by": STR_OR_STRS, "weights": STR, "weight_type": STR,
+                                                   "epsilon": NUM, "alpha": NUM, "kind": STR})
         _check_keys(f"[[measures]] #{i + 1}", m, _MEASURE)
         _choice(f"[[measures]] #{i + 1} measure", m.get("measure"), MEASURES)
         if not isinstance(m.get("y"), str):
@@ -155,6 +185,7 @@ def load_spec(path: str | Path) -> ReportSpec:
             raise SpecificationError(f"Spec has two measures named {name!r}; names must be unique.")
         measure_names.add(name)
     for i, t in enumerate(raw.get("tables", [])):
+        check_types(f"[[tables]] #{i + 1}", t, _ITEM_TYPES)
         kind = _choice(f"[[tables]] #{i + 1} type", t.get("type"), set(_TABLE))
         _check_keys(f"[[tables]] #{i + 1} ({kind})", t, _TABLE[kind])
         if kind == "measures":
@@ -166,6 +197,7 @@ def load_spec(path: str | Path) -> ReportSpec:
             if mname not in names:
                 raise SpecificationError(f"Spec table #{i + 1} uses model {mname!r}, which is not defined.")
     for i, f in enumerate(raw.get("figures", [])):
+        check_types(f"[[figures]] #{i + 1}", f, _ITEM_TYPES)
         kind = _choice(f"[[figures]] #{i + 1} type", f.get("type"), set(_FIGURE))
         _check_keys(f"[[figures]] #{i + 1} ({kind})", f, _FIGURE[kind])
         for mname in f.get("models", []):

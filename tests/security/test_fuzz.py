@@ -176,3 +176,22 @@ def test_fuzzed_specs_never_run_code_end_to_end(prefix, text):
             except DisparityError:
                 return
         assume(True)
+
+
+ITEM_KEYS = ["type", "models", "measures", "measure", "name", "y", "by", "weights", "columns", "group", "labels",
+             "digits", "title", "x", "region", "value", "rank", "stats", "notes", "epsilon"]
+
+
+@SETTINGS
+@given(st.lists(st.dictionaries(st.sampled_from(ITEM_KEYS), values, max_size=5), max_size=2),
+       st.lists(st.dictionaries(st.sampled_from(ITEM_KEYS), values, max_size=5), max_size=2),
+       st.lists(st.dictionaries(st.sampled_from(ITEM_KEYS), values, max_size=5), max_size=2),
+       st.dictionaries(st.sampled_from(["title", "lang", "output", "seed", "text"]), values, max_size=3))
+def test_random_measure_table_figure_specs_raise_only_specification_errors(measures, tables, figures, top):
+    with _sandbox() as d:
+        path = write_toml(d / "s.toml", top, {"data": {"dataset": "chifeng_survey"}},
+                          {"measures": measures, "tables": tables, "figures": figures})
+        try:
+            load_spec(path)
+        except SpecificationError:
+            pass
