@@ -90,7 +90,7 @@ def test_safe_formula_quotes_only_what_needs_quoting(formula, text):
 def test_quote_name_round_trips_any_name():
     from disparity.models.formula import quote_name, safe_formula
 
-    for name in ["x", "acs.46", "年龄", "a b", "has`tick", "if", "C", "{open('p')}", "1st"]:
+    for name in ["x", "acs.46", "年龄", "a b", "if", "C", "{open('p')}", "1st", "1", " padded "]:
         text = safe_formula(f"y ~ {quote_name(name)}", ["y", name])
         assert text == f"y ~ {quote_name(name)}"
 
