@@ -43,6 +43,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from .io import read_yearbook
 
     out = Path(args.out)
+    _check_demo_target(out)
     out.mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()
     _progress("bundled data are SYNTHETIC (data/make_data.py); see data/README.md")
@@ -93,6 +94,29 @@ def cmd_demo(args: argparse.Namespace) -> int:
     if not args.skip_analyses:
         _build_analyses(Path(args.analyses), progress=_progress)
     return 0
+
+
+_DEMO_TITLE = "<title>disparity demo: bundled data</title>"
+_DEMO_CSV_HEADER = "variable,label,dtype,"
+
+
+def _check_demo_target(out: Path) -> None:
+    """The demo rewrites its own index.html and codebook CSV only, never a file of the same name of yours."""
+    from .errors import OutputExistsError
+
+    for name, mark in (("index.html", _DEMO_TITLE), ("codebook_chifeng.csv", _DEMO_CSV_HEADER)):
+        p = out / name
+        if not p.exists():
+            continue
+        try:
+            head = p.read_text(encoding="utf-8", errors="replace")[:400]
+        except OSError:
+            head = ""
+        if p.is_symlink() or not p.is_file() or mark not in head:
+            raise OutputExistsError(
+                f"{str(p)!r} exists and was not written by 'disparity demo'; it is not replaced. Choose "
+                "another --out folder."
+            )
 
 
 def cmd_report(args: argparse.Namespace) -> int:

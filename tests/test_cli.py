@@ -71,3 +71,10 @@ def test_codebook_html_does_not_replace_a_file(tmp_path, capsys):
     assert "already exists" in capsys.readouterr().err and target.read_text(encoding="utf-8") == "mine"
     assert cli.main([*argv, "--overwrite"]) == 0
     assert "是否支持城乡医保整合" in target.read_text(encoding="utf-8")
+
+
+def test_demo_does_not_replace_a_file_it_did_not_write(tmp_path, capsys):
+    (tmp_path / "index.html").write_text("<html>my site</html>", encoding="utf-8")
+    assert cli.main(["demo", "--out", str(tmp_path), "--skip-analyses"]) == 2
+    assert "not written by 'disparity demo'" in capsys.readouterr().err
+    assert (tmp_path / "index.html").read_text(encoding="utf-8") == "<html>my site</html>"

@@ -326,7 +326,8 @@ def _resolve(value: Any, results: Mapping[str, Any]) -> Any:
             return obj
         allowed = {f.name for f in fields(obj)} if is_dataclass(obj) else set()
         if isinstance(obj, pd.DataFrame):
-            allowed = set(map(str, obj.columns))
+            if attr not in set(map(str, obj.columns)):
+                raise _err(f"reference {value!r}: {attr!r} is not a column of {name!r} ({list(obj.columns)[:12]}).")
             return obj[attr]
         if attr not in allowed:
             raise _err(f"reference {value!r}: {attr!r} is not a data field of {name!r} ({sorted(allowed)}).")
