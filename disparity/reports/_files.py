@@ -9,6 +9,8 @@ fsynced before the final rename, and files and folders get the permissions the u
 from __future__ import annotations
 
 import contextlib
+import ctypes
+import errno
 import hashlib
 import io
 import json
@@ -16,6 +18,7 @@ import os
 import re
 import shutil
 import socket
+import sys
 import tempfile
 import time
 import zipfile
@@ -253,12 +256,48 @@ def new_build_dir(target: Path) -> Path:
     return tmp
 
 
+def exchange(a: Path, b: Path) -> bool:
+    """Swap two paths in one atomic step (Linux ``renameat2(RENAME_EXCHANGE)``).
+
+    Returns False where the platform or file system cannot (the caller then falls back to two
+    renames); raises OSError for any other failure.
+    """
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        renameat2 = libc.renameat2
+    except (OSError, AttributeError):  # pragma: no cover - glibc older than 2.28 / musl
+        return False
+    renameat2.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint]
+    renameat2.restype = ctypes.c_int
+    at_fdcwd, rename_exchange = -100, 2
+    if renameat2(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), rename_exchange) == 0:
+        return True
+    err = ctypes.get_errno()
+    if err in (errno.EINVAL, errno.ENOSYS, errno.ENOTSUP, errno.EPERM):  # pragma: no cover - e.g. some FUSE
+        return False
+    raise OSError(err, os.strerror(err), str(b))
+
+
 def publish_build(tmp: Path, target: Path) -> None:
-    """Move a finished build into place, replacing an earlier report at ``target`` (checked again)."""
+    """Move a finished build into place, replacing an earlier report at ``target`` (checked again).
+
+    An earlier report is swapped with the new one in one atomic step where the platform allows
+    (Linux), so ``target`` is never missing; elsewhere it is moved aside, the new one renamed in, and
+    the earlier one put back if that fails.
+    """
     with contextlib.suppress(FileNotFoundError):
         (tmp / BUILD_MARKER).unlink()
     fsync_tree(tmp)
     check_report_target(target)
+    if target.is_dir() and exchange(tmp, target):
+        # tmp now holds the earlier report: mark it as a leftover of this process, then delete it
+        with contextlib.suppress(OSError):
+            (tmp / BUILD_MARKER).write_text(f"{os.getpid()} {socket.gethostname()}", encoding="ascii")
+        _fsync_dir(target.parent)
+        shutil.rmtree(tmp, ignore_errors=True)
+        return
     old = None
     if target.exists():
         old = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".old", dir=target.parent))

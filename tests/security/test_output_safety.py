@@ -166,3 +166,39 @@ def test_cli_report_refuses_a_foreign_out_folder(tmp_path, capsys):
     err = capsys.readouterr().err
     assert err.startswith("disparity: error: ") and "keep" in err and "Traceback" not in err
     assert (tmp_path / "keep" / "a.txt").read_text(encoding="utf-8") == "a"
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="renameat2 is Linux-only; elsewhere two renames")
+def test_replacing_a_report_is_one_atomic_swap_on_linux(tmp_path, monkeypatch):
+    from disparity.reports import _files
+
+    first = _report("first").save(tmp_path / "rep")
+    calls = []
+    real = _files.exchange
+    monkeypatch.setattr(_files, "exchange", lambda a, b: calls.append((a, b)) or real(a, b))
+
+    real_replace = os.replace
+
+    def no_rename(src, dst, **k):  # the swap must not go through "move aside, then rename"
+        if Path(src) == first or Path(dst) == first:
+            raise AssertionError("two-step replace used")
+        return real_replace(src, dst, **k)
+
+    monkeypatch.setattr(os, "replace", no_rename)
+    out = _report("second").save(tmp_path / "rep")
+    assert out == first and calls and "second" in (out / "index.html").read_text(encoding="utf-8")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["rep"]
+
+
+def test_exchange_swaps_two_folders(tmp_path):
+    from disparity.reports._files import exchange
+
+    a, b = tmp_path / "a", tmp_path / "b"
+    a.mkdir()
+    b.mkdir()
+    (a / "x").write_text("A", encoding="utf-8")
+    (b / "x").write_text("B", encoding="utf-8")
+    if exchange(a, b):
+        assert (a / "x").read_text(encoding="utf-8") == "B" and (b / "x").read_text(encoding="utf-8") == "A"
+    else:  # pragma: no cover - platforms without an atomic swap
+        assert not sys.platform.startswith("linux")
