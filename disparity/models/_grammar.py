@@ -40,6 +40,7 @@ import re
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import NoReturn
 
 import numpy as np
 
@@ -111,7 +112,7 @@ class _Parser:
         self.i = 0
 
     # -- helpers
-    def fail(self, what: str) -> None:
+    def fail(self, what: str) -> NoReturn:
         raise SpecificationError(
             f"Formula {self.text!r} is not allowed from an analysis file: {what}. Only "
             f"{_allowed_text()} may be used."
@@ -229,7 +230,6 @@ class _Parser:
         if kind in ("name", "quoted"):
             return self.column()
         self.fail(f"unexpected text {tok!r}" if tok else "it ends too early")
-        raise AssertionError  # pragma: no cover
 
     def column(self) -> Node:
         kind, tok = self.take()
@@ -253,7 +253,6 @@ class _Parser:
             name = tok
         else:
             self.fail(f"expected a column name, found {tok!r}")
-            raise AssertionError  # pragma: no cover
         if name not in self.columns:
             raise SpecificationError(
                 f"Formula {self.text!r} uses {name!r}, which is not a column of the data. Check the "
@@ -335,7 +334,6 @@ class _Parser:
         else:
             self.fail(f"exponents must be whole numbers from -{MAX_POWER} to {MAX_POWER} or a column, "
                       "not an expression")
-            raise AssertionError  # pragma: no cover
         if sign == "-":
             exp = Node("neg", "-", (exp,))
         if self.peek() in (("op", "^"), ("op", "**")):
@@ -359,7 +357,6 @@ class _Parser:
         if kind in ("name", "quoted"):
             return self.column()
         self.fail(f"unexpected text {tok!r}" if tok else "it ends too early")
-        raise AssertionError  # pragma: no cover
 
 
 def _contains_power(node: Node) -> bool:
