@@ -75,7 +75,7 @@ _TOKEN = re.compile(
 
 
 _BARE = re.compile(r"[^\W\d]\w*")
-_NUMBERISH = re.compile(r"\s*[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?[jJ]?\s*")
+_NUMBERISH = re.compile(r"[0-9]+(?:\.[0-9]*)?")  # backquoted, formulaic may read these as literals (`1`)
 
 
 @dataclass(frozen=True)
@@ -418,10 +418,12 @@ def quote_name(name: str) -> str:
     if (_BARE.fullmatch(name) and name.isidentifier() and unicodedata.normalize("NFKC", name) == name
             and not keyword.iskeyword(name) and name not in SAFE_FUNCTIONS):
         return name  # Python would read it as this very name (NFKC-stable identifier)
-    if "`" in name:  # formulaic's tokenizer cannot read a backquote even inside Q("...")
+    if "`" in name or name.endswith("\\"):
+        # formulaic's tokenizer cannot read a backquote even inside Q("..."), and reads a final
+        # backslash as escaping the closing backquote
         raise SpecificationError(
-            f"Column {name!r} contains a backquote (`), which no formula can name; rename the column "
-            "(e.g. df.rename(columns={...}))."
+            f"Column {name!r} contains a backquote or ends with a backslash, which no formula can name; "
+            "rename the column (e.g. df.rename(columns={...}))."
         )
     if _NUMBERISH.fullmatch(name):  # formulaic reads a backquoted number as a literal (`1` is 1)
         return f"Q({name!r})"

@@ -83,7 +83,8 @@ def test_token_soup_through_python_side_formulas(text):
 
 
 # a backquote cannot appear in any formulaic formula; quote_name refuses such names (tested below)
-names = st.text(min_size=1, max_size=10).filter(lambda s: "`" not in s and s not in ("y", "Intercept"))
+names = st.text(min_size=1, max_size=10).filter(
+    lambda s: "`" not in s and not s.endswith("\\") and s not in ("y", "Intercept"))
 
 
 @SETTINGS
@@ -104,8 +105,9 @@ def test_any_column_name_is_only_a_name(name):
 def test_a_backquote_in_a_column_name_is_refused_with_advice():
     import pytest
 
-    with pytest.raises(SpecificationError, match="rename the column"):
-        quote_name("a`b")
+    for bad in ("a`b", "a\\"):
+        with pytest.raises(SpecificationError, match="rename the column"):
+            quote_name(bad)
 
 
 @SETTINGS
