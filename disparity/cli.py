@@ -1,10 +1,16 @@
-"""Command-line interface: ``disparity demo``, ``disparity codebook FILE``, ``disparity report SPEC.toml``."""
+"""Command-line interface: ``disparity demo``, ``disparity codebook FILE``, ``disparity report SPEC.toml``.
+
+Every command is a ``cmd_<name>(args) -> int`` function registered in :func:`build_parser`.
+:func:`main` turns any exception into one line ``disparity: error: ...`` on stderr and exit status 2
+(``--traceback`` prints the traceback too); a raw traceback is never shown unasked.
+"""
 
 from __future__ import annotations
 
 import argparse
 import sys
 import time
+import traceback
 from pathlib import Path
 
 from . import __version__
@@ -22,7 +28,9 @@ def cmd_codebook(args: argparse.Namespace) -> int:
     df = read_survey(args.file, encoding=args.encoding, missing=missing)
     book = df.attrs["codebook"]
     if args.html:
-        Path(args.html).write_text(book._repr_html_(), encoding="utf-8")
+        from .reports._files import atomic_write_bytes
+
+        atomic_write_bytes(Path(args.html), book._repr_html_().encode("utf-8"), overwrite=args.overwrite)
         _progress(f"wrote {args.html}")
     else:
         print(book)
@@ -35,6 +43,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from .io import read_yearbook
 
     out = Path(args.out)
+    _check_demo_target(out)
     out.mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()
     _progress("bundled data are SYNTHETIC (data/make_data.py); see data/README.md")
@@ -87,6 +96,29 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
+_DEMO_TITLE = "<title>disparity demo: bundled data</title>"
+_DEMO_CSV_HEADER = "variable,label,dtype,"
+
+
+def _check_demo_target(out: Path) -> None:
+    """The demo rewrites its own index.html and codebook CSV only, never a file of the same name of yours."""
+    from .errors import OutputExistsError
+
+    for name, mark in (("index.html", _DEMO_TITLE), ("codebook_chifeng.csv", _DEMO_CSV_HEADER)):
+        p = out / name
+        if not p.exists():
+            continue
+        try:
+            head = p.read_text(encoding="utf-8", errors="replace")[:400]
+        except OSError:
+            head = ""
+        if p.is_symlink() or not p.is_file() or mark not in head:
+            raise OutputExistsError(
+                f"{str(p)!r} exists and was not written by 'disparity demo'; it is not replaced. Choose "
+                "another --out folder."
+            )
+
+
 def cmd_report(args: argparse.Namespace) -> int:
     """Build a report folder from a declarative TOML spec.
 
@@ -134,31 +166,63 @@ def _build_analyses(root: Path, *, progress) -> None:
     progress(f"built {len(specs)} analyses in {time.perf_counter() - total:.1f} s")
 
 
-def main(argv: list[str] | None = None) -> int:
+#: Exit status of every failure (as argparse uses for usage errors).
+EXIT_ERROR = 2
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The ``disparity`` argument parser: one sub-parser per command."""
     parser = argparse.ArgumentParser(prog="disparity", description="Urban-rural benefit disparities toolkit")
     parser.add_argument("--version", action="version", version=f"disparity {__version__}")
+    parser.add_argument("--traceback", action="store_true", help="on an error, also print the Python traceback")
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--traceback", action="store_true", default=argparse.SUPPRESS,
+                        help="on an error, also print the Python traceback")
     sub = parser.add_subparsers(dest="command", required=True)
-    p = sub.add_parser("codebook", help="print the codebook of a survey file")
+    p = sub.add_parser("codebook", help="print the codebook of a survey file", parents=[common])
     p.add_argument("file")
     p.add_argument("--encoding", default=None)
     p.add_argument("--missing", default=None, help="missing-value preset: cfps or charls")
-    p.add_argument("--html", default=None, help="write the codebook as HTML to this path")
+    p.add_argument("--html", default=None, help="write the codebook as HTML to this path (a new file)")
+    p.add_argument("--overwrite", action="store_true", help="allow --html to replace an existing file")
     p.set_defaults(func=cmd_codebook)
-    p = sub.add_parser("demo", help="run the main job on the bundled data and write reports/")
+    p = sub.add_parser("demo", help="run the main job on the bundled data and write reports/", parents=[common])
     p.add_argument("--out", default="reports/demo")
     p.add_argument("--analyses", default="analyses", help="folder of analysis specs (*/report.toml)")
     p.add_argument("--skip-analyses", action="store_true", help="only the codebook summary")
     p.set_defaults(func=cmd_demo)
-    p = sub.add_parser("report", help="build a report folder from a TOML spec")
+    p = sub.add_parser("report", help="build a report folder from a TOML spec", parents=[common])
     p.add_argument("spec", help="path to SPEC.toml")
-    p.add_argument("--out", default=None, help="output folder (default: the spec's output)")
+    p.add_argument("--out", default=None, help="output folder (default: the spec's output); replaces only an "
+                   "earlier disparity report")
     p.set_defaults(func=cmd_report)
-    args = parser.parse_args(argv)
+    return parser
+
+
+def _report_error(err: BaseException, *, show_traceback: bool) -> None:
+    if show_traceback:
+        traceback.print_exception(err, file=sys.stderr)
+    if isinstance(err, DisparityError):
+        message = str(err)
+    else:  # not raised on purpose: say what it was, and how to see more
+        message = f"{type(err).__name__}: {err}" if str(err) else type(err).__name__
+        if not show_traceback:
+            message += " (unexpected; run again with --traceback for details, and please report it)"
+    print(f"disparity: error: {message}", file=sys.stderr)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the command line; returns the exit status (0 on success, 2 on any error)."""
+    args = build_parser().parse_args(argv)
+    show = bool(getattr(args, "traceback", False))
     try:
-        return args.func(args)
-    except DisparityError as err:
-        print(f"disparity: error: {err}", file=sys.stderr)
-        return 2
+        return int(args.func(args))
+    except KeyboardInterrupt:
+        print("disparity: interrupted", file=sys.stderr)
+        return 130
+    except Exception as err:  # noqa: BLE001 - the CLI never shows a raw traceback unasked
+        _report_error(err, show_traceback=show)
+        return EXIT_ERROR
 
 
 if __name__ == "__main__":

@@ -18,6 +18,7 @@ __all__ = [
     "SpecificationError",
     "DataValueError",
     "CollinearityError",
+    "OutputExistsError",
     "DisparityWarning",
     "PrecisionWarning",
     "FewClustersWarning",
@@ -61,6 +62,13 @@ class DataValueError(DisparityError, ValueError):
 
 class CollinearityError(SpecificationError):
     """Regressors are perfectly collinear; the message names the columns involved."""
+
+
+class OutputExistsError(DisparityError, FileExistsError):
+    """Writing would replace a file or folder that disparity did not make; the message names it."""
+
+    def __str__(self) -> str:  # OSError formats its arguments; we want the plain message
+        return str(self.args[0]) if self.args else ""
 
 
 class DisparityWarning(UserWarning):

@@ -1,9 +1,12 @@
-"""Formulas: a safety check for formulas that come from analysis files, and design matrices.
+"""Formulas: the safe grammar for formulas that come from analysis files, and design matrices.
 
-Python callers may pass any formula formulaic understands. Formulas read from analysis files (text a
-colleague sent, a YAML spec) must go through :func:`check_safe` first, which admits only column
-names, numbers, arithmetic/formula operators and an allowlist of transforms, so a formula can never
-run code.
+Python callers may pass any formula formulaic understands; before anything is evaluated, its
+Python parts are read with :mod:`ast` and checked (:func:`disparity.models._grammar.python_names`),
+so a formula that is then rejected has run nothing. Formulas read from analysis files (a YAML or
+TOML spec, text a colleague sent) are parsed by a small grammar of our own
+(:func:`safe_formula`, ``safe=True`` on every estimator): only validated column names, numbers,
+formula operators and an allowlist of transforms reach formulaic, so such a formula can never run
+code. Any column name can be written in backquotes (`` `acs.46` ``, `` `年龄` ``) or as ``Q("acs.46")``.
 """
 
 from __future__ import annotations
@@ -15,41 +18,23 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from formulaic import Formula, model_matrix
+from formulaic import model_matrix
+from formulaic.transforms import TRANSFORMS as _FORMULAIC_TRANSFORMS
 from formulaic.transforms import scale as _scale
 
 from ..errors import DataValueError, SpecificationError
-
-__all__ = ["check_safe", "SAFE_FUNCTIONS", "Design", "build_design", "categorical_outcome"]
-
-#: Transforms a formula from an analysis file may call.
-SAFE_FUNCTIONS: frozenset[str] = frozenset(
-    {
-        "log",
-        "log1p",
-        "exp",
-        "sqrt",
-        "abs",
-        "C",
-        "I",
-        "standardize",
-        "standardise",
-        "center",
-        "scale",
-        "lag",
-    }
+from ._grammar import (
+    MAX_POWER,
+    SAFE_FUNCTIONS,
+    expression_names,
+    parse_safe,
+    python_names,
+    quote_name,
+    render,
 )
 
-_TOKEN = re.compile(
-    r"""\s*(?:
-        (?P<name>[A-Za-z_\u4e00-\u9fff][A-Za-z0-9_\u4e00-\u9fff]*)
-      | (?P<quoted>`[^`]+`)
-      | (?P<number>(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)
-      | (?P<op>\*\*|[-+*/:^(),~\[\]])
-    )""",
-    re.VERBOSE,
-)
-
+__all__ = ["check_safe", "safe_formula", "quote_name", "SAFE_FUNCTIONS", "Design", "build_design",
+           "categorical_outcome"]
 
 _LAG = re.compile(r"\blag\(")
 LAG_CALL = re.compile(r"\blag\(\s*`?([^`(),]+?)`?\s*(?:,\s*(\d+)\s*)?\)")
@@ -67,12 +52,18 @@ def _transform_context() -> dict[str, Any]:
     }
 
 
-def check_safe(formula: str, columns: Iterable[str]) -> str:
-    """Return ``formula`` unchanged if it is safe to evaluate; raise otherwise.
+#: Names a formula's Python parts may call or use besides data columns.
+_FUNCTION_NAMES = frozenset(_FORMULAIC_TRANSFORMS) | frozenset(_transform_context()) | {"C", "I", "Q"}
 
-    Safe means: every token is a column of the data (optionally in backticks), a number, one of
-    ``+ - * / : ** ^ ( ) , ~ [ ]``, or a call of a function in :data:`SAFE_FUNCTIONS`. Strings,
-    attribute access, braces (formulaic's Python blocks) and any other name are rejected.
+
+def check_safe(formula: str, columns: Iterable[str], *, iv: bool = False) -> str:
+    """Return ``formula`` unchanged if the safe grammar accepts it; raise otherwise.
+
+    The grammar admits column names of the data (plain, in backquotes, or ``Q("name")``),
+    numbers inside ``I()`` and transforms, the operators ``+ - * / : ^ ** ( ) ~``, integer powers
+    up to 3 and the transforms in :data:`SAFE_FUNCTIONS`. Strings, attribute access, braces
+    (formulaic's Python blocks), any other name and any other call are rejected; nothing is
+    evaluated. Use :func:`safe_formula` to get the quoted text that is then evaluated.
 
     Parameters
     ----------
@@ -80,72 +71,44 @@ def check_safe(formula: str, columns: Iterable[str]) -> str:
         The formula, e.g. ``"y ~ x + log(income) + C(region)"``.
     columns : iterable of str
         Column names of the data the formula will be evaluated on.
+    iv : bool
+        Allow one ``[endogenous ~ instruments]`` block (``dp.iv``).
 
     Raises
     ------
     SpecificationError
         Naming the offending token and what is allowed.
+
+    Examples
+    --------
+    >>> check_safe("y ~ x + log(income)", ["y", "x", "income"])
+    'y ~ x + log(income)'
     """
-    if not isinstance(formula, str):
-        raise SpecificationError(f"A formula must be a string, got {type(formula).__name__}.")
-    cols = set(columns)
-    pos = 0
-    tokens: list[tuple[str, str]] = []
-    text = formula.rstrip()
-    while pos < len(text):
-        m = _TOKEN.match(text, pos)
-        if m is None or m.end() == pos:
-            bad = text[pos:].lstrip()[:20]
-            raise SpecificationError(
-                f"Formula {formula!r} is not allowed from an analysis file: unexpected text {bad!r}. "
-                "Only column names, numbers, + - * / : ** ^ ( ) ~ and the transforms "
-                f"{', '.join(sorted(SAFE_FUNCTIONS))} may be used."
-            )
-        kind = m.lastgroup or ""
-        tokens.append((kind, m.group(kind)))
-        pos = m.end()
-    for i, (kind, tok) in enumerate(tokens):
-        nxt = tokens[i + 1][1] if i + 1 < len(tokens) else ""
-        if tok in ("**", "^"):
-            _check_power(formula, tokens, i)
-        if kind == "name":
-            if nxt == "(":
-                if tok not in SAFE_FUNCTIONS:
-                    raise SpecificationError(
-                        f"Formula {formula!r} calls {tok}(), which is not allowed from an analysis "
-                        f"file; allowed transforms: {', '.join(sorted(SAFE_FUNCTIONS))}."
-                    )
-            elif tok not in cols:
-                raise SpecificationError(
-                    f"Formula {formula!r} uses {tok!r}, which is not a column of the data. "
-                    "Check the spelling or add the column."
-                )
-        elif kind == "quoted" and tok[1:-1] not in cols:
-            raise SpecificationError(
-                f"Formula {formula!r} uses {tok}, which is not a column of the data."
-            )
+    parse_safe(formula, columns, allow_iv=iv or "[" in str(formula))
     return formula
 
 
+def safe_formula(formula: str, columns: Iterable[str], *, iv: bool = False, one_sided: bool = False) -> str:
+    """Parse an untrusted formula with the safe grammar and return the text to evaluate.
+
+    Every column is checked against ``columns`` and written as a plain name when it is a plain
+    identifier, else in backquotes (or ``Q('...')``); only allowlisted transforms appear. With
+    ``one_sided`` the text is a list of terms without ``~`` (e.g. instruments).
+
+    Examples
+    --------
+    >>> safe_formula("y ~ `acs.46` + I(x**2)", ["y", "acs.46", "x"])
+    'y ~ `acs.46` + I(x ** 2)'
+    >>> safe_formula("y ~ {open('p', 'w')}", ["y"])
+    Traceback (most recent call last):
+    ...
+    disparity.errors.SpecificationError: Formula "y ~ {open('p', 'w')}" is not allowed from an analysis file: unexpected text "{open('p', 'w')}". Only column names (`any name` in backquotes), numbers, + - * / : ^ ( ) ~ and the transforms C, I, Q, abs, center, exp, lag, log, log1p, scale, sqrt, standardise, standardize may be used.
+    """
+    return render(parse_safe(formula, columns, allow_iv=iv, one_sided=one_sided))
+
+
 #: Largest literal exponent a safe formula may use (guards against huge integer powers).
-MAX_EXPONENT = 10
-
-
-def _check_power(formula: str, tokens: list[tuple[str, str]], i: int) -> None:
-    """A power's exponent must be a column or a small literal, not another power or a group."""
-    j = i + 1
-    if j < len(tokens) and tokens[j][1] == "-":
-        j += 1
-    ok = j < len(tokens) and (
-        tokens[j][0] == "name"
-        or (tokens[j][0] == "number" and abs(float(tokens[j][1])) <= MAX_EXPONENT)
-    )
-    chained = j + 1 < len(tokens) and tokens[j + 1][1] in ("**", "^")
-    if not ok or chained:
-        raise SpecificationError(
-            f"Formula {formula!r}: exponents must be a column or a number up to {MAX_EXPONENT} "
-            "(e.g. I(x ** 2)), not an expression or a chain of powers."
-        )
+MAX_EXPONENT = MAX_POWER
 
 
 @dataclass(frozen=True)
@@ -160,15 +123,61 @@ class Design:
     n_dropped: int  # rows dropped for missing values
 
 
-def required_columns(formula: str) -> set[str]:
-    """Data columns a formula refers to."""
-    try:
-        names = set(Formula(formula).required_variables)
-    except Exception as exc:  # formulaic raises several types for bad syntax
-        raise SpecificationError(f"Could not parse formula {formula!r}: {exc}") from None
-    # formulaic reports the transforms we supply in the evaluation context (sqrt, abs, ...) as
-    # variables; they are functions, not columns
-    return names - set(_transform_context())
+def required_columns(formula: str, columns: Iterable[str] | None = None) -> set[str]:
+    """Data columns a formula refers to, found without evaluating anything.
+
+    Raises :class:`SpecificationError` if the formula's Python parts use anything but columns,
+    numbers, operators and transforms (see :mod:`disparity.models._grammar`).
+    """
+    return python_names(formula, columns, _FUNCTION_NAMES)
+
+
+def _numeric_role(formula: str, columns: Iterable[str]) -> set[str]:
+    """Columns a formula uses as numbers (bare terms and transform arguments, not ``C()``)."""
+    from formulaic import Formula
+    from formulaic.formula import SimpleFormula
+
+    parsed = Formula(formula)
+    parts = [parsed.rhs] if hasattr(parsed, "rhs") else [parsed]
+    out: set[str] = set()
+    for part in parts:
+        simple = [part] if isinstance(part, SimpleFormula) else list(part._flatten())
+        for sf in simple:
+            for term in sf:
+                for factor in term.factors:
+                    method = str(getattr(factor.eval_method, "value", factor.eval_method))
+                    expr = str(factor.expr)
+                    if method == "lookup":
+                        out.add(expr)
+                    elif method == "python" and not expr.startswith(("C(", "Q(")):
+                        out |= expression_names(formula, expr, columns, _FUNCTION_NAMES)
+    return out
+
+
+def _check_text_numbers(formula: str, data: pd.DataFrame, needed: set[str]) -> None:
+    """Refuse a regressor whose values are numbers stored as text (it would become dummies)."""
+    for col in _numeric_role(formula, data.columns) & needed:
+        s = data[col]
+        if isinstance(s.dtype, pd.CategoricalDtype) or pd.api.types.is_numeric_dtype(s) \
+                or pd.api.types.is_bool_dtype(s) or pd.api.types.is_datetime64_any_dtype(s):
+            continue
+        vals = s.dropna()
+        if vals.empty or not all(isinstance(v, str) for v in vals.iloc[:1000]):
+            continue
+        parsed = pd.to_numeric(vals.str.strip(), errors="coerce")
+        share = float(parsed.notna().mean())
+        n = int(vals.nunique())
+        if share < 0.9 or n <= 2:
+            continue
+        bad = vals[parsed.isna()].unique()[:3].tolist()
+        extra = (f" ({len(vals) - int(parsed.notna().sum())} values are not numbers, e.g. {bad}: use "
+                 "errors='coerce' to make them missing)") if bad else ""
+        raise DataValueError(
+            f"Column {col!r} in {formula!r} holds numbers stored as text (e.g. {vals.iloc[0]!r}); as a "
+            f"regressor it would become {n - 1} dummy variables. Convert it first: "
+            f"df[{col!r}] = pd.to_numeric(df[{col!r}]){extra}. If the values are category codes, write "
+            f"C({quote_name(col)}) in the formula."
+        )
 
 
 def categorical_outcome(formula: str, data: pd.DataFrame, *, binary: bool) -> pd.DataFrame:
@@ -213,19 +222,24 @@ def build_design(
             f"Formula {formula!r} has no '~'; write it as 'outcome ~ regressors'."
         )
     if safe:
-        check_safe(formula, data.columns)
+        formula = safe_formula(formula, data.columns)
+    if not formula.split("~", 1)[0].strip():
+        raise SpecificationError(f"Formula {formula!r} has no outcome; write it as 'outcome ~ regressors'.")
     if _LAG.search(formula):
         raise SpecificationError(
             f"Formula {formula!r} uses lag(): lags need the panel structure (a row's previous period "
             "within its entity); use dp.panel(..., entity=, time=)."
         )
-    needed = required_columns(formula)
-    missing = sorted(needed - set(data.columns))
+    # validation reads the formula; nothing is evaluated before it passes
+    needed = required_columns(formula, data.columns)
+    missing = sorted(needed - set(map(str, data.columns)))
     if missing:
         raise SpecificationError(
             f"Formula {formula!r} refers to {', '.join(map(repr, missing))}, not columns of the data; "
-            f"available columns include {', '.join(map(repr, list(data.columns)[:10]))}."
+            f"available columns include {', '.join(map(repr, list(data.columns)[:10]))}. Write a name "
+            "with dots or spaces in backquotes (`acs.46`)."
         )
+    _check_text_numbers(formula, data, needed)
     used = [c for c in data.columns if c in needed]
     complete = data[used].notna().all(axis=1)
     sub = data.loc[complete, used + [c for c in extra if c not in used]]

@@ -24,7 +24,6 @@ import platform
 import shutil
 import subprocess
 import sys
-import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from importlib import metadata
@@ -35,7 +34,14 @@ import pandas as pd
 
 from .._options import check_option
 from ..errors import SpecificationError
-from ._files import sha256_file
+from ._files import (
+    BUILD_MARKER,
+    MANIFEST,
+    clean_stale_builds,
+    new_build_dir,
+    publish_build,
+    sha256_file,
+)
 from .figures import figure_bytes
 from .tables import LANGS, Table
 
@@ -295,28 +301,29 @@ class Report:
     def save(self, path: str | Path, *, progress: Any = None, workdir: str | Path | None = None) -> Path:
         """Build the report folder at ``path`` atomically; returns the path.
 
-        An existing folder at ``path`` is replaced only after the new one is complete.
+        The folder is built beside ``path`` and renamed into place once complete (its files
+        fsynced first), so a failed or killed build never leaves a half-written report; folders
+        left by a killed build are removed by the next build. ``path`` may be new, an empty
+        folder, or an earlier report made by disparity (a folder with its ``manifest.json`` and
+        only the files that manifest lists), which is replaced. Anything else, an existing file
+        or a folder of other files, is never replaced: :class:`~disparity.errors.OutputExistsError`
+        names it.
         """
         target = Path(path)
         target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".building", dir=target.parent))
+        clean_stale_builds(target.parent, target.name)
+        tmp = new_build_dir(target)
         try:
             written = self._render_all(tmp, progress)
             manifest = build_manifest(inputs=self._inputs, seeds=self.seeds, spec=self.spec,
                                       outputs=written, workdir=workdir)
             manifest["title"] = self.title
-            (tmp / "manifest.json").write_text(
+            manifest["files"] = sorted(p.relative_to(tmp).as_posix() for p in tmp.rglob("*")
+                                       if p.is_file() and p.name != BUILD_MARKER) + [MANIFEST]
+            (tmp / MANIFEST).write_text(
                 json.dumps(manifest, ensure_ascii=False, indent=2, sort_keys=True, default=str) + "\n",
                 encoding="utf-8")
-            old = None
-            if target.exists():
-                old = target.with_name(f".{target.name}.old")
-                if old.exists():
-                    shutil.rmtree(old)
-                os.replace(target, old)
-            os.replace(tmp, target)
-            if old is not None:
-                shutil.rmtree(old, ignore_errors=True)
+            publish_build(tmp, target)
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
             raise

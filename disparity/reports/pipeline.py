@@ -35,16 +35,20 @@ runs no code::
 Other step kinds: ``method`` (an allowlisted method of a named result, e.g.
 ``marginal_effects``), ``figure`` (a figure function from FIGURES, with ``results``, ``data`` or
 ``tidy`` input), ``text`` and ``section``. Argument values may refer to a named result with
-``"$name"`` or to a data attribute of it with ``"$name.attr"`` (fields, not methods). Formulas go
-through :func:`disparity.models.formula.check_safe`. Every call that takes ``seed=`` and is not given
-one gets the spec's ``seed``, so bootstraps and wild-bootstrap inference rebuild identically.
+``"$name"`` or to a data attribute of it with ``"$name.attr"`` (fields, not methods). Every call that
+takes ``seed=`` and is not given one gets the spec's ``seed``, so bootstraps and wild-bootstrap
+inference rebuild identically.
 
-Safety: TOML holds data only; every function, method and attribute is looked up in fixed allowlists,
-never imported or evaluated by name.
+Safety (a spec is untrusted input; see SECURITY.md): TOML holds data only; every function, method
+and attribute is looked up in fixed allowlists, never imported or evaluated by name; formulas are
+parsed by the safe grammar (:func:`disparity.models.formula.safe_formula`) and only its quoted text
+is evaluated; arguments that name columns are checked against the data; ``args`` must be
+parameters of the function called; ``method =`` works only on disparity results.
 """
 
 from __future__ import annotations
 
+import inspect
 import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields, is_dataclass
@@ -55,6 +59,21 @@ import pandas as pd
 
 from .. import datasets as datasets_module
 from ..errors import SpecificationError
+from ._files import check_report_target
+from ._specsafe import (
+    BOOL,
+    INT,
+    STR,
+    STRS,
+    TABLE,
+    TABLE_LIST,
+    check_columns,
+    check_kwargs,
+    check_method,
+    check_types,
+    safe_formula_arg,
+)
+from ._specsafe import METHODS as _METHODS
 from .builder import Report
 
 __all__ = ["AnalysisSpec", "load_analysis", "run_analysis", "prepare", "tidy_table", "accepts_seed", "allowed_calls", "METHODS", "TABLES", "FIGURES"]
@@ -83,8 +102,8 @@ def _calls() -> dict[str, tuple[Callable[..., Any], str]]:
     return table
 
 
-METHODS = {"marginal_effects", "aggregate", "att_gt", "detail", "with_vcov", "conf_int", "tidy", "twofold",
-           "threefold", "radar", "pretrend_test"}
+# ``method =`` steps: pure accessors of disparity results only (see _specsafe.check_method)
+METHODS = set(_METHODS)
 
 
 def _tables() -> dict[str, tuple[Callable[..., Any], str]]:
@@ -148,6 +167,12 @@ _TOP = {"title", "lang", "output", "seed", "data", "steps", "inputs_note"}
 _DATA = {"dataset", "path", "from", "where", "codes", "missing", "encoding", "index"}
 _STEP = {"name", "call", "method", "of", "table", "figure", "data", "results", "tidy", "args", "caption", "section",
          "text"}
+_TOP_TYPES = {"title": STR, "lang": STR, "output": STR, "seed": INT, "data": TABLE, "steps": TABLE_LIST,
+              "inputs_note": STR}
+_DATA_TYPES = {"dataset": STR, "path": STR, "from": STR, "where": TABLE, "codes": STRS, "missing": "any",
+               "encoding": STR, "index": STR}
+_STEP_TYPES = {"name": STR, "call": STR, "method": STR, "of": STR, "table": STR, "figure": STR, "data": STR,
+               "results": STRS, "tidy": BOOL, "args": TABLE, "caption": STR, "section": STR, "text": STR}
 _DATASETS = ("chifeng_survey", "province_panel", "province_panel_true_att", "national_standards")
 
 
@@ -179,10 +204,12 @@ def load_analysis(path: str | Path) -> AnalysisSpec:
     extra = set(raw) - _TOP
     if extra:
         raise _err(f"unknown top-level key(s) {sorted(extra)}; allowed: {sorted(_TOP)}.")
+    check_types("top level", raw, _TOP_TYPES)
     data = raw.get("data", {})
     if not data:
         raise _err("needs at least one [data.NAME] table.")
     for name, d in data.items():
+        check_types(f"[data.{name}]", d, _DATA_TYPES)
         if set(d) - _DATA:
             raise _err(f"[data.{name}] has unknown key(s) {sorted(set(d) - _DATA)}; allowed: {sorted(_DATA)}.")
         sources = [k for k in ("dataset", "path", "from") if k in d]
@@ -196,6 +223,7 @@ def load_analysis(path: str | Path) -> AnalysisSpec:
     names: set[str] = set()
     for i, st in enumerate(raw.get("steps", []), start=1):
         where = f"step {i}"
+        check_types(where, st, _STEP_TYPES)
         if set(st) - _STEP:
             raise _err(f"{where} has unknown key(s) {sorted(set(st) - _STEP)}; allowed: {sorted(_STEP)}.")
         kinds = [k for k in ("call", "method", "table", "figure", "text", "section") if k in st]
@@ -298,7 +326,8 @@ def _resolve(value: Any, results: Mapping[str, Any]) -> Any:
             return obj
         allowed = {f.name for f in fields(obj)} if is_dataclass(obj) else set()
         if isinstance(obj, pd.DataFrame):
-            allowed = set(map(str, obj.columns))
+            if attr not in set(map(str, obj.columns)):
+                raise _err(f"reference {value!r}: {attr!r} is not a column of {name!r} ({list(obj.columns)[:12]}).")
             return obj[attr]
         if attr not in allowed:
             raise _err(f"reference {value!r}: {attr!r} is not a data field of {name!r} ({sorted(allowed)}).")
@@ -313,9 +342,9 @@ def _resolve(value: Any, results: Mapping[str, Any]) -> Any:
 def run_analysis(spec: AnalysisSpec, *, output: str | Path | None = None,
                  progress: Callable[[str], None] | None = None) -> Path:
     """Run every step of an analysis spec and save the report folder; returns its path."""
-    from ..models.formula import check_safe
-
     say = progress or (lambda msg: None)
+    dest = Path(output) if output is not None else spec.output
+    check_report_target(dest)  # refuse at once, before any work, to replace what disparity did not make
     raw = spec.raw
     lang = raw.get("lang", "zh")
     seed = raw.get("seed")
@@ -339,23 +368,29 @@ def run_analysis(spec: AnalysisSpec, *, output: str | Path | None = None,
             if seed is not None and "seed" not in args and accepts_seed(fn):
                 args["seed"] = seed  # the spec's seed makes every random step reproducible
             say(f"step {i}/{len(steps)}: {st['name']} = {st['call']}(...)")
+            where = f"step {i} ({st['call']})"
             if how == "formula":
                 formula = args.pop("formula", None)
                 if frame is None or not isinstance(formula, str):
                     raise _err(f"step {i} ({st['call']}) needs data= and args.formula.")
-                check_safe(formula, frame.columns)
-                results[st["name"]] = fn(formula, frame, **args)
+                check_kwargs(where, fn, args, skip=2)
+                check_columns(where, st["call"], args, frame.columns)
+                text = safe_formula_arg(where, formula, frame.columns, iv=st["call"] == "iv")
+                if "safe" in inspect.signature(fn).parameters:
+                    args["safe"] = True
+                results[st["name"]] = fn(text, frame, **args)
             elif how == "data":
                 if frame is None:
                     raise _err(f"step {i} ({st['call']}) needs data=.")
+                check_kwargs(where, fn, args, skip=1)
+                check_columns(where, st["call"], args, frame.columns)
                 results[st["name"]] = fn(frame, **args)
             else:
+                check_kwargs(where, fn, args)
                 results[st["name"]] = fn(**args)
         elif "method" in st:
-            obj = results[st["of"]]
-            method = getattr(obj, st["method"], None)
-            if method is None:
-                raise _err(f"step {i}: result {st['of']!r} has no method {st['method']!r}.")
+            method = check_method(f"step {i}", results[st["of"]], st["method"])
+            check_kwargs(f"step {i} ({st['method']})", method, args)
             results[st["name"]] = method(**args)
         else:
             builder, first = (tables[st["table"]] if "table" in st else (figures[st["figure"]], "any"))
@@ -371,13 +406,16 @@ def run_analysis(spec: AnalysisSpec, *, output: str | Path | None = None,
             if (isinstance(target, pd.DataFrame) and target.index.name is not None
                     and target.index.name not in target.columns):
                 target = target.reset_index()  # e.g. a radar frame indexed by region
+            what = st.get("table") or st.get("figure")
+            check_kwargs(f"step {i} ({what})", builder, args, skip=1)
+            if isinstance(target, pd.DataFrame):
+                check_columns(f"step {i} ({what})", str(what), args, target.columns)
             lang_arg = {"lang": lang}
             out = builder(target, **lang_arg, **args)
             if "table" in st:
                 report.add_table(out, caption=st.get("caption"))
             else:
                 report.add_figure(out, caption=st.get("caption"))
-    dest = Path(output) if output is not None else spec.output
     say(f"writing {dest}")
     return report.save(dest, progress=say, workdir=spec.base)
 

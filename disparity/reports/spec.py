@@ -36,10 +36,12 @@ A spec names a data source, models, tables and figures::
     models = ["m1"]
     caption = "系数图"
 
-Safety: TOML is data only; keys are checked against allowlists; formulas must pass
-:func:`disparity.models.formula.check_safe` (column names, numbers, operators and allowlisted
-transforms only); estimators, measures and datasets are looked up in fixed tables, never by import or
-eval.
+Safety (a spec is untrusted input; see SECURITY.md): TOML is data only; keys are checked against
+allowlists; formulas are parsed by the safe grammar (:func:`disparity.models.formula.safe_formula`:
+column names, numbers, operators and allowlisted transforms only) and only its quoted text is
+evaluated; every other value that names a column (cluster, weights, y, by, group, ...) is checked
+against the data's columns; estimators, measures and datasets are looked up in fixed tables, never by
+import or eval. Data files, CSV and Excel included, are read by :func:`disparity.io.read_survey`.
 """
 
 from __future__ import annotations
@@ -53,6 +55,20 @@ from typing import Any
 import pandas as pd
 
 from ..errors import SpecificationError
+from ._files import check_report_target
+from ._specsafe import (
+    INT,
+    NUM,
+    STR,
+    STR_OR_STRS,
+    STRS,
+    TABLE,
+    TABLE_LIST,
+    check_columns,
+    check_kwargs,
+    check_types,
+    safe_formula_arg,
+)
 from .builder import Report
 
 __all__ = ["ReportSpec", "load_spec", "build_report", "ESTIMATORS", "DATASETS", "MEASURES"]
@@ -80,6 +96,14 @@ _FIGURE = {
     "region_bar": {"type", "region", "value", "highlight", "labels", "caption", "section"},
     "lorenz": {"type", "y", "rank", "by", "weights", "points", "labels", "caption", "section"},
 }
+
+
+# Value kinds of table and figure keys (shared names mean the same in both).
+_ITEM_TYPES = {"type": STR, "models": STRS, "measures": STRS, "title": STR, "labels": TABLE, "stat": STR,
+               "stats": STRS, "keep": STRS, "drop": STRS, "order": STRS, "notes": STR_OR_STRS, "digits": INT,
+               "section": STR, "columns": STRS, "by": STR, "weights": STR, "weight_type": STR, "group": STR,
+               "test": STR, "terms": STRS, "caption": STR, "x": STR, "y": STR, "region": STR, "value": STR,
+               "rank": STR, "points": INT, "highlight": STR_OR_STRS, "indicators": TABLE}
 
 
 @dataclass(frozen=True)
@@ -122,16 +146,23 @@ def load_spec(path: str | Path) -> ReportSpec:
     except tomllib.TOMLDecodeError as exc:
         raise SpecificationError(f"Spec {str(path)!r} is not valid TOML: {exc}.") from None
     _check_keys("top level", raw, _TOP)
+    check_types("top level", raw, {"title": STR, "lang": STR, "output": STR, "seed": INT, "data": TABLE,
+                                   "models": TABLE_LIST, "measures": TABLE_LIST, "tables": TABLE_LIST,
+                                   "figures": TABLE_LIST, "text": STRS})
     data = raw.get("data")
     if not isinstance(data, Mapping):
         raise SpecificationError("Spec needs a [data] table with dataset = \"...\" or path = \"...\".")
     _check_keys("[data]", data, _DATA)
+    check_types("[data]", data, {"dataset": STR, "path": STR, "codes": STRS, "encoding": STR, "missing": "any",
+                                 "sheet": "any"})
     if ("dataset" in data) == ("path" in data):
         raise SpecificationError("Spec [data] needs exactly one of dataset = \"...\" or path = \"...\".")
     if "dataset" in data:
         _choice("[data] dataset", data["dataset"], DATASETS)
     names = set()
     for i, m in enumerate(raw.get("models", [])):
+        check_types(f"[[models]] #{i + 1}", m, {k: STR for k in _MODEL - {"reps", "cluster"}}
+                    | {"reps": INT, "cluster": STR_OR_STRS})
         _check_keys(f"[[models]] #{i + 1}", m, _MODEL)
         for key in ("name", "formula"):
             if not isinstance(m.get(key), str):
@@ -142,6 +173,9 @@ def load_spec(path: str | Path) -> ReportSpec:
         names.add(m["name"])
     measure_names = set()
     for i, m in enumerate(raw.get("measures", [])):
+        check_types(f"[[measures]] #{i + 1}", m, {"name": STR, "measure": STR, "y": STR, "group": STR, "rank": STR,
+                                                   "by": STR_OR_STRS, "weights": STR, "weight_type": STR,
+                                                   "epsilon": NUM, "alpha": NUM, "kind": STR})
         _check_keys(f"[[measures]] #{i + 1}", m, _MEASURE)
         _choice(f"[[measures]] #{i + 1} measure", m.get("measure"), MEASURES)
         if not isinstance(m.get("y"), str):
@@ -151,6 +185,7 @@ def load_spec(path: str | Path) -> ReportSpec:
             raise SpecificationError(f"Spec has two measures named {name!r}; names must be unique.")
         measure_names.add(name)
     for i, t in enumerate(raw.get("tables", [])):
+        check_types(f"[[tables]] #{i + 1}", t, _ITEM_TYPES)
         kind = _choice(f"[[tables]] #{i + 1} type", t.get("type"), set(_TABLE))
         _check_keys(f"[[tables]] #{i + 1} ({kind})", t, _TABLE[kind])
         if kind == "measures":
@@ -162,6 +197,7 @@ def load_spec(path: str | Path) -> ReportSpec:
             if mname not in names:
                 raise SpecificationError(f"Spec table #{i + 1} uses model {mname!r}, which is not defined.")
     for i, f in enumerate(raw.get("figures", [])):
+        check_types(f"[[figures]] #{i + 1}", f, _ITEM_TYPES)
         kind = _choice(f"[[figures]] #{i + 1} type", f.get("type"), set(_FIGURE))
         _check_keys(f"[[figures]] #{i + 1} ({kind})", f, _FIGURE[kind])
         for mname in f.get("models", []):
@@ -187,10 +223,15 @@ def _load_data(spec: ReportSpec) -> tuple[pd.DataFrame, list[Path]]:
         p = (spec.base / str(d["path"])).resolve()
         if not p.is_file():
             raise SpecificationError(f"Spec [data] path {str(p)!r} does not exist.")
-        if p.suffix.lower() == ".csv":
-            frame = pd.read_csv(p, encoding=d.get("encoding", "utf-8"))
-        else:
-            frame = read_survey(p, encoding=d.get("encoding"), missing=d.get("missing"))
+        opts: dict[str, Any] = {"encoding": d.get("encoding"), "missing": d.get("missing")}
+        if "sheet" in d:
+            import inspect
+
+            if "sheet" not in inspect.signature(read_survey).parameters:
+                raise SpecificationError("Spec [data] sheet = ... is not supported by this version's reader; "
+                                         "save the sheet as its own file, or remove the key.")
+            opts["sheet"] = d["sheet"]
+        frame = read_survey(p, **opts)  # CSV and Excel too: encoding detection, never written
         inputs = [p]
     for col in d.get("codes", []):
         if col not in frame.columns:
@@ -206,6 +247,8 @@ def _fit(m: Mapping[str, Any], data: pd.DataFrame, seed: int | None) -> Any:
     from .. import models
 
     est = {"ols": models.ols, "logit": models.logit, "probit": models.probit}[m.get("estimator", "ols")]
+    where = f"model {m['name']!r}"
+    check_columns(where, "model", m, data.columns)
     kwargs: dict[str, Any] = {"safe": True}
     for key in ("vcov", "cluster", "weights", "weight_type", "reps"):
         if key in m:
@@ -214,7 +257,7 @@ def _fit(m: Mapping[str, Any], data: pd.DataFrame, seed: int | None) -> Any:
         raise SpecificationError(f"Spec model {m['name']!r}: reps (wild bootstrap) applies to ols only.")
     if m.get("estimator", "ols") == "ols" and seed is not None:
         kwargs["seed"] = seed
-    return est(m["formula"], data, **kwargs)
+    return est(safe_formula_arg(where, m["formula"], data.columns), data, **kwargs)
 
 
 def _measure(m: Mapping[str, Any], data: pd.DataFrame) -> Any:
@@ -227,6 +270,9 @@ def _measure(m: Mapping[str, Any], data: pd.DataFrame) -> Any:
             "(the measures layer provides it); update disparity or remove it from the spec."
         )
     kwargs = {k: v for k, v in m.items() if k not in ("name", "measure")}
+    where = f"measure {m.get('name', m['measure'])!r}"
+    check_kwargs(where, fn, kwargs, skip=1)
+    check_columns(where, m["measure"], kwargs, data.columns)
     return fn(data, **kwargs)
 
 
@@ -242,6 +288,7 @@ def _curve(f: Mapping[str, Any], data: pd.DataFrame) -> Any:
             "update disparity or remove the figure from the spec."
         )
     kwargs = {k: f[k] for k in ("rank", "by", "weights", "points") if k in f}
+    check_columns("figure 'lorenz'", name, {"y": f["y"], **kwargs}, data.columns)
     return fn(data, f["y"], **kwargs)
 
 
@@ -254,6 +301,8 @@ def build_report(spec: ReportSpec, *, progress: Callable[[str], None] | None = N
     from .summary import balance_table, summary_table
 
     say = progress or (lambda msg: None)
+    out = Path(output) if output is not None else spec.output
+    check_report_target(out)  # refuse at once, before any work, to replace what disparity did not make
     raw = spec.raw
     lang = raw.get("lang", "zh")
     seed = raw.get("seed")
@@ -292,9 +341,12 @@ def build_report(spec: ReportSpec, *, progress: Callable[[str], None] | None = N
             table = measure_table([measured[n] for n in names], lang=lang, **common, **opts)
         elif kind == "summary":
             opts = {k: t[k] for k in ("by", "weights", "weight_type", "stats") if k in t}
+            check_columns("summary table", kind, {"columns": t["columns"], **opts}, data.columns)
             table = summary_table(data, t["columns"], lang=lang, **common, **opts)
         else:
             opts = {k: t[k] for k in ("weights", "test") if k in t}
+            check_columns("balance table", kind, {"columns": t["columns"], "group": t["group"], **opts},
+                          data.columns)
             table = balance_table(data, t["columns"], t["group"], lang=lang, **common, **opts)
         report.add_table(table)
     for f in raw.get("figures", []):
@@ -305,13 +357,14 @@ def build_report(spec: ReportSpec, *, progress: Callable[[str], None] | None = N
         if kind == "coef":
             fig = fg.coef_plot([fitted[n] for n in f["models"]], terms=f.get("terms"), labels=labels, lang=lang)
         elif kind == "gap_trend":
+            check_columns("gap_trend figure", kind, {k: f[k] for k in ("x", "y", "group") if k in f}, data.columns)
             fig = fg.gap_trend_plot(data, f["x"], f["y"], group=f.get("group"), labels=labels, lang=lang)
         elif kind == "lorenz":
             fig = fg.lorenz_plot(_curve(f, data), labels=labels, lang=lang)
         else:
+            check_columns("region_bar figure", kind, {"region": f["region"], "value": f["value"]}, data.columns)
             fig = fg.region_bar_plot(data, f["region"], f["value"], highlight=f.get("highlight"), labels=labels,
                                      lang=lang)
         report.add_figure(fig, caption=f.get("caption"))
-    out = Path(output) if output is not None else spec.output
     say(f"writing {out}")
     return report.save(out, progress=say, workdir=spec.base)

@@ -152,23 +152,29 @@ class Table:
 
         return table_markdown(self, number=number)
 
-    def to_docx(self, target: Any, *, number: int | None = 1) -> Any:
+    def to_docx(self, target: Any, *, number: int | None = 1, overwrite: bool = False) -> Any:
         """Write a three-line table to a .docx path (deterministic bytes), or append it to a
-        python-docx ``Document``; returns the path or the document."""
+        python-docx ``Document``; returns the path or the document. An existing file is replaced
+        only with ``overwrite=True`` (otherwise :class:`~disparity.errors.OutputExistsError`)."""
+        from ._files import refuse_existing
         from .render_docx import append_table, new_document, save_document
 
         if hasattr(target, "add_table") and hasattr(target, "element"):
             append_table(target, self, number=number)
             return target
+        refuse_existing(target, overwrite=overwrite)
         doc = new_document(self.lang)
         append_table(doc, self, number=number)
         save_document(doc, Path(target))
         return Path(target)
 
-    def to_xlsx(self, path: str | Path, *, number: int | None = 1) -> Path:
-        """Write the table to an .xlsx workbook (deterministic bytes)."""
+    def to_xlsx(self, path: str | Path, *, number: int | None = 1, overwrite: bool = False) -> Path:
+        """Write the table to an .xlsx workbook (deterministic bytes). An existing file is replaced
+        only with ``overwrite=True`` (otherwise :class:`~disparity.errors.OutputExistsError`)."""
+        from ._files import refuse_existing
         from .render_xlsx import write_xlsx
 
+        refuse_existing(path, overwrite=overwrite)
         return write_xlsx(self, Path(path), number=number)
 
     def __str__(self) -> str:

@@ -6,6 +6,7 @@ to Spark. Everything here is lazy; nothing is read into memory unless a function
 
 from __future__ import annotations
 
+import re
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -13,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from ..errors import DataValueError, SpecificationError
@@ -200,10 +202,70 @@ class EngineTable:
         return f"<p>{html.escape(repr(self))}</p>"
 
 
+#: DuckDB memory sizes connect() accepts, e.g. "3GB", "512 MiB", "0.5TB".
+_SIZE = re.compile(r"\d+(?:\.\d+)?\s*(?:B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)", re.IGNORECASE)
+#: Spark configuration keys connect(spark_conf=...) accepts (dotted names under ``spark.``).
+_SPARK_KEY = re.compile(r"spark\.[A-Za-z0-9_]+(?:\.[A-Za-z0-9_-]+)*")
+
+
+def duckdb_config(*, threads: int | None = None, memory_limit: str | int | None = None,
+                  temp_directory: str | Path | None = None, progress_bar: bool = False) -> dict[str, Any]:
+    """Checked DuckDB settings, as the typed configuration dictionary DuckDB's connect() takes.
+
+    Values are checked here and handed to DuckDB as configuration values, never pasted into SQL.
+    """
+    config: dict[str, Any] = {}
+    if threads is not None:
+        if isinstance(threads, bool) or not isinstance(threads, int) or not 1 <= threads <= 4096:
+            raise SpecificationError(f"threads={threads!r} must be a whole number from 1 to 4096.")
+        config["threads"] = threads
+    if memory_limit is not None:
+        if isinstance(memory_limit, int) and not isinstance(memory_limit, bool) and memory_limit > 0:
+            memory_limit = f"{memory_limit}B"
+        if not isinstance(memory_limit, str) or not _SIZE.fullmatch(memory_limit.strip()):
+            raise SpecificationError(
+                f"memory_limit={memory_limit!r} must be a size such as '3GB', '512MiB' or a number of bytes."
+            )
+        config["memory_limit"] = memory_limit.strip().replace(" ", "")
+    if temp_directory is not None:
+        if not isinstance(temp_directory, str | Path) or "\x00" in str(temp_directory) or not str(temp_directory):
+            raise SpecificationError(f"temp_directory={temp_directory!r} must be a folder path.")
+        config["temp_directory"] = str(temp_directory)
+    if not isinstance(progress_bar, bool):
+        raise SpecificationError(f"progress_bar={progress_bar!r} must be True or False.")
+    return config
+
+
+def _apply_spark_conf(session: Any, conf: Any) -> None:
+    """Set Spark configuration through the session's API (typed values, no SQL)."""
+    if conf is None:
+        return
+    if not isinstance(conf, dict):
+        raise SpecificationError(f"spark_conf must be a dict of setting -> value, got {type(conf).__name__}.")
+    checked: dict[str, str] = {}
+    for key, value in conf.items():
+        if not isinstance(key, str) or not _SPARK_KEY.fullmatch(key):
+            raise SpecificationError(
+                f"spark_conf key {key!r} is not a Spark setting name (e.g. 'spark.sql.shuffle.partitions')."
+            )
+        if isinstance(value, bool):
+            checked[key] = "true" if value else "false"
+        elif isinstance(value, int | float) and np.isfinite(value):
+            checked[key] = str(value)
+        elif isinstance(value, str) and value.isprintable() and len(value) <= 4096:
+            checked[key] = value
+        else:
+            raise SpecificationError(
+                f"spark_conf[{key!r}] = {value!r} must be a bool, a number or a printable string."
+            )
+    for key, value in checked.items():
+        session.conf.set(key, value)
+
+
 def connect(backend: Any = "duckdb", *, database: str = ":memory:", threads: int | None = None,
             memory_limit: str | None = None, temp_directory: str | None = None,
             progress: bool | ProgressCallback | None = None,
-            progress_bar: bool = False) -> Engine:
+            progress_bar: bool = False, spark_conf: dict[str, Any] | None = None) -> Engine:
     """Connect to an engine.
 
     Parameters
@@ -215,12 +277,17 @@ def connect(backend: Any = "duckdb", *, database: str = ":memory:", threads: int
         DuckDB database file (``":memory:"`` by default).
     threads, memory_limit, temp_directory : optional
         DuckDB settings (e.g. ``memory_limit="3GB"``; DuckDB spills sorts and aggregations to
-        ``temp_directory`` beyond it).
+        ``temp_directory`` beyond it). They are checked (a whole number of threads, a size such as
+        "3GB", a path) and passed to DuckDB as typed configuration values, never as SQL text.
     progress : bool or callable, optional
         Default progress reporting of the functions run on this engine's tables (see
         :class:`Progress`).
     progress_bar : bool
         DuckDB's own per-query progress bar.
+    spark_conf : dict, optional
+        Spark settings for a SparkSession backend (``{"spark.sql.shuffle.partitions": 64}``): keys
+        must be ``spark.`` setting names, values bools, numbers or printable strings; they are set
+        through ``session.conf.set``, never as SQL.
 
     Examples
     --------
@@ -243,20 +310,30 @@ def connect(backend: Any = "duckdb", *, database: str = ":memory:", threads: int
                 f"connect({backend!r}) is not supported; use 'duckdb', a SparkSession, or an Ibis "
                 "backend object."
             )
+        if spark_conf is not None:
+            raise SpecificationError("spark_conf= applies to a SparkSession backend, not to DuckDB.")
+        if not isinstance(database, str | Path):
+            raise SpecificationError(f"database={database!r} must be a file path or ':memory:'.")
+        config = duckdb_config(threads=threads, memory_limit=memory_limit, temp_directory=temp_directory,
+                               progress_bar=progress_bar)
         try:
-            con = ibis.duckdb.connect(database)
+            con = ibis.duckdb.connect(database, **config)
         except (ImportError, AttributeError):  # pragma: no cover
             raise SpecificationError(f"DuckDB is not installed: {_INSTALL}.") from None
-        settings = {"threads": threads, "memory_limit": memory_limit,
-                    "temp_directory": temp_directory}
-        for key, value in settings.items():
-            if value is not None:
-                con.raw_sql(f"SET {key} = '{value}'" if isinstance(value, str) else f"SET {key} = {int(value)}")
-        con.raw_sql(f"SET enable_progress_bar = {'true' if progress_bar else 'false'}")
+        # a session option, not a start-up one: one of two fixed statements, chosen by a checked bool
+        con.raw_sql("SET enable_progress_bar = true" if progress_bar else "SET enable_progress_bar = false")
         return Engine(con, "duckdb", progress)
+    if any(v is not None for v in (threads, memory_limit, temp_directory)) or progress_bar:
+        raise SpecificationError(
+            "threads, memory_limit, temp_directory and progress_bar are DuckDB settings; for Spark use "
+            "spark_conf={...}."
+        )
     kind = type(backend).__module__
     if kind.startswith("pyspark"):
+        _apply_spark_conf(backend, spark_conf)
         return Engine(ibis.pyspark.connect(backend), "pyspark", progress)
+    if spark_conf is not None:
+        raise SpecificationError("spark_conf= applies to a SparkSession backend only.")
     if isinstance(backend, ibis.BaseBackend):
         return Engine(backend, str(backend.name), progress)
     raise SpecificationError(

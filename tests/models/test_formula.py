@@ -67,3 +67,35 @@ def test_allowlisted_transforms_evaluate():
         r = dp.ols(f, df, safe=True)
         ref = np.polyfit(col(df["x"]), df["y"], 1)[0]
         assert r.params.iloc[1] == pytest.approx(ref, rel=1e-10)
+
+
+@pytest.mark.parametrize(
+    ("formula", "text"),
+    [
+        ("y ~ x1+x2", "y ~ x1 + x2"),
+        ("y ~ `收入` + 收入", "y ~ 收入 + 收入"),
+        ("y~I((x1-50)/10)", "y ~ I((x1 - 50) / 10)"),
+        ("y ~ (x1 + x2)^2 - 1", "y ~ (x1 + x2) ** 2 - 1"),
+        ("y ~ Q('a b') + `a.b`", "y ~ `a b` + `a.b`"),
+        ("y ~ C(region):x1", "y ~ C(region):x1"),
+        ("y ~ lag(x1, 2)", "y ~ lag(x1, 2)"),
+    ],
+)
+def test_safe_formula_quotes_only_what_needs_quoting(formula, text):
+    from disparity.models.formula import safe_formula
+
+    assert safe_formula(formula, [*COLUMNS, "a b", "a.b"]) == text
+
+
+def test_quote_name_round_trips_any_name():
+    from disparity.models.formula import quote_name, safe_formula
+
+    for name in ["x", "acs.46", "年龄", "a b", "if", "C", "{open('p')}", "1st", "1", " padded "]:
+        text = safe_formula(f"y ~ {quote_name(name)}", ["y", name])
+        assert text == f"y ~ {quote_name(name)}"
+
+
+@pytest.mark.parametrize("formula", ["y ~ I(x1 ** 4)", "y ~ (x1 + x2) ^ 4", "y ~ I((x1 ** 2) ** 2)", "y ~ x1 + 2"])
+def test_safe_grammar_limits(formula):
+    with pytest.raises(SpecificationError):
+        check_safe(formula, COLUMNS)

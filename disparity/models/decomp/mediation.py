@@ -14,7 +14,7 @@ from ..._options import WEIGHT_TYPES, WeightType, check_option
 from ...errors import DataValueError, SpecificationError
 from .. import covariance as cv
 from ..discrete import logit, probit
-from ..formula import build_design, required_columns
+from ..formula import build_design, quote_name, required_columns
 from ..linear import ols, prepare_weights
 from ..panel import demean, panel
 from ..results import ModelResult
@@ -301,7 +301,7 @@ def mediation(
             raise SpecificationError(f"Column {c!r} (weights/cluster/entity/time) is not in the data.")
 
     # One estimation sample for all three equations.
-    full = f"{lhs} ~ {rhs} + {mediator}"
+    full = f"{lhs} ~ {rhs} + {quote_name(mediator)}"  # a column name is only ever a name
     d = build_design(full, data, extra=extra)
     sub = data.loc[d.index]
     for col, kind in ((mediator, mediator_model), (lhs, outcome_model)):
@@ -325,7 +325,7 @@ def mediation(
         return fn(f, sub, weights=weights, weight_type=weight_type, vcov=vcov, cluster=cluster)
 
     m_tot = fit(formula, outcome_model)
-    m_med = fit(f"{mediator} ~ {rhs}", mediator_model)
+    m_med = fit(f"{quote_name(mediator)} ~ {rhs}", mediator_model)
     m_out = fit(full, outcome_model)
     models = {"total": m_tot, "mediator": m_med, "outcome": m_out}
 
