@@ -20,6 +20,7 @@ __all__ = [
     "CollinearityError",
     "DisparityWarning",
     "PrecisionWarning",
+    "CoercionWarning",
 ]
 
 
@@ -68,3 +69,10 @@ class DisparityWarning(UserWarning):
 
 class PrecisionWarning(DisparityWarning):
     """A computation may have lost digits (e.g. an ill-conditioned design)."""
+
+
+class CoercionWarning(DisparityWarning):
+    """Cells that could not be read were set to missing because the caller asked for ``errors="coerce"``.
+
+    The warning lists the cells (reference and raw text); the same list is in the result's ``attrs``.
+    """

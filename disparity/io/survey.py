@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import io
-import zipfile
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -27,6 +26,7 @@ from ._dta import (
     sniff_version,
     strl_keys,
 )
+from ._excel import check_workbook, read_frame
 from .codebook import Codebook, VariableInfo, stored
 
 __all__ = ["read_survey", "MISSING_PRESETS"]
@@ -60,6 +60,7 @@ _EXTENSIONS = {
     ".txt": "csv",
     ".xlsx": "xlsx",
     ".xlsm": "xlsx",
+    ".xls": "xls",
     ".parquet": "parquet",
     ".pq": "parquet",
 }
@@ -80,6 +81,8 @@ def _sniff(head: bytes) -> str | None:
         return "parquet"
     if head[:4] == b"PK\x03\x04":
         return "xlsx"
+    if head[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
+        return "xls"
     if b"SPSS PORT FILE" in head or head[:40].strip(b" \r\n\x00") == b"" and len(head) >= 200:
         return "por"
     return None
@@ -98,12 +101,15 @@ def _detect_format(path: Path) -> str:
     if not head:
         raise DataFormatError(f"{path}: the file is empty (0 bytes); re-export or re-download it.")
     sniffed = _sniff(head)
+    if kind in ("xlsx", "xls"):
+        check_workbook(path)  # says what the file really is (HTML, CSV text, encrypted, ...)
+        return kind
     if kind == "por":
         if b"SPSS" not in head and b"ASCII SPSS" not in head:
             raise DataFormatError(f"{path}: named .por but has no SPSS portable-file header.")
         return kind
     if kind == "csv":
-        if sniffed in ("dta", "sav", "sas7bdat", "parquet", "xlsx"):
+        if sniffed in ("dta", "sav", "sas7bdat", "parquet", "xlsx", "xls"):
             raise DataFormatError(
                 f"{path}: named {ext} but its contents are a {sniffed} file; rename it to the right "
                 "extension."
@@ -144,6 +150,7 @@ def read_survey(
     columns: Sequence[str] | None = None,
     convert_categoricals: bool = True,
     convert_dates: bool = True,
+    sheet: str | int | None = None,
 ) -> pd.DataFrame:
     """Read survey microdata with labels, an honest encoding and explicit missing-value recoding.
 
@@ -151,7 +158,10 @@ def read_survey(
     ----------
     path : str or Path
         A .dta (Stata formats 113-119 natively, older ones through pyreadstat), .sav/.zsav/.por,
-        .sas7bdat, .xpt, .csv, .xlsx or .parquet file. The file is only read, never written.
+        .sas7bdat, .xpt, .csv, .xlsx/.xlsm, .xls (Excel 97-2003) or .parquet file. The file is only
+        read, never written. What the file is comes from its contents: a wrong extension, an HTML
+        page or CSV text saved as ``.xls``, or a password-protected workbook is refused with an error
+        that says what the file really is.
     encoding : str, optional
         Text encoding of files that do not declare one (Stata <= 13, some SPSS and CSV files). By
         default it is detected: UTF-8, then GB18030 when the bytes decode as Chinese text, then the
@@ -169,6 +179,9 @@ def read_survey(
         are kept in the codebook.
     convert_dates : bool
         Convert Stata %td/%tc variables to datetimes.
+    sheet : str or int, optional
+        The worksheet of an Excel workbook, by name or 0-based position (default: the first). Only
+        for .xlsx/.xls files.
 
     Returns
     -------
@@ -210,6 +223,8 @@ def read_survey(
             ) from None
     preset, spec = _parse_missing(missing)
     kind = _detect_format(path)
+    if sheet is not None and kind not in ("xlsx", "xls"):
+        raise SpecificationError(f"sheet= applies to Excel workbooks (.xlsx, .xls); {path.name} is a {kind} file.")
     if columns is not None:
         columns = list(columns)
     reader = {
@@ -220,14 +235,19 @@ def read_survey(
         "xpt": _read_readstat,
         "csv": _read_csv,
         "xlsx": _read_excel,
+        "xls": _read_excel,
         "parquet": _read_parquet,
     }[kind]
+    opts: dict[str, Any] = {"sheet": sheet} if kind in ("xlsx", "xls") else {}
     cols, meta = reader(path, kind, encoding=encoding, columns=columns, preset=preset,
-                        convert_dates=convert_dates)
+                        convert_dates=convert_dates, **opts)
     _apply_missing_spec(cols, spec)
     frame, infos = _assemble(cols, convert_categoricals)
+    sheet_name = meta.pop("_sheet", None)
     book = Codebook(variables=tuple(infos), n_rows=len(frame), **meta)
     frame.attrs["codebook"] = stored(book)
+    if sheet_name is not None:
+        frame.attrs["sheet"] = sheet_name
     return frame
 
 
@@ -584,18 +604,12 @@ def _read_csv(path: Path, kind: str, *, encoding, columns, preset, convert_dates
                       version=None, encoding=e, encoding_reason=decision.reason, data_label=None)
 
 
-def _read_excel(path: Path, kind: str, *, encoding, columns, preset, convert_dates):
-    try:
-        df = pd.read_excel(path, sheet_name=0, usecols=columns, engine="openpyxl")
-    except (zipfile.BadZipFile, KeyError, OSError) as err:
-        raise DataFormatError(f"{path}: not a readable .xlsx workbook ({err}); it may be truncated.") from None
-    except ValueError as err:
-        raise SpecificationError(f"{path}: {err}") from None
-    if columns is not None:
-        df = df[columns]
-    return _columns_from_frame(df), dict(path=str(path), sha256=_sha256(path), format="xlsx", version=None,
-                                        encoding="utf-8", encoding_reason="XLSX stores Unicode text",
-                                        data_label=None)
+def _read_excel(path: Path, kind: str, *, encoding, columns, preset, convert_dates, sheet=None):
+    df, name = read_frame(path, sheet, columns)
+    reason = "XLSX stores Unicode text" if kind == "xlsx" else "XLS (BIFF8) stores Unicode text"
+    return _columns_from_frame(df), dict(path=str(path), sha256=_sha256(path), format=kind, version=None,
+                                        encoding="utf-8", encoding_reason=reason, data_label=None,
+                                        _sheet=name)
 
 
 def _read_parquet(path: Path, kind: str, *, encoding, columns, preset, convert_dates):
