@@ -141,9 +141,9 @@ def sheet_names(path: Path) -> list[str]:
             return list(wb.sheetnames)
         finally:
             wb.close()
-    except (DataFormatError, SpecificationError):
+    except (DataFormatError, SpecificationError, KeyboardInterrupt, SystemExit, GeneratorExit):
         raise
-    except Exception as err:  # readers raise many unrelated types for damaged files
+    except BaseException as err:  # readers raise many unrelated types (and Rust panics) for damaged files
         raise _corrupt(path, err) from None
 
 
@@ -154,9 +154,9 @@ def read_grid(path: Path, sheet: str | int | None) -> tuple[list[list[Any]], str
         if kind == "xls":
             return _grid_xls(path, sheet)
         return _grid_xlsx(path, sheet)
-    except (DataFormatError, SpecificationError):
+    except (DataFormatError, SpecificationError, KeyboardInterrupt, SystemExit, GeneratorExit):
         raise
-    except Exception as err:  # readers raise many unrelated types for damaged files
+    except BaseException as err:  # readers raise many unrelated types (and Rust panics) for damaged files
         raise _corrupt(path, err) from None
 
 
@@ -210,9 +210,9 @@ def read_frame(path: Path, sheet: str | int | None, columns: list[str] | None):
     pos = _pick(path, names, sheet)
     try:
         df = pd.read_excel(path, sheet_name=pos, engine="calamine" if kind == "xls" else "openpyxl")
-    except (DataFormatError, SpecificationError):
+    except (DataFormatError, SpecificationError, KeyboardInterrupt, SystemExit, GeneratorExit):
         raise
-    except Exception as err:  # readers raise many unrelated types for damaged files
+    except BaseException as err:  # readers raise many unrelated types (and Rust panics) for damaged files
         raise _corrupt(path, err) from None
     if columns is not None:
         missing = [c for c in columns if c not in df.columns]

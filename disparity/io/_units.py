@@ -126,6 +126,11 @@ def parse_unit(text: str | None) -> Unit | None:
     return None
 
 
+# Base words taken from the end of a snake_case name without a multiplier ("_yuan", "_pct"); words such as
+# "bed" or "unit" end many names that are not units ("num_bed").
+_SNAKE_BASES = {"yuan", "persons", "person-times", "%", "‰", "households", "US dollars"}
+
+
 def split_snake(name: str) -> tuple[str, Unit] | None:
     """A unit at the end of a snake_case column name: ``payout_100m_yuan`` -> ("payout", 1e8 yuan).
 
@@ -137,7 +142,7 @@ def split_snake(name: str) -> tuple[str, Unit] | None:
     tokens = name.split("_")
     for k in range(min(3, len(tokens) - 1), 0, -1):
         u = parse_unit("".join(tokens[-k:]))
-        if u is not None and u.base != "number" or (u is not None and k == 1 and tokens[-1] in ("10k", "100m")):
+        if u is not None and (u.factor != 1 or u.base in _SNAKE_BASES) and (u.base != "number" or k == 1):
             return "_".join(tokens[:-k]), Unit("_".join(tokens[-k:]), u.base, u.factor, u.index_base)
     return None
 
