@@ -27,6 +27,8 @@ from ._dta import (
     strl_keys,
 )
 from ._excel import check_workbook, read_frame
+from ._mixed import mixed_error_dta as _mixed_error
+from ._mixed import mixed_error_frame as _mixed_error_frame
 from .codebook import Codebook, VariableInfo, stored
 
 __all__ = ["read_survey", "MISSING_PRESETS"]
@@ -293,46 +295,50 @@ def _read_dta(path: Path, kind: str, *, encoding, columns, preset, convert_dates
     order = columns if columns is not None else [v.name for v in dta.variables]
     byname = {v.name: v for v in dta.variables}
 
-    # Collect every piece of text to choose one encoding for the file.
+    # Collect every piece of text, by owner, to choose the encoding(s).
     declared = "utf-8" if dta.version >= 118 else None
     strl_cache: dict[str, list[tuple[int, int]]] = {}
-    pieces: list[tuple[str, bytes]] = [("data label", dta.data_label)]
+    groups: dict[str, list[bytes]] = {"data label": [dta.data_label]}
     for name in order:
         v = byname[name]
-        pieces.append((f"{name} (variable label)", v.label))
+        groups[f"{name} (variable label)"] = [v.label]
         if v.kind == "str":
-            pieces.extend((name, b) for b in pd.unique(dta.columns[name]).tolist())
+            groups[name] = pd.unique(dta.columns[name]).tolist()
         elif v.kind == "strL":
             keys = strl_keys(dta.columns[name], dta.version, dta.byteorder)
             strl_cache[name] = keys
-            pieces.extend((name, dta.strls.get(k, b"")) for k in set(keys))
+            groups[name] = [dta.strls.get(k, b"") for k in set(keys)]
     used_labels = {byname[n].label_name for n in order if byname[n].label_name}
     for lname in used_labels:
         if lname in dta.value_labels:
-            pieces.extend((f"value label {lname.decode('latin-1')}", t) for t in dta.value_labels[lname][1])
+            groups[f"value label {lname.decode('latin-1')}"] = list(dta.value_labels[lname][1])
     if encoding is not None:
-        decision = enc.EncodingDecision(encoding, "given by the caller")
+        decision = enc.OwnerEncodings(encoding, "given by the caller", {})
     elif declared:
-        decision = enc.EncodingDecision(declared, f"declared by the file format (Stata {dta.version})")
+        decision = enc.OwnerEncodings(declared, f"declared by the file format (Stata {dta.version})", {})
     else:
-        decision = enc.detect(pieces)
+        try:
+            decision = enc.detect_by_owner(groups)
+        except enc.MixedEncodingError as err:
+            raise _mixed_error(path, err, dta, strl_cache) from None
     e = decision.encoding
+    eo = decision.of
 
     cols: list[_Column] = []
     ext_names = _EXT_NAMES.get(preset or "", {})
     for name in order:
         v = byname[name]
         raw = dta.columns[name]
-        c = _Column(name=name, values=raw, label=enc.decode(v.label, e, f"{name} (variable label)") or None,
-                    fmt=v.format)
+        c = _Column(name=name, values=raw, fmt=v.format,
+                    label=enc.decode(v.label, eo(f"{name} (variable label)"), f"{name} (variable label)") or None)
         if v.kind == "str":
             codes, uniques = pd.factorize(raw)
-            decoded = pd.array([enc.decode(b, e, name) for b in uniques.tolist()], dtype="string")
+            decoded = pd.array([enc.decode(b, eo(name), name) for b in uniques.tolist()], dtype="string")
             c.values = decoded.take(codes)
             c.is_text = True
         elif v.kind == "strL":
             keys = strl_cache[name]
-            dec = {k: enc.decode(dta.strls.get(k, b""), e, name) for k in set(keys)}
+            dec = {k: enc.decode(dta.strls.get(k, b""), eo(name), name) for k in set(keys)}
             c.values = pd.array([dec[k] for k in keys], dtype="string")
             c.is_text = True
         else:
@@ -344,9 +350,9 @@ def _read_dta(path: Path, kind: str, *, encoding, columns, preset, convert_dates
                 table = dta.value_labels.get(v.label_name)
                 if table is not None:
                     vals, texts = table
+                    owner = f"value label {v.label_name.decode('latin-1')}"
                     c.value_labels = {
-                        int(k): enc.decode(t, e, f"value label {v.label_name.decode('latin-1')}")
-                        for k, t in zip(vals.tolist(), texts, strict=True)
+                        int(k): enc.decode(t, eo(owner), owner) for k, t in zip(vals.tolist(), texts, strict=True)
                     }
                 else:
                     c.note = f"value label {v.label_name.decode('latin-1')!r} is referenced but not in the file"
@@ -360,8 +366,12 @@ def _read_dta(path: Path, kind: str, *, encoding, columns, preset, convert_dates
         version=str(dta.version),
         encoding=e,
         encoding_reason=decision.reason,
-        data_label=enc.decode(dta.data_label, e, "data label") or None,
+        data_label=enc.decode(dta.data_label, eo("data label"), "data label") or None,
     )
+    if e == "mixed":
+        for c in cols:
+            if c.is_text and c.name in decision.by_owner:
+                c.note = (c.note + "; " if c.note else "") + f"text encoding {decision.by_owner[c.name]}"
     return cols, meta
 
 
@@ -476,9 +486,17 @@ def _read_readstat(path: Path, kind: str, *, encoding, columns, preset, convert_
             # No declaration: read bytes losslessly as Latin-1, detect, then re-decode.
             df, meta = run("latin1")
             recode = "latin1"
-            pieces = _text_pieces_from_frame(df, meta, lossless=True)
-            decision = enc.detect(pieces)
-    cols = _columns_from_readstat(df, meta, recode, decision.encoding, kind)
+            groups: dict[str, list[bytes]] = {}
+            for owner, b in _text_pieces_from_frame(df, meta, lossless=True):
+                groups.setdefault(owner, []).append(b)
+            if getattr(meta, "file_label", None):
+                groups["data label"] = [meta.file_label.encode("latin-1")]
+            try:
+                decision = enc.detect_by_owner(groups)
+            except enc.MixedEncodingError as err:
+                raise _mixed_error_frame(path, err, df) from None
+    of = decision.of if isinstance(decision, enc.OwnerEncodings) else (lambda owner: decision.encoding)
+    cols = _columns_from_readstat(df, meta, recode, of, kind)
     meta_out = dict(
         path=str(path),
         sha256=_sha256(path),
@@ -489,7 +507,7 @@ def _read_readstat(path: Path, kind: str, *, encoding, columns, preset, convert_
         data_label=(getattr(meta, "file_label", None) or None),
     )
     if recode and meta_out["data_label"]:
-        meta_out["data_label"] = _redecode(meta_out["data_label"], decision.encoding, "data label")
+        meta_out["data_label"] = _redecode(meta_out["data_label"], of("data label"), "data label")
     return cols, meta_out
 
 
@@ -511,7 +529,7 @@ def _text_pieces_from_frame(df: pd.DataFrame, meta: Any, lossless: bool) -> list
     return pieces
 
 
-def _columns_from_readstat(df, meta, recode, encoding, kind) -> list[_Column]:
+def _columns_from_readstat(df, meta, recode, enc_of, kind) -> list[_Column]:
     labels = dict(zip(meta.column_names, meta.column_labels or [None] * len(meta.column_names), strict=False))
     vlabels = meta.variable_value_labels or {}
     user_missing = getattr(meta, "missing_ranges", {}) or {}
@@ -521,13 +539,13 @@ def _columns_from_readstat(df, meta, recode, encoding, kind) -> list[_Column]:
         s = df[name]
         lab = labels.get(name)
         if recode and lab:
-            lab = _redecode(lab, encoding, f"{name} (variable label)")
+            lab = _redecode(lab, enc_of(f"{name} (variable label)"), f"{name} (variable label)")
         c = _Column(name=str(name), values=None, label=lab or None,
                     fmt=(getattr(meta, "original_variable_types", {}) or {}).get(name))
         if s.dtype == object or pd.api.types.is_string_dtype(s.dtype):
             vals = s.astype(object)
             if recode:
-                uniq = {u: _redecode(u, encoding, str(name)) for u in pd.unique(vals.dropna())}
+                uniq = {u: _redecode(u, enc_of(str(name)), str(name)) for u in pd.unique(vals.dropna())}
                 vals = vals.map(uniq)
             # pyreadstat returns SAS/Stata extended missings as strings with user_missing; keep text.
             c.values = pd.array(vals.where(vals.notna(), None).tolist(), dtype="string")
@@ -556,7 +574,7 @@ def _columns_from_readstat(df, meta, recode, encoding, kind) -> list[_Column]:
             vl = {}
             for k, t in vlabels[name].items():
                 key = int(k) if isinstance(k, (float, np.floating)) and float(k).is_integer() else k
-                vl[key] = _redecode(str(t), encoding, f"{name} (value labels)") if recode else str(t)
+                vl[key] = _redecode(str(t), enc_of(f"{name} (value labels)"), f"{name} (value labels)") if recode else str(t)
             c.value_labels = vl
         cols.append(c)
     return cols
@@ -695,6 +713,7 @@ def _assemble(cols: list[_Column], convert_categoricals: bool) -> tuple[pd.DataF
                 vals = vals.astype(np.float64) if vals.dtype.kind in "iu" else vals.copy()
                 vals[c.missing] = np.nan
         data[c.name] = vals
+        c.note = note
         infos.append(c)
     frame = pd.DataFrame(data, copy=False)
     out = [
@@ -706,7 +725,7 @@ def _assemble(cols: list[_Column], convert_categoricals: bool) -> tuple[pd.DataF
             missing_recoded=int(sum(c.reasons.values())),
             missing_reasons=MappingProxyType(dict(c.reasons)),
             format=c.fmt,
-            note=note if note is None else note,
+            note=c.note,  # each column's own (was the last column's note for every column)
         )
         for c in infos
     ]
