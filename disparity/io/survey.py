@@ -27,6 +27,7 @@ from ._dta import (
     strl_keys,
 )
 from ._excel import check_workbook, read_frame
+from ._sav import check_sav
 from ._mixed import mixed_error_dta as _mixed_error
 from ._mixed import mixed_error_frame as _mixed_error_frame
 from .codebook import Codebook, VariableInfo, stored
@@ -441,6 +442,8 @@ def _read_readstat(path: Path, kind: str, *, encoding, columns, preset, convert_
     kwargs: dict[str, Any] = dict(usecols=columns, disable_datetime_conversion=not convert_dates)
     if kind in ("sav", "dta"):
         kwargs["user_missing"] = True
+    if kind == "sav":
+        check_sav(path)  # a damaged dictionary can crash the C reader: refuse it first
 
     if kind == "por":
         if encoding is not None:
