@@ -27,9 +27,9 @@ from ._dta import (
     strl_keys,
 )
 from ._excel import check_workbook, read_frame
-from ._sav import check_sav
 from ._mixed import mixed_error_dta as _mixed_error
 from ._mixed import mixed_error_frame as _mixed_error_frame
+from ._sav import check_sav
 from .codebook import Codebook, VariableInfo, stored
 
 __all__ = ["read_survey", "MISSING_PRESETS"]
