@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import hashlib
 import struct
+from collections import deque
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -24,6 +26,8 @@ import numpy as np
 from ..errors import DataFormatError
 
 CHUNK_BYTES = 1 << 19  # 512 KiB of records per read: stays in L2 cache while columns are gathered
+NARROW_CHUNK_ROWS = 1 << 15  # rows per read when labelled codes are narrowed (fewer, larger numpy calls)
+HASH_QUEUE = 3  # data chunks waiting to be hashed
 
 # Stata's missing-value sentinels: the smallest stored value that means "." for each type; the
 # extended missing values .a-.z follow in steps of one (integers) or of the given bit increment.
@@ -46,6 +50,7 @@ class DtaVariable:
     format: str
     label_name: bytes
     label: bytes
+    stored: str = ""  # the stored type when the column was read into a narrower one ("i4" read as "i1")
 
 
 @dataclass
@@ -73,8 +78,28 @@ class _Stream:
         self.fh = open(path, "rb")  # noqa: SIM115  (closed by read_dta_raw)
         self.hash = hashlib.sha256()
         self.pos = 0
+        # The data section is hashed on a second thread (hashlib releases the GIL) while the main
+        # thread gathers columns; at most HASH_QUEUE chunks wait, so memory stays bounded.
+        self._pool: ThreadPoolExecutor | None = None
+        self._pending: deque[Future] = deque()
+
+    def hash_later(self, b: bytes) -> None:
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(1, thread_name_prefix="dta-sha256")
+        while len(self._pending) >= HASH_QUEUE:
+            self._pending.popleft().result()
+        self._pending.append(self._pool.submit(self.hash.update, b))
+
+    def flush_hash(self) -> None:
+        while self._pending:
+            self._pending.popleft().result()
+        if self._pool is not None:
+            self._pool.shutdown()
+            self._pool = None
 
     def read(self, n: int, what: str) -> bytes:
+        if self._pending:
+            self.flush_hash()
         b = self.fh.read(n)
         if len(b) != n:
             raise DataFormatError(
@@ -92,7 +117,7 @@ class _Stream:
                 f"{self.path}: the file ends early while reading {what} (byte {self.pos + (n or 0)}); "
                 "it is truncated or corrupt. Re-export or re-download it."
             )
-        self.hash.update(buf)
+        self.hash_later(bytes(buf))
         self.pos += n
 
     def expect(self, tag: bytes) -> None:
@@ -103,7 +128,13 @@ class _Stream:
                 f"{got[:20]!r}; the file is corrupt or not a Stata .dta file."
             )
 
+    def size(self) -> int:
+        import os
+
+        return os.fstat(self.fh.fileno()).st_size
+
     def rest(self) -> bytes:
+        self.flush_hash()
         b = self.fh.read()
         self.hash.update(b)
         self.pos += len(b)
@@ -146,6 +177,7 @@ def read_dta_raw(path: Path, columns: list[str] | None = None) -> DtaFile:
         dta.sha256 = s.hash.hexdigest()
         return dta
     finally:
+        s.flush_hash()
         s.fh.close()
 
 
@@ -348,12 +380,24 @@ def _read_data(s: _Stream, dta: DtaFile, columns: list[str] | None) -> None:
                 formats.append(e + v.kind)
         off += v.width
     reclen = off
+    size = s.size()
+    if reclen and dta.nobs > (size - s.pos) // reclen:
+        raise DataFormatError(
+            f"{s.path}: the header says {dta.nobs:,} observations of {reclen} bytes, more than the "
+            f"{size - s.pos:,} bytes left in the file; it is truncated or corrupt."
+        )
     rec = np.dtype({"names": fields, "formats": formats, "offsets": offsets, "itemsize": max(reclen, 1)})
-    out = {name: np.empty(dta.nobs, dtype=rec.fields[name][0]) for name in fields}
+    byname = {v.name: v for v in dta.variables}
+    # Value-labelled int16/int32 codes (pyreadstat stores labelled int8 data as int32) are kept in
+    # int8, Stata's byte type, while every value fits: peak memory stays near the frame's size.
+    narrow = {n for n in fields if byname[n].kind in ("i2", "i4") and byname[n].label_name}
+    out = {name: np.empty(dta.nobs, dtype=np.int8 if name in narrow else rec.fields[name][0]) for name in fields}
     if reclen == 0 or dta.nobs == 0:
+        for name in narrow:
+            out[name] = out[name].astype(byname[name].kind)
         dta.columns = out
         return
-    chunk = max(1, CHUNK_BYTES // reclen)
+    chunk = max(1, CHUNK_BYTES // reclen, NARROW_CHUNK_ROWS if narrow else 1)
     buf = bytearray(min(chunk, dta.nobs) * reclen)
     mv = memoryview(buf)
     start = 0
@@ -362,8 +406,14 @@ def _read_data(s: _Stream, dta: DtaFile, columns: list[str] | None) -> None:
         s.readinto(mv[: n * reclen], "the data")
         arr = np.frombuffer(buf, dtype=rec, count=n)
         for name in fields:
-            out[name][start : start + n] = arr[name]
+            if name in narrow and not _narrow_into(arr[name], out[name][start : start + n], byname[name].kind):
+                out[name] = _widen(out[name], start, byname[name].kind)
+                narrow.discard(name)
+            if name not in narrow:
+                out[name][start : start + n] = arr[name]
         start += n
+    for name in narrow:
+        byname[name].stored, byname[name].kind = byname[name].kind, "i1"
     for v in dta.variables:
         if v.name not in out:
             continue
@@ -377,6 +427,34 @@ def _read_data(s: _Stream, dta: DtaFile, columns: list[str] | None) -> None:
             u[after] = 0
         out[v.name] = a
     dta.columns = out
+
+
+def _narrow_into(src: np.ndarray, dst: np.ndarray, kind: str) -> bool:
+    """Store int16/int32 Stata values as int8 Stata values (missing codes mapped); False if one does not fit."""
+    base = INT_MISSING_BASE[kind]
+    src = np.ascontiguousarray(src)  # a strided field of the record buffer: reductions are far faster contiguous
+    lo, hi = int(src.min()), int(src.max())
+    if lo >= -127 and hi <= 100:  # the usual case: no missing values in this chunk
+        np.copyto(dst, src, casting="unsafe")
+        return True
+    miss = src >= base
+    if lo < -127 or not ((src <= 100) | miss).all():
+        return False
+    np.copyto(dst, src, casting="unsafe")
+    if miss.any():
+        dst[miss] = (src[miss] - base + INT_MISSING_BASE["i1"]).astype(np.int8)
+    return True
+
+
+def _widen(narrow: np.ndarray, upto: int, kind: str) -> np.ndarray:
+    """Back to the stored type: the first ``upto`` values converted, with missing codes mapped back."""
+    full = np.empty(len(narrow), dtype=np.dtype(kind))
+    head = narrow[:upto]
+    full[:upto] = head
+    miss = head >= INT_MISSING_BASE["i1"]
+    if miss.any():
+        full[:upto][miss] = head[miss].astype(full.dtype) - INT_MISSING_BASE["i1"] + INT_MISSING_BASE[kind]
+    return full
 
 
 def strl_keys(raw: np.ndarray, version: int, byteorder: str) -> list[tuple[int, int]]:

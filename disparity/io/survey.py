@@ -143,6 +143,7 @@ class _Column:
     note: str | None = None
     is_text: bool = False
     missing_codes: set = field(default_factory=set)  # codes recoded to missing by missing=
+    stored_dtype: np.dtype | None = None  # the file's integer type, when read into int8
 
 
 def read_survey(
@@ -344,6 +345,8 @@ def _read_dta(path: Path, kind: str, *, encoding, columns, preset, convert_dates
             c.is_text = True
         else:
             c.values, c.missing, reasons = _stata_missing(raw, v.kind)
+            if v.stored:
+                c.stored_dtype = np.dtype(v.stored)  # read narrow; widened back unless it becomes categorical
             for letter, n in reasons.items():
                 desc = f".{letter}" + (f" {ext_names[letter]}" if letter in ext_names else "")
                 c.reasons[desc if letter else "."] += n
@@ -712,6 +715,8 @@ def _assemble(cols: list[_Column], convert_categoricals: bool) -> tuple[pd.DataF
                     vals = cat
                 else:
                     note = (note + "; " if note else "") + "partly labelled: kept numeric"
+            if isinstance(vals, np.ndarray) and c.stored_dtype is not None:
+                vals = vals.astype(c.stored_dtype)
             if isinstance(vals, np.ndarray) and c.missing is not None and c.missing.any():
                 vals = vals.astype(np.float64) if vals.dtype.kind in "iu" else vals.copy()
                 vals[c.missing] = np.nan
@@ -771,13 +776,20 @@ def _to_categorical(vals: np.ndarray, mask: np.ndarray | None, labels: dict[Any,
             if mask is not None:
                 codes[mask] = -1
             return pd.Categorical.from_codes(codes, categories=cats, ordered=True, validate=False)
-    if vals.dtype.kind in "iu" and vals.dtype.itemsize <= 2 and all(float(k).is_integer() for k in keys):
+    if (vals.dtype.kind in "iu" and all(float(k).is_integer() for k in keys)
+            and int(keys[-1]) - int(keys[0]) < 1 << 20):
+        # Any integer width (pyreadstat writes labelled codes as int32): values outside the labelled
+        # range are clipped to a sentinel slot on either side, so one table lookup finds every code.
+        lo, hi = int(keys[0]) - 1, int(keys[-1]) + 1
         info = np.iinfo(vals.dtype)
-        lut = np.full(int(info.max) - int(info.min) + 1, -2, dtype=np.int32)
+        lo, hi = max(lo, int(info.min)), min(hi, int(info.max))
+        lut = np.full(hi - lo + 1, -2, dtype=np.int8 if len(cats) < 127 else np.int32)
         for i, k in enumerate(keys):
-            if info.min <= k <= info.max:
-                lut[int(k) - int(info.min)] = i
-        codes = lut[(vals.astype(np.int32) - int(info.min))] if info.min else lut[vals]
+            if lo <= k <= hi:
+                lut[int(k) - lo] = i
+        idx = np.clip(vals, lo, hi)
+        idx -= np.asarray(lo, dtype=idx.dtype) if lo else 0
+        codes = lut[idx]
     else:
         karr = np.asarray(keys, dtype=np.float64)
         pos = np.clip(np.searchsorted(karr, vals), 0, len(karr) - 1)
