@@ -199,3 +199,17 @@ def test_xls_merged_two_row_header():
     assert v[("100000", "床位 合计")] == 975.0e4 and v[("110000", "医疗卫生机构")] == 10996
     assert v[("130000", "床位 每千人口")] == 6.62
     assert dp.read_yearbook(FIXTURES / "yearbook_merged_header.xls", sheet=0).equals(t)
+
+
+def test_older_gbk_export_with_source_line_on_top(tmp_path):
+    # Older data.stats.gov.cn exports are GBK and may start with the 数据来源 line.
+    text = ("数据来源：国家统计局\t,\t,\t,\r\n数据库：年度数据\t,\t,\t,\r\n时间：最近20年\t,\t,\t,\r\n"
+            "指标\t,2024年\t,2023年\t,2022年\t,\r\n人口出生率(‰)\t,6.77\t,6.39\t,6.77\t,\r\n"
+            "人口自然增长率(‰)\t,-0.99\t,-1.48\t,-0.60\t,\r\n注：1979年及以前人口数据为户籍统计数。\t,\t,\t,\r\n")
+    path = tmp_path / "年度数据.csv"
+    path.write_bytes(text.encode("gbk"))
+    t = dp.read_yearbook(path)
+    assert (t["region_code"] == "100000").all() and set(t["unit"]) == {"‰"}
+    v = values(t, "year", "indicator")
+    assert v[(2023, "人口自然增长率")] == -1.48 and v[(2024, "人口出生率")] == 6.77
+    assert t.attrs["source"] == "国家统计局" and t.attrs["notes"][-1] == "注：1979年及以前人口数据为户籍统计数。"
