@@ -56,6 +56,7 @@ __all__ = ["read_yearbook", "UNITS"]
 _YEAR_RANGE = re.compile(r"((?:19[4-9]\d)|(?:20\d\d))\s*年?\s*[-–—~至到]\s*((?:19[4-9]\d)|(?:20\d\d))\s*年?")
 _UNIT_LINE = re.compile(r"^\s*(?:单位|unit|units)\s*[:：]\s*(.+?)\s*$", re.IGNORECASE)
 _SOURCE = re.compile(r"^\s*(资料来源|数据来源|来源|sources?)\s*[:：]\s*(.+)$", re.IGNORECASE)
+_NUM = re.compile(r"^[+-]?\d[\d,]*(\.\d+)?$")
 _NATIONAL_DATABASES = ("年度数据", "季度数据", "月度数据")
 
 Layout = Literal["auto", "years_as_columns", "indicators_as_columns", "long"]
@@ -157,7 +158,7 @@ def read_yearbook(
     ctx = _Context(where=where, errors=errors, unit_arg=unit, units=units or {})
     ctx.sheet = sh.name
     top, start = _top_lines(sh, ctx)
-    end, notes = _footnotes(sh, start)
+    end, notes = _footnotes(sh, start, where)
     ctx.notes.extend(notes)
     rows = list(range(start, end))
     width = len(sh.cells[0])
@@ -215,6 +216,13 @@ def _top_lines(sh: _tables.Sheet, ctx: _Context) -> tuple[_Top, int]:
         nonempty = [t for t in texts if t]
         if not nonempty:
             continue
+        unit_cells = [t for t in nonempty if _UNIT_LINE.match(t)]
+        if unit_cells and len(set(nonempty) - set(unit_cells)) <= 1:
+            # a title (or nothing) and "单位：万元" side by side on one row
+            top.unit = top.unit or _UNIT_LINE.match(unit_cells[0]).group(1)
+            nonempty = [t for t in nonempty if t not in unit_cells]
+            if not nonempty:
+                continue
         if len(set(nonempty)) > 1:
             return top, r
         t = nonempty[0]
@@ -258,12 +266,18 @@ def _add_note(ctx: _Context, line: str) -> None:
         ctx.source = m.group(2).strip()
 
 
-def _footnotes(sh: _tables.Sheet, start: int) -> tuple[int, list[str]]:
+def _footnotes(sh: _tables.Sheet, start: int, where: str) -> tuple[int, list[str]]:
     """The row where footnotes begin (every later row is a note) and the notes, each kept whole."""
     n = len(sh.cells)
     for r in range(start, n):
         first = next((_text(v) for v in sh.cells[r] if _text(v)), "")
         if first and is_footnote(first):
+            below = next((k for k in range(r + 1, n) if _holds_numbers(sh.cells[k])), None)
+            if below is not None:
+                raise YearbookLayoutError(
+                    f"{where}: the footnote in row {r + 1} ({first[:30]!r}) sits inside the table: row "
+                    f"{below + 1} below it holds numbers. Move the note below the table."
+                )
             notes = [line_text(sh, k) for k in range(r, n) if line_text(sh, k)]
             return r, notes
     # numbered note lines ("2. ...") at the very bottom without a "注" line
@@ -272,6 +286,13 @@ def _footnotes(sh: _tables.Sheet, start: int) -> tuple[int, list[str]]:
                            and len({_text(v) for v in sh.cells[end - 1] if _text(v)}) <= 2):
         end -= 1
     return end, [line_text(sh, k) for k in range(end, n) if line_text(sh, k)]
+
+
+def _holds_numbers(row: list) -> bool:
+    """Two or more cells after the first are numbers: a data row, not a note split at its commas."""
+    nums = sum(isinstance(v, (int, float)) and not isinstance(v, bool) or bool(_NUM.match(_text(v)))
+               for v in row[1:] if _text(v))
+    return nums >= 2
 
 
 def _drop_empty(b: _Block) -> _Block:

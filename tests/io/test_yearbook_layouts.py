@@ -213,3 +213,14 @@ def test_older_gbk_export_with_source_line_on_top(tmp_path):
     v = values(t, "year", "indicator")
     assert v[(2023, "人口自然增长率")] == -1.48 and v[(2024, "人口出生率")] == 6.77
     assert t.attrs["source"] == "国家统计局" and t.attrs["notes"][-1] == "注：1979年及以前人口数据为户籍统计数。"
+
+
+def test_title_and_unit_on_one_row_and_a_note_inside_the_table(tmp_path):
+    rows = [["表5 各地区人均筹资", None, "单位：元"], ["地区", "2019年", "2020年"], ["北京", 800, 900], ["天津", 700, 750]]
+    t = dp.read_yearbook(write_xlsx(tmp_path / "tu.xlsx", rows))
+    assert set(t["unit"]) == {"yuan"} and t.attrs["title"] == "表5 各地区人均筹资"
+    assert set(t["indicator"]) == {"各地区人均筹资"}
+    rows = [["表5 人均筹资"], ["单位：元"], ["地区", "2019年", "2020年"], ["北京", 800, 900], ["注：北京为估计数。"],
+            ["天津", 700, 750]]
+    with pytest.raises(dp.YearbookLayoutError, match="footnote in row 5 .* sits inside the table: row 6"):
+        dp.read_yearbook(write_xlsx(tmp_path / "fn.xlsx", rows))
