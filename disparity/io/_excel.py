@@ -61,6 +61,8 @@ def sniff(path: Path) -> tuple[str, str]:
         if "word/document.xml" in names:
             return "zip", "a Word (.docx) document"
         return "zip", "a ZIP archive that holds no workbook"
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return "text", "a UTF-16 text file (Excel's 'Unicode Text'); rename it to .csv or .txt"
     text = head.lstrip(b"\xef\xbb\xbf \t\r\n").lower()
     if text.startswith(b"%pdf"):
         return "pdf", "a PDF document"

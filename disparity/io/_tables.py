@@ -68,6 +68,8 @@ def _load_text(path: Path) -> Sheet:
     raw = path.read_bytes()
     if raw.startswith(b"\xef\xbb\xbf"):
         body, enc = decode(raw[3:], "utf-8", str(path)), "utf-8-sig"
+    elif raw.startswith((b"\xff\xfe", b"\xfe\xff")):  # Excel's "Unicode Text" export: UTF-16, tab-separated
+        body, enc = decode(raw, "utf-16", str(path)), "utf-16"
     else:
         d = detect([(f"line {i + 1}", b) for i, b in enumerate(raw.splitlines())])
         body, enc = decode(raw, d.encoding, str(path)), d.encoding

@@ -224,3 +224,10 @@ def test_title_and_unit_on_one_row_and_a_note_inside_the_table(tmp_path):
             ["天津", 700, 750]]
     with pytest.raises(dp.YearbookLayoutError, match="footnote in row 5 .* sits inside the table: row 6"):
         dp.read_yearbook(write_xlsx(tmp_path / "fn.xlsx", rows))
+
+
+def test_excel_unicode_text_export_utf16_tabs(tmp_path):
+    path = tmp_path / "unicode.txt"
+    path.write_bytes("表6 人均筹资（元）\n地区\t2019年\t2020年\n北京\t800\t900\n天津\t700\t750\n".encode("utf-16"))
+    t = dp.read_yearbook(path)
+    assert values(t, "region_code", "year")[("120000", 2020)] == 750 and set(t["unit"]) == {"yuan"}
