@@ -89,3 +89,61 @@ def test_detector_by_owner_rules():
     assert err.value.owner == "v"
     with pytest.raises(dp.EncodingError, match="'w' decodes under no candidate"):
         encoding.detect_by_owner({"w": [b"\xff\xfe\xff"], "z": ["城镇居民".encode("gbk")]})
+
+
+def _sav_without_declared_encoding(path, df, gbk_values):
+    """A .sav as old SPSS versions wrote it: no encoding record (7/20), code page unknown, and the
+    given values stored in GBK (the others stay UTF-8), padded to the same width."""
+    import struct
+
+    import pyreadstat
+
+    pyreadstat.write_sav(df, path)
+    data = bytearray(path.read_bytes())
+    out, pos = bytearray(data[:176]), 176
+    while True:
+        rec, start = struct.unpack_from("<i", data, pos)[0], pos
+        if rec == 2:
+            _typ, has_label, n_missing = struct.unpack_from("<iii", data, pos + 4)
+            pos += 32
+            if has_label:
+                pos += 4 + (struct.unpack_from("<i", data, pos)[0] + 3) // 4 * 4
+            pos += abs(n_missing) * 8
+        elif rec == 7:
+            sub, size, count = struct.unpack_from("<iii", data, pos + 4)
+            pos += 16 + size * count
+            if sub == 20:
+                continue  # drop the character-encoding record
+            if sub == 3:
+                struct.pack_into("<i", data, start + 16 + 28, 0)  # code page: unknown
+        elif rec == 999:
+            out += data[start:]
+            break
+        out += data[start:pos]
+    for s in gbk_values:
+        u, g = s.encode(), s.encode("gbk")
+        assert out.count(u) == 1, s
+        out = out.replace(u, g + b" " * (len(u) - len(g)))
+    path.write_bytes(bytes(out))
+    return path
+
+
+def test_sav_without_encoding_decodes_each_column(tmp_path):
+    import pyreadstat
+
+    df = pd.DataFrame({"urban": ["城镇", "农村"], "county": ["红山区", "敖汉旗"]})
+    path = _sav_without_declared_encoding(tmp_path / "old.sav", df, ["城镇", "农村"])
+    with pytest.raises(UnicodeDecodeError):
+        pyreadstat.read_sav(path)  # what a plain reader does with such a file
+    out = dp.read_survey(path)
+    assert out["urban"].tolist() == ["城镇", "农村"] and out["county"].tolist() == ["红山区", "敖汉旗"]
+    assert out.attrs["codebook"].encoding == "mixed"
+    no_mojibake(out)
+
+
+def test_sav_column_mixing_encodings_names_variable_and_rows(tmp_path):
+    df = pd.DataFrame({"urban": ["城镇", "农村", "城乡结合"], "id": [1.0, 2.0, 3.0]})
+    path = _sav_without_declared_encoding(tmp_path / "mix.sav", df, ["农村"])
+    with pytest.raises(dp.EncodingError, match=r"variable 'urban' mixes text encodings: rows 1, 3 hold UTF-8 text "
+                                               r"and rows 2 GBK/GB18030"):
+        dp.read_survey(path)
