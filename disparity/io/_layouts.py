@@ -446,11 +446,10 @@ def single_region(b: _Block, ctx: _Context, layout: str, fixed_region: str | Non
             "Pass region= (e.g. region='全国' for national data, or a province name or code)."
         )
     ctx.layout = "time_series"
-    header_rows = list(range(h + 1))
     years = {j: _year_of(b.cells[h][j]) for j in range(1, len(b.cells[0])) if _year_of(b.cells[h][j]) is not None}
     specs, body = {}, []
     for i in range(h + 1, len(b.cells)):
-        parts = [p for p in header_parts(b, [i], 0)]
+        parts = header_parts(b, [i], 0)
         if not parts and not any(_text(b.cells[i][j]) for j in years):
             continue
         if not parts:
@@ -460,7 +459,6 @@ def single_region(b: _Block, ctx: _Context, layout: str, fixed_region: str | Non
         name, u = split_indicator(parts)
         specs[i] = _Spec(name, u, f"{b.ref(i, 0)}")
         body.append(i)
-    del header_rows
     if not body:
         raise YearbookLayoutError(f"{ctx.where}: the table has a header of years but no rows of values.")
     unitmap = resolve_units(list(specs.values()), ctx, top.unit)

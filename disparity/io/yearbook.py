@@ -120,8 +120,9 @@ def read_yearbook(
         converted), ``unit_original`` (as written; for an index its base, e.g. ``上年=100``),
         ``is_total``. Attributes: ``title``, ``notes`` (footnotes, whole), ``source`` (the
         ``数据来源`` line), ``metadata`` (NBS lines: database, indicator, time, region), ``years``
-        (the NBS time range), ``index_base`` (base of each index indicator), ``layout`` (as read; ``transposed`` when
-        regions or years ran across the columns), ``coerced`` (cells set to missing),
+        (the NBS time range), ``index_base`` (base of each index indicator), ``layout`` (as read),
+        ``transposed`` (True when regions or years ran across the columns), ``coerced`` (cells set
+        to missing),
         ``source_file``, ``sheet``.
 
     Raises
@@ -193,8 +194,8 @@ def read_yearbook(
         ctx.source = next((m.group(2).strip() for n in ctx.notes if (m := _SOURCE.match(n))), None)
     out.attrs.update(
         title=top.title, notes=ctx.notes, source=ctx.source, metadata=dict(ctx.meta_en), years=ctx.meta_years,
-        index_base=dict(ctx.index_base), layout=ctx.layout, transposed=ctx.transposed, coerced=list(ctx.coerced), source_file=str(path),
-        sheet=sh.name,
+        index_base=dict(ctx.index_base), layout=ctx.layout, transposed=ctx.transposed, coerced=list(ctx.coerced),
+        source_file=str(path), sheet=sh.name,
     )
     if ctx.coerced:
         shown = "; ".join(f"{c['cell']}: {c['text']!r}" for c in ctx.coerced[:10])
