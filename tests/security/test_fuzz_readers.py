@@ -1,6 +1,6 @@
 """Fuzzing the file readers: damaged copies of the bundled files (issue 16 item 8, reader part).
 
-Every bundled .dta, .sav, .xlsx and .xls file is copied with bytes flipped (a few random bytes,
+Every bundled .dta, .sav, .xlsx and .xls file (and a real NBS CSV export) is copied with bytes flipped (a few random bytes,
 half of the cases inside the header where the structure lives) and truncated (at random points and
 at every early offset that cuts a header field). Each copy must either read or be refused with
 :class:`~disparity.errors.DataFormatError` or :class:`~disparity.errors.EncodingError` (for
@@ -37,12 +37,13 @@ FILES = {
     "province_panel_yearbook.xlsx": "both",
 }
 XLS = ROOT / "tests" / "io" / "fixtures" / "nbs_regions_by_indicators_2023.xls"
+NBS_CSV = ROOT / "tests" / "io" / "fixtures" / "real" / "nbs_export_prov_gdp_by_sector_2023.csv"
 ALLOWED_SURVEY = (dp.DataFormatError, dp.EncodingError)
 ALLOWED_YEARBOOK = (dp.DataFormatError, dp.EncodingError, dp.YearbookLayoutError)
 
 
 def _source(name: str) -> Path:
-    return XLS if name.endswith(".xls") else dp.datasets.path(name)
+    return {XLS.name: XLS, NBS_CSV.name: NBS_CSV}.get(name) or dp.datasets.path(name)
 
 
 def _run_case(conn) -> None:
@@ -119,9 +120,9 @@ def _mutations(data: bytes, rng: random.Random):
         yield f"cut{c}", data[:c]
 
 
-@pytest.mark.parametrize("name", [*FILES, XLS.name])
+@pytest.mark.parametrize("name", [*FILES, XLS.name, NBS_CSV.name])
 def test_damaged_copies_are_read_or_refused_cleanly(tmp_path, worker, name):
-    which = FILES.get(name, "both")
+    which = FILES.get(name, "yearbook" if name == NBS_CSV.name else "both")
     src = _source(name)
     data = src.read_bytes()
     rng = random.Random(f"{SEED}:{name}")
