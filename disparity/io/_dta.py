@@ -80,15 +80,26 @@ class _Stream:
         self.pos = 0
         # The data section is hashed on a second thread (hashlib releases the GIL) while the main
         # thread gathers columns; at most HASH_QUEUE chunks wait, so memory stays bounded.
+        # The chunks wait in a ring of preallocated buffers (no allocation per chunk: repeated large
+        # allocations and frees interleaved with the column arrays fragment the heap and raise RSS).
         self._pool: ThreadPoolExecutor | None = None
         self._pending: deque[Future] = deque()
+        self._ring: list[bytearray] = []
+        self._slot = 0
 
-    def hash_later(self, b: bytes) -> None:
+    def hash_later(self, buf: memoryview) -> None:
         if self._pool is None:
             self._pool = ThreadPoolExecutor(1, thread_name_prefix="dta-sha256")
-        while len(self._pending) >= HASH_QUEUE:
+            self._ring = [bytearray(len(buf)) for _ in range(HASH_QUEUE + 1)]
+        while len(self._pending) >= HASH_QUEUE:  # the slot about to be reused is then free
             self._pending.popleft().result()
-        self._pending.append(self._pool.submit(self.hash.update, b))
+        slot = self._ring[self._slot % len(self._ring)]
+        self._slot += 1
+        if len(slot) < len(buf):
+            slot.extend(bytes(len(buf) - len(slot)))
+        view = memoryview(slot)[: len(buf)]
+        view[:] = buf
+        self._pending.append(self._pool.submit(self.hash.update, view))
 
     def flush_hash(self) -> None:
         while self._pending:
@@ -117,7 +128,7 @@ class _Stream:
                 f"{self.path}: the file ends early while reading {what} (byte {self.pos + (n or 0)}); "
                 "it is truncated or corrupt. Re-export or re-download it."
             )
-        self.hash_later(bytes(buf))
+        self.hash_later(buf)
         self.pos += n
 
     def expect(self, tag: bytes) -> None:
