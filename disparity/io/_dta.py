@@ -27,7 +27,8 @@ from ..errors import DataFormatError
 
 CHUNK_BYTES = 1 << 19  # 512 KiB of records per read: stays in L2 cache while columns are gathered
 NARROW_CHUNK_ROWS = 1 << 15  # rows per read when labelled codes are narrowed (fewer, larger numpy calls)
-HASH_QUEUE = 3  # data chunks waiting to be hashed
+NARROW_CHUNK_BYTES = 1 << 22  # ... but at most 4 MiB per read
+HASH_QUEUE = 2  # data chunks waiting to be hashed (each in a preallocated buffer)
 
 # Stata's missing-value sentinels: the smallest stored value that means "." for each type; the
 # extended missing values .a-.z follow in steps of one (integers) or of the given bit increment.
@@ -408,15 +409,24 @@ def _read_data(s: _Stream, dta: DtaFile, columns: list[str] | None) -> None:
             out[name] = out[name].astype(byname[name].kind)
         dta.columns = out
         return
-    chunk = max(1, CHUNK_BYTES // reclen, NARROW_CHUNK_ROWS if narrow else 1)
+    chunk = max(1, CHUNK_BYTES // reclen, min(NARROW_CHUNK_ROWS, NARROW_CHUNK_BYTES // reclen) if narrow else 1)
     buf = bytearray(min(chunk, dta.nobs) * reclen)
     mv = memoryview(buf)
     start = 0
+    runs = _runs([(n, rec.fields[n][1], byname[n].kind) for n in fields if n in narrow], e)
     while start < dta.nobs:
         n = min(chunk, dta.nobs - start)
         s.readinto(mv[: n * reclen], "the data")
         arr = np.frombuffer(buf, dtype=rec, count=n)
+        fits: set[str] = set()
+        for names, off, dt in runs:  # side-by-side labelled columns: one 2-D min/max for all of them
+            block = np.ndarray((n, len(names)), dtype=dt, buffer=buf, offset=off, strides=(reclen, dt.itemsize))
+            lo, hi = block.min(axis=0), block.max(axis=0)
+            fits.update(nm for nm, a, b in zip(names, lo.tolist(), hi.tolist(), strict=True) if a >= -127 and b <= 100)
         for name in fields:
+            if name in fits and name in narrow:
+                np.copyto(out[name][start : start + n], arr[name], casting="unsafe")
+                continue
             if name in narrow and not _narrow_into(arr[name], out[name][start : start + n], byname[name].kind):
                 out[name] = _widen(out[name], start, byname[name].kind)
                 narrow.discard(name)
@@ -438,6 +448,18 @@ def _read_data(s: _Stream, dta: DtaFile, columns: list[str] | None) -> None:
             u[after] = 0
         out[v.name] = a
     dta.columns = out
+
+
+def _runs(cols: list[tuple[str, int, str]], e: str) -> list[tuple[list[str], int, np.dtype]]:
+    """Group (name, offset, kind) of record fields into runs of adjacent fields of one integer type."""
+    out: list[tuple[list[str], int, np.dtype]] = []
+    for name, off, kind in sorted(cols, key=lambda c: c[1]):
+        dt = np.dtype(e + kind)
+        if out and out[-1][2] == dt and out[-1][1] + len(out[-1][0]) * dt.itemsize == off:
+            out[-1][0].append(name)
+        else:
+            out.append(([name], off, dt))
+    return out
 
 
 def _narrow_into(src: np.ndarray, dst: np.ndarray, kind: str) -> bool:
