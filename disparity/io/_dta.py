@@ -27,7 +27,7 @@ from ..errors import DataFormatError
 
 CHUNK_BYTES = 1 << 19  # 512 KiB of records per read: stays in L2 cache while columns are gathered
 NARROW_CHUNK_ROWS = 1 << 15  # rows per read when labelled codes are narrowed (fewer, larger numpy calls)
-NARROW_CHUNK_BYTES = 1 << 22  # ... but at most 4 MiB per read
+NARROW_CHUNK_BYTES = 1 << 21  # ... but at most 2 MiB per read
 HASH_QUEUE = 2  # data chunks waiting to be hashed (each in a preallocated buffer)
 
 # Stata's missing-value sentinels: the smallest stored value that means "." for each type; the

@@ -385,6 +385,8 @@ def _stata_missing(raw: np.ndarray, kind: str) -> tuple[np.ndarray, np.ndarray |
     if kind in INT_MISSING_BASE:
         base = INT_MISSING_BASE[kind]
         if kind == "i1":
+            if len(raw) == 0 or int(raw.max()) < base:  # one vectorised pass: no missing codes at all
+                return raw, None, reasons
             counts = np.bincount(raw.view(np.uint8), minlength=256)
             # stored values 101..127 are ., .a..z ; as uint8 these are the same indices
             miss_counts = counts[base:128]
@@ -762,8 +764,11 @@ def _to_categorical(vals: np.ndarray, mask: np.ndarray | None, labels: dict[Any,
             lut8 = None
         if lut8 is not None:
             idx = vals.view(np.uint8)
-            present = np.bincount(idx, minlength=256) > 0
-            unlabelled = present & (lut8 == -2)
+            lo_v, hi_v = (int(vals.min()), int(vals.max())) if len(vals) else (0, -1)
+            if set(range(lo_v, hi_v + 1)) <= set(int(k) for k in keys):
+                unlabelled = np.zeros(256, dtype=bool)  # every value in [min, max] has a label
+            else:
+                unlabelled = (np.bincount(idx, minlength=256) > 0) & (lut8 == -2)
             if unlabelled.any():
                 if mask is None:
                     return None
