@@ -11,7 +11,7 @@ from . import benefits, datasets, errors, measures, models, scale
 from ._version import __version__
 from .benefits import compare_schedules
 from .design import ReplicateDesign, SurveyDesign
-from .errors import DisparityError
+from .errors import *  # noqa: F403  (every error and warning class is an attribute of dp)
 from .io import Codebook, codebook, read_survey, read_yearbook, regions
 from .measures import *  # noqa: F403  (each subpackage defines __all__)
 from .models import *  # noqa: F403
@@ -31,7 +31,7 @@ _REPORT_NAMES = (
 __all__ = [
     "__version__",
     "errors",
-    "DisparityError",
+    *errors.__all__,
     "SurveyDesign",
     "ReplicateDesign",
     "SurveyResult",

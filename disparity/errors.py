@@ -22,6 +22,7 @@ __all__ = [
     "DisparityWarning",
     "PrecisionWarning",
     "FewClustersWarning",
+    "CoercionWarning",
 ]
 
 
@@ -81,3 +82,10 @@ class PrecisionWarning(DisparityWarning):
 
 class FewClustersWarning(DisparityWarning):
     """Too few clusters for reliable cluster-robust inference, even by the wild bootstrap."""
+
+
+class CoercionWarning(DisparityWarning):
+    """Cells that could not be read were set to missing because the caller asked for ``errors="coerce"``.
+
+    The warning lists the cells (reference and raw text); the same list is in the result's ``attrs``.
+    """

@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import hashlib
 import struct
+from collections import deque
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -24,6 +26,9 @@ import numpy as np
 from ..errors import DataFormatError
 
 CHUNK_BYTES = 1 << 19  # 512 KiB of records per read: stays in L2 cache while columns are gathered
+NARROW_CHUNK_ROWS = 1 << 15  # rows per read when labelled codes are narrowed (fewer, larger numpy calls)
+NARROW_CHUNK_BYTES = 1 << 21  # ... but at most 2 MiB per read
+HASH_QUEUE = 2  # data chunks waiting to be hashed (each in a preallocated buffer)
 
 # Stata's missing-value sentinels: the smallest stored value that means "." for each type; the
 # extended missing values .a-.z follow in steps of one (integers) or of the given bit increment.
@@ -46,6 +51,7 @@ class DtaVariable:
     format: str
     label_name: bytes
     label: bytes
+    stored: str = ""  # the stored type when the column was read into a narrower one ("i4" read as "i1")
 
 
 @dataclass
@@ -73,8 +79,39 @@ class _Stream:
         self.fh = open(path, "rb")  # noqa: SIM115  (closed by read_dta_raw)
         self.hash = hashlib.sha256()
         self.pos = 0
+        # The data section is hashed on a second thread (hashlib releases the GIL) while the main
+        # thread gathers columns; at most HASH_QUEUE chunks wait, so memory stays bounded.
+        # The chunks wait in a ring of preallocated buffers (no allocation per chunk: repeated large
+        # allocations and frees interleaved with the column arrays fragment the heap and raise RSS).
+        self._pool: ThreadPoolExecutor | None = None
+        self._pending: deque[Future] = deque()
+        self._ring: list[bytearray] = []
+        self._slot = 0
+
+    def hash_later(self, buf: memoryview) -> None:
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(1, thread_name_prefix="dta-sha256")
+            self._ring = [bytearray(len(buf)) for _ in range(HASH_QUEUE + 1)]
+        while len(self._pending) >= HASH_QUEUE:  # the slot about to be reused is then free
+            self._pending.popleft().result()
+        slot = self._ring[self._slot % len(self._ring)]
+        self._slot += 1
+        if len(slot) < len(buf):
+            slot.extend(bytes(len(buf) - len(slot)))
+        view = memoryview(slot)[: len(buf)]
+        view[:] = buf
+        self._pending.append(self._pool.submit(self.hash.update, view))
+
+    def flush_hash(self) -> None:
+        while self._pending:
+            self._pending.popleft().result()
+        if self._pool is not None:
+            self._pool.shutdown()
+            self._pool = None
 
     def read(self, n: int, what: str) -> bytes:
+        if self._pending:
+            self.flush_hash()
         b = self.fh.read(n)
         if len(b) != n:
             raise DataFormatError(
@@ -92,7 +129,7 @@ class _Stream:
                 f"{self.path}: the file ends early while reading {what} (byte {self.pos + (n or 0)}); "
                 "it is truncated or corrupt. Re-export or re-download it."
             )
-        self.hash.update(buf)
+        self.hash_later(buf)
         self.pos += n
 
     def expect(self, tag: bytes) -> None:
@@ -103,7 +140,13 @@ class _Stream:
                 f"{got[:20]!r}; the file is corrupt or not a Stata .dta file."
             )
 
+    def size(self) -> int:
+        import os
+
+        return os.fstat(self.fh.fileno()).st_size
+
     def rest(self) -> bytes:
+        self.flush_hash()
         b = self.fh.read()
         self.hash.update(b)
         self.pos += len(b)
@@ -146,6 +189,7 @@ def read_dta_raw(path: Path, columns: list[str] | None = None) -> DtaFile:
         dta.sha256 = s.hash.hexdigest()
         return dta
     finally:
+        s.flush_hash()
         s.fh.close()
 
 
@@ -348,22 +392,49 @@ def _read_data(s: _Stream, dta: DtaFile, columns: list[str] | None) -> None:
                 formats.append(e + v.kind)
         off += v.width
     reclen = off
+    size = s.size()
+    if reclen and dta.nobs > (size - s.pos) // reclen:
+        raise DataFormatError(
+            f"{s.path}: the header says {dta.nobs:,} observations of {reclen} bytes, more than the "
+            f"{size - s.pos:,} bytes left in the file; it is truncated or corrupt."
+        )
     rec = np.dtype({"names": fields, "formats": formats, "offsets": offsets, "itemsize": max(reclen, 1)})
-    out = {name: np.empty(dta.nobs, dtype=rec.fields[name][0]) for name in fields}
+    byname = {v.name: v for v in dta.variables}
+    # Value-labelled int16/int32 codes (pyreadstat stores labelled int8 data as int32) are kept in
+    # int8, Stata's byte type, while every value fits: peak memory stays near the frame's size.
+    narrow = {n for n in fields if byname[n].kind in ("i2", "i4") and byname[n].label_name}
+    out = {name: np.empty(dta.nobs, dtype=np.int8 if name in narrow else rec.fields[name][0]) for name in fields}
     if reclen == 0 or dta.nobs == 0:
+        for name in narrow:
+            out[name] = out[name].astype(byname[name].kind)
         dta.columns = out
         return
-    chunk = max(1, CHUNK_BYTES // reclen)
+    chunk = max(1, CHUNK_BYTES // reclen, min(NARROW_CHUNK_ROWS, NARROW_CHUNK_BYTES // reclen) if narrow else 1)
     buf = bytearray(min(chunk, dta.nobs) * reclen)
     mv = memoryview(buf)
     start = 0
+    runs = _runs([(n, rec.fields[n][1], byname[n].kind) for n in fields if n in narrow], e)
     while start < dta.nobs:
         n = min(chunk, dta.nobs - start)
         s.readinto(mv[: n * reclen], "the data")
         arr = np.frombuffer(buf, dtype=rec, count=n)
+        fits: set[str] = set()
+        for names, off, dt in runs:  # side-by-side labelled columns: one 2-D min/max for all of them
+            block = np.ndarray((n, len(names)), dtype=dt, buffer=buf, offset=off, strides=(reclen, dt.itemsize))
+            lo, hi = block.min(axis=0), block.max(axis=0)
+            fits.update(nm for nm, a, b in zip(names, lo.tolist(), hi.tolist(), strict=True) if a >= -127 and b <= 100)
         for name in fields:
-            out[name][start : start + n] = arr[name]
+            if name in fits and name in narrow:
+                np.copyto(out[name][start : start + n], arr[name], casting="unsafe")
+                continue
+            if name in narrow and not _narrow_into(arr[name], out[name][start : start + n], byname[name].kind):
+                out[name] = _widen(out[name], start, byname[name].kind)
+                narrow.discard(name)
+            if name not in narrow:
+                out[name][start : start + n] = arr[name]
         start += n
+    for name in narrow:
+        byname[name].stored, byname[name].kind = byname[name].kind, "i1"
     for v in dta.variables:
         if v.name not in out:
             continue
@@ -377,6 +448,46 @@ def _read_data(s: _Stream, dta: DtaFile, columns: list[str] | None) -> None:
             u[after] = 0
         out[v.name] = a
     dta.columns = out
+
+
+def _runs(cols: list[tuple[str, int, str]], e: str) -> list[tuple[list[str], int, np.dtype]]:
+    """Group (name, offset, kind) of record fields into runs of adjacent fields of one integer type."""
+    out: list[tuple[list[str], int, np.dtype]] = []
+    for name, off, kind in sorted(cols, key=lambda c: c[1]):
+        dt = np.dtype(e + kind)
+        if out and out[-1][2] == dt and out[-1][1] + len(out[-1][0]) * dt.itemsize == off:
+            out[-1][0].append(name)
+        else:
+            out.append(([name], off, dt))
+    return out
+
+
+def _narrow_into(src: np.ndarray, dst: np.ndarray, kind: str) -> bool:
+    """Store int16/int32 Stata values as int8 Stata values (missing codes mapped); False if one does not fit."""
+    base = INT_MISSING_BASE[kind]
+    src = np.ascontiguousarray(src)  # a strided field of the record buffer: reductions are far faster contiguous
+    lo, hi = int(src.min()), int(src.max())
+    if lo >= -127 and hi <= 100:  # the usual case: no missing values in this chunk
+        np.copyto(dst, src, casting="unsafe")
+        return True
+    miss = src >= base
+    if lo < -127 or not ((src <= 100) | miss).all():
+        return False
+    np.copyto(dst, src, casting="unsafe")
+    if miss.any():
+        dst[miss] = (src[miss] - base + INT_MISSING_BASE["i1"]).astype(np.int8)
+    return True
+
+
+def _widen(narrow: np.ndarray, upto: int, kind: str) -> np.ndarray:
+    """Back to the stored type: the first ``upto`` values converted, with missing codes mapped back."""
+    full = np.empty(len(narrow), dtype=np.dtype(kind))
+    head = narrow[:upto]
+    full[:upto] = head
+    miss = head >= INT_MISSING_BASE["i1"]
+    if miss.any():
+        full[:upto][miss] = head[miss].astype(full.dtype) - INT_MISSING_BASE["i1"] + INT_MISSING_BASE[kind]
+    return full
 
 
 def strl_keys(raw: np.ndarray, version: int, byteorder: str) -> list[tuple[int, int]]:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import io
-import zipfile
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -27,6 +26,10 @@ from ._dta import (
     sniff_version,
     strl_keys,
 )
+from ._excel import check_workbook, read_frame
+from ._mixed import mixed_error_dta as _mixed_error
+from ._mixed import mixed_error_frame as _mixed_error_frame
+from ._sav import check_sav
 from .codebook import Codebook, VariableInfo, stored
 
 __all__ = ["read_survey", "MISSING_PRESETS"]
@@ -60,6 +63,7 @@ _EXTENSIONS = {
     ".txt": "csv",
     ".xlsx": "xlsx",
     ".xlsm": "xlsx",
+    ".xls": "xls",
     ".parquet": "parquet",
     ".pq": "parquet",
 }
@@ -80,6 +84,8 @@ def _sniff(head: bytes) -> str | None:
         return "parquet"
     if head[:4] == b"PK\x03\x04":
         return "xlsx"
+    if head[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
+        return "xls"
     if b"SPSS PORT FILE" in head or head[:40].strip(b" \r\n\x00") == b"" and len(head) >= 200:
         return "por"
     return None
@@ -98,12 +104,15 @@ def _detect_format(path: Path) -> str:
     if not head:
         raise DataFormatError(f"{path}: the file is empty (0 bytes); re-export or re-download it.")
     sniffed = _sniff(head)
+    if kind in ("xlsx", "xls"):
+        check_workbook(path)  # says what the file really is (HTML, CSV text, encrypted, ...)
+        return kind
     if kind == "por":
         if b"SPSS" not in head and b"ASCII SPSS" not in head:
             raise DataFormatError(f"{path}: named .por but has no SPSS portable-file header.")
         return kind
     if kind == "csv":
-        if sniffed in ("dta", "sav", "sas7bdat", "parquet", "xlsx"):
+        if sniffed in ("dta", "sav", "sas7bdat", "parquet", "xlsx", "xls"):
             raise DataFormatError(
                 f"{path}: named {ext} but its contents are a {sniffed} file; rename it to the right "
                 "extension."
@@ -134,6 +143,7 @@ class _Column:
     note: str | None = None
     is_text: bool = False
     missing_codes: set = field(default_factory=set)  # codes recoded to missing by missing=
+    stored_dtype: np.dtype | None = None  # the file's integer type, when read into int8
 
 
 def read_survey(
@@ -144,6 +154,7 @@ def read_survey(
     columns: Sequence[str] | None = None,
     convert_categoricals: bool = True,
     convert_dates: bool = True,
+    sheet: str | int | None = None,
 ) -> pd.DataFrame:
     """Read survey microdata with labels, an honest encoding and explicit missing-value recoding.
 
@@ -151,7 +162,10 @@ def read_survey(
     ----------
     path : str or Path
         A .dta (Stata formats 113-119 natively, older ones through pyreadstat), .sav/.zsav/.por,
-        .sas7bdat, .xpt, .csv, .xlsx or .parquet file. The file is only read, never written.
+        .sas7bdat, .xpt, .csv, .xlsx/.xlsm, .xls (Excel 97-2003) or .parquet file. The file is only
+        read, never written. What the file is comes from its contents: a wrong extension, an HTML
+        page or CSV text saved as ``.xls``, or a password-protected workbook is refused with an error
+        that says what the file really is.
     encoding : str, optional
         Text encoding of files that do not declare one (Stata <= 13, some SPSS and CSV files). By
         default it is detected: UTF-8, then GB18030 when the bytes decode as Chinese text, then the
@@ -169,6 +183,9 @@ def read_survey(
         are kept in the codebook.
     convert_dates : bool
         Convert Stata %td/%tc variables to datetimes.
+    sheet : str or int, optional
+        The worksheet of an Excel workbook, by name or 0-based position (default: the first). Only
+        for .xlsx/.xls files.
 
     Returns
     -------
@@ -210,6 +227,8 @@ def read_survey(
             ) from None
     preset, spec = _parse_missing(missing)
     kind = _detect_format(path)
+    if sheet is not None and kind not in ("xlsx", "xls"):
+        raise SpecificationError(f"sheet= applies to Excel workbooks (.xlsx, .xls); {path.name} is a {kind} file.")
     if columns is not None:
         columns = list(columns)
     reader = {
@@ -220,14 +239,19 @@ def read_survey(
         "xpt": _read_readstat,
         "csv": _read_csv,
         "xlsx": _read_excel,
+        "xls": _read_excel,
         "parquet": _read_parquet,
     }[kind]
+    opts: dict[str, Any] = {"sheet": sheet} if kind in ("xlsx", "xls") else {}
     cols, meta = reader(path, kind, encoding=encoding, columns=columns, preset=preset,
-                        convert_dates=convert_dates)
+                        convert_dates=convert_dates, **opts)
     _apply_missing_spec(cols, spec)
     frame, infos = _assemble(cols, convert_categoricals)
+    sheet_name = meta.pop("_sheet", None)
     book = Codebook(variables=tuple(infos), n_rows=len(frame), **meta)
     frame.attrs["codebook"] = stored(book)
+    if sheet_name is not None:
+        frame.attrs["sheet"] = sheet_name
     return frame
 
 
@@ -273,50 +297,56 @@ def _read_dta(path: Path, kind: str, *, encoding, columns, preset, convert_dates
     order = columns if columns is not None else [v.name for v in dta.variables]
     byname = {v.name: v for v in dta.variables}
 
-    # Collect every piece of text to choose one encoding for the file.
+    # Collect every piece of text, by owner, to choose the encoding(s).
     declared = "utf-8" if dta.version >= 118 else None
     strl_cache: dict[str, list[tuple[int, int]]] = {}
-    pieces: list[tuple[str, bytes]] = [("data label", dta.data_label)]
+    groups: dict[str, list[bytes]] = {"data label": [dta.data_label]}
     for name in order:
         v = byname[name]
-        pieces.append((f"{name} (variable label)", v.label))
+        groups[f"{name} (variable label)"] = [v.label]
         if v.kind == "str":
-            pieces.extend((name, b) for b in pd.unique(dta.columns[name]).tolist())
+            groups[name] = pd.unique(dta.columns[name]).tolist()
         elif v.kind == "strL":
             keys = strl_keys(dta.columns[name], dta.version, dta.byteorder)
             strl_cache[name] = keys
-            pieces.extend((name, dta.strls.get(k, b"")) for k in set(keys))
+            groups[name] = [dta.strls.get(k, b"") for k in set(keys)]
     used_labels = {byname[n].label_name for n in order if byname[n].label_name}
     for lname in used_labels:
         if lname in dta.value_labels:
-            pieces.extend((f"value label {lname.decode('latin-1')}", t) for t in dta.value_labels[lname][1])
+            groups[f"value label {lname.decode('latin-1')}"] = list(dta.value_labels[lname][1])
     if encoding is not None:
-        decision = enc.EncodingDecision(encoding, "given by the caller")
+        decision = enc.OwnerEncodings(encoding, "given by the caller", {})
     elif declared:
-        decision = enc.EncodingDecision(declared, f"declared by the file format (Stata {dta.version})")
+        decision = enc.OwnerEncodings(declared, f"declared by the file format (Stata {dta.version})", {})
     else:
-        decision = enc.detect(pieces)
+        try:
+            decision = enc.detect_by_owner(groups)
+        except enc.MixedEncodingError as err:
+            raise _mixed_error(path, err, dta, strl_cache) from None
     e = decision.encoding
+    eo = decision.of
 
     cols: list[_Column] = []
     ext_names = _EXT_NAMES.get(preset or "", {})
     for name in order:
         v = byname[name]
         raw = dta.columns[name]
-        c = _Column(name=name, values=raw, label=enc.decode(v.label, e, f"{name} (variable label)") or None,
-                    fmt=v.format)
+        c = _Column(name=name, values=raw, fmt=v.format,
+                    label=enc.decode(v.label, eo(f"{name} (variable label)"), f"{name} (variable label)") or None)
         if v.kind == "str":
             codes, uniques = pd.factorize(raw)
-            decoded = pd.array([enc.decode(b, e, name) for b in uniques.tolist()], dtype="string")
+            decoded = pd.array([enc.decode(b, eo(name), name) for b in uniques.tolist()], dtype="string")
             c.values = decoded.take(codes)
             c.is_text = True
         elif v.kind == "strL":
             keys = strl_cache[name]
-            dec = {k: enc.decode(dta.strls.get(k, b""), e, name) for k in set(keys)}
+            dec = {k: enc.decode(dta.strls.get(k, b""), eo(name), name) for k in set(keys)}
             c.values = pd.array([dec[k] for k in keys], dtype="string")
             c.is_text = True
         else:
             c.values, c.missing, reasons = _stata_missing(raw, v.kind)
+            if v.stored:
+                c.stored_dtype = np.dtype(v.stored)  # read narrow; widened back unless it becomes categorical
             for letter, n in reasons.items():
                 desc = f".{letter}" + (f" {ext_names[letter]}" if letter in ext_names else "")
                 c.reasons[desc if letter else "."] += n
@@ -324,9 +354,9 @@ def _read_dta(path: Path, kind: str, *, encoding, columns, preset, convert_dates
                 table = dta.value_labels.get(v.label_name)
                 if table is not None:
                     vals, texts = table
+                    owner = f"value label {v.label_name.decode('latin-1')}"
                     c.value_labels = {
-                        int(k): enc.decode(t, e, f"value label {v.label_name.decode('latin-1')}")
-                        for k, t in zip(vals.tolist(), texts, strict=True)
+                        int(k): enc.decode(t, eo(owner), owner) for k, t in zip(vals.tolist(), texts, strict=True)
                     }
                 else:
                     c.note = f"value label {v.label_name.decode('latin-1')!r} is referenced but not in the file"
@@ -340,8 +370,12 @@ def _read_dta(path: Path, kind: str, *, encoding, columns, preset, convert_dates
         version=str(dta.version),
         encoding=e,
         encoding_reason=decision.reason,
-        data_label=enc.decode(dta.data_label, e, "data label") or None,
+        data_label=enc.decode(dta.data_label, eo("data label"), "data label") or None,
     )
+    if e == "mixed":
+        for c in cols:
+            if c.is_text and c.name in decision.by_owner:
+                c.note = (c.note + "; " if c.note else "") + f"text encoding {decision.by_owner[c.name]}"
     return cols, meta
 
 
@@ -351,6 +385,8 @@ def _stata_missing(raw: np.ndarray, kind: str) -> tuple[np.ndarray, np.ndarray |
     if kind in INT_MISSING_BASE:
         base = INT_MISSING_BASE[kind]
         if kind == "i1":
+            if len(raw) == 0 or int(raw.max()) < base:  # one vectorised pass: no missing codes at all
+                return raw, None, reasons
             counts = np.bincount(raw.view(np.uint8), minlength=256)
             # stored values 101..127 are ., .a..z ; as uint8 these are the same indices
             miss_counts = counts[base:128]
@@ -411,6 +447,8 @@ def _read_readstat(path: Path, kind: str, *, encoding, columns, preset, convert_
     kwargs: dict[str, Any] = dict(usecols=columns, disable_datetime_conversion=not convert_dates)
     if kind in ("sav", "dta"):
         kwargs["user_missing"] = True
+    if kind == "sav":
+        check_sav(path)  # a damaged dictionary can crash the C reader: refuse it first
 
     if kind == "por":
         if encoding is not None:
@@ -456,9 +494,17 @@ def _read_readstat(path: Path, kind: str, *, encoding, columns, preset, convert_
             # No declaration: read bytes losslessly as Latin-1, detect, then re-decode.
             df, meta = run("latin1")
             recode = "latin1"
-            pieces = _text_pieces_from_frame(df, meta, lossless=True)
-            decision = enc.detect(pieces)
-    cols = _columns_from_readstat(df, meta, recode, decision.encoding, kind)
+            groups: dict[str, list[bytes]] = {}
+            for owner, b in _text_pieces_from_frame(df, meta, lossless=True):
+                groups.setdefault(owner, []).append(b)
+            if getattr(meta, "file_label", None):
+                groups["data label"] = [meta.file_label.encode("latin-1")]
+            try:
+                decision = enc.detect_by_owner(groups)
+            except enc.MixedEncodingError as err:
+                raise _mixed_error_frame(path, err, df) from None
+    of = decision.of if isinstance(decision, enc.OwnerEncodings) else (lambda owner: decision.encoding)
+    cols = _columns_from_readstat(df, meta, recode, of, kind)
     meta_out = dict(
         path=str(path),
         sha256=_sha256(path),
@@ -469,7 +515,7 @@ def _read_readstat(path: Path, kind: str, *, encoding, columns, preset, convert_
         data_label=(getattr(meta, "file_label", None) or None),
     )
     if recode and meta_out["data_label"]:
-        meta_out["data_label"] = _redecode(meta_out["data_label"], decision.encoding, "data label")
+        meta_out["data_label"] = _redecode(meta_out["data_label"], of("data label"), "data label")
     return cols, meta_out
 
 
@@ -491,7 +537,7 @@ def _text_pieces_from_frame(df: pd.DataFrame, meta: Any, lossless: bool) -> list
     return pieces
 
 
-def _columns_from_readstat(df, meta, recode, encoding, kind) -> list[_Column]:
+def _columns_from_readstat(df, meta, recode, enc_of, kind) -> list[_Column]:
     labels = dict(zip(meta.column_names, meta.column_labels or [None] * len(meta.column_names), strict=False))
     vlabels = meta.variable_value_labels or {}
     user_missing = getattr(meta, "missing_ranges", {}) or {}
@@ -501,13 +547,13 @@ def _columns_from_readstat(df, meta, recode, encoding, kind) -> list[_Column]:
         s = df[name]
         lab = labels.get(name)
         if recode and lab:
-            lab = _redecode(lab, encoding, f"{name} (variable label)")
+            lab = _redecode(lab, enc_of(f"{name} (variable label)"), f"{name} (variable label)")
         c = _Column(name=str(name), values=None, label=lab or None,
                     fmt=(getattr(meta, "original_variable_types", {}) or {}).get(name))
         if s.dtype == object or pd.api.types.is_string_dtype(s.dtype):
             vals = s.astype(object)
             if recode:
-                uniq = {u: _redecode(u, encoding, str(name)) for u in pd.unique(vals.dropna())}
+                uniq = {u: _redecode(u, enc_of(str(name)), str(name)) for u in pd.unique(vals.dropna())}
                 vals = vals.map(uniq)
             # pyreadstat returns SAS/Stata extended missings as strings with user_missing; keep text.
             c.values = pd.array(vals.where(vals.notna(), None).tolist(), dtype="string")
@@ -536,7 +582,7 @@ def _columns_from_readstat(df, meta, recode, encoding, kind) -> list[_Column]:
             vl = {}
             for k, t in vlabels[name].items():
                 key = int(k) if isinstance(k, (float, np.floating)) and float(k).is_integer() else k
-                vl[key] = _redecode(str(t), encoding, f"{name} (value labels)") if recode else str(t)
+                vl[key] = _redecode(str(t), enc_of(f"{name} (value labels)"), f"{name} (value labels)") if recode else str(t)
             c.value_labels = vl
         cols.append(c)
     return cols
@@ -584,18 +630,12 @@ def _read_csv(path: Path, kind: str, *, encoding, columns, preset, convert_dates
                       version=None, encoding=e, encoding_reason=decision.reason, data_label=None)
 
 
-def _read_excel(path: Path, kind: str, *, encoding, columns, preset, convert_dates):
-    try:
-        df = pd.read_excel(path, sheet_name=0, usecols=columns, engine="openpyxl")
-    except (zipfile.BadZipFile, KeyError, OSError) as err:
-        raise DataFormatError(f"{path}: not a readable .xlsx workbook ({err}); it may be truncated.") from None
-    except ValueError as err:
-        raise SpecificationError(f"{path}: {err}") from None
-    if columns is not None:
-        df = df[columns]
-    return _columns_from_frame(df), dict(path=str(path), sha256=_sha256(path), format="xlsx", version=None,
-                                        encoding="utf-8", encoding_reason="XLSX stores Unicode text",
-                                        data_label=None)
+def _read_excel(path: Path, kind: str, *, encoding, columns, preset, convert_dates, sheet=None):
+    df, name = read_frame(path, sheet, columns)
+    reason = "XLSX stores Unicode text" if kind == "xlsx" else "XLS (BIFF8) stores Unicode text"
+    return _columns_from_frame(df), dict(path=str(path), sha256=_sha256(path), format=kind, version=None,
+                                        encoding="utf-8", encoding_reason=reason, data_label=None,
+                                        _sheet=name)
 
 
 def _read_parquet(path: Path, kind: str, *, encoding, columns, preset, convert_dates):
@@ -677,10 +717,13 @@ def _assemble(cols: list[_Column], convert_categoricals: bool) -> tuple[pd.DataF
                     vals = cat
                 else:
                     note = (note + "; " if note else "") + "partly labelled: kept numeric"
+            if isinstance(vals, np.ndarray) and c.stored_dtype is not None:
+                vals = vals.astype(c.stored_dtype)
             if isinstance(vals, np.ndarray) and c.missing is not None and c.missing.any():
                 vals = vals.astype(np.float64) if vals.dtype.kind in "iu" else vals.copy()
                 vals[c.missing] = np.nan
         data[c.name] = vals
+        c.note = note
         infos.append(c)
     frame = pd.DataFrame(data, copy=False)
     out = [
@@ -692,7 +735,7 @@ def _assemble(cols: list[_Column], convert_categoricals: bool) -> tuple[pd.DataF
             missing_recoded=int(sum(c.reasons.values())),
             missing_reasons=MappingProxyType(dict(c.reasons)),
             format=c.fmt,
-            note=note if note is None else note,
+            note=c.note,  # each column's own (was the last column's note for every column)
         )
         for c in infos
     ]
@@ -721,8 +764,11 @@ def _to_categorical(vals: np.ndarray, mask: np.ndarray | None, labels: dict[Any,
             lut8 = None
         if lut8 is not None:
             idx = vals.view(np.uint8)
-            present = np.bincount(idx, minlength=256) > 0
-            unlabelled = present & (lut8 == -2)
+            lo_v, hi_v = (int(vals.min()), int(vals.max())) if len(vals) else (0, -1)
+            if set(range(lo_v, hi_v + 1)) <= set(int(k) for k in keys):
+                unlabelled = np.zeros(256, dtype=bool)  # every value in [min, max] has a label
+            else:
+                unlabelled = (np.bincount(idx, minlength=256) > 0) & (lut8 == -2)
             if unlabelled.any():
                 if mask is None:
                     return None
@@ -735,13 +781,20 @@ def _to_categorical(vals: np.ndarray, mask: np.ndarray | None, labels: dict[Any,
             if mask is not None:
                 codes[mask] = -1
             return pd.Categorical.from_codes(codes, categories=cats, ordered=True, validate=False)
-    if vals.dtype.kind in "iu" and vals.dtype.itemsize <= 2 and all(float(k).is_integer() for k in keys):
+    if (vals.dtype.kind in "iu" and all(float(k).is_integer() for k in keys)
+            and int(keys[-1]) - int(keys[0]) < 1 << 20):
+        # Any integer width (pyreadstat writes labelled codes as int32): values outside the labelled
+        # range are clipped to a sentinel slot on either side, so one table lookup finds every code.
+        lo, hi = int(keys[0]) - 1, int(keys[-1]) + 1
         info = np.iinfo(vals.dtype)
-        lut = np.full(int(info.max) - int(info.min) + 1, -2, dtype=np.int32)
+        lo, hi = max(lo, int(info.min)), min(hi, int(info.max))
+        lut = np.full(hi - lo + 1, -2, dtype=np.int8 if len(cats) < 127 else np.int32)
         for i, k in enumerate(keys):
-            if info.min <= k <= info.max:
-                lut[int(k) - int(info.min)] = i
-        codes = lut[(vals.astype(np.int32) - int(info.min))] if info.min else lut[vals]
+            if lo <= k <= hi:
+                lut[int(k) - lo] = i
+        idx = np.clip(vals, lo, hi)
+        idx -= np.asarray(lo, dtype=idx.dtype) if lo else 0
+        codes = lut[idx]
     else:
         karr = np.asarray(keys, dtype=np.float64)
         pos = np.clip(np.searchsorted(karr, vals), 0, len(karr) - 1)

@@ -63,3 +63,27 @@ def write_readstat(path: Path, kind: str) -> Path:
         df["county"] = ["Hongshan", "Aohan", "Hongshan", "Linxi", "Ningcheng", "Hongshan"]
         pyreadstat.write_xport(df, path, column_labels={k: k.upper() for k in VARLABELS})
     return path
+
+
+#: The project's shared folder of real files (``../shared/reference-data`` beside the checkout). CI
+#: always has it, so a missing file is a failure, not a skip.
+SHARED = Path(__file__).resolve().parents[3] / "shared" / "reference-data"
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+
+
+def shared(name: str) -> Path:
+    path = SHARED / name
+    assert path.is_file(), (
+        f"{path} is missing: the real sample files must sit in ../shared/reference-data beside the "
+        "checkout (CI has them); these tests fail rather than skip without them."
+    )
+    return path
+
+
+def nbs_csv(path: Path, lines: list[str], table: list[list[object]], notes: list[str] = ()) -> Path:
+    """Write a table the way data.stats.gov.cn exports it: BOM, metadata lines, tab-plus-comma cells."""
+    body = [f"{x} " for x in lines]
+    body += [",".join(f"{'' if v is None else v}\t" for v in row) + "," for row in table]
+    body += list(notes)
+    path.write_bytes(("\ufeff" + "\r\n".join(body) + "\r\n").encode("utf-8"))
+    return path
