@@ -127,3 +127,45 @@ def measure_label(name: str, lang: str) -> str:
     if sep and head in COMPONENT_ZH:
         return COMPONENT_ZH[head] + "[" + rest
     return COMPONENT_ZH.get(name, name)
+
+
+#: Chinese names of common column names and group values, used by the figures when neither
+#: ``labels=`` nor the data's codebook names them (a legend must never show "nbs4" or "east").
+VARIABLE_ZH: dict[str, str] = {
+    "nbs4": "四大区域", "region3": "三大地带", "region": "地区", "province": "省份", "year": "年份",
+    "urban": "城乡", "hukou": "户籍", "scheme": "参保类型", "county": "旗县区", "city": "城市",
+    "group": "组别", "cohort": "处理组（首次整合年份）", "event_time": "相对整合年份",
+    "benefit_gap": "城乡待遇差距", "income": "收入", "oop": "自付费用", "age": "年龄",
+}
+VALUE_ZH: dict[str, str] = {
+    "east": "东部", "central": "中部", "west": "西部", "northeast": "东北",
+    "urban": "城镇", "rural": "农村", "male": "男", "female": "女", "all": "全样本", "overall": "总体",
+    "lorenz": "洛伦兹曲线", "concentration_curve": "集中曲线",
+}
+VALUE_EN: dict[str, str] = {
+    "lorenz": "Lorenz curve", "concentration_curve": "Concentration curve", "east": "East",
+    "central": "Central", "west": "West", "northeast": "Northeast", "城镇": "Urban", "农村": "Rural",
+    "nbs4": "Region", "region": "Region", "year": "Year",
+}
+
+
+def variable_label(name: str, labels: Mapping[str, str], codebook_labels: Mapping[str, str | None], lang: str) -> str:
+    """A column's display name: ``labels``, then the codebook's variable label (Chinese tables),
+    then the built-in vocabulary, else the name itself."""
+    if name in labels:
+        return labels[name]
+    found = codebook_labels.get(name)
+    if lang == "zh" and found:
+        return found
+    if lang == "zh":
+        return VARIABLE_ZH.get(name, name)
+    return VALUE_EN.get(name, name)
+
+
+def value_label(value: object, labels: Mapping[str, str], lang: str) -> str:
+    """A group value's display name (``labels`` first, then the built-in vocabulary)."""
+    text = str(value)
+    if text in labels:
+        return labels[text]
+    vocab = VALUE_ZH if lang == "zh" else VALUE_EN
+    return vocab.get(text, text)
