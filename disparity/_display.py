@@ -146,3 +146,30 @@ def html(view: View) -> str:
     parts += [f'<p style="margin:0.2em 0;font-size:smaller">Note: {_html.escape(n)}</p>' for n in view.notes]
     parts.append("</div>")
     return "".join(parts)
+
+
+def shown(title: Any, *, keys: tuple[str, ...] = ("nobs",)) -> Any:
+    """Class decorator: give a result a one-line ``repr``, its summary as ``str`` and as
+    ``_repr_html_``, from ``summary()`` when it returns a viewable summary, else from ``tidy()``.
+
+    ``title`` is a function of the result giving its one-line title. Apply it above
+    ``@dataclass`` (it replaces the generated field-by-field ``repr``).
+    """
+
+    def _view(self: Any) -> View:
+        summary = getattr(self, "summary", None)
+        if summary is not None:
+            got = summary()
+            if hasattr(got, "_view"):
+                inner = got._view()
+                return View(title(self), inner.info, inner.tables, inner.notes)
+        return View(title(self), {}, {"": self.tidy()}, tuple(getattr(self, "notes", ()) or ()))
+
+    def deco(cls: Any) -> Any:
+        cls._view = _view
+        cls.__repr__ = lambda self: repr_line(self, self._view(), keys=keys + ("rows",))
+        cls.__str__ = lambda self: text(self._view())
+        cls._repr_html_ = lambda self: html(self._view())
+        return cls
+
+    return deco

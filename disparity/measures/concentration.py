@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from .. import _display
 from .._dispatch import dispatches
 from .._options import SeKind, WeightType, check_option
 from ..design import SurveyDesign
@@ -230,6 +231,7 @@ def concentration_curve(
     )
 
 
+@_display.shown(lambda r: f"Dominance test: {r.conclusion}")
 @dataclass(frozen=True)
 class DominanceResult:
     """Outcome of a dominance test of a concentration (or Lorenz) curve against the diagonal.
@@ -248,9 +250,6 @@ class DominanceResult:
     def tidy(self) -> pd.DataFrame:
         """The per-point table (a copy)."""
         return self.table.copy()
-
-    def _repr_html_(self) -> str:
-        return f"<p><b>dominance test</b>: {self.conclusion}</p>" + self.table.to_html(index=False)
 
 
 def dominance_test(
