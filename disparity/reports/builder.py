@@ -225,7 +225,7 @@ class Report:
     # ------------------------------------------------------------------ rendering
     def _render_all(self, out: Path, progress: Any = None) -> dict[str, str]:
         from .render_docx import (
-            append_caption,
+            append_figure,
             append_table,
             new_document,
             save_document,
@@ -278,14 +278,7 @@ class Report:
                 data = base64.b64encode(png).decode("ascii")
                 parts.append(f'<figure><img alt="{html.escape(caption)}" src="data:image/png;base64,{data}">'
                              f"<figcaption>{html.escape(caption)}</figcaption></figure>")
-                import io
-
-                from docx.enum.text import WD_ALIGN_PARAGRAPH
-                from docx.shared import Cm
-
-                doc.add_picture(io.BytesIO(png), width=Cm(14))
-                doc.paragraphs[-1].alignment = WD_ALIGN_PARAGRAPH.CENTER
-                append_caption(doc, caption, bold=False)
+                append_figure(doc, png, caption)
                 written[f"figures/figure{n_fig}"] = caption
         parts.append("</body></html>")
         (out / "index.html").write_text("\n".join(parts) + "\n", encoding="utf-8")

@@ -8,6 +8,7 @@ format (HTML, LaTeX, Markdown, DOCX, XLSX) shows exactly the same digits.
 from __future__ import annotations
 
 import html as _html
+import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
@@ -53,6 +54,10 @@ class Table:
         the blocks listed in ``blocks`` (e.g. fit statistics under coefficients).
     blocks : tuple of int
         Body row indices that start a new block.
+    thousands : bool
+        Thousands separators in the typeset outputs (DOCX, HTML, LaTeX, XLSX number formats):
+        integers of five or more digits always, four-digit counts in count rows (观测值, N,
+        聚类数); decimals are never split. ``False`` leaves the digits as formatted.
     data : DataFrame, optional
         The unformatted numbers behind the cells (for checks and re-use; never rendered).
     """
@@ -65,6 +70,7 @@ class Table:
     style: str = "three-line"
     blocks: tuple[int, ...] = ()
     label: str = ""
+    thousands: bool = True
     data: pd.DataFrame | None = field(default=None, compare=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -128,6 +134,19 @@ class Table:
             return "注：" + "".join(self.notes)
         return "Note: " + " ".join(self.notes)
 
+    def typeset_body(self) -> list[list[str]]:
+        """Body cells as typeset outputs print them: U+2212 for a minus sign and, with
+        ``thousands``, separators in long integers (see the class notes); row labels unchanged."""
+        out = []
+        heads = self.flat_header()
+        last = [c.text for c in self.header[-1] for _ in range(c.span)] if self.header else [""] * self.ncols
+        count_col = [bool(_COUNT_LABEL.match(a)) or bool(_COUNT_LABEL.match(b)) for a, b in zip(last, heads, strict=True)]
+        for row in self.body:
+            count_row = bool(_COUNT_LABEL.match(row[0])) if row else False
+            out.append([row[0]] + [typeset_number(c, thousands=self.thousands, count=count_row or count_col[j])
+                                   for j, c in enumerate(row[1:], start=1)])
+        return out
+
     def replace(self, **changes: Any) -> Table:
         """A new Table with some fields changed (title, notes, style, ...)."""
         return replace(self, **changes)
@@ -152,16 +171,20 @@ class Table:
 
         return table_markdown(self, number=number)
 
-    def to_docx(self, target: Any, *, number: int | None = 1) -> Any:
+    def to_docx(self, target: Any, *, number: int | None | str = "auto") -> Any:
         """Write a three-line table to a .docx path (deterministic bytes), or append it to a
-        python-docx ``Document``; returns the path or the document."""
+        python-docx ``Document``; returns the path or the document.
+
+        ``number="auto"`` numbers tables across one document (表1, 表2, ...: the next number
+        not yet used by a caption in it); an int forces the number, ``None`` leaves it out.
+        """
         from .render_docx import append_table, new_document, save_document
 
         if hasattr(target, "add_table") and hasattr(target, "element"):
             append_table(target, self, number=number)
             return target
         doc = new_document(self.lang)
-        append_table(doc, self, number=number)
+        append_table(doc, self, number=number, restore_portrait=False)
         save_document(doc, Path(target))
         return Path(target)
 
@@ -178,6 +201,28 @@ class Table:
 
     def __repr__(self) -> str:
         return f"<Table {self.title!r}: {len(self.body)} rows x {self.ncols} columns, lang={self.lang}>"
+
+
+_MINUS = re.compile(r"(?<![\w.])-(?=\.?\d)")
+_LONG_INT = re.compile(r"(?<![\d.,])(\d{5,})(?![\d,])")
+_FOUR_INT = re.compile(r"(?<![\d.,])(\d{4})(?![\d,.])")
+_COUNT_LABEL = re.compile(r"^(观测值|样本量|观测数|聚类数|N|Observations|Clusters|n|Obs\.?)$")
+
+
+def _group(m: re.Match[str]) -> str:
+    return f"{int(m.group(1)):,}"
+
+
+def typeset_number(text: str, *, thousands: bool = True, count: bool = False) -> str:
+    """A formatted cell as it is printed: ASCII hyphen-minus before a number becomes U+2212 (−);
+    with ``thousands`` integers of five or more digits get separators (12,345), and so do
+    four-digit ones when ``count`` (observation counts). Digits after a decimal point never."""
+    out = _MINUS.sub("\u2212", text)
+    if thousands:
+        out = _LONG_INT.sub(_group, out)
+        if count:
+            out = _FOUR_INT.sub(_group, out)
+    return out
 
 
 def escape_html(text: str) -> str:
