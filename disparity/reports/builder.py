@@ -167,12 +167,9 @@ class Report:
         if not isinstance(table, (Table, pd.DataFrame)):
             table = self._as_table(table)
         if isinstance(table, pd.DataFrame):
-            from .tables import HeaderCell
+            from .tables import frame_table
 
-            frame = table.reset_index() if not isinstance(table.index, pd.RangeIndex) else table
-            table = Table(header=(tuple(HeaderCell(str(c)) for c in frame.columns),),
-                          body=tuple(tuple("" if pd.isna(v) else str(v) for v in row) for row in frame.itertuples(index=False)),
-                          lang=self.lang)
+            table = frame_table(table, lang=self.lang)
         if not isinstance(table, Table):
             raise SpecificationError(
                 f"add_table() takes a disparity Table or a DataFrame, got {type(table).__name__}; "

@@ -18,7 +18,7 @@ import pandas as pd
 from .._options import check_option
 from ..errors import SpecificationError
 
-__all__ = ["Table", "HeaderCell", "Lang", "TableStyle", "LANGS", "TABLE_STYLES"]
+__all__ = ["Table", "HeaderCell", "Lang", "TableStyle", "LANGS", "TABLE_STYLES", "frame_table", "typeset_number"]
 
 Lang = Literal["zh", "en"]
 TableStyle = Literal["three-line", "booktabs", "plain"]
@@ -223,6 +223,67 @@ def typeset_number(text: str, *, thousands: bool = True, count: bool = False) ->
         if count:
             out = _FOUR_INT.sub(_group, out)
     return out
+
+
+_P_COLUMN = re.compile(r"^(p_value.*|p值|p|p-value|pvalue|p_value_f)$", re.I)
+
+
+def _fmt_value(v: Any, *, p_value: bool, decimals: int) -> str:
+    import math
+
+    if v is None or (isinstance(v, float) and math.isnan(v)):
+        return ""
+    if isinstance(v, bool):
+        return str(v)
+    if isinstance(v, (int,)) or (hasattr(v, "dtype") and getattr(v.dtype, "kind", "") in "iu"):
+        return str(int(v))
+    if isinstance(v, float) or (hasattr(v, "dtype") and getattr(v.dtype, "kind", "") == "f"):
+        x = float(v)
+        if p_value:
+            return "<0.001" if x < 0.001 else f"{x:.3f}"
+        out = f"{x:.{decimals}f}"
+        return "0." + "0" * decimals if out == "-0." + "0" * decimals else out
+    return str(v)
+
+
+def frame_table(frame: pd.DataFrame, *, lang: str = "zh", digits: int = 3, title: str = "") -> Table:
+    """A DataFrame as a :class:`Table`: consistent decimals per column (``digits`` for numbers,
+    none for a column of whole numbers, p-values as three decimals or ``<0.001``) and, in Chinese,
+    the identifiers results carry (``estimate``, ``mean_a``, ``indirect``, ...) in Chinese.
+
+    Examples
+    --------
+    >>> f = pd.DataFrame({"term": ["direct", "indirect"], "estimate": [0.32184, 0.0766], "p_value": [0.00001, 0.0069]})
+    >>> frame_table(f).body
+    (('直接效应', '0.322', '<0.001'), ('间接效应', '0.077', '0.007'))
+    """
+    from ._i18n import FRAME_ZH, VALUE_ZH
+
+    check_option("lang", lang, LANGS)
+    frame = frame.reset_index() if not isinstance(frame.index, pd.RangeIndex) else frame
+
+    def word(x: Any) -> str:
+        text = str(x)
+        if lang != "zh":
+            return text
+        return FRAME_ZH.get(text, VALUE_ZH.get(text, text))
+
+    cols = list(frame.columns)
+    rows: list[list[str]] = [[] for _ in range(len(frame))]
+    for c in cols:
+        series = frame[c]
+        is_p = bool(_P_COLUMN.match(str(c)))
+        decimals = digits
+        if pd.api.types.is_float_dtype(series) and not is_p:
+            finite = series.dropna()
+            if len(finite) and bool((finite == finite.round(0)).all()):
+                decimals = 0
+        numeric = pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series)
+        for i, v in enumerate(series.tolist()):
+            rows[i].append(_fmt_value(v, p_value=is_p, decimals=decimals) if numeric else
+                           ("" if v is None or (isinstance(v, float) and v != v) else word(v)))
+    header = (tuple(HeaderCell(word(c)) for c in cols),)
+    return Table(header=header, body=tuple(tuple(r) for r in rows), lang=lang, title=title)
 
 
 def escape_html(text: str) -> str:
