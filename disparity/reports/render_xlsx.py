@@ -104,13 +104,21 @@ def xlsx_bytes(table: Table, *, number: int | None = 1, sheet: str = "Table") ->
     if notes:
         c = ws.cell(row=r, column=1, value=notes)
         c.font = Font(name="Times New Roman", size=9)
-        c.alignment = Alignment(horizontal="left", wrap_text=False)
+        # the notes row spans the table and wraps inside it (as wide as the table, not the sheet)
+        c.alignment = Alignment(horizontal="left", vertical="top", wrap_text=True)
+        if table.ncols > 1:
+            ws.merge_cells(start_row=r, start_column=1, end_row=r, end_column=table.ncols)
+        notes_row = r
     singles = [[c.text for c in row for _ in range(c.span)] if all(c.span == 1 for c in row)
                 else [c.text if c.span == 1 else "" for c in row for _ in range(c.span)] for row in table.header]
     rows = [*singles, *table.typeset_body()]
     for j in range(table.ncols):
         width = max(_width(rw[j]) for rw in rows) + 2
         ws.column_dimensions[get_column_letter(j + 1)].width = max(8, min(width, 60))
+    if notes:
+        total = sum(ws.column_dimensions[get_column_letter(j + 1)].width for j in range(table.ncols))
+        lines = -(-_width(notes) // max(1, int(total * 1.1)))  # a 9 pt line holds ~1.1 width units per char
+        ws.row_dimensions[notes_row].height = 12.5 * max(1, lines)
     buf = io.BytesIO()
     wb.save(buf)
     return normalise_zip(buf.getvalue())
