@@ -67,8 +67,9 @@ def crop(path: Path, margin: int = 24) -> None:
     bg = Image.new("RGB", im.size, (255, 255, 255))
     box = ImageChops.difference(im, bg).getbbox()
     if box:
-        l, t, r, b = box
-        im = im.crop((max(0, l - margin), max(0, t - margin), min(im.width, r + margin), min(im.height, b + margin)))
+        left, top, right, bottom = box
+        im = im.crop((max(0, left - margin), max(0, top - margin), min(im.width, right + margin),
+                      min(im.height, bottom + margin)))
     im.save(path, optimize=True)
 
 
@@ -94,7 +95,7 @@ def soffice_pdf(path: Path) -> Path:
 def main() -> int:
     sys.path.insert(0, str(ROOT))
     from disparity.reports.figures import figure_bytes
-    from disparity.reports.render_latex import PREAMBLE, _SISETUP
+    from disparity.reports.render_latex import _SISETUP, PREAMBLE
 
     OUT.mkdir(parents=True, exist_ok=True)
     ns: dict = {}
