@@ -136,7 +136,7 @@ def html_table(frame: pd.DataFrame, *, caption: str = "") -> str:
 
 def html(view: View) -> str:
     """The summary as an HTML fragment (inline styles only: it survives notebooks and e-mail)."""
-    parts = [f'<div class="dp-result"><p style="margin:0.2em 0"><b>{_html.escape(view.title)}</b></p>']
+    parts = [f'<div class="dp-result"><p><b>{_html.escape(view.title)}</b></p>']
     facts = _facts(view.info)
     if facts:
         parts.append('<p style="margin:0.2em 0;color:#444">'
