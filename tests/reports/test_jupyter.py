@@ -22,6 +22,8 @@ FIGURE_CELLS = [
     'dp.radar_chart(panel[panel.year == 2023].head(2), label="region", columns=["reimb_rural", "reimb_urban", "urbanisation"])',
     'dp.region_bar_plot(panel[panel.year == 2023], "region", "benefit_gap")',
     'fig = dp.lorenz_plot(dp.lorenz(df, "income"), serif=True)\nfig',
+    'cs.aggregate("dynamic").plot()',  # a result's own plot method
+    'dp.bacon(panel, "benefit_gap", "region_code", "year", "integration_year").plot()',
 ]
 
 
@@ -60,7 +62,7 @@ def test_figures_display_inline_in_a_fresh_kernel(tmp_path):
         assert len(results) == 1, cell.source
         data = results[0]["data"]
         assert "image/png" in data, (cell.source, list(data))
-        assert data["text/plain"].startswith("<DisparityFigure")
+        assert data["text/plain"].startswith(("<DisparityFigure", "<InlineFigure"))
         assert not [o for o in cell.outputs if o.output_type == "stream" and o.name == "stderr"], cell.source
     model, table, printed = nb.cells[-3:]
     assert "text/html" in model.outputs[0]["data"] and "<table>" in model.outputs[0]["data"]["text/html"]

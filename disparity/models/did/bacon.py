@@ -49,7 +49,7 @@ class BaconResult:
                                   ["later_vs_earlier", "later_vs_always"]), "weight"].sum())}])
 
     def plot(self) -> Any:
-        from matplotlib.figure import Figure
+        from ..._figure import InlineFigure as Figure
 
         fig = Figure(figsize=(6.4, 4.0))
         ax = fig.add_subplot()

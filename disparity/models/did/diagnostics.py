@@ -44,7 +44,7 @@ class PlaceboResult:
                               "reps": self.reps, "seed": self.seed}])
 
     def plot(self) -> Any:
-        from matplotlib.figure import Figure
+        from ..._figure import InlineFigure as Figure
 
         fig = Figure(figsize=(6.4, 4.0))
         ax = fig.add_subplot()
