@@ -17,7 +17,7 @@ from __future__ import annotations
 import io
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -658,7 +658,7 @@ def figure_bytes(fig: Any, fmt: str, *, dpi: int = 200) -> bytes:
     import matplotlib
 
     buf = io.BytesIO()
-    with matplotlib.rc_context(figure_rc(serif=getattr(fig, "dp_serif", False))):
+    with matplotlib.rc_context(cast(Any, figure_rc(serif=getattr(fig, "dp_serif", False)))):
         _reset_layout(fig)
         fig.savefig(buf, format=fmt, dpi=dpi, metadata=meta)
     return buf.getvalue()

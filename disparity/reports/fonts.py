@@ -20,7 +20,7 @@ import functools
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from .._options import check_option
 from ..errors import DisparityError, SpecificationError
@@ -135,7 +135,7 @@ def figure_context(*, serif: bool | None = None) -> Iterator[None]:
     """Apply :func:`figure_rc` for the duration of the block (no global change)."""
     import matplotlib
 
-    with matplotlib.rc_context(figure_rc(serif=serif)):
+    with matplotlib.rc_context(cast(Any, figure_rc(serif=serif))):
         yield
 
 
@@ -171,5 +171,5 @@ def set_theme(*, lang: str = "zh", serif: bool = False) -> None:
     if not isinstance(serif, bool):
         raise SpecificationError(f"serif={serif!r} must be True or False.")
     _THEME.update(lang=lang, serif=serif)
-    matplotlib.rcParams.update({k: v for k, v in figure_rc(serif=serif).items()
-                                if k not in ("svg.hashsalt", "figure.dpi", "savefig.dpi")})
+    settings = {k: v for k, v in figure_rc(serif=serif).items() if k not in ("svg.hashsalt", "figure.dpi", "savefig.dpi")}
+    cast(Any, matplotlib.rcParams).update(settings)

@@ -388,9 +388,9 @@ def _one_table(doc: Any, table: Table, body: list[list[str]], plan: _Plan, *, ke
             _cell_bottom_rule(t.cell(nh - 1, j), RULE_THIN)
     blocks = set(table.blocks) if table.style == "booktabs" else set()
     last = len(body) - 1
-    for i, row in enumerate(body):
+    for i, cells in enumerate(body):
         _row_props(t.rows[nh + i], header=False)
-        for j, text in enumerate(row):
+        for j, text in enumerate(cells):
             cell = t.cell(nh + i, j)
             keep = keep_rows and i < last
             if j == 0:
@@ -423,8 +423,7 @@ def append_table(doc: Any, table: Table, *, number: int | None | str = "auto", r
     unless ``restore_portrait=False``); a table longer than a page is cut into page-sized parts
     under "续表N" captions.
     """
-    if number == "auto":
-        number = next_number(doc, "table")
+    number = next_number(doc, "table") if number == "auto" else (None if number is None else int(number))
     body = table.typeset_body()
     plan = _Plan(table, body)
     if plan.landscape:

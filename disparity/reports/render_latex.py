@@ -108,9 +108,9 @@ def table_latex(table: Table, *, number: int | None = None, standalone: bool = F
     label_em = max([_em(r[0]) for r in body] + [_em(c.text) for row in table.header for c in row[:1]] + [1.0])
     col_em = [max((_em(c) for c in [r[j] for r in body]), default=1.0) for j in range(1, n)]
     for j in range(1, n):
-        col = cols[j]
-        if col is not None and col.numeric:
-            col_em[j - 1] = max(col.width_em(), max((_em(r[j]) for r in body if not _NUM.match(r[j])), default=0))
+        column = cols[j]
+        if column is not None and column.numeric:
+            col_em[j - 1] = max(column.width_em(), max((_em(r[j]) for r in body if not _NUM.match(r[j])), default=0))
     width_pt = (label_em + sum(col_em)) * 10.5 + 12 * n
     rotate = width_pt > LANDSCAPE_RATIO * TEXT_WIDTH_PT
     env = "sidewaystable" if rotate else "table"
@@ -143,10 +143,10 @@ def table_latex(table: Table, *, number: int | None = None, standalone: bool = F
             lines.append(" ".join(rules))
     lines.append(r"\midrule" if ruled else r"\hline")
     blocks = set(table.blocks) if table.style == "booktabs" else set()
-    for i, row in enumerate(body):
+    for i, cells_ in enumerate(body):
         if i in blocks:
             lines.append(r"\midrule")
-        lines.append(" & ".join(_cell(c, cols[j]) for j, c in enumerate(row)) + r" \\")
+        lines.append(" & ".join(_cell(c, cols[j]) for j, c in enumerate(cells_)) + r" \\")
     lines.append(r"\bottomrule" if ruled else r"\hline")
     lines.append(r"\end{tabular}")
     notes = table.notes_text()

@@ -80,8 +80,8 @@ def xlsx_bytes(table: Table, *, number: int | None = 1, sheet: str = "Table") ->
             j += cell.span
         r += 1
     header_last = r - 1
-    for row in table.typeset_body():
-        for j, text in enumerate(row, start=1):
+    for cells in table.typeset_body():
+        for j, text in enumerate(cells, start=1):
             parsed = number_cell(text) if j > 1 else None
             if parsed is not None:
                 c = ws.cell(row=r, column=j, value=parsed[0])
