@@ -123,6 +123,9 @@ def measure_label(name: str, lang: str) -> str:
         return name
     if name in MEASURE_ZH:
         return MEASURE_ZH[name]
+    var, eq, value = name.partition("=")
+    if eq and var and "[" not in var:  # a per-group component ("scheme=新农合"): the group names it
+        return VALUE_ZH.get(value, value)
     head, sep, rest = name.partition("[")
     if sep and head in COMPONENT_ZH:
         return COMPONENT_ZH[head] + "[" + rest
