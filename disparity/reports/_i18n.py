@@ -189,7 +189,7 @@ FRAME_ZH: dict[str, str] = {
     "later_vs_always": "晚处理组对始终处理组", "earlier_vs_later": "早处理组对晚处理组（晚处理组为对照）",
     "later_vs_earlier": "晚处理组对早处理组（早处理组为对照）", "treated_vs_never": "处理组对从未处理组",
     # Oaxaca-Blinder
-    "overall": "总体", "mean_a": "A组均值", "mean_b": "B组均值", "gap": "差距", "threefold": "三重分解",
+    "overall": "总体", "mean_a": "a组均值", "mean_b": "b组均值", "gap": "差距", "threefold": "三重分解",
     "endowments": "禀赋效应", "coefficients": "系数效应", "interaction": "交互效应", "twofold": "二重分解",
     "explained": "可解释部分", "unexplained": "不可解释部分",
     # mediation
