@@ -25,7 +25,7 @@ from .survey.tab import TabResult, svy_tab
 _REPORT_NAMES = (
     "Table", "HeaderCell", "regression_table", "summary_table", "balance_table", "measure_table", "Report",
     "build_manifest", "lorenz_plot", "gap_trend_plot", "coef_plot", "event_study_plot",
-    "marginal_effects_plot", "radar_chart", "region_bar_plot", "save_figure",
+    "marginal_effects_plot", "radar_chart", "region_bar_plot", "save_figure", "set_theme",
 )
 
 __all__ = [

@@ -30,7 +30,9 @@ def cmd_codebook(args: argparse.Namespace) -> int:
     if args.html:
         from .reports._files import atomic_write_bytes
 
-        atomic_write_bytes(Path(args.html), book._repr_html_().encode("utf-8"), overwrite=args.overwrite)
+        page = ("<!doctype html><html lang='zh-CN'><head><meta charset='utf-8'><title>codebook</title></head>"
+                f"<body>{book._repr_html_()}</body></html>\n")
+        atomic_write_bytes(Path(args.html), page.encode("utf-8"), overwrite=args.overwrite)
         _progress(f"wrote {args.html}")
     else:
         print(book)
@@ -67,9 +69,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
     _progress(f"national standards (real, sourced): {len(std)} rows, {int(std['year'].min())}-{int(std['year'].max())}")
 
     html = [
-        "<!doctype html><html><head><meta charset='utf-8'><title>disparity demo: bundled data</title></head><body>",
+        "<!doctype html><html lang='en'><head><meta charset='utf-8'><title>disparity demo: bundled data</title></head><body>",
         "<h1>disparity: bundled data codebook</h1>",
-        f"<p><strong>{datasets.SYNTHETIC_NOTE}</strong><br>{datasets.SYNTHETIC_NOTE_ZH}</p>",
+        f"<p><strong>{datasets.SYNTHETIC_NOTE}</strong><br><span lang='zh-CN'>{datasets.SYNTHETIC_NOTE_ZH}</span></p>",
         "<h2>Chifeng household survey (synthetic)</h2>",
         book._repr_html_(),
         "<h2>Province panel (synthetic): summary</h2>",

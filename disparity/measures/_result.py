@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import html
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -10,6 +9,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from .. import _display
 from ..errors import SpecificationError
 
 
@@ -126,15 +126,27 @@ class MeasureResult:
             )
         return float(rows["estimate"].iloc[0])
 
+    def _view(self) -> _display.View:
+        info: dict[str, Any] = {k: v for k, v in self.params.items() if np.isscalar(v) or v is None}
+        info["se"] = self.se_method
+        if self.by:
+            info["by"] = ", ".join(self.by)
+        tables = {"": self.tidy().drop(columns="measure")}
+        if self.details is not None:
+            tables["details"] = self.details
+        return _display.View(self.measure, info, tables)
+
+    def __str__(self) -> str:
+        """The summary: options, estimates by group and component (what ``print`` shows)."""
+        return _display.text(self._view())
+
     def __repr__(self) -> str:
-        return f"<MeasureResult {self.measure}: {self.table.shape[0]} row(s), se={self.se_method}>\n" + (
-            self.table.to_string(index=False)
-        )
+        rows = self._main_rows()
+        value = f"{float(rows['estimate'].iloc[0]):.6g}" if len(rows) == 1 else f"{len(rows)} groups"
+        return f"<MeasureResult {self.measure} = {value} (se: {self.se_method})>"
 
     def _repr_html_(self) -> str:
-        params = ", ".join(f"{k}={v!r}" for k, v in self.params.items())
-        head = f"<p><b>{html.escape(self.measure)}</b> {html.escape(params)} (se: {self.se_method})</p>"
-        return head + self.tidy().to_html(index=False, float_format=lambda x: f"{x:.6g}")
+        return _display.html(self._view())
 
 
 @dataclass(frozen=True)
@@ -157,11 +169,18 @@ class CurveResult:
         out.insert(0, "curve", self.curve)
         return out
 
+    def _view(self) -> _display.View:
+        info = {k: v for k, v in self.params.items() if np.isscalar(v) or v is None}
+        return _display.View(self.curve, info, {"": self.points})
+
+    def __str__(self) -> str:
+        return _display.text(self._view())
+
     def __repr__(self) -> str:
         return f"<CurveResult {self.curve}: {self.points.shape[0]} points>"
 
     def _repr_html_(self) -> str:
-        return f"<p><b>{html.escape(self.curve)}</b></p>" + self.points.head(50).to_html(index=False)
+        return _display.html(self._view())
 
 
 def build_table(

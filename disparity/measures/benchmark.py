@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .. import _display
 from ..errors import DataValueError, RegionError, SpecificationError
 from ._indicators import DirectionSpec, directions, indicator_list
 
@@ -67,6 +68,7 @@ def _match_regions(panel: pd.DataFrame, region: str, wanted: Sequence[str]) -> d
     return out
 
 
+@_display.shown(lambda r: f"Benchmark {r.focus} ({r.year})")
 @dataclass(frozen=True)
 class BenchmarkResult:
     """A focus region compared with peers and the national distribution.
@@ -124,9 +126,6 @@ class BenchmarkResult:
         mean = (v.mean() - lo) / rng
         out.loc["national_mean"] = mean.where(dirs > 0, 1 - mean)
         return out.rename_axis("region")
-
-    def _repr_html_(self) -> str:
-        return f"<p><b>Benchmark</b> {self.focus} ({self.year})</p>" + self.table.to_html()
 
 
 def benchmark(

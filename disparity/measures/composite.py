@@ -10,6 +10,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
+from .. import _display
 from .._options import check_option
 from ..errors import DataValueError, SpecificationError
 from ._indicators import (
@@ -37,11 +38,8 @@ __all__ = [
 ]
 
 
-def _html(title: str, frame: pd.DataFrame) -> str:
-    return f"<p><b>{title}</b></p>" + frame.to_html()
-
-
 # ----------------------------------------------------------------------------- entropy weights
+@_display.shown(lambda r: "Entropy weights")
 @dataclass(frozen=True)
 class EntropyWeights:
     """Entropy weights with the quantities behind them.
@@ -81,9 +79,6 @@ class EntropyWeights:
             "divergence": self.divergence.to_numpy(),
             "weight": self.weights.to_numpy(),
         })
-
-    def _repr_html_(self) -> str:
-        return _html("Entropy weights", self.tidy().set_index("indicator"))
 
 
 def entropy_weights(
@@ -205,6 +200,7 @@ def _resolve_weights(df: pd.DataFrame, cols: list[str], weights: Any, direction:
 
 
 # ----------------------------------------------------------------------------- TOPSIS
+@_display.shown(lambda r: "TOPSIS")
 @dataclass(frozen=True)
 class TopsisResult:
     """TOPSIS scores.
@@ -235,9 +231,6 @@ class TopsisResult:
     def tidy(self) -> pd.DataFrame:
         """Scores with the unit label as a column ``unit``."""
         return self.scores.rename_axis("unit").reset_index()
-
-    def _repr_html_(self) -> str:
-        return _html("TOPSIS", self.scores)
 
 
 def topsis(
@@ -319,6 +312,7 @@ def topsis(
 
 
 # ----------------------------------------------------------------------------- composite index
+@_display.shown(lambda r: f"Composite index ({r.method})")
 @dataclass(frozen=True)
 class CompositeIndex:
     """Composite index scores.
@@ -348,9 +342,6 @@ class CompositeIndex:
         out = self.scores.rename("score").rename_axis("unit").reset_index()
         out["rank"] = out["score"].rank(ascending=False, method="min").astype(int)
         return out
-
-    def _repr_html_(self) -> str:
-        return _html(f"Composite index ({self.method})", self.tidy().set_index("unit"))
 
 
 def composite_index(
@@ -596,6 +587,7 @@ def coupling_coordination(
 
 
 # ----------------------------------------------------------------------------- obstacle degree
+@_display.shown(lambda r: "Obstacle degree")
 @dataclass(frozen=True)
 class ObstacleDegree:
     """Obstacle degrees (障碍度) per unit and indicator.
@@ -640,9 +632,6 @@ class ObstacleDegree:
         out = ob.merge(dv, on=["unit", "indicator"])
         out["weight"] = out["indicator"].map(self.weights)
         return out[["unit", "indicator", "weight", "deviation", "obstacle"]]
-
-    def _repr_html_(self) -> str:
-        return _html("Obstacle degree", self.obstacle)
 
 
 def obstacle_degree(

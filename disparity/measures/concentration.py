@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from .. import _display
 from .._dispatch import dispatches
 from .._options import SeKind, WeightType, check_option
 from ..design import ReplicateDesign, SurveyDesign
@@ -236,6 +237,7 @@ def concentration_curve(
     )
 
 
+@_display.shown(lambda r: f"Dominance test: {r.conclusion}")
 @dataclass(frozen=True)
 class DominanceResult:
     """Outcome of a dominance test of a concentration (or Lorenz) curve against the diagonal.
@@ -254,9 +256,6 @@ class DominanceResult:
     def tidy(self) -> pd.DataFrame:
         """The per-point table (a copy)."""
         return self.table.copy()
-
-    def _repr_html_(self) -> str:
-        return f"<p><b>dominance test</b>: {self.conclusion}</p>" + self.table.to_html(index=False)
 
 
 def dominance_test(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import html
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -11,6 +10,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from .. import _display
 from ..errors import SpecificationError
 
 __all__ = ["ModelSpec", "ModelResult", "ModelSummary", "MarginalEffects"]
@@ -40,12 +40,26 @@ class ModelSummary:
     info: Mapping[str, Any]
     notes: tuple[str, ...]
 
+    def _view(self) -> _display.View:
+        info = dict(self.info)
+        title = f"{info.pop('estimator', 'model')}: {info.pop('formula', '')}".rstrip(": ")
+        table = self.table
+        tables: dict[str, pd.DataFrame] = {}
+        if "term" in table.columns and table["term"].astype(str).str.contains("|", regex=False).any():
+            cut = table["term"].astype(str).str.contains("|", regex=False)
+            tables = {"coefficients": table[~cut], "cut points": table[cut]}
+        else:
+            tables = {"": table}
+        return _display.View(title, info, tables, tuple(self.notes))
+
     def __str__(self) -> str:
-        head = ", ".join(
-            f"{k}={v:.6g}" if isinstance(v, float) else f"{k}={v}" for k, v in self.info.items()
-        )
-        body = self.table.to_string(index=False, float_format=lambda v: f"{v:.6g}")
-        return "\n".join([head, body, *self.notes])
+        return _display.text(self._view())
+
+    def __repr__(self) -> str:
+        return _display.repr_line(self, self._view(), keys=("nobs", "vcov"))
+
+    def _repr_html_(self) -> str:
+        return _display.html(self._view())
 
 
 @dataclass(frozen=True)
@@ -59,6 +73,18 @@ class MarginalEffects:
 
     def tidy(self) -> pd.DataFrame:
         return self.table.copy()
+
+    def _view(self) -> _display.View:
+        return _display.View(f"marginal effect of {self.variable}", {}, {"": self.table})
+
+    def __str__(self) -> str:
+        return _display.text(self._view())
+
+    def __repr__(self) -> str:
+        return _display.repr_line(self, self._view(), keys=("rows",))
+
+    def _repr_html_(self) -> str:
+        return _display.html(self._view())
 
 
 @dataclass(frozen=True)
@@ -183,20 +209,27 @@ class ModelResult:
     def replace(self, **changes: Any) -> ModelResult:
         return replace(self, **changes)
 
+    def _view(self) -> _display.View:
+        spec = self.spec
+        info: dict[str, Any] = {"estimator": spec.estimator, "formula": spec.formula, "nobs": self.nobs}
+        if spec.n_dropped:
+            info["n_dropped"] = spec.n_dropped
+        info["vcov"] = spec.vcov
+        if spec.cluster:
+            info["cluster"] = ", ".join(spec.cluster)
+        if spec.weights:
+            info["weights"] = f"{spec.weights} ({spec.weight_type})" if spec.weight_type else spec.weights
+        if self.df is not None:
+            info["df"] = self.df
+        info.update({k: v for k, v in self.stats.items() if np.isscalar(v)})
+        return ModelSummary(self.tidy(), info, tuple(spec.notes))._view()
+
+    def __str__(self) -> str:
+        """The summary (what ``print(result)`` shows): fit facts, coefficients, cut points, notes."""
+        return _display.text(self._view())
+
+    def __repr__(self) -> str:
+        return _display.repr_line(self, self._view(), keys=("nobs", "vcov"))
+
     def _repr_html_(self) -> str:
-        t = self.tidy()
-        rows = "".join(
-            "<tr>"
-            + "".join(
-                f"<td>{html.escape(f'{v:.6g}' if isinstance(v, float) else str(v))}</td>" for v in r
-            )
-            + "</tr>"
-            for r in t.itertuples(index=False)
-        )
-        head = "".join(f"<th>{html.escape(c)}</th>" for c in t.columns)
-        notes = "".join(f"<p>{html.escape(n)}</p>" for n in self.spec.notes)
-        return (
-            f"<div><p>{html.escape(self.spec.estimator)}: {html.escape(self.spec.formula)} "
-            f"(nobs={self.nobs}, vcov={html.escape(self.spec.vcov)})</p>"
-            f"<table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>{notes}</div>"
-        )
+        return _display.html(self._view())

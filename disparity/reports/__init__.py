@@ -17,6 +17,7 @@ from .figures import (
     region_bar_plot,
     save_figure,
 )
+from .fonts import set_theme
 from .measure_table import measure_table
 from .regression import regression_table
 from .summary import balance_table, summary_table
@@ -26,5 +27,5 @@ __all__: list[str] = [
     "Table", "HeaderCell", "regression_table", "summary_table", "balance_table", "measure_table",
     "Report", "build_manifest",
     "lorenz_plot", "gap_trend_plot", "coef_plot", "event_study_plot", "marginal_effects_plot",
-    "radar_chart", "region_bar_plot", "save_figure",
+    "radar_chart", "region_bar_plot", "save_figure", "set_theme",
 ]

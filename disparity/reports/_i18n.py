@@ -42,7 +42,7 @@ _WORDS: dict[str, dict[str, str]] = {
         "mean": "均值", "sd": "标准差", "min": "最小值", "max": "最大值", "n": "观测值", "median": "中位数",
         "variable": "变量", "diff": "差异", "smd": "标准化差异", "p_value": "p值", "t": "t值",
         "all": "全样本", "estimate": "估计值", "std_error": "标准误", "conf_int": "95%置信区间",
-        "measure": "指标", "group": "组别",
+        "measure": "指标", "group": "组别", "cut": "切点",
     },
     "en": {
         "yes": "Yes", "no": "No", "and": " and ", "sep": ", ", "semi": "; ", "list_sep": ", ",
@@ -63,7 +63,7 @@ _WORDS: dict[str, dict[str, str]] = {
         "mean": "Mean", "sd": "SD", "min": "Min", "max": "Max", "n": "N", "median": "Median",
         "variable": "Variable", "diff": "Difference", "smd": "Std. diff.", "p_value": "p-value", "t": "t",
         "all": "All", "estimate": "Estimate", "std_error": "Std. error", "conf_int": "95% CI",
-        "measure": "Measure", "group": "Group",
+        "measure": "Measure", "group": "Group", "cut": "Cut point",
     },
 }
 
@@ -123,7 +123,84 @@ def measure_label(name: str, lang: str) -> str:
         return name
     if name in MEASURE_ZH:
         return MEASURE_ZH[name]
+    var, eq, value = name.partition("=")
+    if eq and var and "[" not in var:  # a per-group component ("scheme=新农合"): the group names it
+        return VALUE_ZH.get(value, value)
     head, sep, rest = name.partition("[")
     if sep and head in COMPONENT_ZH:
         return COMPONENT_ZH[head] + "[" + rest
     return COMPONENT_ZH.get(name, name)
+
+
+#: Chinese names of common column names and group values, used by the figures when neither
+#: ``labels=`` nor the data's codebook names them (a legend must never show "nbs4" or "east").
+VARIABLE_ZH: dict[str, str] = {
+    "nbs4": "四大区域", "region3": "三大地带", "region": "地区", "province": "省份", "year": "年份",
+    "urban": "城乡", "hukou": "户籍", "scheme": "参保类型", "county": "旗县区", "city": "城市",
+    "group": "组别", "cohort": "处理组（首次整合年份）", "event_time": "相对整合年份",
+    "benefit_gap": "城乡待遇差距", "income": "收入", "oop": "自付费用", "age": "年龄",
+}
+VALUE_ZH: dict[str, str] = {
+    "east": "东部", "central": "中部", "west": "西部", "northeast": "东北",
+    "urban": "城镇", "rural": "农村", "male": "男", "female": "女", "all": "全样本", "overall": "总体",
+    "lorenz": "洛伦兹曲线", "concentration_curve": "集中曲线",
+}
+VALUE_EN: dict[str, str] = {
+    "lorenz": "Lorenz curve", "concentration_curve": "Concentration curve", "east": "East",
+    "central": "Central", "west": "West", "northeast": "Northeast", "城镇": "Urban", "农村": "Rural",
+    "nbs4": "Region", "region": "Region", "year": "Year",
+}
+
+
+def variable_label(name: str, labels: Mapping[str, str], codebook_labels: Mapping[str, str | None], lang: str) -> str:
+    """A column's display name: ``labels``, then the codebook's variable label (Chinese tables),
+    then the built-in vocabulary, else the name itself."""
+    if name in labels:
+        return labels[name]
+    found = codebook_labels.get(name)
+    if lang == "zh" and found:
+        return found
+    if lang == "zh":
+        return VARIABLE_ZH.get(name, name)
+    return VALUE_EN.get(name, name)
+
+
+def value_label(value: object, labels: Mapping[str, str], lang: str) -> str:
+    """A group value's display name (``labels`` first, then the built-in vocabulary)."""
+    text = str(value)
+    if text in labels:
+        return labels[text]
+    vocab = VALUE_ZH if lang == "zh" else VALUE_EN
+    return vocab.get(text, text)
+
+
+#: Chinese words for the identifiers that result frames carry (columns of ``tidy()`` and the
+#: values in their label columns), used when a frame goes into a Chinese report table.
+FRAME_ZH: dict[str, str] = {
+    # tidy() columns
+    "term": "项目", "estimate": "估计值", "std_error": "标准误", "statistic": "统计量", "p_value": "p值",
+    "conf_low": "95%下限", "conf_high": "95%上限", "band_low": "一致置信带下限", "band_high": "一致置信带上限",
+    "nobs": "观测值", "component": "分量", "part": "部分", "unit": "地区", "score": "得分", "rank": "排名",
+    "indicator": "指标", "entropy": "信息熵", "divergence": "差异系数", "weight": "权重", "band": "等级序号",
+    "level": "协调等级", "att": "平均处理效应", "event_time": "相对整合年份", "cohort": "处理组",
+    "time": "年份", "value": "数值", "measure": "指标", "deviation": "偏离度", "obstacle": "障碍度",
+    # Goodman-Bacon
+    "type": "比较类型", "treated": "处理组", "control": "对照组",
+    "later_vs_always": "晚处理组对始终处理组", "earlier_vs_later": "早处理组对晚处理组（晚处理组为对照）",
+    "later_vs_earlier": "晚处理组对早处理组（早处理组为对照）", "treated_vs_never": "处理组对从未处理组",
+    # Oaxaca-Blinder
+    "overall": "总体", "mean_a": "a组均值", "mean_b": "b组均值", "gap": "差距", "threefold": "三重分解",
+    "endowments": "禀赋效应", "coefficients": "系数效应", "interaction": "交互效应", "twofold": "二重分解",
+    "explained": "可解释部分", "unexplained": "不可解释部分",
+    # mediation
+    "total": "总效应", "direct": "直接效应", "indirect": "间接效应", "difference": "系数差",
+    "proportion": "中介效应占比", "a": "路径a", "b": "路径b",
+    # national standards and panel indicators
+    "min_government_subsidy": "最低财政补助标准", "min_individual_contribution": "最低个人缴费标准",
+    "URBMI": "城镇居民医保", "NRCMS": "新农合", "URRBMI": "城乡居民医保", "UEBMI": "城镇职工医保",
+    "pooling_level": "统筹层次", "contrib_rural": "农村个人缴费", "contrib_urban": "城镇个人缴费",
+    "fin_rural": "农村人均筹资", "fin_urban": "城镇人均筹资", "subsidy_pc": "人均财政补助",
+    "reimb_rural": "农村住院报销比例", "reimb_urban": "城镇住院报销比例", "deductible_tertiary": "三级医院起付线",
+    "ceiling": "封顶线", "fund_balance_months": "基金可支付月数", "health_invest_pc": "人均卫生投入",
+    "gdp_pc": "人均GDP", "urbanisation": "城镇化率", "benefit_gap": "城乡待遇差距",
+}

@@ -173,12 +173,9 @@ class Report:
         if not isinstance(table, (Table, pd.DataFrame)):
             table = self._as_table(table)
         if isinstance(table, pd.DataFrame):
-            from .tables import HeaderCell
+            from .tables import frame_table
 
-            frame = table.reset_index() if not isinstance(table.index, pd.RangeIndex) else table
-            table = Table(header=(tuple(HeaderCell(str(c)) for c in frame.columns),),
-                          body=tuple(tuple("" if pd.isna(v) else str(v) for v in row) for row in frame.itertuples(index=False)),
-                          lang=self.lang)
+            table = frame_table(table, lang=self.lang)
         if not isinstance(table, Table):
             raise SpecificationError(
                 f"add_table() takes a disparity Table or a DataFrame, got {type(table).__name__}; "
@@ -231,7 +228,7 @@ class Report:
     # ------------------------------------------------------------------ rendering
     def _render_all(self, out: Path, progress: Any = None) -> dict[str, str]:
         from .render_docx import (
-            append_caption,
+            append_figure,
             append_table,
             new_document,
             save_document,
@@ -284,14 +281,7 @@ class Report:
                 data = base64.b64encode(png).decode("ascii")
                 parts.append(f'<figure><img alt="{html.escape(caption)}" src="data:image/png;base64,{data}">'
                              f"<figcaption>{html.escape(caption)}</figcaption></figure>")
-                import io
-
-                from docx.enum.text import WD_ALIGN_PARAGRAPH
-                from docx.shared import Cm
-
-                doc.add_picture(io.BytesIO(png), width=Cm(14))
-                doc.paragraphs[-1].alignment = WD_ALIGN_PARAGRAPH.CENTER
-                append_caption(doc, caption, bold=False)
+                append_figure(doc, png, caption)
                 written[f"figures/figure{n_fig}"] = caption
         parts.append("</body></html>")
         (out / "index.html").write_text("\n".join(parts) + "\n", encoding="utf-8")

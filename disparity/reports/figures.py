@@ -1,9 +1,15 @@
 """Figures for disparity analyses: Lorenz/concentration curves, gap trends, coefficient, event-study
 and marginal-effect plots, radar charts and regional bar charts.
 
-Every function returns a matplotlib ``Figure`` drawn with the bundled CJK font (see
-:mod:`.fonts`), so Chinese labels need no system font; ``lang=`` switches the default axis labels.
-:func:`save_figure` writes PNG/SVG/PDF with fixed metadata, so rebuilding gives identical bytes.
+Every function takes disparity results directly (``lorenz_plot(dp.lorenz(...))``,
+``event_study_plot(cs.aggregate("dynamic"))``, ``coef_plot({"OLS": m1, "FE": m2})``) or tidy
+frames, draws with seaborn's theme and the bundled CJK fonts (see :mod:`.fonts`), and returns a
+:class:`~disparity.reports._figure.DisparityFigure`, which shows inline in Jupyter and Quarto.
+Axis titles and legends come from ``labels=``, then the data's codebook (variable and value
+labels), then a built-in vocabulary in the chosen language, so no internal column name
+("nbs4") or identifier ("lorenz") reaches the page. Figures are sized for a thesis page: 15 cm
+wide with 10.5 pt (五号) labels and 9 pt (小五) ticks. :func:`save_figure` writes PNG/SVG/PDF with
+fixed metadata, so rebuilding gives identical bytes.
 """
 
 from __future__ import annotations
@@ -11,7 +17,7 @@ from __future__ import annotations
 import io
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -20,40 +26,62 @@ from .._options import check_option
 from ..errors import SpecificationError
 from ._adapters import extract
 from ._files import atomic_write_bytes
-from ._i18n import term_label
-from .fonts import FIGURE_CREATOR, figure_context, figure_rc, font_family
+from ._i18n import term_label, value_label, variable_label
+from .fonts import FIGURE_CREATOR, _resolve, figure_context, figure_rc, font_family
 from .tables import LANGS
 
 __all__ = ["lorenz_plot", "gap_trend_plot", "coef_plot", "event_study_plot", "marginal_effects_plot",
-           "radar_chart", "region_bar_plot", "save_figure", "figure_bytes", "FIGURE_FORMATS"]
+           "radar_chart", "region_bar_plot", "save_figure", "figure_bytes", "FIGURE_FORMATS",
+           "THESIS_WIDTH_CM"]
 
 FIGURE_FORMATS: tuple[str, ...] = ("png", "svg", "pdf")
+#: Default figure width: the text block of an A4 thesis page with 2.5-3 cm margins is 15-16 cm.
+THESIS_WIDTH_CM = 15.0
+_W = THESIS_WIDTH_CM / 2.54
 
 _TXT = {
     "zh": {"pop": "人口累计比例", "share": "累计份额", "equality": "完全平等线", "year": "年份",
-           "estimate": "估计值", "event": "相对整合年份", "effect": "边际效应", "value": "数值"},
+           "estimate": "估计值", "event": "相对整合年份", "cohort": "处理组（首次整合年份）",
+           "effect": "边际效应", "value": "数值", "ci": "95%置信区间", "band": "95%一致置信带",
+           "ci_x": "估计值（95%置信区间）", "reference": "基期"},
     "en": {"pop": "Cumulative population share", "share": "Cumulative share", "equality": "Line of equality",
            "year": "Year", "estimate": "Estimate", "event": "Years relative to integration",
-           "effect": "Marginal effect", "value": "Value"},
+           "cohort": "Cohort (year of integration)", "effect": "Marginal effect", "value": "Value",
+           "ci": "95% confidence interval", "band": "95% uniform band", "ci_x": "Estimate (95% CI)",
+           "reference": "Reference period"},
 }
 
 
-def _new_figure(size: tuple[float, float], *, polar: bool = False) -> tuple[Any, Any]:
-    from matplotlib.figure import Figure
+def _new_figure(size: tuple[float, float], serif: bool, *, polar: bool = False) -> tuple[Any, Any]:
+    from ._figure import DisparityFigure
 
     # Constrained layout does not settle to the same state on every draw of a polar axes with an
     # outside legend, which would break byte-identical rebuilds; fixed margins there.
-    fig = Figure(figsize=size, layout=None if polar else "constrained")
+    fig = DisparityFigure(figsize=size, layout=None if polar else "constrained", serif=serif)
     ax = fig.add_subplot(projection="polar" if polar else None)
     if polar:
-        fig.subplots_adjust(left=0.12, right=0.8, top=0.85, bottom=0.1)
-    ax.tick_params(labelfontfamily=font_family())
+        fig.subplots_adjust(left=0.12, right=0.78, top=0.88, bottom=0.08)
+    ax.tick_params(labelfontfamily=font_family(serif))
     return fig, ax
 
 
-def _check_lang(lang: str) -> dict[str, str]:
+def _setup(lang: str | None, serif: bool | None) -> tuple[str, bool, dict[str, str]]:
+    lang, serif = _resolve(lang, serif)
     check_option("lang", lang, LANGS)
-    return _TXT[lang]
+    return lang, serif, _TXT[lang]
+
+
+def _codebook_labels(data: Any) -> tuple[dict[str, str | None], dict[str, dict[Any, str]]]:
+    """Variable and value labels of a loaded frame (empty when it carries no codebook)."""
+    attrs = getattr(data, "attrs", None)
+    if not attrs or "codebook" not in attrs:
+        return {}, {}
+    from ..io.codebook import as_codebook
+
+    book = as_codebook(attrs.get("codebook"))
+    if book is None:
+        return {}, {}
+    return dict(book.variable_labels()), dict(book.value_labels())
 
 
 def _need(frame: pd.DataFrame, cols: Sequence[str], what: str) -> None:
@@ -64,15 +92,53 @@ def _need(frame: pd.DataFrame, cols: Sequence[str], what: str) -> None:
         )
 
 
+def _palette(n: int) -> list[Any]:
+    import seaborn as sns
+
+    return list(sns.color_palette("colorblind", max(n, 1)))
+
+
+def _legend(ax: Any, *, above: bool = False, **kwargs: Any) -> None:
+    """A frameless legend; ``above=True`` puts it in one row above the plot area, clear of the data."""
+    handles, names = ax.get_legend_handles_labels()
+    if not handles:
+        return
+    if above:
+        kwargs = {"loc": "lower center", "bbox_to_anchor": (0.5, 1.01), "ncols": min(len(handles), 4),
+                  "borderaxespad": 0.2, **kwargs}
+    ax.legend(frameon=False, **kwargs)
+
+
+def _title(ax: Any, title: str | None) -> None:
+    """The title, above a legend that sits above the plot (as a figure title then)."""
+    if not title:
+        return
+    if ax.get_legend() is not None and ax.get_legend().get_bbox_to_anchor() is not None:
+        ax.figure.suptitle(title, fontsize=ax.title.get_fontsize())
+    else:
+        ax.set_title(title)
+
+
+def _ordered(values: list[Any]) -> list[Any]:
+    """Group values in the vocabulary's order when all are known (东部, 中部, 西部, 东北), else as given."""
+    from ._i18n import VALUE_ZH
+
+    keys = list(VALUE_ZH)
+    if values and all(str(v) in VALUE_ZH for v in values):
+        return sorted(values, key=lambda v: keys.index(str(v)))
+    return values
+
+
 def lorenz_plot(
     curves: Any,
     *,
-    lang: str = "zh",
+    lang: str | None = None,
     labels: Mapping[str, str] | None = None,
     title: str | None = None,
     xlabel: str | None = None,
     ylabel: str | None = None,
-    size: tuple[float, float] = (4.5, 4.5),
+    serif: bool | None = None,
+    size: tuple[float, float] = (_W, _W * 0.8),
 ) -> Any:
     """Lorenz or concentration curves with the line of equality.
 
@@ -81,11 +147,24 @@ def lorenz_plot(
     curves : curve result, DataFrame, or a sequence of them
         Results of ``dp.lorenz`` / ``dp.concentration_curve`` (their ``tidy()``), or frames with
         columns ``p`` and ``ordinate`` (and optionally ``curve`` and group columns, one line each).
+    lang : {"zh", "en"}, optional
+        Default: the language set by :func:`~disparity.set_theme` (Chinese).
+    labels : mapping, optional
+        Display names for group values and curve names (``{"lorenz": "收入"}``).
+    serif : bool, optional
+        宋体-style CJK with Times-style Latin (default: the theme's).
+
+    Returns
+    -------
+    DisparityFigure
+        A matplotlib Figure that displays inline in notebooks.
 
     Notes
     -----
     The Lorenz curve plots :math:`L(p)`, the share of the outcome held by the poorest :math:`p` of
-    the population; a concentration curve ranks by another variable (income) instead.
+    the population; a concentration curve ranks by another variable (income) instead. A legend
+    entry names the group (城镇, 农村); the curve kind is named only when curves of different
+    kinds are drawn together.
 
     References
     ----------
@@ -95,33 +174,56 @@ def lorenz_plot(
     Examples
     --------
     >>> df = dp.datasets.chifeng_survey()
-    >>> fig = lorenz_plot(dp.lorenz(df, "income"), lang="en")
-    >>> type(fig).__name__
-    'Figure'
-    >>> import matplotlib.pyplot as plt; plt.close(fig)
+    >>> fig = lorenz_plot(dp.lorenz(df, "income", by="urban"))
+    >>> [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+    ['完全平等线', '农村', '城镇']
     """
-    txt = _check_lang(lang)
+    import seaborn as sns
+
+    lang, serif, txt = _setup(lang, serif)
     labels = dict(labels or {})
     items = list(curves) if isinstance(curves, (list, tuple)) else [curves]
-    with figure_context():
-        fig, ax = _new_figure(size)
+    frames = []
+    for item in items:
+        frame = item.tidy() if hasattr(item, "tidy") else pd.DataFrame(item)
+        _need(frame, ["p", "ordinate"], "lorenz_plot")
+        if "curve" in frame.columns and hasattr(item, "params") and item.params.get("y"):
+            frame = frame.assign(curve_y=item.params["y"])
+        frames.append(frame)
+    kinds = {str(k) for f in frames if "curve" in f.columns for k in f["curve"].unique()}
+    ys = {str(k) for f in frames if "curve_y" in f.columns for k in f["curve_y"].unique()}
+    lines: list[tuple[str, pd.DataFrame]] = []
+    for frame in frames:
+        groups = [c for c in frame.columns if c not in ("p", "ordinate", "curve", "curve_y")]
+        parts = frame.groupby(groups, sort=False, dropna=False, observed=True) if groups else [((), frame)]
+        for key, part in parts:
+            key = key if isinstance(key, tuple) else (key,)
+            words = [value_label(k, labels, lang) for k in key if str(k) != ""]
+            head = []
+            if len(kinds) > 1 and "curve" in part.columns:
+                head.append(value_label(part["curve"].iloc[0], labels, lang))
+            if len(ys) > 1 and "curve_y" in part.columns:
+                head.append(labels.get(str(part["curve_y"].iloc[0]), str(part["curve_y"].iloc[0])))
+            name = "：".join(head) if lang == "zh" else ": ".join(head)
+            if words:
+                group = "、".join(words) if lang == "zh" else ", ".join(words)
+                name = f"{name}（{group}）" if (name and lang == "zh") else (f"{name} ({group})" if name else group)
+            lines.append((name, part))
+    colors = _palette(len(lines))
+    with figure_context(serif=serif):
+        fig, ax = _new_figure(size, serif)
         ax.plot([0, 1], [0, 1], color="0.5", linestyle="--", linewidth=0.8, label=txt["equality"])
-        for item in items:
-            frame = item.tidy() if hasattr(item, "tidy") else pd.DataFrame(item)
-            _need(frame, ["p", "ordinate"], "lorenz_plot")
-            keys = [c for c in frame.columns if c not in ("p", "ordinate")]
-            groups = frame.groupby(keys, sort=False, dropna=False) if keys else [((), frame)]
-            for key, part in groups:
-                key = key if isinstance(key, tuple) else (key,)
-                name = " ".join(labels.get(str(k), str(k)) for k in key if str(k) != "")
-                ax.plot(part["p"], part["ordinate"], linewidth=1.4, label=name or None)
+        for (name, part), color in zip(lines, colors, strict=True):
+            sns.lineplot(x=part["p"].to_numpy(), y=part["ordinate"].to_numpy(), ax=ax, color=color,
+                         linewidth=1.4, label=name or None, estimator=None, sort=False, legend=False)
         ax.set_xlim(0, 1)
         ax.set_ylim(0, max(1.0, ax.get_ylim()[1]))
+        ax.set_aspect("equal" if ax.get_ylim()[1] <= 1.0 else "auto")
         ax.set_xlabel(xlabel or txt["pop"])
         ax.set_ylabel(ylabel or txt["share"])
         if title:
             ax.set_title(title)
-        ax.legend(frameon=False, fontsize="small")
+        _legend(ax, loc="upper left")
     return fig
 
 
@@ -133,27 +235,38 @@ def gap_trend_plot(
     group: str | None = None,
     band: tuple[str, str] | None = None,
     estimator: str = "mean",
-    lang: str = "zh",
+    lang: str | None = None,
     labels: Mapping[str, str] | None = None,
     title: str | None = None,
-    size: tuple[float, float] = (6.0, 4.0),
+    serif: bool | None = None,
+    size: tuple[float, float] = (_W, _W * 0.62),
 ) -> Any:
     """Trends of a gap (or any outcome) over time, one line per group.
 
     Rows sharing ``x`` and ``group`` are averaged (``estimator="mean"``) or must be unique
-    (``estimator="none"``); ``band=(low, high)`` shades an interval.
+    (``estimator="none"``); ``band=(low, high)`` shades an interval. Axis titles and the legend
+    title come from ``labels``, the codebook's variable labels or the built-in vocabulary
+    (``nbs4`` becomes 四大区域 and ``east`` 东部 in Chinese).
+
+    Returns
+    -------
+    DisparityFigure
 
     Examples
     --------
     >>> panel = dp.datasets.province_panel()
     >>> fig = gap_trend_plot(panel, "year", "benefit_gap", group="nbs4")
-    >>> type(fig).__name__
-    'Figure'
-    >>> import matplotlib.pyplot as plt; plt.close(fig)
+    >>> fig.axes[0].get_legend().get_title().get_text()
+    '四大区域'
+    >>> sorted(t.get_text() for t in fig.axes[0].get_legend().get_texts())
+    ['东北', '东部', '中部', '西部']
     """
-    txt = _check_lang(lang)
+    import seaborn as sns
+
+    lang, serif, txt = _setup(lang, serif)
     check_option("estimator", estimator, ("mean", "none"))
     labels = dict(labels or {})
+    var_labels, _ = _codebook_labels(data)
     _need(data, [x, y] + ([group] if group else []) + list(band or ()), "gap_trend_plot")
     cols = [y] + list(band or ())
     keys = [group, x] if group else [x]
@@ -163,22 +276,41 @@ def gap_trend_plot(
         if data.duplicated(keys).any():
             raise SpecificationError(f"Several rows share the same {keys}; use estimator='mean'.")
         frame = data.sort_values(keys)
-    with figure_context():
-        fig, ax = _new_figure(size)
-        parts = frame.groupby(group, observed=True, sort=False) if group else [("", frame)]
-        for name, part in parts:
-            line = ax.plot(part[x], part[y], marker="o", markersize=3, linewidth=1.4,
-                           label=labels.get(str(name), str(name)) if group else None)[0]
+    parts = list(frame.groupby(group, observed=True, sort=False)) if group else [("", frame)]
+    order = _ordered([k for k, _ in parts])
+    parts = sorted(parts, key=lambda kv: order.index(kv[0]))
+    colors = _palette(len(parts))
+    with figure_context(serif=serif):
+        fig, ax = _new_figure(size, serif)
+        for (name, part), color in zip(parts, colors, strict=True):
+            sns.lineplot(x=part[x].to_numpy(), y=part[y].to_numpy(), ax=ax, color=color, marker="o",
+                         markersize=4, linewidth=1.4, estimator=None, sort=False, legend=False,
+                         label=value_label(name, labels, lang) if group else None)
             if band:
-                ax.fill_between(part[x], part[band[0]], part[band[1]], color=line.get_color(), alpha=0.15,
-                                linewidth=0)
-        ax.set_xlabel(labels.get(x, txt["year"] if x in ("year", "年份") else x))
-        ax.set_ylabel(labels.get(y, y))
+                ax.fill_between(part[x], part[band[0]], part[band[1]], color=color, alpha=0.15, linewidth=0)
+        ax.set_xlabel(variable_label(x, labels, var_labels, lang) if x not in ("year", "年份") or x in labels
+                      else txt["year"])
+        ax.set_ylabel(variable_label(y, labels, var_labels, lang))
+        if np.issubdtype(np.asarray(frame[x]).dtype, np.integer):
+            from matplotlib.ticker import MaxNLocator
+
+            ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         if group:
-            ax.legend(frameon=False, fontsize="small", title=labels.get(group, group))
-        if title:
-            ax.set_title(title)
+            _legend(ax, above=True, title=variable_label(group, labels, var_labels, lang))
+        _title(ax, title)
     return fig
+
+
+def _fits(results: Any, model_names: Sequence[str] | None) -> tuple[list[Any], list[str]]:
+    if isinstance(results, Mapping):
+        names = list(model_names) if model_names else [str(k) for k in results]
+        items = list(results.values())
+    else:
+        items = list(results) if isinstance(results, (list, tuple)) else [results]
+        names = list(model_names) if model_names else [f"({i})" for i in range(1, len(items) + 1)]
+    if len(names) != len(items):
+        raise SpecificationError(f"model_names has {len(names)} names for {len(items)} models.")
+    return [extract(r) for r in items], names
 
 
 def coef_plot(
@@ -187,40 +319,48 @@ def coef_plot(
     terms: Sequence[str] | None = None,
     labels: Mapping[str, str] | None = None,
     model_names: Sequence[str] | None = None,
-    lang: str = "zh",
+    lang: str | None = None,
     title: str | None = None,
+    serif: bool | None = None,
     size: tuple[float, float] | None = None,
 ) -> Any:
     """Point estimates with 95% intervals, one row per term, models side by side.
 
-    Accepts the same results as :func:`~disparity.reports.regression_table`; intervals are each
-    library's own (bootstrap intervals for wild-bootstrap results). The constant is left out unless
-    named in ``terms``.
+    ``results`` is one result, a list of them, or a mapping ``{name: result}`` whose keys name the
+    models in the legend; it accepts the same results as
+    :func:`~disparity.reports.regression_table`. Intervals are each library's own (bootstrap
+    intervals for wild-bootstrap results). The constant is left out unless named in ``terms``;
+    terms are labelled like the regression table (``labels``, constant, factor levels).
+
+    Returns
+    -------
+    DisparityFigure
 
     Examples
     --------
     >>> df = dp.datasets.chifeng_survey()
-    >>> fig = coef_plot(dp.ols("oop ~ income + age", data=df), terms=["income"])
-    >>> type(fig).__name__
-    'Figure'
-    >>> import matplotlib.pyplot as plt; plt.close(fig)
+    >>> m1 = dp.ols("oop ~ income + age", data=df)
+    >>> m2 = dp.ols("oop ~ income + age + edu_years", data=df)
+    >>> fig = coef_plot({"基准": m1, "加入教育": m2}, labels={"age": "年龄"})
+    >>> [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+    ['基准', '加入教育']
     """
-    txt = _check_lang(lang)
+    lang, serif, txt = _setup(lang, serif)
     labels = dict(labels or {})
-    items = list(results) if isinstance(results, (list, tuple)) else [results]
-    fits = [extract(r) for r in items]
+    fits, names = _fits(results, model_names)
     if terms is None:
         terms = []
         for f in fits:
             terms += [t for t in f.params.index if t not in terms and t not in ("Intercept", "const", "_cons")]
     if not terms:
         raise SpecificationError("coef_plot() has no terms to show; pass terms=[...].")
-    names = list(model_names) if model_names else [f"({i})" for i in range(1, len(fits) + 1)]
     k = len(fits)
-    with figure_context():
-        fig, ax = _new_figure(size or (6.0, 0.5 + 0.45 * len(terms) * max(1, k / 2)))
+    colors = _palette(k)
+    with figure_context(serif=serif):
+        fig, ax = _new_figure(size or (_W, 0.9 + 0.42 * len(terms) * max(1, k / 2)), serif)
         ypos = np.arange(len(terms))[::-1]
         offsets = (np.arange(k) - (k - 1) / 2) * (0.6 / max(k, 1)) if k > 1 else np.zeros(1)
+        markers = ["o", "s", "^", "D", "v", "P"]
         for j, f in enumerate(fits):
             have = [i for i, t in enumerate(terms) if t in f.params.index]
             if not have:
@@ -229,16 +369,39 @@ def coef_plot(
             lo = np.array([f.conf_low[terms[i]] for i in have])
             hi = np.array([f.conf_high[terms[i]] for i in have])
             yy = ypos[have] - offsets[j]
-            ax.errorbar(est, yy, xerr=[est - lo, hi - est], fmt="o", markersize=4, capsize=2,
-                        linewidth=1.1, label=names[j] if k > 1 else None)
+            ax.errorbar(est, yy, xerr=[est - lo, hi - est], fmt=markers[j % len(markers)], markersize=4,
+                        capsize=2, linewidth=1.1, color=colors[j], label=names[j] if k > 1 else None)
         ax.axvline(0, color="0.4", linewidth=0.8, linestyle="--")
         ax.set_yticks(ypos, [term_label(t, labels, lang) for t in terms])
-        ax.set_xlabel(txt["estimate"] + (" (95% CI)" if lang == "en" else "（95%置信区间）"))
+        ax.set_xlabel(txt["ci_x"])
         if k > 1:
-            ax.legend(frameon=False, fontsize="small")
-        if title:
-            ax.set_title(title)
+            _legend(ax, above=True)
+        _title(ax, title)
     return fig
+
+
+_EVENT_X = {"dynamic": "event_time", "group": "cohort", "calendar": "time"}
+
+
+def _event_frame(data: Any, x: str, estimate: str) -> tuple[pd.DataFrame, str, str, str | None]:
+    """The event-study frame of a result (AggregateResult, EventStudyResult) or a frame, with the
+    x column, the estimate column and the aggregation kind."""
+    kind = getattr(data, "kind", None)
+    if kind is not None and hasattr(data, "table") and hasattr(data, "crit"):  # AggregateResult
+        if kind == "simple":
+            raise SpecificationError(
+                "event_study_plot() needs effects by event time; aggregate('simple') is one number. "
+                "Pass cs.aggregate('dynamic') (or 'group' / 'calendar')."
+            )
+        return data.table.copy(), _EVENT_X[kind], "att", kind
+    if hasattr(data, "att_gt") and hasattr(data, "aggregate"):  # EventStudyResult
+        if getattr(data, "estimator", "") == "cs":
+            return _event_frame(data.aggregate("dynamic"), x, estimate)
+        return data.att_gt(), "event_time", "att", "dynamic"
+    frame = data.tidy() if hasattr(data, "tidy") else pd.DataFrame(data)
+    if estimate not in frame.columns and "att" in frame.columns:
+        estimate = "att"
+    return frame, x, estimate, None
 
 
 def event_study_plot(
@@ -249,44 +412,66 @@ def event_study_plot(
     conf_low: str = "conf_low",
     conf_high: str = "conf_high",
     reference: float | None = -1,
-    lang: str = "zh",
+    lang: str | None = None,
     labels: Mapping[str, str] | None = None,
     title: str | None = None,
-    size: tuple[float, float] = (6.0, 4.0),
+    serif: bool | None = None,
+    size: tuple[float, float] = (_W, _W * 0.62),
 ) -> Any:
     """Dynamic effects by event time with pointwise intervals, a zero line and the treatment onset.
 
-    ``data`` is a frame (or a result with ``tidy()``) with event time, estimate and interval columns,
-    e.g. from the DiD layer's event-study aggregation. The reference period, when given and absent
-    from the data, is drawn at zero without an interval.
+    ``data`` is a DiD result — ``cs.aggregate("dynamic")`` (also "group"/"calendar"), an
+    :class:`~disparity.models.did.EventStudyResult` (Callaway-Sant'Anna results are aggregated
+    by event time; TWFE and Sun-Abraham coefficients are drawn as they are) — or a frame with
+    event time, estimate (or ``att``) and interval columns. A uniform band (``band_low``,
+    ``band_high``, from the multiplier bootstrap) is shaded when present. The reference period,
+    when given and absent from the data, is drawn at zero without an interval.
+
+    Returns
+    -------
+    DisparityFigure
 
     Examples
     --------
     >>> es = pd.DataFrame({"event_time": [-3, -2, 0, 1], "estimate": [0.01, -0.02, 0.10, 0.15],
     ...                    "conf_low": [-0.05, -0.08, 0.04, 0.08], "conf_high": [0.07, 0.04, 0.16, 0.22]})
     >>> fig = event_study_plot(es)
-    >>> type(fig).__name__
-    'Figure'
-    >>> import matplotlib.pyplot as plt; plt.close(fig)
+    >>> fig.axes[0].get_xlabel()
+    '相对整合年份'
     """
-    txt = _check_lang(lang)
+    lang, serif, txt = _setup(lang, serif)
     labels = dict(labels or {})
-    frame = data.tidy() if hasattr(data, "tidy") else pd.DataFrame(data)
+    frame, x, estimate, kind = _event_frame(data, x, estimate)
     _need(frame, [x, estimate, conf_low, conf_high], "event_study_plot")
     frame = frame.sort_values(x)
-    with figure_context():
-        fig, ax = _new_figure(size)
+    if kind not in (None, "dynamic"):
+        reference = None
+    colors = _palette(2)
+    with figure_context(serif=serif):
+        fig, ax = _new_figure(size, serif)
         ax.axhline(0, color="0.4", linewidth=0.8)
-        ax.axvline(-0.5, color="0.6", linewidth=0.8, linestyle=":")
+        xs = frame[x].to_numpy(float)
         e = frame[estimate].to_numpy(float)
-        ax.errorbar(frame[x], e, yerr=[e - frame[conf_low].to_numpy(float), frame[conf_high].to_numpy(float) - e],
-                    fmt="o-", markersize=4, capsize=2, linewidth=1.1)
+        if "band_low" in frame.columns and np.isfinite(frame["band_low"].to_numpy(float)).any():
+            ax.fill_between(xs, frame["band_low"].to_numpy(float), frame["band_high"].to_numpy(float),
+                            color=colors[0], alpha=0.15, linewidth=0, label=txt["band"])
+        if kind in (None, "dynamic"):
+            ax.axvline(-0.5, color="0.6", linewidth=0.8, linestyle=":")
+        ax.errorbar(xs, e, yerr=[e - frame[conf_low].to_numpy(float), frame[conf_high].to_numpy(float) - e],
+                    fmt="o-", markersize=4, capsize=2, linewidth=1.1, color=colors[0],
+                    label=f"{txt['estimate']}{'与' if lang == 'zh' else ' and '}{txt['ci']}")
         if reference is not None and not (frame[x] == reference).any():
-            ax.plot([reference], [0], marker="o", markerfacecolor="white", color="C0")
-        ax.set_xlabel(labels.get(x, txt["event"]))
+            ax.plot([reference], [0], marker="o", markerfacecolor="white", color=colors[0], linestyle="none",
+                    label=txt["reference"])
+        if np.allclose(xs, np.round(xs)):
+            from matplotlib.ticker import MaxNLocator
+
+            ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        default_x = {"event_time": txt["event"], "cohort": txt["cohort"], "time": txt["year"]}.get(x, x)
+        ax.set_xlabel(labels.get(x, default_x))
         ax.set_ylabel(labels.get(estimate, txt["estimate"]))
-        if title:
-            ax.set_title(title)
+        _legend(ax, above=True)
+        _title(ax, title)
     return fig
 
 
@@ -294,10 +479,11 @@ def marginal_effects_plot(
     effects: Any,
     *,
     at: str | None = None,
-    lang: str = "zh",
+    lang: str | None = None,
     labels: Mapping[str, str] | None = None,
     title: str | None = None,
-    size: tuple[float, float] = (6.0, 4.0),
+    serif: bool | None = None,
+    size: tuple[float, float] = (_W, _W * 0.62),
 ) -> Any:
     """Marginal effect of a variable across values of another, with its 95% band.
 
@@ -305,16 +491,19 @@ def marginal_effects_plot(
     at={...})``) or its ``tidy()`` frame; ``at`` names the x-axis variable (default: the first
     column that is not an estimate column).
 
+    Returns
+    -------
+    DisparityFigure
+
     Examples
     --------
     >>> fit = dp.ols("oop ~ income * age", data=dp.datasets.chifeng_survey())
     >>> me = fit.marginal_effects("income", at={"age": [30, 50, 70]})
-    >>> fig = marginal_effects_plot(me, at="age")
-    >>> type(fig).__name__
-    'Figure'
-    >>> import matplotlib.pyplot as plt; plt.close(fig)
+    >>> fig = marginal_effects_plot(me, at="age", labels={"income": "收入", "age": "年龄"})
+    >>> fig.axes[0].get_ylabel()
+    '收入的边际效应'
     """
-    txt = _check_lang(lang)
+    lang, serif, txt = _setup(lang, serif)
     labels = dict(labels or {})
     frame = effects.tidy() if hasattr(effects, "tidy") else pd.DataFrame(effects)
     _need(frame, ["estimate", "conf_low", "conf_high"], "marginal_effects_plot")
@@ -324,13 +513,14 @@ def marginal_effects_plot(
         raise SpecificationError("The effects have no 'at' variable to plot against; pass at= values.")
     frame = frame.sort_values(at)
     var = getattr(effects, "variable", "")
-    with figure_context():
-        fig, ax = _new_figure(size)
+    color = _palette(1)[0]
+    with figure_context(serif=serif):
+        fig, ax = _new_figure(size, serif)
         ax.axhline(0, color="0.4", linewidth=0.8, linestyle="--")
-        ax.plot(frame[at], frame["estimate"], linewidth=1.5, color="C0")
-        ax.fill_between(frame[at], frame["conf_low"], frame["conf_high"], color="C0", alpha=0.2, linewidth=0)
-        ax.set_xlabel(labels.get(at, at))
-        name = labels.get(var, var)
+        ax.plot(frame[at], frame["estimate"], linewidth=1.5, color=color)
+        ax.fill_between(frame[at], frame["conf_low"], frame["conf_high"], color=color, alpha=0.2, linewidth=0)
+        ax.set_xlabel(variable_label(at, labels, {}, lang))
+        name = variable_label(var, labels, {}, lang) if var else ""
         ax.set_ylabel(f"{name}的{txt['effect']}" if (lang == "zh" and name) else
                       (f"{txt['effect']} of {name}" if name else txt["effect"]))
         if title:
@@ -344,38 +534,46 @@ def radar_chart(
     label: str,
     columns: Sequence[str],
     labels: Mapping[str, str] | None = None,
-    lang: str = "zh",
+    lang: str | None = None,
     title: str | None = None,
-    size: tuple[float, float] = (5.0, 5.0),
+    serif: bool | None = None,
+    size: tuple[float, float] = (_W, _W * 0.75),
 ) -> Any:
     """One closed polygon per row of ``data`` over the indicator ``columns`` (e.g. a benchmark
     region against the national mean); values are drawn as given, so scale them first.
+
+    Returns
+    -------
+    DisparityFigure
 
     Examples
     --------
     >>> panel = dp.datasets.province_panel()
     >>> two = panel[panel["year"] == 2023].head(2)
     >>> fig = radar_chart(two, label="region", columns=["reimb_rural", "reimb_urban", "urbanisation"])
-    >>> type(fig).__name__
-    'Figure'
-    >>> import matplotlib.pyplot as plt; plt.close(fig)
+    >>> [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+    ['北京市', '天津市']
     """
-    _check_lang(lang)
+    lang, serif, _ = _setup(lang, serif)
     labels = dict(labels or {})
+    var_labels, _ = _codebook_labels(data)
     _need(data, [label, *columns], "radar_chart")
     if len(columns) < 3:
         raise SpecificationError("radar_chart() needs at least three indicator columns.")
     angles = np.linspace(0, 2 * np.pi, len(columns), endpoint=False)
     closed = np.concatenate([angles, angles[:1]])
-    with figure_context():
-        fig, ax = _new_figure(size, polar=True)
-        for _, row in data.iterrows():
+    colors = _palette(len(data))
+    with figure_context(serif=serif):
+        fig, ax = _new_figure(size, serif, polar=True)
+        for (_, row), color in zip(data.iterrows(), colors, strict=True):
             vals = row[list(columns)].to_numpy(float)
             vals = np.concatenate([vals, vals[:1]])
-            line = ax.plot(closed, vals, linewidth=1.3, label=labels.get(str(row[label]), str(row[label])))[0]
-            ax.fill(closed, vals, color=line.get_color(), alpha=0.12)
-        ax.set_xticks(angles, [labels.get(c, c) for c in columns])
-        ax.legend(frameon=False, fontsize="small", loc="upper right", bbox_to_anchor=(1.25, 1.1))
+            ax.plot(closed, vals, linewidth=1.3, color=color, label=value_label(row[label], labels, lang))
+            ax.fill(closed, vals, color=color, alpha=0.12)
+        ax.set_xticks(angles, [variable_label(c, labels, var_labels, lang) for c in columns])
+        ax.set_rlabel_position(180 / len(columns))  # radial values between the first two spokes
+        ax.tick_params(axis="x", pad=12)
+        ax.legend(frameon=False, loc="upper left", bbox_to_anchor=(1.08, 1.05))
         if title:
             ax.set_title(title)
     return fig
@@ -389,40 +587,64 @@ def region_bar_plot(
     highlight: Sequence[str] | None = None,
     sort: bool = True,
     labels: Mapping[str, str] | None = None,
-    lang: str = "zh",
+    lang: str | None = None,
     title: str | None = None,
+    serif: bool | None = None,
     size: tuple[float, float] | None = None,
 ) -> Any:
     """Horizontal bars of a value by region (a map-free regional comparison); ``highlight`` marks
     some regions in a second colour.
 
+    Returns
+    -------
+    DisparityFigure
+
     Examples
     --------
     >>> panel = dp.datasets.province_panel()
     >>> fig = region_bar_plot(panel[panel["year"] == 2023], "region", "benefit_gap", highlight=["内蒙古自治区"])
-    >>> type(fig).__name__
-    'Figure'
-    >>> import matplotlib.pyplot as plt; plt.close(fig)
+    >>> fig.axes[0].get_xlabel()
+    '城乡待遇差距'
     """
-    _check_lang(lang)
+    import seaborn as sns
+
+    lang, serif, _ = _setup(lang, serif)
     labels = dict(labels or {})
+    var_labels, _ = _codebook_labels(data)
     _need(data, [region, value], "region_bar_plot")
     frame = data[[region, value]].dropna()
     if frame[region].duplicated().any():
         dup = frame.loc[frame[region].duplicated(), region].tolist()[:5]
         raise SpecificationError(f"Regions {dup} appear more than once; aggregate to one row per region first.")
     if sort:
-        frame = frame.sort_values(value)
+        frame = frame.sort_values(value, ascending=False)
     marks = {str(h) for h in (highlight or ())}
-    colors = ["C3" if str(r) in marks else "C0" for r in frame[region]]
-    with figure_context():
-        fig, ax = _new_figure(size or (6.0, 0.6 + 0.22 * len(frame)))
-        ax.barh(np.arange(len(frame)), frame[value].to_numpy(float), color=colors)
-        ax.set_yticks(np.arange(len(frame)), [labels.get(str(r), str(r)) for r in frame[region]])
-        ax.set_xlabel(labels.get(value, value))
+    base, accent = _palette(4)[0], _palette(4)[3]
+    names = [value_label(r, labels, lang) for r in frame[region]]
+    colors = {n: (accent if str(r) in marks else base) for n, r in zip(names, frame[region], strict=True)}
+    with figure_context(serif=serif):
+        fig, ax = _new_figure(size or (_W, 0.8 + 0.2 * len(frame)), serif)
+        sns.barplot(x=frame[value].to_numpy(float), y=names, hue=names, palette=colors, order=names,
+                    orient="h", legend=False, ax=ax, saturation=1.0)
+        ax.axvline(0, color="0.3", linewidth=0.8)
+        ax.set_xlabel(variable_label(value, labels, var_labels, lang))
+        ax.set_ylabel("")
         if title:
             ax.set_title(title)
     return fig
+
+
+def _reset_layout(fig: Any) -> None:
+    """Put every subplot back at its grid position before a render.
+
+    Constrained layout starts from the positions the previous draw left, and those depend on that
+    draw's renderer and resolution (a PNG at 200 dpi, an SVG at 72, an inline display): starting
+    from the grid each time makes the bytes independent of what was saved or shown before.
+    """
+    for ax in getattr(fig, "axes", ()):
+        spec = ax.get_subplotspec()
+        if spec is not None:
+            ax._set_position(spec.get_position(fig), which="both")
 
 
 def figure_bytes(fig: Any, fmt: str, *, dpi: int = 200) -> bytes:
@@ -436,7 +658,8 @@ def figure_bytes(fig: Any, fmt: str, *, dpi: int = 200) -> bytes:
     import matplotlib
 
     buf = io.BytesIO()
-    with matplotlib.rc_context(figure_rc()):
+    with matplotlib.rc_context(cast(Any, figure_rc(serif=getattr(fig, "dp_serif", False)))):
+        _reset_layout(fig)
         fig.savefig(buf, format=fmt, dpi=dpi, metadata=meta)
     return buf.getvalue()
 
@@ -450,7 +673,6 @@ def save_figure(fig: Any, path: str | Path, *, formats: Sequence[str] = ("png", 
     >>> fig = gap_trend_plot(panel, "year", "benefit_gap")
     >>> [p.name for p in save_figure(fig, "gap_trend", formats=("png", "svg"))]
     ['gap_trend.png', 'gap_trend.svg']
-    >>> import matplotlib.pyplot as plt; plt.close(fig)
     """
     base = Path(path)
     if base.suffix.lstrip(".") in FIGURE_FORMATS:

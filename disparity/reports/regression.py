@@ -262,8 +262,15 @@ def regression_table(
 
     body: list[list[str]] = []
     records = []
+    blocks = []
+    # cut points of ordered models ("0|1") are thresholds, not effects: their own block, no stars
+    cuts = [t for t in terms if "|" in t and not t.startswith(("C(", "I("))]
+    terms = [t for t in terms if t not in cuts] + cuts
     for term in terms:
-        est_row = [term_label(term, labels, lang)]
+        is_cut = term in cuts
+        if is_cut and term == cuts[0]:
+            blocks.append(len(body))
+        est_row = [(words(lang)["cut"] + " " + labels.get(term, term)) if is_cut else term_label(term, labels, lang)]
         sub_row = [""]
         for j, m in enumerate(models):
             if term not in m.params.index:
@@ -272,7 +279,7 @@ def regression_table(
                 continue
             b = float(m.params[term])
             p = float(m.pvalues[term])
-            est_row.append(_fmt(b, digits) + significance_stars(p, thresholds))
+            est_row.append(_fmt(b, digits) + ("" if is_cut else significance_stars(p, thresholds)))
             se, t = float(m.std_errors[term]), float(m.tstats[term])
             lo, hi = float(m.conf_low[term]), float(m.conf_high[term])
             sub_row.append(
@@ -282,7 +289,6 @@ def regression_table(
             records.append({"model": j + 1, "term": term, "estimate": b, "std_error": se,
                             "statistic": t, "p_value": p, "conf_low": lo, "conf_high": hi})
         body += [est_row, sub_row]
-    blocks = []
     if ind_rows:
         blocks.append(len(body))
         body += ind_rows

@@ -39,7 +39,7 @@ def table_html(table: Table, *, number: int | None = None) -> str:
         out.append("<tr>" + "".join(cells) + "</tr>")
     out.append("</thead><tbody>")
     blocks = set(table.blocks) if table.style == "booktabs" else set()
-    for i, row in enumerate(table.body):
+    for i, row in enumerate(table.typeset_body()):
         rule = f"border-top:{_THIN};" if i in blocks else ""
         cells = [_cell("td", text, left=(j == 0), style=rule) for j, text in enumerate(row)]
         out.append("<tr>" + "".join(cells) + "</tr>")

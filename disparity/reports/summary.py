@@ -318,7 +318,7 @@ def balance_table(
         row = [labels.get(col, col), f"{s0['mean']:.{digits}f}", f"{s1['mean']:.{digits}f}",
                f"{diff:.{digits}f}" + significance_stars(p, thresholds)]
         if test in ("t", "both"):
-            row += [f"{t:.2f}", f"{p:.{digits}f}"]
+            row += [f"{t:.2f}", "<0.001" if p < 0.001 else f"{p:.3f}"]  # p-values: three decimals
         if test in ("smd", "both"):
             row.append(f"{smd:.{digits}f}")
         rows.append(tuple(row))

@@ -32,3 +32,20 @@ def models(survey: pd.DataFrame) -> dict:
 @pytest.fixture(scope="session")
 def sample() -> pd.DataFrame:
     return pd.read_csv(REF / "models" / "survey_sample.csv")
+
+
+REQUIRE_TOOLS_ENV = "DISPARITY_REQUIRE_TOOLS"
+
+
+def require_tool(name: str) -> str:
+    """The path of an external program the check needs (xelatex, soffice): skip on a machine
+    without it, fail when DISPARITY_REQUIRE_TOOLS is set (a CI job that installs them)."""
+    import os
+    import shutil
+
+    path = shutil.which(name)
+    if path:
+        return path
+    if os.environ.get(REQUIRE_TOOLS_ENV, "") not in ("", "0"):
+        pytest.fail(f"{REQUIRE_TOOLS_ENV} is set, but {name} is not on PATH", pytrace=False)
+    pytest.skip(f"{name} is not installed (set {REQUIRE_TOOLS_ENV}=1 to make this a failure)")

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ... import _resample
+from ... import _display, _resample
 from ..._options import WEIGHT_TYPES, WeightType, check_option
 from ...errors import DataValueError, SpecificationError
 from .. import covariance as cv
@@ -18,7 +18,7 @@ from ..formula import build_design, quote_name, required_columns
 from ..linear import ols, prepare_weights
 from ..panel import demean, panel
 from ..results import ModelResult
-from .results import DecompSummary, Estimate, fast_wls, html_table, tidy_frame
+from .results import DecompSummary, Estimate, fast_wls, tidy_frame
 
 __all__ = ["mediation", "MediationResult"]
 
@@ -32,6 +32,7 @@ IRLS_TOL = 1e-10
 IRLS_MAX_ITER = 100
 
 
+@_display.shown(lambda r: f"Mediation of {r.spec['treatment']} -> {r.spec['outcome']} through {r.spec['mediator']}")
 @dataclass(frozen=True)
 class MediationResult:
     """Paths, indirect effect and its inference for one treatment -> mediator -> outcome chain.
@@ -106,11 +107,6 @@ class MediationResult:
 
     def summary(self) -> DecompSummary:
         return DecompSummary({"paths": self.tidy()}, self.glance().iloc[0].to_dict(), tuple(self.spec["notes"]))
-
-    def _repr_html_(self) -> str:
-        title = (f"Mediation of {self.spec['treatment']} -> {self.spec['outcome']} through "
-                 f"{self.spec['mediator']} (nobs={self.nobs})")
-        return html_table(title, self.tidy(), tuple(self.spec["notes"]))
 
 
 def _boot_interval(draws: np.ndarray, estimate: float, level: float, kind: str) -> tuple[float, float]:

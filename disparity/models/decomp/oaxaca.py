@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 from formulaic.parser.types import Factor
 
-from ... import _resample
+from ... import _display, _resample
 from ..._options import WEIGHT_TYPES, WeightType, check_option
 from ...design import SurveyDesign
 from ...errors import CollinearityError, DataValueError, SpecificationError
@@ -21,7 +21,7 @@ from ..linear import ols, prepare_weights
 from ..results import ModelResult
 from .mediation import _irls
 from .nonlinear import binary_pieces, binary_pieces_infl
-from .results import DecompSummary, Estimate, fast_wls, html_table, linearized_cov, tidy_frame
+from .results import DecompSummary, Estimate, fast_wls, linearized_cov, tidy_frame
 
 __all__ = ["oaxaca", "OaxacaResult", "Threefold", "Twofold"]
 
@@ -66,6 +66,7 @@ class Twofold:
         return tidy_frame([e for e in parts if e is not None], level)
 
 
+@_display.shown(lambda r: f"Blinder-Oaxaca decomposition of {r.spec['formula']} by {r.spec['by']} ({r.groups[0]!s} - {r.groups[1]!s}; reference {r.twofold.reference})")
 @dataclass(frozen=True)
 class OaxacaResult:
     """A Blinder-Oaxaca decomposition of ``mean_a - mean_b``.
@@ -151,11 +152,6 @@ class OaxacaResult:
             self.glance().iloc[0].to_dict(),
             tuple(self.spec.get("notes", ())),
         )
-
-    def _repr_html_(self) -> str:
-        title = (f"Blinder-Oaxaca decomposition of {self.spec['formula']} by {self.spec['by']} "
-                 f"({self.groups[0]!s} - {self.groups[1]!s}; reference {self.twofold.reference})")
-        return html_table(title, self.tidy(), tuple(self.spec.get("notes", ())))
 
 
 # ----------------------------------------------------------------------------------------------

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import html
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -11,6 +10,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from ... import _display
 from ...errors import SpecificationError
 
 __all__ = ["Estimate", "DecompSummary", "tidy_frame", "html_table"]
@@ -75,6 +75,16 @@ class Estimate:
     def __float__(self) -> float:
         return float(self.value)
 
+    def __repr__(self) -> str:
+        se = f" ({self.std_error:.6g})" if np.isfinite(self.std_error) else ""
+        return f"<Estimate {self.name} = {self.value:.6g}{se}>"
+
+    def __str__(self) -> str:
+        return _display.text(_display.View(self.name, self.row()))
+
+    def _repr_html_(self) -> str:
+        return _display.html(_display.View(self.name, self.row()))
+
     def row(self, level: float = 0.95) -> dict[str, Any]:
         lo, hi = self.conf_int(level)
         return {
@@ -104,31 +114,24 @@ class DecompSummary:
     info: Mapping[str, Any]
     notes: tuple[str, ...] = field(default=())
 
+    def _view(self) -> _display.View:
+        info = {k: v for k, v in self.info.items() if np.isscalar(v) or v is None}
+        title = str(info.pop("method", info.pop("estimator", "decomposition")))
+        return _display.View(title, info, dict(self.tables), tuple(self.notes))
+
     def __str__(self) -> str:
-        head = ", ".join(f"{k}={v:.6g}" if isinstance(v, float) else f"{k}={v}" for k, v in self.info.items())
-        parts = [head]
-        for name, table in self.tables.items():
-            parts.append(f"[{name}]")
-            parts.append(table.to_string(index=False, float_format=lambda v: f"{v:.6g}"))
-        return "\n".join([*parts, *self.notes])
+        return _display.text(self._view())
+
+    def __repr__(self) -> str:
+        return _display.repr_line(self, self._view(), keys=("nobs",))
+
+    def _repr_html_(self) -> str:
+        return _display.html(self._view())
 
 
 def html_table(title: str, table: pd.DataFrame, notes: tuple[str, ...] = ()) -> str:
-    """A plain HTML table (no display words beyond the column names of ``tidy()``)."""
-    head = "".join(f"<th>{html.escape(str(c))}</th>" for c in table.columns)
-    rows = "".join(
-        "<tr>"
-        + "".join(
-            f"<td>{html.escape(f'{v:.6g}' if isinstance(v, float) else str(v))}</td>" for v in r
-        )
-        + "</tr>"
-        for r in table.itertuples(index=False)
-    )
-    foot = "".join(f"<p>{html.escape(n)}</p>" for n in notes)
-    return (
-        f"<div><p>{html.escape(title)}</p><table><thead><tr>{head}</tr></thead>"
-        f"<tbody>{rows}</tbody></table>{foot}</div>"
-    )
+    """A result's table as HTML, rendered by the shared display module (:mod:`disparity._display`)."""
+    return _display.html(_display.View(title, {}, {"": table}, tuple(notes)))
 
 
 def linearized_cov(

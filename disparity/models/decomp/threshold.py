@@ -10,12 +10,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ... import _resample
+from ... import _display, _resample
 from ...errors import DataValueError, SpecificationError
 from ..formula import build_design
 from ..panel import panel
 from ..results import ModelResult
-from .results import DecompSummary, Estimate, html_table
+from .results import DecompSummary, Estimate
 
 __all__ = ["threshold", "ThresholdResult"]
 
@@ -31,6 +31,7 @@ def lr_critical_value(level: float) -> float:
     return float(-2.0 * np.log(1.0 - np.sqrt(level)))
 
 
+@_display.shown(lambda r: f"Panel threshold regression ({len(r.thresholds)} threshold(s) in {r.spec['threshold_var']}): {r.spec['formula']}")
 @dataclass(frozen=True)
 class ThresholdResult:
     """A fitted panel threshold model.
@@ -107,11 +108,6 @@ class ThresholdResult:
     def summary(self) -> DecompSummary:
         return DecompSummary({"coefficients": self.tidy(), "tests": self.tests},
                              self.glance().iloc[0].to_dict(), tuple(self.spec["notes"]))
-
-    def _repr_html_(self) -> str:
-        title = (f"Panel threshold regression ({len(self.thresholds)} threshold(s) in "
-                 f"{self.spec['threshold_var']}): {self.spec['formula']}")
-        return html_table(title, self.tidy(), tuple(self.spec["notes"])) + html_table("tests", self.tests)
 
 
 # ----------------------------------------------------------------------------------------------

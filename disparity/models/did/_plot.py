@@ -9,7 +9,7 @@ import pandas as pd
 
 
 def event_plot(table: pd.DataFrame, x: str, *, reference: float | None = -1) -> Any:
-    from matplotlib.figure import Figure
+    from ..._figure import InlineFigure as Figure
 
     fig = Figure(figsize=(6.4, 4.0))
     ax = fig.add_subplot()

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import html
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from ... import _display
 from ...errors import DataValueError
 from ._panel import _check_columns, _check_numeric, cohort_values
 
@@ -17,6 +17,7 @@ __all__ = ["bacon", "BaconResult"]
 BACON_TYPES = ("treated_vs_never", "earlier_vs_later", "later_vs_earlier", "later_vs_always")
 
 
+@_display.shown(lambda r: f"Goodman-Bacon decomposition, TWFE = {r.twfe:.6g}")
 @dataclass(frozen=True)
 class BaconResult:
     """The 2x2 comparisons behind a TWFE estimate: ``table`` has type, treated, control, estimate, weight."""
@@ -48,7 +49,7 @@ class BaconResult:
                                   ["later_vs_earlier", "later_vs_always"]), "weight"].sum())}])
 
     def plot(self) -> Any:
-        from matplotlib.figure import Figure
+        from ..._figure import InlineFigure as Figure
 
         fig = Figure(figsize=(6.4, 4.0))
         ax = fig.add_subplot()
@@ -59,13 +60,6 @@ class BaconResult:
         ax.set_ylabel("estimate")
         ax.legend()
         return fig
-
-    def _repr_html_(self) -> str:
-        t = self.by_type()
-        rows = "".join(f"<tr><td>{html.escape(r.type)}</td><td>{r.weight:.4g}</td><td>{r.estimate:.6g}</td></tr>"
-                       for r in t.itertuples())
-        return (f"<div><p>Goodman-Bacon decomposition, TWFE = {self.twfe:.6g}</p><table><thead><tr><th>type</th>"
-                f"<th>weight</th><th>estimate</th></tr></thead><tbody>{rows}</tbody></table></div>")
 
 
 def bacon(data: pd.DataFrame, outcome: str, unit: str, time: str, cohort: str) -> BaconResult:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import html
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -10,7 +9,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from ... import _resample
+from ... import _display, _resample
 from ..._options import check_option
 from ...errors import DataValueError, SpecificationError
 from ..panel import demean
@@ -23,6 +22,7 @@ from .twfe import did
 __all__ = ["placebo", "PlaceboResult", "psm_did", "PsmDidResult"]
 
 
+@_display.shown(lambda r: f"Placebo test ({r.estimator}, {r.reps} draws)")
 @dataclass(frozen=True)
 class PlaceboResult:
     """Actual estimate against estimates with randomly reassigned treatment timing."""
@@ -44,7 +44,7 @@ class PlaceboResult:
                               "reps": self.reps, "seed": self.seed}])
 
     def plot(self) -> Any:
-        from matplotlib.figure import Figure
+        from ..._figure import InlineFigure as Figure
 
         fig = Figure(figsize=(6.4, 4.0))
         ax = fig.add_subplot()
@@ -53,9 +53,6 @@ class PlaceboResult:
         ax.set_xlabel("placebo estimate")
         ax.set_ylabel("count")
         return fig
-
-    def _repr_html_(self) -> str:
-        return f"<div><p>Placebo ({html.escape(self.estimator)}): estimate {self.estimate:.6g}, p = {self.p_value:.4g} over {self.reps} draws</p></div>"
 
 
 def placebo(
@@ -155,6 +152,7 @@ def placebo(
     return PlaceboResult(actual, draws, float(p), reps, seed, estimator)
 
 
+@_display.shown(lambda r: "PSM-DiD")
 @dataclass(frozen=True)
 class PsmDidResult:
     """DiD after propensity-score weighting or matching, with the covariate balance table."""
@@ -171,9 +169,6 @@ class PsmDidResult:
 
     def tidy(self) -> pd.DataFrame:
         return self.did.tidy()
-
-    def _repr_html_(self) -> str:
-        return self.did._repr_html_() + self.balance.to_html(index=False)
 
 
 def _smd(x1: np.ndarray, x0: np.ndarray, w0: np.ndarray, s_pool: float) -> float:

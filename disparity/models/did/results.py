@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import html
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -11,6 +10,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from ... import _display
 from ..._options import check_option
 from ...errors import DataValueError, SpecificationError
 from ..results import ModelResult, ModelSummary
@@ -27,17 +27,31 @@ def _check_level(level: float) -> None:
 
 
 def _html_table(t: pd.DataFrame, title: str, notes: tuple[str, ...]) -> str:
-    head = "".join(f"<th>{html.escape(str(c))}</th>" for c in t.columns)
-    body = "".join(
-        "<tr>" + "".join(f"<td>{html.escape(f'{v:.6g}' if isinstance(v, float) else str(v))}</td>" for v in r) + "</tr>"
-        for r in t.itertuples(index=False)
-    )
-    ps = "".join(f"<p>{html.escape(n)}</p>" for n in notes)
-    return f"<div><p>{html.escape(title)}</p><table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>{ps}</div>"
+    """Kept for callers of the old name; the display module renders."""
+    return _display.html(_display.View(title, {}, {"": t}, notes))
 
 
-@dataclass(frozen=True)
-class PretrendTest:
+class _Shown:
+    """``str`` (the summary), a one-line ``repr`` and ``_repr_html_`` from the result's ``_view()``."""
+
+    __slots__ = ()
+    _repr_keys: tuple[str, ...] = ("nobs",)
+
+    def _view(self) -> _display.View:  # pragma: no cover - every subclass defines it
+        raise NotImplementedError
+
+    def __str__(self) -> str:
+        return _display.text(self._view())
+
+    def __repr__(self) -> str:
+        return _display.repr_line(self, self._view(), keys=self._repr_keys)
+
+    def _repr_html_(self) -> str:
+        return _display.html(self._view())
+
+
+@dataclass(frozen=True, repr=False)
+class PretrendTest(_Shown):
     """Joint Wald test that all pre-treatment effects are zero.
 
     ``p_value`` refers the statistic to chi-squared(``df``), as R's ``did`` and Stata's ``csdid``
@@ -68,6 +82,13 @@ class PretrendTest:
                               "p_value": self.p_value, "n_units": self.n_units,
                               "p_value_f": self.p_value_f}])
 
+    _repr_keys = ("statistic", "df", "p_value")
+
+    def _view(self) -> _display.View:
+        info = {"statistic": self.statistic, "df": self.df, "p_value": self.p_value,
+                "p_value_f": self.p_value_f, "n_units": self.n_units, "terms": " ".join(self.terms)}
+        return _display.View("pre-trend Wald test", info, {}, (self.note,) if self.note else ())
+
 
 #: Below this many independent units per tested restriction the chi-squared reference of the
 #: pre-trend Wald test is unreliable (the covariance inverse is inflated; Hotelling's F is exact
@@ -75,8 +96,8 @@ class PretrendTest:
 PRETREND_UNITS_PER_RESTRICTION = 10
 
 
-@dataclass(frozen=True)
-class AggregateResult:
+@dataclass(frozen=True, repr=False)
+class AggregateResult(_Shown):
     """An aggregation of ATT(g, t): an overall effect plus one row per label (event time, cohort, period)."""
 
     kind: str
@@ -117,12 +138,19 @@ class AggregateResult:
 
         return event_plot(self.table, _LABEL[self.kind], reference=-1 if self.kind == "dynamic" else None)
 
-    def _repr_html_(self) -> str:
-        return _html_table(self.tidy(), f"{self.kind} aggregation: ATT = {self.value:.6g} ({self.std_error:.6g})", self.notes)
+    _repr_keys = ("att", "std_error")
+
+    def _view(self) -> _display.View:
+        lo, hi = self.conf_int()
+        info = {"att": self.value, "std_error": self.std_error, "conf_int": (lo, hi)}
+        if np.isfinite(self.crit):
+            info["uniform_band_crit"] = self.crit
+        return _display.View(f"{self.kind} aggregation of ATT(g, t)", info,
+                             {} if self.table.empty else {"": self.table}, self.notes)
 
 
-@dataclass(frozen=True)
-class EventStudyResult:
+@dataclass(frozen=True, repr=False)
+class EventStudyResult(_Shown):
     """Group-time effects (Callaway-Sant'Anna) or event-study coefficients (TWFE, Sun-Abraham).
 
     ``att_gt()`` gives one row per (cohort, time) cell for ``estimator="cs"`` and ``"sa"`` (for
@@ -343,13 +371,17 @@ class EventStudyResult:
             return self.aggregate("dynamic").plot()
         return event_plot(self.att_gt(level), "event_time", reference=self.spec.get("base", -1))
 
-    def _repr_html_(self) -> str:
-        cols = [c for c in ("cohort", "time", "event_time", "att", "std_error", "conf_low", "conf_high") if c in self.cells.columns or c in ("std_error", "conf_low", "conf_high")]
-        return _html_table(self.att_gt()[cols], f"{self.estimator} event study", self.notes)
+    _repr_keys = ("nobs", "vcov")
+
+    def _view(self) -> _display.View:
+        cols = [c for c in ("cohort", "time", "event_time", "att", "std_error", "p_value", "conf_low", "conf_high")
+                if c in self.cells.columns or c in ("std_error", "p_value", "conf_low", "conf_high")]
+        info = {k: v for k, v in self.spec.items() if (np.isscalar(v) or v is None) and k not in ("terms",)}
+        return _display.View(f"{self.estimator} event study", info, {"": self.att_gt()[cols]}, self.notes)
 
 
-@dataclass(frozen=True)
-class DidResult:
+@dataclass(frozen=True, repr=False)
+class DidResult(_Shown):
     """A single difference-in-differences effect (2x2 or two-way fixed effects) and its regression."""
 
     att: float
@@ -388,5 +420,10 @@ class DidResult:
     def summary(self) -> Any:
         return self.model.summary()
 
-    def _repr_html_(self) -> str:
-        return _html_table(self.tidy(), f"DiD ({self.spec.get('design')}): ATT = {self.att:.6g}", self.notes)
+    _repr_keys = ("att", "std_error", "nobs")
+
+    def _view(self) -> _display.View:
+        info = {"att": self.att, "std_error": self.std_error, "p_value": self.p_value, "nobs": self.nobs,
+                **{k: v for k, v in self.spec.items() if (np.isscalar(v) or v is None) and k != "nobs"}}
+        return _display.View(f"difference in differences ({self.spec.get('design')})", info,
+                             {"": self.tidy()}, self.notes)
