@@ -45,16 +45,23 @@ notebooks: $(STAMP)
 	$(BIN)/python analyses/make_notebooks.py
 
 bench: $(STAMP)
-	$(BIN)/python -m pip install --quiet -e ".[bench]"
+	$(BIN)/python -m pip install --quiet -e ".[bench,scale,spark]"
 	$(BIN)/python benchmarks/bench_io.py
 	$(BIN)/python benchmarks/bench_ols_accuracy.py
 	$(BIN)/python benchmarks/bench_models.py
+	$(BIN)/python benchmarks/bench_absorb.py
 	$(BIN)/python benchmarks/bench_wild.py
 	$(BIN)/python benchmarks/bench_measures.py
+	$(BIN)/python benchmarks/bench_survey.py
 	$(BIN)/python benchmarks/bench_did.py
 	$(BIN)/python benchmarks/bench_decomp.py
+	$(BIN)/python benchmarks/bench_spending.py
+	$(BIN)/python benchmarks/bench_regions.py
 	$(BIN)/python benchmarks/bench_benefits.py
 	$(BIN)/python benchmarks/bench_reports.py
+	$(BIN)/python benchmarks/bench_scale.py
+	$(BIN)/python benchmarks/bench_scale.py --rows 1e7 --spark
+	$(BIN)/python benchmarks/make_results.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache

@@ -107,6 +107,7 @@ def main() -> None:
         "| peak/frame read_survey | peak/frame pandas |",
         "|---|---|---|---|---|---|---|---|---|",
     ]
+    table, headline = [], []
     for writer, path in paths.items():
         res = {}
         for which in ("disparity", "pandas"):
@@ -124,8 +125,22 @@ def main() -> None:
             f"| {d['extra'] / d['frame']:.2f} (max {d['extra_max'] / d['frame']:.2f}) "
             f"| {p['extra'] / p['frame']:.2f} (max {p['extra_max'] / p['frame']:.2f}) |"
         )
+        table.append({"writer": writer, "read_survey s": d["seconds"], "pandas s": p["seconds"],
+                      "ratio (wall)": d["seconds"] / p["seconds"], "ratio (CPU)": d["cpu"] / p["cpu"],
+                      "peak/frame read_survey": d["extra"] / d["frame"],
+                      "peak/frame pandas": p["extra"] / p["frame"]})
+        headline += [
+            {"figure": f"read_survey / pandas.read_stata, {writer} (wall)",
+             "value": d["seconds"] / p["seconds"], "target": "<= 0.5",
+             "met": d["seconds"] / p["seconds"] <= 0.5},
+            {"figure": f"read_survey peak RSS / frame, {writer}", "value": d["extra"] / d["frame"],
+             "target": "<= 1.5", "met": d["extra"] / d["frame"] <= 1.5}]
     text = "\n".join(lines)
     print(text)
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from _record import record
+
+    record("io", lines[0], table, headline=headline)
     if args.out:
         args.out.write_text(text + "\n", encoding="utf-8")
 
