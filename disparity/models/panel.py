@@ -213,6 +213,7 @@ def panel(
     reps: int = 9999,
     boot_weights: str = "rademacher",
     seed: int | None = None,
+    progress: bool = True,
     safe: bool = False,
 ) -> ModelResult:
     r"""Linear panel models: fixed effects (ours), random, between, first-difference, pooled.
@@ -249,6 +250,9 @@ def panel(
         and reported in ``stats["n_singletons"]`` (see :func:`disparity.ols`).
     reps, boot_weights, seed
         Wild bootstrap settings (see :func:`disparity.ols`).
+    progress : bool
+        Progress bar for a wild bootstrap expected to take over ~2 s (silent in CI and off a
+        terminal); ``False`` turns it off.
 
     Returns
     -------
@@ -350,6 +354,7 @@ def panel(
             "reps": reps,
             "boot_weights": boot_weights,
             "seed": seed,
+            "progress": progress,
         }
         opts.update(kw)
         return panel(formula_in, data_in, entity=entity, time=time, vcov=kind, **opts)
@@ -361,7 +366,8 @@ def panel(
     try:
         result = _panel_fit(
             fit, model, effects, kind, {"few_clusters": few_clusters, "reps": reps,
-                                        "boot_weights": boot_weights, "seed": seed}
+                                        "boot_weights": boot_weights, "seed": seed,
+                                        "progress": progress}
         )
     except DisparityError:
         raise
@@ -626,6 +632,7 @@ def _fixed_effects(f: PanelFit, effects: str, vcov: str, boot: dict[str, Any]) -
                 reps=boot["reps"],
                 boot_weights=boot["boot_weights"],
                 seed=boot["seed"],
+                progress=boot.get("progress", True),
             )
             boot_p = pd.Series(wb.pvalues, index=names)
             boot_ci = pd.DataFrame(

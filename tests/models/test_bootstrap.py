@@ -257,3 +257,19 @@ def test_ols_progress_argument_reaches_the_bootstrap(sample, monkeypatch, capsys
     assert "wild bootstrap" in capsys.readouterr().err
     _fit("y ~ x1 + x2", sample.assign(county=sample.hh), reps=999, seed=1, progress=False)
     assert capsys.readouterr().err == ""
+
+
+def test_panel_progress_argument_reaches_the_bootstrap(monkeypatch, capsys):
+    monkeypatch.setattr(_resample, "PROGRESS_AFTER_SECONDS", 0.0)
+    monkeypatch.delenv("CI", raising=False)
+    monkeypatch.setattr(_resample, "_interactive", lambda: True)
+    rng = np.random.default_rng(4)
+    panel = pd.DataFrame({"unit": np.repeat(np.arange(12), 5), "year": np.tile(np.arange(5), 12),
+                          "x": rng.normal(size=60)})
+    panel["y"] = 0.5 * panel["x"] + rng.normal(size=60)
+    dp.panel("y ~ x", panel, entity="unit", time="year", vcov="wild", reps=999, seed=1)
+    assert "wild bootstrap" in capsys.readouterr().err
+    res = dp.panel("y ~ x", panel, entity="unit", time="year", vcov="wild", reps=999, seed=1,
+                   progress=False)
+    assert capsys.readouterr().err == ""
+    assert res.spec.vcov == "wild" and np.isfinite(res.pvalues["x"])
