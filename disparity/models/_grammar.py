@@ -425,7 +425,9 @@ def quote_name(name: str) -> str:
             f"Column {name!r} contains a backquote or ends with a backslash, which no formula can name; "
             "rename the column (e.g. df.rename(columns={...}))."
         )
-    if _NUMBERISH.fullmatch(name):  # formulaic reads a backquoted number as a literal (`1` is 1)
+    if _NUMBERISH.fullmatch(name) or name.strip() == ".":
+        # formulaic reads a backquoted number as a literal (`1` is 1) and a backquoted "." as its
+        # "all other columns" operator
         return f"Q({name!r})"
     return f"`{name}`"
 

@@ -197,3 +197,18 @@ def test_random_measure_table_figure_specs_raise_only_specification_errors(measu
             load_spec(path)
         except SpecificationError:
             pass
+
+
+def test_a_column_named_dot_is_one_column_not_all_of_them():
+    # Hypothesis found it: formulaic reads `.` as "every other column"
+    import numpy as np
+    import pandas as pd
+
+    import disparity as dp
+    from disparity.models._grammar import quote_name
+
+    assert quote_name(".") == "Q('.')"
+    df = pd.DataFrame({"y": np.arange(10.0), ".": np.r_[1.0, 3, 2, 5, 4, 6, 8, 7, 9, 11],
+                       "z": np.r_[0.0, 1, 0, 1, 1, 0, 1, 0, 1, 1]})
+    res = dp.ols(f"y ~ {quote_name('.')}", df)
+    assert len(res.params) == 2
