@@ -329,6 +329,14 @@ def export_package(spec_path: str | Path, dest: str | Path, *, data: bool = True
         src = (spec.base / str(d["path"])).resolve()
         if not src.is_file():
             raise SpecificationError(f"Spec data {name!r}: {str(src)!r} does not exist; nothing was exported.")
+        inside = spec.base in src.parents
+        hidden = [part for part in src.parts[:-1] + (src.name,) if part.startswith(".") and part not in (".", "..")]
+        if not inside and hidden:
+            raise SpecificationError(
+                f"Spec data {name!r}: {str(src)!r} is outside the spec's folder, in a hidden folder or file "
+                f"({hidden[0]!r}), where private files (keys, settings) live; it is not exported. If it really "
+                "is the study's data, copy it into the project folder and point the spec at the copy."
+            )
         # read it as the build does: only a file the build would read as data leaves the machine
         read_survey(src, encoding=d.get("encoding"), missing=d.get("missing"))
         stem, suffix = src.stem or "data", src.suffix
@@ -338,7 +346,6 @@ def export_package(spec_path: str | Path, dest: str | Path, *, data: bool = True
             target = f"{stem.lstrip('.') or 'data'}-{n}{suffix}"
         used.add(target.lower())
         d["path"] = f"data/{target}"
-        inside = spec.base in src.parents
         origin = (f"copied from `{src.relative_to(spec.base).as_posix()}` beside the spec" if inside
                   else f"copied from `{src.name}` outside the spec's folder")
         rows.append({"name": name, "file": f"data/{target}", "sha256": sha256_file(src),
@@ -361,7 +368,8 @@ def export_package(spec_path: str | Path, dest: str | Path, *, data: bool = True
         if data:
             for src, target in copies:
                 shutil.copyfile(src, tmp / "data" / target)
-                say(f"data: {src} -> data/{target}")
+                where = "" if spec.base in src.parents else " (outside the spec's folder)"
+                say(f"data: {src}{where} -> data/{target}")
         sums = "".join(f"{r['sha256']}  {r['file']}\n" for r in rows)
         (tmp / "data" / "SHA256SUMS").write_text(sums, encoding="utf-8")
         (tmp / "requirements.lock").write_text(_lock(), encoding="utf-8")
