@@ -168,16 +168,23 @@ class BuildCache:
             self.root.mkdir(parents=True, exist_ok=True, mode=0o700)
             self.key_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
             path = self.key_dir / _KEY_FILE
-            try:
-                fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o600)
-            except FileExistsError:
+            if os.path.lexists(path):
                 self._secret = self._read_key(path)
             else:
+                # written in full to a private temporary file, then linked into place: a concurrent
+                # build sees either no key or the whole key, and the first link wins
                 secret = secrets.token_bytes(32)
-                with os.fdopen(fd, "wb") as fh:
-                    fh.write(secret)
-                    fh.flush()
-                    os.fsync(fh.fileno())
+                fd, tmp = tempfile.mkstemp(prefix=".key.", dir=self.key_dir)  # mode 0600
+                try:
+                    with os.fdopen(fd, "wb") as fh:
+                        fh.write(secret)
+                        fh.flush()
+                        os.fsync(fh.fileno())
+                    os.link(tmp, path)
+                except FileExistsError:
+                    secret = self._read_key(path)
+                finally:
+                    os.unlink(tmp)
                 self._secret = secret
         return self._secret
 
@@ -301,6 +308,9 @@ def step_keys(spec: Any, fingerprint: str) -> tuple[dict[str, str | None], dict[
             data_keys[name] = None if parent is None else digest({"from": parent, **opts})
             continue
         path = data_file(spec, name)
+        if path is None:  # pragma: no cover - every table names a dataset, a path or a from
+            data_keys[name] = None
+            continue
         try:
             data_keys[name] = digest({"sha256": file_digest(path), "suffix": path.suffix.lower(), **opts})
         except OSError:

@@ -281,7 +281,8 @@ def load_frame(spec: AnalysisSpec, name: str, frames: dict[str, pd.DataFrame]) -
     if "dataset" in d:
         frame = getattr(datasets, d["dataset"])()
     elif "path" in d:
-        frame = read_survey(data_file(spec, name), encoding=d.get("encoding"), missing=d.get("missing"))
+        frame = read_survey((spec.base / str(d["path"])).resolve(), encoding=d.get("encoding"),
+                            missing=d.get("missing"))
     else:
         order = list(spec.raw["data"])
         if d["from"] not in frames and order.index(d["from"]) > order.index(name):
