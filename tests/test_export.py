@@ -155,3 +155,20 @@ def test_toml_dumps_round_trips_what_specs_hold():
            "data": {"d 1": {"path": "p.csv", "where": {"地区": "甘肃", "n": 2}}, "e": {"from": "d 1"}},
            "steps": [{"args": {"labels": {"0": "农村", "a.b": "x"}, "v": [1, 2.5, "s"]}}, {"text": "t"}]}
     assert tomllib.loads(toml_dumps(doc)) == doc
+
+
+def test_a_model_and_tables_spec_with_a_data_file(tmp_path, monkeypatch):
+    """Specs without [[steps]] (one [data] table) export and rebuild the same way."""
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", EPOCH)
+    study = tmp_path / "study"
+    study.mkdir()
+    (study / "survey.csv").write_text("y,x\n1,0\n3,1\n2,0\n6,1\n5,1\n2,0\n", encoding="utf-8")
+    (study / "spec.toml").write_text('title = "m"\nlang = "en"\n\n[data]\npath = "survey.csv"\n\n'
+                                     '[[models]]\nname = "m1"\nformula = "y ~ x"\n\n'
+                                     '[[tables]]\ntype = "regression"\nmodels = ["m1"]\n', encoding="utf-8")
+    assert cli.main(["report", str(study / "spec.toml"), "--out", str(tmp_path / "original")]) == 0
+    assert cli.main(["export", str(study / "spec.toml"), str(tmp_path / "pkg")]) == 0
+    spec = tomllib.loads((tmp_path / "pkg" / "report.toml").read_text(encoding="utf-8"))
+    assert spec["data"] == {"path": "data/survey.csv"} and spec["output"] == "report"
+    assert cli.main(["report", str(tmp_path / "pkg" / "report.toml"), "--out", str(tmp_path / "rebuilt")]) == 0
+    assert _files(tmp_path / "rebuilt") == _files(tmp_path / "original")
