@@ -52,7 +52,7 @@ _TAG = 32  # bytes of an HMAC-SHA256 tag
 _KEY_FILE = "secret.key"
 #: Third-party packages whose versions enter every key (results depend on them).
 _KEY_PACKAGES = ("numpy", "scipy", "pandas", "statsmodels", "linearmodels", "formulaic", "matplotlib",
-                 "python-docx", "openpyxl", "pyfixest")
+                 "python-docx", "openpyxl", "pyfixest", "pylopdf-fonts-zh-cn")
 MISSING = object()
 
 
