@@ -1,4 +1,5 @@
-"""Command-line interface: ``disparity demo``, ``disparity codebook FILE``, ``disparity report SPEC.toml``.
+"""Command-line interface: ``disparity demo``, ``disparity codebook FILE``, ``disparity report SPEC.toml``,
+``disparity export SPEC.toml DEST``.
 
 Every command is a ``cmd_<name>(args) -> int`` function registered in :func:`build_parser`.
 :func:`main` turns any exception into one line ``disparity: error: ...`` on stderr and exit status 2
@@ -94,7 +95,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     book.tidy().to_csv(out / "codebook_chifeng.csv", index=False, lineterminator="\n")
     _progress(f"wrote {out / 'index.html'} and {out / 'codebook_chifeng.csv'} in {time.perf_counter() - t0:.1f} s")
     if not args.skip_analyses:
-        _build_analyses(Path(args.analyses), progress=_progress)
+        _build_analyses(Path(args.analyses), progress=_progress, cache=_cache_arg(args))
     return 0
 
 
@@ -137,7 +138,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     if "steps" in raw:
         from .reports.pipeline import load_analysis, run_analysis
 
-        out = run_analysis(load_analysis(args.spec), output=args.out, progress=_progress)
+        out = run_analysis(load_analysis(args.spec), output=args.out, progress=_progress, cache=_cache_arg(args))
     else:
         from .reports.spec import build_report, load_spec
 
@@ -146,7 +147,23 @@ def cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
-def _build_analyses(root: Path, *, progress) -> None:
+def cmd_export(args: argparse.Namespace) -> int:
+    """Write a replication package of a report spec (see :mod:`disparity.reports.export`)."""
+    from .reports.export import export_package
+
+    export_package(args.spec, args.dest, data=not args.no_data, progress=_progress)
+    return 0
+
+
+def _cache_arg(args: argparse.Namespace) -> bool | Path:
+    """``--no-cache`` / ``--cache-dir`` as the ``cache=`` of run_analysis."""
+    if getattr(args, "no_cache", False):
+        return False
+    cache_dir = getattr(args, "cache_dir", None)
+    return Path(cache_dir) if cache_dir else True
+
+
+def _build_analyses(root: Path, *, progress, cache: bool | Path = True) -> None:
     """Build every analysis spec under ``root`` (``analyses/*/report.toml``) into reports/."""
     from .reports.pipeline import load_analysis, run_analysis
 
@@ -160,7 +177,8 @@ def _build_analyses(root: Path, *, progress) -> None:
         name = spec_path.parent.name
         progress(f"analysis {name}: building from {spec_path}")
         try:
-            out = run_analysis(load_analysis(spec_path), progress=lambda m, n=name: progress(f"  {n}: {m}"))
+            out = run_analysis(load_analysis(spec_path), progress=lambda m, n=name: progress(f"  {n}: {m}"),
+                               cache=cache)
         except Exception as err:  # the demo goes on with the other analyses, and says what failed
             progress(f"analysis {name} FAILED: {type(err).__name__}: {err}")
             continue
@@ -192,13 +210,30 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", default="reports/demo")
     p.add_argument("--analyses", default="analyses", help="folder of analysis specs (*/report.toml)")
     p.add_argument("--skip-analyses", action="store_true", help="only the codebook summary")
+    _cache_options(p)
     p.set_defaults(func=cmd_demo)
     p = sub.add_parser("report", help="build a report folder from a TOML spec", parents=[common])
     p.add_argument("spec", help="path to SPEC.toml")
     p.add_argument("--out", default=None, help="output folder (default: the spec's output); replaces only an "
                    "earlier disparity report")
+    _cache_options(p)
     p.set_defaults(func=cmd_report)
+    p = sub.add_parser("export", help="write a replication package (spec, data, versions, rebuild script)",
+                       parents=[common])
+    p.add_argument("spec", help="path to SPEC.toml")
+    p.add_argument("dest", help="package folder: new, empty, or an earlier package; nothing else is replaced")
+    p.add_argument("--no-data", action="store_true",
+                   help="leave the data out: only their SHA-256 and how to obtain them")
+    p.set_defaults(func=cmd_export)
     return parser
+
+
+def _cache_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--no-cache", action="store_true",
+                   help="compute every step again (ignore and do not update the build cache)")
+    p.add_argument("--cache-dir", default=None,
+                   help="build-cache folder (default: $DISPARITY_CACHE_DIR or the user's cache folder); "
+                        "safe to delete; never inside the report folder")
 
 
 def _report_error(err: BaseException, *, show_traceback: bool) -> None:

@@ -254,30 +254,55 @@ def load_analysis(path: str | Path) -> AnalysisSpec:
     return AnalysisSpec(raw=raw, base=path.resolve().parent)
 
 
-def _load_data(spec: AnalysisSpec) -> tuple[dict[str, pd.DataFrame], list[Path]]:
+#: The file behind each bundled data set (its SHA-256 goes into the manifest and the cache keys).
+DATASET_FILES = {"chifeng_survey": "chifeng_survey.dta", "province_panel": "province_panel.csv",
+                 "province_panel_true_att": "province_panel_true_att.csv",
+                 "national_standards": "national_standards.csv"}
+
+
+def data_file(spec: AnalysisSpec, name: str) -> Path | None:
+    """The file a data table reads (a bundled file, or ``path=`` resolved from the spec's folder)."""
+    from .. import datasets
+
+    d = spec.raw["data"][name]
+    if "dataset" in d:
+        return datasets.path(DATASET_FILES[d["dataset"]])
+    if "path" in d:
+        return (spec.base / str(d["path"])).resolve()
+    return None
+
+
+def load_frame(spec: AnalysisSpec, name: str, frames: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """Load (and prepare) data table ``name``; a ``from=`` table is made from the one it names."""
     from .. import datasets
     from ..io import read_survey
 
+    d = spec.raw["data"][name]
+    if "dataset" in d:
+        frame = getattr(datasets, d["dataset"])()
+    elif "path" in d:
+        frame = read_survey((spec.base / str(d["path"])).resolve(), encoding=d.get("encoding"),
+                            missing=d.get("missing"))
+    else:
+        order = list(spec.raw["data"])
+        if d["from"] not in frames and order.index(d["from"]) > order.index(name):
+            raise _err(f"[data.{name}] from={d['from']!r} must come after the table it names.")
+        if d["from"] not in frames:
+            frames[d["from"]] = load_frame(spec, d["from"], frames)
+        frame = frames[d["from"]].copy()
+    return prepare(frame, codes=d.get("codes", ()), where=d.get("where"), index=d.get("index"))
+
+
+def _load_data(spec: AnalysisSpec) -> tuple[dict[str, pd.DataFrame], list[Path]]:
     frames: dict[str, pd.DataFrame] = {}
-    inputs: list[Path] = []
-    files = {"chifeng_survey": "chifeng_survey.dta", "province_panel": "province_panel.csv",
-             "province_panel_true_att": "province_panel_true_att.csv",
-             "national_standards": "national_standards.csv"}
-    for name, d in spec.raw["data"].items():
-        if "dataset" in d:
-            frame = getattr(datasets, d["dataset"])()
-            inputs.append(datasets.path(files[d["dataset"]]))
-        elif "path" in d:
-            p = (spec.base / str(d["path"])).resolve()
-            frame = read_survey(p, encoding=d.get("encoding"), missing=d.get("missing"))
-            inputs.append(p)
-        else:
-            if d["from"] not in frames:
-                raise _err(f"[data.{name}] from={d['from']!r} must come after the table it names.")
-            frame = frames[d["from"]].copy()
-        frame = prepare(frame, codes=d.get("codes", ()), where=d.get("where"), index=d.get("index"))
-        frames[name] = frame
-    return frames, inputs
+    for name in spec.raw["data"]:
+        frames[name] = load_frame(spec, name, frames)
+    return frames, data_inputs(spec)
+
+
+def data_inputs(spec: AnalysisSpec) -> list[Path]:
+    """The files a spec reads, in the order of its data tables (without reading them)."""
+    return [p for p in (data_file(spec, n) for n in spec.raw["data"]) if p is not None]
 
 
 def prepare(frame: pd.DataFrame, *, codes: Any = (), where: Mapping[str, Any] | None = None,
@@ -340,11 +365,24 @@ def _resolve(value: Any, results: Mapping[str, Any]) -> Any:
 
 
 def run_analysis(spec: AnalysisSpec, *, output: str | Path | None = None,
-                 progress: Callable[[str], None] | None = None) -> Path:
-    """Run every step of an analysis spec and save the report folder; returns its path."""
+                 progress: Callable[[str], None] | None = None, cache: Any = False) -> Path:
+    """Run every step of an analysis spec and save the report folder; returns its path.
+
+    ``cache`` (False by default here; ``disparity report`` turns it on, ``--no-cache`` off): True
+    for the user's cache folder, a path for another folder, or a
+    :class:`~disparity.reports.cache.BuildCache`. With a cache, each step's result is stored under
+    the hash of its inputs and a rebuild recomputes only the steps whose inputs changed; an
+    unchanged rebuild takes the rendered files from the cache (byte-identical). See
+    :mod:`disparity.reports.cache` for what is stored and why it is safe.
+    """
+    from .cache import open_cache, run_cached
+
     say = progress or (lambda msg: None)
     dest = Path(output) if output is not None else spec.output
     check_report_target(dest)  # refuse at once, before any work, to replace what disparity did not make
+    store = open_cache(cache, dest)
+    if store is not None:
+        return run_cached(spec, dest, store, say)
     raw = spec.raw
     lang = raw.get("lang", "zh")
     seed = raw.get("seed")
@@ -353,71 +391,80 @@ def run_analysis(spec: AnalysisSpec, *, output: str | Path | None = None,
                     seeds={"seed": seed} if seed is not None else {}, spec=dict(raw))
     if any(f.attrs.get("synthetic") for f in frames.values()):
         report.add_text(SYNTHETIC_TEXT[lang])
-    calls, tables, figures = _calls(), _tables(), _figures()
     results: dict[str, Any] = {}
     steps = raw.get("steps", [])
     for i, st in enumerate(steps, start=1):
-        args = _resolve(dict(st.get("args", {})), results)
-        frame = frames[st["data"]] if "data" in st else None
         if "section" in st:
             report.add_section(str(st["section"]))
         elif "text" in st:
             report.add_text(str(st["text"]))
-        elif "call" in st:
-            fn, how = calls[st["call"]]
-            if seed is not None and "seed" not in args and accepts_seed(fn):
-                args["seed"] = seed  # the spec's seed makes every random step reproducible
-            say(f"step {i}/{len(steps)}: {st['name']} = {st['call']}(...)")
-            where = f"step {i} ({st['call']})"
-            if how == "formula":
-                formula = args.pop("formula", None)
-                if frame is None or not isinstance(formula, str):
-                    raise _err(f"step {i} ({st['call']}) needs data= and args.formula.")
-                check_kwargs(where, fn, args, skip=2)
-                check_columns(where, st["call"], args, frame.columns)
-                text = safe_formula_arg(where, formula, frame.columns, iv=st["call"] == "iv")
-                if "safe" in inspect.signature(fn).parameters:
-                    args["safe"] = True
-                results[st["name"]] = fn(text, frame, **args)
-            elif how == "data":
-                if frame is None:
-                    raise _err(f"step {i} ({st['call']}) needs data=.")
-                check_kwargs(where, fn, args, skip=1)
-                check_columns(where, st["call"], args, frame.columns)
-                results[st["name"]] = fn(frame, **args)
-            else:
-                check_kwargs(where, fn, args)
-                results[st["name"]] = fn(**args)
-        elif "method" in st:
-            method = check_method(f"step {i}", results[st["of"]], st["method"])
-            check_kwargs(f"step {i} ({st['method']})", method, args)
-            results[st["name"]] = method(**args)
+        elif "call" in st or "method" in st:
+            results[st["name"]] = run_step(spec, i, st, results, frames.__getitem__, say)
+        elif "table" in st:
+            report.add_table(run_step(spec, i, st, results, frames.__getitem__, say), caption=st.get("caption"))
         else:
-            builder, first = (tables[st["table"]] if "table" in st else (figures[st["figure"]], "any"))
-            if "results" in st:
-                objs = [_resolve("$" + r, results) for r in st["results"]]
-                if st.get("tidy"):
-                    objs = [o.tidy() for o in objs]
-                target: Any = objs if (len(objs) > 1 or first == "results") else objs[0]
-            elif frame is not None:
-                target = frame
-            else:
-                raise _err(f"step {i} needs results= or data=.")
-            if (isinstance(target, pd.DataFrame) and target.index.name is not None
-                    and target.index.name not in target.columns):
-                target = target.reset_index()  # e.g. a radar frame indexed by region
-            what = st.get("table") or st.get("figure")
-            check_kwargs(f"step {i} ({what})", builder, args, skip=1)
-            if isinstance(target, pd.DataFrame):
-                check_columns(f"step {i} ({what})", str(what), args, target.columns)
-            lang_arg = {"lang": lang}
-            out = builder(target, **lang_arg, **args)
-            if "table" in st:
-                report.add_table(out, caption=st.get("caption"))
-            else:
-                report.add_figure(out, caption=st.get("caption"))
+            report.add_figure(run_step(spec, i, st, results, frames.__getitem__, say), caption=st.get("caption"))
     say(f"writing {dest}")
     return report.save(dest, progress=say, workdir=spec.base)
+
+
+def run_step(spec: AnalysisSpec, i: int, st: Mapping[str, Any], results: Mapping[str, Any],
+             frame_of: Callable[[str], pd.DataFrame], say: Callable[[str], None]) -> Any:
+    """Compute one call/method/table/figure step: its result, Table or Figure."""
+    raw = spec.raw
+    lang = raw.get("lang", "zh")
+    seed = raw.get("seed")
+    steps = raw.get("steps", [])
+    args = _resolve(dict(st.get("args", {})), results)
+    frame = frame_of(st["data"]) if "data" in st else None
+    if "call" in st:
+        calls = _calls()
+        fn, how = calls[st["call"]]
+        if seed is not None and "seed" not in args and accepts_seed(fn):
+            args["seed"] = seed  # the spec's seed makes every random step reproducible
+        say(f"step {i}/{len(steps)}: {st['name']} = {st['call']}(...)")
+        where = f"step {i} ({st['call']})"
+        if how == "formula":
+            formula = args.pop("formula", None)
+            if frame is None or not isinstance(formula, str):
+                raise _err(f"step {i} ({st['call']}) needs data= and args.formula.")
+            check_kwargs(where, fn, args, skip=2)
+            check_columns(where, st["call"], args, frame.columns)
+            text = safe_formula_arg(where, formula, frame.columns, iv=st["call"] == "iv")
+            if "safe" in inspect.signature(fn).parameters:
+                args["safe"] = True
+            return fn(text, frame, **args)
+        if how == "data":
+            if frame is None:
+                raise _err(f"step {i} ({st['call']}) needs data=.")
+            check_kwargs(where, fn, args, skip=1)
+            check_columns(where, st["call"], args, frame.columns)
+            return fn(frame, **args)
+        check_kwargs(where, fn, args)
+        return fn(**args)
+    if "method" in st:
+        method = check_method(f"step {i}", results[st["of"]], st["method"])
+        check_kwargs(f"step {i} ({st['method']})", method, args)
+        return method(**args)
+    tables, figures = _tables(), _figures()
+    builder, first = (tables[st["table"]] if "table" in st else (figures[st["figure"]], "any"))
+    if "results" in st:
+        objs = [_resolve("$" + r, results) for r in st["results"]]
+        if st.get("tidy"):
+            objs = [o.tidy() for o in objs]
+        target: Any = objs if (len(objs) > 1 or first == "results") else objs[0]
+    elif frame is not None:
+        target = frame
+    else:
+        raise _err(f"step {i} needs results= or data=.")
+    if (isinstance(target, pd.DataFrame) and target.index.name is not None
+            and target.index.name not in target.columns):
+        target = target.reset_index()  # e.g. a radar frame indexed by region
+    what = st.get("table") or st.get("figure")
+    check_kwargs(f"step {i} ({what})", builder, args, skip=1)
+    if isinstance(target, pd.DataFrame):
+        check_columns(f"step {i} ({what})", str(what), args, target.columns)
+    return builder(target, lang=lang, **args)
 
 
 # The statement every report built from the bundled data opens with (kept in datasets, with the notes).
