@@ -249,11 +249,18 @@ def _totals_kernel_out(
     return values, inf, totals, None
 
 
+_ONEHOT_MAX_GROUPS = 64  # up to this many groups, group sums of a block are one small matmul
+
+
 def _iid_variance(
     jac3: np.ndarray, h: Sequence[np.ndarray | None], w: np.ndarray, codes: np.ndarray | None,
     n_groups: int, totals: np.ndarray,
 ) -> np.ndarray:
-    """n/(n-1) [sum z^2 - (sum z)^2 / n], z = w u, from group moments of centred variables."""
+    """n/(n-1) [sum z^2 - (sum z)^2 / n], z = w u, from group moments of centred variables.
+
+    One blocked pass over the rows: each block's centred variables, their products and group sums
+    stay in cache (no n-sized temporaries).
+    """
     m = len(h)
     n = w.shape[0]
     if n < 2:
@@ -261,30 +268,44 @@ def _iid_variance(
     present = totals[0] > 0
     # (m-1, G) group means of h_1..h_{m-1}; groups without weight have no rows to centre
     means = np.where(present, totals[1:] / np.where(present, totals[0], 1.0), 0.0)
-    centred: list[np.ndarray] = [np.ones(0)]
-    for j in range(1, m):
-        hj = h[j]
-        assert hj is not None
-        centred.append(hj - (means[j - 1, 0] if codes is None else means[j - 1][codes]))
-    w2 = w * w
-
-    def moment(v: np.ndarray | None, weights: np.ndarray) -> np.ndarray:
-        x = weights if v is None else weights * v
-        if codes is None:
-            return np.array([x.sum()])
-        return np.bincount(codes, weights=x, minlength=n_groups)
-
-    second = np.empty((m, m, n_groups))
-    first = np.empty((m, n_groups))
-    for i in range(m):
-        vi = None if i == 0 else centred[i]
-        first[i] = moment(vi, w)
-        for j in range(i, m):
-            if i == 0:
-                prod = None if j == 0 else centred[j]
+    pair_i, pair_j = np.triu_indices(m)
+    k = m + pair_i.shape[0]
+    acc = np.zeros((k, n_groups))  # per group: sum w c_i, then sum w^2 c_i c_j
+    onehot = codes is not None and n_groups <= _ONEHOT_MAX_GROUPS
+    levels = np.arange(n_groups, dtype=codes.dtype if codes is not None else np.intp)
+    block = np.empty((k, _CHUNK))  # rows: w c_j (c_0 = 1), then the products of pairs
+    for s in range(0, n, _CHUNK):
+        e = min(s + _CHUNK, n)
+        b = block[:, : e - s]
+        cg = None if codes is None else codes[s:e]
+        ind = None
+        if onehot:
+            assert cg is not None
+            ind = (cg[:, None] == levels).astype(np.float64)  # (rows, G)
+        b[0] = w[s:e]
+        for j in range(1, m):
+            hj = h[j]
+            assert hj is not None
+            if cg is None:
+                np.subtract(hj[s:e], means[j - 1, 0], out=b[j])
+            elif ind is not None:
+                np.subtract(hj[s:e], ind @ means[j - 1], out=b[j])
             else:
-                prod = vi * centred[j]
-            second[i, j] = second[j, i] = moment(prod, w2)
+                np.subtract(hj[s:e], means[j - 1][cg], out=b[j])
+            b[j] *= b[0]
+        for p, (i, j) in enumerate(zip(pair_i, pair_j, strict=True)):
+            np.multiply(b[i], b[j], out=b[m + p])
+        if cg is None:
+            acc[:, 0] += b.sum(axis=1)
+        elif ind is not None:
+            acc += b @ ind
+        else:
+            for c in range(k):
+                acc[c] += np.bincount(cg, weights=b[c], minlength=n_groups)
+    first = acc[:m]  # (m, G)
+    second = np.empty((m, m, n_groups))
+    for p, (i, j) in enumerate(zip(pair_i, pair_j, strict=True)):
+        second[i, j] = second[j, i] = acc[m + p]
     out = np.empty(jac3.shape[0])
     for c in range(jac3.shape[0]):
         coef = jac3[c].copy()  # (m, G): influence = coef0 + sum_j coef_j h_j per group
@@ -514,22 +535,19 @@ def fast_index(
     if not need_if:
         return float(value[0]), mu, gc, None
     b_mu, a_gc = float(jac[0, 0]), float(jac[0, 1])
-    # W * u_gc = y(2R - 1) + 2(Y - M)/W - 2GC - mu, assembled in place in ``upper``
-    upper = ranked.midcum(wy)
-    np.subtract(y_total, upper, out=upper)
-    upper *= 2.0 / big_w
+    # u = [a * W u_gc + b (y - mu)] / W with W u_gc = y(2R - 1) + 2(Y - M)/W - 2GC - mu, collected as
+    # u = c1 (Y - M + y W R) + c3 y + c4: six in-place passes over the rows, assembled in ``upper``
+    c1 = 2.0 * a_gc / (big_w * big_w)
+    c3 = (b_mu - a_gc) / big_w
+    c4 = (-a_gc * (2.0 * gc + mu) - b_mu * mu) / big_w
+    upper = ranked.midcum(wy)  # M
     buf = wy  # reuse: wy is no longer needed
-    np.multiply(ranked.mid, 2.0 / big_w, out=buf)
-    buf -= 1.0
-    buf *= y_sorted
+    np.multiply(y_sorted, ranked.mid, out=buf)
+    upper -= buf
+    upper *= -c1
+    np.multiply(y_sorted, c3, out=buf)
     upper += buf
-    upper -= 2.0 * gc + mu
-    # u = a * u_gc + b * (y - mu) / W
-    upper *= a_gc
-    np.multiply(y_sorted, b_mu, out=buf)
-    upper += buf
-    upper -= b_mu * mu
-    upper /= big_w
+    upper += c1 * y_total + c4
     return float(value[0]), mu, gc, upper
 
 
