@@ -249,11 +249,18 @@ def _totals_kernel_out(
     return values, inf, totals, None
 
 
+_ONEHOT_MAX_GROUPS = 64  # up to this many groups, group sums of a block are one small matmul
+
+
 def _iid_variance(
     jac3: np.ndarray, h: Sequence[np.ndarray | None], w: np.ndarray, codes: np.ndarray | None,
     n_groups: int, totals: np.ndarray,
 ) -> np.ndarray:
-    """n/(n-1) [sum z^2 - (sum z)^2 / n], z = w u, from group moments of centred variables."""
+    """n/(n-1) [sum z^2 - (sum z)^2 / n], z = w u, from group moments of centred variables.
+
+    One blocked pass over the rows: each block's centred variables, their products and group sums
+    stay in cache (no n-sized temporaries).
+    """
     m = len(h)
     n = w.shape[0]
     if n < 2:
@@ -261,30 +268,44 @@ def _iid_variance(
     present = totals[0] > 0
     # (m-1, G) group means of h_1..h_{m-1}; groups without weight have no rows to centre
     means = np.where(present, totals[1:] / np.where(present, totals[0], 1.0), 0.0)
-    centred: list[np.ndarray] = [np.ones(0)]
-    for j in range(1, m):
-        hj = h[j]
-        assert hj is not None
-        centred.append(hj - (means[j - 1, 0] if codes is None else means[j - 1][codes]))
-    w2 = w * w
-
-    def moment(v: np.ndarray | None, weights: np.ndarray) -> np.ndarray:
-        x = weights if v is None else weights * v
-        if codes is None:
-            return np.array([x.sum()])
-        return np.bincount(codes, weights=x, minlength=n_groups)
-
-    second = np.empty((m, m, n_groups))
-    first = np.empty((m, n_groups))
-    for i in range(m):
-        vi = None if i == 0 else centred[i]
-        first[i] = moment(vi, w)
-        for j in range(i, m):
-            if i == 0:
-                prod = None if j == 0 else centred[j]
+    pair_i, pair_j = np.triu_indices(m)
+    k = m + pair_i.shape[0]
+    acc = np.zeros((k, n_groups))  # per group: sum w c_i, then sum w^2 c_i c_j
+    onehot = codes is not None and n_groups <= _ONEHOT_MAX_GROUPS
+    levels = np.arange(n_groups, dtype=codes.dtype if codes is not None else np.intp)
+    block = np.empty((k, _CHUNK))  # rows: w c_j (c_0 = 1), then the products of pairs
+    for s in range(0, n, _CHUNK):
+        e = min(s + _CHUNK, n)
+        b = block[:, : e - s]
+        cg = None if codes is None else codes[s:e]
+        ind = None
+        if onehot:
+            assert cg is not None
+            ind = (cg[:, None] == levels).astype(np.float64)  # (rows, G)
+        b[0] = w[s:e]
+        for j in range(1, m):
+            hj = h[j]
+            assert hj is not None
+            if cg is None:
+                np.subtract(hj[s:e], means[j - 1, 0], out=b[j])
+            elif ind is not None:
+                np.subtract(hj[s:e], ind @ means[j - 1], out=b[j])
             else:
-                prod = vi * centred[j]
-            second[i, j] = second[j, i] = moment(prod, w2)
+                np.subtract(hj[s:e], means[j - 1][cg], out=b[j])
+            b[j] *= b[0]
+        for p, (i, j) in enumerate(zip(pair_i, pair_j, strict=True)):
+            np.multiply(b[i], b[j], out=b[m + p])
+        if cg is None:
+            acc[:, 0] += b.sum(axis=1)
+        elif ind is not None:
+            acc += b @ ind
+        else:
+            for c in range(k):
+                acc[c] += np.bincount(cg, weights=b[c], minlength=n_groups)
+    first = acc[:m]  # (m, G)
+    second = np.empty((m, m, n_groups))
+    for p, (i, j) in enumerate(zip(pair_i, pair_j, strict=True)):
+        second[i, j] = second[j, i] = acc[m + p]
     out = np.empty(jac3.shape[0])
     for c in range(jac3.shape[0]):
         coef = jac3[c].copy()  # (m, G): influence = coef0 + sum_j coef_j h_j per group
@@ -326,68 +347,151 @@ class Ranked:
 
 
 FAST_ORDER_MAX_REPAIR = 0.02  # share of rows in mis-ordered runs beyond which np.argsort is cheaper
+_CHUNK = 1 << 16  # rows per block when building keys: temporaries stay in cache, no fresh n-vectors
 
 
-def sort_order(x: np.ndarray) -> np.ndarray:
-    """A permutation that sorts ``x`` (float64, no NaN), like ``np.argsort(x)`` but about twice as fast.
+def _sorted_keys(x: np.ndarray, b: int) -> np.ndarray:
+    """Sorted 64-bit keys: order-preserving bits of ``x`` above the low ``b`` bits, row index below.
 
-    NumPy's value sort is vectorised (SIMD) and far faster than its argsort. So sort 64-bit keys
-    whose high bits are the order-preserving bit pattern of ``x`` and whose low ``b`` bits
-    (``2**b >= n``) hold the row index, and read the permutation off the low bits. Values that differ
-    only in those low ``b`` mantissa bits (relative difference below about ``2**(b - 52)``) can come
-    out of order; those runs are re-sorted exactly, so the result is always a correct sorting
-    permutation (ties in any order, which tie-averaged ranks do not see). When such runs are
-    common, it falls back to ``np.argsort``.
+    Built block by block into one array (every temporary is cache-sized: on a loaded machine each
+    fresh n-vector costs its page faults), with ``-0.0`` read as ``+0.0`` so equal values get equal
+    high bits.
+    """
+    n = x.shape[0]
+    key = np.empty(n, dtype=np.uint64)
+    sign = np.uint64(1 << 63)
+    keep = ~np.uint64((1 << b) - 1)
+    base = np.arange(_CHUNK, dtype=np.uint64)
+    idx = np.empty(_CHUNK, dtype=np.uint64)
+    for s in range(0, n, _CHUNK):
+        e = min(s + _CHUNK, n)
+        m = e - s
+        u = (x[s:e] + 0.0).view(np.uint64)  # IEEE-754 bits -> unsigned order below
+        k = key[s:e]
+        np.bitwise_or(u, sign, out=k)
+        if u.max() >= sign:  # negatives: all bits flipped
+            np.invert(u, out=k, where=u >= sign)
+        k &= keep
+        np.add(base[:m], np.uint64(s), out=idx[:m])
+        k |= idx[:m]
+    key.sort()
+    return key
+
+
+def _repair(key: np.ndarray, order: np.ndarray, members: np.ndarray, b: int,
+            x: np.ndarray, xs: np.ndarray | None) -> np.ndarray:
+    """Re-sort, exactly and in place, the ``members`` positions (whole runs of equal high key bits).
+
+    Returns the members' values in their corrected order (and fixes ``xs`` when given).
+    """
+    vals = x[order[members]] if xs is None else xs[members]
+    sub = np.lexsort((vals, key[members] >> np.uint64(b)))  # primarily by run: runs stay in place
+    order[members] = order[members][sub]
+    vals = vals[sub]
+    if xs is not None:
+        xs[members] = vals
+    return vals
+
+
+def sort_ranks(x: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+    """A sorting permutation of ``x`` (float64, no NaN) and the first position of each tie group.
+
+    Like ``np.argsort(x)`` but about twice as fast: NumPy's value sort is vectorised (SIMD) and far
+    faster than its argsort, so sort 64-bit keys whose high bits are the order-preserving bit
+    pattern of ``x`` and whose low ``b`` bits (``2**b >= n``) hold the row index, and read the
+    permutation off the low bits. Only neighbours whose keys agree above the index bits (values
+    within a relative ``2**(b - 52)`` or so) can be out of order or tied; those runs, found from the
+    keys alone, are re-sorted exactly and compared, so neither the values nor a second permutation
+    gather is needed to rank them. The result is always a correct sorting permutation (ties in any
+    order, which tie-averaged ranks do not see); ``starts`` is None when there are no ties. When
+    such runs are common (heavy ties), the sorted values are compared instead, and when mis-ordered
+    runs are common, it falls back to ``np.argsort``.
     """
     n = x.shape[0]
     b = max(1, (n - 1).bit_length())
     if n < 1024 or b > 40 or x.dtype != np.float64:
-        return np.argsort(x)
-    u = x.view(np.uint64)
-    sign = np.uint64(1 << 63)
-    key = np.where(u >= sign, ~u, u | sign)  # IEEE-754 bits -> unsigned order
+        order = np.argsort(x)
+        return order, _starts(x[order])
+    key = _sorted_keys(x, b)
     mask = np.uint64((1 << b) - 1)
-    key &= ~mask
-    key |= np.arange(n, dtype=np.uint64)
-    key.sort()
-    order = (key & mask).astype(np.intp)
+    # neighbours with equal high bits, block by block (no n-sized temporaries)
+    cand_parts = []
+    limit = FAST_ORDER_MAX_REPAIR * n
+    found = 0
+    for s in range(0, n - 1, _CHUNK):
+        e = min(s + _CHUNK, n - 1)
+        part = np.flatnonzero(np.bitwise_xor(key[s:e], key[s + 1:e + 1]) <= mask)
+        found += part.size
+        if found > limit:
+            break
+        cand_parts.append(part + s)
+    order = np.empty(n, dtype=np.intp)
+    np.bitwise_and(key, mask, out=order.view(np.uint64))
+    if found <= limit:
+        if not found:
+            return order, None
+        cand = np.concatenate(cand_parts)
+        members = np.union1d(cand, cand + 1)
+        vals = _repair(key, order, members, b, x, None)
+        run = key[members] >> np.uint64(b)
+        tied = members[:-1][(run[1:] == run[:-1]) & (vals[1:] == vals[:-1])]
+        if not tied.size:
+            return order, None
+        change = np.ones(n, dtype=bool)
+        change[tied + 1] = False
+        return order, np.flatnonzero(change)
+    # many close neighbours (typically exact ties): compare the sorted values themselves
     xs = x[order]
     descents = np.flatnonzero(xs[1:] < xs[:-1])
     if descents.size:
-        if descents.size > FAST_ORDER_MAX_REPAIR * n:
-            return np.argsort(x)
-        # only neighbours with equal truncated keys can be out of order: re-sort every run of equal
-        # truncated keys that contains a descent, primarily by run (so runs stay where they are)
-        trunc = key >> np.uint64(b)
-        run_id = np.concatenate(([0], np.cumsum(trunc[1:] != trunc[:-1])))
-        flagged = np.zeros(int(run_id[-1]) + 1, dtype=bool)
-        flagged[run_id[descents]] = True
-        members = np.flatnonzero(flagged[run_id])
-        if members.size > FAST_ORDER_MAX_REPAIR * n:
-            return np.argsort(x)
-        sub = np.lexsort((xs[members], run_id[members]))
-        order[members] = order[members][sub]
-    return order
+        if descents.size > limit:
+            order = np.argsort(x)
+            return order, _starts(x[order])
+        high = key[descents] & ~mask
+        lo = np.searchsorted(key, high, side="left")
+        hi = np.searchsorted(key, high | mask, side="right")
+        lo, first = np.unique(lo, return_index=True)
+        hi = hi[first]
+        lengths = hi - lo
+        if lengths.sum() > limit:
+            order = np.argsort(x)
+            return order, _starts(x[order])
+        offsets = np.repeat(lo - np.concatenate(([0], np.cumsum(lengths)[:-1])), lengths)
+        members = offsets + np.arange(int(lengths.sum()))
+        _repair(key, order, members, b, x, xs)
+    del key
+    return order, _starts(xs)
+
+
+def _starts(xs: np.ndarray) -> np.ndarray | None:
+    """First position of each run of equal sorted values (None: all distinct)."""
+    change = xs[1:] != xs[:-1]
+    if change.all():
+        return None
+    return np.flatnonzero(np.concatenate(([True], change)))
+
+
+def sort_order(x: np.ndarray) -> np.ndarray:
+    """A permutation that sorts ``x`` (float64, no NaN): :func:`sort_ranks` without the ties."""
+    return sort_ranks(x)[0]
 
 
 def rank_rows(x: np.ndarray, w: np.ndarray, y: np.ndarray | None = None) -> Ranked:
     """Sort by ``x`` once and compute tie-averaged fractional ranks (O'Donnell et al. 2008, ch. 8).
 
-    The weights travel with ``x`` (or with ``y`` when given; then ``ranked.y`` is ``y`` sorted)
-    through one gather of a complex array: a single random-access pass instead of two.
+    The weights travel with ``x`` (or with ``y`` when given; then ``ranked.y`` is ``y`` sorted and
+    ``ranked.x`` is None: ties are found from the sort keys) through one gather of a complex
+    array: a single random-access pass instead of two.
     """
-    order = sort_order(x)
+    order, starts = sort_ranks(x)
     packed = np.empty(x.shape[0], dtype=np.complex128)
     packed.real = x if y is None else y
     packed.imag = w
     moved = packed[order]
     del packed
     ws = moved.imag
-    xs = moved.real if y is None else x[order]
-    change = xs[1:] != xs[:-1]
-    starts = None if change.all() else np.flatnonzero(np.concatenate(([True], change)))
-    del change
-    ranked = Ranked(order=order, w=ws, total=float(ws.sum()), mid=np.empty(0), starts=starts, x=xs)
+    ranked = Ranked(order=order, w=ws, total=float(ws.sum()), mid=np.empty(0), starts=starts,
+                    x=moved.real if y is None else None)
     ranked.y = moved.real if y is not None else None
     ranked.mid = ranked.midcum(ws)
     return ranked
@@ -431,22 +535,19 @@ def fast_index(
     if not need_if:
         return float(value[0]), mu, gc, None
     b_mu, a_gc = float(jac[0, 0]), float(jac[0, 1])
-    # W * u_gc = y(2R - 1) + 2(Y - M)/W - 2GC - mu, assembled in place in ``upper``
-    upper = ranked.midcum(wy)
-    np.subtract(y_total, upper, out=upper)
-    upper *= 2.0 / big_w
+    # u = [a * W u_gc + b (y - mu)] / W with W u_gc = y(2R - 1) + 2(Y - M)/W - 2GC - mu, collected as
+    # u = c1 (Y - M + y W R) + c3 y + c4: six in-place passes over the rows, assembled in ``upper``
+    c1 = 2.0 * a_gc / (big_w * big_w)
+    c3 = (b_mu - a_gc) / big_w
+    c4 = (-a_gc * (2.0 * gc + mu) - b_mu * mu) / big_w
+    upper = ranked.midcum(wy)  # M
     buf = wy  # reuse: wy is no longer needed
-    np.multiply(ranked.mid, 2.0 / big_w, out=buf)
-    buf -= 1.0
-    buf *= y_sorted
+    np.multiply(y_sorted, ranked.mid, out=buf)
+    upper -= buf
+    upper *= -c1
+    np.multiply(y_sorted, c3, out=buf)
     upper += buf
-    upper -= 2.0 * gc + mu
-    # u = a * u_gc + b * (y - mu) / W
-    upper *= a_gc
-    np.multiply(y_sorted, b_mu, out=buf)
-    upper += buf
-    upper -= b_mu * mu
-    upper /= big_w
+    upper += c1 * y_total + c4
     return float(value[0]), mu, gc, upper
 
 

@@ -30,6 +30,7 @@ def atkinson(
     se: SeKind = "analytic",
     reps: int = 500,
     seed: int | np.random.Generator | None = None,
+    progress: bool = True,
 ) -> MeasureResult:
     """Atkinson index A(epsilon) and the equally distributed equivalent.
 
@@ -39,7 +40,7 @@ def atkinson(
         Outcome column: non-negative, strictly positive when ``epsilon >= 1``.
     epsilon : float
         Inequality aversion, >= 0.
-    weights, weight_type, by, design, cluster, se, reps, seed
+    weights, weight_type, by, design, cluster, se, reps, seed, progress
         As in :func:`dp.gini <disparity.gini>`.
 
     Returns
@@ -104,6 +105,6 @@ def atkinson(
         return KernelOut(values=values, names=["atkinson", "ede"], influence=inf, variance=var)
 
     return run(
-        "atkinson", sample, kernel, se=se, reps=reps, seed=seed,
+        "atkinson", sample, kernel, se=se, reps=reps, seed=seed, progress=progress,
         params={"y": y, "epsilon": eps}, by_cols=_as_list(by),
     )

@@ -117,6 +117,7 @@ def concentration_index(
     se: SeKind = "analytic",
     reps: int = 500,
     seed: int | np.random.Generator | None = None,
+    progress: bool = True,
 ) -> MeasureResult:
     """Concentration index of ``y`` across the distribution of ``rank`` (e.g. income).
 
@@ -132,7 +133,7 @@ def concentration_index(
         bounded outcomes of Wagstaff (2005) and Erreygers (2009), which need ``bounds``.
     bounds : (float, float), optional
         Theoretical minimum and maximum of ``y`` (required for ``"wagstaff"`` and ``"erreygers"``).
-    weights, weight_type, by, design, cluster, se, reps, seed
+    weights, weight_type, by, design, cluster, se, reps, seed, progress
         As in :func:`dp.gini <disparity.gini>`.
 
     Notes
@@ -192,7 +193,7 @@ def concentration_index(
                          perm=ranked.order, w_perm=ranked.w)
 
     return run(
-        "concentration_index", sample, kernel, se=se, reps=reps, seed=seed,
+        "concentration_index", sample, kernel, se=se, reps=reps, seed=seed, progress=progress,
         params={"y": y, "rank": rank, "kind": kind, "bounds": b}, by_cols=_as_list(by),
     )
 

@@ -117,7 +117,7 @@ def _entropy(
     measure: str, df: pd.DataFrame, y: str, alpha: float, group: str | None, transform: str | None,
     *, weights: str | None, weight_type: WeightType, by: str | Sequence[str] | None,
     design: SurveyDesign | None, cluster: str | None, se: SeKind, reps: int,
-    seed: int | np.random.Generator | None,
+    seed: int | np.random.Generator | None, progress: bool = True,
 ) -> MeasureResult:
     if not isinstance(alpha, int | float) or not np.isfinite(alpha):
         raise SpecificationError(f"{measure}: alpha={alpha!r} must be a finite number, e.g. 0, 1 or 2.")
@@ -137,7 +137,7 @@ def _entropy(
         raise DataValueError(f"{measure}: the mean of {y!r} is zero; the index is undefined.")
     kernel = _ge_kernel(alpha, y, group, transform)
     return run(
-        measure, sample, kernel, se=se, reps=reps, seed=seed,
+        measure, sample, kernel, se=se, reps=reps, seed=seed, progress=progress,
         params={"y": y, "alpha": alpha, "group": group}, by_cols=_as_list(by),
     )
 
@@ -157,6 +157,7 @@ def ge(
     se: SeKind = "analytic",
     reps: int = 500,
     seed: int | np.random.Generator | None = None,
+    progress: bool = True,
 ) -> MeasureResult:
     """Generalised entropy index GE(alpha), optionally decomposed by ``group``.
 
@@ -172,7 +173,7 @@ def ge(
         components ``total``, ``within``, ``between`` and one ``<group>=<level>`` per group (that
         group's own index); ``details`` holds population and income shares, weights and
         contributions.
-    weights, weight_type, by, design, cluster, se, reps, seed
+    weights, weight_type, by, design, cluster, se, reps, seed, progress
         As in :func:`dp.gini <disparity.gini>`.
 
     Notes
@@ -201,7 +202,8 @@ def ge(
     0.2434
     """
     return _entropy("ge", df, y, alpha, group, None, weights=weights, weight_type=weight_type,
-                    by=by, design=design, cluster=cluster, se=se, reps=reps, seed=seed)
+                    by=by, design=design, cluster=cluster, se=se, reps=reps, seed=seed,
+                    progress=progress)
 
 
 ge.__doc__ = (ge.__doc__ or "") + _REFS
@@ -221,6 +223,7 @@ def theil(
     se: SeKind = "analytic",
     reps: int = 500,
     seed: int | np.random.Generator | None = None,
+    progress: bool = True,
 ) -> MeasureResult:
     """Theil T index, GE(1), optionally decomposed into ``within`` and ``between`` by ``group``.
 
@@ -230,7 +233,7 @@ def theil(
         Non-negative outcome column (zeros allowed).
     group : str, optional
         Partition for the decomposition (e.g. ``"urban"`` or a region column).
-    weights, weight_type, by, design, cluster, se, reps, seed
+    weights, weight_type, by, design, cluster, se, reps, seed, progress
         As in :func:`dp.gini <disparity.gini>`.
 
     Returns
@@ -256,7 +259,8 @@ def theil(
     (0.2013, 0.1587, 0.0426)
     """
     return _entropy("theil", df, y, 1.0, group, None, weights=weights, weight_type=weight_type,
-                    by=by, design=design, cluster=cluster, se=se, reps=reps, seed=seed)
+                    by=by, design=design, cluster=cluster, se=se, reps=reps, seed=seed,
+                    progress=progress)
 
 
 theil.__doc__ = (theil.__doc__ or "") + _REFS
@@ -276,6 +280,7 @@ def mld(
     se: SeKind = "analytic",
     reps: int = 500,
     seed: int | np.random.Generator | None = None,
+    progress: bool = True,
 ) -> MeasureResult:
     """Mean log deviation, GE(0); needs strictly positive ``y``.
 
@@ -285,7 +290,7 @@ def mld(
         Strictly positive outcome column.
     group : str, optional
         Partition for the decomposition into ``within`` and ``between``.
-    weights, weight_type, by, design, cluster, se, reps, seed
+    weights, weight_type, by, design, cluster, se, reps, seed, progress
         As in :func:`dp.gini <disparity.gini>`.
 
     Returns
@@ -306,7 +311,8 @@ def mld(
     (0.2003, 0.1575, 0.0429)
     """
     return _entropy("mld", df, y, 0.0, group, None, weights=weights, weight_type=weight_type,
-                    by=by, design=design, cluster=cluster, se=se, reps=reps, seed=seed)
+                    by=by, design=design, cluster=cluster, se=se, reps=reps, seed=seed,
+                    progress=progress)
 
 
 mld.__doc__ = (mld.__doc__ or "") + _REFS
@@ -324,6 +330,7 @@ def cv(
     se: SeKind = "analytic",
     reps: int = 500,
     seed: int | np.random.Generator | None = None,
+    progress: bool = True,
 ) -> MeasureResult:
     """Coefficient of variation, :math:`\\sigma/\\mu = \\sqrt{2\\,GE(2)}` (population variance).
 
@@ -331,7 +338,7 @@ def cv(
     ----------
     y : str
         Non-negative outcome column.
-    weights, weight_type, by, design, cluster, se, reps, seed
+    weights, weight_type, by, design, cluster, se, reps, seed, progress
         As in :func:`dp.gini <disparity.gini>`.
 
     Returns
@@ -352,7 +359,8 @@ def cv(
     0.6978
     """
     return _entropy("cv", df, y, 2.0, None, "cv", weights=weights, weight_type=weight_type,
-                    by=by, design=design, cluster=cluster, se=se, reps=reps, seed=seed)
+                    by=by, design=design, cluster=cluster, se=se, reps=reps, seed=seed,
+                    progress=progress)
 
 
 cv.__doc__ = (cv.__doc__ or "") + _REFS

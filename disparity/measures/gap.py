@@ -34,6 +34,7 @@ def gap(
     se: SeKind = "analytic",
     reps: int = 500,
     seed: int | np.random.Generator | None = None,
+    progress: bool = True,
 ) -> MeasureResult:
     """Absolute gap, relative gap and ratio of the mean of ``y`` between groups.
 
@@ -46,7 +47,7 @@ def gap(
     reference : scalar, optional
         The reference level (e.g. ``"rural"``). Default: the first level in sorted order. Every
         other level is compared with it.
-    weights, weight_type, by, design, cluster, se, reps, seed
+    weights, weight_type, by, design, cluster, se, reps, seed, progress
         As in :func:`dp.gini <disparity.gini>`; ``by=`` gives one set of gaps per year/region.
 
     Returns
@@ -130,6 +131,6 @@ def gap(
         return KernelOut(values=values, names=names, influence=inf, variance=var)
 
     return run(
-        "gap", sample, kernel, se=se, reps=reps, seed=seed,
+        "gap", sample, kernel, se=se, reps=reps, seed=seed, progress=progress,
         params={"y": y, "group": group, "reference": labels[ref]}, by_cols=_as_list(by),
     )

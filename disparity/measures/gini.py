@@ -36,6 +36,7 @@ def gini(
     se: SeKind = "analytic",
     reps: int = 500,
     seed: int | np.random.Generator | None = None,
+    progress: bool = True,
     correction: bool = False,
     ranks: GiniRanks = "midpoint",
 ) -> MeasureResult:
@@ -61,6 +62,9 @@ def gini(
     se : {"analytic", "delta", "bootstrap", "none"}
         ``"analytic"``/``"delta"``: influence-function (linearisation) variance;
         ``"bootstrap"``: ``reps`` resamples drawn with ``seed``.
+    progress : bool
+        With ``se="bootstrap"``, show a progress bar when the replicates are expected to take more
+        than ~2 s (never in CI or when output is not a terminal or notebook); ``False`` turns it off.
     correction : bool
         Multiply by N/(N-1) (N: observations, or the sum of frequency weights), the small-sample
         correction that makes the Gini of unit weights equal the mean-difference form with n(n-1).
@@ -124,7 +128,7 @@ def gini(
     if ranks != "midpoint":
         params["ranks"] = ranks
     return run(
-        "gini", sample, kernel, se=se, reps=reps, seed=seed, params=params, by_cols=_as_list(by),
+        "gini", sample, kernel, se=se, reps=reps, seed=seed, progress=progress, params=params, by_cols=_as_list(by),
     )
 
 

@@ -5,13 +5,21 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from disparity.measures._engine import FAST_ORDER_MAX_REPAIR, sort_order
+from disparity.measures._engine import FAST_ORDER_MAX_REPAIR, sort_order, sort_ranks
 
 
 def _check(x):
     o = sort_order(x)
     assert np.array_equal(np.sort(o), np.arange(x.size))  # a permutation
     assert np.array_equal(x[o], np.sort(x))  # that sorts
+    order, starts = sort_ranks(x)
+    xs = np.sort(x)
+    expected = np.flatnonzero(np.concatenate(([True], xs[1:] != xs[:-1])))
+    if expected.size == x.size:
+        assert starts is None  # no ties
+    else:
+        assert starts is not None and np.array_equal(starts, expected)  # tie groups, from keys
+    assert np.array_equal(x[order], xs)
 
 
 @pytest.mark.parametrize("make", [
@@ -21,6 +29,8 @@ def _check(x):
     lambda r, n: 1e6 + r.normal(size=n) * 1e-7,  # values that differ below the index bits: repaired or argsort
     lambda r, n: np.concatenate([r.lognormal(size=n - 50), 7 + r.normal(size=50) * 1e-12]),  # a few close ones
     lambda r, n: np.concatenate([r.normal(size=n - 4), [0.0, -0.0, np.inf, -np.inf]]),
+    lambda r, n: np.concatenate([r.lognormal(size=n - 6), [3.5, 3.5, 0.0, -0.0, 2.0, 2.0]]),  # few ties
+    lambda r, n: np.concatenate([r.lognormal(size=n - 9), 7 + r.normal(size=9) * 1e-12, ]),
 ])
 def test_sort_order_is_an_exact_sorting_permutation(make):
     _check(make(np.random.default_rng(3), 200_000))
