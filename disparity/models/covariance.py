@@ -100,7 +100,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -113,6 +113,8 @@ __all__ = [
     "VcovResult",
     "FeDof",
     "compute_vcov",
+    "ml_sandwich",
+    "SandwichResult",
     "check_vcov",
     "check_ssc",
     "pweight_rule",
@@ -145,7 +147,8 @@ FAMILY_VCOV: dict[str, tuple[str, ...]] = {
     "binary": ("iid", "HC0", "HC1", "cluster", "survey"),
     "ordered": ("iid", "HC0", "cluster", "survey"),
     "scale": ("iid", "HC0", "HC1", "cluster"),
-    "did": ("cluster",),
+    "ml": ("iid", "HC0", "HC1", "cluster", "survey"),
+    "did": ("iid", "HC1", "cluster", "wild"),
 }
 #: Default ``vcov=`` of each family (the table in the module docstring says why).
 DEFAULT_VCOV: dict[str, str] = {
@@ -155,6 +158,7 @@ DEFAULT_VCOV: dict[str, str] = {
     "binary": "iid",
     "ordered": "iid",
     "scale": "iid",
+    "ml": "iid",
     "did": "cluster",
 }
 LINEAR_VCOV_KINDS = FAMILY_VCOV["linear"]
@@ -165,14 +169,15 @@ def check_vcov(family: str, kind: Any) -> VcovKind:
     """``kind`` if the ``family`` accepts it; otherwise a SpecificationError listing what it accepts."""
     allowed = FAMILY_VCOV[family]
     if kind not in allowed:
+        label = {"ml": "maximum-likelihood", "did": "difference-in-differences"}.get(family, family)
         shown = ", ".join(repr(a) for a in allowed)
         other = (
-            f" ({kind!r} is a covariance kind of other estimators, not of {family} models.)"
+            f" ({kind!r} is a covariance kind of other estimators, not of {label} models.)"
             if kind in VCOV_KINDS
             else ""
         )
         raise SpecificationError(
-            f"vcov={kind!r} is not supported by {family} models; use one of {shown}.{other}"
+            f"vcov={kind!r} is not supported by {label} models; use one of {shown}.{other}"
         )
     return kind
 
@@ -190,6 +195,8 @@ PWEIGHT_VCOV: dict[str, str] = {
     "binary": "HC0",
     "ordered": "HC0",
     "scale": "HC1",
+    "ml": "HC0",
+    "did": "HC1",
 }
 
 
@@ -471,6 +478,102 @@ def compute_vcov(
     return VcovResult(bread @ meat @ bread, dof)
 
 
+MlSsc = Literal["ml", "none"]
+
+
+@dataclass(frozen=True)
+class SandwichResult:
+    """Covariance of an ML estimator with what was used: kind (after the pweight rule), clusters."""
+
+    cov: np.ndarray
+    df: float | None
+    kind: str
+    n_clusters: int | None = None
+    notes: tuple[str, ...] = ()
+
+
+def ml_sandwich(
+    kind: str,
+    *,
+    scores: np.ndarray,
+    bread: np.ndarray,
+    family: str = "ml",
+    estimator: str = "this model",
+    weights: np.ndarray | None = None,
+    weight_type: str = "pweight",
+    weights_name: str | None = None,
+    nobs: float | None = None,
+    clusters: list[np.ndarray] | None = None,
+    survey: SurveyDesign | ReplicateDesign | None = None,
+    frame: pd.DataFrame | None = None,
+    data: pd.DataFrame | None = None,
+    refit: Callable[[np.ndarray], np.ndarray] | None = None,
+    params: np.ndarray | None = None,
+    ssc: MlSsc = "ml",
+) -> SandwichResult:
+    """Every covariance of a maximum-likelihood estimator from its scores and bread.
+
+    ``scores`` are the per-observation scores :math:`s_i` (weights included), ``bread`` the inverse
+    information :math:`B`. ``kind`` is checked against ``family`` (:data:`FAMILY_VCOV`) and goes
+    through :func:`pweight_rule` first. Then
+
+    * ``"iid"``: :math:`B`;
+    * ``"HC0"``/``"HC1"``: :math:`B(\\sum_i s_i s_i')B`, HC1 × :math:`N/(N-k)` (fweights replicate
+      rows: :math:`\\sum_i s_i s_i'/w_i`);
+    * ``"cluster"``: :math:`\\frac{G}{G-1}B(\\sum_g S_g S_g')B` (Stata's ``vce(cluster)`` for ML,
+      ``sandwich::vcovCL(type="HC0")``); ``ssc="none"`` drops both factors;
+    * ``"survey"``: Taylor linearisation of the score totals with the design ``survey`` (:func:`survey_meat`,
+      the measures' code; ``frame`` the estimation rows, ``data`` the whole design's rows), or
+      with a :class:`ReplicateDesign` the replicate variance of ``refit(w)`` around ``params``
+      (:func:`replicate_refit_vcov`).
+    """
+    kind = check_vcov(family, kind)
+    check_option("ssc", ssc, ("ml", "none"))
+    fw = weights is not None and weight_type == "fweight"
+    kind, pw_note = pweight_rule(kind, weight_type, weights is not None, family=family)
+    notes: list[str] = [pw_note] if pw_note else []
+    k = bread.shape[0]
+    N = float(nobs) if nobs is not None else (float(np.sum(weights)) if fw else float(scores.shape[0]))
+    if kind == "iid":
+        return SandwichResult(bread.copy(), None, kind, None, tuple(notes))
+    if kind in ("HC0", "HC1"):
+        meat = (scores / weights[:, None]).T @ scores if fw else scores.T @ scores  # type: ignore[index]
+        factor = N / (N - k) if kind == "HC1" and ssc == "ml" else 1.0
+        return SandwichResult(bread @ meat @ bread * factor, None, kind, None, tuple(notes))
+    if kind == "cluster":
+        if not clusters:
+            raise SpecificationError("vcov='cluster' needs cluster=.")
+        if len(clusters) != 1:
+            raise SpecificationError(f"{estimator}: vcov='cluster' supports one clustering variable.")
+        if fw:
+            raise SpecificationError(
+                "Clustered variances with fweights are not supported: expand the replicated rows "
+                "(or use them as pweights)."
+            )
+        meat, G = _cluster_meat(scores, clusters[0])
+        V = bread @ meat @ bread * ((G / (G - 1)) if ssc == "ml" else 1.0)
+        notes.append(
+            f"Cluster-robust variance with G/(G-1) correction, {G} clusters (as Stata and "
+            "sandwich::vcovCL type HC0)."
+        )
+        if G < FEW_CLUSTERS:
+            notes.append(few_clusters_note(G))
+        return SandwichResult(V, None, kind, G, tuple(notes))
+    dsn = check_survey_refit(survey, weights_name)
+    if frame is None:
+        raise SpecificationError("vcov='survey' needs the estimation rows of the data.")
+    if isinstance(dsn, ReplicateDesign):
+        if refit is None or params is None:
+            raise SpecificationError(
+                f"{estimator}: replicate-weight designs are not supported yet; use a "
+                "dp.SurveyDesign (Taylor linearisation) or dp.logit/dp.probit/dp.ordered/dp.ols."
+            )
+        V, df = replicate_refit_vcov(refit, params, dsn, frame, data)
+        return SandwichResult(V, df, kind, None, tuple(notes))
+    meat, df = survey_meat(scores, dsn, frame, data=data)
+    return SandwichResult(bread @ meat @ bread, df, kind, None, tuple(notes))
+
+
 # --- translations for wrapped libraries (the only place they live) -------------------------------
 
 
@@ -614,8 +717,8 @@ def survey_meat(
     if isinstance(design, ReplicateDesign):
         raise SpecificationError(
             "A replicate-weights design gives variances by refitting the model with each "
-            "replicate weight; this estimator supports it in dp.ols, dp.logit and dp.probit. Use a "
-            "dp.SurveyDesign here."
+            "replicate weight; this estimator supports it in dp.ols, dp.logit, dp.probit and "
+            "dp.ordered. Use a dp.SurveyDesign here."
         )
     if data is not None and design.missing == "domain":
         bound = bind(design, data)
