@@ -11,6 +11,7 @@ import pandas as pd
 
 from .._dispatch import dispatches
 from .._options import WEIGHT_TYPES, SscKind, VcovKind, WeightType, check_option
+from .._weights import check_weights
 from ..design import SurveyDesign
 from ..errors import DataValueError, SpecificationError
 from . import covariance as cv
@@ -34,24 +35,7 @@ def prepare_weights(
     if not isinstance(weights, str) or weights not in data.columns:
         raise SpecificationError(f"weights={weights!r} must name a column of the data.")
     w = pd.to_numeric(data.loc[index, weights], errors="coerce").to_numpy(dtype=float)
-    bad = ~np.isfinite(w) | (w < 0)
-    if bad.any():
-        rows = list(index[bad][:5])
-        raise DataValueError(
-            f"Weight column {weights!r} has missing, non-numeric or negative values in rows {rows}; "
-            "weights must be finite and non-negative: fix or drop those rows."
-        )
-    if weight_type == "fweight" and np.any(w != np.round(w)):
-        rows = list(index[w != np.round(w)][:5])
-        raise DataValueError(
-            f"fweights in {weights!r} must be whole replication counts; rows {rows} are not. "
-            "Use weight_type='pweight' or 'aweight' for non-integer weights."
-        )
-    if w.sum() <= 0:
-        raise DataValueError(f"Weight column {weights!r} sums to zero on the estimation sample.")
-    if weight_type == "aweight":
-        w = w * (len(w) / w.sum())
-    return w
+    return check_weights(w, index, weights, weight_type)
 
 
 def resolve_design(
