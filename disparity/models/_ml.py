@@ -88,6 +88,7 @@ def prepare(
 ) -> Prepared:
     """Check options, build the design and the weights of one ML fit."""
     check_formula(formula)
+    vcov = cv.design_default(design, vcov)[0]
     if tuple(kinds) == ML_VCOV_KINDS:
         cv.check_vcov("ml", vcov)
     else:
@@ -250,6 +251,8 @@ def ml_result(
     """
     from .results import ModelResult, ModelSpec
 
+    vcov, design_note = cv.design_default(design, vcov)
+
     def build(kind: str, **kw: Any) -> ModelResult:
         info = check_option("information", kw.get("information", information), INFORMATION_KINDS)
         B = bread(info)
@@ -257,6 +260,8 @@ def ml_result(
         cl = (cl,) if isinstance(cl, str) else tuple(cl or ())
         V, df_, vnotes, G, kind, cl = sandwich(kind, p, B, scores, estimator=estimator,
                                                design=kw.get("design", design), cluster=cl)
+        if design_note and kind == "survey" and kw.get("design", design) is design:
+            vnotes.append(design_note)
         spec = ModelSpec(
             estimator=estimator,
             formula=formula,

@@ -93,6 +93,7 @@ def _binary(
     safe: bool,
 ) -> ModelResult:
     cv.check_vcov("binary", vcov)
+    vcov, design_note = cv.design_default(design, vcov)
     check_option("information", information, INFORMATION_KINDS)
     data = categorical_outcome(check_formula(formula), data, binary=True)
     p = prepare(formula, data, weights=weights, weight_type=weight_type, vcov=vcov, cluster=cluster,
@@ -133,6 +134,8 @@ def _binary(
         V, df_, notes, G, kind, cl = sandwich(kind, p, bread, scores, estimator=link,
                                               design=kw.get("design", design), cluster=cl,
                                               refit=refit, params=beta, family="binary")
+        if design_note and kind == "survey" and kw.get("design", design) is design:
+            notes.append(design_note)
         if link == "probit" and info == "eim":
             notes.append("Bread: expected information (as R's glm); Stata uses the observed (oim).")
         params = pd.Series(beta, index=names, name="estimate")

@@ -41,7 +41,10 @@ def prepare_weights(
 def resolve_design(
     design: SurveyDesign | None, weights: str | None, weight_type: str, vcov: str
 ) -> tuple[str | None, str]:
-    """Reconcile ``design=`` with ``weights=``: a survey design carries its own pweights."""
+    """Reconcile ``design=`` with ``weights=``: a survey design carries its own pweights.
+
+    (``vcov`` left at "iid" with a design has become "survey" before: :func:`covariance.design_default`.)
+    """
     if vcov == "survey":
         if design is None:
             raise SpecificationError(
@@ -52,8 +55,12 @@ def resolve_design(
                 f"weights={weights!r} and design.weights={design.weights!r} disagree; give one."
             )
         return (design.weights or weights), "pweight"
-    if design is not None:
-        raise SpecificationError("design= is only used with vcov='survey'.")
+    if design is not None:  # an explicit non-survey vcov: the design supplies the sampling weights
+        if weights is not None and design.weights is not None and weights != design.weights:
+            raise SpecificationError(
+                f"weights={weights!r} and design.weights={design.weights!r} disagree; give one."
+            )
+        return (design.weights or weights), "pweight"
     return weights, weight_type
 
 
@@ -196,6 +203,7 @@ def ols(
     [-331.39, 26.61, 3.2, -413.96]
     """
     cv.check_vcov("linear", vcov)
+    vcov, design_note = cv.design_default(design, vcov)
     cv.check_ssc(ssc)
     check_option("few_clusters", few_clusters, ("wild", "analytic"))
     check_option("boot_weights", boot_weights, BOOT_WEIGHTS)
@@ -286,6 +294,8 @@ def ols(
             dsn = cv.check_survey_refit(dsn, weights)
         fc = kw.get("few_clusters", few_clusters)
         notes: list[str] = list(fe_notes)
+        if design_note and kind == "survey" and dsn is design:
+            notes.append(design_note)
         kind, pw_note = cv.pweight_rule(kind, weight_type, w is not None)
         if pw_note:
             notes.append(pw_note)

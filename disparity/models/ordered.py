@@ -203,6 +203,7 @@ def ordered(
     """
     check_option("link", link, ("logit", "probit"))
     cv.check_vcov("ordered", vcov)
+    vcov, design_note = cv.design_default(design, vcov)
     check_option("information", information, INFORMATION_KINDS)
     weights, weight_type = resolve_design(design, weights, weight_type, vcov)
     clist = () if cluster is None else ((cluster,) if isinstance(cluster, str) else tuple(cluster))
@@ -255,6 +256,8 @@ def ordered(
             refit=refit, params=theta,
         )
         kind, V, df_, notes = r.kind, r.cov, r.df, list(r.notes)
+        if design_note and kind == "survey" and kw.get("design", design) is design:
+            notes.append(design_note)
         spec = ModelSpec(
             estimator=f"ordered_{link}",
             formula=formula,

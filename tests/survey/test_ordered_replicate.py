@@ -52,3 +52,16 @@ def test_ordered_replicate_design_matches_r(nm, link):
     # replicate variances differ from the Taylor/sandwich ones: the refits really ran
     hc = dp.ordered("stype ~ ell + meals", d, link=link, weights="pw", vcov="HC0")
     assert not np.allclose(hc.std_errors.to_numpy(), r.std_errors.to_numpy(), rtol=1e-3)
+
+
+def test_ordered_design_alone_means_survey_variance():
+    d, des = _design("jk1")
+    alone = dp.ordered("stype ~ ell + meals", d, design=des)
+    spelled = dp.ordered("stype ~ ell + meals", d, vcov="survey", design=des)
+    assert alone.spec.vcov == "survey"
+    np.testing.assert_array_equal(alone.std_errors, spelled.std_errors)
+    assert any("design= given" in n for n in alone.summary().notes)
+    hc0 = dp.ordered("stype ~ ell + meals", d, vcov="HC0", design=des)  # explicit: honoured
+    ref = dp.ordered("stype ~ ell + meals", d, vcov="HC0", weights="pw")
+    assert hc0.spec.vcov == "HC0"
+    np.testing.assert_allclose(hc0.std_errors, ref.std_errors, rtol=1e-12)
