@@ -201,7 +201,9 @@ def logit(
         or design-based ("survey").
     vcov : {"iid", "HC0", "HC1", "cluster", "survey"}
         "iid" is the inverse information; "cluster" is CR with the :math:`G/(G-1)` factor only
-        (Stata's ``vce(cluster)`` for ML estimators); "survey" needs ``design=``.
+        (Stata's ``vce(cluster)`` for ML estimators); "survey" needs ``design=``, and is what
+        "iid" (the default) becomes when ``design=`` is given; a ``dp.ReplicateDesign`` refits the
+        model with each replicate weight.
     information : {"oim", "eim"}
         Bread of every variance: the observed (Stata's default) or the expected information (R's
         ``glm``). They coincide for the logit link, which is canonical.

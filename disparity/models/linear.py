@@ -154,7 +154,9 @@ def ols(
         Column of weights; meaning set by ``weight_type`` ("pweight", "aweight", "fweight").
     vcov : str
         "iid", "HC0"-"HC3", "cluster", "wild" or "survey" (see :mod:`disparity.models.covariance`).
-        With pweights, "iid" is replaced by "HC1" (as Stata does) and the summary says so.
+        With pweights, "iid" is replaced by "HC1" (as Stata does) and the summary says so; with
+        ``design=`` and ``vcov`` left at "iid" the variance is "survey" (the summary says so), and
+        an explicit other ``vcov`` is computed with the design's weights as pweights.
     cluster : str or list of two str
         Clustering variable(s) for "cluster"/"wild".
     design : SurveyDesign, optional

@@ -165,7 +165,9 @@ def ordered(
         sorted distinct values are the ordered categories.
     link : {"logit", "probit"}
     weights, weight_type, vcov, cluster, design
-        As :func:`disparity.logit` (``vcov`` in "iid", "HC0", "cluster", "survey").
+        As :func:`disparity.logit` (``vcov`` in "iid", "HC0", "cluster", "survey"; with
+        ``design=`` the default is "survey", and a ``dp.ReplicateDesign`` refits the model with each
+        replicate weight, as ``survey::svyolr``).
     information : {"oim", "eim"}
         Bread of every variance: the inverse observed information (default; Stata's ``ologit`` /
         ``oprobit`` and ``MASS::polr``) or the expected (Fisher) information.
