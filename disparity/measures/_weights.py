@@ -13,11 +13,11 @@ import numpy as np
 import pandas as pd
 
 from .._options import WEIGHT_TYPES, check_option
+from .._weights import check_weights as _check_weights
+from .._weights import rows_text
 from ..design import ReplicateDesign, SurveyDesign
 from ..errors import DataValueError, SpecificationError
 from ..survey._core import BoundDesign, bind, dense_codes, design_columns
-
-_SHOW_ROWS = 5
 
 
 def _as_list(cols: str | Sequence[str] | None) -> list[str]:
@@ -28,12 +28,7 @@ def _as_list(cols: str | Sequence[str] | None) -> list[str]:
     return list(cols)
 
 
-def _rows_text(index: pd.Index, mask: np.ndarray) -> str:
-    """Name the offending rows (first few labels and the count) for an error message."""
-    bad = np.flatnonzero(mask)
-    labels = ", ".join(repr(index[i]) for i in bad[:_SHOW_ROWS])
-    more = f" and {bad.size - _SHOW_ROWS} more" if bad.size > _SHOW_ROWS else ""
-    return f"{bad.size} row(s) (index {labels}{more})"
+_rows_text = rows_text
 
 
 def factorize(values: pd.Series | pd.DataFrame) -> tuple[np.ndarray, pd.DataFrame]:
@@ -228,29 +223,11 @@ def prepare(
 def check_weights(
     w: np.ndarray, index: pd.Index, weights: str | None, weight_type: str, measure: str
 ) -> np.ndarray:
-    """The one weights check of the measures: finite, >= 0, positive sum, whole fweights.
+    """The weights check of the measures: :func:`disparity._weights.check_weights` (one for all).
 
     Returns the weights to use (aweights normalised to sum to the number of rows).
     """
-    if not np.isfinite(w).all() or (w < 0).any():
-        bad = ~np.isfinite(w) | (w < 0)
-        raise DataValueError(
-            f"{measure}: weights {weights!r} are missing, negative or infinite in "
-            f"{_rows_text(index, bad)}; weights must be finite and >= 0."
-        )
-    if weight_type == "fweight" and (w != np.round(w)).any():
-        raise DataValueError(
-            f"{measure}: frequency weights {weights!r} must be whole numbers; non-integers in "
-            f"{_rows_text(index, w != np.round(w))}. Use weight_type='pweight' for sampling weights."
-        )
-    total = w.sum()
-    if not total > 0:
-        raise DataValueError(
-            f"{measure}: the weights {weights!r} sum to zero; no observation carries weight."
-        )
-    if weight_type == "aweight":
-        w = w * (w.shape[0] / total)
-    return w
+    return _check_weights(w, index, weights, weight_type, measure)
 
 
 def _check_columns(df: pd.DataFrame, used: list[str], measure: str) -> None:

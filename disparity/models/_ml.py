@@ -32,7 +32,8 @@ from . import covariance as cv
 from .formula import Design, build_design
 from .linear import prepare_weights, resolve_design
 
-ML_VCOV_KINDS: tuple[str, ...] = ("iid", "HC0", "HC1", "cluster", "survey")
+#: Covariance kinds of the ML estimators (alias of ``covariance.FAMILY_VCOV["ml"]``).
+ML_VCOV_KINDS: tuple[str, ...] = cv.FAMILY_VCOV["ml"]
 Information = Literal["oim", "eim"]
 INFORMATION_KINDS: tuple[str, ...] = ("oim", "eim")
 #: IRLS stops when the relative change in deviance is below this (R's glm uses 1e-8, which leaves
@@ -87,7 +88,11 @@ def prepare(
 ) -> Prepared:
     """Check options, build the design and the weights of one ML fit."""
     check_formula(formula)
-    check_option("vcov", vcov, kinds)
+    vcov = cv.design_default(design, vcov)[0]
+    if tuple(kinds) == ML_VCOV_KINDS:
+        cv.check_vcov("ml", vcov)
+    else:
+        check_option("vcov", vcov, kinds)
     weights, weight_type = resolve_design(design, weights, weight_type, vcov)
     clist = () if cluster is None else ((cluster,) if isinstance(cluster, str) else tuple(cluster))
     extra = [c for c in [weights, *clist, *(design.columns() if design else []), *extra_columns] if c]
@@ -193,61 +198,21 @@ def sandwich(
     cluster: tuple[str, ...] | None = None,
     refit: Any = None,
     params: np.ndarray | None = None,
+    family: str = "ml",
 ) -> tuple[np.ndarray, float | None, list[str], int | None, str, tuple[str, ...]]:
     """Covariance of an ML estimator; returns (V, df, notes, n_clusters, kind used, cluster used).
 
     Under a :class:`ReplicateDesign`, ``refit(w)`` (the coefficients refitted with weights ``w``)
     and the full-sample ``params`` give the replicate variance; estimators without a refit
-    refuse replicate designs."""
-    kind = check_option("vcov", kind, ML_VCOV_KINDS)
-    notes: list[str] = []
-    if p.w_given is not None and p.weight_type == "pweight" and kind == "iid":
-        kind = "HC0"
-        notes.append("pweights: robust (sandwich) variance, as Stata does.")
+    refuse replicate designs. The computation is :func:`disparity.models.covariance.ml_sandwich`."""
     cl = p.clist if cluster is None else cluster
     codes = p.codes if cl == p.clist else (cv.cluster_codes(p.frame, list(cl), p.frame.index) if cl else None)
-    k = bread.shape[0]
-    G: int | None = None
-    df: float | None = None
-    if kind == "iid":
-        V = bread.copy()
-    elif kind in ("HC0", "HC1"):
-        # fweights replicate rows: each replicate contributes (s_i / w_i)(s_i / w_i)'.
-        meat = (scores / p.w[:, None]).T @ scores if p.fweight else scores.T @ scores
-        V = bread @ meat @ bread * ((p.nobs / (p.nobs - k)) if kind == "HC1" else 1.0)
-    elif kind == "cluster":
-        if not codes:
-            raise SpecificationError("vcov='cluster' needs cluster=.")
-        if len(codes) != 1:
-            raise SpecificationError(f"{estimator}: vcov='cluster' supports one clustering variable.")
-        if p.fweight:
-            raise SpecificationError(
-                "Clustered variances with fweights are not supported: expand the replicated rows "
-                "(or use them as pweights)."
-            )
-        G = int(codes[0].max()) + 1
-        S = np.zeros((G, k))
-        cv._group_sum(S, scores, codes[0])
-        V = bread @ (S.T @ S) @ bread * (G / (G - 1))
-        notes.append(
-            f"Cluster-robust variance with G/(G-1) correction, {G} clusters (as Stata and "
-            "sandwich::vcovCL type HC0)."
-        )
-        if G < cv.FEW_CLUSTERS:
-            notes.append(cv.few_clusters_note(G))
-    else:
-        dsn = cv.check_survey_refit(design, p.weights)
-        if isinstance(dsn, ReplicateDesign):
-            if refit is None or params is None:
-                raise SpecificationError(
-                    f"{estimator}: replicate-weight designs are not supported yet; use a "
-                    "dp.SurveyDesign (Taylor linearisation) or dp.logit/dp.probit/dp.ols."
-                )
-            V, df = cv.replicate_refit_vcov(refit, params, dsn, p.frame, p.data)
-        else:
-            meat, df = cv.survey_meat(scores, dsn, p.frame, data=p.data)
-            V = bread @ meat @ bread
-    return V, df, notes, G, kind, cl
+    r = cv.ml_sandwich(
+        kind, scores=scores, bread=bread, family=family, estimator=estimator, weights=p.w_given,
+        weight_type=p.weight_type, weights_name=p.weights, nobs=p.nobs, clusters=codes,
+        survey=design, frame=p.frame, data=p.data, refit=refit, params=params,
+    )
+    return r.cov, r.df, list(r.notes), r.n_clusters, r.kind, cl
 
 
 def fit_stats(ll: float, ll0: float | None, k: int, nobs: int) -> dict[str, float]:
@@ -286,6 +251,8 @@ def ml_result(
     """
     from .results import ModelResult, ModelSpec
 
+    vcov, design_note = cv.design_default(design, vcov)
+
     def build(kind: str, **kw: Any) -> ModelResult:
         info = check_option("information", kw.get("information", information), INFORMATION_KINDS)
         B = bread(info)
@@ -293,6 +260,8 @@ def ml_result(
         cl = (cl,) if isinstance(cl, str) else tuple(cl or ())
         V, df_, vnotes, G, kind, cl = sandwich(kind, p, B, scores, estimator=estimator,
                                                design=kw.get("design", design), cluster=cl)
+        if design_note and kind == "survey" and kw.get("design", design) is design:
+            vnotes.append(design_note)
         spec = ModelSpec(
             estimator=estimator,
             formula=formula,

@@ -19,7 +19,7 @@ import pandas as pd
 from scipy import special
 from scipy import stats as sps
 
-from .._options import WeightType, check_option
+from .._options import VcovKind, WeightType, check_option
 from ..design import SurveyDesign
 from ..errors import DataValueError, SpecificationError
 from ._margins import average_effects
@@ -143,7 +143,7 @@ def poisson(
     *,
     weights: str | None = None,
     weight_type: WeightType = "pweight",
-    vcov: str = "iid",
+    vcov: VcovKind = "iid",
     cluster: str | Sequence[str] | None = None,
     design: SurveyDesign | None = None,
     offset: str | None = None,
@@ -220,7 +220,7 @@ def negbin(
     *,
     weights: str | None = None,
     weight_type: WeightType = "pweight",
-    vcov: str = "iid",
+    vcov: VcovKind = "iid",
     cluster: str | Sequence[str] | None = None,
     design: SurveyDesign | None = None,
     offset: str | None = None,
@@ -408,7 +408,7 @@ def zip(  # noqa: A001  (the conventional name of the model)
     inflate: str | None = None,
     weights: str | None = None,
     weight_type: WeightType = "pweight",
-    vcov: str = "iid",
+    vcov: VcovKind = "iid",
     cluster: str | Sequence[str] | None = None,
     design: SurveyDesign | None = None,
     offset: str | None = None,
@@ -427,7 +427,7 @@ def zinb(
     inflate: str | None = None,
     weights: str | None = None,
     weight_type: WeightType = "pweight",
-    vcov: str = "iid",
+    vcov: VcovKind = "iid",
     cluster: str | Sequence[str] | None = None,
     design: SurveyDesign | None = None,
     offset: str | None = None,
@@ -452,7 +452,7 @@ def hurdle(
     dist: Literal["poisson", "negbin"] = "poisson",
     weights: str | None = None,
     weight_type: WeightType = "pweight",
-    vcov: str = "iid",
+    vcov: VcovKind = "iid",
     cluster: str | Sequence[str] | None = None,
     design: SurveyDesign | None = None,
     offset: str | None = None,

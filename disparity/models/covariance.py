@@ -66,17 +66,25 @@ variances (the smaller :math:`G` for two-way), in every preset.
 
 Defaults per family (``DEFAULT_VCOV``; why)
 -------------------------------------------
-==============  =============  ==================================================================
-family          default vcov   reason
-==============  =============  ==================================================================
-linear          "iid"          ``regress``/``lm``; with pweights "HC1"
-panel           "iid"          ``xtreg``/``plm`` conventional; with pweights "cluster" (entity)
-iv              "iid"          ``ivregress``/``AER::ivreg``; with pweights "HC1"
-binary          "iid"          ``logit``/``glm``; with pweights "HC0" (the ML sandwich)
-ordered         "iid"          ``ologit``/``MASS::polr``; with pweights "HC0"
-scale           "iid"          as linear
-did             "cluster"      treatment assigned by unit: the unit is the cluster
-==============  =============  ==================================================================
+Accepted kinds per family are :data:`FAMILY_VCOV` (checked by :func:`check_vcov`, whose error lists
+them); with sampling weights the model-based default becomes :data:`PWEIGHT_VCOV`; with ``design=``
+and ``vcov`` left at its default the variance is ``"survey"`` (:func:`design_default`, with a note).
+
+==============  =============  ==============  ===================================================
+family          default vcov   with pweights   reason
+==============  =============  ==============  ===================================================
+linear          "iid"          "HC1"           ``regress``/``lm``; ``regress [pw=]``
+panel           "iid"          "cluster"       ``xtreg``/``plm`` conventional; ``xtreg [pw=]``
+                                               clusters by entity
+iv              "iid"          "HC1"           ``ivregress``/``AER::ivreg``
+binary          "iid"          "HC0"           ``logit``/``glm``: inverse information; ML
+                                               sandwich without N/(N-k)
+ordered         "iid"          "HC0"           ``ologit``/``MASS::polr``
+ml              "iid"          "HC0"           ``glm``, count and two-part models (as binary)
+scale           "iid"          "HC1"           as linear (out-of-core ``scale.ols``)
+did             "cluster"      "HC1"           treatment assigned by unit: TWFE clusters by unit;
+                                               a 2x2 design without ``cluster=`` uses "HC1"
+==============  =============  ==============  ===================================================
 
 The pweight rule is one function, :func:`pweight_rule`: sampling weights never go with a
 model-based ("iid") variance, which becomes the family's robust variance of the table (Stata's
@@ -100,7 +108,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -108,14 +116,25 @@ import pandas as pd
 from .._options import SSC_KINDS, VCOV_KINDS, SscKind, VcovKind, check_option
 from ..design import ReplicateDesign, SurveyDesign
 from ..errors import DataValueError, SpecificationError
+from ._covsurvey import (  # noqa: F401  (part of this module's interface)
+    _check_subpop,
+    _design_rows,
+    replicate_ols_vcov,
+    replicate_refit_vcov,
+    survey_frames,
+    survey_meat,
+)
 
 __all__ = [
     "VcovResult",
     "FeDof",
     "compute_vcov",
+    "ml_sandwich",
+    "SandwichResult",
     "check_vcov",
     "check_ssc",
     "pweight_rule",
+    "design_default",
     "PWEIGHT_VCOV",
     "ssc_factors",
     "newey_west_lags",
@@ -145,7 +164,8 @@ FAMILY_VCOV: dict[str, tuple[str, ...]] = {
     "binary": ("iid", "HC0", "HC1", "cluster", "survey"),
     "ordered": ("iid", "HC0", "cluster", "survey"),
     "scale": ("iid", "HC0", "HC1", "cluster"),
-    "did": ("cluster",),
+    "ml": ("iid", "HC0", "HC1", "cluster", "survey"),
+    "did": ("iid", "HC1", "cluster", "wild"),
 }
 #: Default ``vcov=`` of each family (the table in the module docstring says why).
 DEFAULT_VCOV: dict[str, str] = {
@@ -155,6 +175,7 @@ DEFAULT_VCOV: dict[str, str] = {
     "binary": "iid",
     "ordered": "iid",
     "scale": "iid",
+    "ml": "iid",
     "did": "cluster",
 }
 LINEAR_VCOV_KINDS = FAMILY_VCOV["linear"]
@@ -165,14 +186,15 @@ def check_vcov(family: str, kind: Any) -> VcovKind:
     """``kind`` if the ``family`` accepts it; otherwise a SpecificationError listing what it accepts."""
     allowed = FAMILY_VCOV[family]
     if kind not in allowed:
+        label = {"ml": "maximum-likelihood", "did": "difference-in-differences"}.get(family, family)
         shown = ", ".join(repr(a) for a in allowed)
         other = (
-            f" ({kind!r} is a covariance kind of other estimators, not of {family} models.)"
+            f" ({kind!r} is a covariance kind of other estimators, not of {label} models.)"
             if kind in VCOV_KINDS
             else ""
         )
         raise SpecificationError(
-            f"vcov={kind!r} is not supported by {family} models; use one of {shown}.{other}"
+            f"vcov={kind!r} is not supported by {label} models; use one of {shown}.{other}"
         )
     return kind
 
@@ -190,6 +212,8 @@ PWEIGHT_VCOV: dict[str, str] = {
     "binary": "HC0",
     "ordered": "HC0",
     "scale": "HC1",
+    "ml": "HC0",
+    "did": "HC1",
 }
 
 
@@ -209,6 +233,24 @@ def pweight_rule(
     if new == "HC0":
         return new, "pweights: robust (sandwich) variance, as Stata does."
     return new, f"pweights: heteroskedasticity-robust ({new}) variance, as Stata does."
+
+
+#: Summary note when ``design=`` alone selected the survey variance.
+DESIGN_NOTE = (
+    "design= given: design-based (survey) variance, as R svyglm and Stata svy (vcov='survey'); "
+    "pass another vcov= for a model-based or robust one."
+)
+
+
+def design_default(design: Any, vcov: str) -> tuple[str, str | None]:
+    """A design given with ``vcov`` left at its default ("iid") means the survey variance.
+
+    Returns the kind to use and the note for the summary (``None`` when nothing changed). An
+    explicit other ``vcov`` is honoured (the design then only supplies the sampling weights).
+    """
+    if design is not None and vcov == "iid":
+        return "survey", DESIGN_NOTE
+    return vcov, None
 
 
 @dataclass(frozen=True)
@@ -471,6 +513,102 @@ def compute_vcov(
     return VcovResult(bread @ meat @ bread, dof)
 
 
+MlSsc = Literal["ml", "none"]
+
+
+@dataclass(frozen=True)
+class SandwichResult:
+    """Covariance of an ML estimator with what was used: kind (after the pweight rule), clusters."""
+
+    cov: np.ndarray
+    df: float | None
+    kind: str
+    n_clusters: int | None = None
+    notes: tuple[str, ...] = ()
+
+
+def ml_sandwich(
+    kind: str,
+    *,
+    scores: np.ndarray,
+    bread: np.ndarray,
+    family: str = "ml",
+    estimator: str = "this model",
+    weights: np.ndarray | None = None,
+    weight_type: str = "pweight",
+    weights_name: str | None = None,
+    nobs: float | None = None,
+    clusters: list[np.ndarray] | None = None,
+    survey: SurveyDesign | ReplicateDesign | None = None,
+    frame: pd.DataFrame | None = None,
+    data: pd.DataFrame | None = None,
+    refit: Callable[[np.ndarray], np.ndarray] | None = None,
+    params: np.ndarray | None = None,
+    ssc: MlSsc = "ml",
+) -> SandwichResult:
+    """Every covariance of a maximum-likelihood estimator from its scores and bread.
+
+    ``scores`` are the per-observation scores :math:`s_i` (weights included), ``bread`` the inverse
+    information :math:`B`. ``kind`` is checked against ``family`` (:data:`FAMILY_VCOV`) and goes
+    through :func:`pweight_rule` first. Then
+
+    * ``"iid"``: :math:`B`;
+    * ``"HC0"``/``"HC1"``: :math:`B(\\sum_i s_i s_i')B`, HC1 × :math:`N/(N-k)` (fweights replicate
+      rows: :math:`\\sum_i s_i s_i'/w_i`);
+    * ``"cluster"``: :math:`\\frac{G}{G-1}B(\\sum_g S_g S_g')B` (Stata's ``vce(cluster)`` for ML,
+      ``sandwich::vcovCL(type="HC0")``); ``ssc="none"`` drops both factors;
+    * ``"survey"``: Taylor linearisation of the score totals with the design ``survey`` (:func:`survey_meat`,
+      the measures' code; ``frame`` the estimation rows, ``data`` the whole design's rows), or
+      with a :class:`ReplicateDesign` the replicate variance of ``refit(w)`` around ``params``
+      (:func:`replicate_refit_vcov`).
+    """
+    kind = check_vcov(family, kind)
+    check_option("ssc", ssc, ("ml", "none"))
+    fw = weights is not None and weight_type == "fweight"
+    kind, pw_note = pweight_rule(kind, weight_type, weights is not None, family=family)
+    notes: list[str] = [pw_note] if pw_note else []
+    k = bread.shape[0]
+    N = float(nobs) if nobs is not None else (float(np.sum(weights)) if fw else float(scores.shape[0]))
+    if kind == "iid":
+        return SandwichResult(bread.copy(), None, kind, None, tuple(notes))
+    if kind in ("HC0", "HC1"):
+        meat = (scores / weights[:, None]).T @ scores if fw else scores.T @ scores  # type: ignore[index]
+        factor = N / (N - k) if kind == "HC1" and ssc == "ml" else 1.0
+        return SandwichResult(bread @ meat @ bread * factor, None, kind, None, tuple(notes))
+    if kind == "cluster":
+        if not clusters:
+            raise SpecificationError("vcov='cluster' needs cluster=.")
+        if len(clusters) != 1:
+            raise SpecificationError(f"{estimator}: vcov='cluster' supports one clustering variable.")
+        if fw:
+            raise SpecificationError(
+                "Clustered variances with fweights are not supported: expand the replicated rows "
+                "(or use them as pweights)."
+            )
+        meat, G = _cluster_meat(scores, clusters[0])
+        V = bread @ meat @ bread * ((G / (G - 1)) if ssc == "ml" else 1.0)
+        notes.append(
+            f"Cluster-robust variance with G/(G-1) correction, {G} clusters (as Stata and "
+            "sandwich::vcovCL type HC0)."
+        )
+        if G < FEW_CLUSTERS:
+            notes.append(few_clusters_note(G))
+        return SandwichResult(V, None, kind, G, tuple(notes))
+    dsn = check_survey_refit(survey, weights_name)
+    if frame is None:
+        raise SpecificationError("vcov='survey' needs the estimation rows of the data.")
+    if isinstance(dsn, ReplicateDesign):
+        if refit is None or params is None:
+            raise SpecificationError(
+                f"{estimator}: replicate-weight designs are not supported yet; use a "
+                "dp.SurveyDesign (Taylor linearisation) or dp.logit/dp.probit/dp.ordered/dp.ols."
+            )
+        V, df = replicate_refit_vcov(refit, params, dsn, frame, data)
+        return SandwichResult(V, df, kind, None, tuple(notes))
+    meat, df = survey_meat(scores, dsn, frame, data=data)
+    return SandwichResult(bread @ meat @ bread, df, kind, None, tuple(notes))
+
+
 # --- translations for wrapped libraries (the only place they live) -------------------------------
 
 
@@ -546,154 +684,3 @@ def linearmodels_gmm_weight(kind: str) -> dict[str, Any]:
         "cluster": {"weight_type": "clustered"},
         "hac": {"weight_type": "kernel", "kernel": "bartlett"},
     }[check_vcov("iv", kind)]
-
-
-def survey_frames(
-    design: SurveyDesign | ReplicateDesign | None, data: pd.DataFrame
-) -> pd.DataFrame:
-    """The rows a model is fitted on: the design's subpopulation (all rows without one).
-
-    The variance still uses the whole design (:func:`survey_meat` with ``data=``), so a
-    subpopulation is a domain, as R ``svyglm(design = subset(des, ...))`` and Stata
-    ``svy, subpop():``.
-    """
-    if design is None or design.subpop is None:
-        return data
-    from ..survey._expr import evaluate_subpop
-
-    mask = evaluate_subpop(design.subpop, data)
-    if not mask.any():
-        raise DataValueError(f"The subpopulation {design.subpop!r} has no rows.")
-    return data.loc[mask]
-
-
-def _check_subpop(bound, rows: np.ndarray | None) -> None:  # noqa: ANN001
-    """An estimator that was fitted outside the design's subpopulation must not get its SEs."""
-    if bound.subpop is None:
-        return
-    inside = bound.subpop if rows is None else bound.subpop[rows]
-    if not inside.all():
-        raise SpecificationError(
-            f"The design has a subpopulation ({bound.design.subpop!r}), but this estimator was fitted "
-            "on rows outside it; it does not take subpopulations yet. Fit it on the subpopulation's "
-            "rows with the full design's variance by using dp.ols/dp.logit/dp.probit/dp.ordered, "
-            "or drop subpop= (e.g. analyse the domain with by=)."
-        )
-
-
-def _design_rows(frame: pd.DataFrame, data: pd.DataFrame) -> np.ndarray:
-    if frame.index is data.index or frame.index.equals(data.index):
-        return np.arange(data.shape[0])
-    if not data.index.is_unique:
-        raise DataValueError(
-            "Survey variances with missing values (domain estimation) need a data frame with a "
-            "unique index, to place the estimation rows in the design; call data.reset_index(drop=True)."
-        )
-    return data.index.get_indexer(frame.index)
-
-
-def survey_meat(
-    scores: np.ndarray,
-    design: SurveyDesign | ReplicateDesign,
-    frame: pd.DataFrame,
-    *,
-    data: pd.DataFrame | None = None,
-) -> tuple[np.ndarray, float]:
-    """Taylor-linearisation variance of the total of ``scores`` (rows of ``frame``), and its df.
-
-    The one survey variance of the package (:meth:`disparity.survey._core.BoundDesign.taylor_cov`,
-    also used by every measure): strata, multistage clusters, fpc per stage and the single-PSU
-    rule of the design. With ``data`` (the full data the estimation rows ``frame`` were taken
-    from) and ``design.missing="domain"``, rows of ``data`` outside the estimation sample stay in
-    the design with zero scores (domain estimation, R ``svyglm``); otherwise the design is formed on
-    ``frame`` alone. The df is #PSU − #strata ("stata") or R's ``degf`` of the estimation domain
-    minus ``k − 1`` ("r").
-    """
-    from ..survey._core import bind
-
-    if isinstance(design, ReplicateDesign):
-        raise SpecificationError(
-            "A replicate-weights design gives variances by refitting the model with each "
-            "replicate weight; this estimator supports it in dp.ols, dp.logit and dp.probit. Use a "
-            "dp.SurveyDesign here."
-        )
-    if data is not None and design.missing == "domain":
-        bound = bind(design, data)
-        rows = _design_rows(frame, data)
-    else:
-        bound = bind(design, frame)
-        rows = None
-    _check_subpop(bound, rows)
-    k = scores.shape[1]
-    meat = bound.taylor_cov(scores, rows)
-    w = bound.w if rows is None else bound.w[rows]
-    dof = bound.degrees_of_freedom(rows if rows is not None else np.arange(bound.n), w)
-    if design.df == "r":
-        dof -= k - 1
-    return meat, float(dof)
-
-
-def replicate_refit_vcov(
-    refit: Callable[[np.ndarray], np.ndarray],
-    params: np.ndarray,
-    design: ReplicateDesign,
-    frame: pd.DataFrame,
-    data: pd.DataFrame | None,
-) -> tuple[np.ndarray, float]:
-    """Replicate covariance of an estimator refitted with each replicate weight column.
-
-    ``refit(w)`` returns the coefficients fitted with weights ``w`` on the rows of ``frame`` (the
-    estimation sample); a replicate whose fit fails is left out with a warning (R ``na.omit``).
-    The centre and scale are the design's (:meth:`BoundDesign.replicate_cov`), as R ``svyglm`` on
-    a ``svrepdesign``.
-    """
-    from ..survey._core import bind
-
-    full = data if data is not None else frame
-    bound = bind(design, full)
-    rows = _design_rows(frame, full)
-    _check_subpop(bound, rows)
-    rw = bound.replicate_weights(rows)
-    thetas = np.full((rw.shape[1], params.shape[0]), np.nan)
-    for r in range(rw.shape[1]):
-        try:
-            thetas[r] = refit(np.ascontiguousarray(rw[:, r]))
-        except (DataValueError, np.linalg.LinAlgError):
-            continue
-    V = bound.replicate_cov(thetas, params)
-    dof = bound.degrees_of_freedom(rows, bound.w[rows])
-    if design.df == "r":
-        dof -= params.shape[0] - 1
-    return V, float(dof)
-
-
-def replicate_ols_vcov(
-    X: np.ndarray, resid: np.ndarray, design: ReplicateDesign, frame: pd.DataFrame,
-    data: pd.DataFrame | None,
-) -> tuple[np.ndarray, float]:
-    """Replicate covariance of weighted least-squares coefficients, refitted exactly per replicate.
-
-    With replicate weights :math:`w^{(r)}`, :math:`\\hat\\beta_r - \\hat\\beta =
-    (X'W_rX)^{-1}X'W_r e` (``e`` the full-sample residuals), so no outcome is needed.
-    """
-    from ..survey._core import bind
-
-    full = data if data is not None else frame
-    bound = bind(design, full)
-    rows = _design_rows(frame, full)
-    _check_subpop(bound, rows)
-    rw = bound.replicate_weights(rows)
-    k = X.shape[1]
-    deltas = np.full((rw.shape[1], k), np.nan)
-    for r in range(rw.shape[1]):
-        wr = rw[:, r]
-        xtwx = X.T @ (X * wr[:, None])
-        try:
-            deltas[r] = np.linalg.solve(xtwx, X.T @ (wr * resid))
-        except np.linalg.LinAlgError:
-            continue
-    V = bound.replicate_cov(deltas, np.zeros(k))
-    dof = bound.degrees_of_freedom(rows, bound.w[rows])
-    if design.df == "r":
-        dof -= k - 1
-    return V, float(dof)

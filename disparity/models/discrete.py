@@ -10,13 +10,13 @@ import numpy as np
 import pandas as pd
 from scipy import special, stats
 
-from .._options import WeightType, check_option
+from .._options import VcovKind, WeightType, check_option
 from ..design import SurveyDesign
 from ..errors import DataValueError
+from . import covariance as cv
 from ._margins import average_effects
 from ._ml import (
     INFORMATION_KINDS,
-    ML_VCOV_KINDS,
     Information,
     check_formula,
     fit_glm,
@@ -30,7 +30,8 @@ from .results import ModelResult, ModelSpec
 
 __all__ = ["logit", "probit", "BINARY_VCOV_KINDS"]
 
-BINARY_VCOV_KINDS = ML_VCOV_KINDS
+#: alias of ``covariance.FAMILY_VCOV["binary"]``
+BINARY_VCOV_KINDS = cv.FAMILY_VCOV["binary"]
 # A linear predictor this large means fitted probabilities of 0 or 1 to double precision.
 SEPARATION_ETA = 35.0
 
@@ -91,7 +92,8 @@ def _binary(
     information: str,
     safe: bool,
 ) -> ModelResult:
-    check_option("vcov", vcov, BINARY_VCOV_KINDS)
+    cv.check_vcov("binary", vcov)
+    vcov, design_note = cv.design_default(design, vcov)
     check_option("information", information, INFORMATION_KINDS)
     data = categorical_outcome(check_formula(formula), data, binary=True)
     p = prepare(formula, data, weights=weights, weight_type=weight_type, vcov=vcov, cluster=cluster,
@@ -131,7 +133,9 @@ def _binary(
                 return np.asarray(fit_glm(yv, X, _family(link), pr, link).params, dtype=float)
         V, df_, notes, G, kind, cl = sandwich(kind, p, bread, scores, estimator=link,
                                               design=kw.get("design", design), cluster=cl,
-                                              refit=refit, params=beta)
+                                              refit=refit, params=beta, family="binary")
+        if design_note and kind == "survey" and kw.get("design", design) is design:
+            notes.append(design_note)
         if link == "probit" and info == "eim":
             notes.append("Bread: expected information (as R's glm); Stata uses the observed (oim).")
         params = pd.Series(beta, index=names, name="estimate")
@@ -180,7 +184,7 @@ def logit(
     *,
     weights: str | None = None,
     weight_type: WeightType = "pweight",
-    vcov: str = "iid",
+    vcov: VcovKind = "iid",
     cluster: str | Sequence[str] | None = None,
     design: SurveyDesign | None = None,
     information: Information = "oim",
@@ -197,7 +201,9 @@ def logit(
         or design-based ("survey").
     vcov : {"iid", "HC0", "HC1", "cluster", "survey"}
         "iid" is the inverse information; "cluster" is CR with the :math:`G/(G-1)` factor only
-        (Stata's ``vce(cluster)`` for ML estimators); "survey" needs ``design=``.
+        (Stata's ``vce(cluster)`` for ML estimators); "survey" needs ``design=``, and is what
+        "iid" (the default) becomes when ``design=`` is given; a ``dp.ReplicateDesign`` refits the
+        model with each replicate weight.
     information : {"oim", "eim"}
         Bread of every variance: the observed (Stata's default) or the expected information (R's
         ``glm``). They coincide for the logit link, which is canonical.
@@ -257,7 +263,7 @@ def probit(
     *,
     weights: str | None = None,
     weight_type: WeightType = "pweight",
-    vcov: str = "iid",
+    vcov: VcovKind = "iid",
     cluster: str | Sequence[str] | None = None,
     design: SurveyDesign | None = None,
     information: Information = "oim",

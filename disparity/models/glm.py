@@ -8,7 +8,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from .._options import WeightType, check_option
+from .._options import VcovKind, WeightType, check_option
 from ..design import SurveyDesign
 from ..errors import DataValueError, SpecificationError
 from ._margins import average_effects
@@ -93,7 +93,7 @@ def glm(
     link: Link | None = None,
     weights: str | None = None,
     weight_type: WeightType = "pweight",
-    vcov: str = "iid",
+    vcov: VcovKind = "iid",
     cluster: str | Sequence[str] | None = None,
     design: SurveyDesign | None = None,
     offset: str | None = None,

@@ -11,6 +11,7 @@ import pandas as pd
 
 from .._dispatch import dispatches
 from .._options import WEIGHT_TYPES, SscKind, VcovKind, WeightType, check_option
+from .._weights import check_weights
 from ..design import SurveyDesign
 from ..errors import DataValueError, SpecificationError
 from . import covariance as cv
@@ -34,30 +35,16 @@ def prepare_weights(
     if not isinstance(weights, str) or weights not in data.columns:
         raise SpecificationError(f"weights={weights!r} must name a column of the data.")
     w = pd.to_numeric(data.loc[index, weights], errors="coerce").to_numpy(dtype=float)
-    bad = ~np.isfinite(w) | (w < 0)
-    if bad.any():
-        rows = list(index[bad][:5])
-        raise DataValueError(
-            f"Weight column {weights!r} has missing, non-numeric or negative values in rows {rows}; "
-            "weights must be finite and non-negative: fix or drop those rows."
-        )
-    if weight_type == "fweight" and np.any(w != np.round(w)):
-        rows = list(index[w != np.round(w)][:5])
-        raise DataValueError(
-            f"fweights in {weights!r} must be whole replication counts; rows {rows} are not. "
-            "Use weight_type='pweight' or 'aweight' for non-integer weights."
-        )
-    if w.sum() <= 0:
-        raise DataValueError(f"Weight column {weights!r} sums to zero on the estimation sample.")
-    if weight_type == "aweight":
-        w = w * (len(w) / w.sum())
-    return w
+    return check_weights(w, index, weights, weight_type)
 
 
 def resolve_design(
     design: SurveyDesign | None, weights: str | None, weight_type: str, vcov: str
 ) -> tuple[str | None, str]:
-    """Reconcile ``design=`` with ``weights=``: a survey design carries its own pweights."""
+    """Reconcile ``design=`` with ``weights=``: a survey design carries its own pweights.
+
+    (``vcov`` left at "iid" with a design has become "survey" before: :func:`covariance.design_default`.)
+    """
     if vcov == "survey":
         if design is None:
             raise SpecificationError(
@@ -68,8 +55,12 @@ def resolve_design(
                 f"weights={weights!r} and design.weights={design.weights!r} disagree; give one."
             )
         return (design.weights or weights), "pweight"
-    if design is not None:
-        raise SpecificationError("design= is only used with vcov='survey'.")
+    if design is not None:  # an explicit non-survey vcov: the design supplies the sampling weights
+        if weights is not None and design.weights is not None and weights != design.weights:
+            raise SpecificationError(
+                f"weights={weights!r} and design.weights={design.weights!r} disagree; give one."
+            )
+        return (design.weights or weights), "pweight"
     return weights, weight_type
 
 
@@ -163,7 +154,9 @@ def ols(
         Column of weights; meaning set by ``weight_type`` ("pweight", "aweight", "fweight").
     vcov : str
         "iid", "HC0"-"HC3", "cluster", "wild" or "survey" (see :mod:`disparity.models.covariance`).
-        With pweights, "iid" is replaced by "HC1" (as Stata does) and the summary says so.
+        With pweights, "iid" is replaced by "HC1" (as Stata does) and the summary says so; with
+        ``design=`` and ``vcov`` left at "iid" the variance is "survey" (the summary says so), and
+        an explicit other ``vcov`` is computed with the design's weights as pweights.
     cluster : str or list of two str
         Clustering variable(s) for "cluster"/"wild".
     design : SurveyDesign, optional
@@ -212,6 +205,7 @@ def ols(
     [-331.39, 26.61, 3.2, -413.96]
     """
     cv.check_vcov("linear", vcov)
+    vcov, design_note = cv.design_default(design, vcov)
     cv.check_ssc(ssc)
     check_option("few_clusters", few_clusters, ("wild", "analytic"))
     check_option("boot_weights", boot_weights, BOOT_WEIGHTS)
@@ -302,6 +296,8 @@ def ols(
             dsn = cv.check_survey_refit(dsn, weights)
         fc = kw.get("few_clusters", few_clusters)
         notes: list[str] = list(fe_notes)
+        if design_note and kind == "survey" and dsn is design:
+            notes.append(design_note)
         kind, pw_note = cv.pweight_rule(kind, weight_type, w is not None)
         if pw_note:
             notes.append(pw_note)

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 from scipy import special, stats
 
-from .._options import WeightType, check_option
+from .._options import VcovKind, WeightType, check_option
 from ..design import SurveyDesign
 from ..errors import DataValueError, SpecificationError
 from . import covariance as cv
@@ -20,7 +20,8 @@ from .results import ModelResult, ModelSpec
 
 __all__ = ["ordered"]
 
-ORDERED_VCOV_KINDS = ("iid", "HC0", "cluster", "survey")
+#: alias of ``covariance.FAMILY_VCOV["ordered"]``
+ORDERED_VCOV_KINDS = cv.FAMILY_VCOV["ordered"]
 CONVERGENCE_TOL = 1e-11
 MAX_ITER = 200
 
@@ -108,6 +109,40 @@ def _expected_information(theta, X, w, J, link):
     return info
 
 
+def _newton(X: np.ndarray, yi: np.ndarray, w: np.ndarray, J: int, link: str) -> np.ndarray:
+    """Maximum-likelihood (slopes, cut points) by Newton's method with step halving."""
+    k = X.shape[1]
+    cdf_inv = special.logit if link == "logit" else special.ndtri
+    cum = np.cumsum(np.bincount(yi, weights=w, minlength=J))[:-1] / w.sum()
+    theta = np.concatenate([np.zeros(k), cdf_inv(cum)])
+    ll, _, H = _loglik_parts(theta, X, yi, w, J, link)
+    for _ in range(MAX_ITER):
+        _, scores, H = _loglik_parts(theta, X, yi, w, J, link)
+        grad = scores.sum(0)
+        try:
+            step = np.linalg.solve(-H, grad)
+        except np.linalg.LinAlgError:
+            raise DataValueError(
+                "The ordered-model information matrix is singular; check for "
+                "collinear regressors or empty categories."
+            ) from None
+        t = 1.0
+        while t > 1e-10:
+            cand = theta + t * step
+            ll_new = _loglik_parts(cand, X, yi, w, J, link, need_hess=False)[0]
+            if np.all(np.diff(cand[k:]) > 0) and ll_new >= ll - 1e-12 * abs(ll):
+                break
+            t /= 2
+        theta, ll = cand, ll_new
+        if np.max(np.abs(t * step) / np.maximum(np.abs(theta), 1.0)) < CONVERGENCE_TOL:
+            break
+    else:
+        raise DataValueError(
+            "The ordered model did not converge; check for separation or sparse categories."
+        )
+    return theta
+
+
 def ordered(
     formula: str,
     data: pd.DataFrame,
@@ -115,7 +150,7 @@ def ordered(
     link: Literal["logit", "probit"] = "logit",
     weights: str | None = None,
     weight_type: WeightType = "pweight",
-    vcov: str = "iid",
+    vcov: VcovKind = "iid",
     cluster: str | Sequence[str] | None = None,
     design: SurveyDesign | None = None,
     information: Information = "oim",
@@ -130,7 +165,9 @@ def ordered(
         sorted distinct values are the ordered categories.
     link : {"logit", "probit"}
     weights, weight_type, vcov, cluster, design
-        As :func:`disparity.logit` (``vcov`` in "iid", "HC0", "cluster", "survey").
+        As :func:`disparity.logit` (``vcov`` in "iid", "HC0", "cluster", "survey"; with
+        ``design=`` the default is "survey", and a ``dp.ReplicateDesign`` refits the model with each
+        replicate weight, as ``survey::svyolr``).
     information : {"oim", "eim"}
         Bread of every variance: the inverse observed information (default; Stata's ``ologit`` /
         ``oprobit`` and ``MASS::polr``) or the expected (Fisher) information.
@@ -167,7 +204,8 @@ def ordered(
     [['edu_years', 0.026], ['很不满意|不满意', -0.891], ['不满意|一般', 0.233], ['一般|满意', 1.579], ['满意|很满意', 2.94]]
     """
     check_option("link", link, ("logit", "probit"))
-    check_option("vcov", vcov, ORDERED_VCOV_KINDS)
+    cv.check_vcov("ordered", vcov)
+    vcov, design_note = cv.design_default(design, vcov)
     check_option("information", information, INFORMATION_KINDS)
     weights, weight_type = resolve_design(design, weights, weight_type, vcov)
     clist = () if cluster is None else ((cluster,) if isinstance(cluster, str) else tuple(cluster))
@@ -190,34 +228,7 @@ def ordered(
         raise DataValueError(f"Too few observations: {n} rows for {k + J - 1} parameters.")
     w_given = prepare_weights(data, weights, weight_type, d.index)
     w = np.ones(n) if w_given is None else w_given
-    cdf_inv = special.logit if link == "logit" else special.ndtri
-    cum = np.cumsum(np.bincount(yi, weights=w, minlength=J))[:-1] / w.sum()
-    theta = np.concatenate([np.zeros(k), cdf_inv(cum)])
-    ll, _, H = _loglik_parts(theta, X, yi, w, J, link)
-    for _ in range(MAX_ITER):
-        _, scores, H = _loglik_parts(theta, X, yi, w, J, link)
-        grad = scores.sum(0)
-        try:
-            step = np.linalg.solve(-H, grad)
-        except np.linalg.LinAlgError:
-            raise DataValueError(
-                "The ordered-model information matrix is singular; check for "
-                "collinear regressors or empty categories."
-            ) from None
-        t = 1.0
-        while t > 1e-10:
-            cand = theta + t * step
-            ll_new = _loglik_parts(cand, X, yi, w, J, link, need_hess=False)[0]
-            if np.all(np.diff(cand[k:]) > 0) and ll_new >= ll - 1e-12 * abs(ll):
-                break
-            t /= 2
-        theta, ll = cand, ll_new
-        if np.max(np.abs(t * step) / np.maximum(np.abs(theta), 1.0)) < CONVERGENCE_TOL:
-            break
-    else:
-        raise DataValueError(
-            "The ordered model did not converge; check for separation or sparse categories."
-        )
+    theta = _newton(X, yi, w, J, link)
     ll, scores, H = _loglik_parts(theta, X, yi, w, J, link)
     bread_oim = np.linalg.inv(-H)
     fstats = _ordered_stats(theta, X, yi, w, J, link, ll, n if weight_type != "fweight" or w_given is None
@@ -232,34 +243,23 @@ def ordered(
     nobs = n
 
     def build(kind: str, **kw: Any) -> ModelResult:
-        kind = check_option("vcov", kind, ORDERED_VCOV_KINDS)
         info = check_option("information", kw.get("information", information), INFORMATION_KINDS)
         bread = bread_oim if info == "oim" else np.linalg.inv(_expected_information(theta, X, w, J, link))
-        notes: list[str] = []
-        if w_given is not None and weight_type == "pweight" and kind == "iid":
-            kind = "HC0"
-            notes.append("pweights: robust (sandwich) variance.")
-        df_: float | None = None
-        if kind == "iid":
-            V = bread
-        elif kind == "HC0":
-            V = bread @ (scores.T @ scores) @ bread
-        elif kind == "cluster":
-            if not codes or len(codes) != 1:
-                raise SpecificationError(
-                    "vcov='cluster' needs one clustering variable in cluster=."
-                )
-            G = int(codes[0].max()) + 1
-            S = np.zeros((G, scores.shape[1]))
-            cv._group_sum(S, scores, codes[0])
-            V = bread @ (S.T @ S) @ bread * (G / (G - 1))
-            if G < cv.FEW_CLUSTERS:
-                notes.append(cv.few_clusters_note(G))
-        else:
-            meat, df_ = cv.survey_meat(
-                scores, cv.check_survey_refit(kw.get("design", design), weights), frame, data=data
-            )
-            V = bread @ meat @ bread
+        refit = None
+        if kind == "survey":  # a replicate design refits with each replicate weight (R svyglm)
+            def refit(wr: np.ndarray) -> np.ndarray:
+                if np.bincount(yi, weights=wr, minlength=J).min() <= 0:
+                    raise DataValueError("A replicate leaves an outcome category empty.")
+                return _newton(X, yi, wr, J, link)
+        r = cv.ml_sandwich(
+            kind, scores=scores, bread=bread, family="ordered", estimator="ordered",
+            weights=w_given, weight_type=weight_type, weights_name=weights, nobs=nobs,
+            clusters=codes, survey=kw.get("design", design), frame=frame, data=data,
+            refit=refit, params=theta,
+        )
+        kind, V, df_, notes = r.kind, r.cov, r.df, list(r.notes)
+        if design_note and kind == "survey" and kw.get("design", design) is design:
+            notes.append(design_note)
         spec = ModelSpec(
             estimator=f"ordered_{link}",
             formula=formula,

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats as sps
 
-from .._options import WeightType, check_option
+from .._options import VcovKind, WeightType, check_option
 from ..design import SurveyDesign
 from ..errors import DataValueError, SpecificationError
 from . import covariance as cv
@@ -87,7 +87,7 @@ def twopart(
     smear_by: str | None = None,
     weights: str | None = None,
     weight_type: WeightType = "pweight",
-    vcov: str = "iid",
+    vcov: VcovKind = "iid",
     cluster: str | None = None,
     design: SurveyDesign | None = None,
     suest: bool = False,

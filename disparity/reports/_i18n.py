@@ -5,18 +5,15 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 
+from .._registry import REGISTRY
+
 __all__ = ["words", "stat_label", "term_label", "percent", "join_sentences", "measure_label"]
 
 #: Chinese names of the measures and their components, for tables in Chinese reports (the results
 #: keep English identifiers; display words live here).
-MEASURE_ZH: dict[str, str] = {
-    "gap": "城乡差距", "gini": "基尼系数", "theil": "泰尔指数", "mld": "平均对数偏差",
-    "ge": "广义熵指数", "atkinson": "阿特金森指数", "cv": "变异系数",
-    "concentration_index": "集中指数", "kakwani": "Kakwani指数",
-    "horizontal_inequity": "水平不公平指数", "catastrophic": "灾难性卫生支出",
-    "impoverishment": "因病致贫", "benefit_incidence": "受益归宿", "ci_decomposition": "集中指数分解",
-    "dominance_test": "占优检验",
-}
+MEASURE_ZH: dict[str, str] = {e.name: e.zh for e in REGISTRY if e.zh}
+#: English display names of the measures (from the same registry, :mod:`disparity._registry`).
+MEASURE_EN: dict[str, str] = {e.name: e.en for e in REGISTRY if e.en}
 COMPONENT_ZH: dict[str, str] = {
     "difference": "差值", "relative": "相对差距", "ratio": "比值", "mean": "均值",
     "total": "总体", "within": "组内", "between": "组间", "ede": "等价均等分配收入",

@@ -80,26 +80,14 @@ __all__ = ["AnalysisSpec", "load_analysis", "run_analysis", "prepare", "tidy_tab
 
 
 def _calls() -> dict[str, tuple[Callable[..., Any], str]]:
-    """Allowlisted calls: name -> (function, how the data is passed: 'data' or 'formula')."""
-    from .. import benefits, measures, models
-    from ..models import decomp, did
+    """Allowlisted calls: name -> (function, how the data is passed: 'data', 'formula' or 'none').
 
-    table: dict[str, tuple[Callable[..., Any], str]] = {}
-    for n in ("gap", "gini", "lorenz", "ge", "theil", "mld", "cv", "atkinson", "concentration_index",
-              "concentration_curve", "ci_decomposition", "horizontal_inequity", "catastrophic",
-              "impoverishment", "kakwani", "benefit_incidence", "entropy_weights", "topsis",
-              "composite_index", "obstacle_degree", "integration_index", "benchmark"):
-        table[n] = (getattr(measures, n), "data")
-    for n in ("ols", "logit", "probit", "ordered", "quantreg", "panel", "iv"):
-        table[n] = (getattr(models, n), "formula")
-    for n in ("event_study", "bacon", "did", "placebo"):
-        table[n] = (getattr(did, n), "data")
-    table["oaxaca"] = (decomp.oaxaca, "formula")
-    table["mediation"] = (decomp.mediation, "formula")
-    table["threshold"] = (decomp.threshold, "formula")
-    table["coupling_coordination"] = (measures.coupling_coordination, "none")
-    table["compare_schedules"] = (benefits.compare_schedules, "none")
-    return table
+    Derived from the one registry (:mod:`disparity._registry`, entries with ``call=True``); the
+    functions are looked up by the registry's fixed names, never by a name from the analysis file.
+    """
+    from .._registry import REGISTRY, resolve
+
+    return {e.name: (resolve(e), e.passing) for e in REGISTRY if e.call}
 
 
 # ``method =`` steps: pure accessors of disparity results only (see _specsafe.check_method)

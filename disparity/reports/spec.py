@@ -54,6 +54,7 @@ from typing import Any
 
 import pandas as pd
 
+from .. import _registry
 from ..errors import SpecificationError
 from ._files import check_report_target
 from ._specsafe import (
@@ -73,11 +74,13 @@ from .builder import Report
 
 __all__ = ["ReportSpec", "load_spec", "build_report", "ESTIMATORS", "DATASETS", "MEASURES"]
 
-ESTIMATORS: tuple[str, ...] = ("ols", "logit", "probit")
+#: Estimators a spec may fit (from the one registry, :mod:`disparity._registry`).
+ESTIMATORS: tuple[str, ...] = _registry.names(spec="estimator")
 DATASETS: tuple[str, ...] = ("chifeng_survey", "province_panel")
 _TOP = {"title", "lang", "output", "seed", "data", "models", "measures", "tables", "figures", "text"}
-#: Measures a spec may compute (looked up in :mod:`disparity.measures`, never imported by name).
-MEASURES: tuple[str, ...] = ("gini", "theil", "mld", "ge", "cv", "atkinson", "concentration_index", "gap")
+#: Measures a spec may compute (from the one registry; looked up in :mod:`disparity.measures`, never
+#: imported by name).
+MEASURES: tuple[str, ...] = _registry.names(spec="measure")
 _MEASURE = {"name", "measure", "y", "group", "rank", "by", "weights", "weight_type", "epsilon", "alpha",
             "kind", "reference"}
 _DATA = {"dataset", "path", "codes", "encoding", "missing", "sheet"}

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from .._options import WEIGHT_TYPES, check_option
+from .._weights import raise_weight_problems
 from ..design import SurveyDesign
 from ..errors import DataValueError, SpecificationError
 from ._backend import EngineTable, UnsupportedOperationError
@@ -82,22 +83,17 @@ class Prepared:
         if not self.weighted:
             return
         f, weights, w, used = self.function, self.weights, self.w, self.show or []
+        bad_rows = nonint_rows = None
         if res["_wneg"] > 0 or not np.isfinite(res["_wtotal"]):
             n_bad = int(self.t.aggregate(b=self._bad().cast("int64").sum()).to_pandas().iloc[0]["b"])
-            raise DataValueError(
-                f"scale.{f}: weights {weights!r} are negative or infinite in {n_bad} "
-                f"row(s), e.g.\n{examples(self.t, self._bad(), used)}\nweights must be finite "
-                "and >= 0; fix or filter those rows."
-            )
-        if self.weight_type == "fweight" and res["_wnonint"] > 0:
-            raise DataValueError(
-                f"scale.{f}: frequency weights {weights!r} must be whole numbers; "
-                f"{int(res['_wnonint'])} row(s) are not, e.g.\n"
-                f"{examples(self.t, w != w.round(0), used)}\n"
-                "Use weight_type='pweight' for sampling weights."
-            )
-        if not res["_wtotal"] > 0:
-            raise DataValueError(f"scale.{f}: the weights {weights!r} sum to zero.")
+            bad_rows = f"{n_bad} row(s), e.g.\n{examples(self.t, self._bad(), used)}\n"
+        elif self.weight_type == "fweight" and res["_wnonint"] > 0:
+            nonint_rows = (f"{int(res['_wnonint'])} row(s), e.g.\n"
+                           f"{examples(self.t, w != w.round(0), used)}\n")
+        # the one weights check of the package, so every path says the same thing
+        raise_weight_problems(weights=weights, weight_type=self.weight_type, where=f"scale.{f}",
+                              bad_rows=bad_rows, nonint_rows=nonint_rows,
+                              total=1.0 if bad_rows else float(res["_wtotal"]))
 
 
 def examples(t: Any, bad: Any, cols: list[str]) -> str:

@@ -17,10 +17,11 @@ import numpy as np
 import pandas as pd
 from scipy import linalg as sla
 
-from .._options import WEIGHT_TYPES, WeightType, check_option
+from .._options import WEIGHT_TYPES, VcovKind, WeightType, check_option
 from ..design import SurveyDesign
 from ..errors import CollinearityError, DataValueError, SpecificationError
 from ..models import ModelResult
+from ..models import covariance as cv
 from ..models.results import ModelSpec
 from ._backend import EngineTable, Progress, as_engine_table
 from ._plan import Lazy, Pass, Plan, run
@@ -28,7 +29,8 @@ from ._prep import check_columns, complete, examples, f64, sorted_levels, unsupp
 
 __all__ = ["ols"]
 
-SCALE_VCOV_KINDS = ("iid", "HC0", "HC1", "cluster")
+#: alias of ``covariance.FAMILY_VCOV["scale"]``
+SCALE_VCOV_KINDS = cv.FAMILY_VCOV["scale"]
 #: Below this many clusters dp.ols switches to wild-bootstrap inference by default (its FEW_CLUSTERS).
 FEW_CLUSTERS = 42
 #: Largest number of clusters whose k×k moment matrices are brought back from the engine.
@@ -136,7 +138,7 @@ def ols(
     *,
     weights: str | None = None,
     weight_type: WeightType = "pweight",
-    vcov: str = "iid",
+    vcov: VcovKind = "iid",
     cluster: str | Sequence[str] | None = None,
     design: SurveyDesign | None = None,
     few_clusters: str = "wild",
@@ -216,7 +218,7 @@ def _ols_plan(
     *,
     weights: str | None = None,
     weight_type: WeightType = "pweight",
-    vcov: str = "iid",
+    vcov: VcovKind = "iid",
     cluster: str | Sequence[str] | None = None,
     design: SurveyDesign | None = None,
     few_clusters: str = "wild",
@@ -236,7 +238,7 @@ def _ols_plan(
             "use vcov='HC1' or 'cluster' (leverages, bootstrap draws and survey designs need "
             "per-row passes that are not implemented on engines).",
         )
-    check_option("vcov", vcov, SCALE_VCOV_KINDS)
+    cv.check_vcov("scale", vcov)
     check_option("weight_type", weight_type, WEIGHT_TYPES)
     check_option("few_clusters", few_clusters, ("wild", "analytic"))
     if design is not None:
@@ -542,10 +544,9 @@ def _ols_plan(
     ssr = max(yy - 2 * float(theta @ cvec) + float(theta @ Gm @ theta), 0.0)
     dof_fe = a_fe
     notes: list[str] = []
-    kind = vcov
-    if weights and weight_type == "pweight" and kind == "iid":
-        kind = "HC1"
-        notes.append("pweights: heteroskedasticity-robust (HC1) variance, as Stata does.")
+    kind, pw_note = cv.pweight_rule(vcov, weight_type, bool(weights), family="scale")
+    if pw_note:
+        notes.append(pw_note)
     if N - k - dof_fe <= 0:
         raise DataValueError(f"scale.ols: too few observations ({N:g}) for {k} coefficients.")
     df_: float

@@ -29,7 +29,7 @@ CASES = {
     "glm data None": (lambda d: dp.glm("y ~ x", None), "DataFrame"),
     "glm text outcome": (lambda d: dp.glm("txt ~ x", d), "takes a single value"),
     "gamma negative": (lambda d: dp.glm("x ~ g", d, family="gamma"), "strictly positive"),
-    "poisson negative weights": (lambda d: dp.poisson("y ~ x", d.assign(w=-1.0), weights="w"), "non-negative"),
+    "poisson negative weights": (lambda d: dp.poisson("y ~ x", d.assign(w=-1.0), weights="w"), "finite and >= 0"),
     "poisson one cluster": (lambda d: dp.poisson("y ~ x", d.assign(k=1), vcov="cluster", cluster="k"),
                             "single cluster"),
     "poisson survey without design": (lambda d: dp.poisson("y ~ x", d, vcov="survey"), "design="),

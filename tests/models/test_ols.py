@@ -210,9 +210,26 @@ def test_two_way_clustering_with_few_clusters_is_flagged(sample):
     assert any("interpret p-values with caution" in n for n in res.summary().notes)
 
 
-def test_design_without_survey_vcov_is_rejected(sample):
-    with pytest.raises(SpecificationError, match="only used with vcov='survey'"):
-        dp.ols(FORMULA, sample, design=dp.SurveyDesign(weights="w"))
+def test_design_alone_means_survey_variance(sample):
+    """Issue 19: design= is enough (no vcov='survey'); an explicit other vcov is honoured."""
+    design = dp.SurveyDesign(weights="w", strata="stratum", psu="county")
+    alone = dp.ols(FORMULA, sample, design=design)
+    spelled = dp.ols(FORMULA, sample, vcov="survey", design=design)
+    assert alone.spec.vcov == "survey"
+    np.testing.assert_array_equal(alone.std_errors, spelled.std_errors)
+    assert any("design= given" in n for n in alone.summary().notes)
+    assert not any("design= given" in n for n in spelled.summary().notes)
+    hc1 = dp.ols(FORMULA, sample, vcov="HC1", design=design)
+    ref = dp.ols(FORMULA, sample, vcov="HC1", weights="w")
+    assert hc1.spec.vcov == "HC1"
+    np.testing.assert_array_equal(hc1.std_errors, ref.std_errors)
+    assert not np.allclose(hc1.std_errors, alone.std_errors)
+    d = sample.assign(hi=(sample["y"] > sample["y"].median()).astype(int))
+    for fit in (dp.logit, dp.probit):
+        a = fit("hi ~ x1 + x2", d, design=design)
+        b = fit("hi ~ x1 + x2", d, vcov="survey", design=design)
+        assert a.spec.vcov == "survey" and any("design= given" in n for n in a.summary().notes)
+        np.testing.assert_array_equal(a.std_errors, b.std_errors)
 
 
 def test_survey_with_vcov_requires_matching_weights(sample):

@@ -170,7 +170,7 @@ def test_missing_weights_are_refused_as_by_dp_ols(engine, survey, tmp_path):
     df.loc[[10, 20], "w"] = np.nan
     df.to_parquet(tmp_path / "w.parquet")
     t = engine.read_parquet(tmp_path / "w.parquet")
-    with pytest.raises(DataValueError, match="Weight column 'w'"):
+    with pytest.raises(DataValueError, match="Weights 'w' are missing"):
         dp.ols("y ~ inc", df, weights="w")
     with pytest.raises(DataValueError, match=r"(?s)'w' is missing .* in 2 row\(s\)"):
         scale.ols("y ~ inc", t, weights="w")

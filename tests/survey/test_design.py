@@ -189,9 +189,9 @@ def test_replicate_design_rejects_bootstrap_se_and_bad_weights(strat):
         dp.svy_mean(d.assign(r1=np.nan), "api00", design=des)
     with pytest.raises(SpecificationError, match="matches no column"):
         dp.svy_mean(d, "api00", design=replace(des, replicates="^zz"))
-    with pytest.raises(SpecificationError, match="dp.ols, dp.logit and dp.probit"):
-        dp.ordered("stype ~ ell", d.assign(stype=d["stype"].map({"E": 0, "M": 1, "H": 2})),
-                   vcov="survey", design=des)
+    with pytest.raises(SpecificationError, match="dp.ols, dp.logit, dp.probit and dp.ordered"):
+        dp.oaxaca("api00 ~ ell", d.assign(g=(d["stype"] == "E").astype(int)), by="g",
+                  vcov="survey", design=des)
 
 
 def test_result_contract(strat):

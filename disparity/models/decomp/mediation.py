@@ -10,7 +10,7 @@ import pandas as pd
 from scipy import stats
 
 from ... import _display, _resample
-from ..._options import WEIGHT_TYPES, WeightType, check_option
+from ..._options import WEIGHT_TYPES, VcovKind, WeightType, check_option
 from ...errors import DataValueError, SpecificationError
 from .. import covariance as cv
 from ..discrete import logit, probit
@@ -176,7 +176,7 @@ def mediation(
     time: str | None = None,
     weights: str | None = None,
     weight_type: WeightType = "pweight",
-    vcov: str = "iid",
+    vcov: VcovKind = "iid",
     cluster: str | None = None,
     reps: int = 1000,
     ci: Literal["percentile", "bc", "normal"] = "percentile",

@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from ... import _display, _resample
+from ..._options import VcovKind
 from ...errors import DataValueError, SpecificationError
 from ..formula import build_design
 from ..panel import panel
@@ -217,7 +218,7 @@ def threshold(
     grid: int | None = 300,
     reps: int = 300,
     seed: int | None = None,
-    vcov: str = "iid",
+    vcov: VcovKind = "iid",
     cluster: str | None = None,
     level: float = 0.95,
     progress: bool = True,

@@ -15,7 +15,7 @@ from ._panel import wide_panel
 from .cs import CS_CONTROLS, CS_METHODS, group_time_effects
 from .results import EventStudyResult
 from .sunab import sunab_event_study
-from .twfe import DID_VCOV, twfe_event_study
+from .twfe import DID_VCOV, DidVcov, twfe_event_study
 
 __all__ = ["event_study"]
 
@@ -41,7 +41,7 @@ def event_study(
     weights: str | None = None,
     weight_type: WeightType = "pweight",
     cluster: str | None = None,
-    vcov: str = "cluster",
+    vcov: DidVcov = "cluster",
     se: Literal["bootstrap", "analytic"] = "bootstrap",
     reps: int = 999,
     seed: int | None = None,

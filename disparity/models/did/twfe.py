@@ -10,6 +10,7 @@ import pandas as pd
 
 from ..._options import WEIGHT_TYPES, WeightType, check_option
 from ...errors import CollinearityError, DataValueError, SpecificationError
+from .. import covariance as cv
 from ..linear import ols
 from ..panel import panel
 from ..results import ModelResult
@@ -19,7 +20,8 @@ from .results import DidResult, EventStudyResult
 __all__ = ["did", "twfe_event_study", "event_dummies", "DidVcov"]
 
 DidVcov = Literal["iid", "HC1", "cluster", "wild"]
-DID_VCOV = ("iid", "HC1", "cluster", "wild")
+#: alias of ``covariance.FAMILY_VCOV["did"]``
+DID_VCOV = cv.FAMILY_VCOV["did"]
 
 
 def _binary(data: pd.DataFrame, col: str, what: str) -> pd.Series:
@@ -126,7 +128,7 @@ def did(
     covariates = list(covariates or [])
     twfe = unit is not None or time is not None or cohort is not None
     if vcov is not None:
-        check_option("vcov", vcov, DID_VCOV)
+        cv.check_vcov("did", vcov)
     if twfe:
         if unit is None or time is None or (cohort is None and treat is None):
             raise SpecificationError("TWFE DiD needs unit=, time= and cohort= (or a 0/1 treat= status column).")
