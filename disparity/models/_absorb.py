@@ -70,7 +70,7 @@ def absorb_codes(data: pd.DataFrame, cols: Sequence[str], index: pd.Index) -> li
     for c in cols:
         if c not in data.columns:
             raise SpecificationError(f"Fixed-effect column {c!r} (absorb=) is not in the data.")
-        col = data.loc[index, c]
+        col = data[c] if index.equals(data.index) else data.loc[index, c]
         if col.isna().any():
             raise DataValueError(
                 f"Fixed-effect column {c!r} has {int(col.isna().sum())} missing values; fill them or "

@@ -228,7 +228,9 @@ def build_design(
         )
     used = [c for c in data.columns if c in needed]
     complete = data[used].notna().all(axis=1)
-    sub = data.loc[complete, used + [c for c in extra if c not in used]]
+    cols = used + [c for c in extra if c not in used]
+    # all rows complete: a (copy-on-write) column selection, not a copy of the columns
+    sub = data[cols] if bool(complete.all()) else data.loc[complete, cols]
     n_dropped = int((~complete).sum())
     try:
         # Invalid values (log of 0 or negatives) are reported below with the rows involved.
@@ -243,7 +245,8 @@ def build_design(
         raise SpecificationError(
             f"Formula {formula!r} must have exactly one outcome column (got {list(y_df.columns)})."
         )
-    X = pd.DataFrame(np.asarray(mm.rhs, dtype=float), index=sub.index, columns=list(mm.rhs.columns))
+    X = pd.DataFrame(np.asarray(mm.rhs, dtype=float), index=sub.index, columns=list(mm.rhs.columns),
+                     copy=False)
     y = pd.Series(np.asarray(y_df, dtype=float).ravel(), index=sub.index, name=str(y_df.columns[0]))
     if not np.all(np.isfinite(X.to_numpy())) or not np.all(np.isfinite(y.to_numpy())):
         bad = sub.index[~(np.isfinite(X.to_numpy()).all(1) & np.isfinite(y.to_numpy()))][:5]

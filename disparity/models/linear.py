@@ -14,7 +14,7 @@ from .._options import WEIGHT_TYPES, SscKind, VcovKind, WeightType, check_option
 from ..design import SurveyDesign
 from ..errors import DataValueError, SpecificationError
 from . import covariance as cv
-from ._absorb import absorb_codes, absorb_columns, drop_singletons, fe_dof, recode
+from ._absorb import absorb_codes, absorb_columns, drop_singletons, fe_dof, nested_dof, recode
 from ._margins import average_effects
 from ._solver import solve_lstsq
 from .bootstrap import BOOT_WEIGHTS, wild_cluster_bootstrap
@@ -263,7 +263,9 @@ def ols(
     sol = solve_lstsq(X, y, names=names, weights=w, intercept=None if fe_cols else d.intercept)
 
     codes = cv.cluster_codes(data, list(clist), d.index) if clist else None
-    frame = data.loc[d.index]
+    # the estimation rows for survey variances and effects: a shallow (copy-on-write) copy when
+    # no row was dropped, not a second copy of every column
+    frame = data.copy(deep=False) if d.index.equals(data.index) else data.loc[d.index]
     nobs = int(round(w.sum())) if (w is not None and weight_type == "fweight") else len(y)
 
     ybar = float(np.average(y_orig, weights=w)) if (d.intercept is not None or fe_cols) else 0.0
@@ -309,7 +311,7 @@ def ols(
             raise SpecificationError(f"vcov={kind!r} needs cluster=.")
         fe_k = fe
         if fe_cols and kind in ("cluster", "wild") and cds:
-            fe_k = fe_dof(fe_groups, cds)
+            fe_k = replace(fe, k_fe_nested=nested_dof(fe_groups, cds))
         vr = cv.compute_vcov(
             kind,
             X=X,

@@ -19,7 +19,8 @@ from ._absorb import (
     absorb_columns,
     absorbed_dof,
     drop_singletons,
-    fe_dof,
+    fixest_dof,
+    nested_dof,
     recode,
 )
 from ._solver import solve_lstsq
@@ -545,11 +546,11 @@ def _fixed_effects(f: PanelFit, effects: str, vcov: str, boot: dict[str, Any]) -
     sol = solve_lstsq(Xd, yd, names=names, weights=w, intercept=None)
     resid = sol.resid
     ccodes = None
-    fe = fe_dof(groups)
+    fe = cv.FeDof(absorbed, 0, fixest_dof(groups))  # = fe_dof(groups), the graph not redone
     if vcov in ("cluster", "wild"):
         col = f.cluster or f.entity
         ccodes = cv.cluster_codes(f.data, [col], d.index)[0]
-        fe = fe_dof(groups, [ccodes])
+        fe = replace(fe, k_fe_nested=nested_dof(groups, [ccodes]))
     boot_p = boot_ci = None
     extra: dict[str, Any] = {}
     vr = cv.compute_vcov(
