@@ -183,7 +183,7 @@ def solve_lstsq(
     wsum = float(n) if weights is None else float(np.sum(weights))
 
     zcols = [j for j in range(k) if j != intercept]
-    if n > QR_BLOCK and 4 * k <= QR_BLOCK and zcols:
+    if n > QR_BLOCK and 2 * k <= QR_BLOCK and zcols:
         qty, R, norms, xbar, ybar, yc = _blocked_qr(X, y, zcols, intercept, weights, sw, wsum, names)
         Z = None
     else:
