@@ -206,12 +206,13 @@ def solve_lstsq(
                 + ". Drop one of the columns named (or a category of a dummy set) and refit."
             )
         c = sla.solve_triangular(R, qty)
-        r = _weighted_resid(X, y, zcols, intercept, c / norms, xbar, ybar, sw)
+        del yc  # the refined path rebuilds the outcome from y
+        rnorm = float(np.linalg.norm(_weighted_resid(X, y, zcols, intercept, c / norms, xbar, ybar, sw)))
         cnorm = float(np.linalg.norm(c))
         # Componentwise: the smallest coefficient is what loses digits first; coefficients below
         # COEF_FLOOR of the largest are judged against that floor so exact zeros do not force the slow path.
         cmin = max(float(np.min(np.abs(c))), COEF_FLOOR * cnorm, 1e-300)
-        bound = EPS * (cond * cnorm + cond**2 * float(np.linalg.norm(r)) / sv[0]) / cmin
+        bound = EPS * (cond * cnorm + cond**2 * rnorm / sv[0]) / cmin
         refined = bool(bound > REFINE_ERROR_BOUND)
         if refined:
             # Rebuild the centred, scaled design from the data in extended precision.
@@ -274,7 +275,7 @@ def solve_lstsq(
     if refined:
         resid = np.asarray(y.astype(EXT) - X.astype(EXT) @ params.astype(EXT), dtype=float)
     else:
-        resid = y - fitted
+        resid = np.subtract(y, fitted)
     if warn and cond > WARN_CONDITION:
         involved = _ill_conditioned_columns(R, names, zcols)
         warnings.warn(
@@ -342,7 +343,6 @@ def _blocked_qr(X, y, zcols, intercept, weights, sw, wsum, names):
     """
     n = X.shape[0]
     m = len(zcols)
-    Xz = X[:, zcols] if intercept is not None else X
     if intercept is not None:
         if weights is None:
             xbar = np.array([X[:, j].mean() for j in zcols])
@@ -359,18 +359,19 @@ def _blocked_qr(X, y, zcols, intercept, weights, sw, wsum, names):
         yc = yc * sw
     raw = np.zeros(m)
     cen = np.zeros(m)
-    for j in range(m):
-        col = Xz[:, j] if sw is None else Xz[:, j] * sw
-        raw[j] = np.dot(col, col)
-        c = col - xbar[j] if sw is None else col - sw * xbar[j]
-        cen[j] = np.dot(c, c)
+    for i, j in enumerate(zcols):  # one column at a time: O(n) temporaries
+        col = X[:, j] if sw is None else X[:, j] * sw
+        raw[i] = np.dot(col, col)
+        c = col - xbar[i] if sw is None else col - sw * xbar[i]
+        cen[i] = np.dot(c, c)
+        del col, c
     raw_norms, norms = np.sqrt(raw), np.sqrt(cen)
     _check_dead(norms, raw_norms, n, zcols, intercept, names)
     nb = -(-n // QR_BLOCK)
     bounds = np.linspace(0, n, nb + 1).astype(int)
     Rs, cs = [], []
     for s, e in zip(bounds[:-1], bounds[1:], strict=True):
-        Zb = np.array(Xz[s:e], dtype=float, order="F")
+        Zb = np.array(X[s:e][:, zcols], dtype=float, order="F")
         if sw is not None:
             Zb *= sw[s:e, None]
             if intercept is not None:
@@ -390,8 +391,11 @@ def _weighted_resid(X, y, zcols, intercept, slopes, xbar, ybar, sw) -> np.ndarra
     b[zcols] = slopes
     if intercept is not None:
         b[intercept] = ybar - float(xbar @ slopes)
-    r = y - X @ b
-    return r if sw is None else r * sw
+    r = X @ b
+    np.subtract(y, r, out=r)
+    if sw is not None:
+        r *= sw
+    return r
 
 
 def _ill_conditioned_columns(R: np.ndarray, names: list[str], zcols: list[int]) -> list[str]:

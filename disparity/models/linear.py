@@ -122,6 +122,17 @@ def _drop_absorbed(yd, Xd, X, names):
     return yd, Xd[:, keep], [names[j] for j in keep], [names[j] for j in gone]
 
 
+def _wdot(w: np.ndarray | None, a: np.ndarray, b: np.ndarray) -> float:
+    """``sum_i w_i a_i b_i`` (``w = 1`` when None) without an n-vector of ones."""
+    return float(np.dot(a, b) if w is None else np.dot(w * a, b))
+
+
+def _centred_ss(w: np.ndarray | None, y: np.ndarray, ybar: float, block: int = 1 << 16) -> float:
+    """``sum_i w_i (y_i - ybar)^2`` by blocks (no n-vector temporary)."""
+    return sum(_wdot(None if w is None else w[s:s + block], y[s:s + block] - ybar,
+                     y[s:s + block] - ybar) for s in range(0, y.size, block))
+
+
 def _check_outcome(y: np.ndarray, d: Design) -> None:
     """A constant outcome has nothing to explain: every standard error would be 0 and t infinite."""
     if y.size and np.all(y == y[0]):
@@ -269,10 +280,9 @@ def ols(
     nobs = int(round(w.sum())) if (w is not None and weight_type == "fweight") else len(y)
 
     ybar = float(np.average(y_orig, weights=w)) if (d.intercept is not None or fe_cols) else 0.0
-    wt = np.ones_like(y) if w is None else w
-    ssr = float(np.dot(wt * sol.resid, sol.resid))
-    tss = float(np.dot(wt * (y_orig - ybar), y_orig - ybar))
-    nn = float(wt.sum()) if weight_type == "fweight" and w is not None else float(len(y))
+    ssr = _wdot(w, sol.resid, sol.resid)
+    tss = _centred_ss(w, y_orig, ybar)
+    nn = float(w.sum()) if weight_type == "fweight" and w is not None else float(len(y))
     k = X.shape[1] + fe.k_fe
     r2 = 1 - ssr / tss if tss > 0 else float("nan")
     base_stats = {
@@ -285,7 +295,7 @@ def ols(
     if fe_cols:
         wy = y
         base_stats.update(
-            r2_within=1 - ssr / float(np.dot(wt * wy, wy)),
+            r2_within=1 - ssr / _wdot(w, wy, wy),
             n_singletons=n_single,
             absorbed=fe.k_fe,
             n_fe_levels=tuple(int(g.max()) + 1 for g in fe_groups),
