@@ -307,7 +307,7 @@ def cluster_codes(
     for c in names:
         if c not in data.columns:
             raise SpecificationError(f"Cluster column {c!r} is not in the data.")
-        col = data.loc[index, c]
+        col = data[c] if index.equals(data.index) else data.loc[index, c]
         if col.isna().any():
             rows = list(col.index[col.isna()][:5])
             raise DataValueError(

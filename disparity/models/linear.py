@@ -124,7 +124,8 @@ def _drop_absorbed(yd, Xd, X, names):
 
 def _wdot(w: np.ndarray | None, a: np.ndarray, b: np.ndarray) -> float:
     """``sum_i w_i a_i b_i`` (``w = 1`` when None) without an n-vector of ones."""
-    return float(np.dot(a, b) if w is None else np.dot(w * a, b))
+    # einsum, not BLAS ddot: no thread pool spinning for a single pass
+    return float(np.einsum("i,i->", a, b) if w is None else np.einsum("i,i,i->", w, a, b))
 
 
 def _centred_ss(w: np.ndarray | None, y: np.ndarray, ybar: float, block: int = 1 << 16) -> float:
