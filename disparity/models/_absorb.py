@@ -145,13 +145,14 @@ def demean(
     projection before them left it orthogonal to its own effects, and each later one changes any
     group mean by at most its own (tiny) size, so every set's group means are below
     :math:`(K-1)\,` ``tol`` (Gaure 2013 for the method). When plain sweeps are slow (after
-    ``ACCEL_AFTER`` of them) every third iterate is extrapolated by Irons and Tuck (1969), as fixest
+    ``ACCEL_AFTER`` of them) every second sweep is extrapolated by Irons and Tuck (1969), as fixest
     does (Berge 2018): with :math:`\Delta_1 = x_1 - x_0`, :math:`\Delta_2 = x_2 - x_1`,
     :math:`x \leftarrow x_2 - \frac{\Delta_2'(\Delta_2-\Delta_1)}{\|\Delta_2-\Delta_1\|^2}\Delta_2`,
     which stays in :math:`m - \text{span}(D)`, so the limit is the same residual.
 
-    Work is column by column on contiguous float64 columns with integer codes, ``np.bincount`` for
-    the group sums and ``np.take`` into one preallocated buffer: one copy of ``M`` and O(n) extra.
+    Work is column by column on contiguous float64 columns with integer codes: ``np.bincount``
+    for the group sums, one gather of the means, subtraction in place; one copy of ``M`` and O(n)
+    extra (two n-vectors for the extrapolation).
     """
     M = np.array(M, dtype=np.float64, order="F", copy=True)
     if M.ndim == 1:
