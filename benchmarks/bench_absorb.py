@@ -11,7 +11,8 @@ Both sides demean to a tight tolerance (pyfixest ``fixef_tol=1e-8``, its default
 and the coefficients are compared. Timings are interleaved repeats after one warm-up call each
 (numba compilation for pyfixest): best and median wall time and best process CPU time (all
 threads), ratios on the best wall and on CPU time. The table is written to
-``benchmarks/ABSORB.md`` and ``benchmarks/results/absorb.json`` (``_record.record``).
+``benchmarks/ABSORB.md`` and ``benchmarks/results/absorb.json`` (``_record.record``), with
+``--big`` to ``ABSORB_BIG.md`` and ``results/absorb_big.json``.
 
 Run: ``python benchmarks/bench_absorb.py [--big] [--repeats N]`` (needs the ``bench`` extra:
 pyfixest).
@@ -146,7 +147,7 @@ def main() -> None:
         f"{__import__('os').cpu_count()} cores\n\n"
     )
     table = out.to_markdown(index=False, floatfmt=".3g")
-    Path(__file__).with_name("ABSORB.md").write_text(head + table + "\n")
+    Path(__file__).with_name("ABSORB_BIG.md" if big else "ABSORB.md").write_text(head + table + "\n")
     print(head + table)
     sys.path.insert(0, str(Path(__file__).resolve().parent))  # benchmarks/_record.py
     from _record import record
