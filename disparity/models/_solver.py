@@ -31,6 +31,9 @@ REFINE_ERROR_BOUND = 1e-10
 # beyond it even the extended-precision path cannot guarantee eight correct digits in double output.
 WARN_CONDITION = 1e8
 MAX_REFINE_STEPS = 3
+# Designs with more rows than this are factorised by row blocks of about this size (see
+# _blocked_qr): the working copy is one block, not n x k.
+QR_BLOCK = 131_072
 COEF_FLOOR = 1e-6
 
 
@@ -180,46 +183,19 @@ def solve_lstsq(
     wsum = float(n) if weights is None else float(np.sum(weights))
 
     zcols = [j for j in range(k) if j != intercept]
-    # One Fortran-ordered working copy, modified in place: LAPACK needs column-major storage anyway.
-    Z = np.array(X[:, zcols] if intercept is not None else X, dtype=float, order="F")
-    if sw is not None:
-        Z *= sw[:, None]
-    raw_norms = np.linalg.norm(Z, axis=0)
-    if intercept is not None:
-        if weights is None:
-            xbar = Z.mean(0)
-            ybar = float(y.mean())
-            Z -= xbar
-        else:
-            xbar = (weights @ X[:, zcols]) / wsum
-            ybar = float(weights @ y) / wsum
-            Z -= sw[:, None] * xbar
-        yc = y - ybar
+    if n > QR_BLOCK and 2 * k <= QR_BLOCK and zcols:
+        qty, R, norms, xbar, ybar, yc = _blocked_qr(X, y, zcols, intercept, weights, sw, wsum, names)
+        Z = None
     else:
-        xbar = np.zeros(len(zcols))
-        ybar = 0.0
-        yc = y
-    if sw is not None:
-        yc = yc * sw
-
-    norms = np.linalg.norm(Z, axis=0)
-    dead = [
-        j for j in range(len(zcols)) if norms[j] <= np.sqrt(n) * EPS * max(raw_norms[j], 1e-300)
-    ]
-    if dead:
-        what = "constant (collinear with the intercept)" if intercept is not None else "all zero"
-        cols = ", ".join(f"'{names[zcols[j]]}'" for j in dead)
-        raise CollinearityError(
-            f"Regressor(s) {cols} are {what} in the estimation sample; drop them from the formula."
-        )
-    Z /= norms
+        Z, norms, xbar, ybar, yc = _centred_scaled(X, y, zcols, intercept, weights, sw, wsum, names)
     m = len(zcols)
 
     if m:
-        # Householder QR applying Q' to y on the fly (Q is never formed).
-        qty, R = sla.qr_multiply(Z, yc, mode="right", overwrite_a=True)
-        del Z  # overwritten by the factorisation
-        R = np.triu(R[:m, :m])
+        if Z is not None:
+            # Householder QR applying Q' to y on the fly (Q is never formed).
+            qty, R = sla.qr_multiply(Z, yc, mode="right", overwrite_a=True)
+            del Z  # overwritten by the factorisation
+            R = np.triu(R[:m, :m])
         sv = np.linalg.svd(R, compute_uv=False)
         cond = float(sv[0] / sv[-1]) if sv[-1] > 0 else float("inf")
         tol = np.sqrt(float(n) * m) * EPS
@@ -230,12 +206,13 @@ def solve_lstsq(
                 + ". Drop one of the columns named (or a category of a dummy set) and refit."
             )
         c = sla.solve_triangular(R, qty)
-        r = _weighted_resid(X, y, zcols, intercept, c / norms, xbar, ybar, sw)
+        del yc  # the refined path rebuilds the outcome from y
+        rnorm = float(np.linalg.norm(_weighted_resid(X, y, zcols, intercept, c / norms, xbar, ybar, sw)))
         cnorm = float(np.linalg.norm(c))
         # Componentwise: the smallest coefficient is what loses digits first; coefficients below
         # COEF_FLOOR of the largest are judged against that floor so exact zeros do not force the slow path.
         cmin = max(float(np.min(np.abs(c))), COEF_FLOOR * cnorm, 1e-300)
-        bound = EPS * (cond * cnorm + cond**2 * float(np.linalg.norm(r)) / sv[0]) / cmin
+        bound = EPS * (cond * cnorm + cond**2 * rnorm / sv[0]) / cmin
         refined = bool(bound > REFINE_ERROR_BOUND)
         if refined:
             # Rebuild the centred, scaled design from the data in extended precision.
@@ -298,7 +275,7 @@ def solve_lstsq(
     if refined:
         resid = np.asarray(y.astype(EXT) - X.astype(EXT) @ params.astype(EXT), dtype=float)
     else:
-        resid = y - fitted
+        resid = np.subtract(y, fitted)
     if warn and cond > WARN_CONDITION:
         involved = _ill_conditioned_columns(R, names, zcols)
         warnings.warn(
@@ -311,13 +288,114 @@ def solve_lstsq(
     return LstsqSolution(params, bread, resid, fitted, cond, refined, float(bound))
 
 
+def _centred_scaled(X, y, zcols, intercept, weights, sw, wsum, names):
+    """The centred (if ``intercept``), row-weighted, unit-norm working copy of the design."""
+    n = X.shape[0]
+    # One Fortran-ordered working copy, modified in place: LAPACK needs column-major storage anyway.
+    Z = np.array(X[:, zcols] if intercept is not None else X, dtype=float, order="F")
+    if sw is not None:
+        Z *= sw[:, None]
+    raw_norms = np.linalg.norm(Z, axis=0)
+    if intercept is not None:
+        if weights is None:
+            xbar = Z.mean(0)
+            ybar = float(y.mean())
+            Z -= xbar
+        else:
+            xbar = (weights @ X[:, zcols]) / wsum
+            ybar = float(weights @ y) / wsum
+            Z -= sw[:, None] * xbar
+        yc = y - ybar
+    else:
+        xbar = np.zeros(len(zcols))
+        ybar = 0.0
+        yc = y
+    if sw is not None:
+        yc = yc * sw
+
+    norms = np.linalg.norm(Z, axis=0)
+    _check_dead(norms, raw_norms, n, zcols, intercept, names)
+    Z /= norms
+    return Z, norms, xbar, ybar, yc
+
+
+def _check_dead(norms, raw_norms, n, zcols, intercept, names) -> None:
+    dead = [
+        j for j in range(len(zcols)) if norms[j] <= np.sqrt(n) * EPS * max(raw_norms[j], 1e-300)
+    ]
+    if dead:
+        what = "constant (collinear with the intercept)" if intercept is not None else "all zero"
+        cols = ", ".join(f"'{names[zcols[j]]}'" for j in dead)
+        raise CollinearityError(
+            f"Regressor(s) {cols} are {what} in the estimation sample; drop them from the formula."
+        )
+
+
+def _blocked_qr(X, y, zcols, intercept, weights, sw, wsum, names):
+    """Householder QR of the centred, scaled design by row blocks (TSQR), never copying all of it.
+
+    Each block of about ``QR_BLOCK`` rows is centred, scaled and factorised (LAPACK ``dgeqrf``,
+    ``Q_b'`` applied to its part of the outcome); the stacked triangular factors are factorised
+    once more. The product of orthogonal transformations is orthogonal, so this is a Householder
+    QR of the whole design with the same backward stability (Demmel, Grigori, Hoemmen & Langou
+    2012, "Communication-optimal parallel and sequential QR and LU factorizations", *SIAM J. Sci.
+    Comput.* 34(1)); memory is one block instead of an n x k copy.
+    """
+    n = X.shape[0]
+    m = len(zcols)
+    if intercept is not None:
+        if weights is None:
+            xbar = np.array([X[:, j].mean() for j in zcols])
+            ybar = float(y.mean())
+        else:
+            xbar = np.array([float(weights @ X[:, j]) for j in zcols]) / wsum
+            ybar = float(weights @ y) / wsum
+        yc = y - ybar
+    else:
+        xbar = np.zeros(m)
+        ybar = 0.0
+        yc = y
+    if sw is not None:
+        yc = yc * sw
+    raw = np.zeros(m)
+    cen = np.zeros(m)
+    for i, j in enumerate(zcols):  # one column at a time: O(n) temporaries
+        col = X[:, j] if sw is None else X[:, j] * sw
+        raw[i] = np.dot(col, col)
+        c = col - xbar[i] if sw is None else col - sw * xbar[i]
+        cen[i] = np.dot(c, c)
+        del col, c
+    raw_norms, norms = np.sqrt(raw), np.sqrt(cen)
+    _check_dead(norms, raw_norms, n, zcols, intercept, names)
+    nb = -(-n // QR_BLOCK)
+    bounds = np.linspace(0, n, nb + 1).astype(int)
+    Rs, cs = [], []
+    for s, e in zip(bounds[:-1], bounds[1:], strict=True):
+        Zb = np.array(X[s:e][:, zcols], dtype=float, order="F")
+        if sw is not None:
+            Zb *= sw[s:e, None]
+            if intercept is not None:
+                Zb -= sw[s:e, None] * xbar
+        elif intercept is not None:
+            Zb -= xbar
+        Zb /= norms
+        qb, Rb = sla.qr_multiply(Zb, yc[s:e], mode="right", overwrite_a=True)
+        Rs.append(np.triu(Rb[:m, :m]))
+        cs.append(qb[:m])
+    qty, R = sla.qr_multiply(np.vstack(Rs), np.concatenate(cs), mode="right", overwrite_a=True)
+    return qty, np.triu(R[:m, :m]), norms, xbar, ybar, yc
+
+
 def _weighted_resid(X, y, zcols, intercept, slopes, xbar, ybar, sw) -> np.ndarray:
     b = np.empty(X.shape[1])
     b[zcols] = slopes
     if intercept is not None:
         b[intercept] = ybar - float(xbar @ slopes)
-    r = y - X @ b
-    return r if sw is None else r * sw
+    r = X @ b
+    np.subtract(y, r, out=r)
+    if sw is not None:
+        r *= sw
+    return r
 
 
 def _ill_conditioned_columns(R: np.ndarray, names: list[str], zcols: list[int]) -> list[str]:

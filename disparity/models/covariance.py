@@ -353,7 +353,7 @@ def cluster_codes(
     for c in names:
         if c not in data.columns:
             raise SpecificationError(f"Cluster column {c!r} is not in the data.")
-        col = data.loc[index, c]
+        col = data[c] if index.equals(data.index) else data.loc[index, c]
         if col.isna().any():
             rows = list(col.index[col.isna()][:5])
             raise DataValueError(
@@ -374,6 +374,34 @@ def _cluster_meat(scores: np.ndarray, codes: np.ndarray) -> tuple[np.ndarray, in
     G = int(codes.max()) + 1
     S = np.zeros((G, scores.shape[1]))
     _group_sum(S, scores, codes)
+    return S.T @ S, G
+
+
+#: Rows per block when a meat is formed from the design: temporaries of block x k, not n x k.
+MEAT_BLOCK = 65_536
+
+
+def _weighted_gram(X: np.ndarray, u: np.ndarray, v: np.ndarray | None = None) -> np.ndarray:
+    """``sum_i u_i v_i x_i x_i'`` (``v = u`` when None) by row blocks, without an n x k copy."""
+    n, k = X.shape
+    out = np.zeros((k, k))
+    for s in range(0, n, MEAT_BLOCK):
+        e = min(s + MEAT_BLOCK, n)
+        Xb = X[s:e]
+        if v is None:
+            Xu = Xb * u[s:e, None]
+            out += Xu.T @ Xu
+        else:
+            out += (Xb * (u[s:e] * v[s:e])[:, None]).T @ Xb
+    return out
+
+
+def _cluster_meat_xu(X: np.ndarray, u: np.ndarray, codes: np.ndarray) -> tuple[np.ndarray, int]:
+    """:func:`_cluster_meat` of the scores ``X * u[:, None]``, one column at a time."""
+    G = int(codes.max()) + 1
+    S = np.empty((G, X.shape[1]))
+    for j in range(X.shape[1]):
+        S[:, j] = np.bincount(codes, weights=X[:, j] * u, minlength=G)
     return S.T @ S, G
 
 
@@ -446,11 +474,7 @@ def compute_vcov(
             u = wres / (np.sqrt(1 - h) if kind == "HC2" else (1 - h))
         else:
             u = wres
-        if fw:
-            meat = (X * (u * resid)[:, None]).T @ X
-        else:
-            Xu = X * u[:, None]
-            meat = Xu.T @ Xu
+        meat = _weighted_gram(X, u, resid if fw else None)
         V = bread @ meat @ bread
         if kind == "HC1":
             V = V * f.hc1
@@ -475,9 +499,8 @@ def compute_vcov(
                 "Clustered variances with fweights are not supported: expand the replicated rows "
                 "(or use them as pweights/aweights)."
             )
-        scores = X * wres[:, None]
         if len(clusters) == 1:
-            meat, G = _cluster_meat(scores, clusters[0])
+            meat, G = _cluster_meat_xu(X, wres, clusters[0])
             gf = G / (G - 1) if f.cluster_g else 1.0
             V = bread @ meat @ bread * gf * f.cluster_k
             return VcovResult(V, G - 1 if f.df_cluster_is_g else f.df_resid, (G,))
@@ -487,7 +510,7 @@ def compute_vcov(
             )
         a, b = clusters
         inter = pd.factorize(pd.MultiIndex.from_arrays([a, b]))[0].astype(np.intp)
-        parts = [(*_cluster_meat(scores, codes), sign) for codes, sign in ((a, 1.0), (b, 1.0), (inter, -1.0))]
+        parts = [(*_cluster_meat_xu(X, wres, codes), sign) for codes, sign in ((a, 1.0), (b, 1.0), (inter, -1.0))]
         Gmin = min(parts[0][1], parts[1][1])
         total = np.zeros((k, k))
         for meat, G, sign in parts:

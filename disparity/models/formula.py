@@ -203,6 +203,19 @@ def categorical_outcome(formula: str, data: pd.DataFrame, *, binary: bool) -> pd
     return data.assign(**{lhs: codes.where(codes >= 0)})
 
 
+def _take_columns(rhs: pd.DataFrame) -> np.ndarray:
+    """The model matrix as one float64 (Fortran) array, each column freed from it once copied.
+
+    The model matrix holds one array per column; copying them all before letting it go would hold
+    the design twice at the peak.
+    """
+    out = np.empty(rhs.shape, order="F")
+    for j, c in enumerate(list(rhs.columns)):
+        out[:, j] = rhs[c].to_numpy(dtype=float)
+        del rhs[c]
+    return out
+
+
 def build_design(
     formula: str,
     data: pd.DataFrame,
@@ -242,7 +255,9 @@ def build_design(
     _check_text_numbers(formula, data, needed)
     used = [c for c in data.columns if c in needed]
     complete = data[used].notna().all(axis=1)
-    sub = data.loc[complete, used + [c for c in extra if c not in used]]
+    cols = used + [c for c in extra if c not in used]
+    # all rows complete: a (copy-on-write) column selection, not a copy of the columns
+    sub = data[cols] if bool(complete.all()) else data.loc[complete, cols]
     n_dropped = int((~complete).sum())
     try:
         # Invalid values (log of 0 or negatives) are reported below with the rows involved.
@@ -257,7 +272,8 @@ def build_design(
         raise SpecificationError(
             f"Formula {formula!r} must have exactly one outcome column (got {list(y_df.columns)})."
         )
-    X = pd.DataFrame(np.asarray(mm.rhs, dtype=float), index=sub.index, columns=list(mm.rhs.columns))
+    columns = list(mm.rhs.columns)
+    X = pd.DataFrame(_take_columns(mm.rhs), index=sub.index, columns=columns, copy=False)
     y = pd.Series(np.asarray(y_df, dtype=float).ravel(), index=sub.index, name=str(y_df.columns[0]))
     if not np.all(np.isfinite(X.to_numpy())) or not np.all(np.isfinite(y.to_numpy())):
         bad = sub.index[~(np.isfinite(X.to_numpy()).all(1) & np.isfinite(y.to_numpy()))][:5]

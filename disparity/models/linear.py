@@ -15,7 +15,7 @@ from .._weights import check_weights
 from ..design import SurveyDesign
 from ..errors import DataValueError, SpecificationError
 from . import covariance as cv
-from ._absorb import absorb_codes, absorb_columns, drop_singletons, fe_dof, recode
+from ._absorb import absorb_codes, absorb_columns, drop_singletons, fe_dof, nested_dof, recode
 from ._margins import average_effects
 from ._solver import solve_lstsq
 from .bootstrap import BOOT_WEIGHTS, wild_cluster_bootstrap
@@ -111,6 +111,18 @@ def _drop_absorbed(yd, Xd, X, names):
         )
     keep = [j for j in range(len(names)) if j not in gone]
     return yd, Xd[:, keep], [names[j] for j in keep], [names[j] for j in gone]
+
+
+def _wdot(w: np.ndarray | None, a: np.ndarray, b: np.ndarray) -> float:
+    """``sum_i w_i a_i b_i`` (``w = 1`` when None) without an n-vector of ones."""
+    # einsum, not BLAS ddot: no thread pool spinning for a single pass
+    return float(np.einsum("i,i->", a, b) if w is None else np.einsum("i,i,i->", w, a, b))
+
+
+def _centred_ss(w: np.ndarray | None, y: np.ndarray, ybar: float, block: int = 1 << 16) -> float:
+    """``sum_i w_i (y_i - ybar)^2`` by blocks (no n-vector temporary)."""
+    return sum(_wdot(None if w is None else w[s:s + block], y[s:s + block] - ybar,
+                     y[s:s + block] - ybar) for s in range(0, y.size, block))
 
 
 def _check_outcome(y: np.ndarray, d: Design) -> None:
@@ -257,14 +269,15 @@ def ols(
     sol = solve_lstsq(X, y, names=names, weights=w, intercept=None if fe_cols else d.intercept)
 
     codes = cv.cluster_codes(data, list(clist), d.index) if clist else None
-    frame = data.loc[d.index]
+    # the estimation rows for survey variances and effects: a shallow (copy-on-write) copy when
+    # no row was dropped, not a second copy of every column
+    frame = data.copy(deep=False) if d.index.equals(data.index) else data.loc[d.index]
     nobs = int(round(w.sum())) if (w is not None and weight_type == "fweight") else len(y)
 
     ybar = float(np.average(y_orig, weights=w)) if (d.intercept is not None or fe_cols) else 0.0
-    wt = np.ones_like(y) if w is None else w
-    ssr = float(np.dot(wt * sol.resid, sol.resid))
-    tss = float(np.dot(wt * (y_orig - ybar), y_orig - ybar))
-    nn = float(wt.sum()) if weight_type == "fweight" and w is not None else float(len(y))
+    ssr = _wdot(w, sol.resid, sol.resid)
+    tss = _centred_ss(w, y_orig, ybar)
+    nn = float(w.sum()) if weight_type == "fweight" and w is not None else float(len(y))
     k = X.shape[1] + fe.k_fe
     r2 = 1 - ssr / tss if tss > 0 else float("nan")
     base_stats = {
@@ -277,7 +290,7 @@ def ols(
     if fe_cols:
         wy = y
         base_stats.update(
-            r2_within=1 - ssr / float(np.dot(wt * wy, wy)),
+            r2_within=1 - ssr / _wdot(w, wy, wy),
             n_singletons=n_single,
             absorbed=fe.k_fe,
             n_fe_levels=tuple(int(g.max()) + 1 for g in fe_groups),
@@ -305,7 +318,7 @@ def ols(
             raise SpecificationError(f"vcov={kind!r} needs cluster=.")
         fe_k = fe
         if fe_cols and kind in ("cluster", "wild") and cds:
-            fe_k = fe_dof(fe_groups, cds)
+            fe_k = replace(fe, k_fe_nested=nested_dof(fe_groups, cds))
         vr = cv.compute_vcov(
             kind,
             X=X,

@@ -12,13 +12,15 @@ from scipy import stats
 
 from .._options import SscKind, VcovKind, WeightType, check_option
 from ..errors import DataValueError, DisparityError, SpecificationError
+from . import _absorb
 from . import covariance as cv
 from ._absorb import (
     absorb_codes,
     absorb_columns,
     absorbed_dof,
     drop_singletons,
-    fe_dof,
+    fixest_dof,
+    nested_dof,
     recode,
 )
 from ._solver import solve_lstsq
@@ -39,59 +41,17 @@ DEMEAN_TOL = 1e-13
 DEMEAN_MAX_ITER = 10_000
 
 
-def _group_means(M: np.ndarray, codes: np.ndarray, counts: np.ndarray) -> np.ndarray:
-    G = counts.shape[0]
-    out = np.empty((G, M.shape[1]))
-    for j in range(M.shape[1]):
-        out[:, j] = np.bincount(codes, weights=M[:, j], minlength=G)
-    return out / counts[:, None]
-
-
 def demean(
     M: np.ndarray, groups: Sequence[np.ndarray], weights: np.ndarray | None = None
 ) -> tuple[np.ndarray, int]:
     r"""Residuals of the columns of ``M`` on one or more sets of dummies (alternating projections).
 
-    Returns the demeaned copy and the number of sweeps. One set is exact in one sweep; two sets are
-    swept until the largest change is below ``DEMEAN_TOL`` of the column's scale (Gaure 2013). A
-    balanced two-way panel converges after the first sweep (the second only confirms it). With
+    Returns the demeaned copy and the number of sweeps. One set is exact in one sweep; more are
+    swept until the largest change is below ``DEMEAN_TOL`` of the column's scale (Gaure 2013), with
+    Irons-Tuck extrapolation when slow: see :func:`disparity.models._absorb.demean`. With
     ``weights`` the projections are weighted (group means :math:`\sum w x/\sum w`).
     """
-    M = np.array(M, dtype=float, order="F", copy=True)
-    if weights is not None:
-        counts = [np.bincount(g, weights=weights) for g in groups]
-        return _demean_weighted(M, groups, counts, weights)
-    counts = [np.bincount(g) for g in groups]
-    scale = np.maximum(np.abs(M).max(axis=0), 1e-300)
-    for sweep in range(1, DEMEAN_MAX_ITER + 1):
-        change = 0.0
-        for g, c in zip(groups, counts, strict=True):
-            means = _group_means(M, g, c)
-            M -= means[g]
-            change = max(change, float(np.max(np.abs(means).max(axis=0) / scale)))
-        if len(groups) == 1 or change < DEMEAN_TOL:
-            return M, sweep
-    raise DataValueError(
-        "Demeaning by two sets of fixed effects did not converge; the panel may be very unbalanced. "
-        "Check for entities or periods with a single observation."
-    )
-
-
-def _demean_weighted(M, groups, counts, w) -> tuple[np.ndarray, int]:
-    scale = np.maximum(np.abs(M).max(axis=0), 1e-300)
-    if np.any([np.any(c <= 0) for c in counts]):
-        raise DataValueError("A fixed-effect group has zero total weight; drop it or fix the weights.")
-    for sweep in range(1, DEMEAN_MAX_ITER + 1):
-        change = 0.0
-        for g, c in zip(groups, counts, strict=True):
-            means = _group_means(M * w[:, None], g, c)
-            M -= means[g]
-            change = max(change, float(np.max(np.abs(means).max(axis=0) / scale)))
-        if len(groups) == 1 or change < DEMEAN_TOL:
-            return M, sweep
-    raise DataValueError(
-        "Demeaning by two sets of fixed effects did not converge; the panel may be very unbalanced."
-    )
+    return _absorb.demean(M, groups, weights, tol=DEMEAN_TOL, max_iter=DEMEAN_MAX_ITER)
 
 
 @dataclass(frozen=True)
@@ -592,11 +552,11 @@ def _fixed_effects(f: PanelFit, effects: str, vcov: str, boot: dict[str, Any]) -
     sol = solve_lstsq(Xd, yd, names=names, weights=w, intercept=None)
     resid = sol.resid
     ccodes = None
-    fe = fe_dof(groups)
+    fe = cv.FeDof(absorbed, 0, fixest_dof(groups))  # = fe_dof(groups), the graph not redone
     if vcov in ("cluster", "wild"):
         col = f.cluster or f.entity
         ccodes = cv.cluster_codes(f.data, [col], d.index)[0]
-        fe = fe_dof(groups, [ccodes])
+        fe = replace(fe, k_fe_nested=nested_dof(groups, [ccodes]))
     boot_p = boot_ci = None
     extra: dict[str, Any] = {}
     vr = cv.compute_vcov(
