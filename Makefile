@@ -29,10 +29,12 @@ demo: $(STAMP)
 
 test: $(TEST_STAMP)
 	$(BIN)/python -m ruff check disparity tests data benchmarks analyses
+	$(BIN)/python -m mypy
 	$(BIN)/python -m pytest -q
 
 lint: $(STAMP)
 	$(BIN)/python -m ruff check disparity tests data benchmarks analyses
+	$(BIN)/python -m mypy
 
 data: $(STAMP)
 	$(BIN)/python data/make_data.py

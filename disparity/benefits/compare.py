@@ -163,7 +163,7 @@ def compare_schedules(
         edges = np.asarray(cost_bands, dtype=float)
         if edges.ndim != 1 or len(edges) < 2 or np.any(np.diff(edges) <= 0):
             raise SpecificationError(f"cost_bands must be at least two increasing edges, got {list(cost_bands)}.")
-        long["cost_band"] = pd.cut(long["cost"], edges, right=False).astype(str)
+        long["cost_band"] = pd.cut(long["cost"], edges.tolist(), right=False).astype(str)
         if long["cost_band"].eq("nan").any():
             raise SpecificationError(
                 f"Some costs fall outside cost_bands {list(cost_bands)}; widen the edges (use inf)."

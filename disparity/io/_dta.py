@@ -399,6 +399,7 @@ def _read_data(s: _Stream, dta: DtaFile, columns: list[str] | None) -> None:
             f"{size - s.pos:,} bytes left in the file; it is truncated or corrupt."
         )
     rec = np.dtype({"names": fields, "formats": formats, "offsets": offsets, "itemsize": max(reclen, 1)})
+    assert rec.fields is not None  # a structured dtype always has fields
     byname = {v.name: v for v in dta.variables}
     # Value-labelled int16/int32 codes (pyreadstat stores labelled int8 data as int32) are kept in
     # int8, Stata's byte type, while every value fits: peak memory stays near the frame's size.

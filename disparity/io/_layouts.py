@@ -9,7 +9,7 @@ from __future__ import annotations
 import functools
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -52,7 +52,7 @@ def _region_cached(text: str, official: bool) -> str | None:
     candidates += [c for c in (zh, en) if c and c != text]
     for c in candidates:
         try:
-            return regions.to_code(c, shanxi="official" if official else "raise")
+            return cast("str | None", regions.to_code(c, shanxi="official" if official else "raise"))
         except AmbiguousRegionError:
             raise
         except (RegionError, ValueError, TypeError):
@@ -214,7 +214,7 @@ def number(v: Any, ref: str, ctx: _Context) -> float | None:
                 "(the cell is then listed in attrs['coerced']).")
 
 
-def _bad(ctx: _Context, ref: str, raw: str, message: str) -> None:
+def _bad(ctx: _Context, ref: str, raw: str, message: str) -> float | None:  # None: coerced to missing
     if ctx.errors == "coerce":
         ctx.coerced.append({"cell": ref, "text": raw})
         return None
@@ -419,7 +419,7 @@ def _own_unit(parts: list[str]) -> str | None:
     return next((unit_in(p) for p in parts if not _YEAR.match(p) and unit_in(p)), None)
 
 
-def _row(code: str, year: int, ind: str, u: Unit, b: _Block, i: int, j: int, ctx: _Context) -> tuple:
+def _row(code: str | None, year: int | None, ind: str, u: Unit, b: _Block, i: int, j: int, ctx: _Context) -> tuple:
     v = number(b.cells[i][j], b.ref(i, j), ctx)
     return (code, year, ind, u.base, v * u.factor if v is not None else np.nan, u.text)
 

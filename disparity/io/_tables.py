@@ -77,7 +77,9 @@ def _load_text(path: Path) -> Sheet:
     sample = "\n".join(lines[:30])
     delim = "\t" if sample.count(",") == 0 and sample.count("\t") > 0 else ","
     reader = csv.reader(lines, delimiter=delim)
-    rows, raws, prev = [], [], 0
+    rows: list[list[str | None]] = []
+    raws: list[str | None] = []
+    prev = 0
     try:
         for row in reader:
             rows.append([c.strip() or None for c in row])
@@ -96,8 +98,9 @@ def _rect(sh: Sheet) -> Sheet:
 
 def line_text(sh: Sheet, r: int) -> str:
     """A whole row as one line of text: the raw line of a CSV row, else its distinct cells joined."""
-    if sh.raw[r] is not None:
-        return re.sub(r"[\s,]+$", "", sh.raw[r].strip())
+    raw = sh.raw[r]
+    if raw is not None:
+        return re.sub(r"[\s,]+$", "", raw.strip())
     parts: list[str] = []
     for v in sh.cells[r]:
         t = text(v)

@@ -182,7 +182,7 @@ class StoredCodebook(dict):
     def __getattr__(self, name: str) -> Any:
         return getattr(self.book, name)
 
-    def __getitem__(self, name: str) -> Any:  # type: ignore[override]
+    def __getitem__(self, name: str) -> Any:
         return self.book[name]
 
     # pandas deep-copies DataFrame.attrs on many operations; the codebook is immutable.

@@ -189,7 +189,7 @@ def detect_by_owner(groups: dict[str, list[bytes]]) -> OwnerEncodings:
     decided: dict[str, str] = {}
     ambiguous: list[str] = []
     for owner, pieces in groups.items():
-        kinds = {k: [] for k in "UGBauw"}
+        kinds: dict[str, list[bytes]] = {k: [] for k in "UGBauw"}
         for b in pieces:
             if b and not b.isascii():
                 kinds[_kind(b)].append(b)

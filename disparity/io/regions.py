@@ -700,8 +700,8 @@ def crosswalk(
     [['340181', '巢湖市', 'recoded']]
     """
     check_option("errors", errors, ("raise", "coerce"))
-    from_year = _check_vintage(from_year)  # type: ignore[assignment]
-    to_year = _check_vintage(to_year)  # type: ignore[assignment]
+    from_year = _check_vintage(from_year)
+    to_year = _check_vintage(to_year)
     if from_year is None or to_year is None:
         raise SpecificationError("crosswalk needs two years (from_year and to_year).")
     t = _ac.table()

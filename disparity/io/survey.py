@@ -265,7 +265,7 @@ def _parse_missing(missing: Any) -> tuple[str | None, dict[str, dict[float, str]
                 "mapping {column or '*': [codes]}."
             )
         codes = MISSING_PRESETS[missing]
-        return missing, ({"*": dict(codes)} if codes else {})
+        return missing, ({"*": {k: v for k, v in codes.items()}} if codes else {})
     if isinstance(missing, Mapping):
         out: dict[str, dict[float, str]] = {}
         for k, v in missing.items():
@@ -402,7 +402,7 @@ def _stata_missing(raw: np.ndarray, kind: str) -> tuple[np.ndarray, np.ndarray |
             if n:
                 reasons["" if i == 0 else chr(ord("a") + i - 1)] += n
         return raw, mask, reasons
-    bits = raw.view(np.int32 if kind == "f4" else np.int64)
+    bits: np.ndarray = raw.view(np.int32 if kind == "f4" else np.int64)
     first, step = (FLOAT_MISSING_BITS, FLOAT_MISSING_STEP) if kind == "f4" else (DOUBLE_MISSING_BITS, DOUBLE_MISSING_STEP)
     mask = bits >= first
     nan_mask = np.isnan(raw)
@@ -437,7 +437,7 @@ def _stata_dates(values: np.ndarray, mask: np.ndarray | None, fmt: str) -> np.nd
 def _read_readstat(path: Path, kind: str, *, encoding, columns, preset, convert_dates):
     import pyreadstat
 
-    fn = {
+    fn: Any = {  # pyreadstat readers (signatures differ)
         "dta": pyreadstat.read_dta,
         "sav": pyreadstat.read_sav,
         "por": pyreadstat.read_por,
@@ -475,7 +475,8 @@ def _read_readstat(path: Path, kind: str, *, encoding, columns, preset, convert_
 
     if kind == "por":
         df, meta = run(None)
-        decision = enc.EncodingDecision("ascii", "SPSS portable file (its own translation table)")
+        decision: enc.EncodingDecision | enc.OwnerEncodings = enc.EncodingDecision(
+            "ascii", "SPSS portable file (its own translation table)")
         recode = None
     elif encoding is not None:
         df, meta = run(encoding)
@@ -760,9 +761,7 @@ def _to_categorical(vals: np.ndarray, mask: np.ndarray | None, labels: dict[Any,
         for i, k in enumerate(keys):
             if -128 <= k <= 127 and i < 127:
                 lut8[int(k) & 0xFF] = i
-        if len(keys) >= 127:
-            lut8 = None
-        if lut8 is not None:
+        if len(keys) < 127:
             idx = vals.view(np.uint8)
             lo_v, hi_v = (int(vals.min()), int(vals.max())) if len(vals) else (0, -1)
             if set(range(lo_v, hi_v + 1)) <= set(int(k) for k in keys):
@@ -780,7 +779,8 @@ def _to_categorical(vals: np.ndarray, mask: np.ndarray | None, labels: dict[Any,
             codes = np.take(lut8, idx, out=vals, mode="clip")
             if mask is not None:
                 codes[mask] = -1
-            return pd.Categorical.from_codes(codes, categories=cats, ordered=True, validate=False)
+            # the stubs want an Index of categories; pandas takes any list-like
+            return pd.Categorical.from_codes(codes, categories=cats, ordered=True, validate=False)  # type: ignore[call-overload]
     if (vals.dtype.kind in "iu" and all(float(k).is_integer() for k in keys)
             and int(keys[-1]) - int(keys[0]) < 1 << 20):
         # Any integer width (pyreadstat writes labelled codes as int32): values outside the labelled
@@ -803,5 +803,5 @@ def _to_categorical(vals: np.ndarray, mask: np.ndarray | None, labels: dict[Any,
         codes = np.where(mask, -1, codes)
     if (codes == -2).any():
         return None
-    return pd.Categorical.from_codes(codes.astype(np.int8 if len(cats) < 127 else np.int32), categories=cats,
+    return pd.Categorical.from_codes(codes.astype(np.int8 if len(cats) < 127 else np.int32), categories=cats,  # type: ignore[call-overload]
                                      ordered=True, validate=False)

@@ -185,11 +185,11 @@ def read_yearbook(
         rc = _region_col(block, None)
         ctx.transposed = True
     if rc is not None:
-        rows = region_rows(block, rc, ctx, layout, fixed_indicator, fixed_year, top)
+        records = region_rows(block, rc, ctx, layout, fixed_indicator, fixed_year, top)
     else:
-        rows = single_region(block, ctx, layout, fixed_region, fixed_indicator, fixed_year, top)
+        records = single_region(block, ctx, layout, fixed_region, fixed_indicator, fixed_year, top)
 
-    out = finish(rows, ctx)
+    out = finish(records, ctx)
     if ctx.source is None:
         ctx.source = next((m.group(2).strip() for n in ctx.notes if (m := _SOURCE.match(n))), None)
     out.attrs.update(
@@ -220,7 +220,9 @@ def _top_lines(sh: _tables.Sheet, ctx: _Context) -> tuple[_Top, int]:
         unit_cells = [t for t in nonempty if _UNIT_LINE.match(t)]
         if unit_cells and len(set(nonempty) - set(unit_cells)) <= 1:
             # a title (or nothing) and "单位：万元" side by side on one row
-            top.unit = top.unit or _UNIT_LINE.match(unit_cells[0]).group(1)
+            unit_match = _UNIT_LINE.match(unit_cells[0])
+            assert unit_match is not None  # unit_cells holds only matching cells
+            top.unit = top.unit or unit_match.group(1)
             nonempty = [t for t in nonempty if t not in unit_cells]
             if not nonempty:
                 continue

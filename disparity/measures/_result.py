@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -105,6 +105,7 @@ class MeasureResult:
         z = _z(level)
         est, se = self.value, self.std_error
         if isinstance(est, float):
+            se = cast(float, se)  # a scalar result has a scalar std_error
             return (est - z * se, est + z * se)
         return pd.DataFrame({"conf_low": est - z * se, "conf_high": est + z * se})
 
@@ -112,8 +113,8 @@ class MeasureResult:
         """One row per group and component with estimate, std_error, conf_low, conf_high, nobs."""
         z = _z(level)
         out = self.table.copy()
-        out.insert(out.columns.get_loc("std_error") + 1, "conf_low", out["estimate"] - z * out["std_error"])
-        out.insert(out.columns.get_loc("conf_low") + 1, "conf_high", out["estimate"] + z * out["std_error"])
+        out.insert(cast(int, out.columns.get_loc("std_error")) + 1, "conf_low", out["estimate"] - z * out["std_error"])
+        out.insert(cast(int, out.columns.get_loc("conf_low")) + 1, "conf_high", out["estimate"] + z * out["std_error"])
         out.insert(0, "measure", self.measure)
         return out
 

@@ -19,7 +19,7 @@ __all__ = ["benchmark", "BenchmarkResult"]
 def _region_resolver() -> Any:
     """``disparity.io.regions.to_code`` when available, else None (exact matching)."""
     try:
-        from ..io import regions  # type: ignore[attr-defined]
+        from ..io import regions
     except ImportError:
         return None
     return getattr(regions, "to_code", None)

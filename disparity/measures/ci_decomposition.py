@@ -136,6 +136,7 @@ def ci_decomposition(
                 "contribution": contrib, "percent": 100 * contrib / c_y if c_y != 0 else np.nan,
             })
             if need_if:
+                assert u_beta is not None and u_gcx is not None and u_mu is not None  # need_if: the kernels returned influence functions
                 infs.append((gcx * u_beta[:, j + 1] + b * u_gcx) / mu - contrib * u_mu / mu)
         residual = c_y - sum(contribs)
         rows.append({"variable": "residual", "coefficient": np.nan, "mean": np.nan,
@@ -143,6 +144,7 @@ def ci_decomposition(
                      "percent": 100 * residual / c_y if c_y != 0 else np.nan})
         influence = None
         if need_if:
+            assert u_gcy is not None and u_mu is not None  # need_if: the kernels returned influence functions
             u_c = (u_gcy - c_y * u_mu) / mu
             influence = np.column_stack([u_c, *infs, u_c - sum(infs)])
         return KernelOut(values=np.array([c_y, *contribs, residual]), names=names,
@@ -252,10 +254,12 @@ def horizontal_inequity(
             _, gcx, _, u_gcx = generalized_ci(ranked, xs[j], need_if)
             gc_need += beta[j + 1] * gcx
             if need_if:
+                assert u_gc_need is not None and u_beta is not None and u_gcx is not None  # need_if: the kernels returned influence functions
                 u_gc_need += gcx * u_beta[:, j + 1] + beta[j + 1] * u_gcx
         c_need = gc_need / mu
         influence = None
         if need_if:
+            assert u_gcy is not None and u_mu is not None and u_gc_need is not None  # need_if: the kernels returned influence functions
             u_cy = (u_gcy - c_y * u_mu) / mu
             u_cn = (u_gc_need - c_need * u_mu) / mu
             influence = np.column_stack([u_cy - u_cn, u_cy, u_cn])

@@ -403,7 +403,7 @@ def composite_index(
     details: dict[str, Any] = {}
     if isinstance(method, str):
         check_option("method", method, ("entropy", "pca", "equal"))
-        name = method
+        name: str = method
     else:
         name = "weights"
     if name == "pca":
@@ -755,7 +755,7 @@ def integration_index(
     U = indicator_matrix(panel, cols)
     bad = ~np.isin(U, (0.0, 1.0))
     if bad.any():
-        rows = list(panel.index[bad.any(axis=1)][:5])
+        rows = list(panel.index[np.asarray(bad.any(axis=1))][:5])
         raise DataValueError(
             f"Unification items must be 0 or 1; rows {rows} have other values. Recode them (1 = unified)."
         )

@@ -108,6 +108,7 @@ def benefit_incidence(
         )
         influence = None
         if need_if:
+            assert u_gc is not None and u_mu is not None and inf is not None  # need_if: the kernels returned influence functions
             u_ci = (u_gc - ci * u_mu) / mu
             influence = np.column_stack([u_ci, inf])
         details = pd.DataFrame({

@@ -122,6 +122,7 @@ def catastrophic(
             # H(1 - C) = H - GC: the rank-weighted index is the mean minus the generalized CI
             extra_v.append(mu - gc)
             if need_if:
+                assert inf is not None and u_gc is not None  # need_if: the kernels returned influence functions
                 back = np.empty_like(u_gc)
                 back[ranked.order] = u_gc
                 extra_u.append(inf[:, col] - back)
@@ -130,6 +131,7 @@ def catastrophic(
         values = np.concatenate((vals, extra_v, cis))
         influence = None
         if need_if:
+            assert inf is not None  # need_if: the kernels returned influence functions
             ci_u = []
             for j in range(2):
                 mean, rw = vals[j], extra_v[j]
@@ -306,10 +308,11 @@ def kakwani(
             if mu == 0:
                 raise DataValueError(f"kakwani: the mean of {col!r} is zero.")
             c = gc / mu
-            out.append((c, None if not need_if else (u_gc - c * u_mu) / mu))
+            out.append((c, None if u_gc is None or u_mu is None else (u_gc - c * u_mu) / mu))
         (c_pay, u_pay), (g_inc, u_inc) = out
         values = np.array([c_pay - g_inc, c_pay, g_inc])
-        inf = np.column_stack([u_pay - u_inc, u_pay, u_inc]) if need_if else None
+        inf = (np.column_stack([u_pay - u_inc, u_pay, u_inc])
+               if u_pay is not None and u_inc is not None else None)
         return KernelOut(values=values, names=["kakwani", "ci_payment", "gini_income"],
                          influence=inf, perm=ranked.order, w_perm=ranked.w)
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, Literal
 
 import numpy as np
@@ -126,7 +126,7 @@ def _binary(
         bread = glm_bread(res, info)
         cl = kw.get("cluster", p.clist)
         cl = (cl,) if isinstance(cl, str) else tuple(cl or ())
-        refit = None
+        refit: Callable[[np.ndarray], np.ndarray] | None = None
         if kind == "survey":  # a replicate design refits with each replicate weight (R svyglm)
             def refit(wr: np.ndarray) -> np.ndarray:
                 pr = dataclasses.replace(p, w=wr, w_given=wr, fweight=False)

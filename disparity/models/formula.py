@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -282,5 +282,5 @@ def build_design(
             f"negative number) in rows "
             f"{list(bad)}; drop or recode those rows."
         )
-    intercept = X.columns.get_loc("Intercept") if "Intercept" in X.columns else None
+    intercept = cast(int, X.columns.get_loc("Intercept")) if "Intercept" in X.columns else None
     return Design(y, X, mm.rhs.model_spec, intercept, sub.index, n_dropped)

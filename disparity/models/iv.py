@@ -598,6 +598,7 @@ def _partial(A: np.ndarray, X: np.ndarray) -> np.ndarray:
 def _hansen_j(y, Xex, En, Zx, kind: str, codes, weights=None) -> pd.DataFrame:
     """Hansen's J from two-step efficient GMM (wraps ``linearmodels.iv.IVGMM``)."""
     from linearmodels.iv import IVGMM
+    from linearmodels.iv.results import IVGMMResults
 
     dep = pd.Series(y, index=Xex.index)
     exog = Xex if Xex.shape[1] else None
@@ -610,6 +611,7 @@ def _hansen_j(y, Xex, En, Zx, kind: str, codes, weights=None) -> pd.DataFrame:
         res = IVGMM(dep, exog, En, Zx, weights=weights, weight_type="robust").fit(
             cov_type="robust"
         )
+    assert isinstance(res, IVGMMResults)  # IVGMM.fit is annotated with the OLS results base
     j = res.j_stat
     return pd.DataFrame(
         [

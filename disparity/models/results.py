@@ -180,7 +180,7 @@ class ModelResult:
         return pd.DataFrame([row])
 
     def summary(self) -> ModelSummary:
-        info = self.glance().iloc[0].to_dict()
+        info = {str(k): v for k, v in self.glance().iloc[0].to_dict().items()}
         return ModelSummary(self.tidy(), info, self.spec.notes)
 
     def with_vcov(self, vcov: str, **kwargs: Any) -> ModelResult:

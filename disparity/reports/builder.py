@@ -43,7 +43,7 @@ from ._files import (
     sha256_file,
 )
 from .figures import figure_bytes
-from .tables import LANGS, Table
+from .tables import LANGS, Lang, Table
 
 __all__ = ["Report", "build_manifest", "MANIFEST_PACKAGES"]
 
@@ -148,7 +148,7 @@ class Report:
     ['figures', 'index.html', 'manifest.json', 'report.docx', 'tables']
     """
 
-    def __init__(self, title: str, *, lang: str = "zh", inputs: Sequence[str | Path] = (),
+    def __init__(self, title: str, *, lang: Lang = "zh", inputs: Sequence[str | Path] = (),
                  seeds: Mapping[str, Any] | None = None, spec: Any = None) -> None:
         check_option("lang", lang, LANGS)
         self.title = title

@@ -310,6 +310,7 @@ def balance_table(
             tt = _st.ttest_ind(x1, x0, equal_var=False)
             t, p = float(tt.statistic), float(tt.pvalue)
         else:
+            assert w0 is not None and w1 is not None  # weights given: every group has them
             t, p = _weighted_diff_test(x0, w0, x1, w1)
         pooled = np.sqrt((s1["sd"] ** 2 + s0["sd"] ** 2) / 2)
         smd = diff / pooled if pooled > 0 else np.nan

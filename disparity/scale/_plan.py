@@ -361,7 +361,7 @@ def _execute_fused(passes: Sequence[Pass]) -> list[pd.DataFrame | None] | None:
     if len(conds) + len(union_cols) > MAX_FLAG_BITS:
         return None
 
-    def query(rel: Any, extra: dict[str, Any]) -> pd.DataFrame | None:
+    def query(rel: Any, extra: dict[Any, int]) -> pd.DataFrame | None:  # {condition column: bit}
         flag = None
         for b, c in enumerate(conds):
             if not _never_null(c):
@@ -467,6 +467,12 @@ class _Active:
     done: bool = False
     value: Any = None
 
+    @property
+    def step(self) -> Pass:
+        """The pass a plan that is not done waits on."""
+        assert self.pending is not None, "a plan that is not done always has a pending pass"
+        return self.pending
+
 
 def _advance(a: _Active, frame: pd.DataFrame | None) -> None:
     try:
@@ -491,7 +497,7 @@ def run_all(plans: Sequence[Any]) -> list[Any]:
             buckets: list[list[_Active]] = []
             for a in waiting:
                 for b in buckets:
-                    if _same_source(b[0].pending.source, a.pending.source):
+                    if _same_source(b[0].step.source, a.step.source):
                         b.append(a)
                         break
                 else:
@@ -500,18 +506,18 @@ def run_all(plans: Sequence[Any]) -> list[Any]:
                 frames = None
                 if len(b) > 1:
                     _say(b, f"one shared pass for {len(b)} steps: "
-                         + "; ".join(a.pending.label for a in b))
+                         + "; ".join(a.step.label for a in b))
                     try:
-                        frames = execute_fused([a.pending for a in b])
+                        frames = execute_fused([a.step for a in b])
                     except Exception:  # noqa: BLE001 - any engine failure: run them one by one
                         frames = None
                     if frames is None:
                         _say(b, "shared pass not possible (too many cells or an engine error); "
                              "running the steps separately")
                 if frames is None:
-                    frames = [execute(a.pending) for a in b]
+                    frames = [execute(a.step) for a in b]
                 else:
-                    frames = [execute(a.pending) if fr is None else fr
+                    frames = [execute(a.step) if fr is None else fr
                               for a, fr in zip(b, frames, strict=True)]
                 for a, fr in zip(b, frames, strict=True):
                     _advance(a, fr)
@@ -524,8 +530,8 @@ def run_all(plans: Sequence[Any]) -> list[Any]:
 
 def _say(bucket: list[_Active], message: str) -> None:
     for a in bucket:
-        if a.pending.progress is not None:
-            a.pending.progress(message)
+        if a.step.progress is not None:
+            a.step.progress(message)
             return
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import replace
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -39,7 +39,7 @@ def _progress(et: EngineTable, progress: Any) -> Progress:
     return Progress(et.engine.progress if progress is None else progress)
 
 
-def _check_se(function: str, se: str, reps: int, seed: Any) -> str:
+def _check_se(function: str, se: str, reps: int, seed: Any) -> SeKind:
     if se == "bootstrap":
         raise unsupported(
             function, "se='bootstrap'",
@@ -47,7 +47,7 @@ def _check_se(function: str, se: str, reps: int, seed: Any) -> str:
             "from the same sufficient statistics) or 'none'.",
         )
     check_option("se", se, SE_KINDS)
-    return "analytic" if se == "delta" else se
+    return "analytic" if se == "delta" else cast(SeKind, se)
 
 
 def _agg(t: Any, keys: list[str], aggs: dict[str, Any]) -> pd.DataFrame:
@@ -122,13 +122,13 @@ def _totals_measure(
     fw_units = prep.weight_type == "fweight" and prep.weighted and cluster is None
     m = len(hs)
     keys = by + ([group] if group else [])
-    values: dict[str, Any] = {"_w": prep.w_source}
+    columns: dict[str, Any] = {"_w": prep.w_source}
     h_names: list[str | None] = []
     for j, h in enumerate(hs):
         if h is None:
             h_names.append(None)
         else:
-            values[f"_h{j}"] = h
+            columns[f"_h{j}"] = h
             h_names.append(f"_h{j}")
     aggs: dict[str, tuple[str, tuple[str, ...]]] = {"_n": ("count", ()), "_W": ("sum", ("_w",))}
     for j, h in enumerate(h_names):
@@ -139,13 +139,13 @@ def _totals_measure(
             for k in range(j, m):
                 aggs[f"_Q{j}_{k}"] = ("sum", q + tuple(h for h in (h_names[j], h_names[k]) if h))
     for name, (kind, expr) in checks.items():
-        values[f"_chk{name}"] = expr
+        columns[f"_chk{name}"] = expr
         aggs[name] = (kind, (f"_chk{name}",))
     wv, wa = prep.weight_check_parts()
-    values.update(wv)
+    columns.update(wv)
     aggs.update(wa)
     progress(f"{measure}: group sufficient statistics (one pass)")
-    frame = yield Pass(source=prep.source, keys=tuple(keys), values=values, aggs=aggs,
+    frame = yield Pass(source=prep.source, keys=tuple(keys), values=columns, aggs=aggs,
                        where=prep.keep, label=measure, progress=progress)
     if frame.empty or not frame["_n"].sum() > 0:
         raise DataValueError(f"scale.{measure}: no complete rows to compute on.")

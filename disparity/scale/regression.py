@@ -339,7 +339,7 @@ def _ols_plan(
 
     xs = [f"_x{i}" for i in range(p)]
     bad_w = (w.isnan() | w.isinf() | (w < 0))
-    bad_v = None
+    bad_v: Any = None
     for c in ["_y", *xs]:
         b = base[c].isnan() | base[c].isinf()
         bad_v = b if bad_v is None else bad_v | b
@@ -471,7 +471,7 @@ def _ols_plan(
                        **{f"_v{i}": exprs_src[i] - f64(shift[i + 1]) for i in range(p)}}
             allv = ["_one", *[f"_v{i}" for i in range(p)], "_vy"]
             prog("ols: one pass of " + ("per-cluster " if clustered else "") + "moment matrices")
-            main = _moments_pass(t0, keep, w_src, shifted, allv, [cluster] if clustered else [],
+            main = _moments_pass(t0, keep, w_src, shifted, allv, [cluster] if clustered and cluster is not None else [],
                                  fw, MAX_CLUSTERS if clustered else None, prog)
             per = yield main
             if per.shape[0] > MAX_CLUSTERS:

@@ -106,7 +106,7 @@ class MediationResult:
         }])
 
     def summary(self) -> DecompSummary:
-        return DecompSummary({"paths": self.tidy()}, self.glance().iloc[0].to_dict(), tuple(self.spec["notes"]))
+        return DecompSummary({"paths": self.tidy()}, {str(k): v for k, v in self.glance().iloc[0].to_dict().items()}, tuple(self.spec["notes"]))
 
 
 def _boot_interval(draws: np.ndarray, estimate: float, level: float, kind: str) -> tuple[float, float]:

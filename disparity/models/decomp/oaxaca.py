@@ -149,7 +149,7 @@ class OaxacaResult:
     def summary(self) -> DecompSummary:
         return DecompSummary(
             {"overall": self.tidy(), "detail": self.detail()},
-            self.glance().iloc[0].to_dict(),
+            {str(k): v for k, v in self.glance().iloc[0].to_dict().items()},
             tuple(self.spec.get("notes", ())),
         )
 

@@ -154,9 +154,13 @@ def linearized_cov(
     from ..covariance import _cluster_meat, survey_meat
 
     if kind == "cluster":
+        if clusters is None:
+            raise SpecificationError("linearized_cov(kind='cluster') needs the cluster codes (clusters=).")
         meat, G = _cluster_meat(infl, clusters)
         return meat * G / (G - 1)
     if kind == "survey":
+        if frame is None:
+            raise SpecificationError("linearized_cov(kind='survey') needs the design frame (frame=).")
         meat, _ = survey_meat(infl, design, frame, data=data)  # data: domain estimation
         return meat
     if fweights is not None:

@@ -108,7 +108,7 @@ class ThresholdResult:
 
     def summary(self) -> DecompSummary:
         return DecompSummary({"coefficients": self.tidy(), "tests": self.tests},
-                             self.glance().iloc[0].to_dict(), tuple(self.spec["notes"]))
+                             {str(k): v for k, v in self.glance().iloc[0].to_dict().items()}, tuple(self.spec["notes"]))
 
 
 # ----------------------------------------------------------------------------------------------
@@ -418,7 +418,8 @@ def threshold(
     ssr_final = fits[-1][1]
     sigma2 = ssr_final / dof
     crit = lr_critical_value(level)
-    thresholds, curves = [], []
+    thresholds: list[Estimate] = []
+    curves: list[tuple[np.ndarray, np.ndarray]] = []
     for j in np.argsort(cand[list(final)]):
         others = tuple(g for i, g in enumerate(final) if i != j)
         curve = s.ssr_curve(yt, others)

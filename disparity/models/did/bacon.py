@@ -166,6 +166,6 @@ def bacon(data: pd.DataFrame, outcome: str, unit: str, time: str, cohort: str) -
     for c in ("treated", "control"):
         table[c] = table[c].astype(float)
     notes = ()
-    if abs(float(table["weight"] @ table["estimate"]) - twfe) > 1e-8 * max(1.0, abs(twfe)):
+    if abs(float(table["weight"].to_numpy() @ table["estimate"].to_numpy()) - twfe) > 1e-8 * max(1.0, abs(twfe)):
         notes = ("The weighted 2x2 estimates do not reproduce the TWFE estimate; check for an unbalanced panel.",)
     return BaconResult(table, twfe, notes)

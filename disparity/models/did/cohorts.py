@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import warnings
-from typing import Literal
+from typing import Literal, cast
 
 import numpy as np
 import pandas as pd
@@ -34,7 +34,7 @@ def _region_codes(values: pd.Series, what: str) -> pd.Series:
     if names:
         try:
             # one vectorised call, so "Shanxi" is read correctly when "Shaanxi" occurs in the same column
-            codes = to_code(names)
+            codes = cast(pd.Series, to_code(names))  # a list in, a Series out
         except RegionError as exc:
             raise RegionError(f"{what}: {exc}") from exc
         mapping.update(zip(names, (str(c) for c in codes), strict=True))

@@ -118,6 +118,7 @@ def _cells_covariates(
         inf_c = (wt[:, None] * (FIT - eta0) + S_ols * lin[:, None]) / m
         return eta1 - eta0, inf_t - inf_c
     ps = sf.ps
+    assert ps is not None  # ipw and dr fit a propensity score
     s_ps = w * (D - ps)
     trim = np.where(D == 0, ps < PS_TRIM, True)
     wt = wt * trim
@@ -163,7 +164,7 @@ def group_time_effects(
     use_x = P.X is not None
     Yf = np.asfortranarray(P.Y)  # columns (periods) contiguous
     # covariates fixed over time: the base period does not matter and fits can be shared across t
-    x_fixed = use_x and bool(np.all(P.X == P.X[:, :1, :]))
+    x_fixed = P.X is not None and bool(np.all(P.X == P.X[:, :1, :]))
     plan: list[tuple] = []
     for g in cohorts:
         gi = int(np.searchsorted(times, g))  # index of the first treated period
@@ -213,6 +214,7 @@ def group_time_effects(
         w = w / w.mean()
         if use_x:
             if xb not in xb_cache:
+                assert P.X is not None  # use_x
                 xb_cache[xb] = np.column_stack([np.ones(n), P.X[:, xb, :]])
             Xc = xb_cache[xb][idx]
             try:
@@ -229,7 +231,7 @@ def group_time_effects(
             a_, inf_c = _cells_unconditional(DY, D, w)
         att[cols] = a_
         n_ctrl[cols] = int(ctrl.sum())
-        inf[np.ix_(idx, cols)] = inf_c * (n / len(idx))
+        inf[np.ix_(idx, np.asarray(cols))] = inf_c * (n / len(idx))
     size = {g: int(np.sum(P.G == g)) for g in cohorts}
     rows = [(g, times[j], times[j] - g, times[b], att[c], times[j] >= g, size[g], n_ctrl[c])
             for c, (g, j, b) in enumerate(plan) if keep[c]]

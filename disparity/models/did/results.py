@@ -361,7 +361,7 @@ class EventStudyResult(_Shown):
 
     def summary(self) -> ModelSummary:
         """Table, settings and notes for the report layer (never prints)."""
-        return ModelSummary(self.att_gt(), self.glance().iloc[0].to_dict(), self.notes)
+        return ModelSummary(self.att_gt(), {str(k): v for k, v in self.glance().iloc[0].to_dict().items()}, self.notes)
 
     def plot(self, *, level: float = 0.95) -> Any:
         """Event-study figure (matplotlib Figure): estimates, pointwise and (if available) uniform bands."""

@@ -143,6 +143,7 @@ def did(
             g = cohort_values(data, cohort)
             d = (pd.to_numeric(data[time]) >= g).astype(float)
         else:
+            assert treat is not None  # checked above: cohort= or treat=
             d = _binary(data, treat, "Treatment")
             _check_switch_off(data, unit, time, d)
         if d.min() == d.max():
