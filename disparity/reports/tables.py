@@ -211,8 +211,9 @@ class Table:
 
 
 _MINUS = re.compile(r"(?<![\w.])-(?=\.?\d)")
-_LONG_INT = re.compile(r"(?<![\d.,])(\d{5,})(?![\d,])")
-_FOUR_INT = re.compile(r"(?<![\d.,])(\d{4})(?![\d,.])")
+# integers with a leading zero (codes such as 00123) are text, never grouped
+_LONG_INT = re.compile(r"(?<![\d.,])([1-9]\d{4,})(?![\d,])")
+_FOUR_INT = re.compile(r"(?<![\d.,])([1-9]\d{3})(?![\d,.])")
 _COUNT_LABEL = re.compile(r"^(观测值|样本量|观测数|聚类数|N|Observations|Clusters|n|Obs\.?)$")
 
 

@@ -48,3 +48,14 @@ def test_cells_survive_every_format(t):
     assert [_html.unescape(x) for x in tds[: len(cells)]] == typeset
     md_rows = t.to_markdown().splitlines()
     assert len([r for r in md_rows if r.startswith("|")]) == 2 + len(t.body)
+
+
+def test_zero_padded_codes_are_not_grouped():
+    # Hypothesis found "00000" typeset as "0": codes with a leading zero are text
+    from disparity.reports.tables import typeset_number
+
+    assert typeset_number("00000") == "00000"
+    assert typeset_number("012345") == "012345"
+    assert typeset_number("0123", count=True) == "0123"
+    assert typeset_number("123456") == "123,456"
+    assert typeset_number("-12345") == "\u221212,345"
