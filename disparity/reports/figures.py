@@ -25,7 +25,7 @@ import pandas as pd
 from .._options import check_option
 from ..errors import SpecificationError
 from ._adapters import extract
-from ._files import atomic_write_bytes
+from ._files import atomic_write_bytes, refuse_existing
 from ._i18n import term_label, value_label, variable_label
 from .fonts import FIGURE_CREATOR, _resolve, figure_context, figure_rc, font_family
 from .tables import LANGS
@@ -664,8 +664,12 @@ def figure_bytes(fig: Any, fmt: str, *, dpi: int = 200) -> bytes:
     return buf.getvalue()
 
 
-def save_figure(fig: Any, path: str | Path, *, formats: Sequence[str] = ("png", "svg"), dpi: int = 200) -> list[Path]:
+def save_figure(fig: Any, path: str | Path, *, formats: Sequence[str] = ("png", "svg"), dpi: int = 200,
+                overwrite: bool = False) -> list[Path]:
     """Write ``path`` with each suffix in ``formats`` (atomically, deterministic bytes).
+
+    An existing file is replaced only with ``overwrite=True``; otherwise nothing is written and
+    :class:`~disparity.errors.OutputExistsError` names the file (SECURITY.md: writes never destroy).
 
     Examples
     --------
@@ -677,4 +681,9 @@ def save_figure(fig: Any, path: str | Path, *, formats: Sequence[str] = ("png", 
     base = Path(path)
     if base.suffix.lstrip(".") in FIGURE_FORMATS:
         base = base.with_suffix("")
-    return [atomic_write_bytes(base.with_suffix(f".{fmt}"), figure_bytes(fig, fmt, dpi=dpi)) for fmt in formats]
+    targets = [base.with_suffix(f".{fmt}") for fmt in formats]
+    if not overwrite:
+        for target in targets:  # check all before writing any
+            refuse_existing(target)
+    return [atomic_write_bytes(t, figure_bytes(fig, fmt, dpi=dpi), overwrite=overwrite)
+            for t, fmt in zip(targets, formats, strict=True)]
