@@ -141,9 +141,9 @@ def placebo(
                                    c["att"].to_numpy(float), gt.inf, G, P.w).overall_att
 
     actual = stat(P.G)
-    draws = np.empty(reps)
     with _resample.Ticker("placebo permutations", int(reps), progress=progress,
                           bytes_needed=8.0 * (reps + 4 * P.Y.size)) as tick:
+        draws = np.empty(reps)  # after the Ticker has checked that it fits in memory
         for b in range(reps):
             draws[b] = stat(rng.permutation(P.G))
             tick()
