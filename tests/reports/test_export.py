@@ -16,7 +16,7 @@ from disparity.errors import OutputExistsError
 from disparity.reports.export import PACKAGE_KIND, export_package, toml_dumps
 from disparity.reports.pipeline import load_analysis, run_analysis
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 EPOCH = "1700000000"
 
 SPEC = '''

@@ -6,7 +6,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-REF = Path(__file__).resolve().parents[1] / "reference" / "decomp"
+REF = Path(__file__).resolve().parents[2] / "reference" / "decomp"
 
 
 @pytest.fixture(scope="session")

@@ -10,7 +10,7 @@ import pytest
 import disparity as dp
 from disparity.errors import DataValueError, SpecificationError
 
-REF = Path(__file__).resolve().parents[1] / "reference" / "decomp"
+REF = Path(__file__).resolve().parents[2] / "reference" / "decomp"
 F = "hi ~ age + edu_years + female + C(county)"
 # Closed form given the coefficients; R's glm (epsilon 1e-14) and statsmodels' IRLS (1e-13) agree
 # to ~1e-9 in the coefficients, and a contribution (a difference of mean probabilities) can lose

@@ -8,7 +8,7 @@ import pytest
 
 import disparity as dp
 
-REF = Path(__file__).resolve().parents[1] / "reference" / "did"
+REF = Path(__file__).resolve().parents[2] / "reference" / "did"
 
 
 @pytest.fixture(scope="session")

@@ -11,7 +11,7 @@ from disparity.models.decomp import oaxaca
 
 from .test_oaxaca import CCARD, CHIFENG, CLOSED_FORM_TOL, R_JACOBIAN_TOL
 
-REF = Path(__file__).resolve().parents[1] / "reference" / "decomp"
+REF = Path(__file__).resolve().parents[2] / "reference" / "decomp"
 # R oaxaca group.weight -> our reference, with group A = OWNRENT 0 (R oaxaca's group A).
 R_WEIGHTS = {0.0: "B", 1.0: "A", 0.5: "reimers", 0.625: "cotton", -1.0: "neumark", -2.0: "pooled"}
 
