@@ -7,8 +7,8 @@ model family, the measures with SEs, survey descriptives, decompositions, DiD) i
 the package, the current tree and ``--base`` (a commit, default the wave's starting point), and
 reports each call's ratio.
 
-Fairness on a loaded machine: both versions run in fresh subprocesses, alternately
-(base, new, base, new, ...), and each call's figure is the minimum over all its runs of the
+Fairness on a loaded machine: both versions run in fresh subprocesses with one BLAS thread,
+alternately (base, new, base, new, ...), and each call's figure is the minimum over all its runs of the
 *process CPU time* (user + system) it took, beside the minimum wall time. A ratio above
 :data:`SLOWER` marks a regression.
 
@@ -145,8 +145,12 @@ def child(out: Path) -> None:
     out.write_text(json.dumps(results), encoding="utf-8")
 
 
+_THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS")
+
+
 def _run(tree: Path, out: Path) -> dict:
-    env = {**os.environ, "PYTHONPATH": str(tree)}
+    # one BLAS/OpenMP thread: CPU time of multithreaded BLAS varies with the machine's load
+    env = {**os.environ, "PYTHONPATH": str(tree), **dict.fromkeys(_THREAD_VARS, "1")}
     subprocess.run([sys.executable, str(Path(__file__).resolve()), "--_child", str(out)],
                    cwd=tree, env=env, check=True)
     return json.loads(out.read_text(encoding="utf-8"))
