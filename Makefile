@@ -66,6 +66,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_reports.py
 	$(BIN)/python benchmarks/bench_scale.py
 	$(BIN)/python benchmarks/bench_scale.py --rows 1e7 --spark
+	$(BIN)/python benchmarks/bench_versions.py
 	$(BIN)/python benchmarks/make_results.py
 
 clean:
