@@ -22,6 +22,7 @@ from ..design import SurveyDesign
 from ..errors import CollinearityError, DataValueError, SpecificationError
 from ..models import ModelResult
 from ..models import covariance as cv
+from ..models.covariance import SscKind
 from ..models.results import ModelSpec
 from ._backend import EngineTable, Progress, as_engine_table
 from ._plan import Lazy, Pass, Plan, run
@@ -149,6 +150,7 @@ def ols(
     absorb: str | None = None,
     progress: Any = None,
     lazy: bool = False,
+    ssc: SscKind = "stata",
 ) -> ModelResult:
     """Linear regression by (weighted) least squares on an engine table, from moment matrices.
 
@@ -208,7 +210,7 @@ def ols(
     >>> r.tidy()["estimate"].round(1).tolist()
     [21650.1, 17291.5]
     """
-    plan = _ols_plan(formula, data, weights=weights, weight_type=weight_type, vcov=vcov, cluster=cluster, design=design, few_clusters=few_clusters, reps=reps, boot_weights=boot_weights, seed=seed, safe=safe, absorb=absorb, progress=progress)
+    plan = _ols_plan(formula, data, weights=weights, weight_type=weight_type, vcov=vcov, cluster=cluster, design=design, few_clusters=few_clusters, reps=reps, boot_weights=boot_weights, seed=seed, safe=safe, absorb=absorb, progress=progress, ssc=ssc)
     return Lazy(plan, "scale.ols") if lazy else run(plan)
 
 
@@ -228,6 +230,7 @@ def _ols_plan(
     safe: bool = False,
     absorb: str | None = None,
     progress: Any = None,
+    ssc: SscKind = "stata",
 ) -> Plan:
     """The plan behind :func:`ols` (see :mod:`disparity.scale._plan`)."""
     et = as_engine_table(data, "ols")
@@ -239,6 +242,7 @@ def _ols_plan(
             "per-row passes that are not implemented on engines).",
         )
     cv.check_vcov("scale", vcov)
+    cv.check_ssc(ssc)
     check_option("weight_type", weight_type, WEIGHT_TYPES)
     check_option("few_clusters", few_clusters, ("wild", "analytic"))
     if design is not None:
@@ -542,17 +546,23 @@ def _ols_plan(
     theta, bread, cond = _solve(Gm, cvec, col_names, intercept)
     N = big_w if fw else float(n)
     ssr = max(yy - 2 * float(theta @ cvec) + float(theta @ Gm @ theta), 0.0)
-    dof_fe = a_fe
     notes: list[str] = []
     kind, pw_note = cv.pweight_rule(vcov, weight_type, bool(weights), family="scale")
     if pw_note:
         notes.append(pw_note)
-    if N - k - dof_fe <= 0:
+    if N - k - a_fe <= 0:
         raise DataValueError(f"scale.ols: too few observations ({N:g}) for {k} coefficients.")
-    df_: float
+    nested = 0
+    if absorb is not None and kind == "cluster" and ssc in ("stata", "fixest"):
+        prog("ols: are the absorbed groups nested in the clusters?")
+        pairs = a_fe if absorb == cluster else int(
+            base.select(absorb, cluster).distinct().count().execute())
+        nested = a_fe - 1 if pairs == a_fe else 0
+    fe = cv.FeDof(a_fe, nested, a_fe) if absorb is not None else cv.NO_FE
+    f = cv.ssc_factors(ssc, N=N, k=k, fe=fe)
+    df_: float = f.df_resid
     if kind == "iid":
-        V = ssr / (N - k - dof_fe) * bread
-        df_ = N - k - dof_fe
+        V = ssr / f.iid_denominator * bread
     elif kind in ("HC0", "HC1"):
         prog("ols: second pass (residual moments for the robust variance)")
         if absorb is None:
@@ -579,14 +589,13 @@ def _ols_plan(
                 meat[i, j] = meat[j, i] = float(r[f"{a}__{znames[j]}"])
         V = bread @ meat @ bread
         if kind == "HC1":
-            V = V * (N / (N - k - dof_fe))
-        df_ = N - k - dof_fe
+            V = V * f.hc1
     else:
         S = M[:, :-1, -1] - M[:, :-1, :-1] @ theta
         meat = S.T @ S
         G = S.shape[0]
-        V = bread @ meat @ bread * (G / (G - 1)) * ((N - 1) / (N - k))
-        df_ = float(G - 1)
+        V = bread @ meat @ bread * (G / (G - 1) if f.cluster_g else 1.0) * f.cluster_k
+        df_ = float(G - 1) if f.df_cluster_is_g else f.df_resid
         notes.append("Cluster-robust (CR1) variance: G/(G-1)·(N-1)/(N-k), t with G-1 df.")
     # undo the centring: original parameters are A theta
     A = np.eye(len(col_names))
@@ -614,7 +623,7 @@ def _ols_plan(
         cluster=(cluster,) if (cluster is not None and kind == "cluster") else (),
         weights=weights, weight_type=weight_type if weights else None, nobs=nobs,
         n_dropped=n_total - n,
-        options={"engine": et.engine.name, **({"absorb": absorb} if absorb else {})},
+        options={"engine": et.engine.name, "ssc": ssc, **({"absorb": absorb} if absorb else {})},
         notes=tuple(notes),
     )
     raw = {"moments": tot, "cluster_moments": M if M.shape[0] > 1 else None, "bread": bread,

@@ -71,15 +71,17 @@ def panel(tmp_path_factory):
     return frame, scale.read_parquet(path)
 
 
+SSC = ["stata", "fixest", "plm", "none"]
+
+
+@pytest.mark.parametrize("ssc", SSC)
 @pytest.mark.parametrize("vcov", ["iid", "HC1", "cluster"])
-def test_absorb_equals_dp_panel_fe(checks, panel, vcov):
+def test_absorb_equals_dp_panel_fe(checks, panel, vcov, ssc):
     frame, table = panel
     f = "benefit_gap ~ integrated + log(gdp_pc) + urbanisation"
     extra = {"cluster": "region", "few_clusters": "analytic"} if vcov == "cluster" else {}
-    a = scale.ols(f, table, absorb="region", vcov=vcov, **extra)
-    # scale.ols counts the slopes only in the cluster factor (dp.panel's ssc="plm"; its iid/HC1
-    # count the absorbed effects, as every preset but "plm" does)
-    ssc = "plm" if vcov == "cluster" else "stata"
+    a = scale.ols(f, table, absorb="region", vcov=vcov, ssc=ssc, **extra)
+    # the regions are nested in the clusters: every preset counts them as dp.panel does
     b = dp.panel(f, frame, entity="region", time="year", model="fe", vcov=vcov, ssc=ssc)
     np.testing.assert_allclose(a.params, b.params, rtol=checks.tol)
     np.testing.assert_allclose(a.cov.to_numpy(), b.cov.to_numpy(), rtol=checks.tol, atol=1e-16)
@@ -88,6 +90,49 @@ def test_absorb_equals_dp_panel_fe(checks, panel, vcov):
     # the within estimator equals least squares with one dummy per region
     c = dp.ols(f + " + C(region)", frame)
     np.testing.assert_allclose(a.params, c.params[a.params.index], rtol=checks.tol)
+
+
+@pytest.fixture(scope="module")
+def crossed(tmp_path_factory):
+    """Groups `a` nested in clusters `cn` and crossed with clusters `c` (synthetic, seed 1)."""
+    rng = np.random.default_rng(1)
+    n = 3000
+    frame = pd.DataFrame({"a": rng.integers(0, 60, n), "c": rng.integers(0, 30, n),
+                          "x": rng.normal(size=n), "w": rng.uniform(0.5, 2.0, n)})
+    frame["cn"] = frame["a"] // 3
+    frame["y"] = frame["x"] + rng.normal(size=n) + rng.normal(size=60)[frame["a"]]
+    path = tmp_path_factory.mktemp("crossed") / "crossed.parquet"
+    frame.to_parquet(path)
+    return frame, scale.read_parquet(path)
+
+
+@pytest.mark.parametrize("ssc", SSC)
+@pytest.mark.parametrize("opts", [
+    pytest.param({"vcov": "iid"}, id="iid"),
+    pytest.param({"vcov": "HC1", "weights": "w"}, id="HC1-pweight"),
+    pytest.param({"vcov": "cluster", "cluster": "cn"}, id="cluster-nested"),
+    pytest.param({"vcov": "cluster", "cluster": "c", "weights": "w"}, id="cluster-crossed"),
+])
+@pytest.mark.parametrize("absorb", [None, "a"])
+def test_small_sample_conventions_equal_dp_ols(checks, crossed, ssc, opts, absorb):
+    # scale.ols counts observations, coefficients and absorbed groups under `ssc` exactly as dp.ols
+    # does (the presets are checked against Stata, fixest and plm in tests/models)
+    frame, table = crossed
+    kw = {**opts, "ssc": ssc, "absorb": absorb}
+    if "cluster" in opts:
+        kw["few_clusters"] = "analytic"
+    a = scale.ols("y ~ x", table, **kw)
+    b = dp.ols("y ~ x", frame, **kw)
+    np.testing.assert_allclose(a.params, b.params, rtol=checks.tol)
+    np.testing.assert_allclose(a.std_errors, b.std_errors, rtol=checks.tol)
+    np.testing.assert_allclose(a.pvalues, b.pvalues, rtol=checks.tol, atol=1e-15)
+    assert a.df == b.df
+    assert a.spec.options["ssc"] == ssc
+
+
+def test_ssc_is_checked(survey_table):
+    with pytest.raises(SpecificationError, match="stata"):
+        scale.ols("y ~ inc", survey_table, ssc="sas")
 
 
 def test_result_is_a_model_result(survey_table):

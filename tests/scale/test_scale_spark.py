@@ -205,8 +205,8 @@ def test_absorb_equals_dp_panel_fe(checks, panel):
     f = "benefit_gap ~ integrated + log(gdp_pc) + urbanisation"
     kw = {"vcov": "cluster", "cluster": "region", "few_clusters": "analytic"}
     a = scale.ols(f, t, absorb="region", **kw)
-    # scale.ols counts the slopes only in the cluster factor: dp.panel's ssc="plm"
-    b = dp.panel(f, frame, entity="region", time="year", model="fe", vcov="cluster", ssc="plm")
+    # the regions are nested in the clusters; scale.ols counts them as dp.panel's default does
+    b = dp.panel(f, frame, entity="region", time="year", model="fe", vcov="cluster")
     np.testing.assert_allclose(a.params, b.params, rtol=checks.tol)
     np.testing.assert_allclose(a.cov.to_numpy(), b.cov.to_numpy(), rtol=checks.tol, atol=1e-16)
     assert a.df == b.df and a.nobs == b.nobs == len(frame)
