@@ -22,6 +22,11 @@ Where the cache lives, and why it is safe (see also SECURITY.md):
   user's disparity (copied in, edited, truncated, or signed with another key) is ignored and
   recomputed. The signature also binds the entry to its key, so entries cannot be swapped.
 * Deleting the folder (or ``secret.key``) is always safe: everything is recomputed.
+
+The cache is bounded: every build ends with :meth:`BuildCache.prune`, which removes the least
+recently used entries until the step entries take at most :data:`DEFAULT_MAX_BYTES`
+(``$DISPARITY_CACHE_MAX_MB`` overrides it; a read counts as a use). Only files the cache wrote
+(named by their SHA-256 key, starting with the entry header) are ever removed.
 """
 
 from __future__ import annotations
@@ -37,6 +42,7 @@ import secrets
 import stat
 import sys
 import tempfile
+import time
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -54,6 +60,10 @@ _KEY_FILE = "secret.key"
 _KEY_PACKAGES = ("numpy", "scipy", "pandas", "statsmodels", "linearmodels", "formulaic", "matplotlib",
                  "python-docx", "openpyxl", "pyfixest", "pylopdf-fonts-zh-cn")
 MISSING = object()
+#: Size the step entries may take before a build's end prunes the least recently used (1 GiB).
+DEFAULT_MAX_BYTES = 1 << 30
+#: A temporary entry file older than this (seconds) was left by a killed build and is removed.
+_STALE_TMP = 3600.0
 
 
 def default_cache_dir() -> Path:
@@ -226,6 +236,8 @@ class BuildCache:
             self.misses += 1
             return MISSING
         self.hits += 1
+        with contextlib.suppress(OSError):  # mark the use, for least-recently-used pruning
+            os.utime(path)
         return value
 
     def put(self, key: str, value: Any, *, what: str = "") -> bool:
@@ -249,6 +261,64 @@ class BuildCache:
                 os.unlink(tmp)
             raise
         return True
+
+
+    # ------------------------------------------------------------------ size
+    def _is_entry(self, path: Path) -> bool:
+        name = path.name
+        if not (name.endswith(".pkl") and len(name) == 68 and path.parent.name == name[:2]):
+            return False
+        if any(c not in "0123456789abcdef" for c in name[:64]):
+            return False
+        try:
+            with open(path, "rb") as fh:
+                return fh.read(len(_MAGIC)) == _MAGIC
+        except OSError:
+            return False
+
+    def prune(self, max_bytes: int | None = None) -> tuple[int, int]:
+        """Remove least recently used entries until the entries take at most ``max_bytes``.
+
+        ``max_bytes`` defaults to ``$DISPARITY_CACHE_MAX_MB`` (megabytes) or
+        :data:`DEFAULT_MAX_BYTES`; ``0`` empties the cache. Only files this cache wrote are
+        removed (see the module docstring). Returns ``(entries removed, bytes kept)``.
+        """
+        if max_bytes is None:
+            env = os.environ.get("DISPARITY_CACHE_MAX_MB", "").strip()
+            try:
+                max_bytes = int(float(env) * 2**20) if env else DEFAULT_MAX_BYTES
+            except ValueError:
+                max_bytes = DEFAULT_MAX_BYTES
+        steps = self.root / "steps"
+        if not steps.is_dir() or steps.is_symlink():
+            return 0, 0
+        entries: list[tuple[float, int, Path]] = []
+        now = time.time()
+        for sub in steps.iterdir():
+            if sub.is_symlink() or not sub.is_dir() or len(sub.name) != 2:
+                continue
+            for path in sub.iterdir():
+                try:
+                    st = os.lstat(path)
+                except OSError:
+                    continue
+                if not stat.S_ISREG(st.st_mode):
+                    continue
+                if path.name.startswith(".entry.") and now - st.st_mtime > _STALE_TMP:
+                    with contextlib.suppress(OSError):
+                        path.unlink()  # left by a killed build
+                elif self._is_entry(path):
+                    entries.append((st.st_mtime, st.st_size, path))
+        total = sum(size for _, size, _ in entries)
+        removed = 0
+        for _, size, path in sorted(entries, key=lambda e: e[0]):  # oldest use first
+            if total <= max_bytes:
+                break
+            with contextlib.suppress(OSError):
+                path.unlink()
+                total -= size
+                removed += 1
+        return removed, total
 
 
 # ---------------------------------------------------------------------- analysis specs
@@ -403,7 +473,7 @@ def run_cached(spec: Any, dest: Path, store: BuildCache, say: Any) -> Path:
         say("unchanged since the last build: every step and the rendered files come from the cache")
         report.entry = entry
         say(f"writing {dest}")
-        return report.save(dest, progress=say, workdir=spec.base)
+        return _pruned(store, report.save(dest, progress=say, workdir=spec.base), say)
     if synthetic:
         report.add_text(pipeline.SYNTHETIC_TEXT[lang])
 
@@ -449,4 +519,12 @@ def run_cached(spec: Any, dest: Path, store: BuildCache, say: Any) -> Path:
     if store.unpicklable:
         say(f"not cached (cannot be pickled): {', '.join(store.unpicklable)}")
     say(f"writing {dest}")
-    return report.save(dest, progress=say, workdir=spec.base)
+    return _pruned(store, report.save(dest, progress=say, workdir=spec.base), say)
+
+
+def _pruned(store: BuildCache, out: Path, say: Any) -> Path:
+    """Keep the cache within its size after a build (least recently used entries go first)."""
+    removed, _ = store.prune()
+    if removed:
+        say(f"build cache: removed {removed} least recently used entr{'y' if removed == 1 else 'ies'}")
+    return out

@@ -234,3 +234,62 @@ def test_docstring_examples(module, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)  # the examples write here
     result = doctest.testmod(importlib.import_module(module), optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
     assert result.attempted >= 5 and result.failed == 0
+
+
+def _entries(root: Path) -> list[Path]:
+    return sorted((root / "steps").glob("*/*.pkl"))
+
+
+def test_prune_removes_least_recently_used_entries_first(tmp_path):
+    store = BuildCache(tmp_path / "c", key_dir=tmp_path / "k")
+    keys = [cache_mod.digest({"i": i}) for i in range(6)]
+    for i, key in enumerate(keys):
+        assert store.put(key, b"x" * 10_000)
+        os.utime(store._entry(key), (1_000_000 + i, 1_000_000 + i))  # put in order 0..5
+    size = store._entry(keys[0]).stat().st_size
+    assert store.get(keys[0]) == b"x" * 10_000  # a read is a use: entry 0 is now the newest
+    removed, kept = store.prune(max_bytes=3 * size)
+    assert removed == 3 and kept == 3 * size
+    assert [store.get(k) is MISSING for k in keys] == [False, True, True, True, False, False]
+    assert store.prune(max_bytes=0) == (3, 0)
+    assert _entries(tmp_path / "c") == []
+
+
+def test_prune_never_removes_what_the_cache_did_not_write(tmp_path):
+    root = tmp_path / "c"
+    store = BuildCache(root, key_dir=tmp_path / "k")
+    key = cache_mod.digest({"mine": 1})
+    store.put(key, 1)
+    sub = store._entry(key).parent
+    foreign_named = sub / (key[:2] + "f" * 62 + ".pkl")  # named like an entry, not one
+    foreign_named.write_bytes(b"thesis draft")
+    other = sub / "notes.txt"
+    other.write_text("keep me", encoding="utf-8")
+    outside = tmp_path / "precious.pkl"
+    outside.write_bytes(cache_mod._MAGIC + b"\0" * 40)
+    (sub / (key[:2] + "e" * 62 + ".pkl")).symlink_to(outside)
+    stale = sub / ".entry.abc"
+    stale.write_bytes(b"half")
+    os.utime(stale, (1_000_000, 1_000_000))
+    fresh_tmp = sub / ".entry.def"
+    fresh_tmp.write_bytes(b"being written")
+    assert store.prune(max_bytes=0) == (1, 0)
+    assert store.get(key) is MISSING
+    assert foreign_named.read_bytes() == b"thesis draft"
+    assert other.read_text(encoding="utf-8") == "keep me"
+    assert outside.exists() and (sub / (key[:2] + "e" * 62 + ".pkl")).is_symlink()
+    assert not stale.exists() and fresh_tmp.exists()  # a killed build's leftover goes
+
+
+def test_every_build_keeps_the_cache_within_its_size(project, monkeypatch):
+    store = project / "cache"
+    _build(project, "rep", BuildCache(store))
+    assert len(_entries(store)) >= 4
+    monkeypatch.setenv("DISPARITY_CACHE_MAX_MB", "0")
+    log: list[str] = []
+    _build(project, "rep", BuildCache(store), log)
+    assert _entries(store) == []
+    assert any("least recently used" in m for m in log)
+    monkeypatch.setenv("DISPARITY_CACHE_MAX_MB", "not a number")  # falls back to the default
+    _build(project, "rep", BuildCache(store))
+    assert len(_entries(store)) >= 4
