@@ -1,4 +1,4 @@
-"""Instrumental-variables regression (2SLS on the accurate solver; LIML, GMM and CUE via linearmodels)."""
+"""Instrumental-variables regression (2SLS and two-step GMM computed here; LIML and CUE via linearmodels)."""
 
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ from ._absorb import (
     fe_dof,
     recode,
 )
+from ._ivgmm import two_step_gmm
 from ._solver import solve_lstsq
 from .formula import build_design, check_safe, required_columns
 from .results import ModelResult, ModelSpec
@@ -80,9 +81,11 @@ def iv(
         ``"y ~ 1 + x1 + [d ~ z1 + z2]"``: exogenous regressors outside the brackets, endogenous
         regressors left of ``~`` inside, excluded instruments right of it.
     estimator : {"2sls", "liml", "gmm", "cue"}
-        2SLS uses our accurate solver; LIML, efficient two-step GMM and the continuously updated
-        GMM estimator wrap ``linearmodels.iv`` (``IVLIML``, ``IVGMM``, ``IVGMMCUE``). GMM's weight
-        matrix is of the same kind as ``vcov`` (Stata's ``ivregress gmm, wmatrix()``).
+        2SLS uses our accurate solver; efficient two-step GMM is computed with Stata's
+        ``ivregress gmm`` conventions (:func:`~disparity.models._ivgmm.two_step_gmm`, weighted and
+        centred moments included); LIML and the continuously updated GMM estimator wrap
+        ``linearmodels.iv`` (``IVLIML``, ``IVGMMCUE``). GMM's weight matrix is of the same kind as
+        ``vcov`` (Stata's ``ivregress gmm, wmatrix()``).
     vcov : {"iid", "HC0", "HC1", "cluster", "hac"}
         "iid" uses :math:`\\hat\\sigma^2 = \\hat u'\\hat u/(n-k)` (as ``AER::ivreg``) with
         ``small=True``. "hac": Bartlett kernel (Newey-West) with ``bandwidth`` lags (default
@@ -166,12 +169,13 @@ def iv(
         )
     if center and estimator not in ("gmm", "cue"):
         raise SpecificationError("center=True applies to estimator='gmm' or 'cue'.")
-    if center and weights is not None and vcov != "iid":
-        # linearmodels (the GMM engine) centres the weighted moments by their plain mean, Stata by
-        # the weighted mean: the estimates then differ from Stata's (about 1e-4), so refuse.
+    if center and weights is not None and vcov != "iid" and estimator == "cue":
+        # linearmodels (the CUE engine) centres the weighted moments by their plain mean, Stata's
+        # GMM by the weighted mean; there is no Stata CUE to follow, so refuse rather than guess.
         raise SpecificationError(
-            "center=True with weights= is not supported for robust/cluster/HAC weight matrices; "
-            "drop center= (or the weights)."
+            "center=True with weights= is not supported for estimator='cue' with a "
+            "robust/cluster/HAC weight matrix; drop center= (or the weights), or use "
+            "estimator='gmm'."
         )
     check_option("weight_type", weight_type, ("aweight", "pweight"))
     try:
@@ -399,6 +403,17 @@ def _iv(formula, data, estimator, vcov, cluster, weights, weight_type, small, ba
             fit = _lm_fit("2sls", dep, exog_lm, En, Zx, lm_weights, kind, small_, codes, bw_)
             if estimator == "gmm":
                 fit = _lm_fit("gmm", dep, exog_lm, En, Zx, lm_weights, kind, small_, codes, bw_)
+        elif estimator == "gmm":
+            gm = two_step_gmm(y, Xv, Zv, weights=w, kind=kind,
+                              codes=None if codes is None else codes[0], bandwidth=bw_,
+                              center=center, ssc=conv)
+            b_, V = gm.params, gm.cov
+            u_ = y - Xv @ b_
+            # the rank diagnostics depend on the first stage and the variance kind only
+            fit = _lm_fit("2sls", dep, exog_lm, En, Zx, lm_weights, kind, small_, codes, bw_)
+            df_ = float(n - k) if small_ else None
+            if small_ and kind == "cluster":
+                df_ = float(int(codes[0].max()))
         else:
             fit = _lm_fit(estimator, dep, exog_lm, En, Zx, lm_weights, kind, small_, codes, bw_,
                           center)
@@ -453,7 +468,7 @@ def _iv(formula, data, estimator, vcov, cluster, weights, weight_type, small, ba
                 jstat /= wdot(uc, uc) / n
                 jdf = kz - k
             else:
-                jstat, jdf = float(fit.j_stat.stat), int(fit.j_stat.df)
+                jstat, jdf = gm.j_stat, gm.j_df
             diag = pd.concat(
                 [diag, pd.DataFrame([{"test": "gmm_j", "statistic": jstat,
                                       "df1": jdf, "df2": np.nan,
