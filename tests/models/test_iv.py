@@ -131,15 +131,15 @@ def test_clustered_first_stage_f_matches_linearmodels(sample):
 
 
 def test_effective_f_reduces_to_first_stage_f_under_homoskedasticity(sample):
-    from disparity.models import covariance as cv
-    from disparity.models._solver import solve_lstsq
-    from disparity.models.iv import _effective_f
+    from disparity.models import _weakiv as wk
 
-    Z = np.column_stack([np.ones(len(sample)), sample[["x1", "z1", "z2"]].to_numpy()])
-    fs = solve_lstsq(Z, sample.dend.to_numpy(), names=["c", "x1", "z1", "z2"], intercept=0)
-    iid = cv.compute_vcov("iid", X=Z, resid=fs.resid, bread=fs.bread).cov
-    ex = [2, 3]
-    f_eff = _effective_f(fs.params[ex], fs.bread[np.ix_(ex, ex)], iid[np.ix_(ex, ex)])
+    Xc = np.column_stack([np.ones(len(sample)), sample.x1])
+    part = lambda a: a - Xc @ np.linalg.lstsq(Xc, a, rcond=None)[0]  # noqa: E731
+    f_eff, *_ = wk.mop_moments(
+        part(sample.yiv.to_numpy()), part(sample.dend.to_numpy()),
+        part(sample[["z1", "z2"]].to_numpy()), weights=None, kind="iid", codes=None,
+        bandwidth=None, k_total=4,
+    )
     first_f = (
         dp.iv(F, sample)
         .extra["diagnostics"]
@@ -276,8 +276,9 @@ def test_kleibergen_paap_against_ivreg2(iv_sim, kind):
     assert diag.loc["kleibergen_paap_lm", "statistic"] == pytest.approx(lm, rel=KP_TOL)
     assert diag.loc["kleibergen_paap_lm", "df1"] == df
     assert diag.loc["kleibergen_paap_f", "statistic"] == pytest.approx(f, rel=KP_TOL)
-    sy = res.extra["stock_yogo"]
-    assert sy.set_index("max_size").loc[0.10, "critical_value"] == 19.93
+    sy = res.extra["stock_yogo"].set_index(["table", "threshold"])
+    assert sy.loc[("2sls_size", 0.10), "critical_value"] == 19.93
+    assert sy["value"].tolist() == pytest.approx([f] * 4, rel=KP_TOL)  # the rk Wald F, as ivreg2
 
 
 def test_iv_vcov_outside_the_family_and_bad_small(sample):
@@ -336,7 +337,8 @@ def test_large_sample_iv_uses_the_normal(iv_sim):
     assert res.df is None
     assert res.with_vcov("iid", small=True).df == len(iv_sim) - 2
     mop = res.extra["mop_critical"].set_index("tau")
-    assert mop.loc[0.10, "critical_value"] == 23.109
+    # one instrument: K_eff = 1, the noncentral chi2(1, 10) 95% quantile (Montiel Olea-Pflueger)
+    assert mop.loc[0.10, "critical_value"] == pytest.approx(23.108511211606643, rel=1e-9)
 
 
 def test_iv_bad_input_raises_disparity_errors(sample):
