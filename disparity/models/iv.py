@@ -401,6 +401,7 @@ def _iv(formula, data, estimator, vcov, cluster, weights, weight_type, small, ba
             fe_k = fe_dof(fe_groups, codes)
         # (centring the moments does not change the unadjusted weight matrix: its sigma^2 is centred)
         own = estimator == "2sls" or (estimator == "gmm" and kind == "iid")
+        wmat = None  # GMM weight matrix (Stata's e(W))
         if own:
             vr = cv.compute_vcov(
                 kind, X=scores_X, resid=u, bread=bread, weights=w, clusters=codes, ssc=conv,
@@ -413,6 +414,8 @@ def _iv(formula, data, estimator, vcov, cluster, weights, weight_type, small, ba
                 # as 2SLS when a constant is among the instruments).
                 uc = u - np.average(u, weights=w)
                 V = V * (wdot(uc, uc) / wdot(u, u))
+                ZwZ = Zv.T @ (Zv if w is None else w[:, None] * Zv)
+                wmat = np.linalg.inv(wdot(uc, uc) / n * ZwZ / n)
             fit = _lm_fit("2sls", dep, exog_lm, En, Zx, lm_weights, kind, small_, codes, bw_)
             if estimator == "gmm":
                 fit = _lm_fit("gmm", dep, exog_lm, En, Zx, lm_weights, kind, small_, codes, bw_)
@@ -420,7 +423,7 @@ def _iv(formula, data, estimator, vcov, cluster, weights, weight_type, small, ba
             gm = two_step_gmm(y, Xv, Zv, weights=w, kind=kind,
                               codes=None if codes is None else codes[0], bandwidth=bw_,
                               center=center, ssc=conv)
-            b_, V = gm.params, gm.cov
+            b_, V, wmat = gm.params, gm.cov, gm.weight_matrix
             u_ = y - Xv @ b_
             # the rank diagnostics depend on the first stage and the variance kind only
             fit = _lm_fit("2sls", dep, exog_lm, En, Zx, lm_weights, kind, small_, codes, bw_)
@@ -521,7 +524,9 @@ def _iv(formula, data, estimator, vcov, cluster, weights, weight_type, small, ba
             nobs=n,
             df=df_,
             spec=spec,
-            raw={"X": Xv, "Z": Zv, "y": y, "resid": u_, "linearmodels": fit},
+            raw={"X": Xv, "Z": Zv, "y": y, "resid": u_, "linearmodels": fit,
+                 "gmm_weight_matrix": None if wmat is None else pd.DataFrame(
+                     wmat, index=znames, columns=znames)},
             stats={"sigma": float(np.sqrt((wu * u_) @ u_ / (n - k - kfe))), "condition_number": cond,
                    "n_singletons": n_single, "absorbed": kfe,
                    "kappa": float(getattr(fit, "kappa", None) or 1.0)},
