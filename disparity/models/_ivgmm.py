@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..errors import DataValueError
 from . import covariance as cv
 
 
@@ -95,6 +96,14 @@ def two_step_gmm(
     h1 = (y - X @ b1)[:, None] * Z
     m1 = np.average(h1, axis=0, weights=w) if center else 0.0
     S1 = _moment_cov(w[:, None] * (h1 - m1), kind, codes, bandwidth) / n
+    eig = np.linalg.eigvalsh(S1)
+    if eig[0] <= eig[-1] * kz * np.finfo(float).eps * 10:
+        G = "" if codes is None else f" from {int(codes.max()) + 1} clusters"
+        raise DataValueError(
+            f"The covariance of the {kz} GMM moment conditions{G} is singular, so the efficient "
+            "weight matrix does not exist (with clusters: fewer clusters than instruments, or "
+            "instruments constant within clusters). Use estimator='2sls' or fewer instruments."
+        )
     Wm = np.linalg.inv(S1)
     b2 = solve(Wm)
     u2 = y - X @ b2

@@ -361,3 +361,10 @@ def test_iv_bad_input_raises_disparity_errors(sample):
         dp.iv(F, sample, estimator="liml", vcov="cluster", cluster="nope")
     with pytest.raises(dp.errors.DataValueError, match="single cluster"):
         dp.iv(F, sample.assign(g=1), estimator="gmm", vcov="cluster", cluster="g")
+
+
+def test_gmm_with_fewer_clusters_than_instruments_is_refused(iv_sim):
+    few = iv_sim.assign(g=iv_sim.index // 200)  # 3 clusters, 5 moment conditions
+    with pytest.raises(dp.errors.DataValueError, match="5 GMM moment conditions from 3 clusters"):
+        dp.iv("y_robust ~ 1 + x3 + x4 + [x1 ~ z1 + z2]", few, estimator="gmm", vcov="cluster",
+              cluster="g")
