@@ -83,7 +83,7 @@ def iv(
         regressors left of ``~`` inside, excluded instruments right of it.
     estimator : {"2sls", "liml", "gmm", "cue"}
         2SLS uses our accurate solver; efficient two-step GMM is computed with Stata's
-        ``ivregress gmm`` conventions (:func:`~disparity.models._ivgmm.two_step_gmm`, weighted and
+        ``ivregress gmm`` conventions (``disparity.models._ivgmm.two_step_gmm``, weighted and
         centred moments included); LIML and the continuously updated GMM estimator wrap
         ``linearmodels.iv`` (``IVLIML``, ``IVGMMCUE``). GMM's weight matrix is of the same kind as
         ``vcov`` (Stata's ``ivregress gmm, wmatrix()``).
@@ -125,7 +125,7 @@ def iv(
         ``extra["mop_critical"]`` (one endogenous regressor): the effective F with the simplified
         (:math:`x = 1/\\tau`) and generalized (:math:`x = B_e/\\tau`) 5% critical values for a
         worst-case 2SLS Nagar bias of :math:`\\tau` = 5, 10, 20, 30% and their :math:`K_{eff}`, as
-        Stata's ``weakivtest`` (:mod:`disparity.models._weakiv`; the effective F always carries
+        Stata's ``weakivtest`` (``disparity.models._weakiv``; the effective F always carries
         Stata's small-sample factor, whatever ``small=``);
         ``extra["first_stage"]``: the first-stage OLS results.
 
@@ -448,7 +448,7 @@ def _iv(formula, data, estimator, vcov, cluster, weights, weight_type, small, ba
                 y_p, x_p[:, 0], Z_p, weights=w, kind=kind,
                 codes=None if codes is None else codes[0], bandwidth=bw_, k_total=kz + kfe,
             )
-        kp_f = float(ranks.set_index("test").loc["kleibergen_paap_f", "statistic"])
+        kp_f = float(ranks["statistic"].to_numpy()[ranks["test"].to_numpy() == "kleibergen_paap_f"][0])
         if kind != "iid":
             robust_rows = []
             excl = list(range(Xex.shape[1], kz))
