@@ -1,4 +1,4 @@
-"""Instrumental-variables regression (2SLS on the accurate solver; LIML, GMM and CUE via linearmodels)."""
+"""Instrumental-variables regression (2SLS and two-step GMM computed here; LIML and CUE via linearmodels)."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from scipy import stats
 
 from .._options import SscKind, VcovKind, WeightType, check_option
 from ..errors import DataValueError, DisparityError, SpecificationError
+from . import _weakiv as wk
 from . import covariance as cv
 from ._absorb import (
     absorb_codes,
@@ -21,6 +22,7 @@ from ._absorb import (
     fe_dof,
     recode,
 )
+from ._ivgmm import two_step_gmm
 from ._solver import solve_lstsq
 from .formula import build_design, check_safe, required_columns
 from .results import ModelResult, ModelSpec
@@ -80,9 +82,11 @@ def iv(
         ``"y ~ 1 + x1 + [d ~ z1 + z2]"``: exogenous regressors outside the brackets, endogenous
         regressors left of ``~`` inside, excluded instruments right of it.
     estimator : {"2sls", "liml", "gmm", "cue"}
-        2SLS uses our accurate solver; LIML, efficient two-step GMM and the continuously updated
-        GMM estimator wrap ``linearmodels.iv`` (``IVLIML``, ``IVGMM``, ``IVGMMCUE``). GMM's weight
-        matrix is of the same kind as ``vcov`` (Stata's ``ivregress gmm, wmatrix()``).
+        2SLS uses our accurate solver; efficient two-step GMM is computed with Stata's
+        ``ivregress gmm`` conventions (``disparity.models._ivgmm.two_step_gmm``, weighted and
+        centred moments included); LIML and the continuously updated GMM estimator wrap
+        ``linearmodels.iv`` (``IVLIML``, ``IVGMMCUE``). GMM's weight matrix is of the same kind as
+        ``vcov`` (Stata's ``ivregress gmm, wmatrix()``).
     vcov : {"iid", "HC0", "HC1", "cluster", "hac"}
         "iid" uses :math:`\\hat\\sigma^2 = \\hat u'\\hat u/(n-k)` (as ``AER::ivreg``) with
         ``small=True``. "hac": Bartlett kernel (Newey-West) with ``bandwidth`` lags (default
@@ -108,16 +112,21 @@ def iv(
         ``extra["diagnostics"]``: first-stage F of the excluded instruments (one row per endogenous
         regressor), Cragg-Donald minimum-eigenvalue F, the Kleibergen-Paap rk LM statistic
         (underidentification, :math:`\\chi^2` with q-p+1 df) and rk Wald F (weak identification) with
-        the variance kind of the fit (computed by ``linearmodels.iv.common``; Stock-Yogo critical
-        values of the 2SLS size test in ``extra["stock_yogo"]`` for one endogenous regressor and up
-        to five instruments; Montiel Olea-Pflueger simplified critical values of the effective F in
-        ``extra["mop_critical"]``), Wu-Hausman F,
-        Sargan's :math:`nR^2`
-        (over-identified models) and, with robust/cluster variances, the robust first-stage Wald
-        F of the excluded instruments (Wald/q with the same variance kind; for one endogenous
-        regressor this is the Kleibergen-Paap rk Wald F up to its small-sample factor), the
-        Montiel Olea-Pflueger effective F (one endogenous regressor) and Hansen's
-        J from two-step efficient GMM (computed by ``linearmodels.iv.IVGMM``);
+        the variance kind of the fit (computed by ``linearmodels.iv.common``), Wu-Hausman F,
+        Sargan's :math:`nR^2` (over-identified models) and, with robust/cluster/HAC variances, the
+        robust first-stage Wald F of the excluded instruments (Wald/q with the same variance kind),
+        the Montiel Olea-Pflueger effective F (one endogenous regressor) and Hansen's J from
+        two-step efficient GMM (robust/cluster);
+        ``extra["stock_yogo"]``: Stock-Yogo (2005) critical values as ``ivreg2`` reports them
+        (2SLS/GMM/CUE: relative bias, Table 5.1, up to three endogenous regressors, and Wald size,
+        Table 5.2, up to two; LIML: Table 5.3; up to 30 instruments; None outside the tables),
+        with the statistic they are compared with: the Cragg-Donald F for ``vcov="iid"``, otherwise
+        the Kleibergen-Paap rk Wald F and a note that the tables assume i.i.d. errors;
+        ``extra["mop_critical"]`` (one endogenous regressor): the effective F with the simplified
+        (:math:`x = 1/\\tau`) and generalized (:math:`x = B_e/\\tau`) 5% critical values for a
+        worst-case 2SLS Nagar bias of :math:`\\tau` = 5, 10, 20, 30% and their :math:`K_{eff}`, as
+        Stata's ``weakivtest`` (``disparity.models._weakiv``; the effective F always carries
+        Stata's small-sample factor, whatever ``small=``);
         ``extra["first_stage"]``: the first-stage OLS results.
 
     Notes
@@ -166,12 +175,13 @@ def iv(
         )
     if center and estimator not in ("gmm", "cue"):
         raise SpecificationError("center=True applies to estimator='gmm' or 'cue'.")
-    if center and weights is not None and vcov != "iid":
-        # linearmodels (the GMM engine) centres the weighted moments by their plain mean, Stata by
-        # the weighted mean: the estimates then differ from Stata's (about 1e-4), so refuse.
+    if center and weights is not None and vcov != "iid" and estimator == "cue":
+        # linearmodels (the CUE engine) centres the weighted moments by their plain mean, Stata's
+        # GMM by the weighted mean; there is no Stata CUE to follow, so refuse rather than guess.
         raise SpecificationError(
-            "center=True with weights= is not supported for robust/cluster/HAC weight matrices; "
-            "drop center= (or the weights)."
+            "center=True with weights= is not supported for estimator='cue' with a "
+            "robust/cluster/HAC weight matrix; drop center= (or the weights), or use "
+            "estimator='gmm'."
         )
     check_option("weight_type", weight_type, ("aweight", "pweight"))
     try:
@@ -367,6 +377,13 @@ def _iv(formula, data, estimator, vcov, cluster, weights, weight_type, small, ba
             }
         )
     diagnostics = pd.DataFrame(diag_rows)
+    # outcome, endogenous regressors and instruments with the exogenous regressors partialled out
+    # (weighted), for the Montiel Olea-Pflueger statistics
+    y_p, x_p, Z_p = (
+        _partial(rw[:, None] * a.reshape(n, -1), rw[:, None] * Xex.to_numpy()) / rw[:, None]
+        for a in (y, En.to_numpy(), Zx.to_numpy())
+    )
+    y_p = y_p[:, 0]
     codes = cv.cluster_codes(data, [cluster], sub.index.intersection(d.index)) if cluster else None
 
     def build(kind: str, **kw: Any) -> ModelResult:
@@ -384,6 +401,7 @@ def _iv(formula, data, estimator, vcov, cluster, weights, weight_type, small, ba
             fe_k = fe_dof(fe_groups, codes)
         # (centring the moments does not change the unadjusted weight matrix: its sigma^2 is centred)
         own = estimator == "2sls" or (estimator == "gmm" and kind == "iid")
+        wmat = None  # GMM weight matrix (Stata's e(W))
         if own:
             vr = cv.compute_vcov(
                 kind, X=scores_X, resid=u, bread=bread, weights=w, clusters=codes, ssc=conv,
@@ -396,9 +414,22 @@ def _iv(formula, data, estimator, vcov, cluster, weights, weight_type, small, ba
                 # as 2SLS when a constant is among the instruments).
                 uc = u - np.average(u, weights=w)
                 V = V * (wdot(uc, uc) / wdot(u, u))
+                ZwZ = Zv.T @ (Zv if w is None else w[:, None] * Zv)
+                wmat = np.linalg.inv(wdot(uc, uc) / n * ZwZ / n)
             fit = _lm_fit("2sls", dep, exog_lm, En, Zx, lm_weights, kind, small_, codes, bw_)
             if estimator == "gmm":
                 fit = _lm_fit("gmm", dep, exog_lm, En, Zx, lm_weights, kind, small_, codes, bw_)
+        elif estimator == "gmm":
+            gm = two_step_gmm(y, Xv, Zv, weights=w, kind=kind,
+                              codes=None if codes is None else codes[0], bandwidth=bw_,
+                              center=center, ssc=conv)
+            b_, V, wmat = gm.params, gm.cov, gm.weight_matrix
+            u_ = y - Xv @ b_
+            # the rank diagnostics depend on the first stage and the variance kind only
+            fit = _lm_fit("2sls", dep, exog_lm, En, Zx, lm_weights, kind, small_, codes, bw_)
+            df_ = float(n - k) if small_ else None
+            if small_ and kind == "cluster":
+                df_ = float(int(codes[0].max()))
         else:
             fit = _lm_fit(estimator, dep, exog_lm, En, Zx, lm_weights, kind, small_, codes, bw_,
                           center)
@@ -408,7 +439,16 @@ def _iv(formula, data, estimator, vcov, cluster, weights, weight_type, small, ba
             df_ = float(n - k) if small_ else None
             if small_ and kind == "cluster":
                 df_ = float(int(codes[0].max()))
-        diag = pd.concat([diagnostics, _rank_tests(fit, q, p)], ignore_index=True)
+        ranks = _rank_tests(fit, q, p)
+        diag = pd.concat([diagnostics, ranks], ignore_index=True)
+        # Montiel Olea-Pflueger moments (one endogenous regressor), with the variance kind of the fit
+        mop = None
+        if p == 1:
+            mop = wk.mop_moments(
+                y_p, x_p[:, 0], Z_p, weights=w, kind=kind,
+                codes=None if codes is None else codes[0], bandwidth=bw_, k_total=kz + kfe,
+            )
+        kp_f = float(ranks["statistic"].to_numpy()[ranks["test"].to_numpy() == "kleibergen_paap_f"][0])
         if kind != "iid":
             robust_rows = []
             excl = list(range(Xex.shape[1], kz))
@@ -429,17 +469,10 @@ def _iv(formula, data, estimator, vcov, cluster, weights, weight_type, small, ba
                         "p_value": float(stats.f.sf(wald / q, q, df2)),
                     }
                 )
-                if len(first_fits) == 1:
+                if mop is not None:
                     robust_rows.append(
-                        {
-                            "test": f"effective_f[{name}]",
-                            "statistic": _effective_f(
-                                pi, fs.bread[np.ix_(excl, excl)], vr.cov[np.ix_(excl, excl)]
-                            ),
-                            "df1": q,
-                            "df2": np.nan,
-                            "p_value": np.nan,
-                        }
+                        {"test": f"effective_f[{name}]", "statistic": mop[0], "df1": q,
+                         "df2": np.nan, "p_value": np.nan}
                     )
             parts = [diag, pd.DataFrame(robust_rows)]
             if kz > k and kind != "hac":
@@ -453,7 +486,7 @@ def _iv(formula, data, estimator, vcov, cluster, weights, weight_type, small, ba
                 jstat /= wdot(uc, uc) / n
                 jdf = kz - k
             else:
-                jstat, jdf = float(fit.j_stat.stat), int(fit.j_stat.df)
+                jstat, jdf = gm.j_stat, gm.j_df
             diag = pd.concat(
                 [diag, pd.DataFrame([{"test": "gmm_j", "statistic": jstat,
                                       "df1": jdf, "df2": np.nan,
@@ -491,15 +524,15 @@ def _iv(formula, data, estimator, vcov, cluster, weights, weight_type, small, ba
             nobs=n,
             df=df_,
             spec=spec,
-            raw={"X": Xv, "Z": Zv, "y": y, "resid": u_, "linearmodels": fit},
+            raw={"X": Xv, "Z": Zv, "y": y, "resid": u_, "linearmodels": fit,
+                 "gmm_weight_matrix": None if wmat is None else pd.DataFrame(
+                     wmat, index=znames, columns=znames)},
             stats={"sigma": float(np.sqrt((wu * u_) @ u_ / (n - k - kfe))), "condition_number": cond,
                    "n_singletons": n_single, "absorbed": kfe,
                    "kappa": float(getattr(fit, "kappa", None) or 1.0)},
             extra={"diagnostics": diag, "first_stage": first,
-                   "stock_yogo": stock_yogo_size(p, q),
-                   "mop_critical": None if p != 1 else pd.DataFrame(
-                       {"tau": list(MOP_SIMPLIFIED), "critical_value": list(MOP_SIMPLIFIED.values())}
-                   )},
+                   "stock_yogo": wk.weak_id_table(estimator, p, q, kind, cd, kp_f),
+                   "mop_critical": None if mop is None else wk.mop_table(*mop[1:], mop[0])},
             _refit=build,
         )
 
@@ -544,41 +577,12 @@ def _rank_tests(fit: Any, q: int, p: int) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-#: Stock & Yogo (2005, Table 5.2) critical values of the Cragg-Donald F for the 5% test that the
-#: actual size of a nominal 5% 2SLS Wald test exceeds 10/15/20/25%, one endogenous regressor,
-#: by the number of excluded instruments (as printed by ivreg2).
-STOCK_YOGO_SIZE_1 = {
-    1: (16.38, 8.96, 6.66, 5.53),
-    2: (19.93, 11.59, 8.75, 7.25),
-    3: (22.30, 12.83, 9.54, 7.80),
-    4: (24.58, 13.96, 10.26, 8.31),
-    5: (26.87, 15.09, 10.98, 8.84),
-}
-
-
-#: Montiel Olea & Pflueger (2013) simplified (conservative) critical values of the effective F for
-#: a 5% test that the Nagar bias of 2SLS exceeds tau of the worst-case bias, any number of
-#: instruments, one endogenous regressor (as reported by Stata's ``weakivtest``).
-MOP_SIMPLIFIED = {0.05: 37.418, 0.10: 23.109, 0.20: 15.062, 0.30: 12.039}
-
-
 def stock_yogo_size(p: int, q: int) -> pd.DataFrame | None:
-    """Stock-Yogo 2SLS size critical values for ``p`` endogenous regressors and ``q`` instruments."""
-    if p != 1 or q not in STOCK_YOGO_SIZE_1:
+    """Stock-Yogo 2SLS size critical values (Table 5.2) for ``p`` endogenous, ``q`` instruments."""
+    sizes = wk.SY_2SLS_SIZE.get(p, {}).get(q)
+    if sizes is None:
         return None
-    return pd.DataFrame(
-        {"max_size": [0.10, 0.15, 0.20, 0.25], "critical_value": list(STOCK_YOGO_SIZE_1[q])}
-    )
-
-
-def _effective_f(pi: np.ndarray, bread_excl: np.ndarray, V_excl: np.ndarray) -> float:
-    """Montiel Olea-Pflueger effective F: pi' Q pi / tr(V Q), Q = Z~'Z~ (instruments partialled).
-
-    By Frisch-Waugh, Z~'Z~ is the inverse of the excluded-instrument block of (Z'Z)^{-1}. With an
-    iid variance it equals the ordinary first-stage F.
-    """
-    Q = np.linalg.inv(bread_excl)
-    return float(pi @ Q @ pi / np.trace(V_excl @ Q))
+    return pd.DataFrame({"max_size": list(wk.SY_SIZE_LEVELS), "critical_value": list(sizes)})
 
 
 def _excluded(base: str, instr: list[str], sub: pd.DataFrame, Xex: pd.DataFrame) -> pd.DataFrame:

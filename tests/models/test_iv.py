@@ -131,15 +131,15 @@ def test_clustered_first_stage_f_matches_linearmodels(sample):
 
 
 def test_effective_f_reduces_to_first_stage_f_under_homoskedasticity(sample):
-    from disparity.models import covariance as cv
-    from disparity.models._solver import solve_lstsq
-    from disparity.models.iv import _effective_f
+    from disparity.models import _weakiv as wk
 
-    Z = np.column_stack([np.ones(len(sample)), sample[["x1", "z1", "z2"]].to_numpy()])
-    fs = solve_lstsq(Z, sample.dend.to_numpy(), names=["c", "x1", "z1", "z2"], intercept=0)
-    iid = cv.compute_vcov("iid", X=Z, resid=fs.resid, bread=fs.bread).cov
-    ex = [2, 3]
-    f_eff = _effective_f(fs.params[ex], fs.bread[np.ix_(ex, ex)], iid[np.ix_(ex, ex)])
+    Xc = np.column_stack([np.ones(len(sample)), sample.x1])
+    part = lambda a: a - Xc @ np.linalg.lstsq(Xc, a, rcond=None)[0]  # noqa: E731
+    f_eff, *_ = wk.mop_moments(
+        part(sample.yiv.to_numpy()), part(sample.dend.to_numpy()),
+        part(sample[["z1", "z2"]].to_numpy()), weights=None, kind="iid", codes=None,
+        bandwidth=None, k_total=4,
+    )
     first_f = (
         dp.iv(F, sample)
         .extra["diagnostics"]
@@ -173,19 +173,20 @@ def printed_tol(x: float) -> float:
     return max(STATA_TOL * abs(x), 0.5 * 10.0 ** (-digits + (int(exp) if exp else 0)))
 
 
-def _refused(key: str) -> bool:
-    """Weighted GMM with centred robust/cluster/HAC moments is refused (see test below)."""
-    return "center" in key and "weighted_True" in key and "unadjusted" not in key
-
-
 def _stata_iv_cases() -> list[str]:
-    return [k for k in STATA_IV["simulated"] if not _refused(k)]
+    return list(STATA_IV["simulated"])
 
 
-def test_weighted_centred_gmm_is_refused(iv_sim):
-    assert sum(map(_refused, STATA_IV["simulated"])) == 72
-    with pytest.raises(SpecificationError, match="center=True with weights"):
-        dp.iv("y_robust ~ 1 + [x1 ~ z1 + z2]", iv_sim, estimator="gmm", vcov="HC1",
+def test_every_stored_stata_run_is_compared():
+    # weighted GMM with centred robust/cluster/HAC moments (72 runs) included
+    assert len(_stata_iv_cases()) == 768
+    assert sum("center" in k and "weighted_True" in k for k in _stata_iv_cases()) == 96
+
+
+def test_weighted_centred_cue_is_refused(iv_sim):
+    # no Stata CUE to follow, and linearmodels centres weighted moments unlike Stata's GMM
+    with pytest.raises(SpecificationError, match="center=True with weights.*'cue'"):
+        dp.iv("y_robust ~ 1 + [x1 ~ z1 + z2]", iv_sim, estimator="cue", vcov="HC1",
               weights="weights", center=True)
 
 
@@ -201,6 +202,17 @@ def _assert_stata(res, run) -> None:
         assert abs(res.params[term] - b) <= printed_tol(b), (term, res.params[term], b)
         ours_t = res.params[term] / res.std_errors[term]
         assert abs(ours_t - t) <= printed_tol(t) + abs(t) * STATA_TOL, (term, ours_t, t)
+    # every cell of e(V), and of the GMM weight matrix e(W) (not with i.region instruments: Stata's
+    # base level differs from the formula's, and W depends on how the instruments are coded)
+    for stored, ours in [("V", res.cov), ("W", res.raw.get("gmm_weight_matrix"))]:
+        if stored not in run or (stored == "W" and "gmm" not in res.spec.estimator):
+            continue
+        if any("." in c for c in run[stored]["names"]):
+            continue
+        names = ["Intercept" if c == "_cons" else c for c in run[stored]["names"]]
+        got = ours.loc[names, names].to_numpy().ravel()
+        for a, b in zip(got, np.ravel(run[stored]["values"]), strict=True):
+            assert abs(a - b) <= printed_tol(b) + abs(b) * STATA_TOL, (stored, a, b)
 
 
 @pytest.mark.reference
@@ -275,8 +287,9 @@ def test_kleibergen_paap_against_ivreg2(iv_sim, kind):
     assert diag.loc["kleibergen_paap_lm", "statistic"] == pytest.approx(lm, rel=KP_TOL)
     assert diag.loc["kleibergen_paap_lm", "df1"] == df
     assert diag.loc["kleibergen_paap_f", "statistic"] == pytest.approx(f, rel=KP_TOL)
-    sy = res.extra["stock_yogo"]
-    assert sy.set_index("max_size").loc[0.10, "critical_value"] == 19.93
+    sy = res.extra["stock_yogo"].set_index(["table", "threshold"])
+    assert sy.loc[("2sls_size", 0.10), "critical_value"] == 19.93
+    assert sy["value"].tolist() == pytest.approx([f] * 4, rel=KP_TOL)  # the rk Wald F, as ivreg2
 
 
 def test_iv_vcov_outside_the_family_and_bad_small(sample):
@@ -335,7 +348,8 @@ def test_large_sample_iv_uses_the_normal(iv_sim):
     assert res.df is None
     assert res.with_vcov("iid", small=True).df == len(iv_sim) - 2
     mop = res.extra["mop_critical"].set_index("tau")
-    assert mop.loc[0.10, "critical_value"] == 23.109
+    # one instrument: K_eff = 1, the noncentral chi2(1, 10) 95% quantile (Montiel Olea-Pflueger)
+    assert mop.loc[0.10, "critical_value"] == pytest.approx(23.108511211606643, rel=1e-9)
 
 
 def test_iv_bad_input_raises_disparity_errors(sample):
@@ -347,3 +361,10 @@ def test_iv_bad_input_raises_disparity_errors(sample):
         dp.iv(F, sample, estimator="liml", vcov="cluster", cluster="nope")
     with pytest.raises(dp.errors.DataValueError, match="single cluster"):
         dp.iv(F, sample.assign(g=1), estimator="gmm", vcov="cluster", cluster="g")
+
+
+def test_gmm_with_fewer_clusters_than_instruments_is_refused(iv_sim):
+    few = iv_sim.assign(g=iv_sim.index // 200)  # 3 clusters, 5 moment conditions
+    with pytest.raises(dp.errors.DataValueError, match="5 GMM moment conditions from 3 clusters"):
+        dp.iv("y_robust ~ 1 + x3 + x4 + [x1 ~ z1 + z2]", few, estimator="gmm", vcov="cluster",
+              cluster="g")
