@@ -244,10 +244,13 @@ def ml_result(
     options: dict[str, Any] | None = None,
     notes: Sequence[str] = (),
     effects: Any = None,
+    refit: Any = None,
 ) -> Any:
     """A :class:`ModelResult` whose ``with_vcov`` recomputes the sandwich from the stored scores.
 
-    ``bread(information)`` returns the inverse information ("oim" or "eim").
+    ``bread(information)`` returns the inverse information ("oim" or "eim"); ``refit(w)``, the
+    parameters refitted with weights ``w`` on the estimation rows, gives the variance under a
+    :class:`~disparity.ReplicateDesign` (without it such designs are refused).
     """
     from .results import ModelResult, ModelSpec
 
@@ -259,7 +262,8 @@ def ml_result(
         cl = kw.get("cluster", p.clist)
         cl = (cl,) if isinstance(cl, str) else tuple(cl or ())
         V, df_, vnotes, G, kind, cl = sandwich(kind, p, B, scores, estimator=estimator,
-                                               design=kw.get("design", design), cluster=cl)
+                                               design=kw.get("design", design), cluster=cl,
+                                               refit=refit, params=params)
         if design_note and kind == "survey" and kw.get("design", design) is design:
             vnotes.append(design_note)
         spec = ModelSpec(
