@@ -29,6 +29,7 @@ from .._options import check_option
 from ..design import ReplicateDesign, SurveyDesign
 from ..errors import DataValueError, SpecificationError
 from . import covariance as cv
+from ._covsurvey import survey_data
 from .formula import Design, build_design
 from .linear import prepare_weights, resolve_design
 
@@ -81,7 +82,7 @@ def prepare(
     weight_type: str,
     vcov: str,
     cluster: str | Sequence[str] | None,
-    design: SurveyDesign | None,
+    design: SurveyDesign | ReplicateDesign | None,
     safe: bool,
     kinds: Sequence[str] = ML_VCOV_KINDS,
     extra_columns: Sequence[str] = (),
@@ -128,7 +129,7 @@ def prepare(
         frame=data.loc[d.index],
         fweight=fw,
         nobs=int(round(w.sum())) if fw else n,
-        data=data,
+        data=survey_data(design, data, formula, extra),
     )
 
 
@@ -236,7 +237,7 @@ def ml_result(
     bread: Any,
     scores: np.ndarray,
     vcov: str,
-    design: SurveyDesign | None,
+    design: SurveyDesign | ReplicateDesign | None,
     information: str,
     stats: dict[str, Any],
     raw: Any,

@@ -16,6 +16,7 @@ from ...design import ReplicateDesign, SurveyDesign
 from ...errors import CollinearityError, DataValueError, SpecificationError
 from ...survey._core import design_columns
 from .. import covariance as cv
+from .._covsurvey import survey_data
 from ..discrete import logit, probit
 from ..formula import build_design, required_columns
 from ..linear import ols, prepare_weights
@@ -681,7 +682,7 @@ def oaxaca(
         codes = cv.cluster_codes(data, [cluster], d.index)[0] if vcov == "cluster" else None
         fw = w if (w_given is not None and weight_type == "fweight") else None
         cov_all = linearized_cov(infl, kind=vcov, clusters=codes, design=design, frame=frame_d,
-                                 fweights=fw, data=data)
+                                 fweights=fw, data=survey_data(design, data, formula, extra))
         notes.append(
             "Standard errors by linearisation (delta method, stochastic regressors; Jann 2008), "
             + {"HC0": "independent observations.", "cluster": f"clustered by {cluster!r}.",
