@@ -36,6 +36,8 @@ def _frame(d: pd.DataFrame) -> pd.DataFrame:
     d["zc"] = np.where(d["api00"] > 750, 0, d["enroll"] // 100).astype(float)
     d["spend"] = np.where(d["api00"] > 750, 0.0, d["enroll"].astype(float))
     d["lvl"] = pd.cut(d["api00"], [0, 600, 700, 1000], labels=False)
+    d["api_na"] = d["api00"].where(d["acs_na"].notna())  # continuous, missing where acs_na is
+    d["wide_na"] = d["sch_wide"].where(d["acs_na"].notna())
     return d
 
 
@@ -72,6 +74,10 @@ CALLS = {
     "svy_mean": lambda d, s: _m(dp.svy_mean(d, "acs_na", design=s)),
     "svy_total": lambda d, s: _m(dp.svy_total(d, "acs_na", design=s)),
     "svy_ratio": lambda d, s: _m(dp.svy_ratio(d, "acs_na", "enroll", design=s)),
+    "svy_quantile": lambda d, s: _tab(dp.svy_quantile(d, "api_na", [0.25, 0.5], design=s).table),
+    "svy_tab": lambda d, s: _tab(dp.svy_tab(d, "wide_na", design=s).table),
+    "dominance_test": lambda d, s: _tab(dp.dominance_test(d, "acs_na", "api00", design=s).table,
+                                        "difference"),
     "ols": lambda d, s: _model(dp.ols("api00 ~ ell + acs_na", d, design=s)),
     "logit": lambda d, s: _model(dp.logit("yes ~ ell + acs_na", d, design=s)),
     "probit": lambda d, s: _model(dp.probit("yes ~ ell + acs_na", d, design=s)),
