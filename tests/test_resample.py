@@ -86,6 +86,15 @@ def test_every_resampling_loop_refuses_an_impossible_request():
                                             treatment="urb", mediator="income", reps=r, seed=1),
         "placebo": lambda r: dp.placebo(panel, "benefit_gap", "region_code", "year",
                                         "integration_year", reps=r, seed=1),
+        "threshold": lambda r: dp.threshold("benefit_gap ~ urbanisation", panel, threshold_var="gdp_pc",
+                                            regime="subsidy_pc", entity="region_code", time="year",
+                                            grid=20, reps=r, seed=1),
+        "oaxaca": lambda r: dp.oaxaca("oop ~ age + edu_years", survey, by="urban", se="bootstrap",
+                                      reps=r, seed=1),
+        "fairlie": lambda r: dp.fairlie("inp ~ age", survey.assign(inp=(survey.inpatient == "是").astype(int)),
+                                        by="urban", reps=r, seed=1),
+        "event_study": lambda r: dp.event_study(panel, "benefit_gap", "region_code", "year",
+                                                "integration_year", control="notyet", reps=r, seed=1),
     }
     for name, call in calls.items():
         # 10**12 replicates cannot be held in memory whatever one replicate costs (10**9 of a

@@ -15,7 +15,7 @@ import pandas as pd
 from ..design import ReplicateDesign, SurveyDesign
 from ..errors import DataValueError, SpecificationError
 
-__all__ = ["survey_frames", "survey_meat", "replicate_refit_vcov", "replicate_ols_vcov"]
+__all__ = ["survey_frames", "survey_data", "survey_meat", "replicate_refit_vcov", "replicate_ols_vcov"]
 
 
 def survey_frames(
@@ -35,6 +35,25 @@ def survey_frames(
     if not mask.any():
         raise DataValueError(f"The subpopulation {design.subpop!r} has no rows.")
     return data.loc[mask]
+
+
+def survey_data(
+    design: SurveyDesign | ReplicateDesign | None, data: pd.DataFrame, formula: str,
+    extra: list[str],
+) -> pd.DataFrame:
+    """The rows the design is formed on, for :func:`survey_meat`'s ``data=``.
+
+    All rows under ``missing="domain"``; under "drop" the rows complete in the model's columns
+    (``formula`` and ``extra``), inside the subpopulation or not: "drop" removes incomplete rows
+    before the design is formed, and a subpopulation stays a domain of what is left (as the
+    measures do).
+    """
+    if design is None or design.missing == "domain" or design.subpop is None:
+        return data
+    from .formula import required_columns
+
+    cols = [c for c in dict.fromkeys([*required_columns(formula), *extra]) if c in data.columns]
+    return data.loc[data[cols].notna().all(axis=1).to_numpy()] if cols else data
 
 
 def _check_subpop(bound, rows: np.ndarray | None) -> None:  # noqa: ANN001
@@ -76,18 +95,20 @@ def survey_meat(
     rule of the design. With ``data`` (the full data the estimation rows ``frame`` were taken
     from) and ``design.missing="domain"``, rows of ``data`` outside the estimation sample stay in
     the design with zero scores (domain estimation, R ``svyglm``); otherwise the design is formed on
-    ``frame`` alone. The df is #PSU − #strata ("stata") or R's ``degf`` of the estimation domain
+    ``frame`` alone; with a subpopulation under "drop", ``data`` are the complete rows
+    (:func:`survey_data`) and the subpopulation is a domain of them. The df is #PSU − #strata ("stata") or R's ``degf`` of the estimation domain
     minus ``k − 1`` ("r").
     """
     from ..survey._core import bind
 
     if isinstance(design, ReplicateDesign):
         raise SpecificationError(
-            "A replicate-weights design gives variances by refitting the model with each "
-            "replicate weight; this estimator supports it in dp.ols, dp.logit, dp.probit and "
-            "dp.ordered. Use a dp.SurveyDesign here."
+            "A replicate-weights design gives variances by refitting the estimator with each "
+            "replicate weight; this variance (a sandwich of stacked scores, e.g. "
+            "dp.twopart(suest=True)) has no replicate version. Use a dp.SurveyDesign here, or "
+            "suest=False (each part refitted per replicate)."
         )
-    if data is not None and design.missing == "domain":
+    if data is not None and (design.missing == "domain" or design.subpop is not None):
         bound = bind(design, data)
         rows = _design_rows(frame, data)
     else:

@@ -29,6 +29,7 @@ from .._options import check_option
 from ..design import ReplicateDesign, SurveyDesign
 from ..errors import DataValueError, SpecificationError
 from . import covariance as cv
+from ._covsurvey import survey_data
 from .formula import Design, build_design
 from .linear import prepare_weights, resolve_design
 
@@ -81,7 +82,7 @@ def prepare(
     weight_type: str,
     vcov: str,
     cluster: str | Sequence[str] | None,
-    design: SurveyDesign | None,
+    design: SurveyDesign | ReplicateDesign | None,
     safe: bool,
     kinds: Sequence[str] = ML_VCOV_KINDS,
     extra_columns: Sequence[str] = (),
@@ -128,7 +129,7 @@ def prepare(
         frame=data.loc[d.index],
         fweight=fw,
         nobs=int(round(w.sum())) if fw else n,
-        data=data,
+        data=survey_data(design, data, formula, extra),
     )
 
 
@@ -236,7 +237,7 @@ def ml_result(
     bread: Any,
     scores: np.ndarray,
     vcov: str,
-    design: SurveyDesign | None,
+    design: SurveyDesign | ReplicateDesign | None,
     information: str,
     stats: dict[str, Any],
     raw: Any,
@@ -244,10 +245,13 @@ def ml_result(
     options: dict[str, Any] | None = None,
     notes: Sequence[str] = (),
     effects: Any = None,
+    refit: Any = None,
 ) -> Any:
     """A :class:`ModelResult` whose ``with_vcov`` recomputes the sandwich from the stored scores.
 
-    ``bread(information)`` returns the inverse information ("oim" or "eim").
+    ``bread(information)`` returns the inverse information ("oim" or "eim"); ``refit(w)``, the
+    parameters refitted with weights ``w`` on the estimation rows, gives the variance under a
+    :class:`~disparity.ReplicateDesign` (without it such designs are refused).
     """
     from .results import ModelResult, ModelSpec
 
@@ -259,7 +263,8 @@ def ml_result(
         cl = kw.get("cluster", p.clist)
         cl = (cl,) if isinstance(cl, str) else tuple(cl or ())
         V, df_, vnotes, G, kind, cl = sandwich(kind, p, B, scores, estimator=estimator,
-                                               design=kw.get("design", design), cluster=cl)
+                                               design=kw.get("design", design), cluster=cl,
+                                               refit=refit, params=params)
         if design_note and kind == "survey" and kw.get("design", design) is design:
             vnotes.append(design_note)
         spec = ModelSpec(

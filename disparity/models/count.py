@@ -20,7 +20,7 @@ from scipy import special
 from scipy import stats as sps
 
 from .._options import VcovKind, WeightType, check_option
-from ..design import SurveyDesign
+from ..design import ReplicateDesign, SurveyDesign
 from ..errors import DataValueError, SpecificationError
 from ._margins import average_effects
 from ._ml import Information, Prepared, fit_glm, fit_stats, glm_bread, ml_result, prepare
@@ -145,7 +145,7 @@ def poisson(
     weight_type: WeightType = "pweight",
     vcov: VcovKind = "iid",
     cluster: str | Sequence[str] | None = None,
-    design: SurveyDesign | None = None,
+    design: SurveyDesign | ReplicateDesign | None = None,
     offset: str | None = None,
     exposure: str | None = None,
     safe: bool = False,
@@ -202,7 +202,10 @@ def poisson(
                      names=p.names, bread=lambda info: glm_bread(res, info),
                      scores=np.asarray(res.model.score_obs(res.params), float), vcov=vcov, design=design,
                      information="oim", stats=st, raw=res, options={"count": k},
-                     extra={"X": p.X, "y": p.y, "weights": p.w_given}, effects=_exp_effects(p, off, k))
+                     extra={"X": p.X, "y": p.y, "weights": p.w_given}, effects=_exp_effects(p, off, k),
+                     refit=lambda wr: np.asarray(fit_glm(
+                         p.y, p.X, sm_family("poisson", "log"), _with_weights(p, wr), "Poisson",
+                         offset=off).params, dtype=float))
 
 
 def _nb_eim(X: np.ndarray, mu: np.ndarray, alpha: float, w: np.ndarray, H: np.ndarray) -> np.ndarray:
@@ -222,7 +225,7 @@ def negbin(
     weight_type: WeightType = "pweight",
     vcov: VcovKind = "iid",
     cluster: str | Sequence[str] | None = None,
-    design: SurveyDesign | None = None,
+    design: SurveyDesign | ReplicateDesign | None = None,
     offset: str | None = None,
     exposure: str | None = None,
     information: Information = "oim",
@@ -284,7 +287,13 @@ def negbin(
     return ml_result(p, estimator="negbin", formula=formula, params=theta, names=[*p.names, "alpha"],
                      bread=bread, scores=scores, vcov=vcov, design=design, information=information,
                      stats=st, raw=model, options={"count": k}, extra={"X": p.X, "y": p.y, "weights": p.w_given},
-                     effects=_exp_effects(p, off, k))
+                     effects=_exp_effects(p, off, k),
+                     refit=lambda wr: weighted_mle(model, wr, theta, "negative binomial")[0])
+
+
+def _with_weights(p: Prepared, w: np.ndarray) -> Prepared:
+    """The estimation sample with other (replicate) sampling weights."""
+    return dataclasses.replace(p, w=w, w_given=w, fweight=False)
 
 
 def _nb_fit(y: np.ndarray, X: np.ndarray, p: Prepared, off: np.ndarray | None) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
@@ -356,7 +365,8 @@ def _zi(
                      names=names, bread=lambda info: _inv(H, label), scores=scores, vcov=kw["vcov"],
                      design=kw["design"], information="oim", stats=st, raw=model,
                      options={"inflate": inflate or formula.split("~", 1)[1].strip(), "count": (kz, kz + k)},
-                     extra={"X": p.X, "Z": Z, "y": p.y, "weights": p.w_given})
+                     extra={"X": p.X, "Z": Z, "y": p.y, "weights": p.w_given},
+                     refit=lambda wr, t0=theta: weighted_mle(model, wr, t0, label)[0])
 
 
 _ZI_DOC = """Zero-inflated {name} regression: a logit for structural zeros and a {name} count.
@@ -410,7 +420,7 @@ def zip(  # noqa: A001  (the conventional name of the model)
     weight_type: WeightType = "pweight",
     vcov: VcovKind = "iid",
     cluster: str | Sequence[str] | None = None,
-    design: SurveyDesign | None = None,
+    design: SurveyDesign | ReplicateDesign | None = None,
     offset: str | None = None,
     exposure: str | None = None,
     safe: bool = False,
@@ -429,7 +439,7 @@ def zinb(
     weight_type: WeightType = "pweight",
     vcov: VcovKind = "iid",
     cluster: str | Sequence[str] | None = None,
-    design: SurveyDesign | None = None,
+    design: SurveyDesign | ReplicateDesign | None = None,
     offset: str | None = None,
     exposure: str | None = None,
     safe: bool = False,
@@ -454,7 +464,7 @@ def hurdle(
     weight_type: WeightType = "pweight",
     vcov: VcovKind = "iid",
     cluster: str | Sequence[str] | None = None,
-    design: SurveyDesign | None = None,
+    design: SurveyDesign | ReplicateDesign | None = None,
     offset: str | None = None,
     exposure: str | None = None,
     safe: bool = False,
@@ -541,7 +551,11 @@ def hurdle(
     return ml_result(p, estimator=f"hurdle_{dist}", formula=formula, params=params, names=names, bread=bread,
                      scores=scores, vcov=vcov, design=design, information="oim", stats=st,
                      raw={"zero": zres, "count": model}, options={"zero": zero, "dist": dist, "count": k},
-                     extra={"X": p.X, "Z": Z, "y": p.y, "weights": p.w_given})
+                     extra={"X": p.X, "Z": Z, "y": p.y, "weights": p.w_given},
+                     refit=lambda wr: np.r_[
+                         weighted_mle(model, wr[pos], theta, "truncated count")[0],
+                         np.asarray(fit_glm(any_, Z, sm_family_binomial(), _with_weights(p, wr),
+                                            "hurdle logit").params, dtype=float)])
 
 
 class _ZeroTruncated:

@@ -11,7 +11,7 @@ import pandas as pd
 from scipy import special, stats
 
 from .._options import VcovKind, WeightType, check_option
-from ..design import SurveyDesign
+from ..design import ReplicateDesign, SurveyDesign
 from ..errors import DataValueError
 from . import covariance as cv
 from ._margins import average_effects
@@ -88,7 +88,7 @@ def _binary(
     weight_type: str,
     vcov: str,
     cluster: str | Sequence[str] | None,
-    design: SurveyDesign | None,
+    design: SurveyDesign | ReplicateDesign | None,
     information: str,
     safe: bool,
 ) -> ModelResult:
@@ -186,7 +186,7 @@ def logit(
     weight_type: WeightType = "pweight",
     vcov: VcovKind = "iid",
     cluster: str | Sequence[str] | None = None,
-    design: SurveyDesign | None = None,
+    design: SurveyDesign | ReplicateDesign | None = None,
     information: Information = "oim",
     safe: bool = False,
 ) -> ModelResult:
@@ -265,7 +265,7 @@ def probit(
     weight_type: WeightType = "pweight",
     vcov: VcovKind = "iid",
     cluster: str | Sequence[str] | None = None,
-    design: SurveyDesign | None = None,
+    design: SurveyDesign | ReplicateDesign | None = None,
     information: Information = "oim",
     safe: bool = False,
 ) -> ModelResult:

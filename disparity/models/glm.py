@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from typing import Any, Literal
 
@@ -9,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from .._options import VcovKind, WeightType, check_option
-from ..design import SurveyDesign
+from ..design import ReplicateDesign, SurveyDesign
 from ..errors import DataValueError, SpecificationError
 from ._margins import average_effects
 from ._ml import Information, Prepared, fit_glm, fit_stats, glm_bread, ml_result, prepare
@@ -95,7 +96,7 @@ def glm(
     weight_type: WeightType = "pweight",
     vcov: VcovKind = "iid",
     cluster: str | Sequence[str] | None = None,
-    design: SurveyDesign | None = None,
+    design: SurveyDesign | ReplicateDesign | None = None,
     offset: str | None = None,
     exposure: str | None = None,
     information: Information = "oim",
@@ -167,6 +168,12 @@ def glm(
     d = p.design
     shift = np.zeros(len(p.y)) if off is None else off
     deriv = mean_derivatives(link_)
+
+    def refit(wr: np.ndarray) -> np.ndarray:  # a replicate design: refit with each replicate weight
+        pr = dataclasses.replace(p, w=wr, w_given=wr, fweight=False)
+        return np.asarray(fit_glm(p.y, p.X, sm_family(family, link_), pr, f"{family} GLM",
+                                  offset=off).params, dtype=float)
+
     return ml_result(
         p,
         estimator=f"glm_{family}",
@@ -185,4 +192,5 @@ def glm(
         effects=lambda r, var, at, level: average_effects(
             r, var, at, level, frame=p.frame, model_spec=d.model_spec, columns=p.names,
             link=lambda eta: deriv(eta + shift), weights=p.w_given),
+        refit=refit,
     )

@@ -12,10 +12,11 @@ import pandas as pd
 from .._dispatch import dispatches
 from .._options import WEIGHT_TYPES, SscKind, VcovKind, WeightType, check_option
 from .._weights import check_weights
-from ..design import SurveyDesign
+from ..design import ReplicateDesign, SurveyDesign
 from ..errors import DataValueError, SpecificationError
 from . import covariance as cv
 from ._absorb import absorb_codes, absorb_columns, drop_singletons, fe_dof, nested_dof, recode
+from ._covsurvey import survey_data
 from ._margins import average_effects
 from ._solver import solve_lstsq
 from .bootstrap import BOOT_WEIGHTS, wild_cluster_bootstrap
@@ -39,7 +40,7 @@ def prepare_weights(
 
 
 def resolve_design(
-    design: SurveyDesign | None, weights: str | None, weight_type: str, vcov: str
+    design: SurveyDesign | ReplicateDesign | None, weights: str | None, weight_type: str, vcov: str
 ) -> tuple[str | None, str]:
     """Reconcile ``design=`` with ``weights=``: a survey design carries its own pweights.
 
@@ -144,7 +145,7 @@ def ols(
     weight_type: WeightType = "pweight",
     vcov: VcovKind = "iid",
     cluster: str | Sequence[str] | None = None,
-    design: SurveyDesign | None = None,
+    design: SurveyDesign | ReplicateDesign | None = None,
     ssc: SscKind = "stata",
     absorb: str | Sequence[str] | None = None,
     few_clusters: str = "wild",
@@ -235,7 +236,7 @@ def ols(
             f"vcov={vcov!r} with absorb= is not supported: the leverage of the absorbed effects "
             "is not computed. Use 'HC1', or put the effects in the formula as C(...)."
         )
-    extra = [c for c in [weights, *clist, *fe_cols, *(design.columns() if design else [])] if c]
+    extra = model_columns = [c for c in [weights, *clist, *fe_cols, *(design.columns() if design else [])] if c]
     for c in extra:
         if c not in data.columns:
             raise SpecificationError(f"Column {c!r} (weights/cluster/design) is not in the data.")
@@ -327,7 +328,7 @@ def ols(
             weights=w,
             weight_type=weight_type if w is not None else "pweight",
             clusters=cds,
-            survey=(dsn, frame, data) if kind == "survey" else None,
+            survey=(dsn, frame, survey_data(dsn, data, formula, model_columns)) if kind == "survey" else None,
             ssc=ssc_,
             fe=fe_k,
         )

@@ -10,9 +10,10 @@ import pandas as pd
 from scipy import special, stats
 
 from .._options import VcovKind, WeightType, check_option
-from ..design import SurveyDesign
+from ..design import ReplicateDesign, SurveyDesign
 from ..errors import DataValueError, SpecificationError
 from . import covariance as cv
+from ._covsurvey import survey_data
 from ._ml import INFORMATION_KINDS, Information, check_formula, fit_stats
 from .formula import build_design, categorical_outcome
 from .linear import prepare_weights, resolve_design
@@ -152,7 +153,7 @@ def ordered(
     weight_type: WeightType = "pweight",
     vcov: VcovKind = "iid",
     cluster: str | Sequence[str] | None = None,
-    design: SurveyDesign | None = None,
+    design: SurveyDesign | ReplicateDesign | None = None,
     information: Information = "oim",
     safe: bool = False,
 ) -> ModelResult:
@@ -254,7 +255,8 @@ def ordered(
         r = cv.ml_sandwich(
             kind, scores=scores, bread=bread, family="ordered", estimator="ordered",
             weights=w_given, weight_type=weight_type, weights_name=weights, nobs=nobs,
-            clusters=codes, survey=kw.get("design", design), frame=frame, data=data,
+            clusters=codes, survey=kw.get("design", design), frame=frame,
+            data=survey_data(kw.get("design", design), data, formula, extra),
             refit=refit, params=theta,
         )
         kind, V, df_, notes = r.kind, r.cov, r.df, list(r.notes)

@@ -11,8 +11,9 @@ import pandas as pd
 from scipy import stats as sps
 
 from .._options import VcovKind, WeightType, check_option
-from ..design import SurveyDesign
+from ..design import ReplicateDesign, SurveyDesign
 from ..errors import DataValueError, SpecificationError
+from ..survey._core import design_columns
 from . import covariance as cv
 from ._margins import _mm
 from ._ml import ML_VCOV_KINDS, Information
@@ -46,7 +47,13 @@ def _outcome_column(formula: str, data: pd.DataFrame) -> str:
     return lhs
 
 
-def _prepare_frame(formula: str, data: pd.DataFrame, first_rhs: str | None, cols: Sequence[str]) -> tuple[pd.DataFrame, str, str, str]:
+def _prepare_frame(
+    formula: str, data: pd.DataFrame, first_rhs: str | None, cols: Sequence[str],
+    design: SurveyDesign | ReplicateDesign | None = None,
+) -> tuple[pd.DataFrame, str, str, str, pd.DataFrame | None]:
+    """The estimation rows (complete cases, in the design's subpopulation) and, with a design, the
+    rows the design is formed on: all of them under ``missing="domain"`` (the incomplete ones
+    flagged by ``keep__ = False``), the complete ones under "drop"."""
     ycol = _outcome_column(formula, data)
     rhs2 = formula.split("~", 1)[1].strip()
     rhs1 = rhs2 if first_rhs is None else first_rhs.split("~", 1)[-1].strip()
@@ -71,7 +78,15 @@ def _prepare_frame(formula: str, data: pd.DataFrame, first_rhs: str | None, cols
     keep = frame.index.isin(sorted(need))
     for c in cols:
         keep &= frame[c].notna().to_numpy()
-    return frame.loc[keep].reset_index(drop=True), ycol, rhs1, rhs2
+    if design is None:
+        return frame.loc[keep].reset_index(drop=True), ycol, rhs1, rhs2, None
+    # outcomes defined on every row, so that "drop" does not count the zeros as incomplete (the
+    # second part's domain, any__ == 1, leaves them out)
+    full = frame.assign(keep__=keep, ypos__=frame["ypos__"].fillna(0.0),
+                        logy__=frame["logy__"].fillna(0.0))
+    if design.missing == "drop":
+        full = full.loc[keep]
+    return cv.survey_frames(design, full.loc[full["keep__"]]), ycol, rhs1, rhs2, full
 
 
 def twopart(
@@ -89,7 +104,7 @@ def twopart(
     weight_type: WeightType = "pweight",
     vcov: VcovKind = "iid",
     cluster: str | None = None,
-    design: SurveyDesign | None = None,
+    design: SurveyDesign | ReplicateDesign | None = None,
     suest: bool = False,
     se: Literal["delta", "bootstrap"] = "delta",
     reps: int = 200,
@@ -173,13 +188,18 @@ def twopart(
         raise SpecificationError(f"smear_by={smear_by!r} must name a column of the data.")
     if se == "bootstrap" and (not isinstance(reps, int) or reps < 2):
         raise SpecificationError(f"reps={reps!r} must be an integer of at least 2 for se='bootstrap'.")
-    if se == "bootstrap" and vcov == "survey":
+    if se == "bootstrap" and (vcov == "survey" or design is not None):
         raise SpecificationError("se='bootstrap' resamples rows or clusters; with a survey design use se='delta'.")
-    cols = [c for c in (weights, cluster, smear_by, *(design.columns() if design else [])) if c]
-    frame, ycol, rhs1, rhs2 = _prepare_frame(formula, data, first_formula, cols)
+    if design is not None:  # the design carries the weights (predictions and effects use them too)
+        if weights is not None and design.weights is not None and weights != design.weights:
+            raise SpecificationError(f"weights={weights!r} and design.weights={design.weights!r} disagree; give one.")
+        weights, weight_type = design.weights or weights, "pweight"
+    dcols = design_columns(design, list(data.columns)) if design is not None else []
+    cols = [c for c in (weights, cluster, smear_by, *dcols) if c]
+    frame, ycol, rhs1, rhs2, full = _prepare_frame(formula, data, first_formula, cols, design)
     opts = dict(first=first, second=second, family=family, link=link, smearing=smearing, smear_by=smear_by,
                 weights=weights, weight_type=weight_type, cluster=cluster, design=design, information=information,
-                safe=safe, rhs1=rhs1, rhs2=rhs2)
+                safe=safe, rhs1=rhs1, rhs2=rhs2, full=full)
     fit = _fit_parts(frame, vcov, opts)
     return _assemble(fit, frame, formula, vcov, suest, se, reps, seed, opts)
 
@@ -188,18 +208,27 @@ def _fit_parts(frame: pd.DataFrame, vcov: str, o: Mapping[str, Any]) -> dict[str
     kw = dict(weights=o["weights"], weight_type=o["weight_type"], vcov=vcov, design=o["design"], safe=o["safe"])
     if vcov == "cluster":
         kw["cluster"] = o["cluster"]
-    m1 = (logit if o["first"] == "logit" else probit)(f"any__ ~ {o['rhs1']}", frame, information=o["information"], **kw)
+    # with a design, each part is a domain of the whole design (R svyglm on subset(design, ...)):
+    # the complete rows of the subpopulation, and of them the positive amounts
+    full = o.get("full")
+    data1, data2, kw2 = frame, None, kw
+    if full is not None and kw["design"] is not None:
+        data1 = data2 = full
+        kw = dict(kw, design=kw["design"].subset("keep__"))
+        kw2 = dict(kw, design=kw["design"].subset("any__ == 1"))
+    m1 = (logit if o["first"] == "logit" else probit)(f"any__ ~ {o['rhs1']}", data1, information=o["information"], **kw)
     pos = frame[frame["any__"] == 1]
     if len(pos) <= 2:
         raise DataValueError("Too few positive amounts to fit the second part.")
+    data2 = pos if data2 is None else data2
     if o["second"] == "glm":
-        m2 = fit_glm_model(f"ypos__ ~ {o['rhs2']}", pos, family=o["family"], link=o["link"],
-                           information=o["information"], **kw)
+        m2 = fit_glm_model(f"ypos__ ~ {o['rhs2']}", data2, family=o["family"], link=o["link"],
+                           information=o["information"], **kw2)
         smear = np.ones(len(frame))
         factors: Any = 1.0
     else:
-        okw = dict(kw, vcov={"iid": "iid", "HC0": "HC0", "HC1": "HC1", "cluster": "cluster", "survey": "survey"}[vcov])
-        m2 = ols(f"logy__ ~ {o['rhs2']}", pos, few_clusters="analytic", **okw)
+        okw = dict(kw2, vcov={"iid": "iid", "HC0": "HC0", "HC1": "HC1", "cluster": "cluster", "survey": "survey"}[vcov])
+        m2 = ols(f"logy__ ~ {o['rhs2']}", data2, few_clusters="analytic", **okw)
         d2 = build_design(f"logy__ ~ {o['rhs2']}", pos)
         resid = d2.y.to_numpy() - d2.X[list(m2.params.index)].to_numpy() @ m2.params.to_numpy()
         wpos = np.ones(len(pos)) if o["weights"] is None else pos[o["weights"]].to_numpy(float)
@@ -262,7 +291,7 @@ def _joint_cov(m1: ModelResult, m2: ModelResult, frame: pd.DataFrame, vcov: str,
         Z = np.zeros((G, k1 + k2))
         cv._group_sum(Z, S, codes)
         return B @ (Z.T @ Z) @ B * (G / (G - 1))
-    meat, _ = cv.survey_meat(S, cv.check_survey_refit(o["design"], o["weights"]), frame)
+    meat, _ = cv.survey_meat(S, cv.check_survey_refit(o["design"], o["weights"]), frame, data=o.get("full"))
     return B @ meat @ B
 
 

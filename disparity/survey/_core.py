@@ -193,7 +193,8 @@ class BoundDesign:
         if not ok.all():
             warnings.warn(
                 f"{int((~ok).sum())} of {t.shape[0]} replicate estimates are undefined (e.g. a domain "
-                "with no observations in that replicate) and were left out of the variance.",
+                "with no observations in that replicate, or a model refit that failed) and were left "
+                "out of the variance.",
                 DisparityWarning,
                 stacklevel=4,
             )

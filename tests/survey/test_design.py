@@ -189,9 +189,6 @@ def test_replicate_design_rejects_bootstrap_se_and_bad_weights(strat):
         dp.svy_mean(d.assign(r1=np.nan), "api00", design=des)
     with pytest.raises(SpecificationError, match="matches no column"):
         dp.svy_mean(d, "api00", design=replace(des, replicates="^zz"))
-    with pytest.raises(SpecificationError, match="dp.ols, dp.logit, dp.probit and dp.ordered"):
-        dp.oaxaca("api00 ~ ell", d.assign(g=(d["stype"] == "E").astype(int)), by="g",
-                  vcov="survey", design=des)
 
 
 def test_result_contract(strat):
@@ -250,7 +247,7 @@ def test_drop_rule_equals_dropping_rows_first(strat, fit):
     assert not np.allclose(domain.to_numpy(), dropped.to_numpy(), rtol=1e-6)
 
 
-def test_oaxaca_survey_is_domain_and_refuses_subpop(strat):
+def test_oaxaca_survey_is_domain_and_takes_subpop(strat):
     d, des = strat
     d = d.assign(e=(d["stype"] == "E").astype(int))
     dom = dp.oaxaca("api00 ~ ell + acs_46", d, by="e", vcov="survey", design=des)
@@ -261,5 +258,8 @@ def test_oaxaca_survey_is_domain_and_refuses_subpop(strat):
     a, b, c = (r.tidy()["std_error"].to_numpy() for r in (dom, drop, direct))
     np.testing.assert_allclose(b, c, rtol=1e-12)
     assert not np.allclose(a, b, rtol=1e-6)
-    with pytest.raises(SpecificationError, match="subpopulation"):
-        dp.oaxaca("api00 ~ ell", d, by="e", vcov="survey", design=des.subset("api00 > 600"))
+    # a subpopulation is a domain: the same estimates as on its rows, the whole design's SEs
+    sub = dp.oaxaca("api00 ~ ell", d, by="e", design=des.subset("api00 > 600"))
+    rows = dp.oaxaca("api00 ~ ell", d.loc[d["api00"] > 600], by="e", design=des)
+    np.testing.assert_allclose(sub.tidy()["estimate"], rows.tidy()["estimate"], rtol=1e-12)
+    assert not np.allclose(sub.tidy()["std_error"], rows.tidy()["std_error"], rtol=1e-6)

@@ -8,6 +8,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
+from ... import _resample
 from ..._options import check_option
 from ...errors import DataValueError, SpecificationError
 from ..discrete import _link, logit, probit
@@ -213,6 +214,9 @@ def fairlie(
     K = len(terms)
     contrib = np.zeros(K)
     grads = np.zeros((K, k))
+    # the replications are kept (raw), so check their memory before allocating them
+    tick = _resample.Ticker("Fairlie replications", reps, progress=True,
+                            bytes_needed=8.0 * (reps * (NS + K) + 2 * NL * k))
     subs = np.empty((reps, NS), dtype=np.int64)
     orders = np.empty((reps, K), dtype=np.int64)
     for r in range(reps):
@@ -230,6 +234,8 @@ def fairlie(
             eta = Z @ beta
             contrib[t] += float(np.mean(prev_p - F(eta)))
             grads[t] += (prev_g - f(eta)[:, None] * Z).mean(0)
+        tick()
+    tick.close()
     contrib /= reps
     grads /= reps
     se = np.sqrt(np.maximum(np.einsum("ij,jk,ik->i", grads, V, grads), 0.0))

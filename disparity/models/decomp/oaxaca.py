@@ -12,16 +12,18 @@ from formulaic.parser.types import Factor
 
 from ... import _display, _resample
 from ..._options import WEIGHT_TYPES, WeightType, check_option
-from ...design import SurveyDesign
+from ...design import ReplicateDesign, SurveyDesign
 from ...errors import CollinearityError, DataValueError, SpecificationError
+from ...survey._core import design_columns
 from .. import covariance as cv
+from .._covsurvey import survey_data
 from ..discrete import logit, probit
 from ..formula import build_design, required_columns
 from ..linear import ols, prepare_weights
 from ..results import ModelResult
 from .mediation import _irls
 from .nonlinear import binary_pieces, binary_pieces_infl
-from .results import DecompSummary, Estimate, fast_wls, linearized_cov, tidy_frame
+from .results import RANK_TOL, DecompSummary, Estimate, fast_wls, linearized_cov, tidy_frame
 
 __all__ = ["oaxaca", "OaxacaResult", "Threefold", "Twofold"]
 
@@ -303,21 +305,36 @@ def _ref_weight(reference: Any, wa: float, wb: float) -> float | None:
     return {"A": 1.0, "B": 0.0, "cotton": wa / (wa + wb), "reimers": 0.5}.get(reference)
 
 
-def _solve(X: np.ndarray, y: np.ndarray, w: np.ndarray, model: str) -> _Fit:
-    """Refit for bootstrap replicates (weighted least squares or ML by IRLS)."""
-    beta = fast_wls(X, y, w) if model == "linear" else _irls(X, y, w, model)
+def _exact_wls(X: np.ndarray, y: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """Weighted least squares by pivoted QR (replicate refits: their spread is the variance, so
+    they must not carry the normal equations' rounding). Raises LinAlgError when rank deficient."""
+    from scipy import linalg as sl
+
+    sw = np.sqrt(w)
+    beta, _, rank, _ = sl.lstsq(X * sw[:, None], y * sw, cond=RANK_TOL, lapack_driver="gelsy")
+    if rank < X.shape[1]:
+        raise np.linalg.LinAlgError("rank-deficient replicate")
+    return beta
+
+
+def _solve(X: np.ndarray, y: np.ndarray, w: np.ndarray, model: str, exact: bool = False) -> _Fit:
+    """Refit for bootstrap or replicate-weight samples (weighted least squares or ML by IRLS)."""
+    if model == "linear":
+        beta = _exact_wls(X, y, w) if exact else fast_wls(X, y, w)
+    else:
+        beta = _irls(X, y, w, model)
     return _Fit(beta, np.empty((0, 0)))
 
 
-def _point(X, y, w, a, reference, model, T, Xt, dummy_is_a=True) -> np.ndarray:
+def _point(X, y, w, a, reference, model, T, Xt, dummy_is_a=True, exact=False) -> np.ndarray:
     """All detailed contributions for one (re)sample, stacked as in :func:`_pieces` (bootstrap path)."""
     wa_, wb_ = w[a], w[~a]
-    fa = _solve(X[a], y[a], wa_, model)
-    fb = _solve(X[~a], y[~a], wb_, model)
+    fa = _solve(X[a], y[a], wa_, model, exact)
+    fb = _solve(X[~a], y[~a], wb_, model, exact)
     lam = _ref_weight(reference, float(wa_.sum()), float(wb_.sum()))
     if lam is None:
         Z = X if reference == "neumark" else np.column_stack([X, (a if dummy_is_a else ~a).astype(float)])
-        fs = _solve(Z, y, w, model)
+        fs = _solve(Z, y, w, model, exact)
         bs = fs.params[: X.shape[1]]
     else:
         bs = lam * fa.params + (1 - lam) * fb.params
@@ -346,9 +363,9 @@ def oaxaca(
     weights: str | None = None,
     weight_type: WeightType = "pweight",
     se: Literal["delta", "bootstrap", "none"] = "delta",
-    vcov: Literal["HC0", "cluster", "survey"] = "HC0",
+    vcov: Literal["HC0", "cluster", "survey"] | None = None,
     cluster: str | None = None,
-    design: SurveyDesign | None = None,
+    design: SurveyDesign | ReplicateDesign | None = None,
     reps: int = 999,
     seed: int | None = None,
     progress: bool = True,
@@ -394,9 +411,17 @@ def oaxaca(
     progress : bool
         Progress bar when the bootstrap is expected to take over ~2 s (silent in CI and off a
         terminal). A request that would need more than a day or the available memory is refused.
-    vcov : {"HC0", "cluster", "survey"}
-        For ``se="delta"``: independent observations, clusters (``cluster=``) or a survey design
-        (``design=``; strata and PSUs, with-replacement linearisation).
+    vcov : {"HC0", "cluster", "survey"}, optional
+        For ``se="delta"``: independent observations (the default without ``design=``), clusters
+        (``cluster=``) or a survey design (the default with ``design=``).
+    design : dp.SurveyDesign or dp.ReplicateDesign, optional
+        The survey design; it carries the weights (no ``weights=`` beside it). A
+        :class:`~disparity.SurveyDesign` gives Taylor-linearisation variances over its strata and
+        (multistage) clusters; a :class:`~disparity.ReplicateDesign` refits the whole
+        decomposition with each replicate weight column and combines the re-estimates with the
+        design's ``type``/``scale``/``rscales``/``mse`` (as R ``survey::withReplicates``).
+        Incomplete rows and rows outside the design's ``subpop`` keep the full design (domain
+        estimation; ``missing="drop"`` removes incomplete rows first).
 
     Returns
     -------
@@ -476,6 +501,8 @@ def oaxaca(
         raise SpecificationError(f"reference={reference!r} must be a finite weight (e.g. 0.5).")
     check_option("se", se, OAXACA_SE)
     check_option("model", model, ("linear", "logit", "probit"))
+    if vcov is None:
+        vcov = "survey" if design is not None else "HC0"
     check_option("vcov", vcov, OAXACA_VCOV)
     check_option("weight_type", weight_type, WEIGHT_TYPES)
     if vcov == "cluster" and cluster is None:
@@ -483,6 +510,12 @@ def oaxaca(
     if vcov == "survey":
         if design is None:
             raise SpecificationError("vcov='survey' needs design=dp.SurveyDesign(weights=..., strata=..., psu=...).")
+        if se == "bootstrap":
+            raise SpecificationError(
+                "se='bootstrap' resamples rows or clusters and ignores the survey design; with "
+                "design= use se='delta' (linearisation, or the replicate weights of a "
+                "dp.ReplicateDesign)."
+            )
         if weights is not None and design.weights not in (None, weights):
             raise SpecificationError(f"weights={weights!r} and design.weights={design.weights!r} disagree; give one.")
         weights, weight_type = design.weights or weights, "pweight"
@@ -495,17 +528,19 @@ def oaxaca(
     if not data.index.is_unique:
         # positions stand in for the duplicated labels (e.g. rows replicated with .repeat)
         data = data.reset_index(drop=True)
-    a_val, b_val = _two_groups(data, by, group_a)
+    design_cols = design_columns(design, list(data.columns)) if design is not None else []
+    sample = cv.survey_frames(design, data)  # a subpopulation: the rows estimated on
+    a_val, b_val = _two_groups(sample, by, group_a)
     if by in required_columns(formula):
         raise SpecificationError(
             f"The group column {by!r} appears in the formula; remove it (the decomposition compares "
             "the groups, it does not regress on them)."
         )
-    extra = [c for c in [by, weights, cluster, *(design.columns() if design else [])] if c]
+    extra = [c for c in [by, weights, cluster, *design_cols] if c]
     for c in extra:
         if c not in data.columns:
             raise SpecificationError(f"Column {c!r} (weights/cluster/design) is not in the data.")
-    d = build_design(formula, data.loc[data[by].notna()], extra=extra)
+    d = build_design(formula, sample.loc[sample[by].notna()], extra=extra)
     if d.intercept is None:
         raise SpecificationError(
             f"Formula {formula!r} has no intercept; the Blinder-Oaxaca decomposition needs one "
@@ -547,7 +582,7 @@ def oaxaca(
     # The pooled regression's group dummy is 1 for the by-variable's higher value, as R oaxaca and
     # Stata's oaxaca code it; the reference intercept, hence the A/B split of the unexplained part,
     # is that of the group coded 0.
-    dummy_is_a = a_val == _two_groups(data, by, None)[0]
+    dummy_is_a = a_val == _two_groups(sample, by, None)[0]
     frame["grp__"] = (a if dummy_is_a else ~a).astype(float)
     wcol = None
     if w_given is not None:
@@ -610,7 +645,16 @@ def oaxaca(
                      + " (Yun 2005): they do not depend on the omitted category.")
     cov_all = None
     boot = None
-    if se == "delta":
+    if se == "delta" and isinstance(design, ReplicateDesign):
+        theta = np.concatenate([pieces.ravel(), [mean_a - mean_b, mean_a, mean_b]])
+        cov_all, _ = cv.replicate_refit_vcov(
+            lambda wr: _point(X, y, wr, a, reference, model, T, Xt, dummy_is_a, exact=True),
+            theta, design, data.loc[d.index], data)
+        notes.append(
+            f"Standard errors from {design.type} replicate weights: the decomposition refitted "
+            "with each replicate weight column."
+        )
+    elif se == "delta":
         Ixa = np.zeros((n, Xt.shape[1]))
         Ixb = np.zeros_like(Ixa)
         Ixa[a] = w[a, None] * (Xt[a] - xa) / w[a].sum()
@@ -638,7 +682,7 @@ def oaxaca(
         codes = cv.cluster_codes(data, [cluster], d.index)[0] if vcov == "cluster" else None
         fw = w if (w_given is not None and weight_type == "fweight") else None
         cov_all = linearized_cov(infl, kind=vcov, clusters=codes, design=design, frame=frame_d,
-                                 fweights=fw, data=data)
+                                 fweights=fw, data=survey_data(design, data, formula, extra))
         notes.append(
             "Standard errors by linearisation (delta method, stochastic regressors; Jann 2008), "
             + {"HC0": "independent observations.", "cluster": f"clustered by {cluster!r}.",
@@ -730,7 +774,7 @@ def oaxaca(
         "weight_type": weight_type if weights else None, "se": se,
         "vcov": vcov if se == "delta" else None, "cluster": cluster, "reps": reps if se == "bootstrap" else None,
         "seed": seed, "normalized": tuple(e for e, _, _ in blocks), "notes": tuple(notes),
-        "n_dropped": d.n_dropped + int(data[by].isna().sum()),
+        "n_dropped": d.n_dropped + int(sample[by].isna().sum()),
     }
     return OaxacaResult(
         gap=gap, mean_a=ests_mean[0], mean_b=ests_mean[1], threefold=tf, twofold=two,
