@@ -164,8 +164,10 @@ def _totals_measure(
         T = np.zeros((m, L))
         Q = np.zeros((L, m, m))
         pos = {lev: i for i, lev in enumerate(levels)}
+        rows_in = np.zeros(L)
         for _, r in sub.iterrows():
             g = pos[r[group]] if group else 0
+            rows_in[g] += r["_n"]
             for j in range(m):
                 T[j, g] = r[f"_T{j}"]
             if se == "analytic" and cluster is None:
@@ -185,6 +187,11 @@ def _totals_measure(
             var = unit_variance(n_units, sum_z, sum_z2)
             scale_z2 = np.einsum("cjg,gjk,ckg->c", np.abs(c), np.abs(Q), np.abs(c))
             for i in range(len(comp)):
+                if np.all(rows_in[np.any(c[i] != 0, axis=0)] <= 1):
+                    # a function of groups of one row each (e.g. the Theil index within a group
+                    # of one): its influence is zero in exact arithmetic, so is its variance
+                    var[i] = 0.0
+                    continue
                 _warn_cancellation(scale_z2[i], var[i] * (n_units - 1) / max(n_units, 1), measure)
             ses = np.sqrt(var)
         else:
