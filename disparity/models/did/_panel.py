@@ -40,8 +40,12 @@ def _never(g: pd.Series) -> pd.Series:
 
 def cohort_values(data: pd.DataFrame, cohort: str) -> pd.Series:
     """The cohort column as floats with ``inf`` for never-treated; checks the type."""
-    g = pd.to_numeric(data[cohort], errors="coerce")
-    bad = data[cohort].notna() & g.isna()
+    col = data[cohort]
+    if pd.api.types.is_numeric_dtype(col) and not pd.api.types.is_bool_dtype(col):
+        v = col.to_numpy(dtype=float, na_value=np.nan)
+        return pd.Series(np.where(np.isnan(v) | (v == 0) | np.isinf(v), np.inf, v), index=data.index, name=col.name)
+    g = pd.to_numeric(col, errors="coerce")
+    bad = col.notna() & g.isna()
     if bad.any():
         rows = data.index[bad][:5].tolist()
         raise DataValueError(
@@ -50,6 +54,44 @@ def cohort_values(data: pd.DataFrame, cohort: str) -> pd.Series:
         )
     g = g.astype(float)
     return g.where(~_never(g), np.inf)
+
+
+def _floats(col: pd.Series) -> np.ndarray:
+    """A column as float64 values, non-numeric entries NaN (no copy of a float64 column)."""
+    if pd.api.types.is_numeric_dtype(col) and not pd.api.types.is_bool_dtype(col):
+        return col.to_numpy(dtype=float, na_value=np.nan)
+    return pd.to_numeric(col, errors="coerce").to_numpy(dtype=float)
+
+
+def _sorted_balanced(u: pd.Series, t: pd.Series) -> tuple[np.ndarray, np.ndarray] | None:
+    """Units and periods when the rows are sorted by a numeric unit id and then by period, with
+    every unit observed once in every period (the usual layout): the wide arrays are then
+    reshapes of the columns. None otherwise (the general path factorizes and scatters)."""
+    uv = u.to_numpy()
+    N = len(uv)
+    if N == 0 or uv.dtype.kind not in "iuf":
+        return None
+    T = int(np.argmax(uv != uv[0])) or N  # rows of the first unit
+    if N % T or T < 2:
+        return None
+    U = uv.reshape(-1, T)
+    tt = t.to_numpy(dtype=float).reshape(-1, T)
+    times = tt[0]
+    units = U[:, 0]
+    if not ((U == units[:, None]).all() and (np.diff(units) > 0).all() and (np.diff(times) > 0).all()
+            and (tt == times).all()):
+        return None
+    return units.copy(), times.copy()
+
+
+def _to_wide(v: np.ndarray, ucode: np.ndarray, tcode: np.ndarray | None, n: int, T: int) -> np.ndarray:
+    """A long column as a units x periods array (missing cells NaN); a reshape when the rows are
+    sorted and balanced (``tcode`` None)."""
+    if tcode is None:
+        return v.reshape(n, T)
+    out = np.full((n, T), np.nan)
+    out[ucode, tcode] = v
+    return out
 
 
 def _check_columns(data: pd.DataFrame, cols: Sequence[str]) -> None:
@@ -98,17 +140,23 @@ def wide_panel(
     if t_num.isna().any():
         rows = data.index[t_num.isna()][:5].tolist()
         raise DataValueError(f"Time column {time!r} has missing or non-numeric values in rows {rows}.")
-    ucode, units = pd.factorize(data[unit], sort=True)
-    if (ucode < 0).any():
-        rows = data.index[ucode < 0][:5].tolist()
-        raise DataValueError(f"Unit column {unit!r} has missing values in rows {rows}.")
-    units = np.asarray(units)
-    times = np.sort(t_num.unique())
-    tcode = np.searchsorted(times, t_num.to_numpy())
-    n, T = len(units), len(times)
-    cell = ucode.astype(np.int64) * T + tcode
-    counts = np.bincount(cell, minlength=n * T)
-    if (counts > 1).any():
+    layout = _sorted_balanced(data[unit], t_num)
+    if layout is not None:  # rows sorted by unit and period, every unit in every period
+        units, times = layout
+        n, T = len(units), len(times)
+        ucode, tcode = np.repeat(np.arange(n), T), None
+    else:
+        ucode, units = pd.factorize(data[unit], sort=True)
+        if (ucode < 0).any():
+            rows = data.index[ucode < 0][:5].tolist()
+            raise DataValueError(f"Unit column {unit!r} has missing values in rows {rows}.")
+        units = np.asarray(units)
+        times = np.sort(t_num.unique())
+        tcode = np.searchsorted(times, t_num.to_numpy())
+        n, T = len(units), len(times)
+        cell = ucode.astype(np.int64) * T + tcode
+        counts = np.bincount(cell, minlength=n * T)
+    if layout is None and (counts > 1).any():
         dup = counts[cell] > 1
         rows = data.index[dup][:6].tolist()
         raise DataValueError(
@@ -119,8 +167,7 @@ def wide_panel(
         raise DataValueError(f"The panel has {T} period(s) in {time!r}; difference-in-differences needs at least two.")
     g = cohort_values(data, cohort)
     gv = g.to_numpy()
-    G = np.full(n, np.inf)
-    G[ucode] = gv
+    G = _to_wide(gv, ucode, tcode, n, T)[:, -1].copy()
     varies = G[ucode] != gv
     if varies.any():
         bad = pd.unique(units[ucode[varies]])[:5].tolist()
@@ -129,14 +176,13 @@ def wide_panel(
             "period on every row. If you have a 0/1 treatment indicator, build the cohort with "
             "dp.cohorts(data, unit=..., time=..., treat=...)."
         )
-    Y = np.full((n, T), np.nan)
-    y = pd.to_numeric(data[outcome], errors="coerce").to_numpy(dtype=float)
-    Y[ucode, tcode] = y
+    y = _floats(data[outcome])
+    Y = np.asfortranarray(_to_wide(y, ucode, tcode, n, T))  # periods contiguous
     X = None
     if covariates:
-        X = np.full((n, T, len(covariates)), np.nan)
+        X = np.empty((n, T, len(covariates)))
         for j, c in enumerate(covariates):
-            X[ucode, tcode, j] = pd.to_numeric(data[c], errors="coerce").to_numpy(dtype=float)
+            X[:, :, j] = _to_wide(_floats(data[c]), ucode, tcode, n, T)
     w = np.ones(n)
     if weights is not None:
         wv = pd.to_numeric(data[weights], errors="coerce")
@@ -189,9 +235,10 @@ def wide_panel(
             f"{sorted({int(v) for v in G[always]})}) were dropped; no untreated period identifies their effect."
         )
     keep = complete & ~always
-    units, Y, G, w = units[keep], Y[keep], G[keep], w[keep]
-    X = X[keep] if X is not None else None
-    ccodes = pd.factorize(ccodes[keep])[0] if ccodes is not None else None
+    if not keep.all():
+        units, Y, G, w = units[keep], np.asfortranarray(Y[keep]), G[keep], w[keep]
+        X = X[keep] if X is not None else None
+        ccodes = pd.factorize(ccodes[keep])[0] if ccodes is not None else None
     if len(units) == 0:
         raise DataValueError("No units are left after dropping always-treated and incomplete units.")
     if w.sum() <= 0:
