@@ -40,10 +40,15 @@ def _never(g: pd.Series) -> pd.Series:
 
 def cohort_values(data: pd.DataFrame, cohort: str) -> pd.Series:
     """The cohort column as floats with ``inf`` for never-treated; checks the type."""
+    return pd.Series(_cohort_array(data, cohort), index=data.index, name=cohort)
+
+
+def _cohort_array(data: pd.DataFrame, cohort: str) -> np.ndarray:
+    """:func:`cohort_values` as an array."""
     col = data[cohort]
     if pd.api.types.is_numeric_dtype(col) and not pd.api.types.is_bool_dtype(col):
         v = col.to_numpy(dtype=float, na_value=np.nan)
-        return pd.Series(np.where(np.isnan(v) | (v == 0) | np.isinf(v), np.inf, v), index=data.index, name=col.name)
+        return np.where((v == 0) | ~np.isfinite(v), np.inf, v)
     g = pd.to_numeric(col, errors="coerce")
     bad = col.notna() & g.isna()
     if bad.any():
@@ -53,7 +58,7 @@ def cohort_values(data: pd.DataFrame, cohort: str) -> pd.Series:
             f"never treated); rows {rows} are not numeric. Build it with dp.cohorts()."
         )
     g = g.astype(float)
-    return g.where(~_never(g), np.inf)
+    return g.where(~_never(g), np.inf).to_numpy()
 
 
 def _floats(col: pd.Series) -> np.ndarray:
@@ -165,8 +170,7 @@ def wide_panel(
         )
     if T < 2:
         raise DataValueError(f"The panel has {T} period(s) in {time!r}; difference-in-differences needs at least two.")
-    g = cohort_values(data, cohort)
-    gv = g.to_numpy()
+    gv = _cohort_array(data, cohort)
     G = _to_wide(gv, ucode, tcode, n, T)[:, -1].copy()
     varies = G[ucode] != gv
     if varies.any():

@@ -7,6 +7,7 @@ unit-level wide arrays (one boolean mask per cell), never by merging long frames
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -30,14 +31,19 @@ LOGIT_MAX_ITER = 100
 def _with_products(XT: np.ndarray) -> np.ndarray:
     """Rows ``[X', (x_a x_b)' for a <= b]`` from the k x n ``X'``: every weighted cross-product
     ``X' diag(s) X`` is then one matrix-vector product with the extra rows (see :func:`_gram`)."""
-    a, b = np.triu_indices(XT.shape[0])
+    a, b = _triu(XT.shape[0])
     return np.vstack([XT, XT[a] * XT[b]])
+
+
+@functools.cache
+def _triu(k: int) -> tuple[np.ndarray, np.ndarray]:
+    return np.triu_indices(k)
 
 
 def _gram(v: np.ndarray, k: int) -> np.ndarray:
     """The symmetric k x k matrix whose upper triangle (row by row) is ``v``."""
     H = np.empty((k, k))
-    a, b = np.triu_indices(k)
+    a, b = _triu(k)
     H[a, b] = v
     H[b, a] = v
     return H
@@ -66,9 +72,10 @@ def _logit_rows(
     beta = np.zeros(k) if beta0 is None else beta0.copy()
     r = np.empty((2, len(d)))
     for _ in range(LOGIT_MAX_ITER):
-        p = 1.0 / (1.0 + np.exp(-(beta @ XT)))
+        e = np.exp(-(beta @ XT))
+        p = 1.0 / (1.0 + e)
         np.multiply(w, d - p, out=r[0])
-        np.multiply(w * p, 1 - p, out=r[1])
+        np.multiply(w * p, p * e, out=r[1])  # w p (1 - p)
         GH = XQT @ r.T
         step = np.linalg.solve(_gram(GH[k:, 1], k), GH[:k, 0])
         beta = beta + step
@@ -241,8 +248,10 @@ def group_time_effects(
             treat = P.G == g
             ctrl = never if horizon is None else (never | ((P.G > horizon) & ~treat))
             idx = np.flatnonzero(treat | ctrl)
-            Yb = np.take(YT, idx, axis=1)
-            DYT = Yb[[plan[c][1] for c in cols]] - Yb[[plan[c][2] for c in cols]]  # cells x units
+            ST = np.zeros((len(cols), T))  # +1 at each cell's period, -1 at its base
+            ST[np.arange(len(cols)), [plan[c][1] for c in cols]] = 1.0
+            ST[np.arange(len(cols)), [plan[c][2] for c in cols]] = -1.0
+            DYT = ST @ np.take(YT, idx, axis=1)  # cells x units: exactly Y_t - Y_b (other terms are 0)
             D = treat[idx].astype(float)
             w = P.w[idx]
             w = w / w.mean()
