@@ -273,11 +273,11 @@ def wild_cluster_bootstrap(
     matrix). Both are affine in :math:`r`, so each draw keeps five numbers per coefficient (the
     numerator's two coefficients and the three of the squared score sum) from which
     :math:`|t^*(r)|` follows for every :math:`r`. The squares are expanded,
-    :math:`|v\circ c - Pu|^2 = \sum_g v_g^2c_g^2 - 2(v'\mathrm{diag}(c)P)u + u'P'Pu` with
+    :math:`|v\\circ c - Pu|^2 = \\sum_g v_g^2c_g^2 - 2(v'\\mathrm{diag}(c)P)u + u'P'Pu` with
     :math:`u` linear in :math:`v`, so all coefficients' numbers come from one product of the
-    draws with a :math:`G\times(3k+3k^2)` matrix and :math:`O(k^3)` arithmetic per draw, never a
-    G-vector per draw and coefficient. Intervals are found by bisection on them (Roodman, MacKinnon, Nielsen & Webb
-    2019, §§3-5). The draws are made in chunks of :func:`~disparity._resample.chunk_size`, so
+    draws with a :math:`G\\times(3k+3k^2)` matrix and :math:`O(k^3)` arithmetic per draw, never a
+    G-vector per draw and coefficient. Intervals are found by bisection on them (Roodman,
+    MacKinnon, Nielsen & Webb 2019, §§3-5). The draws are made in chunks of :func:`~disparity._resample.chunk_size`, so
     memory is O(chunk × G) plus the five numbers per draw and coefficient.
 
     The p-value is :math:`B^{-1}\\sum_b 1(|t^*_b| > |t|)`; ties are not counted (weight vectors
