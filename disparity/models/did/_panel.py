@@ -89,11 +89,12 @@ def _sorted_balanced(u: pd.Series, t: pd.Series) -> tuple[np.ndarray, np.ndarray
     return units.copy(), times.copy()
 
 
-def _to_wide(v: np.ndarray, ucode: np.ndarray, tcode: np.ndarray | None, n: int, T: int) -> np.ndarray:
+def _to_wide(v: np.ndarray, ucode: np.ndarray | None, tcode: np.ndarray | None, n: int, T: int) -> np.ndarray:
     """A long column as a units x periods array (missing cells NaN); a reshape when the rows are
     sorted and balanced (``tcode`` None)."""
     if tcode is None:
         return v.reshape(n, T)
+    assert ucode is not None  # codes come with tcode
     out = np.full((n, T), np.nan)
     out[ucode, tcode] = v
     return out
@@ -149,7 +150,7 @@ def wide_panel(
     if layout is not None:  # rows sorted by unit and period, every unit in every period
         units, times = layout
         n, T = len(units), len(times)
-        ucode, tcode = np.repeat(np.arange(n), T), None
+        ucode, tcode = None, None  # unit codes only where needed: np.repeat(np.arange(n), T)
     else:
         ucode, units = pd.factorize(data[unit], sort=True)
         if (ucode < 0).any():
@@ -171,9 +172,11 @@ def wide_panel(
     if T < 2:
         raise DataValueError(f"The panel has {T} period(s) in {time!r}; difference-in-differences needs at least two.")
     gv = _cohort_array(data, cohort)
-    G = _to_wide(gv, ucode, tcode, n, T)[:, -1].copy()
-    varies = G[ucode] != gv
+    Gw = _to_wide(gv, ucode, tcode, n, T)
+    G = Gw[:, -1].copy()
+    varies = (Gw != G[:, None]).ravel() if ucode is None else G[ucode] != gv
     if varies.any():
+        ucode = np.repeat(np.arange(n), T) if ucode is None else ucode
         bad = pd.unique(units[ucode[varies]])[:5].tolist()
         raise DataValueError(
             f"Cohort column {cohort!r} varies within units {bad}; it must be the unit's first treated "
@@ -188,6 +191,8 @@ def wide_panel(
         for j, c in enumerate(covariates):
             X[:, :, j] = _to_wide(_floats(data[c]), ucode, tcode, n, T)
     w = np.ones(n)
+    if ucode is None and (weights is not None or cluster is not None):
+        ucode = np.repeat(np.arange(n), T)
     if weights is not None:
         wv = pd.to_numeric(data[weights], errors="coerce")
         if wv.isna().any() or (wv < 0).any():
