@@ -80,13 +80,35 @@ def _sorted_balanced(u: pd.Series, t: pd.Series) -> tuple[np.ndarray, np.ndarray
     if N % T or T < 2:
         return None
     U = uv.reshape(-1, T)
-    tt = t.to_numpy(dtype=float).reshape(-1, T)
+    tt = t.to_numpy().reshape(-1, T)
     times = tt[0]
     units = U[:, 0]
     if not ((U == units[:, None]).all() and (np.diff(units) > 0).all() and (np.diff(times) > 0).all()
             and (tt == times).all()):
         return None
     return units.copy(), times.copy()
+
+
+def _unit_cohorts(col: pd.Series, n: int, T: int) -> np.ndarray | None:
+    """Sorted balanced rows: each unit's cohort (``inf`` never treated) when the column is numeric
+    and constant within every unit, from the n unit values only; None otherwise."""
+    if not pd.api.types.is_numeric_dtype(col) or pd.api.types.is_bool_dtype(col):
+        return None
+    R = col.to_numpy(dtype=float, na_value=np.nan).reshape(n, T)
+    last = R[:, -1]
+    if not (R == last[:, None]).all():  # also when a unit's cohort is NaN: the general path
+        return None
+    return np.where((last == 0) | ~np.isfinite(last), np.inf, last)
+
+
+def _finite_rows(A: np.ndarray) -> np.ndarray:
+    """Rows of a 2-D array holding only finite values, from one pass: a NaN or infinity makes its
+    row's sum non-finite; rows whose sum overflowed are checked value by value."""
+    ok = np.isfinite(np.einsum("ij,j->i", A, np.ones(A.shape[1])))
+    if not ok.all():
+        bad = np.flatnonzero(~ok)
+        ok[bad] = np.isfinite(A[bad]).all(axis=1)
+    return ok
 
 
 def _to_wide(v: np.ndarray, ucode: np.ndarray | None, tcode: np.ndarray | None, n: int, T: int) -> np.ndarray:
@@ -171,10 +193,14 @@ def wide_panel(
         )
     if T < 2:
         raise DataValueError(f"The panel has {T} period(s) in {time!r}; difference-in-differences needs at least two.")
-    gv = _cohort_array(data, cohort)
-    Gw = _to_wide(gv, ucode, tcode, n, T)
-    G = Gw[:, -1].copy()
-    varies = (Gw != G[:, None]).ravel() if ucode is None else G[ucode] != gv
+    G = _unit_cohorts(data[cohort], n, T) if layout is not None else None
+    if G is None:  # not a reshape, or the raw values differ within a unit: the general check
+        gv = _cohort_array(data, cohort)
+        Gw = _to_wide(gv, ucode, tcode, n, T)
+        G = Gw[:, -1].copy()
+        varies = (Gw != G[:, None]).ravel() if ucode is None else G[ucode] != gv
+    else:
+        varies = np.zeros(1, dtype=bool)
     if varies.any():
         ucode = np.repeat(np.arange(n), T) if ucode is None else ucode
         bad = pd.unique(units[ucode[varies]])[:5].tolist()
@@ -214,9 +240,9 @@ def wide_panel(
         cc[ucode] = data[cluster].to_numpy()
         ccodes = pd.factorize(pd.Series(cc))[0]
     notes: list[str] = []
-    complete = np.isfinite(Y).all(axis=1)
+    complete = _finite_rows(Y)
     if X is not None:
-        complete &= np.isfinite(X).all(axis=(1, 2))
+        complete &= _finite_rows(X.reshape(n, -1))
     if not complete.all():
         k = int((~complete).sum())
         warnings.warn(

@@ -279,17 +279,19 @@ def group_time_effects(
                 infT[oc[0]:oc[-1] + 1, idx] = inf_c
             else:
                 infT[np.ix_(oc, idx)] = inf_c
-    size = {g: int(np.sum(P.G == g)) for g in cohorts}
-    rows = [(g, times[j], times[j] - g, times[b], att[c], times[j] >= g, size[g], n_ctrl[c])
-            for c, (g, j, b) in enumerate(plan) if keep[c]]
-    if not rows:
+    sel = np.flatnonzero(keep)
+    if not len(sel):
         raise DataValueError("No group-time cell has a comparison group; check the cohort column and control=.")
-    cells = pd.DataFrame(
-        rows, columns=["cohort", "time", "event_time", "base", "att", "post", "n_treated", "n_control"]
-    )
-    for c in ("cohort", "time", "event_time", "base"):
-        if np.all(cells[c] == np.round(cells[c])):
-            cells[c] = cells[c].astype(np.int64)
+    pg = np.array([plan[c][0] for c in sel], dtype=float)
+    pt = times[[plan[c][1] for c in sel]]
+    pb = times[[plan[c][2] for c in sel]]
+    size = dict(zip(*np.unique(P.G[np.isin(P.G, cohorts)], return_counts=True), strict=True))
+    labels = {"cohort": pg, "time": pt, "event_time": pt - pg, "base": pb}
+    cells = pd.DataFrame({
+        **{c: v.astype(np.int64) if np.all(v == np.round(v)) else v.astype(float) for c, v in labels.items()},
+        "att": att[sel], "post": pt >= pg, "n_treated": np.array([size[g] for g in pg], dtype=np.int64),
+        "n_control": n_ctrl[sel],
+    })
     notes = []
     if skipped:
         notes.append(

@@ -113,3 +113,20 @@ def test_sorted_balanced_rows_are_reshaped_to_the_same_panel(panel_tv):
     with pytest.warns(UserWarning, match="1 of 400 units"):
         P = wide_panel(gap, "y", "id", "t", "g")
     assert len(P.units) == 399 and sorted_rows.loc[5, "id"] not in P.units
+
+
+def test_reshape_path_edge_cases_match_the_general_path(panel_tv):
+    sorted_rows = panel_tv.sort_values(["id", "t"]).reset_index(drop=True)
+    d = sorted_rows.assign(g=sorted_rows["g"].astype(float), x2=sorted_rows["x2"].astype(float))
+    never = d.index[d["g"] == 0]
+    d.loc[never[::2], "g"] = np.nan  # never treated written as 0 on some rows and NaN on others
+    d.loc[d.index[:16], "x2"] = 1e308  # two units: finite values whose row sum overflows
+    d.loc[d.index[40], "x1"] = np.inf  # and one unit with an infinite covariate
+    with pytest.warns(UserWarning, match="1 of 400 units"):
+        fast = wide_panel(d, "y", "id", "t", "g", covariates=["x1", "x2"])
+    with pytest.warns(UserWarning, match="1 of 400 units"):
+        slow = wide_panel(d.sample(frac=1, random_state=2), "y", "id", "t", "g", covariates=["x1", "x2"])
+    for f in ("units", "times", "Y", "G", "w", "X"):
+        np.testing.assert_array_equal(getattr(fast, f), getattr(slow, f))
+    assert d.loc[40, "id"] not in fast.units and d.loc[0, "id"] in fast.units
+    assert np.isinf(fast.G).sum() == (sorted_rows.groupby("id")["g"].first() == 0).sum()
