@@ -30,8 +30,9 @@ CI_TOL = 1e-8
 # |t*| equals |t| up to rounding (relative error ~1e-14); they are ties and are not counted, as in
 # boottest and wildboottest.
 TIE_RTOL = 1e-9
-# A sum of squared bootstrap scores below ZERO_RTOL**2 times its scale is rounding noise around an
-# exact zero (it is one for the draws that reproduce the sample), and is set to zero.
+# A sum of squared bootstrap scores below ZERO_RTOL times its scale is rounding noise around an
+# exact zero (it is one for the draws that reproduce the sample), and is set to zero; the sums are
+# expanded into terms of that scale, so the noise is ~1e-15 of it.
 ZERO_RTOL = 1e-10
 # With this many clusters or fewer the bootstrap warns (MacKinnon & Webb 2017: even the wild
 # bootstrap is unreliable with so few clusters).
@@ -177,8 +178,13 @@ class WildBootstrap:
 
 
 def _random_draws(rng: np.random.Generator, c: int, G: int, kind: str) -> np.ndarray:
-    support = _SUPPORT[kind]  # one gather pass; the integer stream is the package's since 0.1
-    return support[rng.integers(0, support.size, size=(c, G), dtype=np.int8)]
+    support = _SUPPORT[kind]  # the integer stream is the package's since 0.1
+    idx = rng.integers(0, support.size, size=(c, G), dtype=np.int8)
+    if kind == "rademacher":  # -1, +1 by arithmetic: faster than a gather
+        V = np.multiply(idx, 2.0)
+        V -= 1.0
+        return V
+    return support.take(idx)
 
 
 def _enumerated_draws(start: int, stop: int, G: int, kind: str) -> np.ndarray:
@@ -264,10 +270,14 @@ def wild_cluster_bootstrap(
     :math:`q_g = X_g'WX_g a`: no pass over the data per null. With :math:`c_g = a's_g`, draw
     :math:`v` gives the numerator :math:`v'c` and the bootstrap cluster scores
     :math:`v\\circ c - Q(X'WX)^{-1}S'v` (rank-:math:`k` correction, never a :math:`G\\times G`
-    matrix), so a draw costs :math:`O(Gk)` per coefficient. Both are affine in :math:`r`, so each
-    draw keeps five numbers per coefficient from which :math:`|t^*(r)|` follows for every
-    :math:`r`, and intervals are found by bisection on them (Roodman, MacKinnon, Nielsen & Webb
-    2019, §§3-5). The draws are made in chunks of :func:`~disparity._resample.chunk_size`, so
+    matrix). Both are affine in :math:`r`, so each draw keeps five numbers per coefficient (the
+    numerator's two coefficients and the three of the squared score sum) from which
+    :math:`|t^*(r)|` follows for every :math:`r`. The squares are expanded,
+    :math:`|v\\circ c - Pu|^2 = \\sum_g v_g^2c_g^2 - 2(v'\\mathrm{diag}(c)P)u + u'P'Pu` with
+    :math:`u` linear in :math:`v`, so all coefficients' numbers come from one product of the
+    draws with a :math:`G\\times(3k+3k^2)` matrix and :math:`O(k^3)` arithmetic per draw, never a
+    G-vector per draw and coefficient. Intervals are found by bisection on them (Roodman,
+    MacKinnon, Nielsen & Webb 2019, §§3-5). The draws are made in chunks of :func:`~disparity._resample.chunk_size`, so
     memory is O(chunk × G) plus the five numbers per draw and coefficient.
 
     The p-value is :math:`B^{-1}\\sum_b 1(|t^*_b| > |t|)`; ties are not counted (weight vectors
@@ -325,13 +335,14 @@ def wild_cluster_bootstrap(
             FewClustersWarning,
             stacklevel=3,
         )
-    width = 3 * k + k * k  # columns of the right-hand side the draws multiply
-    chunk = _resample.chunk_size(n_draws, 5 * G + width)
-    flops_per_draw = 2 * G * width + k * (4 * G * k + 12 * G)
+    width = 3 * k + 3 * k * k  # columns of the right-hand side the draws multiply
+    # the chunk size of earlier versions (it sets how the seeded stream of draws is cut)
+    chunk = _resample.chunk_size(n_draws, 5 * G + 3 * k + k * k)
+    flops_per_draw = 2 * G * (width + (3 * k if boot_weights != "rademacher" else 0)) + 30 * k * k
     _resample.check_budget(
         "wild cluster bootstrap",
         reps=n_draws,
-        bytes_needed=8.0 * (5 * k * n_draws + chunk * (5 * G + width) + 2 * G * k * k + 3 * n),
+        bytes_needed=8.0 * (5 * k * n_draws + chunk * (G + width + 6 * k * k) + 2 * G * k * k + 3 * n),
         seconds_needed=n_draws * flops_per_draw / FLOPS,
         hint="use fewer draws (9999 is customary)",
     )
@@ -340,57 +351,65 @@ def wild_cluster_bootstrap(
     rng = np.random.default_rng(seed)
     w = np.ones(n) if weights is None else np.asarray(weights, dtype=float)
     m = G / (G - 1) * (n - 1) / (n - k)
-
-    # Cluster-level cross products X_g'WX_g (G x k x k) by one bincount per distinct product.
-    M = np.empty((G, k, k))
-    for a in range(k):
-        wa = w * X[:, a]
-        for b in range(a, k):
-            M[:, a, b] = M[:, b, a] = np.bincount(codes, weights=wa * X[:, b], minlength=G)
-    wu = (y - X @ params) * w
-    S_hat = np.column_stack([np.bincount(codes, weights=wu * X[:, a], minlength=G) for a in range(k)])
-
-    A = np.asarray(bread, dtype=float)
-    ajj = np.diag(A).copy()
-    Q = np.einsum("gab,bj->gja", M, A)  # Q[g, j] = q_g for coefficient j = X_g'WX_g A e_j
-    c1 = np.einsum("gja,aj->gj", Q, A) / ajj  # (G, k): c1_g = q_g'a / a_jj
-    c0 = S_hat @ A + c1 * params  # (G, k): c0_g = a's_g at r = 0
-    se_in = np.sqrt(m * np.einsum("gj,gj->j", S_hat @ A, S_hat @ A))  # CR1 of the sample
-    R = np.column_stack([S_hat, c0, c1, Q.reshape(G, k * k)])  # the draws' right-hand side
-    QT = np.ascontiguousarray(Q.transpose(1, 2, 0))  # (k, k, G): QT[j] = Q_j' (contiguous for BLAS)
     out = np.empty((k, 5, n_draws))
     expected = n_draws * flops_per_draw / FLOPS
-    # Scale of each a11 (an upper bound of sum_g v_g^2 c1_g^2) for telling rounding from zero.
-    scale11 = (c1 * c1).sum(axis=0) * float(np.max(support**2))
-    c0T, c1T = np.ascontiguousarray(c0.T), np.ascontiguousarray(c1.T)  # rows broadcast fast
-    B0 = np.empty((chunk, G))
-    B1 = np.empty((chunk, G))
     with _resample.progress_bar(n_draws, desc="wild bootstrap", expected_seconds=expected,
                                 progress=progress) as bar, _resample.single_threaded_blas():
+        # Cluster-level cross products X_g'WX_g (G x k x k) by one bincount per distinct product.
+        M = np.empty((G, k, k))
+        for a in range(k):
+            wa = w * X[:, a]
+            for b in range(a, k):
+                M[:, a, b] = M[:, b, a] = np.bincount(codes, weights=wa * X[:, b], minlength=G)
+        wu = (y - X @ params) * w
+        S_hat = np.column_stack([np.bincount(codes, weights=wu * X[:, a], minlength=G) for a in range(k)])
+
+        A = np.asarray(bread, dtype=float)
+        ajj = np.diag(A).copy()
+        Q = np.einsum("gab,bj->gja", M, A)  # Q[g, j] = q_g for coefficient j = X_g'WX_g A e_j
+        c1 = np.einsum("gja,aj->gj", Q, A) / ajj  # (G, k): c1_g = q_g'a / a_jj
+        c0 = S_hat @ A + c1 * params  # (G, k): c0_g = a's_g at r = 0
+        se_in = np.sqrt(m * np.einsum("gj,gj->j", S_hat @ A, S_hat @ A))  # CR1 of the sample
+        # The bootstrap scores of coefficient j are b0 - r b1 with b = v o c - P_j u (P_j = Q_j A,
+        # u linear in v); their squares and product expand into v-linear k-vectors and k x k
+        # forms, so a draw needs one product with G x (3k + 3k^2) numbers, never a G-vector per
+        # coefficient: |b|^2 = sum v^2 c^2 - 2 (v'diag(c)P_j) u + u'(P_j'P_j)u.
+        P = Q @ A  # (G, k, k): P[g, j] = A q_g (A symmetric)
+        E0 = c0[:, :, None] * P
+        E1 = c1[:, :, None] * P
+        K = np.einsum("gja,gjb->jab", P, P)  # (k, k, k)
+        R = np.column_stack([S_hat, Q.reshape(G, k * k), c0, c1, E0.reshape(G, k * k), E1.reshape(G, k * k)])
+        C2 = np.column_stack([c0 * c0, c0 * c1, c1 * c1])  # (G, 3k): v^2-weighted sums
+        # Scale of each a11 (an upper bound of sum_g v_g^2 c1_g^2) for telling rounding from zero.
+        scale11 = (c1 * c1).sum(axis=0) * float(np.max(support**2))
+        kk = k * k
+        RT = np.ascontiguousarray(R.T)  # draws in the last axis: every operation below is on rows
+        o = 3 * k + kk
+        s2 = C2.sum(axis=0)[:, None]  # Rademacher: v^2 = 1
         for s, e in _resample.chunks(n_draws, chunk):
             V = (_enumerated_draws(s, e, G, boot_weights) if enumerated
                  else _random_draws(rng, e - s, G, boot_weights))
             c = e - s
-            b0, b1 = B0[:c], B1[:c]
-            VR = V @ R
-            VS = VR[:, :k]
-            VQ = VR[:, 3 * k:].reshape(c, k, k)
-            out[:, 0, s:e] = VR[:, k:2 * k].T
-            out[:, 1, s:e] = VR[:, 2 * k:3 * k].T
-            for j in range(k):
-                VS1 = VQ[:, j, :] / ajj[j]
-                np.multiply(V, c1T[j], out=b1)
-                b1 -= (VS1 @ A) @ QT[j]
-                np.multiply(V, c0T[j], out=b0)
-                b0 -= ((VS + VS1 * params[j]) @ A) @ QT[j]
-                a11 = np.einsum("bg,bg->b", b1, b1)
-                a01 = np.einsum("bg,bg->b", b0, b1)
-                zero = a11 <= ZERO_RTOL**2 * scale11[j]
-                a11[zero] = 0.0
-                a01[zero] = 0.0
-                out[j, 2, s:e] = np.einsum("bg,bg->b", b0, b0)
-                out[j, 3, s:e] = a01
-                out[j, 4, s:e] = a11
+            VR = RT @ V.T  # (width, draws)
+            U1 = VR[k:k + kk].reshape(k, k, c) / ajj[:, None, None]  # (j, a, draw)
+            U0 = U1 * params[:, None, None] + VR[None, :k]
+            VE0 = VR[o:o + kk].reshape(k, k, c)
+            VE1 = VR[o + kk:].reshape(k, k, c)
+            sq = s2 if boot_weights == "rademacher" else C2.T @ (V * V).T
+            KU1 = K @ U1
+            KU0 = K @ U0
+            a11 = sq[2 * k:] + (U1 * (KU1 - 2 * VE1)).sum(axis=1)
+            a01 = sq[k:2 * k] + (U0 * (KU1 - VE1)).sum(axis=1) - (VE0 * U1).sum(axis=1)
+            a00 = sq[:k] + (U0 * (KU0 - 2 * VE0)).sum(axis=1)
+            zero = a11 <= ZERO_RTOL * scale11[:, None]
+            a11[zero] = 0.0
+            a01[zero] = 0.0
+            np.maximum(a00, 0.0, out=a00)
+            out[:, 0, s:e] = VR[k + kk:2 * k + kk]
+            out[:, 1, s:e] = VR[2 * k + kk:o]
+            out[:, 2, s:e] = a00
+            out[:, 3, s:e] = a01
+            out[:, 4, s:e] = a11
             bar.update(e - s)
     coefs = tuple(
         _CoefBoot(estimate=float(params[j]), se=float(se_in[j]), arr=out[j], m=m) for j in range(k)

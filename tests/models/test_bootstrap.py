@@ -273,3 +273,44 @@ def test_panel_progress_argument_reaches_the_bootstrap(monkeypatch, capsys):
                    progress=False)
     assert capsys.readouterr().err == ""
     assert res.spec.vcov == "wild" and np.isfinite(res.pvalues["x"])
+
+
+def test_expanded_sums_equal_the_bootstrap_scores_squared():
+    """The five numbers per draw against the bootstrap cluster scores formed explicitly.
+
+    For coefficient j and draw v the restricted bootstrap scores are b0 - r b1 with
+    b = v o c - Q_j A u (u = Q_j'v / a_jj, plus S'v for b0); the code keeps their expanded squares.
+    Enumerated Rademacher draws include v = 1, which reproduces the sample: its b1 is zero and
+    its a11 must be exactly zero (the unbounded-interval logic depends on it).
+    """
+    rng = np.random.default_rng(8)
+    n, G = 240, 9
+    codes = rng.integers(0, G, n)
+    X = np.column_stack([np.ones(n), rng.normal(size=n), rng.uniform(size=n)])
+    w = rng.uniform(0.5, 2.0, n)
+    y = X @ [0.2, -0.4, 1.0] + rng.normal(size=G)[codes] + rng.normal(size=n)
+    A = np.linalg.inv(X.T @ (X * w[:, None]))
+    params = A @ (X.T @ (w * y))
+    wb = wbmod.wild_cluster_bootstrap(X, y, codes=codes, bread=A, params=params, weights=w, reps=999)
+    assert wb.enumerated
+    V = wbmod._enumerated_draws(0, 2 ** (G - 1), G, "rademacher")
+    u = y - X @ params
+    S = np.array([X[codes == g].T @ (w * u)[codes == g] for g in range(G)])  # (G, k) scores
+    M = np.array([X[codes == g].T @ (X[codes == g] * w[codes == g, None]) for g in range(G)])
+    for j in range(3):
+        a = A[:, j]
+        Qj = M @ a  # (G, k): q_g
+        c1 = Qj @ a / a[j]
+        c0 = S @ a + c1 * params[j]
+        u1 = V @ Qj / a[j]
+        u0 = V @ S + u1 * params[j]
+        b1 = V * c1 - u1 @ A @ Qj.T
+        b0 = V * c0 - u0 @ A @ Qj.T
+        arr = wb.coefs[j].arr
+        scale = (c0 * c0).sum() + (c1 * c1).sum()
+        np.testing.assert_allclose(arr[0], V @ c0, rtol=0, atol=1e-12 * np.sqrt(scale) * G)
+        np.testing.assert_allclose(arr[1], V @ c1, rtol=0, atol=1e-12 * np.sqrt(scale) * G)
+        for row, expected in ((2, (b0 * b0).sum(1)), (3, (b0 * b1).sum(1)), (4, (b1 * b1).sum(1))):
+            np.testing.assert_allclose(arr[row], expected, rtol=0, atol=1e-12 * scale)
+        assert arr[4, 0] == 0.0 and arr[3, 0] == 0.0  # v = 1 (the first pattern)
+        assert (arr[4, 1:] > 1e-6 * (c1 * c1).sum()).all()

@@ -116,3 +116,27 @@ def test_solver_agrees_with_lapack_on_well_conditioned_designs(n, k, seed, weigh
     assert np.allclose(
         (X * (sw**2)[:, None]).T @ sol.resid, 0, atol=1e-8 * np.abs(y).sum() * np.abs(X).max()
     )
+
+
+def test_skinny_designs_are_solved_with_one_blas_thread(monkeypatch):
+    """Skinny fits run their matrix-vector shaped products on one BLAS thread (a second one only
+    spins, doubling CPU time on a loaded machine); wide ones keep the caller's setting."""
+    from threadpoolctl import threadpool_info, threadpool_limits
+
+    from disparity.models import _solver
+
+    seen = []
+
+    def record(X, y, **kw):
+        seen.append(max(p["num_threads"] for p in threadpool_info() if p["user_api"] == "blas"))
+        return X.shape[1]
+
+    monkeypatch.setattr(_solver, "_solve_lstsq", record)
+    rng = np.random.default_rng(0)
+    with threadpool_limits(limits=2, user_api="blas"):
+        assert solve_lstsq(rng.normal(size=(50, 3)), rng.normal(size=50), names=list("abc")) == 3
+        wide = _solver.SKINNY_COLUMNS + 1
+        names = [str(i) for i in range(wide)]
+        assert solve_lstsq(rng.normal(size=(50, wide)), rng.normal(size=50), names=names) == wide
+        outside = max(p["num_threads"] for p in threadpool_info() if p["user_api"] == "blas")
+    assert seen == [1, outside]  # outside: 2 where the machine has two cores or more

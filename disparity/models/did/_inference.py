@@ -81,7 +81,7 @@ def analytic_se(inf: np.ndarray, cluster: np.ndarray | None = None) -> np.ndarra
     inf = np.atleast_2d(inf.T).T
     n = inf.shape[0]
     if cluster is None:
-        return np.sqrt((inf**2).mean(axis=0) / n)
+        return np.sqrt(np.einsum("ij,ij->j", inf, inf) / n / n)  # no n x cells temporary
     k = int(cluster.max()) + 1
     sums = np.zeros((k, inf.shape[1]))
     np.add.at(sums, cluster, inf)

@@ -40,8 +40,17 @@ def _never(g: pd.Series) -> pd.Series:
 
 def cohort_values(data: pd.DataFrame, cohort: str) -> pd.Series:
     """The cohort column as floats with ``inf`` for never-treated; checks the type."""
-    g = pd.to_numeric(data[cohort], errors="coerce")
-    bad = data[cohort].notna() & g.isna()
+    return pd.Series(_cohort_array(data, cohort), index=data.index, name=cohort)
+
+
+def _cohort_array(data: pd.DataFrame, cohort: str) -> np.ndarray:
+    """:func:`cohort_values` as an array."""
+    col = data[cohort]
+    if pd.api.types.is_numeric_dtype(col) and not pd.api.types.is_bool_dtype(col):
+        v = col.to_numpy(dtype=float, na_value=np.nan)
+        return np.where((v == 0) | ~np.isfinite(v), np.inf, v)
+    g = pd.to_numeric(col, errors="coerce")
+    bad = col.notna() & g.isna()
     if bad.any():
         rows = data.index[bad][:5].tolist()
         raise DataValueError(
@@ -49,7 +58,68 @@ def cohort_values(data: pd.DataFrame, cohort: str) -> pd.Series:
             f"never treated); rows {rows} are not numeric. Build it with dp.cohorts()."
         )
     g = g.astype(float)
-    return g.where(~_never(g), np.inf)
+    return g.where(~_never(g), np.inf).to_numpy()
+
+
+def _floats(col: pd.Series) -> np.ndarray:
+    """A column as float64 values, non-numeric entries NaN (no copy of a float64 column)."""
+    if pd.api.types.is_numeric_dtype(col) and not pd.api.types.is_bool_dtype(col):
+        return col.to_numpy(dtype=float, na_value=np.nan)
+    return pd.to_numeric(col, errors="coerce").to_numpy(dtype=float)
+
+
+def _sorted_balanced(u: pd.Series, t: pd.Series) -> tuple[np.ndarray, np.ndarray] | None:
+    """Units and periods when the rows are sorted by a numeric unit id and then by period, with
+    every unit observed once in every period (the usual layout): the wide arrays are then
+    reshapes of the columns. None otherwise (the general path factorizes and scatters)."""
+    uv = u.to_numpy()
+    N = len(uv)
+    if N == 0 or uv.dtype.kind not in "iuf":
+        return None
+    T = int(np.argmax(uv != uv[0])) or N  # rows of the first unit
+    if N % T or T < 2:
+        return None
+    U = uv.reshape(-1, T)
+    tt = t.to_numpy().reshape(-1, T)
+    times = tt[0]
+    units = U[:, 0]
+    if not ((U == units[:, None]).all() and (np.diff(units) > 0).all() and (np.diff(times) > 0).all()
+            and (tt == times).all()):
+        return None
+    return units.copy(), times.copy()
+
+
+def _unit_cohorts(col: pd.Series, n: int, T: int) -> np.ndarray | None:
+    """Sorted balanced rows: each unit's cohort (``inf`` never treated) when the column is numeric
+    and constant within every unit, from the n unit values only; None otherwise."""
+    if not pd.api.types.is_numeric_dtype(col) or pd.api.types.is_bool_dtype(col):
+        return None
+    R = col.to_numpy(dtype=float, na_value=np.nan).reshape(n, T)
+    last = R[:, -1]
+    if not (R == last[:, None]).all():  # also when a unit's cohort is NaN: the general path
+        return None
+    return np.where((last == 0) | ~np.isfinite(last), np.inf, last)
+
+
+def _finite_rows(A: np.ndarray) -> np.ndarray:
+    """Rows of a 2-D array holding only finite values, from one pass: a NaN or infinity makes its
+    row's sum non-finite; rows whose sum overflowed are checked value by value."""
+    ok = np.isfinite(np.einsum("ij,j->i", A, np.ones(A.shape[1])))
+    if not ok.all():
+        bad = np.flatnonzero(~ok)
+        ok[bad] = np.isfinite(A[bad]).all(axis=1)
+    return ok
+
+
+def _to_wide(v: np.ndarray, ucode: np.ndarray | None, tcode: np.ndarray | None, n: int, T: int) -> np.ndarray:
+    """A long column as a units x periods array (missing cells NaN); a reshape when the rows are
+    sorted and balanced (``tcode`` None)."""
+    if tcode is None:
+        return v.reshape(n, T)
+    assert ucode is not None  # codes come with tcode
+    out = np.full((n, T), np.nan)
+    out[ucode, tcode] = v
+    return out
 
 
 def _check_columns(data: pd.DataFrame, cols: Sequence[str]) -> None:
@@ -98,17 +168,23 @@ def wide_panel(
     if t_num.isna().any():
         rows = data.index[t_num.isna()][:5].tolist()
         raise DataValueError(f"Time column {time!r} has missing or non-numeric values in rows {rows}.")
-    ucode, units = pd.factorize(data[unit], sort=True)
-    if (ucode < 0).any():
-        rows = data.index[ucode < 0][:5].tolist()
-        raise DataValueError(f"Unit column {unit!r} has missing values in rows {rows}.")
-    units = np.asarray(units)
-    times = np.sort(t_num.unique())
-    tcode = np.searchsorted(times, t_num.to_numpy())
-    n, T = len(units), len(times)
-    cell = ucode.astype(np.int64) * T + tcode
-    counts = np.bincount(cell, minlength=n * T)
-    if (counts > 1).any():
+    layout = _sorted_balanced(data[unit], t_num)
+    if layout is not None:  # rows sorted by unit and period, every unit in every period
+        units, times = layout
+        n, T = len(units), len(times)
+        ucode, tcode = None, None  # unit codes only where needed: np.repeat(np.arange(n), T)
+    else:
+        ucode, units = pd.factorize(data[unit], sort=True)
+        if (ucode < 0).any():
+            rows = data.index[ucode < 0][:5].tolist()
+            raise DataValueError(f"Unit column {unit!r} has missing values in rows {rows}.")
+        units = np.asarray(units)
+        times = np.sort(t_num.unique())
+        tcode = np.searchsorted(times, t_num.to_numpy())
+        n, T = len(units), len(times)
+        cell = ucode.astype(np.int64) * T + tcode
+        counts = np.bincount(cell, minlength=n * T)
+    if layout is None and (counts > 1).any():
         dup = counts[cell] > 1
         rows = data.index[dup][:6].tolist()
         raise DataValueError(
@@ -117,27 +193,32 @@ def wide_panel(
         )
     if T < 2:
         raise DataValueError(f"The panel has {T} period(s) in {time!r}; difference-in-differences needs at least two.")
-    g = cohort_values(data, cohort)
-    gv = g.to_numpy()
-    G = np.full(n, np.inf)
-    G[ucode] = gv
-    varies = G[ucode] != gv
+    G = _unit_cohorts(data[cohort], n, T) if layout is not None else None
+    if G is None:  # not a reshape, or the raw values differ within a unit: the general check
+        gv = _cohort_array(data, cohort)
+        Gw = _to_wide(gv, ucode, tcode, n, T)
+        G = Gw[:, -1].copy()
+        varies = (Gw != G[:, None]).ravel() if ucode is None else G[ucode] != gv
+    else:
+        varies = np.zeros(1, dtype=bool)
     if varies.any():
+        ucode = np.repeat(np.arange(n), T) if ucode is None else ucode
         bad = pd.unique(units[ucode[varies]])[:5].tolist()
         raise DataValueError(
             f"Cohort column {cohort!r} varies within units {bad}; it must be the unit's first treated "
             "period on every row. If you have a 0/1 treatment indicator, build the cohort with "
             "dp.cohorts(data, unit=..., time=..., treat=...)."
         )
-    Y = np.full((n, T), np.nan)
-    y = pd.to_numeric(data[outcome], errors="coerce").to_numpy(dtype=float)
-    Y[ucode, tcode] = y
+    y = _floats(data[outcome])
+    Y = np.asfortranarray(_to_wide(y, ucode, tcode, n, T))  # periods contiguous
     X = None
     if covariates:
-        X = np.full((n, T, len(covariates)), np.nan)
+        X = np.empty((n, T, len(covariates)))
         for j, c in enumerate(covariates):
-            X[ucode, tcode, j] = pd.to_numeric(data[c], errors="coerce").to_numpy(dtype=float)
+            X[:, :, j] = _to_wide(_floats(data[c]), ucode, tcode, n, T)
     w = np.ones(n)
+    if ucode is None and (weights is not None or cluster is not None):
+        ucode = np.repeat(np.arange(n), T)
     if weights is not None:
         wv = pd.to_numeric(data[weights], errors="coerce")
         if wv.isna().any() or (wv < 0).any():
@@ -159,9 +240,9 @@ def wide_panel(
         cc[ucode] = data[cluster].to_numpy()
         ccodes = pd.factorize(pd.Series(cc))[0]
     notes: list[str] = []
-    complete = np.isfinite(Y).all(axis=1)
+    complete = _finite_rows(Y)
     if X is not None:
-        complete &= np.isfinite(X).all(axis=(1, 2))
+        complete &= _finite_rows(X.reshape(n, -1))
     if not complete.all():
         k = int((~complete).sum())
         warnings.warn(
@@ -189,9 +270,10 @@ def wide_panel(
             f"{sorted({int(v) for v in G[always]})}) were dropped; no untreated period identifies their effect."
         )
     keep = complete & ~always
-    units, Y, G, w = units[keep], Y[keep], G[keep], w[keep]
-    X = X[keep] if X is not None else None
-    ccodes = pd.factorize(ccodes[keep])[0] if ccodes is not None else None
+    if not keep.all():
+        units, Y, G, w = units[keep], np.asfortranarray(Y[keep]), G[keep], w[keep]
+        X = X[keep] if X is not None else None
+        ccodes = pd.factorize(ccodes[keep])[0] if ccodes is not None else None
     if len(units) == 0:
         raise DataValueError("No units are left after dropping always-treated and incomplete units.")
     if w.sum() <= 0:
