@@ -27,10 +27,16 @@ VcovKind = Literal[
 #: Small-sample conventions (``ssc=``); see :mod:`disparity.models.covariance`.
 SscKind = Literal["stata", "fixest", "plm", "none"]
 SeKind = Literal["analytic", "delta", "bootstrap", "none"]
+#: With few clusters (``few_clusters=``): the wild cluster bootstrap, or the analytic CR1 t-test.
+FewClusters = Literal["wild", "analytic"]
+#: Weights of the wild cluster bootstrap (``boot_weights=``).
+BootWeights = Literal["rademacher", "webb"]
 
 WEIGHT_TYPES: tuple[str, ...] = get_args(WeightType)
 VCOV_KINDS: tuple[str, ...] = get_args(VcovKind)
 SSC_KINDS: tuple[str, ...] = get_args(SscKind)
+FEW_CLUSTERS_KINDS: tuple[str, ...] = get_args(FewClusters)
+BOOT_WEIGHTS: tuple[str, ...] = get_args(BootWeights)
 
 
 def check_option(name: str, value: Any, allowed: Iterable[Any]) -> Any:

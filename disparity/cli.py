@@ -176,9 +176,12 @@ def _build_analyses(root: Path, *, progress, cache: bool | Path = True) -> None:
         t0 = time.perf_counter()
         name = spec_path.parent.name
         progress(f"analysis {name}: building from {spec_path}")
+
+        def step(message: str, n: str = name) -> None:
+            progress(f"  {n}: {message}")
+
         try:
-            out = run_analysis(load_analysis(spec_path), progress=lambda m, n=name: progress(f"  {n}: {m}"),
-                               cache=cache)
+            out = run_analysis(load_analysis(spec_path), progress=step, cache=cache)
         except Exception as err:  # the demo goes on with the other analyses, and says what failed
             progress(f"analysis {name} FAILED: {type(err).__name__}: {err}")
             continue

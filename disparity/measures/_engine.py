@@ -82,9 +82,8 @@ def run(
         se = "analytic"
     if se == "bootstrap" and (not isinstance(reps, int | np.integer) or reps < 2):
         raise SpecificationError(f"reps={reps!r} must be an integer >= 2 for se='bootstrap'.")
-    if sample.by_codes is None:
-        groups: list[tuple[dict[str, Any], np.ndarray | None]] = [({}, None)]
-    else:
+    groups: list[tuple[dict[Any, Any], np.ndarray | None]] = [({}, None)]  # keys: by= columns
+    if sample.by_codes is not None and sample.by_levels is not None:  # set together by prepare()
         order = np.argsort(sample.by_codes, kind="stable")
         bounds = np.searchsorted(sample.by_codes[order], np.arange(sample.by_levels.shape[0] + 1))
         groups = [

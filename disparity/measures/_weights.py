@@ -355,8 +355,3 @@ def require_values(
             f"{measure}: {why} needs {need} values of {col!r}, but {_rows_text(sample.index, bad)} "
             "break this. Drop or recode those rows, or choose a measure defined for them."
         )
-
-
-def rows_text(index: pd.Index, mask: np.ndarray) -> str:
-    """Public-within-package alias used by the measure modules."""
-    return _rows_text(index, mask)

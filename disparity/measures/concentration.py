@@ -188,6 +188,7 @@ def concentration_index(
 
     def kernel(s: Sample, w: np.ndarray, need_if: bool) -> KernelOut:
         ranked = rank_rows(s.data[rank], w, s.data[y])
+        assert ranked.y is not None  # ranked with y=: the outcome is carried in y
         value, inf = ci_stats(ranked, ranked.y, kind, b, need_if, y)
         return KernelOut(values=np.array([value]), names=[kind], influence=inf,
                          perm=ranked.order, w_perm=ranked.w)

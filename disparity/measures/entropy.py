@@ -77,13 +77,13 @@ def _ge_kernel(
             return np.concatenate(([total, within, between], ge_g))
 
         names = ["cv"] if transform == "cv" else ["total"]
-        if group is not None:
+        if levels is not None:  # group= given
             labels = [str(x) for x in levels.iloc[:, 0]]
             names = ["total", "within", "between"] + [f"{group}={lab}" for lab in labels]
         values, inf, totals, var = totals_kernel_out(f, h, w, codes, n_groups, names, need_if,
                                                      s.iid_variance)
         details = None
-        if group is not None:
+        if levels is not None:
             wg, yg = totals[0], totals[1]
             with np.errstate(divide="ignore", invalid="ignore"):
                 pop, inc = wg / wg.sum(), yg / yg.sum()
@@ -116,7 +116,7 @@ def _smoothed(alpha: float, means):  # noqa: ANN001, ANN202
 def _entropy(
     measure: str, df: pd.DataFrame, y: str, alpha: float, group: str | None, transform: str | None,
     *, weights: str | None, weight_type: WeightType, by: str | Sequence[str] | None,
-    design: SurveyDesign | None, cluster: str | None, se: SeKind, reps: int,
+    design: SurveyDesign | ReplicateDesign | None, cluster: str | None, se: SeKind, reps: int,
     seed: int | np.random.Generator | None, progress: bool = True,
 ) -> MeasureResult:
     if not isinstance(alpha, int | float) or not np.isfinite(alpha):

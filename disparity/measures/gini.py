@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -187,6 +187,7 @@ def _gini_kernel(
         raise DataValueError(
             f"gini: the (weighted) mean of {name!r} is zero, so the Gini coefficient is undefined."
         )
+    assert ranked.x is not None  # ranked without y=: the sorted values are kept in x
     g, _, _, inf = fast_index(ranked, ranked.x, lambda t: factor * t[1] / t[0], need_if)
     return KernelOut(
         values=np.array([g]), names=["gini"], influence=inf,
@@ -323,9 +324,8 @@ def _curve(
         require_values(sample, y, nonnegative=True, why="a Lorenz curve", measure=curve)
     by_cols = _as_list(by)
     frames = []
-    if sample.by_codes is None:
-        parts = [({}, sample, None)]
-    else:
+    parts: list[tuple[dict[Any, Any], Sample, np.ndarray | None]] = [({}, sample, None)]
+    if sample.by_codes is not None and sample.by_levels is not None:  # set together by prepare()
         parts = []
         for g in range(sample.by_levels.shape[0]):
             rows = np.flatnonzero(sample.by_codes == g)

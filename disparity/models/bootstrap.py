@@ -10,18 +10,15 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass, field
-from typing import Literal
 
 import numpy as np
 
 from .. import _resample
-from .._options import check_option
+from .._options import BOOT_WEIGHTS, BootWeights, check_option
 from ..errors import DataValueError, FewClustersWarning
 
 __all__ = ["WildBootstrap", "wild_cluster_bootstrap", "BOOT_WEIGHTS"]
 
-BootWeights = Literal["rademacher", "webb"]
-BOOT_WEIGHTS: tuple[str, ...] = ("rademacher", "webb")
 # Interval endpoints are located to this fraction of the standard error (far below the Monte
 # Carlo error of the endpoints themselves).
 CI_TOL = 1e-8
@@ -215,7 +212,7 @@ def wild_cluster_bootstrap(
     se: np.ndarray | None = None,
     weights: np.ndarray | None = None,
     reps: int = 9999,
-    boot_weights: str = "rademacher",
+    boot_weights: BootWeights = "rademacher",
     seed: int | None = None,
     progress: bool = True,
 ) -> WildBootstrap:

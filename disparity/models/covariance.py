@@ -449,7 +449,7 @@ def compute_vcov(
     check_option("vcov", kind, (*LINEAR_VCOV_KINDS, "hac"))
     n, k = X.shape
     fw = weight_type == "fweight" and weights is not None
-    N = float(np.sum(weights)) if fw else float(n)
+    N = float(np.sum(weights)) if fw and weights is not None else float(n)
     if N - k - fe.k_fe <= 0:
         raise DataValueError(f"Too few observations ({N:g}) for {k} coefficients.")
     f = ssc_factors(ssc, N=N, k=k, fe=fe)
@@ -527,7 +527,7 @@ def compute_vcov(
             "vcov='survey' needs design=dp.SurveyDesign(weights=..., strata=..., psu=...)."
         )
     design, frame = survey[0], survey[1]
-    full = survey[2] if len(survey) == 3 else None  # type: ignore[misc]
+    full = survey[2] if len(survey) == 3 else None
     if isinstance(design, ReplicateDesign):
         V, dof = replicate_ols_vcov(X, resid, design, frame, full)
         return VcovResult(V, dof)
@@ -591,11 +591,15 @@ def ml_sandwich(
     kind, pw_note = pweight_rule(kind, weight_type, weights is not None, family=family)
     notes: list[str] = [pw_note] if pw_note else []
     k = bread.shape[0]
-    N = float(nobs) if nobs is not None else (float(np.sum(weights)) if fw else float(scores.shape[0]))
+    N = float(nobs) if nobs is not None else (
+        float(np.sum(weights)) if fw and weights is not None else float(scores.shape[0]))
     if kind == "iid":
         return SandwichResult(bread.copy(), None, kind, None, tuple(notes))
     if kind in ("HC0", "HC1"):
-        meat = (scores / weights[:, None]).T @ scores if fw else scores.T @ scores  # type: ignore[index]
+        if fw and weights is not None:
+            meat = (scores / weights[:, None]).T @ scores
+        else:
+            meat = scores.T @ scores
         factor = N / (N - k) if kind == "HC1" and ssc == "ml" else 1.0
         return SandwichResult(bread @ meat @ bread * factor, None, kind, None, tuple(notes))
     if kind == "cluster":

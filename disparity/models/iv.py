@@ -194,7 +194,7 @@ def iv(
 
 
 def _iv(formula, data, estimator, vcov, cluster, weights, weight_type, small, bandwidth, ssc,
-        absorb, center, safe):
+        absorb, center, safe) -> ModelResult:
     base, endog, instr = parse_iv_formula(formula)
     if safe:
         check_safe(base + " + " + " + ".join(endog + instr), data.columns)
@@ -437,7 +437,7 @@ def _iv(formula, data, estimator, vcov, cluster, weights, weight_type, small, ba
             u_ = y - Xv @ b_
             V = fit.cov.loc[names, names].to_numpy()
             df_ = float(n - k) if small_ else None
-            if small_ and kind == "cluster":
+            if small_ and kind == "cluster" and codes is not None:  # codes: required above
                 df_ = float(int(codes[0].max()))
         ranks = _rank_tests(fit, q, p)
         diag = pd.concat([diagnostics, ranks], ignore_index=True)

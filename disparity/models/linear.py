@@ -10,7 +10,16 @@ import numpy as np
 import pandas as pd
 
 from .._dispatch import dispatches
-from .._options import WEIGHT_TYPES, SscKind, VcovKind, WeightType, check_option
+from .._options import (
+    FEW_CLUSTERS_KINDS,
+    WEIGHT_TYPES,
+    BootWeights,
+    FewClusters,
+    SscKind,
+    VcovKind,
+    WeightType,
+    check_option,
+)
 from .._weights import check_weights
 from ..design import ReplicateDesign, SurveyDesign
 from ..errors import DataValueError, SpecificationError
@@ -148,9 +157,9 @@ def ols(
     design: SurveyDesign | ReplicateDesign | None = None,
     ssc: SscKind = "stata",
     absorb: str | Sequence[str] | None = None,
-    few_clusters: str = "wild",
+    few_clusters: FewClusters = "wild",
     reps: int = 9999,
-    boot_weights: str = "rademacher",
+    boot_weights: BootWeights = "rademacher",
     seed: int | None = None,
     safe: bool = False,
     progress: bool = True,
@@ -220,7 +229,7 @@ def ols(
     cv.check_vcov("linear", vcov)
     vcov, design_note = cv.design_default(design, vcov)
     cv.check_ssc(ssc)
-    check_option("few_clusters", few_clusters, ("wild", "analytic"))
+    check_option("few_clusters", few_clusters, FEW_CLUSTERS_KINDS)
     check_option("boot_weights", boot_weights, BOOT_WEIGHTS)
     weights, weight_type = resolve_design(design, weights, weight_type, vcov)
     if vcov in ("cluster", "wild") and cluster is None:
@@ -281,7 +290,7 @@ def ols(
     nn = float(w.sum()) if weight_type == "fweight" and w is not None else float(len(y))
     k = X.shape[1] + fe.k_fe
     r2 = 1 - ssr / tss if tss > 0 else float("nan")
-    base_stats = {
+    base_stats: dict[str, Any] = {
         "r2": r2,
         "adj_r2": 1 - (1 - r2) * (nn - (d.intercept is not None or bool(fe_cols))) / (nn - k),
         "sigma": float(np.sqrt(ssr / (nn - k))),
@@ -306,8 +315,10 @@ def ols(
         cl = (cl,) if isinstance(cl, str) else tuple(cl or ())
         cds = codes if cl == clist else (cv.cluster_codes(data, list(cl), d.index) if cl else None)
         dsn = kw.get("design", design)
+        survey = None
         if kind == "survey":
             dsn = cv.check_survey_refit(dsn, weights)
+            survey = (dsn, frame, survey_data(dsn, data, formula, model_columns))
         fc = kw.get("few_clusters", few_clusters)
         notes: list[str] = list(fe_notes)
         if design_note and kind == "survey" and dsn is design:
@@ -328,7 +339,7 @@ def ols(
             weights=w,
             weight_type=weight_type if w is not None else "pweight",
             clusters=cds,
-            survey=(dsn, frame, survey_data(dsn, data, formula, model_columns)) if kind == "survey" else None,
+            survey=survey,
             ssc=ssc_,
             fe=fe_k,
         )
@@ -347,6 +358,7 @@ def ols(
             and vr.n_clusters[0] < cv.FEW_CLUSTERS
         )
         if use_wild:
+            assert cds is not None  # cluster= is required for these kinds (checked above)
             # the bootstrap's t* use CR1 with k = the columns of X; so must the observed t (the
             # bootstrap p-values and intervals do not depend on ssc or on absorbed effects).
             se = np.sqrt(np.diag(cv.compute_vcov(

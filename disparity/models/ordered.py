@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, Literal
 
 import numpy as np
@@ -246,12 +246,13 @@ def ordered(
     def build(kind: str, **kw: Any) -> ModelResult:
         info = check_option("information", kw.get("information", information), INFORMATION_KINDS)
         bread = bread_oim if info == "oim" else np.linalg.inv(_expected_information(theta, X, w, J, link))
-        refit = None
+        refit: Callable[[np.ndarray], np.ndarray] | None = None
         if kind == "survey":  # a replicate design refits with each replicate weight (R svyglm)
-            def refit(wr: np.ndarray) -> np.ndarray:
+            def refit_survey(wr: np.ndarray) -> np.ndarray:
                 if np.bincount(yi, weights=wr, minlength=J).min() <= 0:
                     raise DataValueError("A replicate leaves an outcome category empty.")
                 return _newton(X, yi, wr, J, link)
+            refit = refit_survey
         r = cv.ml_sandwich(
             kind, scores=scores, bread=bread, family="ordered", estimator="ordered",
             weights=w_given, weight_type=weight_type, weights_name=weights, nobs=nobs,

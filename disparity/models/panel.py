@@ -10,7 +10,15 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from .._options import SscKind, VcovKind, WeightType, check_option
+from .._options import (
+    FEW_CLUSTERS_KINDS,
+    BootWeights,
+    FewClusters,
+    SscKind,
+    VcovKind,
+    WeightType,
+    check_option,
+)
 from ..errors import DataValueError, DisparityError, SpecificationError
 from . import _absorb
 from . import covariance as cv
@@ -169,9 +177,9 @@ def panel(
     ssc: SscKind = "stata",
     absorb: str | Sequence[str] | None = None,
     bandwidth: float | None = None,
-    few_clusters: str = "wild",
+    few_clusters: FewClusters = "wild",
     reps: int = 9999,
-    boot_weights: str = "rademacher",
+    boot_weights: BootWeights = "rademacher",
     seed: int | None = None,
     progress: bool = True,
     safe: bool = False,
@@ -287,7 +295,7 @@ def panel(
             d = replace(d, y=d.y[keep], X=d.X[keep], index=d.index[keep])
             e, t = (pd.factorize(v[keep])[0].astype(np.intp) for v in (e, t))
             extra_groups = recode(extra_groups, keep)
-    check_option("few_clusters", few_clusters, ("wild", "analytic"))
+    check_option("few_clusters", few_clusters, FEW_CLUSTERS_KINDS)
     from .linear import prepare_weights
 
     w = prepare_weights(data, weights, weight_type, d.index)
@@ -300,8 +308,8 @@ def panel(
         w = w * (len(w) / w.sum())
     kind, pw_note = cv.pweight_rule(vcov, weight_type, w is not None, family="panel")
 
-    def refit(kind: str, **kw: Any) -> ModelResult:
-        opts = {
+    def refit(kind: VcovKind, **kw: Any) -> ModelResult:
+        opts: dict[str, Any] = {
             "model": model,
             "effects": effects,
             "cluster": cluster,
@@ -447,7 +455,8 @@ def _wrapped(f: PanelFit, model: str, vcov: str) -> ModelResult:
         X = X.drop(columns=["Intercept"])
     X.index = idx
     y = pd.Series(d.y.to_numpy(), index=idx, name=d.y.name)
-    cls = {"re": RandomEffects, "be": BetweenOLS, "fd": FirstDifferenceOLS, "pooled": PooledOLS}[
+    # Any: linearmodels' base class declares no fit(), and each model's results differ (theta: RE only)
+    cls: Any = {"re": RandomEffects, "be": BetweenOLS, "fd": FirstDifferenceOLS, "pooled": PooledOLS}[
         model
     ]
     if np.linalg.matrix_rank(X.to_numpy()) < X.shape[1]:
@@ -570,7 +579,7 @@ def _fixed_effects(f: PanelFit, effects: str, vcov: str, boot: dict[str, Any]) -
         fe=fe,
     )
     V, df_ = vr.cov, vr.df
-    if vcov in ("cluster", "wild"):
+    if ccodes is not None:  # vcov is "cluster" or "wild"
         G = vr.n_clusters[0]
         notes.append(f"Cluster-robust (CR1) variance by {f.cluster or f.entity!r}, {G} clusters.")
         if vcov == "wild" or (boot["few_clusters"] == "wild" and G < cv.FEW_CLUSTERS):

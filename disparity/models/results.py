@@ -11,6 +11,7 @@ import pandas as pd
 from scipy import stats
 
 from .. import _display
+from .._options import VcovKind
 from ..errors import SpecificationError
 
 __all__ = ["ModelSpec", "ModelResult", "ModelSummary", "MarginalEffects"]
@@ -183,7 +184,7 @@ class ModelResult:
         info = {str(k): v for k, v in self.glance().iloc[0].to_dict().items()}
         return ModelSummary(self.tidy(), info, self.spec.notes)
 
-    def with_vcov(self, vcov: str, **kwargs: Any) -> ModelResult:
+    def with_vcov(self, vcov: VcovKind, **kwargs: Any) -> ModelResult:
         """A new result with the same estimates and another covariance (see :mod:`.covariance`)."""
         if self._refit is None:
             raise SpecificationError(

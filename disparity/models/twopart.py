@@ -19,7 +19,7 @@ from ._margins import _mm
 from ._ml import ML_VCOV_KINDS, Information
 from .discrete import _link, logit, probit
 from .formula import build_design
-from .glm import GLM_FAMILIES, GLM_LINKS, mean_derivatives
+from .glm import GLM_FAMILIES, GLM_LINKS, Family, Link, mean_derivatives
 from .glm import glm as fit_glm_model
 from .linear import ols
 from .results import MarginalEffects, ModelResult, ModelSpec
@@ -95,8 +95,8 @@ def twopart(
     *,
     first: Literal["logit", "probit"] = "logit",
     second: Second = "glm",
-    family: str = "gamma",
-    link: str = "log",
+    family: Family = "gamma",
+    link: Link = "log",
     first_formula: str | None = None,
     smearing: Smearing = "homoskedastic",
     smear_by: str | None = None,

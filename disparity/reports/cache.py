@@ -406,7 +406,7 @@ def _cached_report_class(base: type, store: BuildCache, key: str | None) -> Any:
     """A Report subclass whose rendered files are stored in the cache under ``key``, or, when
     given a cache ``entry``, written from it without rendering anything."""
 
-    class CachedReport(base):  # type: ignore[valid-type, misc]
+    class CachedReport(base):
         entry: Any = None
 
         def _render_all(self, out: Path, progress: Any = None) -> dict[str, str]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import replace
-from typing import Any, cast
+from typing import Any, Literal, cast, overload
 
 import numpy as np
 import pandas as pd
@@ -261,6 +261,24 @@ def _cluster_ses(t: Any, H: list[Any], keys: list[str], by: list[str], cluster: 
 
 # -- gap ---------------------------------------------------------------------------------------------
 
+@overload
+def gap(
+    df: EngineTable, y: str, group: str, *, reference: Any = ...,
+    weights: str | None = ..., weight_type: WeightType = ...,
+    by: str | Sequence[str] | None = ..., design: SurveyDesign | None = ..., cluster: str | None = ...,
+    se: SeKind = ..., reps: int = ..., seed: int | np.random.Generator | None = ..., progress: Any = ...,
+    lazy: Literal[False] = ...,
+) -> MeasureResult: ...
+@overload
+def gap(
+    df: EngineTable, y: str, group: str, *, reference: Any = ...,
+    weights: str | None = ..., weight_type: WeightType = ...,
+    by: str | Sequence[str] | None = ..., design: SurveyDesign | None = ..., cluster: str | None = ...,
+    se: SeKind = ..., reps: int = ..., seed: int | np.random.Generator | None = ..., progress: Any = ...,
+    lazy: Literal[True],
+) -> Lazy: ...
+
+
 def gap(
     df: EngineTable,
     y: str,
@@ -277,7 +295,7 @@ def gap(
     seed: int | np.random.Generator | None = None,
     progress: Any = None,
     lazy: bool = False,
-) -> MeasureResult:
+) -> MeasureResult | Lazy:
     """Absolute gap, relative gap and ratio of group means of ``y``, on an engine table.
 
     Same arguments and result as :func:`disparity.gap`; ``design=`` and ``se="bootstrap"`` are
@@ -403,7 +421,7 @@ def _row_power(alpha: float, y: Any) -> Any:
 
 def _entropy(measure: str, df: Any, y: str, alpha: float, group: str | None, *,
              weights: str | None, weight_type: str, by: Any, design: Any, cluster: str | None,
-             se: str, reps: int, seed: Any, progress: Any, lazy: bool) -> MeasureResult:
+             se: str, reps: int, seed: Any, progress: Any, lazy: bool) -> MeasureResult | Lazy:
     et = as_engine_table(df, measure)
     se = _check_se(measure, se, reps, seed)
     if not isinstance(alpha, int | float) or not np.isfinite(alpha):
@@ -469,12 +487,30 @@ def _entropy(measure: str, df: Any, y: str, alpha: float, group: str | None, *,
     return Lazy(plan, f"scale.{measure}") if lazy else run(plan)
 
 
+@overload
+def ge(
+    df: EngineTable, y: str, *, alpha: float = ..., group: str | None = ...,
+    weights: str | None = ..., weight_type: WeightType = ...,
+    by: str | Sequence[str] | None = ..., design: SurveyDesign | None = ..., cluster: str | None = ...,
+    se: SeKind = ..., reps: int = ..., seed: int | np.random.Generator | None = ..., progress: Any = ...,
+    lazy: Literal[False] = ...,
+) -> MeasureResult: ...
+@overload
+def ge(
+    df: EngineTable, y: str, *, alpha: float = ..., group: str | None = ...,
+    weights: str | None = ..., weight_type: WeightType = ...,
+    by: str | Sequence[str] | None = ..., design: SurveyDesign | None = ..., cluster: str | None = ...,
+    se: SeKind = ..., reps: int = ..., seed: int | np.random.Generator | None = ..., progress: Any = ...,
+    lazy: Literal[True],
+) -> Lazy: ...
+
+
 def ge(df: EngineTable, y: str, *, alpha: float = 1.0, group: str | None = None,
        weights: str | None = None, weight_type: WeightType = "pweight",
        by: str | Sequence[str] | None = None, design: SurveyDesign | None = None,
        cluster: str | None = None, se: SeKind = "analytic", reps: int = 500,
        seed: int | np.random.Generator | None = None, progress: Any = None,
-       lazy: bool = False) -> MeasureResult:
+       lazy: bool = False) -> MeasureResult | Lazy:
     """Generalised entropy GE(alpha) with its within/between decomposition, on an engine table.
 
     Same arguments and result as :func:`disparity.ge`. One engine pass returns, per ``by=`` and
@@ -513,12 +549,30 @@ def ge(df: EngineTable, y: str, *, alpha: float = 1.0, group: str | None = None,
                     lazy=lazy)
 
 
+@overload
+def theil(
+    df: EngineTable, y: str, group: str | None = ..., *,
+    weights: str | None = ..., weight_type: WeightType = ...,
+    by: str | Sequence[str] | None = ..., design: SurveyDesign | None = ..., cluster: str | None = ...,
+    se: SeKind = ..., reps: int = ..., seed: int | np.random.Generator | None = ..., progress: Any = ...,
+    lazy: Literal[False] = ...,
+) -> MeasureResult: ...
+@overload
+def theil(
+    df: EngineTable, y: str, group: str | None = ..., *,
+    weights: str | None = ..., weight_type: WeightType = ...,
+    by: str | Sequence[str] | None = ..., design: SurveyDesign | None = ..., cluster: str | None = ...,
+    se: SeKind = ..., reps: int = ..., seed: int | np.random.Generator | None = ..., progress: Any = ...,
+    lazy: Literal[True],
+) -> Lazy: ...
+
+
 def theil(df: EngineTable, y: str, group: str | None = None, *, weights: str | None = None,
           weight_type: WeightType = "pweight", by: str | Sequence[str] | None = None,
           design: SurveyDesign | None = None, cluster: str | None = None,
           se: SeKind = "analytic", reps: int = 500,
           seed: int | np.random.Generator | None = None, progress: Any = None,
-          lazy: bool = False) -> MeasureResult:
+          lazy: bool = False) -> MeasureResult | Lazy:
     """Theil T = GE(1), decomposed by ``group`` in the same pass, on an engine table.
 
     Same arguments and result as :func:`disparity.theil`; see :func:`ge`.
@@ -551,12 +605,30 @@ def theil(df: EngineTable, y: str, group: str | None = None, *, weights: str | N
                     lazy=lazy)
 
 
+@overload
+def mld(
+    df: EngineTable, y: str, group: str | None = ..., *,
+    weights: str | None = ..., weight_type: WeightType = ...,
+    by: str | Sequence[str] | None = ..., design: SurveyDesign | None = ..., cluster: str | None = ...,
+    se: SeKind = ..., reps: int = ..., seed: int | np.random.Generator | None = ..., progress: Any = ...,
+    lazy: Literal[False] = ...,
+) -> MeasureResult: ...
+@overload
+def mld(
+    df: EngineTable, y: str, group: str | None = ..., *,
+    weights: str | None = ..., weight_type: WeightType = ...,
+    by: str | Sequence[str] | None = ..., design: SurveyDesign | None = ..., cluster: str | None = ...,
+    se: SeKind = ..., reps: int = ..., seed: int | np.random.Generator | None = ..., progress: Any = ...,
+    lazy: Literal[True],
+) -> Lazy: ...
+
+
 def mld(df: EngineTable, y: str, group: str | None = None, *, weights: str | None = None,
         weight_type: WeightType = "pweight", by: str | Sequence[str] | None = None,
         design: SurveyDesign | None = None, cluster: str | None = None,
         se: SeKind = "analytic", reps: int = 500,
         seed: int | np.random.Generator | None = None, progress: Any = None,
-        lazy: bool = False) -> MeasureResult:
+        lazy: bool = False) -> MeasureResult | Lazy:
     """Mean log deviation = GE(0) (strictly positive ``y``), on an engine table; see :func:`ge`.
 
     Notes

@@ -17,6 +17,7 @@ from ..design import SurveyDesign
 from ..errors import DataValueError, SpecificationError
 from ..measures import MeasureResult
 from ..measures._formulas import ci_transform
+from ..measures.concentration import CIKind
 from ._backend import EngineTable, Progress, as_engine_table
 from ._prep import Prepared, examples, f64, prepare
 from ._stats import jacobian, unit_variance
@@ -201,7 +202,7 @@ def concentration_index(
     y: str,
     rank: str,
     *,
-    kind: str = "standard",
+    kind: CIKind = "standard",
     bounds: tuple[float, float] | None = None,
     weights: str | None = None,
     weight_type: WeightType = "pweight",

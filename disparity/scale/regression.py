@@ -11,13 +11,21 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal, overload
 
 import numpy as np
 import pandas as pd
 from scipy import linalg as sla
 
-from .._options import WEIGHT_TYPES, VcovKind, WeightType, check_option
+from .._options import (
+    FEW_CLUSTERS_KINDS,
+    WEIGHT_TYPES,
+    BootWeights,
+    FewClusters,
+    VcovKind,
+    WeightType,
+    check_option,
+)
 from ..design import SurveyDesign
 from ..errors import CollinearityError, DataValueError, SpecificationError
 from ..models import ModelResult
@@ -133,6 +141,24 @@ def _terms(formula: str, et: EngineTable) -> tuple[_Factor, list[list[_Factor]],
     return yf, rhs, intercept
 
 
+@overload
+def ols(
+    formula: str, data: EngineTable, *, weights: str | None = ..., weight_type: WeightType = ...,
+    vcov: VcovKind = ..., cluster: str | Sequence[str] | None = ..., design: SurveyDesign | None = ...,
+    few_clusters: FewClusters = ..., reps: int = ..., boot_weights: BootWeights = ...,
+    seed: int | None = ..., safe: bool = ..., absorb: str | None = ..., progress: Any = ...,
+    lazy: Literal[False] = ..., ssc: SscKind = ...,
+) -> ModelResult: ...
+@overload
+def ols(
+    formula: str, data: EngineTable, *, weights: str | None = ..., weight_type: WeightType = ...,
+    vcov: VcovKind = ..., cluster: str | Sequence[str] | None = ..., design: SurveyDesign | None = ...,
+    few_clusters: FewClusters = ..., reps: int = ..., boot_weights: BootWeights = ...,
+    seed: int | None = ..., safe: bool = ..., absorb: str | None = ..., progress: Any = ...,
+    lazy: Literal[True], ssc: SscKind = ...,
+) -> Lazy: ...
+
+
 def ols(
     formula: str,
     data: EngineTable,
@@ -142,16 +168,16 @@ def ols(
     vcov: VcovKind = "iid",
     cluster: str | Sequence[str] | None = None,
     design: SurveyDesign | None = None,
-    few_clusters: str = "wild",
+    few_clusters: FewClusters = "wild",
     reps: int = 9999,
-    boot_weights: str = "rademacher",
+    boot_weights: BootWeights = "rademacher",
     seed: int | None = None,
     safe: bool = False,
     absorb: str | None = None,
     progress: Any = None,
     lazy: bool = False,
     ssc: SscKind = "stata",
-) -> ModelResult:
+) -> ModelResult | Lazy:
     """Linear regression by (weighted) least squares on an engine table, from moment matrices.
 
     Same arguments and result as :func:`disparity.ols` for ``vcov`` in "iid", "HC0", "HC1" and
@@ -223,9 +249,9 @@ def _ols_plan(
     vcov: VcovKind = "iid",
     cluster: str | Sequence[str] | None = None,
     design: SurveyDesign | None = None,
-    few_clusters: str = "wild",
+    few_clusters: FewClusters = "wild",
     reps: int = 9999,
-    boot_weights: str = "rademacher",
+    boot_weights: BootWeights = "rademacher",
     seed: int | None = None,
     safe: bool = False,
     absorb: str | None = None,
@@ -244,7 +270,7 @@ def _ols_plan(
     cv.check_vcov("scale", vcov)
     cv.check_ssc(ssc)
     check_option("weight_type", weight_type, WEIGHT_TYPES)
-    check_option("few_clusters", few_clusters, ("wild", "analytic"))
+    check_option("few_clusters", few_clusters, FEW_CLUSTERS_KINDS)
     if design is not None:
         raise unsupported("ols", "design=", "use vcov='cluster' with cluster=<PSU column>.")
     if vcov == "cluster" and cluster is None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import html
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Literal, get_args
 
 import numpy as np
 import pandas as pd
@@ -404,7 +405,8 @@ def svy_ratio(
                    np.full((G, 1), np.nan), codes, G, level, by_cols, sample_design(sample))
 
 
-QUANTILE_INTERVALS: tuple[str, ...] = ("mean",)
+QuantileInterval = Literal["mean"]
+QUANTILE_INTERVALS: tuple[str, ...] = get_args(QuantileInterval)
 
 
 def _qrule_math(xs: np.ndarray, cumw: np.ndarray, total: float, p: float) -> float:
@@ -430,7 +432,7 @@ def svy_quantile(
     by: str | Sequence[str] | None = None,
     subpop: str | None = None,
     level: float = 0.95,
-    interval: str = "mean",
+    interval: QuantileInterval = "mean",
 ) -> SurveyResult:
     """Design-based quantiles with Woodruff confidence intervals (R ``svyquantile``, survey >= 4.1).
 

@@ -11,9 +11,9 @@ from linearmodels.iv import IV2SLS, IVLIML
 import disparity as dp
 from disparity.errors import SpecificationError
 from disparity.models.iv import parse_iv_formula
+from tests._assert import assert_terms_close
 
 from .conftest import r_series
-from .test_ols import assert_close
 
 R_CLOSED_FORM_TOL = 1e-8
 WRAPPER_TOL = 1e-10
@@ -24,8 +24,8 @@ F = "yiv ~ 1 + x1 + [dend ~ z1 + z2]"
 def test_2sls_against_aer(sample, rref):
     res = dp.iv(F, sample)
     ref = rref["ivreg"]
-    assert_close(res.params, r_series(ref), R_CLOSED_FORM_TOL)
-    assert_close(res.std_errors, r_series(ref, "se"), R_CLOSED_FORM_TOL)
+    assert_terms_close(res.params, r_series(ref), R_CLOSED_FORM_TOL)
+    assert_terms_close(res.std_errors, r_series(ref, "se"), R_CLOSED_FORM_TOL)
     diag = res.extra["diagnostics"].set_index("test")
     for ours, theirs in [
         ("weak_instruments[dend]", "Weak instruments"),
@@ -53,8 +53,8 @@ def test_2sls_against_aer(sample, rref):
 def test_linearmodels_parity(sample, estimator, cls, kind, lm_args):
     res = dp.iv(F, sample, estimator=estimator, vcov=kind)
     lm = cls.from_formula(F, sample).fit(**lm_args)
-    assert_close(res.params, lm.params.rename({"Intercept": "Intercept"}), WRAPPER_TOL)
-    assert_close(res.std_errors, lm.std_errors, WRAPPER_TOL)
+    assert_terms_close(res.params, lm.params.rename({"Intercept": "Intercept"}), WRAPPER_TOL)
+    assert_terms_close(res.std_errors, lm.std_errors, WRAPPER_TOL)
 
 
 def test_clustered_2sls_matches_linearmodels(sample):
@@ -62,7 +62,7 @@ def test_clustered_2sls_matches_linearmodels(sample):
     lm = IV2SLS.from_formula(F, sample).fit(
         cov_type="clustered", clusters=sample.county, debiased=True
     )
-    assert_close(res.std_errors, lm.std_errors, WRAPPER_TOL)
+    assert_terms_close(res.std_errors, lm.std_errors, WRAPPER_TOL)
 
 
 def test_formula_parsing():
@@ -315,8 +315,8 @@ def test_iv_absorb_against_pyfixest(sample, vcov, cluster, pf_vcov):
         warnings.simplefilter("ignore")
         ref = pf.feols("yiv ~ x1 | county + stratum | dend ~ z1 + z2", data=sample, vcov=pf_vcov,
                        fixef_rm="singleton", fixef_tol=1e-14)
-    assert_close(res.params, ref.coef(), WRAPPER_TOL)
-    assert_close(res.std_errors, ref.se(), WRAPPER_TOL)
+    assert_terms_close(res.params, ref.coef(), WRAPPER_TOL)
+    assert_terms_close(res.std_errors, ref.se(), WRAPPER_TOL)
 
 
 def test_iv_absorb_only_with_2sls(sample):
@@ -331,7 +331,7 @@ def test_hac_default_bandwidth_is_the_newey_west_rule(iv_sim):
     auto = dp.iv(f, iv_sim, vcov="hac")
     lags = int(np.floor(4 * (len(iv_sim) / 100) ** (2 / 9)))
     assert newey_west_lags(len(iv_sim)) == lags == auto.spec.options["bandwidth"] == 5
-    assert_close(auto.std_errors, dp.iv(f, iv_sim, vcov="hac", bandwidth=lags).std_errors, 0)
+    assert_terms_close(auto.std_errors, dp.iv(f, iv_sim, vcov="hac", bandwidth=lags).std_errors, 0)
     assert any("5 lags" in n for n in auto.summary().notes)
 
 
@@ -340,7 +340,7 @@ def test_pweights_make_iid_robust(iv_sim):
     pw = dp.iv(f, iv_sim, weights="weights", weight_type="pweight")
     aw = dp.iv(f, iv_sim, weights="weights", vcov="HC1")
     assert pw.spec.vcov == "HC1" and "pweights" in " ".join(pw.summary().notes)
-    assert_close(pw.std_errors, aw.std_errors, 0)
+    assert_terms_close(pw.std_errors, aw.std_errors, 0)
 
 
 def test_large_sample_iv_uses_the_normal(iv_sim):

@@ -7,6 +7,7 @@ import statsmodels.formula.api as smf
 
 import disparity as dp
 from disparity.errors import DataValueError, SpecificationError
+from tests._assert import assert_terms_close
 
 from .conftest import r_series
 
@@ -17,29 +18,23 @@ R_CLOSED_FORM_TOL = 1e-8
 FORMULA = "y ~ x1 * log_gdp + x2"
 
 
-def assert_close(ours: pd.Series, ref: pd.Series, rtol: float) -> None:
-    ours = ours.reindex(ref.index)
-    assert not ours.isna().any(), f"terms missing: {list(ref.index[ours.isna()])}"
-    np.testing.assert_allclose(ours.to_numpy(), ref.to_numpy(), rtol=rtol, atol=0)
-
-
 @pytest.mark.parametrize("kind", ["iid", "HC0", "HC1", "HC2", "HC3"])
 def test_statsmodels_parity(sample, kind):
     res = dp.ols(FORMULA, sample, vcov=kind)
     sm = smf.ols(FORMULA, sample).fit(cov_type="nonrobust" if kind == "iid" else kind, use_t=True)
-    assert_close(res.params, sm.params, WRAPPER_TOL)
-    assert_close(res.std_errors, sm.bse, WRAPPER_TOL)
-    assert_close(res.pvalues, sm.pvalues, 1e-8)
+    assert_terms_close(res.params, sm.params, WRAPPER_TOL)
+    assert_terms_close(res.std_errors, sm.bse, WRAPPER_TOL)
+    assert_terms_close(res.pvalues, sm.pvalues, 1e-8)
 
 
 def test_statsmodels_parity_cluster_and_wls(sample):
     res = dp.ols(FORMULA, sample, vcov="cluster", cluster="county", few_clusters="analytic")
     sm = smf.ols(FORMULA, sample).fit(cov_type="cluster", cov_kwds={"groups": sample.county})
-    assert_close(res.std_errors, sm.bse, WRAPPER_TOL)
+    assert_terms_close(res.std_errors, sm.bse, WRAPPER_TOL)
     res = dp.ols(FORMULA, sample, weights="w", weight_type="aweight")
     sm = smf.wls(FORMULA, sample, weights=sample.w).fit()
-    assert_close(res.params, sm.params, WRAPPER_TOL)
-    assert_close(res.std_errors, sm.bse, WRAPPER_TOL)
+    assert_terms_close(res.params, sm.params, WRAPPER_TOL)
+    assert_terms_close(res.std_errors, sm.bse, WRAPPER_TOL)
 
 
 @pytest.mark.reference
@@ -61,8 +56,8 @@ def test_statsmodels_parity_cluster_and_wls(sample):
 )
 def test_against_r(sample, rref, key, kwargs):
     res = dp.ols(FORMULA, sample, **kwargs)
-    assert_close(res.params, r_series(rref[key]), R_CLOSED_FORM_TOL)
-    assert_close(res.std_errors, r_series(rref[key], "se"), R_CLOSED_FORM_TOL)
+    assert_terms_close(res.params, r_series(rref[key]), R_CLOSED_FORM_TOL)
+    assert_terms_close(res.std_errors, r_series(rref[key], "se"), R_CLOSED_FORM_TOL)
 
 
 @pytest.mark.reference
@@ -70,7 +65,7 @@ def test_survey_with_finite_population_correction_against_r(sample, rref):
     d = sample.assign(npsu=10)
     design = dp.SurveyDesign(weights="w", strata="stratum", psu="county", fpc="npsu")
     res = dp.ols(FORMULA, d, vcov="survey", design=design)
-    assert_close(res.std_errors, r_series(rref["svy_gaussian_fpc"], "se"), R_CLOSED_FORM_TOL)
+    assert_terms_close(res.std_errors, r_series(rref["svy_gaussian_fpc"], "se"), R_CLOSED_FORM_TOL)
     # The correction shrinks every variance by (1 - 3/10).
     plain = dp.ols(
         FORMULA,
@@ -78,7 +73,7 @@ def test_survey_with_finite_population_correction_against_r(sample, rref):
         vcov="survey",
         design=dp.SurveyDesign(weights="w", strata="stratum", psu="county"),
     )
-    assert_close(res.std_errors**2, 0.7 * plain.std_errors**2, 1e-12)
+    assert_terms_close(res.std_errors**2, 0.7 * plain.std_errors**2, 1e-12)
 
 
 def test_fweights_equal_replicated_rows(sample):
@@ -88,10 +83,10 @@ def test_fweights_equal_replicated_rows(sample):
     expanded = small.loc[small.index.repeat(small.f)]
     ref = dp.ols("y ~ x1 + x2", expanded, vcov="HC1")
     assert res.nobs == len(expanded)
-    assert_close(res.params, ref.params, 1e-10)
-    assert_close(res.std_errors, ref.std_errors, 1e-10)
+    assert_terms_close(res.params, ref.params, 1e-10)
+    assert_terms_close(res.std_errors, ref.std_errors, 1e-10)
     ref_iid = dp.ols("y ~ x1 + x2", expanded)
-    assert_close(
+    assert_terms_close(
         dp.ols("y ~ x1 + x2", small, weights="f", weight_type="fweight").std_errors,
         ref_iid.std_errors,
         1e-10,
@@ -110,7 +105,7 @@ def test_results_are_frozen_and_with_vcov_returns_new(sample):
         res.nobs = 3  # type: ignore[misc]
     hc = res.with_vcov("HC1")
     assert hc is not res and hc.spec.vcov == "HC1" and res.spec.vcov == "iid"
-    assert_close(hc.params, res.params, 0)
+    assert_terms_close(hc.params, res.params, 0)
     assert not np.allclose(hc.std_errors, res.std_errors)
 
 
@@ -145,11 +140,11 @@ def test_few_clusters_carry_wild_bootstrap_pvalues(sample):
     assert res.glance()["inference"].iloc[0] == "wild"
     assert "wild cluster bootstrap" in " ".join(res.summary().notes)
     analytic = res.with_vcov("cluster", few_clusters="analytic")
-    assert_close(res.std_errors, analytic.std_errors, 0)
+    assert_terms_close(res.std_errors, analytic.std_errors, 0)
     assert not np.allclose(res.pvalues, analytic.pvalues)
     # Same seed, same draws: reproducible.
     again = dp.ols(FORMULA, sample, vcov="cluster", cluster="county", seed=7, reps=999)
-    assert_close(again.pvalues + 1, res.pvalues + 1, 0)
+    assert_terms_close(again.pvalues + 1, res.pvalues + 1, 0)
 
 
 def test_marginal_effects_across_moderator_match_closed_form(sample):
@@ -240,7 +235,7 @@ def test_survey_with_vcov_requires_matching_weights(sample):
     weighted = dp.ols(FORMULA, sample, weights="w")
     svy = weighted.with_vcov("survey", design=design)
     ref = dp.ols(FORMULA, sample, vcov="survey", design=design)
-    assert_close(svy.std_errors, ref.std_errors, 1e-12)
+    assert_terms_close(svy.std_errors, ref.std_errors, 1e-12)
 
 
 # --- small-sample conventions (ssc=) against pyfixest; the constant outcome --------------------------
@@ -279,7 +274,7 @@ def test_ols_presets_against_pyfixest(sample, ssc, pf_ssc, vcov, cluster, pf_vco
     kw = {"cluster": cluster, "few_clusters": "analytic"} if cluster else {}
     res = dp.ols("y ~ x1 + x2 + log_gdp", sample, vcov=vcov, ssc=ssc, **kw)
     ref = _pyfixest("y ~ x1 + x2 + log_gdp", sample, pf_vcov, **pf_ssc)
-    assert_close(res.std_errors, ref.se(), WRAPPER_TOL)
+    assert_terms_close(res.std_errors, ref.se(), WRAPPER_TOL)
     assert res.spec.options["ssc"] == ssc
 
 
@@ -287,8 +282,8 @@ def test_ssc_none_iid_divides_by_n(sample):
     res = dp.ols(FORMULA, sample, ssc="none")
     ref = dp.ols(FORMULA, sample)
     n, k = res.nobs, len(res.params)
-    assert_close(res.std_errors, ref.std_errors * np.sqrt((n - k) / n), 1e-13)
-    assert_close(res.with_vcov("iid", ssc="stata").std_errors, ref.std_errors, 0)
+    assert_terms_close(res.std_errors, ref.std_errors * np.sqrt((n - k) / n), 1e-13)
+    assert_terms_close(res.with_vcov("iid", ssc="stata").std_errors, ref.std_errors, 0)
 
 
 def test_unknown_ssc_and_foreign_vcov_list_the_choices(sample):
@@ -370,8 +365,8 @@ def test_absorb_against_pyfixest(fe_data, absorb, vcov, cluster, pf_vcov, pf_ssc
             ssc=pf.ssc(**{"k_adj": True, "G_adj": True, "G_df": "min", **pf_ssc}),
         )
     assert res.nobs == ref._N
-    assert_close(res.params, ref.coef(), ABSORB_TOL)
-    assert_close(res.std_errors, ref.se(), ABSORB_TOL)
+    assert_terms_close(res.params, ref.coef(), ABSORB_TOL)
+    assert_terms_close(res.std_errors, ref.se(), ABSORB_TOL)
 
 
 def test_absorb_drops_and_reports_singletons(fe_data):
@@ -386,8 +381,8 @@ def test_absorb_one_effect_equals_dummies(fe_data):
     d = fe_data.iloc[:-2]
     res = dp.ols("y ~ x1 + x2", d, absorb="county", vcov="HC1")
     lsdv = dp.ols("y ~ x1 + x2 + C(county)", d, vcov="HC1")
-    assert_close(res.params, lsdv.params[["x1", "x2"]], 1e-10)
-    assert_close(res.std_errors, lsdv.std_errors[["x1", "x2"]], 1e-10)
+    assert_terms_close(res.params, lsdv.params[["x1", "x2"]], 1e-10)
+    assert_terms_close(res.std_errors, lsdv.std_errors[["x1", "x2"]], 1e-10)
     assert res.stats["r2"] == pytest.approx(lsdv.stats["r2"], rel=1e-10)
 
 

@@ -14,9 +14,9 @@ from linearmodels.panel import PanelOLS
 import disparity as dp
 from disparity.errors import DataValueError
 from disparity.models.panel import demean
+from tests._assert import assert_terms_close
 
 from .conftest import r_series
-from .test_ols import assert_close
 
 # Closed-form panel estimators; plm output printed with 15 significant digits.
 R_CLOSED_FORM_TOL = 1e-8
@@ -48,8 +48,8 @@ def wp() -> pd.DataFrame:
 )
 def test_against_plm(wp, rref, key, formula, kwargs, se_key):
     res = dp.panel(formula, wp, entity="nr", time="year", **kwargs)
-    assert_close(res.params, r_series(rref[key]), R_CLOSED_FORM_TOL)
-    assert_close(res.std_errors, r_series(rref[key], se_key), R_CLOSED_FORM_TOL)
+    assert_terms_close(res.params, r_series(rref[key]), R_CLOSED_FORM_TOL)
+    assert_terms_close(res.std_errors, r_series(rref[key], se_key), R_CLOSED_FORM_TOL)
 
 
 @pytest.mark.reference
@@ -69,13 +69,13 @@ def test_twoway_fe_matches_linearmodels_clustered(wp):
     lm = PanelOLS.from_formula(F3 + " + EntityEffects + TimeEffects", d).fit(
         cov_type="clustered", cluster_entity=True, group_debias=True
     )
-    assert_close(res.params, lm.params, WRAPPER_TOL)
+    assert_terms_close(res.params, lm.params, WRAPPER_TOL)
     # linearmodels counts every absorbed effect in (N-1)/(N-K); Stata/reghdfe (ssc="stata") counts
     # the time effects and the constant but not the entity effects nested in the entity clusters.
     n, k, n_e, n_t = res.nobs, 3, res.stats["n_entities"], res.stats["n_periods"]
     ours = res.std_errors * np.sqrt((n - k - n_t) / (n - 1))
     theirs = lm.std_errors * np.sqrt((n - k - n_e - n_t + 1) / (n - 1))
-    assert_close(ours, theirs, 1e-8)
+    assert_terms_close(ours, theirs, 1e-8)
 
 
 def test_driscoll_kraay_wraps_linearmodels(wp):
@@ -83,7 +83,7 @@ def test_driscoll_kraay_wraps_linearmodels(wp):
     lm = PanelOLS.from_formula(F4 + " + EntityEffects", wp.set_index(["nr", "year"])).fit(
         cov_type="kernel"
     )
-    assert_close(res.std_errors, lm.std_errors, WRAPPER_TOL)
+    assert_terms_close(res.std_errors, lm.std_errors, WRAPPER_TOL)
 
 
 def test_repeated_entity_time_pair_is_rejected(wp):
@@ -101,8 +101,8 @@ def test_time_invariant_regressor_in_fe_is_dropped_with_a_note(wp):
     assert res.stats["dropped"] == ("black",)
     assert any("Dropped 'black'" in n and "time-invariant" in n for n in res.summary().notes)
     ref = dp.panel("lwage ~ exper", wp, entity="nr", time="year")
-    assert_close(res.params, ref.params, 0)
-    assert_close(res.std_errors, ref.std_errors, 0)
+    assert_terms_close(res.params, ref.params, 0)
+    assert_terms_close(res.std_errors, ref.std_errors, 0)
     with pytest.raises(dp.errors.SpecificationError, match="Every regressor"):
         dp.panel("lwage ~ black + hisp", wp, entity="nr", time="year")
 
@@ -140,7 +140,7 @@ def test_few_clusters_in_fe_panel_use_wild_bootstrap(wp):
     analytic = dp.panel(
         F4, d, entity="nr", time="year", vcov="cluster", cluster="prov", few_clusters="analytic"
     )
-    assert_close(res.std_errors, analytic.std_errors, 0)
+    assert_terms_close(res.std_errors, analytic.std_errors, 0)
     assert res.glance()["inference"].iloc[0] != analytic.glance()["inference"].iloc[0]
     # Many clusters (545 workers): analytic inference stays.
     many = dp.panel(F4, wp, entity="nr", time="year", vcov="cluster")
@@ -163,9 +163,9 @@ def test_fe_wild_bootstrap_matches_ols_with_dummies(wp):
     ols = dp.ols(
         "lwage ~ expersq + union + C(nr)", sub, vcov="wild", cluster="prov", reps=999, seed=4
     )
-    assert_close(fe.params, ols.params[["expersq", "union"]], 1e-9)
+    assert_terms_close(fe.params, ols.params[["expersq", "union"]], 1e-9)
     # Same draws; the small-sample factor cancels in bootstrap t ratios, so p-values coincide.
-    assert_close(fe.pvalues, ols.pvalues[["expersq", "union"]], 1e-12)
+    assert_terms_close(fe.pvalues, ols.pvalues[["expersq", "union"]], 1e-12)
     np.testing.assert_allclose(
         fe.conf_int().to_numpy(), ols.conf_int().loc[["expersq", "union"]].to_numpy(), rtol=1e-6
     )
@@ -192,9 +192,9 @@ def test_panel_with_vcov_returns_new_result(wp):
     fe = dp.panel(F4, wp, entity="nr", time="year")
     cl = fe.with_vcov("cluster")
     assert cl.spec.vcov == "cluster" and fe.spec.vcov == "iid"
-    assert_close(cl.params, fe.params, 0)
+    assert_terms_close(cl.params, fe.params, 0)
     ref = dp.panel(F4, wp, entity="nr", time="year", vcov="cluster")
-    assert_close(cl.std_errors, ref.std_errors, 0)
+    assert_terms_close(cl.std_errors, ref.std_errors, 0)
 
 
 def test_effects_other_than_entity_need_fixed_effects(wp):
@@ -252,8 +252,8 @@ def test_panel_against_stata(stata_panel, key):
 
     b = pd.Series({t: run["b"][stata_name(t)] for t in res.params.index})
     se = pd.Series({t: run["b"][stata_name(t)] / run["t"][stata_name(t)] for t in res.params.index})
-    assert_close(res.params, b, STATA_TOL)
-    assert_close(res.std_errors, se, STATA_TOL)
+    assert_terms_close(res.params, b, STATA_TOL)
+    assert_terms_close(res.std_errors, se, STATA_TOL)
     assert res.nobs == run["stats"]["N"]  # observations, also for the between estimator
     if run["stats"]["N_g"] is not None:
         assert res.stats["n_entities"] == run["stats"]["N_g"]
@@ -302,15 +302,15 @@ PF_NONE = {"k_adj": False, "k_fixef": "nonnested", "G_adj": False, "G_df": "min"
 def test_fe_presets_against_pyfixest(wp, ssc, pf_ssc, effects, fe, vcov, pf_vcov):
     res = dp.panel(F3, wp, entity="nr", time="year", effects=effects, vcov=vcov, ssc=ssc)
     ref = _pyfixest(F3 + " | " + fe, wp, pf_vcov, pf_ssc)
-    assert_close(res.params, ref.coef(), PYFIXEST_TOL)
-    assert_close(res.std_errors, ref.se(), PYFIXEST_TOL)
+    assert_terms_close(res.params, ref.coef(), PYFIXEST_TOL)
+    assert_terms_close(res.std_errors, ref.se(), PYFIXEST_TOL)
 
 
 def test_fe_preset_none_iid_divides_by_n(wp):
     res = dp.panel(F3, wp, entity="nr", time="year", ssc="none")
     stata = dp.panel(F3, wp, entity="nr", time="year")
     n, k, a = res.nobs, 3, res.stats["absorbed"]
-    assert_close(res.std_errors, stata.std_errors * np.sqrt((n - k - a) / n), 1e-13)
+    assert_terms_close(res.std_errors, stata.std_errors * np.sqrt((n - k - a) / n), 1e-13)
 
 
 def test_fe_weighted_pweights_cluster_by_entity(stata_panel):
@@ -318,7 +318,7 @@ def test_fe_weighted_pweights_cluster_by_entity(stata_panel):
     aw = dp.panel("y ~ x1 + x2", d, entity="firm", time="time", weights="w", vcov="cluster")
     pw = dp.panel("y ~ x1 + x2", d, entity="firm", time="time", weights="w", weight_type="pweight")
     assert pw.spec.vcov == "cluster" and "pweights" in " ".join(pw.summary().notes)
-    assert_close(pw.std_errors, aw.std_errors, 1e-13)
+    assert_terms_close(pw.std_errors, aw.std_errors, 1e-13)
 
 
 def test_random_effects_with_one_row_per_entity_is_a_disparity_error(wp):
@@ -349,8 +349,8 @@ def test_panel_absorb_extra_effects_against_pyfixest(wp, vcov, pf_vcov):
         ref = pf.feols(F3 + " | nr + year + occupation", data=wp, vcov=pf_vcov,
                        fixef_rm="singleton", fixef_tol=1e-14)
     assert res.nobs == ref._N
-    assert_close(res.params, ref.coef(), PYFIXEST_TOL)
-    assert_close(res.std_errors, ref.se(), PYFIXEST_TOL)
+    assert_terms_close(res.params, ref.coef(), PYFIXEST_TOL)
+    assert_terms_close(res.std_errors, ref.se(), PYFIXEST_TOL)
 
 
 def test_panel_absorb_needs_fixed_effects(wp):

@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 import disparity as dp
+from tests import _assert as shared
 
 if os.environ.get("DISPARITY_REQUIRE_SPARK", "") in ("", "0"):
     pytest.importorskip("ibis", reason="disparity.scale needs the 'scale' extra (ibis-framework[duckdb])")
@@ -80,24 +81,7 @@ def survey_table(engine, survey_path):
 
 def assert_same_measure(engine_result, memory_result) -> None:
     """Same components, groups, nobs; estimates and standard errors equal to ENGINE_TOL."""
-    a = engine_result.table.reset_index(drop=True)
-    b = memory_result.table.reset_index(drop=True)
-    assert list(a.columns) == list(b.columns)
-    assert list(a["component"]) == list(b["component"])
-    for col in a.columns:
-        if col in ("estimate", "std_error", "nobs"):
-            ref = b[col].to_numpy(float)
-            floor = ZERO_TOL * np.nanmax(np.abs(ref), initial=0.0)
-            np.testing.assert_allclose(a[col].to_numpy(float), ref, rtol=ENGINE_TOL, atol=floor)
-        elif col != "component":
-            assert list(a[col]) == list(b[col])
-    assert engine_result.measure == memory_result.measure
-    assert engine_result.by == memory_result.by
-    assert engine_result.se_method == memory_result.se_method
-    if memory_result.details is not None:
-        pd.testing.assert_frame_equal(engine_result.details.reset_index(drop=True),
-                                      memory_result.details.reset_index(drop=True),
-                                      check_dtype=False, rtol=ENGINE_TOL)
+    shared.assert_same_measure(engine_result, memory_result, rtol=ENGINE_TOL, zero_tol=ZERO_TOL)
 
 
 #: Claim amounts in yuan; running sums are accumulated in another order by the engine.
@@ -150,14 +134,7 @@ def assert_same_reimbursement(engine_result, memory_result) -> None:
 
 
 def assert_same_model(a, b) -> None:
-    assert list(a.params.index) == list(b.params.index)
-    np.testing.assert_allclose(a.params, b.params, rtol=ENGINE_TOL, atol=1e-10)
-    np.testing.assert_allclose(a.cov.to_numpy(), b.cov.to_numpy(), rtol=ENGINE_TOL, atol=1e-14)
-    assert a.nobs == b.nobs
-    assert a.df == b.df
-    assert a.spec.vcov == b.spec.vcov
-    assert a.spec.n_dropped == b.spec.n_dropped
-    pd.testing.assert_frame_equal(a.tidy(), b.tidy(), rtol=ENGINE_TOL, atol=1e-12)
+    shared.assert_same_model(a, b, rtol=ENGINE_TOL)
 
 
 class Checks:

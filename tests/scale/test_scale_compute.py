@@ -15,6 +15,7 @@ import disparity as dp
 from disparity import scale
 from disparity.errors import DataValueError, SpecificationError
 from disparity.scale import _plan
+from tests._assert import assert_tidy_close
 
 FORMULA = "y ~ inc + hukou + C(region) + log(inc)"
 #: Shared and separate passes add the same numbers in a different order (pandas over cells
@@ -46,10 +47,6 @@ def _job(t, lazy):
     )
 
 
-def _same(a, b):
-    pd.testing.assert_frame_equal(a.tidy(), b.tidy(), rtol=FUSED_TOL, atol=0)
-
-
 def test_compute_equals_eager_and_memory(checks, gappy, table, monkeypatch):
     calls = {"fused": [], "single": 0}
     fused, single = _plan.execute_fused, _plan.execute
@@ -69,9 +66,9 @@ def test_compute_equals_eager_and_memory(checks, gappy, table, monkeypatch):
     monkeypatch.setattr(_plan, "execute_fused", fused)
     monkeypatch.setattr(_plan, "execute", single)
     g0, th0, m0 = _job(table, lazy=False)
-    _same(g, g0)
-    _same(th, th0)
-    _same(m, m0)
+    assert_tidy_close(g, g0, rtol=FUSED_TOL)
+    assert_tidy_close(th, th0, rtol=FUSED_TOL)
+    assert_tidy_close(m, m0, rtol=FUSED_TOL)
     assert th.details.equals(th0.details) or np.allclose(
         th.details.select_dtypes("number"), th0.details.select_dtypes("number"), rtol=FUSED_TOL)
     # and the in-memory functions on the same data
@@ -92,7 +89,7 @@ def test_single_lazy_and_progress(table):
     assert "not computed" in repr(lz)
     r = lz.compute()
     eager = scale.ge(table, "y", alpha=0.5, group="hukou", weights="w")
-    _same(r, eager)
+    assert_tidy_close(r, eager, rtol=FUSED_TOL)
     assert messages == ["ge: group sufficient statistics (one pass)"]
     with pytest.raises(SpecificationError, match="already computed"):
         lz.compute()
@@ -143,9 +140,9 @@ def test_falls_back_to_separate_passes(table, monkeypatch, reason):
                   progress=lambda msg, sec: messages.append(msg)),
         *_job(table, lazy=True)[1:])
     g0, th0, m0 = _job(table, lazy=False)
-    _same(g, g0)
-    _same(th, th0)
-    _same(m, m0)
+    assert_tidy_close(g, g0, rtol=FUSED_TOL)
+    assert_tidy_close(th, th0, rtol=FUSED_TOL)
+    assert_tidy_close(m, m0, rtol=FUSED_TOL)
     assert any(msg.startswith("shared pass not possible") for msg in messages)
 
 
@@ -161,9 +158,9 @@ def test_different_tables_are_not_merged(engine, gappy, tmp_path, monkeypatch):
                             scale.gap(t2, "y", "hukou", lazy=True),
                             scale.theil(t1, "y", lazy=True))
     assert seen == [2]  # t1's two steps shared a pass; t2's ran alone
-    _same(a, scale.gap(t1, "y", "hukou"))
-    _same(b, scale.gap(t2, "y", "hukou"))
-    _same(c, scale.theil(t1, "y"))
+    assert_tidy_close(a, scale.gap(t1, "y", "hukou"), rtol=FUSED_TOL)
+    assert_tidy_close(b, scale.gap(t2, "y", "hukou"), rtol=FUSED_TOL)
+    assert_tidy_close(c, scale.theil(t1, "y"), rtol=FUSED_TOL)
 
 
 def test_later_rounds_and_follow_up_passes(table):
@@ -172,9 +169,9 @@ def test_later_rounds_and_follow_up_passes(table):
           scale.ols("y ~ inc", table, vcov="HC1", lazy=True),
           scale.gap(table, "y", "region", lazy=True)]
     out = scale.compute(*lz)
-    _same(out[0], scale.theil(table, "y", "hukou", cluster="county"))
-    _same(out[1], scale.ols("y ~ inc", table, vcov="HC1"))
-    _same(out[2], scale.gap(table, "y", "region"))
+    assert_tidy_close(out[0], scale.theil(table, "y", "hukou", cluster="county"), rtol=FUSED_TOL)
+    assert_tidy_close(out[1], scale.ols("y ~ inc", table, vcov="HC1"), rtol=FUSED_TOL)
+    assert_tidy_close(out[2], scale.gap(table, "y", "region"), rtol=FUSED_TOL)
 
 
 def test_combine_min_max_count_and_nan():
@@ -234,9 +231,9 @@ def test_nan_values_are_dropped_as_by_the_separate_calls(engine, tmp_path, check
                              scale.ols("y ~ inc + hukou", t, weights="w", lazy=True))
     assert alone == ["ols"]  # only the regression met a NaN and ran again on its own
     monkeypatch.setattr(_plan, "execute", single)
-    _same(g, scale.gap(t, "y", "hukou", weights="w"))
-    _same(th, scale.theil(t, "y", "hukou", cluster="ccl"))
-    _same(m, scale.ols("y ~ inc + hukou", t, weights="w"))
+    assert_tidy_close(g, scale.gap(t, "y", "hukou", weights="w"), rtol=FUSED_TOL)
+    assert_tidy_close(th, scale.theil(t, "y", "hukou", cluster="ccl"), rtol=FUSED_TOL)
+    assert_tidy_close(m, scale.ols("y ~ inc + hukou", t, weights="w"), rtol=FUSED_TOL)
     mem = df.assign(inc=inc, ccl=ccl)
     checks.same_model(m, dp.ols("y ~ inc + hukou", mem, weights="w"))
     checks.same_measure(th, dp.theil(mem, "y", "hukou", cluster="ccl"))
@@ -265,8 +262,8 @@ def test_parquet_statistics_answer_the_weight_check(engine, tmp_path, monkeypatc
     g, th = scale.compute(scale.gap(t, "y", "g", weights="w", lazy=True),
                           scale.theil(t, "y", weights="w", lazy=True))
     assert seen and all(names == [] for names in seen[0])
-    _same(g, dp.gap(df, "y", "g", weights="w"))
-    _same(th, dp.theil(df, "y", weights="w"))
+    assert_tidy_close(g, dp.gap(df, "y", "g", weights="w"), rtol=FUSED_TOL)
+    assert_tidy_close(th, dp.theil(df, "y", weights="w"), rtol=FUSED_TOL)
 
 
 @pytest.mark.parametrize("statistics", [True, False])

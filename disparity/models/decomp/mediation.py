@@ -331,9 +331,9 @@ def mediation(
                 f"{term!r} did not enter the {name} equation as one coefficient (it is expanded to "
                 f"{[t for t in m.params.index if term in t]}); recode it to a numeric column."
             )
-        ci = m.conf_int(0.95).loc[term]
+        lo, hi = m.conf_int(0.95).loc[term, ["conf_low", "conf_high"]].to_numpy(float)
         return Estimate(name, float(m.params[term]), float(m.std_errors[term]),
-                        interval=(float(ci["conf_low"]), float(ci["conf_high"])), df=m.df)
+                        interval=(float(lo), float(hi)), df=m.df)
 
     c = path(m_tot, treatment, "total")
     a = path(m_med, treatment, "a")
@@ -374,7 +374,7 @@ def mediation(
     )
 
 
-def _panel_entity(f: str, sub: pd.DataFrame, entity: str, vcov: str, cluster: str | None) -> ModelResult:
+def _panel_entity(f: str, sub: pd.DataFrame, entity: str, vcov: VcovKind, cluster: str | None) -> ModelResult:
     # dp.panel needs a time column to check the panel structure; a within-entity row counter serves.
     tmp = sub.assign(__row=sub.groupby(entity).cumcount())
     return panel(f, tmp, entity=entity, time="__row", effects="entity", vcov=vcov, cluster=cluster)
@@ -420,7 +420,7 @@ def _bootstrap(d, sub, lhs, treatment, mediator, med_kind, out_kind, weights, we
         Xb, Xrb, yb, mb, wb = X[idx], Xr[idx], y[idx], m[idx], w[idx]
         try:
             if entity is not None:
-                groups = [new_unit] + ([pd.factorize(tcodes[idx])[0]] if time else [])
+                groups = [new_unit] + ([pd.factorize(tcodes[idx])[0]] if tcodes is not None else [])
                 M, _ = demean(np.column_stack([yb, mb, Xb]), groups)
                 yb, mb, Xb = M[:, 0], M[:, 1], M[:, 2:]
                 keep = [j for j in range(X.shape[1]) if names[j] != "Intercept"]

@@ -679,7 +679,7 @@ def oaxaca(
         else:
             infl = binary_pieces_infl(Xt, w, a, ba, bb, bst, model, Ixa, Ixb, Iba, Ibb, Ibs)
         frame_d = data.loc[d.index]
-        codes = cv.cluster_codes(data, [cluster], d.index)[0] if vcov == "cluster" else None
+        codes = cv.cluster_codes(data, [cluster], d.index)[0] if vcov == "cluster" and cluster is not None else None
         fw = w if (w_given is not None and weight_type == "fweight") else None
         cov_all = linearized_cov(infl, kind=vcov, clusters=codes, design=design, frame=frame_d,
                                  fweights=fw, data=survey_data(design, data, formula, extra))

@@ -451,15 +451,17 @@ def threshold(
             terms.append(safe)
             rename[safe] = col
     cl = None
+    original = {"e__": entity}  # the columns' names in the user's data
     if cluster is not None and cluster != entity:
         frame["cl__"] = sub[cluster].to_numpy()
         cl = "cl__"
+        original[cl] = cluster
     model = panel("y__ ~ " + " + ".join(terms), frame, entity="e__", time="t__", vcov=vcov, cluster=cl)
     model = model.replace(
         params=model.params.rename(index=rename),
         cov=model.cov.rename(index=rename, columns=rename),
         spec=dataclasses.replace(model.spec, formula=formula,
-                                 cluster=tuple({"e__": entity, "cl__": cluster}.get(c, c) for c in model.spec.cluster)),
+                                 cluster=tuple(original.get(c, c) for c in model.spec.cluster)),
     )
     notes = [
         f"Thresholds in {threshold_var!r} by grid search over {cand.size} candidates (trim {trim:g}); "

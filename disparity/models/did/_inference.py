@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal, get_args
 
 import numpy as np
 from scipy import stats
 
 from ... import _resample
 
-__all__ = ["Aggregation", "aggregate_cells", "multiplier_bootstrap", "BootDraws", "AGG_KINDS"]
+__all__ = ["Aggregation", "aggregate_cells", "multiplier_bootstrap", "BootDraws", "AGG_KINDS", "AggKind"]
 
-AGG_KINDS = ("simple", "dynamic", "group", "calendar")
+AggKind = Literal["simple", "dynamic", "group", "calendar"]
+AGG_KINDS: tuple[str, ...] = get_args(AggKind)
 # Columns whose bootstrap spread is below this are constant (base cells) and left out of the sup-t.
 MIN_SIGMA = np.sqrt(np.finfo(float).eps) * 10
 

@@ -14,7 +14,7 @@ from ... import _display
 from ..._options import check_option
 from ...errors import DataValueError, SpecificationError
 from ..results import ModelResult, ModelSummary
-from ._inference import AGG_KINDS, aggregate_cells, analytic_se, multiplier_bootstrap
+from ._inference import AGG_KINDS, AggKind, aggregate_cells, analytic_se, multiplier_bootstrap
 
 __all__ = ["EventStudyResult", "AggregateResult", "DidResult", "PretrendTest"]
 
@@ -209,7 +209,7 @@ class EventStudyResult(_Shown):
         return self.att_gt(level)
 
     def aggregate(
-        self, kind: str = "simple", *, min_e: float = -np.inf, max_e: float = np.inf,
+        self, kind: AggKind = "simple", *, min_e: float = -np.inf, max_e: float = np.inf,
         reps: int | None = None, seed: int | None = None,
     ) -> AggregateResult:
         """Aggregate ATT(g, t): "simple" (cohort-size weighted post cells), "dynamic" (by event time),
@@ -231,7 +231,7 @@ class EventStudyResult(_Shown):
         check_option("kind", kind, AGG_KINDS)
         if self.estimator == "sa":
             return self._aggregate_sa(kind, min_e, max_e)
-        if self.estimator != "cs" or self.inf is None:
+        if self.estimator != "cs" or self.inf is None or self.G is None or self.w is None:
             raise SpecificationError(
                 f"aggregate() needs group-time effects (estimator='cs' or 'sa'); this is a {self.estimator!r} result, "
                 "whose coefficients already are event-time effects (see att_gt())."
@@ -337,8 +337,10 @@ class EventStudyResult(_Shown):
             else:
                 V = F.T @ F / F.shape[0] ** 2
                 n_units = int(F.shape[0])
-        else:
+        elif self.cov is not None:
             V = self.cov.to_numpy()[np.ix_(pre, pre)]
+        else:
+            raise SpecificationError("This result carries no covariance of its effects to test with.")
         stat = float(b @ np.linalg.pinv(V) @ b)
         dfree = int(np.linalg.matrix_rank(V))
         terms = tuple(str(t) if pd.isna(a) else f"{a}:{t}"
@@ -407,8 +409,8 @@ class DidResult(_Shown):
         return float(self.model.pvalues[self.term])
 
     def conf_int(self, level: float = 0.95) -> tuple[float, float]:
-        ci = self.model.conf_int(level).loc[self.term]
-        return (float(ci["conf_low"]), float(ci["conf_high"]))
+        lo, hi = self.model.conf_int(level).loc[self.term, ["conf_low", "conf_high"]].to_numpy(float)
+        return (float(lo), float(hi))
 
     def tidy(self, level: float = 0.95) -> pd.DataFrame:
         t = self.model.tidy(level)

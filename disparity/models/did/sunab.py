@@ -10,7 +10,7 @@ import pandas as pd
 from ...errors import DataValueError
 from ._panel import _check_columns, _check_numeric, cohort_values
 from .results import EventStudyResult
-from .twfe import _fit
+from .twfe import DidVcov, _fit
 
 __all__ = ["sunab_event_study"]
 
@@ -18,7 +18,7 @@ __all__ = ["sunab_event_study"]
 def sunab_event_study(
     data: pd.DataFrame, outcome: str, unit: str, time: str, cohort: str, *,
     covariates: Sequence[str] | None, weights: str | None, weight_type: str, cluster: str | None,
-    vcov: str, base: int, reps: int, seed: int | None, level: float,
+    vcov: DidVcov, base: int, reps: int, seed: int | None, level: float,
 ) -> EventStudyResult:
     """Interaction-weighted estimator.
 

@@ -47,7 +47,7 @@ def _check_switch_off(data: pd.DataFrame, unit: str, time: str, d: pd.Series) ->
 
 
 def _fit(df: pd.DataFrame, formula_rhs: list[str], *, fe: bool, weights: str | None, weight_type: str,
-         vcov: str, cluster: str | None, reps: int, seed: int | None) -> ModelResult:
+         vcov: DidVcov, cluster: str | None, reps: int, seed: int | None) -> ModelResult:
     """Estimate ``y ~ rhs`` with unit and time effects (absorbed, or as dummies for weights/wild)."""
     rhs = " + ".join(formula_rhs)
     if fe and weights is None and vcov != "wild":
@@ -206,7 +206,7 @@ def event_dummies(rel: np.ndarray, *, base: int, bins: tuple[int, int] | None) -
 def twfe_event_study(
     data: pd.DataFrame, outcome: str, unit: str, time: str, cohort: str, *,
     covariates: Sequence[str] | None, weights: str | None, weight_type: str, cluster: str | None,
-    vcov: str, base: int, bins: tuple[int, int] | None, reps: int, seed: int | None, level: float,
+    vcov: DidVcov, base: int, bins: tuple[int, int] | None, reps: int, seed: int | None, level: float,
 ) -> EventStudyResult:
     """Dynamic TWFE: :math:`y_{it} = a_i + b_t + \\sum_{e \\ne base} \\beta_e 1\\{t - g_i = e\\} + u_{it}`."""
     covariates = list(covariates or [])

@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 
 from disparity.errors import DataValueError, DisparityError, SpecificationError
 from disparity.models.decomp import oaxaca
+from tests._assert import assert_decomposition
 
 # Closed-form least squares computed two ways agrees to rounding.
 CLOSED_FORM_TOL = 1e-8
@@ -63,17 +64,10 @@ def test_stata_reverse_groups(ccard):
 
 
 def _check_against_r(r, block):
-    over = dict(zip(block["overall"]["component"], zip(block["overall"]["estimate"], block["overall"]["std_error"], strict=True), strict=True))
     got = {"gap": r.gap, **{p: getattr(r.threefold, p) for p in ("endowments", "coefficients", "interaction")},
            "explained": r.twofold.explained, "unexplained": r.twofold.unexplained}
-    for name, est in got.items():
-        assert est.value == pytest.approx(over[name][0], rel=CLOSED_FORM_TOL, abs=1e-9)
-        assert est.std_error == pytest.approx(over[name][1], rel=R_JACOBIAN_TOL, abs=1e-9)
-    det = r.detail()
-    for part, vals in block["detail"].items():
-        rows = det[det["component"] == part]
-        np.testing.assert_allclose(rows["estimate"], vals["estimate"], rtol=CLOSED_FORM_TOL, atol=1e-9)
-        np.testing.assert_allclose(rows["std_error"], vals["std_error"], rtol=R_JACOBIAN_TOL, atol=1e-9)
+    assert_decomposition(got, r.detail(), block, rtol=CLOSED_FORM_TOL, se_rtol=R_JACOBIAN_TOL, atol=1e-9,
+                         se_atol=1e-9, detail_atol=1e-9, detail_se_atol=1e-9)
 
 
 @pytest.mark.reference
@@ -281,19 +275,10 @@ def binary_income(chifeng_income) -> pd.DataFrame:
 def test_logit_against_r(binary_income, oaxaca_ref):
     r = oaxaca(LOGIT, binary_income, by="urban", model="logit", weights="weight")
     assert r.threefold is None
-    block = oaxaca_ref["chifeng_logit_pooled"]
-    over = dict(zip(block["overall"]["component"],
-                    zip(block["overall"]["estimate"], block["overall"]["std_error"], strict=True), strict=True))
     got = {"explained": r.twofold.explained, "unexplained": r.twofold.unexplained, "gap": r.gap,
            "mean_a": r.mean_a, "mean_b": r.mean_b}
-    for name, est in got.items():
-        assert est.value == pytest.approx(over[name][0], rel=GLM_CONVERGENCE_TOL)
-        assert est.std_error == pytest.approx(over[name][1], rel=GLM_CONVERGENCE_TOL)
-    det = r.detail()
-    for part, vals in block["detail"].items():
-        rows = det[det["component"] == part]
-        np.testing.assert_allclose(rows["estimate"], vals["estimate"], rtol=GLM_CONVERGENCE_TOL, atol=1e-9)
-        np.testing.assert_allclose(rows["std_error"], vals["std_error"], rtol=GLM_CONVERGENCE_TOL, atol=1e-9)
+    assert_decomposition(got, r.detail(), oaxaca_ref["chifeng_logit_pooled"], rtol=GLM_CONVERGENCE_TOL,
+                         se_rtol=GLM_CONVERGENCE_TOL, detail_atol=1e-9, detail_se_atol=1e-9)
 
 
 def test_logit_means_are_observed_shares(binary_income):

@@ -8,6 +8,7 @@ import pytest
 
 import disparity as dp
 from disparity.models.decomp import oaxaca
+from tests._assert import assert_decomposition
 
 from .test_oaxaca import CCARD, CHIFENG, CLOSED_FORM_TOL, R_JACOBIAN_TOL
 
@@ -41,17 +42,10 @@ def test_unexplained_split_matches_r_oaxaca(ccard, split_ref, i):
 
 
 def _check_split(r, block):
-    over = dict(zip(block["overall"]["component"],
-                    zip(block["overall"]["estimate"], block["overall"]["std_error"], strict=True), strict=True))
-    for name in ("unexplained_a", "unexplained_b"):
-        est = getattr(r.twofold, name)
-        assert est.value == pytest.approx(over[name][0], rel=CLOSED_FORM_TOL, abs=1e-9)
-        assert est.std_error == pytest.approx(over[name][1], rel=R_JACOBIAN_TOL, abs=1e-8)
-    det = r.detail()
-    for part in ("unexplained_a", "unexplained_b"):
-        rows, vals = det[det["component"] == part], block["detail"][part]
-        np.testing.assert_allclose(rows["estimate"], vals["estimate"], rtol=CLOSED_FORM_TOL, atol=1e-9)
-        np.testing.assert_allclose(rows["std_error"], vals["std_error"], rtol=R_JACOBIAN_TOL, atol=1e-8)
+    parts = ("unexplained_a", "unexplained_b")
+    got = {name: getattr(r.twofold, name) for name in parts}
+    assert_decomposition(got, r.detail(), block, rtol=CLOSED_FORM_TOL, se_rtol=R_JACOBIAN_TOL, atol=1e-9,
+                         se_atol=1e-8, detail_atol=1e-9, detail_se_atol=1e-8, parts=parts)
 
 
 @pytest.mark.reference
