@@ -428,7 +428,7 @@ def _iv(formula, data, estimator, vcov, cluster, weights, weight_type, small, ba
             # the rank diagnostics depend on the first stage and the variance kind only
             fit = _lm_fit("2sls", dep, exog_lm, En, Zx, lm_weights, kind, small_, codes, bw_)
             df_ = float(n - k) if small_ else None
-            if small_ and kind == "cluster":
+            if small_ and kind == "cluster" and codes is not None:  # codes: required above
                 df_ = float(int(codes[0].max()))
         else:
             fit = _lm_fit(estimator, dep, exog_lm, En, Zx, lm_weights, kind, small_, codes, bw_,
