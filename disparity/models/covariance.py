@@ -116,7 +116,6 @@ import pandas as pd
 from .._options import SSC_KINDS, VCOV_KINDS, SscKind, VcovKind, check_option
 from ..design import ReplicateDesign, SurveyDesign
 from ..errors import DataValueError, SpecificationError
-from ._meat import MEAT_BLOCK, IndexScores, Scores, blocks, cluster_sums, dense_scores, score_gram
 from ._covsurvey import (  # noqa: F401  (part of this module's interface)
     _check_subpop,
     _design_rows,
@@ -125,6 +124,7 @@ from ._covsurvey import (  # noqa: F401  (part of this module's interface)
     survey_frames,
     survey_meat,
 )
+from ._meat import IndexScores, Scores, blocks, cluster_sums, dense_scores, score_gram
 
 __all__ = [
     "VcovResult",
