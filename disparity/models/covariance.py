@@ -363,14 +363,38 @@ def cluster_codes(
                 f"Cluster column {c!r} has {int(col.isna().sum())} missing values (rows {rows}); "
                 "fill them or drop those rows before fitting: observations cannot be assigned to a cluster."
             )
-        codes, uniques = pd.factorize(col, sort=True)
-        if len(uniques) < 2:
+        codes, G = _factorize(col)
+        if G < 2:
             raise DataValueError(
                 f"Cluster column {c!r} has a single cluster in the estimation sample; cluster-robust "
                 "variances need at least two (use vcov='HC1', or a coarser/finer clustering variable)."
             )
-        out.append(codes.astype(np.intp))
+        out.append(codes)
     return out
+
+
+def _factorize(col: pd.Series) -> tuple[np.ndarray, int]:
+    """Codes 0..G-1 in sorted order of the values (``pd.factorize(sort=True)``) and G.
+
+    Codes are int32 when they fit (half the memory of one n-vector; the meats cast them by
+    blocks); integer columns of moderate range are coded through a table of their range, without
+    hashing or sorting n values.
+    """
+    a = col.to_numpy()
+    if a.dtype.kind in "iu" and a.size:
+        lo, hi = int(a.min()), int(a.max())
+        if hi - lo <= 4 * a.size + 1024:
+            present = np.zeros(hi - lo + 1, dtype=bool)
+            for s in range(0, a.size, 1 << 16):
+                present[a[s:s + (1 << 16)] - lo] = True
+            table = (np.cumsum(present) - 1).astype(np.int32 if present.size < 2**31 else np.intp)
+            codes = np.empty(a.size, dtype=table.dtype)
+            for s in range(0, a.size, 1 << 16):
+                codes[s:s + (1 << 16)] = table[a[s:s + (1 << 16)] - lo]
+            return codes, int(present.sum())
+    codes, uniques = pd.factorize(col, sort=True)
+    G = len(uniques)
+    return codes.astype(np.int32 if G < 2**31 else np.intp, copy=False), G
 
 
 def _cluster_meat(scores: np.ndarray, codes: np.ndarray) -> tuple[np.ndarray, int]:
@@ -520,8 +544,10 @@ def sandwich(
                     "(each determines its own coefficient); use HC1 or drop those observations."
                 )
             adj = np.sqrt(1 - h) if kind == "HC2" else (1 - h)
-            sc = IndexScores(scores.X, resid=scores.residuals() / adj, weights=scores.weights)
-        meat = score_gram(sc, fweights=weights if fw else None)
+            e = scores.residuals()
+            meat = _weighted_gram(scores.X, scores.u() / adj, e if fw else None)
+        else:
+            meat = score_gram(sc, fweights=weights if fw else None)
         V = bread @ meat @ bread
         if kind == "HC1":
             V = V * f.hc1
