@@ -143,6 +143,9 @@ __all__ = [
     "newey_west_lags",
     "linearmodels_iv_args",
     "linearmodels_panel_args",
+    "linearmodels_hansen_j_args",
+    "vcov_of_statsmodels",
+    "vcov_of_linearmodels",
     "cluster_codes",
     "few_clusters_note",
     "check_survey_refit",
@@ -803,3 +806,47 @@ def linearmodels_gmm_weight(kind: str) -> dict[str, Any]:
         "cluster": {"weight_type": "clustered"},
         "hac": {"weight_type": "kernel", "kernel": "bartlett"},
     }[check_vcov("iv", kind)]
+
+
+def linearmodels_hansen_j_args(
+    kind: str, *, clusters: pd.Series | None = None
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Model and fit arguments of the ``IVGMM`` behind Hansen's J: clustered for "cluster", else
+    heteroskedasticity-robust (Stata ``ivreg2``'s J under ``robust``/``cluster``)."""
+    if kind == "cluster":
+        if clusters is None:
+            raise SpecificationError("vcov='cluster' needs cluster=.")
+        return ({"weight_type": "clustered", "clusters": clusters},
+                {"cov_type": "clustered", "clusters": clusters})
+    return {"weight_type": "robust"}, {"cov_type": "robust"}
+
+
+#: statsmodels ``cov_type`` names in our vocabulary (for reading statsmodels results).
+STATSMODELS_VCOV = {"nonrobust": "iid", "HC0": "HC0", "HC1": "HC1", "HC2": "HC2", "HC3": "HC3",
+                    "cluster": "cluster", "HAC": "other"}
+
+
+def vcov_of_statsmodels(res: Any) -> tuple[str, int | None]:
+    """Our name of the covariance of a statsmodels results object, and its clusters (if any)."""
+    cov_type = getattr(res, "cov_type", "nonrobust")
+    n_clusters = None
+    if cov_type == "cluster":
+        groups = (getattr(res, "cov_kwds", None) or {}).get("groups")
+        n_clusters = int(len(np.unique(np.asarray(groups), axis=0))) if groups is not None else None
+    return STATSMODELS_VCOV.get(cov_type, "other"), n_clusters
+
+
+def vcov_of_linearmodels(res: Any) -> tuple[str, tuple[str, ...]]:
+    """Our name of the covariance of a linearmodels results object, and what it clusters by."""
+    # panel results keep the covariance name privately (linearmodels 6-7)
+    cov_type = str(getattr(res, "cov_type", None) or getattr(res, "_cov_type", "")).lower()
+    vcov = ("iid" if cov_type.startswith("unadjusted") or cov_type == "homoskedastic"
+            else "cluster" if "cluster" in cov_type
+            else "driscoll-kraay" if "kernel" in cov_type or "driscoll" in cov_type
+            else "robust" if ("robust" in cov_type or "heterosk" in cov_type) else "other")
+    cluster: tuple[str, ...] = ()
+    if vcov == "cluster":
+        cov_cfg = getattr(res, "cov_config", None) or getattr(res, "_cov_config", None) or {}
+        names = [k for k in ("cluster_entity", "cluster_time") if cov_cfg.get(k)]
+        cluster = tuple("entity" if n == "cluster_entity" else "time" for n in names) or ("?",)
+    return vcov, cluster
