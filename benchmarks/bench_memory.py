@@ -3,7 +3,8 @@
 Each case runs in a fresh ``python`` child: it imports disparity, warms the code path on a small
 frame (so lazy imports are paid before the baseline), reads its resident set (``VmRSS``), builds
 the ``n x 4`` frame (y, x1, x2 and an integer cluster column ``g``; float64 / int64, 8 bytes a
-cell) and fits once. The parent collects the child's peak RSS from the kernel (``os.wait4``, the
+cell; the frame takes its arrays over, ``copy=False``, so building it never holds them twice)
+and fits once. The parent collects the child's peak RSS from the kernel (``os.wait4``, the
 child's own ``ru_maxrss`` -- the figure ``resource.getrusage(RUSAGE_CHILDREN)`` reports for a
 single child). The table gives
 

@@ -15,7 +15,10 @@ from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
+import pandas as pd
 from scipy import special
+
+from ..errors import DataValueError, SpecificationError
 
 __all__ = ["IndexScores", "Scores", "MEAT_BLOCK", "score_gram", "cluster_sums", "dense_scores"]
 
@@ -143,3 +146,97 @@ def cluster_sums(scores: Scores, codes: np.ndarray) -> np.ndarray:
         for j in range(k):
             S[:, j] += np.bincount(cb, weights=A[:, j], minlength=G)
     return S
+
+
+def _cluster_meat(scores: np.ndarray, codes: np.ndarray) -> tuple[np.ndarray, int]:
+    """:math:`\\sum_g S_g S_g'` of the cluster sums of ``scores`` (n x k) and the number of clusters."""
+    S = cluster_sums(scores, codes)
+    return S.T @ S, S.shape[0]
+
+
+def _weighted_gram(X: np.ndarray, u: np.ndarray, v: np.ndarray | None = None) -> np.ndarray:
+    """``sum_i u_i v_i x_i x_i'`` (``v = u`` when None) by row blocks, without an n x k copy."""
+    if v is None:
+        return score_gram(IndexScores(X, resid=u))
+    out = np.zeros((X.shape[1], X.shape[1]))
+    for s, e in blocks(X.shape[0]):
+        out += (X[s:e] * (u[s:e] * v[s:e])[:, None]).T @ X[s:e]
+    return out
+
+
+def _cluster_meat_xu(X: np.ndarray, u: np.ndarray, codes: np.ndarray) -> tuple[np.ndarray, int]:
+    """:func:`_cluster_meat` of the scores ``X * u[:, None]``, formed by row blocks."""
+    return _cluster_meat(IndexScores(X, resid=u), codes)  # type: ignore[arg-type]
+
+
+def _group_sum(S: np.ndarray, scores: np.ndarray, codes: np.ndarray) -> None:
+    S[:] = cluster_sums(scores, codes)
+
+
+def leverage(X: np.ndarray, bread: np.ndarray, weights: np.ndarray | None) -> np.ndarray:
+    h = np.einsum("ij,jk,ik->i", X, bread, X, optimize=True)
+    return h if weights is None else h * weights
+
+
+def hac_meat(scores: np.ndarray, bandwidth: int) -> np.ndarray:
+    """Bartlett-kernel (Newey-West) long-run variance of the rows of ``scores`` (in time order)."""
+    S = scores.T @ scores
+    for lag in range(1, int(bandwidth) + 1):
+        w = 1 - lag / (bandwidth + 1)
+        G = scores[lag:].T @ scores[:-lag]
+        S += w * (G + G.T)
+    return S
+
+
+def cluster_codes(
+    data: pd.DataFrame, cluster: str | list[str] | tuple[str, ...], index: pd.Index
+) -> list[np.ndarray]:
+    """Integer codes of each clustering variable on the estimation rows; checks for problems."""
+    names = [cluster] if isinstance(cluster, str) else list(cluster)
+    if not 1 <= len(names) <= 2:
+        raise SpecificationError(
+            "cluster= takes one column name or a list of two (two-way clustering)."
+        )
+    out = []
+    for c in names:
+        if c not in data.columns:
+            raise SpecificationError(f"Cluster column {c!r} is not in the data.")
+        col = data[c] if index.equals(data.index) else data.loc[index, c]
+        if col.isna().any():
+            rows = list(col.index[col.isna()][:5])
+            raise DataValueError(
+                f"Cluster column {c!r} has {int(col.isna().sum())} missing values (rows {rows}); "
+                "fill them or drop those rows before fitting: observations cannot be assigned to a cluster."
+            )
+        codes, G = _factorize(col)
+        if G < 2:
+            raise DataValueError(
+                f"Cluster column {c!r} has a single cluster in the estimation sample; cluster-robust "
+                "variances need at least two (use vcov='HC1', or a coarser/finer clustering variable)."
+            )
+        out.append(codes)
+    return out
+
+
+def _factorize(col: pd.Series) -> tuple[np.ndarray, int]:
+    """Codes 0..G-1 in sorted order of the values (``pd.factorize(sort=True)``) and G.
+
+    Codes are int32 when they fit (half the memory of one n-vector; the meats cast them by
+    blocks); integer columns of moderate range are coded through a table of their range, without
+    hashing or sorting n values.
+    """
+    a = col.to_numpy()
+    if a.dtype.kind in "iu" and a.size:
+        lo, hi = int(a.min()), int(a.max())
+        if hi - lo <= 4 * a.size + 1024:
+            present = np.zeros(hi - lo + 1, dtype=bool)
+            for s in range(0, a.size, 1 << 16):
+                present[a[s:s + (1 << 16)] - lo] = True
+            table = (np.cumsum(present) - 1).astype(np.int32 if present.size < 2**31 else np.intp)
+            codes = np.empty(a.size, dtype=table.dtype)
+            for s in range(0, a.size, 1 << 16):
+                codes[s:s + (1 << 16)] = table[a[s:s + (1 << 16)] - lo]
+            return codes, int(present.sum())
+    codes, uniques = pd.factorize(col, sort=True)
+    G = len(uniques)
+    return codes.astype(np.int32 if G < 2**31 else np.intp, copy=False), G
