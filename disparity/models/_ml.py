@@ -30,6 +30,7 @@ from ..design import ReplicateDesign, SurveyDesign
 from ..errors import DataValueError, SpecificationError
 from . import covariance as cv
 from ._covsurvey import survey_data
+from ._meat import IndexScores
 from .formula import Design, build_design
 from .linear import prepare_weights, resolve_design
 
@@ -106,13 +107,15 @@ def prepare(
             f"Too few observations for {formula!r}: {n} complete rows ({d.n_dropped} dropped for "
             f"missing values) for {k} coefficients. Use more data or fewer regressors."
         )
-    if np.unique(d.y.to_numpy()).size < 2:
+    yv = d.y.to_numpy()
+    if yv.size and np.all(yv == yv[0]):
         raise DataValueError(
             f"The outcome {d.y.name!r} takes a single value on the {n} estimation rows; there is "
             "nothing to model (check the outcome column and the rows kept)."
         )
     w_given = prepare_weights(data, weights, weight_type, d.index)
-    w = np.ones(n) if w_given is None else w_given
+    # unweighted: a read-only view of one 1.0 (no n-vector of ones held with the fit)
+    w = np.broadcast_to(1.0, (n,)) if w_given is None else w_given
     fw = w_given is not None and weight_type == "fweight"
     codes = cv.cluster_codes(data, list(clist), d.index) if clist else None
     return Prepared(
@@ -126,7 +129,8 @@ def prepare(
         weight_type=weight_type,
         clist=clist,
         codes=codes,
-        frame=data.loc[d.index],
+        # a shallow (copy-on-write) copy when no row was dropped, not a copy of every column
+        frame=data.copy(deep=False) if d.index.equals(data.index) else data.loc[d.index],
         fweight=fw,
         nobs=int(round(w.sum())) if fw else n,
         data=survey_data(design, data, formula, extra),
@@ -192,7 +196,7 @@ def sandwich(
     kind: str,
     p: Prepared,
     bread: np.ndarray,
-    scores: np.ndarray,
+    scores: np.ndarray | IndexScores,
     *,
     estimator: str,
     design: SurveyDesign | ReplicateDesign | None,

@@ -10,7 +10,7 @@ residuals are accumulated in extended precision.
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -40,15 +40,40 @@ COEF_FLOOR = 1e-6
 
 @dataclass(frozen=True)
 class LstsqSolution:
-    """Result of :func:`solve_lstsq` (coefficients in the original units of the design)."""
+    """Result of :func:`solve_lstsq` (coefficients in the original units of the design).
+
+    ``resid`` and ``fitted`` are computed from the design on first access (and kept): a fit
+    whose variance is formed by blocks (:class:`~disparity.models._meat.IndexScores`) never holds
+    an n-vector beyond the design (issue 22).
+    """
 
     params: np.ndarray
     bread: np.ndarray  # (X' W X)^{-1}
-    resid: np.ndarray  # y - X b (unweighted)
-    fitted: np.ndarray
-    condition: float  # 2-norm condition number of the centred, unit-norm design
-    refined: bool  # whether the extended-precision path was used
-    error_bound: float  # first-order relative forward-error bound of the fast path
+    X: np.ndarray = field(repr=False, compare=False)
+    y: np.ndarray = field(repr=False, compare=False)
+    condition: float = 1.0  # 2-norm condition number of the centred, unit-norm design
+    refined: bool = False  # whether the extended-precision path was used
+    error_bound: float = 0.0  # first-order relative forward-error bound of the fast path
+    _cache: dict[str, np.ndarray] = field(default_factory=dict, repr=False, compare=False)
+
+    @property
+    def resid(self) -> np.ndarray:
+        """``y - X b`` (unweighted; in extended precision when the solution was refined)."""
+        if "resid" not in self._cache:
+            if self.refined:
+                self._cache["resid"] = np.asarray(
+                    self.y.astype(EXT) - self.X.astype(EXT) @ self.params.astype(EXT), dtype=float
+                )
+            else:
+                self._cache["resid"] = np.subtract(self.y, self.fitted)
+        return self._cache["resid"]
+
+    @property
+    def fitted(self) -> np.ndarray:
+        """``X b``."""
+        if "fitted" not in self._cache:
+            self._cache["fitted"] = self.X @ self.params
+        return self._cache["fitted"]
 
 
 def _collinear_message(names: list[str], zcols: list[int], R: np.ndarray, tol: float) -> str:
@@ -208,7 +233,7 @@ def _solve_lstsq(
             )
         c = sla.solve_triangular(R, qty)
         del yc  # the refined path rebuilds the outcome from y
-        rnorm = float(np.linalg.norm(_weighted_resid(X, y, zcols, intercept, c / norms, xbar, ybar, sw)))
+        rnorm = float(_weighted_resid(X, y, zcols, intercept, c / norms, xbar, ybar, sw))
         cnorm = float(np.linalg.norm(c))
         # Componentwise: the smallest coefficient is what loses digits first; coefficients below
         # COEF_FLOOR of the largest are judged against that floor so exact zeros do not force the slow path.
@@ -272,11 +297,6 @@ def _solve_lstsq(
     else:
         bread[:] = zbread
 
-    fitted = X @ params
-    if refined:
-        resid = np.asarray(y.astype(EXT) - X.astype(EXT) @ params.astype(EXT), dtype=float)
-    else:
-        resid = np.subtract(y, fitted)
     if warn and cond > WARN_CONDITION:
         involved = _ill_conditioned_columns(R, names, zcols)
         warnings.warn(
@@ -286,7 +306,7 @@ def _solve_lstsq(
             PrecisionWarning,
             stacklevel=4,  # through solve_lstsq
         )
-    return LstsqSolution(params, bread, resid, fitted, cond, refined, float(bound))
+    return LstsqSolution(params, bread, X, y, cond, refined, float(bound))
 
 
 def _centred_scaled(X, y, zcols, intercept, weights, sw, wsum, names):
@@ -351,21 +371,19 @@ def _blocked_qr(X, y, zcols, intercept, weights, sw, wsum, names):
         else:
             xbar = np.array([float(weights @ X[:, j]) for j in zcols]) / wsum
             ybar = float(weights @ y) / wsum
-        yc = y - ybar
     else:
         xbar = np.zeros(m)
         ybar = 0.0
-        yc = y
-    if sw is not None:
-        yc = yc * sw
     raw = np.zeros(m)
     cen = np.zeros(m)
-    for i, j in enumerate(zcols):  # one column at a time: O(n) temporaries
-        col = X[:, j] if sw is None else X[:, j] * sw
-        raw[i] = np.dot(col, col)
-        c = col - xbar[i] if sw is None else col - sw * xbar[i]
-        cen[i] = np.dot(c, c)
-        del col, c
+    for s in range(0, n, QR_BLOCK):  # by row blocks: block x k temporaries
+        Xb = X[s:s + QR_BLOCK][:, zcols]
+        if sw is not None:
+            Xb = Xb * sw[s:s + QR_BLOCK, None]
+        raw += np.einsum("ij,ij->j", Xb, Xb)
+        Cb = Xb - (xbar if sw is None else sw[s:s + QR_BLOCK, None] * xbar)
+        cen += np.einsum("ij,ij->j", Cb, Cb)
+        del Xb, Cb
     raw_norms, norms = np.sqrt(raw), np.sqrt(cen)
     _check_dead(norms, raw_norms, n, zcols, intercept, names)
     nb = -(-n // QR_BLOCK)
@@ -380,23 +398,29 @@ def _blocked_qr(X, y, zcols, intercept, weights, sw, wsum, names):
         elif intercept is not None:
             Zb -= xbar
         Zb /= norms
-        qb, Rb = sla.qr_multiply(Zb, yc[s:e], mode="right", overwrite_a=True)
+        yb = y[s:e] - ybar
+        if sw is not None:
+            yb *= sw[s:e]
+        qb, Rb = sla.qr_multiply(Zb, yb, mode="right", overwrite_a=True)
         Rs.append(np.triu(Rb[:m, :m]))
-        cs.append(qb[:m])
+        cs.append(qb[:m].copy())  # a view would keep the whole block product alive
     qty, R = sla.qr_multiply(np.vstack(Rs), np.concatenate(cs), mode="right", overwrite_a=True)
-    return qty, np.triu(R[:m, :m]), norms, xbar, ybar, yc
+    return qty, np.triu(R[:m, :m]), norms, xbar, ybar, None
 
 
 def _weighted_resid(X, y, zcols, intercept, slopes, xbar, ybar, sw) -> np.ndarray:
+    """Norm of the (row-weighted) residuals, by row blocks (no n-vector temporary)."""
     b = np.empty(X.shape[1])
     b[zcols] = slopes
     if intercept is not None:
         b[intercept] = ybar - float(xbar @ slopes)
-    r = X @ b
-    np.subtract(y, r, out=r)
-    if sw is not None:
-        r *= sw
-    return r
+    ss = 0.0
+    for s in range(0, X.shape[0], QR_BLOCK):
+        r = y[s:s + QR_BLOCK] - X[s:s + QR_BLOCK] @ b
+        if sw is not None:
+            r *= sw[s:s + QR_BLOCK]
+        ss += float(np.dot(r, r))
+    return np.sqrt(ss)
 
 
 def _ill_conditioned_columns(R: np.ndarray, names: list[str], zcols: list[int]) -> list[str]:

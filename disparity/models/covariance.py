@@ -1,5 +1,14 @@
 """The one place where covariance kinds are defined (and translated for wrapped libraries).
 
+One function, :func:`sandwich`, computes every covariance of the package from per-observation
+scores and a bread: least squares (OLS/WLS, absorbed and panel fixed effects, 2SLS with projected
+regressors) with ``model="linear"``, maximum-likelihood models with ``model="ml"``; one- and
+two-way clusters, HAC, survey designs (the measures' Taylor linearisation,
+:func:`survey_meat`, fpc rules included) and replicate designs, weight types and the
+small-sample convention are its parameters. :func:`compute_vcov` and :func:`ml_sandwich` are thin
+wrappers for the two families. Single-index models pass :class:`IndexScores` (design and
+residuals, never multiplied out), so every meat is formed by row blocks without an n x k copy.
+
 Vocabulary (``vcov=``), shared by every estimator:
 
 =====================  ==============================================================================
@@ -124,10 +133,28 @@ from ._covsurvey import (  # noqa: F401  (part of this module's interface)
     survey_frames,
     survey_meat,
 )
+from ._meat import (  # noqa: F401  (part of this module's interface)
+    IndexScores,
+    Scores,
+    _cluster_meat,
+    _cluster_meat_xu,
+    _factorize,
+    _group_sum,
+    _weighted_gram,
+    blocks,
+    cluster_codes,
+    cluster_sums,
+    dense_scores,
+    hac_meat,
+    leverage,
+    score_gram,
+)
 
 __all__ = [
     "VcovResult",
     "FeDof",
+    "sandwich",
+    "IndexScores",
     "compute_vcov",
     "ml_sandwich",
     "SandwichResult",
@@ -140,6 +167,9 @@ __all__ = [
     "newey_west_lags",
     "linearmodels_iv_args",
     "linearmodels_panel_args",
+    "linearmodels_hansen_j_args",
+    "vcov_of_statsmodels",
+    "vcov_of_linearmodels",
     "cluster_codes",
     "few_clusters_note",
     "check_survey_refit",
@@ -340,145 +370,121 @@ class VcovResult:
     note: str = ""
 
 
-def cluster_codes(
-    data: pd.DataFrame, cluster: str | list[str] | tuple[str, ...], index: pd.Index
-) -> list[np.ndarray]:
-    """Integer codes of each clustering variable on the estimation rows; checks for problems."""
-    names = [cluster] if isinstance(cluster, str) else list(cluster)
-    if not 1 <= len(names) <= 2:
-        raise SpecificationError(
-            "cluster= takes one column name or a list of two (two-way clustering)."
-        )
-    out = []
-    for c in names:
-        if c not in data.columns:
-            raise SpecificationError(f"Cluster column {c!r} is not in the data.")
-        col = data[c] if index.equals(data.index) else data.loc[index, c]
-        if col.isna().any():
-            rows = list(col.index[col.isna()][:5])
-            raise DataValueError(
-                f"Cluster column {c!r} has {int(col.isna().sum())} missing values (rows {rows}); "
-                "fill them or drop those rows before fitting: observations cannot be assigned to a cluster."
-            )
-        codes, uniques = pd.factorize(col, sort=True)
-        if len(uniques) < 2:
-            raise DataValueError(
-                f"Cluster column {c!r} has a single cluster in the estimation sample; cluster-robust "
-                "variances need at least two (use vcov='HC1', or a coarser/finer clustering variable)."
-            )
-        out.append(codes.astype(np.intp))
-    return out
+#: Small-sample conventions of maximum-likelihood sandwiches: "ml" (HC1 × N/(N-k), cluster ×
+#: G/(G-1): Stata's ML ``vce()``; ``sandwich::vcovCL(type="HC0")``) or "none".
+MlSsc = Literal["ml", "none"]
+SandwichModel = Literal["linear", "ml"]
 
 
-def _cluster_meat(scores: np.ndarray, codes: np.ndarray) -> tuple[np.ndarray, int]:
-    G = int(codes.max()) + 1
-    S = np.zeros((G, scores.shape[1]))
-    _group_sum(S, scores, codes)
-    return S.T @ S, G
+def _ml_factors(ssc: str, N: float, k: int) -> SscFactors:
+    check_option("ssc", ssc, ("ml", "none"))
+    if ssc == "ml":
+        return SscFactors(float("nan"), N / (N - k), 1.0, True, False, float("nan"), False)
+    return SscFactors(float("nan"), 1.0, 1.0, False, False, float("nan"), False)
 
 
-#: Rows per block when a meat is formed from the design: temporaries of block x k, not n x k.
-MEAT_BLOCK = 65_536
-
-
-def _weighted_gram(X: np.ndarray, u: np.ndarray, v: np.ndarray | None = None) -> np.ndarray:
-    """``sum_i u_i v_i x_i x_i'`` (``v = u`` when None) by row blocks, without an n x k copy."""
-    n, k = X.shape
-    out = np.zeros((k, k))
-    for s in range(0, n, MEAT_BLOCK):
-        e = min(s + MEAT_BLOCK, n)
-        Xb = X[s:e]
-        if v is None:
-            Xu = Xb * u[s:e, None]
-            out += Xu.T @ Xu
-        else:
-            out += (Xb * (u[s:e] * v[s:e])[:, None]).T @ Xb
-    return out
-
-
-def _cluster_meat_xu(X: np.ndarray, u: np.ndarray, codes: np.ndarray) -> tuple[np.ndarray, int]:
-    """:func:`_cluster_meat` of the scores ``X * u[:, None]``, one column at a time."""
-    G = int(codes.max()) + 1
-    S = np.empty((G, X.shape[1]))
-    for j in range(X.shape[1]):
-        S[:, j] = np.bincount(codes, weights=X[:, j] * u, minlength=G)
-    return S.T @ S, G
-
-
-def _group_sum(S: np.ndarray, scores: np.ndarray, codes: np.ndarray) -> None:
-    for j in range(scores.shape[1]):
-        S[:, j] = np.bincount(codes, weights=scores[:, j], minlength=S.shape[0])
-
-
-def leverage(X: np.ndarray, bread: np.ndarray, weights: np.ndarray | None) -> np.ndarray:
-    h = np.einsum("ij,jk,ik->i", X, bread, X, optimize=True)
-    return h if weights is None else h * weights
-
-
-def hac_meat(scores: np.ndarray, bandwidth: int) -> np.ndarray:
-    """Bartlett-kernel (Newey-West) long-run variance of the rows of ``scores`` (in time order)."""
-    S = scores.T @ scores
-    for lag in range(1, int(bandwidth) + 1):
-        w = 1 - lag / (bandwidth + 1)
-        G = scores[lag:].T @ scores[:-lag]
-        S += w * (G + G.T)
-    return S
-
-
-def compute_vcov(
+def sandwich(
     kind: str,
     *,
-    X: np.ndarray,
-    resid: np.ndarray,
+    scores: Scores,
     bread: np.ndarray,
+    model: SandwichModel = "ml",
     weights: np.ndarray | None = None,
     weight_type: str = "pweight",
+    nobs: float | None = None,
     clusters: list[np.ndarray] | None = None,
-    survey: tuple[SurveyDesign | ReplicateDesign, pd.DataFrame]
-    | tuple[SurveyDesign | ReplicateDesign, pd.DataFrame, pd.DataFrame]
-    | None = None,
+    survey: SurveyDesign | ReplicateDesign | None = None,
+    frame: pd.DataFrame | None = None,
+    data: pd.DataFrame | None = None,
+    refit: Callable[[np.ndarray], np.ndarray] | None = None,
+    params: np.ndarray | None = None,
     ssc: str = "stata",
     fe: FeDof = NO_FE,
     bandwidth: int | None = None,
 ) -> VcovResult:
-    """Covariance of linear-model coefficients for ``kind`` under the convention ``ssc``.
+    """Every covariance of the package from scores and bread: the one sandwich.
 
-    ``X`` holds the regressors whose scores enter the meat (for 2SLS the projected ones), ``fe`` the
-    absorbed fixed effects (see the module docstring for both tables).
+    Parameters
+    ----------
+    kind : {"iid", "HC0", "HC1", "HC2", "HC3", "cluster", "wild", "survey", "hac"}
+        The covariance (the module docstring; pweight and design rules are applied by the caller).
+    scores : ndarray (n, k) or IndexScores
+        Per-observation scores :math:`s_i` (weights included); single-index models pass
+        :class:`~disparity.models._meat.IndexScores` (:math:`x_i w_i r_i`, never multiplied out:
+        every meat is formed by row blocks).
+    bread : ndarray (k, k)
+        :math:`B`: :math:`(X'WX)^{-1}` (``model="linear"``) or the inverse information ("ml").
+    model : {"linear", "ml"}
+        What "iid" means (:math:`\\hat\\sigma^2 B` with :math:`\\hat\\sigma^2` from the residuals of
+        ``scores``, or :math:`B`) and which conventions ``ssc`` names.
+    weights, weight_type
+        Weights of the scores; fweights (replicated rows) give :math:`N = \\sum w_i` and the meat
+        :math:`\\sum_i s_i s_i'/w_i`; clustered and HAC variances refuse them.
+    nobs : float, optional
+        :math:`N` (default: rows, or the sum of fweights).
+    clusters : list of one or two int arrays
+        Cluster codes 0..G-1 on the rows of the scores; two give
+        :math:`V_A + V_B - V_{A\\cap B}` (Cameron, Gelbach & Miller 2011).
+    survey, frame, data
+        The design, the estimation rows and the design's full data for ``"survey"``: Taylor
+        linearisation by :func:`survey_meat` (the measures' code), or with a
+        :class:`ReplicateDesign` the replicate variance of ``refit(w)`` around ``params`` (ML), or
+        of the exact weighted least-squares refit (``model="linear"``).
+    ssc : str
+        Linear: "stata", "fixest", "plm", "none" (:func:`ssc_factors`, with ``fe``); ML: "ml" or
+        "none".
+    bandwidth : int, optional
+        Bartlett lags of ``"hac"`` (default :func:`newey_west_lags`).
+
+    Returns
+    -------
+    VcovResult
+        Covariance, df of the t reference (``None``: normal), clusters per dimension, a note.
     """
-    check_option("vcov", kind, (*LINEAR_VCOV_KINDS, "hac"))
-    n, k = X.shape
+    check_option("vcov", kind, (*FAMILY_VCOV["linear"], "hac"))
+    check_option("model", model, ("linear", "ml"))
+    linear = model == "linear"
+    n, k = (scores.shape if isinstance(scores, np.ndarray) else (scores.n, scores.k))
+    k = bread.shape[0]
     fw = weight_type == "fweight" and weights is not None
-    N = float(np.sum(weights)) if fw and weights is not None else float(n)
-    if N - k - fe.k_fe <= 0:
-        raise DataValueError(f"Too few observations ({N:g}) for {k} coefficients.")
-    f = ssc_factors(ssc, N=N, k=k, fe=fe)
-    if weights is None:
-        wres = resid
+    N = float(nobs) if nobs is not None else (float(np.sum(weights)) if fw and weights is not None else float(n))
+    if linear:
+        if N - k - fe.k_fe <= 0:
+            raise DataValueError(f"Too few observations ({N:g}) for {k} coefficients.")
+        f = ssc_factors(ssc, N=N, k=k, fe=fe)
     else:
-        wres = weights * resid
+        f = _ml_factors(ssc, N, k)
+    df_resid = f.df_resid if linear else None
 
     if kind == "iid":
-        sigma2 = float(np.dot(wres, resid)) / f.iid_denominator
-        return VcovResult(sigma2 * bread, f.df_resid)
+        if not linear:
+            return VcovResult(bread.copy(), None)
+        if not isinstance(scores, IndexScores):
+            raise SpecificationError("An iid linear variance needs the residuals (IndexScores).")
+        ssr = sum(float(np.dot(scores.u_block(s, e), scores.r_block(s, e))) for s, e in blocks(n))
+        return VcovResult(ssr / f.iid_denominator * bread, df_resid)
 
     if kind in ("HC0", "HC1", "HC2", "HC3"):
+        sc = scores
         if kind in ("HC2", "HC3"):
-            h = leverage(X, bread, weights)
+            if not isinstance(scores, IndexScores):
+                raise SpecificationError(f"{kind} needs a single-index model (leverages of its design).")
+            h = leverage(scores.X, bread, weights)
             if np.any(h >= 1 - 1e-10):
                 rows = list(np.flatnonzero(h >= 1 - 1e-10)[:5])
                 raise DataValueError(
                     f"{kind} is undefined: observations at positions {rows} have leverage 1 "
                     "(each determines its own coefficient); use HC1 or drop those observations."
                 )
-            u = wres / (np.sqrt(1 - h) if kind == "HC2" else (1 - h))
+            adj = np.sqrt(1 - h) if kind == "HC2" else (1 - h)
+            e = scores.residuals()
+            meat = _weighted_gram(scores.X, scores.u() / adj, e if fw else None)
         else:
-            u = wres
-        meat = _weighted_gram(X, u, resid if fw else None)
+            meat = score_gram(sc, fweights=weights if fw else None)
         V = bread @ meat @ bread
         if kind == "HC1":
             V = V * f.hc1
-        return VcovResult(V, f.df_resid)
+        return VcovResult(V, df_resid)
 
     if kind == "hac":
         if fw:
@@ -486,8 +492,8 @@ def compute_vcov(
         bw = newey_west_lags(n) if bandwidth is None else int(bandwidth)
         if bw < 0:
             raise SpecificationError(f"bandwidth={bandwidth!r} must be a non-negative lag count.")
-        V = bread @ hac_meat(X * wres[:, None], bw) @ bread * f.hc1
-        return VcovResult(V, f.df_resid, note=f"HAC (Bartlett kernel, {bw} lags)")
+        V = bread @ hac_meat(dense_scores(scores), bw) @ bread * f.hc1
+        return VcovResult(V, df_resid, note=f"HAC (Bartlett kernel, {bw} lags)")
 
     if kind in ("cluster", "wild"):
         if not clusters:
@@ -500,17 +506,18 @@ def compute_vcov(
                 "(or use them as pweights/aweights)."
             )
         if len(clusters) == 1:
-            meat, G = _cluster_meat_xu(X, wres, clusters[0])
+            meat, G = _cluster_meat(scores, clusters[0])  # type: ignore[arg-type]
             gf = G / (G - 1) if f.cluster_g else 1.0
             V = bread @ meat @ bread * gf * f.cluster_k
-            return VcovResult(V, G - 1 if f.df_cluster_is_g else f.df_resid, (G,))
+            return VcovResult(V, (G - 1 if f.df_cluster_is_g else f.df_resid) if linear else None, (G,))
         if kind == "wild":
             raise SpecificationError(
                 "vcov='wild' supports one clustering variable; pass cluster='name'."
             )
         a, b = clusters
         inter = pd.factorize(pd.MultiIndex.from_arrays([a, b]))[0].astype(np.intp)
-        parts = [(*_cluster_meat_xu(X, wres, codes), sign) for codes, sign in ((a, 1.0), (b, 1.0), (inter, -1.0))]
+        parts = [(*_cluster_meat(scores, codes), sign)  # type: ignore[arg-type]
+                 for codes, sign in ((a, 1.0), (b, 1.0), (inter, -1.0))]
         Gmin = min(parts[0][1], parts[1][1])
         total = np.zeros((k, k))
         for meat, G, sign in parts:
@@ -518,7 +525,8 @@ def compute_vcov(
             total += sign * ((g / (g - 1)) if f.cluster_g else 1.0) * meat
         V = bread @ total @ bread * f.cluster_k
         return VcovResult(
-            V, Gmin - 1 if f.df_cluster_is_g else f.df_resid, (parts[0][1], parts[1][1])
+            V, (Gmin - 1 if f.df_cluster_is_g else f.df_resid) if linear else None,
+            (parts[0][1], parts[1][1]),
         )
 
     # survey
@@ -526,17 +534,55 @@ def compute_vcov(
         raise SpecificationError(
             "vcov='survey' needs design=dp.SurveyDesign(weights=..., strata=..., psu=...)."
         )
-    design, frame = survey[0], survey[1]
-    full = survey[2] if len(survey) == 3 else None
-    if isinstance(design, ReplicateDesign):
-        V, dof = replicate_ols_vcov(X, resid, design, frame, full)
+    if frame is None:
+        raise SpecificationError("vcov='survey' needs the estimation rows of the data.")
+    if isinstance(survey, ReplicateDesign):
+        if refit is not None and params is not None:
+            V, dof = replicate_refit_vcov(refit, params, survey, frame, data)
+        elif linear and isinstance(scores, IndexScores):
+            V, dof = replicate_ols_vcov(scores.X, scores.residuals(), survey, frame, data)
+        else:
+            raise SpecificationError(
+                "Replicate-weight designs are not supported by this estimator yet; use a "
+                "dp.SurveyDesign (Taylor linearisation) or dp.logit/dp.probit/dp.ordered/dp.ols."
+            )
         return VcovResult(V, dof)
-    scores = X * wres[:, None]
-    meat, dof = survey_meat(scores, design, frame, data=full)
+    meat, dof = survey_meat(dense_scores(scores), survey, frame, data=data)
     return VcovResult(bread @ meat @ bread, dof)
 
 
-MlSsc = Literal["ml", "none"]
+def compute_vcov(
+    kind: str,
+    *,
+    X: np.ndarray,
+    resid: np.ndarray | None = None,
+    bread: np.ndarray,
+    weights: np.ndarray | None = None,
+    weight_type: str = "pweight",
+    clusters: list[np.ndarray] | None = None,
+    survey: tuple[SurveyDesign | ReplicateDesign, pd.DataFrame]
+    | tuple[SurveyDesign | ReplicateDesign, pd.DataFrame, pd.DataFrame]
+    | None = None,
+    ssc: str = "stata",
+    fe: FeDof = NO_FE,
+    bandwidth: int | None = None,
+    scores: IndexScores | None = None,
+) -> VcovResult:
+    """Covariance of linear-model coefficients: :func:`sandwich` with ``model="linear"``.
+
+    ``X`` holds the regressors whose scores enter the meat (for 2SLS the projected ones) and
+    ``resid`` the residuals (or ``scores`` an :class:`IndexScores` computing them by blocks), ``fe``
+    the absorbed fixed effects (see the module docstring for both tables).
+    """
+    check_option("vcov", kind, (*LINEAR_VCOV_KINDS, "hac"))
+    sc = scores if scores is not None else IndexScores(X, resid=resid, weights=weights)
+    design, frame, full = (survey[0], survey[1], survey[2] if len(survey) == 3 else None) \
+        if survey is not None else (None, None, None)
+    return sandwich(
+        kind, scores=sc, bread=bread, model="linear", weights=weights, weight_type=weight_type,
+        clusters=clusters, survey=design, frame=frame, data=full, ssc=ssc, fe=fe,
+        bandwidth=bandwidth,
+    )
 
 
 @dataclass(frozen=True)
@@ -553,7 +599,7 @@ class SandwichResult:
 def ml_sandwich(
     kind: str,
     *,
-    scores: np.ndarray,
+    scores: Scores,
     bread: np.ndarray,
     family: str = "ml",
     estimator: str = "this model",
@@ -569,11 +615,11 @@ def ml_sandwich(
     params: np.ndarray | None = None,
     ssc: MlSsc = "ml",
 ) -> SandwichResult:
-    """Every covariance of a maximum-likelihood estimator from its scores and bread.
+    """Covariance of a maximum-likelihood estimator: :func:`sandwich` with ``model="ml"``.
 
-    ``scores`` are the per-observation scores :math:`s_i` (weights included), ``bread`` the inverse
-    information :math:`B`. ``kind`` is checked against ``family`` (:data:`FAMILY_VCOV`) and goes
-    through :func:`pweight_rule` first. Then
+    ``scores`` are the per-observation scores :math:`s_i` (weights included; an array or
+    :class:`IndexScores`), ``bread`` the inverse information :math:`B`. ``kind`` is checked
+    against ``family`` (:data:`FAMILY_VCOV`) and goes through :func:`pweight_rule` first. Then
 
     * ``"iid"``: :math:`B`;
     * ``"HC0"``/``"HC1"``: :math:`B(\\sum_i s_i s_i')B`, HC1 × :math:`N/(N-k)` (fweights replicate
@@ -587,54 +633,33 @@ def ml_sandwich(
     """
     kind = check_vcov(family, kind)
     check_option("ssc", ssc, ("ml", "none"))
-    fw = weights is not None and weight_type == "fweight"
     kind, pw_note = pweight_rule(kind, weight_type, weights is not None, family=family)
     notes: list[str] = [pw_note] if pw_note else []
-    k = bread.shape[0]
-    N = float(nobs) if nobs is not None else (
-        float(np.sum(weights)) if fw and weights is not None else float(scores.shape[0]))
-    if kind == "iid":
-        return SandwichResult(bread.copy(), None, kind, None, tuple(notes))
-    if kind in ("HC0", "HC1"):
-        if fw and weights is not None:
-            meat = (scores / weights[:, None]).T @ scores
-        else:
-            meat = scores.T @ scores
-        factor = N / (N - k) if kind == "HC1" and ssc == "ml" else 1.0
-        return SandwichResult(bread @ meat @ bread * factor, None, kind, None, tuple(notes))
-    if kind == "cluster":
-        if not clusters:
-            raise SpecificationError("vcov='cluster' needs cluster=.")
-        if len(clusters) != 1:
-            raise SpecificationError(f"{estimator}: vcov='cluster' supports one clustering variable.")
-        if fw:
+    if kind == "cluster" and clusters and len(clusters) != 1:
+        raise SpecificationError(f"{estimator}: vcov='cluster' supports one clustering variable.")
+    if kind == "survey":
+        survey = check_survey_refit(survey, weights_name)
+        if isinstance(survey, ReplicateDesign) and (refit is None or params is None):
             raise SpecificationError(
-                "Clustered variances with fweights are not supported: expand the replicated rows "
-                "(or use them as pweights)."
+                f"{estimator}: replicate-weight designs are not supported yet; use a "
+                "dp.SurveyDesign (Taylor linearisation) or dp.logit/dp.probit/dp.ordered/dp.ols."
             )
-        meat, G = _cluster_meat(scores, clusters[0])
-        V = bread @ meat @ bread * ((G / (G - 1)) if ssc == "ml" else 1.0)
+    elif kind == "cluster" and not clusters:
+        raise SpecificationError("vcov='cluster' needs cluster=.")
+    vr = sandwich(
+        kind, scores=scores, bread=bread, model="ml", weights=weights, weight_type=weight_type,
+        nobs=nobs, clusters=clusters, survey=survey, frame=frame, data=data, refit=refit,
+        params=params, ssc=ssc,
+    )
+    G = vr.n_clusters[0] if vr.n_clusters else None
+    if G is not None:
         notes.append(
             f"Cluster-robust variance with G/(G-1) correction, {G} clusters (as Stata and "
             "sandwich::vcovCL type HC0)."
         )
         if G < FEW_CLUSTERS:
             notes.append(few_clusters_note(G))
-        return SandwichResult(V, None, kind, G, tuple(notes))
-    dsn = check_survey_refit(survey, weights_name)
-    if frame is None:
-        raise SpecificationError("vcov='survey' needs the estimation rows of the data.")
-    if isinstance(dsn, ReplicateDesign):
-        if refit is None or params is None:
-            raise SpecificationError(
-                f"{estimator}: replicate-weight designs are not supported yet; use a "
-                "dp.SurveyDesign (Taylor linearisation) or dp.logit/dp.probit/dp.ordered/dp.ols."
-            )
-        V, df = replicate_refit_vcov(refit, params, dsn, frame, data)
-        return SandwichResult(V, df, kind, None, tuple(notes))
-    meat, df = survey_meat(scores, dsn, frame, data=data)
-    return SandwichResult(bread @ meat @ bread, df, kind, None, tuple(notes))
-
+    return SandwichResult(vr.cov, vr.df, kind, G, tuple(notes))
 
 # --- translations for wrapped libraries (the only place they live) -------------------------------
 
@@ -711,3 +736,47 @@ def linearmodels_gmm_weight(kind: str) -> dict[str, Any]:
         "cluster": {"weight_type": "clustered"},
         "hac": {"weight_type": "kernel", "kernel": "bartlett"},
     }[check_vcov("iv", kind)]
+
+
+def linearmodels_hansen_j_args(
+    kind: str, *, clusters: pd.Series | None = None
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Model and fit arguments of the ``IVGMM`` behind Hansen's J: clustered for "cluster", else
+    heteroskedasticity-robust (Stata ``ivreg2``'s J under ``robust``/``cluster``)."""
+    if kind == "cluster":
+        if clusters is None:
+            raise SpecificationError("vcov='cluster' needs cluster=.")
+        return ({"weight_type": "clustered", "clusters": clusters},
+                {"cov_type": "clustered", "clusters": clusters})
+    return {"weight_type": "robust"}, {"cov_type": "robust"}
+
+
+#: statsmodels ``cov_type`` names in our vocabulary (for reading statsmodels results).
+STATSMODELS_VCOV = {"nonrobust": "iid", "HC0": "HC0", "HC1": "HC1", "HC2": "HC2", "HC3": "HC3",
+                    "cluster": "cluster", "HAC": "other"}
+
+
+def vcov_of_statsmodels(res: Any) -> tuple[str, int | None]:
+    """Our name of the covariance of a statsmodels results object, and its clusters (if any)."""
+    cov_type = getattr(res, "cov_type", "nonrobust")
+    n_clusters = None
+    if cov_type == "cluster":
+        groups = (getattr(res, "cov_kwds", None) or {}).get("groups")
+        n_clusters = int(len(np.unique(np.asarray(groups), axis=0))) if groups is not None else None
+    return STATSMODELS_VCOV.get(cov_type, "other"), n_clusters
+
+
+def vcov_of_linearmodels(res: Any) -> tuple[str, tuple[str, ...]]:
+    """Our name of the covariance of a linearmodels results object, and what it clusters by."""
+    # panel results keep the covariance name privately (linearmodels 6-7)
+    cov_type = str(getattr(res, "cov_type", None) or getattr(res, "_cov_type", "")).lower()
+    vcov = ("iid" if cov_type.startswith("unadjusted") or cov_type == "homoskedastic"
+            else "cluster" if "cluster" in cov_type
+            else "driscoll-kraay" if "kernel" in cov_type or "driscoll" in cov_type
+            else "robust" if ("robust" in cov_type or "heterosk" in cov_type) else "other")
+    cluster: tuple[str, ...] = ()
+    if vcov == "cluster":
+        cov_cfg = getattr(res, "cov_config", None) or getattr(res, "_cov_config", None) or {}
+        names = [k for k in ("cluster_entity", "cluster_time") if cov_cfg.get(k)]
+        cluster = tuple("entity" if n == "cluster_entity" else "time" for n in names) or ("?",)
+    return vcov, cluster

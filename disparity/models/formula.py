@@ -216,6 +216,55 @@ def _take_columns(rhs: pd.DataFrame) -> np.ndarray:
     return out
 
 
+#: Rows formulaic evaluates to read the structure of a formula on large data (see _plain_columns).
+_HEAD_ROWS = 64
+
+
+def _plain_columns(head: Any, sub: pd.DataFrame) -> tuple[str, list[str | None]] | None:
+    """Outcome and design columns if ``head`` (the formula on a few rows) uses plain numbers only.
+
+    Every term of such a formula is the intercept or one numeric column as it is (no transform,
+    no categorical, no interaction), so the design is those columns side by side and is built
+    without formulaic materialising them first (which held the design twice: issue 22).
+    """
+    def numeric(c: str) -> bool:
+        if c not in sub.columns or isinstance(sub[c], pd.DataFrame):
+            return False
+        dt = sub[c].dtype
+        return isinstance(dt, np.dtype) and dt.kind in "fiu"
+
+    lhs = head.lhs.model_spec.terms
+    if len(lhs) != 1 or len(lhs[0].factors) != 1:
+        return None
+    fy = lhs[0].factors[0]
+    if str(getattr(fy.eval_method, "value", fy.eval_method)) != "lookup" or not numeric(str(fy.expr)):
+        return None
+    cols: list[str | None] = []
+    for term in head.rhs.model_spec.terms:
+        if len(term.factors) != 1:
+            return None
+        f = term.factors[0]
+        method = str(getattr(f.eval_method, "value", f.eval_method))
+        if method == "literal" and str(f.expr) == "1":
+            cols.append(None)
+        elif method == "lookup" and numeric(str(f.expr)):
+            cols.append(str(f.expr))
+        else:
+            return None
+    names = ["Intercept" if c is None else c for c in cols]
+    if list(head.rhs.columns) != names:
+        return None
+    return str(fy.expr), cols
+
+
+def _plain_design(sub: pd.DataFrame, cols: list[str | None]) -> np.ndarray:
+    """The design of plain columns (``None``: the intercept) as one float64 (Fortran) array."""
+    out = np.empty((len(sub), len(cols)), order="F")
+    for j, c in enumerate(cols):
+        out[:, j] = 1.0 if c is None else sub[c].to_numpy()
+    return out
+
+
 def build_design(
     formula: str,
     data: pd.DataFrame,
@@ -254,7 +303,12 @@ def build_design(
         )
     _check_text_numbers(formula, data, needed)
     used = [c for c in data.columns if c in needed]
-    complete = data[used].notna().all(axis=1)
+    if data.columns.is_unique:
+        complete = np.ones(len(data), dtype=bool)
+        for c in used:  # one column's flags at a time
+            complete &= data[c].notna().to_numpy()
+    else:
+        complete = data[used].notna().all(axis=1).to_numpy()
     cols = used + [c for c in extra if c not in used]
     # all rows complete: a (copy-on-write) column selection, not a copy of the columns
     sub = data[cols] if bool(complete.all()) else data.loc[complete, cols]
@@ -262,20 +316,32 @@ def build_design(
     try:
         # Invalid values (log of 0 or negatives) are reported below with the rows involved.
         with np.errstate(all="ignore"):
-            mm = model_matrix(formula, sub, context=_transform_context(), na_action="ignore")
+            head = model_matrix(formula, sub.iloc[:_HEAD_ROWS], context=_transform_context(),
+                                na_action="ignore") if len(sub) > _HEAD_ROWS else None
+            plain = _plain_columns(head, sub) if head is not None else None
+            mm = head if plain is not None else model_matrix(
+                formula, sub, context=_transform_context(), na_action="ignore")
     except SpecificationError:
         raise
     except Exception as exc:
         raise SpecificationError(f"Could not build the design of {formula!r}: {exc}") from None
+    assert mm is not None  # plain columns are found only on a head that was built
     y_df = mm.lhs
     if y_df.shape[1] != 1:
         raise SpecificationError(
             f"Formula {formula!r} must have exactly one outcome column (got {list(y_df.columns)})."
         )
     columns = list(mm.rhs.columns)
-    X = pd.DataFrame(_take_columns(mm.rhs), index=sub.index, columns=columns, copy=False)
-    y = pd.Series(np.asarray(y_df, dtype=float).ravel(), index=sub.index, name=str(y_df.columns[0]))
-    if not np.all(np.isfinite(X.to_numpy())) or not np.all(np.isfinite(y.to_numpy())):
+    if plain is not None:
+        X = pd.DataFrame(_plain_design(sub, plain[1]), index=sub.index, columns=columns, copy=False)
+        y = pd.Series(sub[plain[0]].to_numpy(dtype=float), index=sub.index, name=plain[0], copy=False)
+    else:
+        X = pd.DataFrame(_take_columns(mm.rhs), index=sub.index, columns=columns, copy=False)
+        y = pd.Series(np.asarray(y_df, dtype=float).ravel(), index=sub.index, name=str(y_df.columns[0]))
+    Xa = X.to_numpy()
+    # column by column: an n-vector of flags at a time, not n x k of them
+    if not all(np.isfinite(Xa[:, j]).all() for j in range(Xa.shape[1])) \
+            or not np.all(np.isfinite(y.to_numpy())):
         bad = sub.index[~(np.isfinite(X.to_numpy()).all(1) & np.isfinite(y.to_numpy()))][:5]
         raise DataValueError(
             f"The design of {formula!r} has infinite or undefined values (e.g. log of zero or of a "

@@ -606,15 +606,9 @@ def _hansen_j(y, Xex, En, Zx, kind: str, codes, weights=None) -> pd.DataFrame:
 
     dep = pd.Series(y, index=Xex.index)
     exog = Xex if Xex.shape[1] else None
-    if kind == "cluster":
-        cl = pd.Series(codes[0], index=Xex.index)
-        res = IVGMM(dep, exog, En, Zx, weights=weights, weight_type="clustered", clusters=cl).fit(
-            cov_type="clustered", clusters=cl
-        )
-    else:
-        res = IVGMM(dep, exog, En, Zx, weights=weights, weight_type="robust").fit(
-            cov_type="robust"
-        )
+    cl = pd.Series(codes[0], index=Xex.index) if kind == "cluster" else None
+    model_kw, fit_kw = cv.linearmodels_hansen_j_args(kind, clusters=cl)
+    res = IVGMM(dep, exog, En, Zx, weights=weights, **model_kw).fit(**fit_kw)
     assert isinstance(res, IVGMMResults)  # IVGMM.fit is annotated with the OLS results base
     j = res.j_stat
     return pd.DataFrame(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -72,6 +72,28 @@ def resolve_design(
             )
         return (design.weights or weights), "pweight"
     return weights, weight_type
+
+
+class LinearRaw(Mapping[str, Any]):
+    """``raw`` of :func:`ols`: ``X``, ``y``, ``weights``, ``bread``, ``solution`` and ``resid``.
+
+    ``resid`` is computed from the design on first access (``solution.resid``), so a fit never
+    holds an n-vector beyond its design unless asked for one (issue 22).
+    """
+
+    def __init__(self, **items: Any) -> None:
+        self._items = items
+
+    def __getitem__(self, key: str) -> Any:
+        if key == "resid":
+            return self._items["solution"].resid
+        return self._items[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter([*self._items, "resid"])
+
+    def __len__(self) -> int:
+        return len(self._items) + 1
 
 
 def _check_nobs(d: Design, formula: str) -> None:
@@ -277,6 +299,8 @@ def ols(
             )
         fe = fe_dof(fe_groups)
     sol = solve_lstsq(X, y, names=names, weights=w, intercept=None if fe_cols else d.intercept)
+    # scores x_i w_i e_i, with the residuals formed by row blocks wherever a variance needs them
+    scores = cv.IndexScores(X, y=y, params=sol.params, weights=w, extended=sol.refined)
 
     codes = cv.cluster_codes(data, list(clist), d.index) if clist else None
     # the estimation rows for survey variances and effects: a shallow (copy-on-write) copy when
@@ -285,7 +309,7 @@ def ols(
     nobs = int(round(w.sum())) if (w is not None and weight_type == "fweight") else len(y)
 
     ybar = float(np.average(y_orig, weights=w)) if (d.intercept is not None or fe_cols) else 0.0
-    ssr = _wdot(w, sol.resid, sol.resid)
+    ssr = sum(float(np.dot(scores.u_block(s, e), scores.r_block(s, e))) for s, e in cv.blocks(len(y)))
     tss = _centred_ss(w, y_orig, ybar)
     nn = float(w.sum()) if weight_type == "fweight" and w is not None else float(len(y))
     k = X.shape[1] + fe.k_fe
@@ -334,7 +358,7 @@ def ols(
         vr = cv.compute_vcov(
             kind,
             X=X,
-            resid=sol.resid,
+            scores=scores,
             bread=sol.bread,
             weights=w,
             weight_type=weight_type if w is not None else "pweight",
@@ -362,7 +386,7 @@ def ols(
             # the bootstrap's t* use CR1 with k = the columns of X; so must the observed t (the
             # bootstrap p-values and intervals do not depend on ssc or on absorbed effects).
             se = np.sqrt(np.diag(cv.compute_vcov(
-                "cluster", X=X, resid=sol.resid, bread=sol.bread, weights=w, clusters=cds,
+                "cluster", X=X, scores=scores, bread=sol.bread, weights=w, clusters=cds,
                 ssc="plm",
             ).cov))
             wb = wild_cluster_bootstrap(
@@ -419,14 +443,7 @@ def ols(
             nobs=nobs,
             df=vr.df,
             spec=spec,
-            raw={
-                "X": X,
-                "y": y,
-                "weights": w,
-                "resid": sol.resid,
-                "bread": sol.bread,
-                "solution": sol,
-            },
+            raw=LinearRaw(X=X, y=y, weights=w, bread=sol.bread, solution=sol),
             stats=stats_,
             boot_pvalues=boot_p,
             boot_conf_int=boot_ci,

@@ -88,6 +88,24 @@ class MarginalEffects:
         return _display.html(self._view())
 
 
+class _RawField:
+    """``ModelResult.raw``: a stored recipe (an object with ``lazy_raw = True`` and ``build()``,
+    e.g. :class:`disparity.models.discrete.LazyGLM`) is built on first access and kept, so a fit
+    need not hold the wrapped library's results object (and its memory) until it is asked for."""
+
+    def __get__(self, obj: Any, objtype: Any = None) -> Any:
+        if obj is None:
+            return None  # the dataclass default
+        value = obj.__dict__.get("_raw")
+        if getattr(value, "lazy_raw", False) is True:
+            value = value.build()
+            obj.__dict__["_raw"] = value
+        return value
+
+    def __set__(self, obj: Any, value: Any) -> None:
+        obj.__dict__["_raw"] = value
+
+
 @dataclass(frozen=True)
 class ModelResult:
     """A fitted model. Immutable: further inference (``with_vcov``) returns a new object.
@@ -113,7 +131,7 @@ class ModelResult:
     nobs: int
     df: float | None
     spec: ModelSpec
-    raw: Any = field(repr=False, compare=False, default=None)
+    raw: Any = field(repr=False, compare=False, default=_RawField())
     stats: Mapping[str, Any] = field(default_factory=dict, compare=False)
     boot_pvalues: pd.Series | None = field(default=None, compare=False)
     boot_conf_int: pd.DataFrame | None = field(default=None, compare=False)
@@ -208,6 +226,7 @@ class ModelResult:
         return self._effects(self, var, at or {}, level)
 
     def replace(self, **changes: Any) -> ModelResult:
+        changes.setdefault("raw", self.__dict__.get("_raw"))  # a recipe stays unbuilt
         return replace(self, **changes)
 
     def _view(self) -> _display.View:

@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import SpecificationError
+from ..models.covariance import vcov_of_linearmodels, vcov_of_statsmodels
 
 __all__ = ["Fitted", "extract"]
 
@@ -85,10 +86,6 @@ def _from_disparity(res: Any) -> Fitted:
     )
 
 
-_SM_COV = {"nonrobust": "iid", "HC0": "HC0", "HC1": "HC1", "HC2": "HC2", "HC3": "HC3",
-           "cluster": "cluster", "HAC": "other"}
-
-
 def _from_statsmodels(res: Any) -> Fitted:
     params = res.params
     if not isinstance(params, pd.Series):
@@ -97,7 +94,7 @@ def _from_statsmodels(res: Any) -> Fitted:
     idx = params.index
     ci = res.conf_int()
     ci = np.asarray(ci, dtype=float)
-    cov_type = getattr(res, "cov_type", "nonrobust")
+    vcov, n_clusters = vcov_of_statsmodels(res)
     stats: dict[str, Any] = {}
     for key, attr in (("r2", "rsquared"), ("adj_r2", "rsquared_adj"), ("pseudo_r2", "prsquared"),
                       ("loglik", "llf"), ("aic", "aic"), ("bic", "bic"), ("f", "fvalue")):
@@ -108,9 +105,8 @@ def _from_statsmodels(res: Any) -> Fitted:
         if val is not None and np.ndim(val) == 0 and np.isfinite(float(val)):
             stats[key] = float(val)
     cluster: tuple[str, ...] = ()
-    if cov_type == "cluster":
-        groups = (getattr(res, "cov_kwds", None) or {}).get("groups")
-        stats["n_clusters"] = int(len(np.unique(np.asarray(groups), axis=0))) if groups is not None else None
+    if vcov == "cluster":
+        stats["n_clusters"] = n_clusters
         cluster = ("?",)
     tvals = getattr(res, "tvalues", None)
     return Fitted(
@@ -122,7 +118,7 @@ def _from_statsmodels(res: Any) -> Fitted:
         conf_high=_series(ci[:, 1], idx),
         nobs=int(round(float(res.nobs))),
         depvar=str(getattr(res.model, "endog_names", "") or ""),
-        vcov=_SM_COV.get(cov_type, "other"),
+        vcov=vcov,
         cluster=cluster,
         stats=stats,
         source="statsmodels",
@@ -132,23 +128,13 @@ def _from_statsmodels(res: Any) -> Fitted:
 def _from_linearmodels(res: Any) -> Fitted:
     params = res.params
     ci = res.conf_int()
-    # panel results keep the covariance name privately (linearmodels 6-7)
-    cov_type = str(getattr(res, "cov_type", None) or getattr(res, "_cov_type", "")).lower()
-    vcov = ("iid" if cov_type.startswith("unadjusted") or cov_type == "homoskedastic"
-            else "cluster" if "cluster" in cov_type
-            else "driscoll-kraay" if "kernel" in cov_type or "driscoll" in cov_type
-            else "robust" if ("robust" in cov_type or "heterosk" in cov_type) else "other")
+    vcov, cluster = vcov_of_linearmodels(res)
     model = res.model
     fe: list[str] = []
     if getattr(model, "entity_effects", False):
         fe.append("entity")
     if getattr(model, "time_effects", False):
         fe.append("time")
-    cluster: tuple[str, ...] = ()
-    if vcov == "cluster":
-        cov_cfg = getattr(res, "cov_config", None) or getattr(res, "_cov_config", None) or {}
-        names = [k for k in ("cluster_entity", "cluster_time") if cov_cfg.get(k)]
-        cluster = tuple("entity" if n == "cluster_entity" else "time" for n in names) or ("?",)
     stats: dict[str, Any] = {}
     for key, attr in (("r2", "rsquared"), ("r2_within", "rsquared_within"), ("loglik", "loglik")):
         val = getattr(res, attr, None)

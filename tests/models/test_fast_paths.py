@@ -127,7 +127,9 @@ def test_blocked_meats_equal_the_n_by_k_formulas(monkeypatch):
     X = rng.normal(size=(n, k))
     u, v = rng.normal(size=n), rng.uniform(size=n)
     codes = rng.integers(0, 40, n).astype(np.intp)
-    monkeypatch.setattr(cv, "MEAT_BLOCK", 128)
+    from disparity.models import _meat
+
+    monkeypatch.setattr(_meat, "MEAT_BLOCK", 128)
     Xu = X * u[:, None]
     np.testing.assert_allclose(cv._weighted_gram(X, u), Xu.T @ Xu, rtol=1e-13)
     np.testing.assert_allclose(cv._weighted_gram(X, u, v), (X * (u * v)[:, None]).T @ X,

@@ -99,3 +99,45 @@ def test_ordered_expected_information_is_the_expected_hessian(sample, link):
     np.testing.assert_allclose(r.cov.to_numpy(), np.linalg.inv(expected), rtol=1e-9)
     oim = dp.ordered("yo ~ x1 + x2", sample, link=link)
     assert not np.allclose(oim.std_errors, r.std_errors, rtol=1e-4)
+
+
+# Our block-wise Newton fit and statsmodels' IRLS both converge to rounding (issue 18 item 3).
+OWN_FIT_TOL = 1e-10
+
+
+@pytest.mark.parametrize("link", ["logit", "probit"])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_own_binary_fit_matches_statsmodels_glm(spector, link, weighted):
+    df = spector.assign(w=np.linspace(0.5, 2.0, len(spector)))
+    kw = {"weights": "w"} if weighted else {}
+    r = getattr(dp, link)("GRADE ~ GPA + TUCE + PSI", df, vcov="HC0", **kw)
+    lk = sm.families.links.Logit() if link == "logit" else sm.families.links.Probit()
+    glm = sm.GLM(df.GRADE, sm.add_constant(df[["GPA", "TUCE", "PSI"]]),
+                 family=sm.families.Binomial(lk), var_weights=df.w if weighted else None)
+    # the deviance criterion stops early (probit gradient 2e-8); on the parameters, at rounding
+    ref = glm.fit(tol=1e-15, tol_criterion="params", maxiter=500, cov_type="HC0")
+    np.testing.assert_allclose(r.params.to_numpy(), ref.params.to_numpy(), rtol=OWN_FIT_TOL)
+    np.testing.assert_allclose(r.glance()["loglik"].iloc[0], ref.llf, rtol=OWN_FIT_TOL)
+    # the sandwich with statsmodels' information (observed, and expected) and score_obs
+    S = glm.score_obs(ref.params.to_numpy())
+    for info in ("oim", "eim"):
+        B = np.linalg.inv(-glm.hessian(ref.params.to_numpy(), observed=info == "oim"))
+        se = np.sqrt(np.diag(B @ S.T @ S @ B))
+        got = r.with_vcov("HC0", information=info).std_errors.to_numpy()
+        np.testing.assert_allclose(got, se, rtol=1e-8)
+    # the scores, formed on demand, are statsmodels' score_obs
+    np.testing.assert_allclose(r.extra["scores"], glm.score_obs(ref.params.to_numpy()),
+                               rtol=1e-8, atol=1e-12)
+
+
+def test_binary_raw_is_built_on_first_access_and_kept(spector):
+    import pickle
+
+    r = dp.logit("GRADE ~ GPA + TUCE + PSI", spector)
+    assert getattr(r.__dict__["_raw"], "lazy_raw", False)  # nothing of statsmodels held yet
+    recipe = pickle.loads(pickle.dumps(r.__dict__["_raw"]))  # plain data, no closure
+    first = r.raw
+    assert first is r.raw  # built once
+    assert type(first).__name__ == "GLMResultsWrapper"
+    np.testing.assert_array_equal(recipe.build().params, r.params.to_numpy())
+    assert r.replace(df=None).__dict__["_raw"] is r.__dict__["_raw"]
