@@ -116,6 +116,7 @@ import pandas as pd
 from .._options import SSC_KINDS, VCOV_KINDS, SscKind, VcovKind, check_option
 from ..design import ReplicateDesign, SurveyDesign
 from ..errors import DataValueError, SpecificationError
+from ._absorb import factor_codes
 from ._covsurvey import (  # noqa: F401  (part of this module's interface)
     _check_subpop,
     _design_rows,
@@ -360,13 +361,13 @@ def cluster_codes(
                 f"Cluster column {c!r} has {int(col.isna().sum())} missing values (rows {rows}); "
                 "fill them or drop those rows before fitting: observations cannot be assigned to a cluster."
             )
-        codes, uniques = pd.factorize(col, sort=True)
-        if len(uniques) < 2:
+        codes = factor_codes(col)  # sorted-factorize codes; integer columns without hashing
+        if codes.size == 0 or int(codes.max()) < 1:
             raise DataValueError(
                 f"Cluster column {c!r} has a single cluster in the estimation sample; cluster-robust "
                 "variances need at least two (use vcov='HC1', or a coarser/finer clustering variable)."
             )
-        out.append(codes.astype(np.intp))
+        out.append(codes)
     return out
 
 
