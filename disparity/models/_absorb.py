@@ -94,6 +94,9 @@ def factor_codes(col: pd.Series) -> np.ndarray:
     if v.dtype.kind in "iu" and v.size:
         lo, hi = int(v.min()), int(v.max())
         if hi - lo <= 4 * v.size + 1024:
+            kern = _kernels() if BACKEND == "numba" else None
+            if kern is not None and v.dtype != np.uint64:  # (uint64 - int64 is float in numba)
+                return kern["int_codes"](v, lo, hi - lo + 1)
             off = (v - lo).astype(np.intp, copy=False)
             present = np.bincount(off, minlength=hi - lo + 1) > 0
             remap = np.cumsum(present, dtype=np.intp) - 1
@@ -130,6 +133,10 @@ def recode(codes: Sequence[np.ndarray], keep: np.ndarray) -> list[np.ndarray]:
     """Codes on the kept rows, renumbered densely (levels keep their order)."""
     if keep.all():
         return [np.asarray(g, dtype=np.intp) for g in codes]
+    kern = _kernels() if BACKEND == "numba" else None
+    if kern is not None:
+        return [kern["recode"](np.asarray(g, dtype=np.intp), keep, int(g.max()) + 1,
+                               int(keep.sum())) for g in codes]
     out = []
     for g in codes:
         gk = g[keep]
@@ -605,7 +612,39 @@ def _compile(numba) -> dict:  # pragma: no cover - compiled; tested against the 
                 return False
         return True
 
-    return {"is_sorted": is_sorted, "order": order, "order_block": order_block, "fill": fill, "sums": sums, "acc2": acc2,
+    @jit
+    def int_codes(v, lo, span):
+        present = np.zeros(span, dtype=np.intp)
+        for i in range(v.size):
+            present[v[i] - lo] = 1
+        code = -1
+        for j in range(span):
+            code += present[j]
+            present[j] = code
+        out = np.empty(v.size, dtype=np.intp)
+        for i in range(v.size):
+            out[i] = present[v[i] - lo]
+        return out
+
+    @jit
+    def recode(g, keep, G, n_keep):
+        remap = np.zeros(G, dtype=np.intp)
+        for i in range(g.size):
+            if keep[i]:
+                remap[g[i]] = 1
+        code = -1
+        for j in range(G):
+            code += remap[j]
+            remap[j] = code
+        out = np.empty(n_keep, dtype=np.intp)
+        t = 0
+        for i in range(g.size):
+            if keep[i]:
+                out[t] = remap[g[i]]
+                t += 1
+        return out
+
+    return {"int_codes": int_codes, "recode": recode, "is_sorted": is_sorted, "order": order, "order_block": order_block, "fill": fill, "sums": sums, "acc2": acc2,
             "acc3": acc3, "acck": acck, "finish": finish, "residual": residual,
             "singletons": singletons, "components": components, "nested": nested}
 

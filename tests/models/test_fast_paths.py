@@ -125,14 +125,17 @@ def test_singletons_and_redundancy_same_with_numpy(monkeypatch):
     raw = [_absorb.factor_codes(pd.Series(v)) for v in
            np.random.default_rng(5).integers(0, [900, 40, 300], (4000, 3)).T]
     cl = [_absorb.factor_codes(pd.Series(g // 3)) for g in raw[:1]]
-    out = {}
+    out, recoded = {}, {}
     for backend in ("numba", "numpy"):
         monkeypatch.setattr(_absorb, "BACKEND", backend)
         keep = _absorb.drop_singletons(raw)
-        rec = _absorb.recode(raw, keep)
+        rec = recoded[backend] = _absorb.recode(raw, keep)
         out[backend] = (keep, _absorb.absorbed_dof(rec), _absorb.absorbed_dof(groups),
                         _absorb.nested_dof(rec, [cl[0][keep]]), _absorb.nested_dof(groups, [groups[1] // 3]))
     np.testing.assert_array_equal(out["numba"][0], out["numpy"][0])
+    for a, b in zip(recoded["numba"], recoded["numpy"], strict=True):
+        np.testing.assert_array_equal(a, b)
+        assert a.max() + 1 == np.unique(a).size  # dense
     assert 0 < (~out["numba"][0]).sum() < 4000  # some singletons, dropped in cascade
     assert out["numba"][1:] == out["numpy"][1:]
     assert out["numba"][3] > 0 and out["numba"][4] > 0  # effects nested in their coarsenings
@@ -153,7 +156,9 @@ def test_ols_absorb_same_with_numpy_passes(vcov, monkeypatch):
     np.testing.assert_array_equal(fits["numba"].cov, fits["numpy"].cov)
 
 
-def test_factor_codes_equal_sorted_factorize():
+@pytest.mark.parametrize("backend", ["numba", "numpy"])
+def test_factor_codes_equal_sorted_factorize(backend, monkeypatch):
+    monkeypatch.setattr(_absorb, "BACKEND", backend)
     rng = np.random.default_rng(1)
     for values in (rng.integers(-50, 50, 1000), rng.integers(0, 10**12, 1000),
                    rng.choice(list("abcde"), 1000), rng.integers(0, 3, 1000).astype(np.uint8)):
