@@ -134,20 +134,20 @@ sys.path.insert(0, sys.argv[1])
 import disparity as dp
 from bench_absorb import CASES
 
-def rss():
+def status(key):
     for line in open('/proc/self/status'):
-        if line.startswith('VmRSS'):
+        if line.startswith(key):
             return int(line.split()[1]) * 1024
     return 0
 
 warnings.simplefilter('ignore')
 make, fit = CASES[sys.argv[2]]
 fit(make(20_000))  # warm-up: imports and numba's first call before the baseline
-base = rss()
+base = status('VmRSS')
 df = make(int(sys.argv[3]))
 nbytes = int(df.memory_usage(index=False, deep=True).sum())
 fit(df)
-print(json.dumps({'base': base, 'frame_bytes': nbytes}))
+print(json.dumps({'base': base, 'frame_bytes': nbytes, 'peak': status('VmHWM')}))
 """
 
 #: The memory cases: (frame of n rows, the fit).
@@ -165,10 +165,11 @@ CASES = {
 
 
 def peak_rss(case: str, n: int) -> dict:
-    """Peak RSS of one fit in a fresh child (``os.wait4``) over the bytes of its input columns.
+    """Peak RSS of one fit in a fresh child over the bytes of its input columns.
 
     ``peak / input`` = (child's peak RSS - its RSS before the frame was built) / bytes of the
-    frame's columns: the columns themselves count 1x (target <= 2).
+    frame's columns: the columns themselves count 1x (target <= 2). The peak is the child's own
+    ``VmHWM`` (``wait4``'s ``ru_maxrss`` would carry this parent's size across the exec).
     """
     import json
     import os
@@ -177,19 +178,12 @@ def peak_rss(case: str, n: int) -> dict:
     here = str(Path(__file__).resolve().parent)
     env = dict(os.environ)
     env["PYTHONPATH"] = str(Path(here).parent) + os.pathsep + env.get("PYTHONPATH", "")
-    r, w = os.pipe()
-    proc = subprocess.Popen([sys.executable, "-c", MEM_CHILD, here, case, str(n)], stdout=w,
-                            env=env)
-    os.close(w)
-    with os.fdopen(r) as fh:
-        out = fh.read()
-    _, status, usage = os.wait4(proc.pid, 0)
-    if os.waitstatus_to_exitcode(status):
-        raise RuntimeError(f"memory child failed for {case}")
+    out = subprocess.run([sys.executable, "-c", MEM_CHILD, here, case, str(n)], env=env,
+                         capture_output=True, text=True, check=True).stdout
     m = json.loads(out.strip().splitlines()[-1])
     return {"case": f"{case}, {n:,} rows", "input MiB": m["frame_bytes"] / 2**20,
-            "peak RSS MiB": usage.ru_maxrss / 2**10,
-            "peak / input": (usage.ru_maxrss * 1024 - m["base"]) / m["frame_bytes"]}
+            "peak RSS MiB": m["peak"] / 2**20,
+            "peak / input": (m["peak"] - m["base"]) / m["frame_bytes"]}
 
 
 def _rows(case: str, t: dict, base_name: str, diff: float) -> list[dict]:
