@@ -1,8 +1,10 @@
 """Absorbing any number of fixed effects: codes, singletons, redundant levels, nesting in clusters.
 
-The within transformation is :func:`demean` (alternating projections, Gaure 2013, with Irons-Tuck
-extrapolation when they are slow, as fixest); the rest of the module decides which rows and how
-many parameters the effects take.
+The within transformation is :func:`demean` (alternating projections, Gaure 2013, in the space of
+the fixed-effect coefficients with Irons-Tuck extrapolation, as fixest: Berge 2018); the rest of
+the module decides which rows and how many parameters the effects take. The passes over the rows
+are compiled by numba (on first use, cached on disk); ``BACKEND = "numpy"`` runs the same
+arithmetic in numpy, which the tests check gives the same bits.
 
 References
 ----------
@@ -43,6 +45,9 @@ DEMEAN_MAX_ITER = 10_000
 # Sweeps of plain alternating projections before Irons-Tuck extrapolation starts (a balanced
 # two-way panel converges in one sweep; extrapolating there would only cost passes).
 ACCEL_AFTER = 3
+# The passes over the rows: compiled by numba when it is installed ("numba"), else "numpy" (the
+# same arithmetic in the same order; tests set this to check one against the other).
+BACKEND = "numba"
 
 
 def absorb_columns(absorb: str | Sequence[str] | None) -> tuple[str, ...]:
@@ -91,6 +96,9 @@ def factor_codes(col: pd.Series) -> np.ndarray:
     if v.dtype.kind in "iu" and v.size:
         lo, hi = int(v.min()), int(v.max())
         if hi - lo <= 4 * v.size + 1024:
+            kern = _kernels() if BACKEND == "numba" else None
+            if kern is not None and v.dtype != np.uint64:  # (uint64 - int64 is float in numba)
+                return kern["int_codes"](v, lo, hi - lo + 1)
             off = (v - lo).astype(np.intp, copy=False)
             present = np.bincount(off, minlength=hi - lo + 1) > 0
             remap = np.cumsum(present, dtype=np.intp) - 1
@@ -105,6 +113,10 @@ def drop_singletons(codes: Sequence[np.ndarray]) -> np.ndarray:
     would inflate the degrees of freedom (Correia 2015). Removing one can create another, so the
     pass repeats until none is left (as reghdfe and fixest do).
     """
+    kern = _kernels() if BACKEND == "numba" else None
+    if kern is not None:
+        gs = tuple(np.asarray(g, dtype=np.intp) for g in codes)
+        return kern["singletons"](gs, np.array([int(g.max()) + 1 for g in gs], dtype=np.intp))
     n = codes[0].size
     keep = np.ones(n, dtype=bool)
     while True:
@@ -123,6 +135,10 @@ def recode(codes: Sequence[np.ndarray], keep: np.ndarray) -> list[np.ndarray]:
     """Codes on the kept rows, renumbered densely (levels keep their order)."""
     if keep.all():
         return [np.asarray(g, dtype=np.intp) for g in codes]
+    kern = _kernels() if BACKEND == "numba" else None
+    if kern is not None:
+        return [kern["recode"](np.asarray(g, dtype=np.intp), keep, int(g.max()) + 1,
+                               int(keep.sum())) for g in codes]
     out = []
     for g in codes:
         gk = g[keep]
@@ -133,98 +149,512 @@ def recode(codes: Sequence[np.ndarray], keep: np.ndarray) -> list[np.ndarray]:
 
 def demean(
     M: np.ndarray, groups: Sequence[np.ndarray], weights: np.ndarray | None = None,
-    *, tol: float = DEMEAN_TOL, max_iter: int = DEMEAN_MAX_ITER,
+    *, tol: float = DEMEAN_TOL, max_iter: int = DEMEAN_MAX_ITER, backend: str | None = None,
 ) -> tuple[np.ndarray, int]:
     r"""Residuals of the columns of ``M`` on one or more sets of dummies (alternating projections).
 
     Returns the demeaned copy (Fortran order, float64) and the number of sweeps of the slowest
-    column. Each projection subtracts the (weighted) group means
-    :math:`\bar m_g = \sum_{i \in g} w_i m_i / \sum_{i \in g} w_i` of one set of effects. One
-    set is exact in one projection. With :math:`K` sets a column is done once :math:`K-1`
-    consecutive projections moved it by less than ``tol`` of its largest absolute value: the
-    projection before them left it orthogonal to its own effects, and each later one changes any
-    group mean by at most its own (tiny) size, so every set's group means are below
-    :math:`(K-1)\,` ``tol`` (Gaure 2013 for the method). When plain sweeps are slow (after
-    ``ACCEL_AFTER`` of them) every second sweep is extrapolated by Irons and Tuck (1969), as fixest
-    does (Berge 2018): with :math:`\Delta_1 = x_1 - x_0`, :math:`\Delta_2 = x_2 - x_1`,
-    :math:`x \leftarrow x_2 - \frac{\Delta_2'(\Delta_2-\Delta_1)}{\|\Delta_2-\Delta_1\|^2}\Delta_2`,
-    which stays in :math:`m - \text{span}(D)`, so the limit is the same residual.
+    column. The work is in the space of the fixed-effect coefficients, as fixest does (Berge
+    2018): with the sets ordered by their number of levels (largest first) and coefficients
+    :math:`\alpha_1, \dots, \alpha_K`, one projection on set :math:`q` sets
 
-    Work is column by column on contiguous float64 columns with integer codes: ``np.bincount``
-    for the group sums, one gather of the means, subtraction in place; one copy of ``M`` and O(n)
-    extra (two n-vectors for the extrapolation).
+    .. math:: \alpha_{q,g} = \frac{\sum_{i \in g} w_i \big(m_i - \sum_{j \ne q}
+              \alpha_{j, g_j(i)}\big)}{\sum_{i \in g} w_i},
+
+    which is the projection of the implied residual :math:`m - \sum_j D_j \alpha_j` on the
+    dummies of set :math:`q` (Gaure 2013); the group sums of :math:`w m` are formed once, and a
+    projection is one pass over the codes that reads and writes no n-vector. One set is exact in
+    one projection. With :math:`K` sets a column is done once :math:`K-1` consecutive projections
+    changed its coefficients by less than ``tol`` of its largest absolute value: the projection
+    before them left the residual orthogonal to its own effects, and each later one changes any
+    group mean by at most its own (tiny) size, so every set's group means are below
+    :math:`(K-1)\,` ``tol``. After ``ACCEL_AFTER`` plain sweeps every second sweep is
+    extrapolated by Irons and Tuck (1969) on the coefficients of sets :math:`2..K` (those of set 1
+    follow from them): with :math:`\Delta_1 = x_1 - x_0`, :math:`\Delta_2 = x_2 - x_1`,
+    :math:`x \leftarrow x_2 - \frac{\Delta_2'(\Delta_2-\Delta_1)}{\|\Delta_2-\Delta_1\|^2}\Delta_2`.
+    Any coefficients give a residual in :math:`m - \text{span}(D)`, so the limit is the same
+    residual. The residual is formed once at the end.
+
+    All columns go through each pass together (per-column convergence: a converged column leaves
+    the block). The passes are compiled with numba when it is installed (``backend="numba"``);
+    ``backend="numpy"`` does the same arithmetic in the same order with ``np.bincount`` (the
+    fallback, and the reference the compiled path is tested against). Memory: the output, the
+    codes in visiting order as one n x K int32 array (numba; one intp n-vector for the order when
+    the rows are reordered) and O(levels x columns).
     """
-    M = np.array(M, dtype=np.float64, order="F", copy=True)
+    M = np.asarray(M, dtype=np.float64)
     if M.ndim == 1:
         M = M[:, None]
-    groups = [np.asarray(g, dtype=np.intp) for g in groups]
     n, k = M.shape
+    gl = [np.asarray(g, dtype=np.intp) for g in groups]
+    levels = [int(g.max()) + 1 for g in gl]
+    order = sorted(range(len(gl)), key=lambda q: -levels[q])  # stable: ties keep their order
+    gl, levels = [gl[q] for q in order], [levels[q] for q in order]
+    off = np.concatenate([[0], np.cumsum(levels)]).astype(np.intp)
     w = None if weights is None else np.asarray(weights, dtype=np.float64)
     if w is None:
-        inv = [1.0 / np.bincount(g).astype(np.float64) for g in groups]
+        tot = np.concatenate([np.bincount(g, minlength=G) for g, G in zip(gl, levels, strict=True)])
     else:
-        tot = [np.bincount(g, weights=w) for g in groups]
-        if any(np.any(t <= 0) for t in tot):
+        tot = np.concatenate([np.bincount(g, weights=w, minlength=G)
+                              for g, G in zip(gl, levels, strict=True)])
+        if np.any(tot <= 0):
             raise DataValueError(
                 "A fixed-effect group has zero total weight; drop it or fix the weights."
             )
-        inv = [1.0 / t for t in tot]
-    buf = np.empty(n)
-    wbuf = None if w is None else np.empty(n)
-    worst = 0
-    for j in range(k):
-        col = M[:, j]
-        scale = max(float(np.max(np.abs(col))) if n else 0.0, 1e-300)
-        worst = max(worst, _demean_column(col, groups, inv, w, buf, wbuf, tol * scale, max_iter))
-    return M, worst
+    inv = 1.0 / tot.astype(np.float64)
+    use = BACKEND if backend is None else backend
+    if use not in ("numba", "numpy"):
+        raise ValueError(f"backend={backend!r}: 'numba' or 'numpy'")
+    kern = _kernels() if use == "numba" else None
+    eng: _NumpyPasses = (_NumbaPasses(M, gl, off, w, kern) if kern is not None
+                         else _NumpyPasses(M, gl, off, w))
+    S, colmax = eng.sums()
+    tol_abs = tol * np.maximum(colmax, 1e-300)
+    A = eng.coefficients()
+    sweeps = _iterate(eng, A, S, inv, off, tol_abs, max_iter)
+    return eng.residual(A), sweeps
 
 
-def _project(col, g, iv, w, buf, wbuf) -> float:
-    """Subtract the group means of ``g`` from ``col`` in place; return their largest size."""
-    if w is None:
-        s = np.bincount(g, weights=col, minlength=iv.size)
-    else:
-        np.multiply(col, w, out=wbuf)
-        s = np.bincount(g, weights=wbuf, minlength=iv.size)
-    s *= iv
-    col -= s[g]
-    return float(np.max(np.abs(s))) if s.size else 0.0
-
-
-def _demean_column(col, groups, inv, w, buf, wbuf, tol_abs, max_iter) -> int:
-    K = len(groups)
-    if K == 1:
-        _project(col, groups[0], inv[0], w, buf, wbuf)
-        return 1
+def _iterate(eng, A, S, inv, off, tol_abs, max_iter) -> int:
+    """Projections (and extrapolations) on the coefficients ``A`` until every column converged."""
+    K = off.size - 1
+    k = A.shape[1]
+    h0 = off[1]
     need = K - 1
-    run = 0
+    st = h0  # the extrapolated state: every set but the first
+    run = np.zeros(k, dtype=np.intp)
+    active = np.arange(k)
     x0 = x1 = None
     for sweep in range(1, max_iter + 1):
         if sweep > ACCEL_AFTER and x0 is None:
-            x0 = col.copy()
-        for g, iv in zip(groups, inv, strict=True):
-            run = run + 1 if _project(col, g, iv, w, buf, wbuf) <= tol_abs else 0
-            if run >= need:
-                return sweep
+            x0 = A[st:].copy()
+        for q in range(K):
+            if sweep == 1 and q == 0:
+                # from zero coefficients: the group means themselves, without a pass
+                A[:h0] = S[:h0] * inv[:h0, None]
+                delta = np.max(np.abs(A[:h0]), axis=0)
+                if K == 1:
+                    return 1
+            else:
+                delta = eng.update(A, S, inv, q, active)
+            run[active] = np.where(delta <= tol_abs[active], run[active] + 1, 0)
+            fin = run[active] >= need
+            if fin.any():
+                active = active[~fin]
+                if not active.size:
+                    return sweep
         if x0 is None:
             continue
         if x1 is None:
-            x1 = col.copy()
+            x1 = A[st:].copy()
             continue
-        # Irons-Tuck on (x0, x1, x2 = col): d1 = x1 - x0 (into x0), d2 = x2 - x1 (into x1).
-        np.subtract(x1, x0, out=x0)
-        np.subtract(col, x1, out=x1)
-        np.subtract(x1, x0, out=buf)  # d2 - d1
-        den = float(np.einsum("i,i->", buf, buf))
-        if den > 0:
-            col -= (float(np.einsum("i,i->", x1, buf)) / den) * x1
-        run = 0
-        x0[:] = col
+        # Irons-Tuck on (x0, x1, x2 = the current state), each active column on its own
+        a = active
+        x2 = A[st:, a]
+        d1 = x1[:, a] - x0[:, a]
+        d2 = x2 - x1[:, a]
+        dd = d2 - d1
+        den = np.einsum("ij,ij->j", dd, dd)
+        num = np.einsum("ij,ij->j", d2, dd)
+        coef = np.divide(num, den, out=np.zeros_like(num), where=den > 0)
+        A[st:, a] = x2 - coef * d2
+        run[a] = 0
+        x0[:, a] = A[st:, a]
         x1 = None
     raise DataValueError(
         f"Demeaning by {K} sets of fixed effects did not converge in {max_iter} sweeps; the "
         "effects may be very weakly connected. Check for groups linked by a single observation."
     )
+
+
+#: Bytes of coefficients (all columns of a block) the passes should find in the processor's cache.
+CACHE_BYTES = 2**18
+
+
+def _visit_plan(groups, off, k) -> int | None:
+    """The order the projections visit the rows in: None (as given), 0 or a block size ``B``.
+
+    The passes read the coefficients of every set at each row's codes. When the second largest
+    set has more coefficients than fit in cache, rows are ordered by blocks of ``B`` levels of the
+    largest set and by the second set within a block (``np.lexsort((g1, g0 // B))``): the largest
+    set's coefficients then stay in cache and the second's are read in increasing order. When only
+    the largest set is big, rows are ordered by it (0). One set needs no passes.
+    """
+    if len(groups) < 2:
+        return None
+    row = 8 * k
+    if (off[2] - off[1]) * row > CACHE_BYTES:
+        return max(1, CACHE_BYTES // row)
+    return 0 if off[1] * row > CACHE_BYTES else None
+
+
+class _NumpyPasses:
+    """The passes over the rows with ``np.bincount`` (one column at a time; O(n) temporaries).
+
+    The projections visit the rows in an order that keeps the coefficients they touch in cache
+    (:func:`_visit_plan`); the group sums of the data and the residual use the original order
+    (one pass each).
+    """
+
+    def __init__(self, M, groups, off, w):
+        self.M, self.groups, self.off, self.w = M, groups, off, w
+        plan = _visit_plan(groups, off, M.shape[1])
+        if plan is None:
+            self.perm = None
+        elif plan == 0:
+            self.perm = np.argsort(groups[0], kind="stable")
+        else:
+            self.perm = np.lexsort((groups[1], groups[0] // plan))
+        if self.perm is None:
+            self.sgroups, self.sw = groups, w
+        else:
+            self.sgroups = [g[self.perm] for g in groups]
+            self.sw = None if w is None else w[self.perm]
+
+    def coefficients(self) -> np.ndarray:
+        return np.zeros((int(self.off[-1]), self.M.shape[1]), order="F")
+
+    def sums(self) -> tuple[np.ndarray, np.ndarray]:
+        M, off, w = self.M, self.off, self.w
+        k = M.shape[1]
+        S = np.empty((int(off[-1]), k), order="F")
+        colmax = np.zeros(k)
+        for c in range(k):
+            col = M[:, c]
+            if col.size:
+                colmax[c] = np.max(np.abs(col))
+            x = col if w is None else w * col
+            for q, g in enumerate(self.groups):
+                S[off[q]:off[q + 1], c] = np.bincount(g, weights=x, minlength=off[q + 1] - off[q])
+        return S, colmax
+
+    def update(self, A, S, inv, q, cols) -> np.ndarray:
+        lo, hi = self.off[q], self.off[q + 1]
+        delta = np.empty(cols.size)
+        for t, c in enumerate(cols):
+            s = None  # sum_{j != q} A_j[g_j] of column c, in the order of the sets
+            for j, g in enumerate(self.sgroups):
+                if j != q:
+                    v = A[self.off[j]:self.off[j + 1], c][g]
+                    s = v if s is None else np.add(s, v, out=s)
+            if self.sw is not None:
+                s *= self.sw
+            b = np.bincount(self.sgroups[q], weights=s, minlength=hi - lo)
+            new = (S[lo:hi, c] - b) * inv[lo:hi]
+            delta[t] = np.max(np.abs(new - A[lo:hi, c]))
+            A[lo:hi, c] = new
+        return delta
+
+    def residual(self, A) -> np.ndarray:
+        n, k = self.M.shape
+        out = np.empty((n, k), order="F")
+        for c in range(k):
+            o = out[:, c]
+            o[:] = self.M[:, c]
+            for j, g in enumerate(self.groups):
+                o -= A[self.off[j]:self.off[j + 1], c][g]
+        return out
+
+
+class _NumbaPasses(_NumpyPasses):
+    """The same passes compiled: every active column in one pass over an n x K array of codes."""
+
+    def __init__(self, M, groups, off, w, kern):
+        self.kern = kern
+        self.M, self.groups, self.off, self.w = M, groups, off, w
+        n, K = M.shape[0], len(groups)
+        g0 = groups[0]
+        plan = _visit_plan(groups, off, M.shape[1])
+        self.perm = None
+        if plan == 0 and not kern["is_sorted"](g0, 1, g0):
+            self.perm = kern["order"](g0, int(off[1]))
+        elif plan and not kern["is_sorted"](g0, plan, groups[1]):
+            self.perm = kern["order_block"](g0, plan, int(off[1]), groups[1], int(off[2] - off[1]))
+        perm = np.empty(0, dtype=np.intp) if self.perm is None else self.perm
+        # one set needs no passes, and no codes in visiting order
+        self.C = np.empty((n if K > 1 else 0, K), dtype=np.int32 if off[-1] < 2**31 - 1 else np.int64)
+        for q, g in enumerate(groups if K > 1 else ()):
+            kern["fill"](self.C, q, g, int(off[q]), perm)
+        self.gt = tuple(groups)
+        self.offv = np.asarray(off, dtype=np.intp)
+        self.w0 = np.empty(0) if w is None else np.ascontiguousarray(w)
+        self.wv = self.w0 if (self.perm is None or w is None) else self.w0[self.perm]
+        self.buf = np.empty((int(np.max(np.diff(off))), M.shape[1]))
+        self.acc = kern["acc2"] if K == 2 else kern["acc3"] if K == 3 else kern["acck"]
+
+    def coefficients(self) -> np.ndarray:
+        return np.zeros((int(self.off[-1]), self.M.shape[1]))
+
+    def sums(self) -> tuple[np.ndarray, np.ndarray]:
+        S = np.zeros((int(self.off[-1]), self.M.shape[1]))
+        colmax = np.zeros(self.M.shape[1])
+        self.kern["sums"](self.M, self.gt, self.offv, self.w0, S, colmax)
+        return S, colmax
+
+    def update(self, A, S, inv, q, cols) -> np.ndarray:
+        delta = np.empty(cols.size)
+        lo, hi = int(self.off[q]), int(self.off[q + 1])
+        self.acc(q, self.C, self.wv, A, lo, hi, cols, self.buf)
+        self.kern["finish"](A, S, inv, lo, hi, cols, self.buf, delta)
+        return delta
+
+    def residual(self, A) -> np.ndarray:
+        out = np.empty(self.M.shape, order="F")
+        self.kern["residual"](self.M, self.gt, self.offv, A, out)
+        return out
+
+
+_KERNELS: dict | None = None
+
+
+def _kernels() -> dict | None:
+    """The compiled passes (numba, cached on disk), or None when numba is not installed."""
+    global _KERNELS
+    if _KERNELS is None:
+        try:
+            import numba
+        except ImportError:
+            _KERNELS = {}
+        else:
+            _KERNELS = _compile(numba)
+    return _KERNELS or None
+
+
+def _compile(numba) -> dict:  # pragma: no cover - compiled; tested against the numpy passes
+    """The numba kernels. Sums run over rows in the visiting order, as ``np.bincount`` does."""
+    jit = numba.njit(cache=True, nogil=True)
+
+    @jit
+    def is_sorted(g0, B, g1):
+        # rows in the order of (g0 // B, g1)? (B = 1, g1 = g0: in the order of g0)
+        if B == 1:
+            for i in range(1, g0.size):
+                if g0[i] < g0[i - 1] or (g0[i] == g0[i - 1] and g1[i] < g1[i - 1]):
+                    return False
+            return True
+        for i in range(1, g0.size):
+            b, a = g0[i] // B, g0[i - 1] // B
+            if b < a or (b == a and g1[i] < g1[i - 1]):
+                return False
+        return True
+
+    @jit
+    def order(g, G):
+        start = np.zeros(G + 1, dtype=np.intp)
+        for i in range(g.size):
+            start[g[i] + 1] += 1
+        for v in range(G):
+            start[v + 1] += start[v]
+        perm = np.empty(g.size, dtype=np.intp)
+        for i in range(g.size):
+            perm[start[g[i]]] = i
+            start[g[i]] += 1
+        return perm
+
+    @jit
+    def order_block(g0, B, G0, g1, G1):
+        # stable counting sorts: by g1, then by g0 // B (= np.lexsort((g1, g0 // B)))
+        p1 = order(g1, G1)
+        nb = (G0 - 1) // B + 1
+        start = np.zeros(nb + 1, dtype=np.intp)
+        for i in range(g0.size):
+            start[g0[i] // B + 1] += 1
+        for v in range(nb):
+            start[v + 1] += start[v]
+        perm = np.empty(g0.size, dtype=np.intp)
+        for t in range(g0.size):
+            i = p1[t]
+            b = g0[i] // B
+            perm[start[b]] = i
+            start[b] += 1
+        return perm
+
+    @jit
+    def fill(C, q, g, off, perm):
+        if perm.size:
+            for p in range(C.shape[0]):
+                C[p, q] = g[perm[p]] + off
+        else:
+            for p in range(C.shape[0]):
+                C[p, q] = g[p] + off
+
+    @jit
+    def sums(M, gs, off, w, S, colmax):
+        n, k = M.shape
+        for i in range(n):
+            for c in range(k):
+                v = M[i, c]
+                if abs(v) > colmax[c]:
+                    colmax[c] = abs(v)
+                x = w[i] * v if w.size else v
+                for q in range(len(gs)):
+                    S[gs[q][i] + off[q], c] += x
+
+    # acc*: buf[g - lo, t] = sum over rows p of group g (set q) of w_p * sum_{j != q} A[C[p, j], c]
+    @jit
+    def acc2(q, C, w, A, lo, hi, cols, buf):
+        m = cols.size
+        buf[: hi - lo, :m] = 0.0
+        j1 = 1 - q
+        if w.size:
+            for p in range(C.shape[0]):
+                r, a1, wp = C[p, q] - lo, C[p, j1], w[p]
+                for t in range(m):
+                    buf[r, t] += wp * A[a1, cols[t]]
+        else:
+            for p in range(C.shape[0]):
+                r, a1 = C[p, q] - lo, C[p, j1]
+                for t in range(m):
+                    buf[r, t] += A[a1, cols[t]]
+
+    @jit
+    def acc3(q, C, w, A, lo, hi, cols, buf):
+        m = cols.size
+        buf[: hi - lo, :m] = 0.0
+        j1 = 1 if q == 0 else 0
+        j2 = 1 if q == 2 else 2
+        if w.size:
+            for p in range(C.shape[0]):
+                r, a1, a2, wp = C[p, q] - lo, C[p, j1], C[p, j2], w[p]
+                for t in range(m):
+                    c = cols[t]
+                    buf[r, t] += wp * (A[a1, c] + A[a2, c])
+        else:
+            for p in range(C.shape[0]):
+                r, a1, a2 = C[p, q] - lo, C[p, j1], C[p, j2]
+                for t in range(m):
+                    c = cols[t]
+                    buf[r, t] += A[a1, c] + A[a2, c]
+
+    @jit
+    def acck(q, C, w, A, lo, hi, cols, buf):
+        K = C.shape[1]
+        m = cols.size
+        buf[: hi - lo, :m] = 0.0
+        for p in range(C.shape[0]):
+            r = C[p, q] - lo
+            for t in range(m):
+                c = cols[t]
+                s = 0.0
+                for j in range(K):
+                    if j != q:
+                        s += A[C[p, j], c]
+                buf[r, t] += w[p] * s if w.size else s
+
+    @jit
+    def finish(A, S, inv, lo, hi, cols, buf, delta):
+        for t in range(cols.size):
+            c = cols[t]
+            d = 0.0
+            for g in range(lo, hi):
+                new = (S[g, c] - buf[g - lo, t]) * inv[g]
+                if abs(new - A[g, c]) > d:
+                    d = abs(new - A[g, c])
+                A[g, c] = new
+            delta[t] = d
+
+    @jit
+    def residual(M, gs, off, A, out):
+        n, k = M.shape
+        for i in range(n):
+            for c in range(k):
+                s = M[i, c]
+                for j in range(len(gs)):
+                    s -= A[gs[j][i] + off[j], c]
+                out[i, c] = s
+
+    @jit
+    def singletons(gs, levels):
+        # one row removed updates every count at once, so removals cascade within a pass; the
+        # rows left are the same (removal is monotone: the largest set without singletons stays)
+        n = gs[0].size
+        counts = [np.zeros(levels[q], dtype=np.intp) for q in range(len(gs))]
+        for q in range(len(gs)):
+            for i in range(n):
+                counts[q][gs[q][i]] += 1
+        keep = np.ones(n, dtype=np.bool_)
+        changed = True
+        while changed:
+            changed = False
+            for i in range(n):
+                if keep[i]:
+                    single = False
+                    for q in range(len(gs)):
+                        if counts[q][gs[q][i]] == 1:
+                            single = True
+                    if single:
+                        keep[i] = False
+                        changed = True
+                        for q in range(len(gs)):
+                            counts[q][gs[q][i]] -= 1
+        return keep
+
+    @jit
+    def components(a, b, na, nb):
+        # union-find (path halving) on the bipartite graph of the levels of a and b
+        parent = np.arange(na + nb)
+        for i in range(a.size):
+            x, y = a[i], b[i] + na
+            while parent[x] != x:
+                parent[x] = parent[parent[x]]
+                x = parent[x]
+            while parent[y] != y:
+                parent[y] = parent[parent[y]]
+                y = parent[y]
+            if x != y:
+                parent[max(x, y)] = min(x, y)
+        roots = 0
+        for v in range(na + nb):
+            if parent[v] == v:
+                roots += 1
+        return roots
+
+    @jit
+    def nested(g, c, G):
+        seen = np.full(G, -1, dtype=np.intp)
+        for i in range(g.size):
+            s = seen[g[i]]
+            if s < 0:
+                seen[g[i]] = c[i]
+            elif s != c[i]:
+                return False
+        return True
+
+    @jit
+    def int_codes(v, lo, span):
+        present = np.zeros(span, dtype=np.intp)
+        for i in range(v.size):
+            present[v[i] - lo] = 1
+        code = -1
+        for j in range(span):
+            code += present[j]
+            present[j] = code
+        out = np.empty(v.size, dtype=np.intp)
+        for i in range(v.size):
+            out[i] = present[v[i] - lo]
+        return out
+
+    @jit
+    def recode(g, keep, G, n_keep):
+        remap = np.zeros(G, dtype=np.intp)
+        for i in range(g.size):
+            if keep[i]:
+                remap[g[i]] = 1
+        code = -1
+        for j in range(G):
+            code += remap[j]
+            remap[j] = code
+        out = np.empty(n_keep, dtype=np.intp)
+        t = 0
+        for i in range(g.size):
+            if keep[i]:
+                out[t] = remap[g[i]]
+                t += 1
+        return out
+
+    return {"int_codes": int_codes, "recode": recode, "is_sorted": is_sorted, "order": order, "order_block": order_block, "fill": fill, "sums": sums, "acc2": acc2,
+            "acc3": acc3, "acck": acck, "finish": finish, "residual": residual,
+            "singletons": singletons, "components": components, "nested": nested}
 
 
 def absorbed_dof(groups: Sequence[np.ndarray]) -> int:
@@ -237,6 +667,11 @@ def absorbed_dof(groups: Sequence[np.ndarray]) -> int:
     levels = [int(g.max()) + 1 for g in groups]
     if len(groups) == 1:
         return levels[0]
+    kern = _kernels() if BACKEND == "numba" else None
+    if kern is not None:
+        n_comp = int(kern["components"](np.asarray(groups[0], dtype=np.intp),
+                                        np.asarray(groups[1], dtype=np.intp), *levels[:2]))
+        return sum(levels[:2]) - n_comp + sum(v - 1 for v in levels[2:])
     from scipy.sparse import coo_matrix
     from scipy.sparse.csgraph import connected_components
 
@@ -263,9 +698,15 @@ def fe_dof(groups: Sequence[np.ndarray], clusters: Sequence[np.ndarray] | None =
 def nested_dof(groups: Sequence[np.ndarray], clusters: Sequence[np.ndarray]) -> int:
     """Absorbed parameters nested in a clustering (all levels of each nested effect but one)."""
     out = 0
+    kern = _kernels() if BACKEND == "numba" else None
     for g in groups:
         G = int(g.max()) + 1
         for c in clusters:
+            if kern is not None:
+                if kern["nested"](np.asarray(g, dtype=np.intp), np.asarray(c, dtype=np.intp), G):
+                    out += G - 1
+                    break
+                continue
             # nested iff every level of g meets one cluster: each row's cluster equals the (any)
             # cluster recorded for its level (O(n), no sorting).
             seen = np.empty(G, dtype=c.dtype)

@@ -125,7 +125,7 @@ def _absorb_design(
     X = d.X.drop(columns=["Intercept"]) if d.intercept is not None else d.X
     if X.shape[1] == 0:
         raise SpecificationError("With absorb=, the formula needs at least one regressor.")
-    d = replace(
+    d = replace(d, intercept=None, X=X) if n_single == 0 else replace(
         d, y=d.y[keep], X=X[keep], index=d.index[keep], intercept=None,
     )
     return d, recode(codes, keep), n_single, notes
@@ -305,7 +305,10 @@ def ols(
     codes = cv.cluster_codes(data, list(clist), d.index) if clist else None
     # the estimation rows for survey variances and effects: a shallow (copy-on-write) copy when
     # no row was dropped, not a second copy of every column
-    frame = data.copy(deep=False) if d.index.equals(data.index) else data.loc[d.index]
+    # (unused with absorb=, which has no survey variances or effects: no row selection then)
+    frame = data if fe_cols else (
+        data.copy(deep=False) if d.index.equals(data.index) else data.loc[d.index]
+    )
     nobs = int(round(w.sum())) if (w is not None and weight_type == "fweight") else len(y)
 
     ybar = float(np.average(y_orig, weights=w)) if (d.intercept is not None or fe_cols) else 0.0

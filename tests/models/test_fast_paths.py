@@ -1,7 +1,9 @@
 """Issue 22 (items 1 and 4): the fast and low-memory paths give the numbers of the direct ones.
 
-* :func:`disparity.models._absorb.demean` (column-wise alternating projections with Irons-Tuck
-  extrapolation) against the exact least-squares residual on the dummy matrix;
+* :func:`disparity.models._absorb.demean` (alternating projections in fixed-effect coefficient
+  space with Irons-Tuck extrapolation) against the exact least-squares residual on the dummy
+  matrix, and its compiled (numba) passes against the numpy ones, in every visiting order;
+* singleton removal, redundant levels and nesting: numba against numpy;
 * the blocked Householder QR of the solver (TSQR) on the NIST StRD problems and against the
   one-block path;
 * the row-blocked HC meat and the column-wise cluster meat against the n x k formulas;
@@ -80,7 +82,83 @@ def test_demean_reports_non_convergence():
         _absorb.demean(M, groups, max_iter=1)
 
 
-def test_factor_codes_equal_sorted_factorize():
+def test_numba_is_installed():
+    # numba is a dependency: the compiled passes must run here (fail, not skip, when it is missing)
+    assert _absorb._kernels() is not None
+
+
+def _four_sets(M, groups):
+    rng = np.random.default_rng(7)
+    d = _absorb.factor_codes(pd.Series(rng.integers(0, 9, M.shape[0])))
+    return [*groups, d]
+
+
+@pytest.mark.parametrize("k_fe", [1, 2, 3, 4])
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize("cache_bytes", [2**18, 2**12, 2**9])
+def test_demean_numba_and_numpy_passes_give_the_same_numbers(k_fe, weighted, cache_bytes,
+                                                             monkeypatch):
+    # the two backends do the same operations in the same order, so they agree to the last bit;
+    # the cache sizes make the rows be visited as given, by the largest set, and by blocks
+    M, groups, w = _unbalanced()
+    groups = _four_sets(M, groups)[:k_fe]
+    w = w if weighted else None
+    monkeypatch.setattr(_absorb, "CACHE_BYTES", cache_bytes)
+    fast, n_fast = _absorb.demean(M, groups, w, backend="numba")
+    ref, n_ref = _absorb.demean(M, groups, w, backend="numpy")
+    np.testing.assert_array_equal(fast, ref)
+    assert n_fast == n_ref
+    np.testing.assert_allclose(fast, _exact_residual(M, groups, w), rtol=0, atol=DEMEAN_ATOL)
+
+
+def test_demean_visiting_orders():
+    off = np.array([0, 100_000, 120_000, 120_020])
+    groups = [np.zeros(5, np.intp)] * 3
+    assert _absorb._visit_plan(groups, off, 3) == _absorb.CACHE_BYTES // 24  # blocks
+    assert _absorb._visit_plan(groups, np.array([0, 100_000, 100_020]), 3) == 0  # by the largest
+    assert _absorb._visit_plan(groups, np.array([0, 500, 520]), 3) is None  # all in cache
+    assert _absorb._visit_plan(groups[:1], off[:2], 3) is None  # one set: no passes
+
+
+def test_singletons_and_redundancy_same_with_numpy(monkeypatch):
+    M, groups, _ = _unbalanced(n=4000, seed=5)
+    raw = [_absorb.factor_codes(pd.Series(v)) for v in
+           np.random.default_rng(5).integers(0, [900, 40, 300], (4000, 3)).T]
+    cl = [_absorb.factor_codes(pd.Series(g // 3)) for g in raw[:1]]
+    out, recoded = {}, {}
+    for backend in ("numba", "numpy"):
+        monkeypatch.setattr(_absorb, "BACKEND", backend)
+        keep = _absorb.drop_singletons(raw)
+        rec = recoded[backend] = _absorb.recode(raw, keep)
+        out[backend] = (keep, _absorb.absorbed_dof(rec), _absorb.absorbed_dof(groups),
+                        _absorb.nested_dof(rec, [cl[0][keep]]), _absorb.nested_dof(groups, [groups[1] // 3]))
+    np.testing.assert_array_equal(out["numba"][0], out["numpy"][0])
+    for a, b in zip(recoded["numba"], recoded["numpy"], strict=True):
+        np.testing.assert_array_equal(a, b)
+        assert a.max() + 1 == np.unique(a).size  # dense
+    assert 0 < (~out["numba"][0]).sum() < 4000  # some singletons, dropped in cascade
+    assert out["numba"][1:] == out["numpy"][1:]
+    assert out["numba"][3] > 0 and out["numba"][4] > 0  # effects nested in their coarsenings
+
+
+@pytest.mark.parametrize("vcov", ["HC1", "cluster"])
+def test_ols_absorb_same_with_numpy_passes(vcov, monkeypatch):
+    M, groups, w = _unbalanced(seed=4)
+    df = pd.DataFrame({"y": M[:, 0], "x1": M[:, 1], "x2": M[:, 2], "a": groups[0],
+                       "b": groups[1], "c": groups[2], "w": w})
+    kw = {"cluster": "a"} if vcov == "cluster" else {}
+    fits = {}
+    for backend in ("numba", "numpy"):
+        monkeypatch.setattr(_absorb, "BACKEND", backend)
+        fits[backend] = dp.ols("y ~ x1 + x2", df, absorb=["a", "b", "c"], vcov=vcov,
+                               weights="w", **kw)
+    np.testing.assert_array_equal(fits["numba"].params, fits["numpy"].params)
+    np.testing.assert_array_equal(fits["numba"].cov, fits["numpy"].cov)
+
+
+@pytest.mark.parametrize("backend", ["numba", "numpy"])
+def test_factor_codes_equal_sorted_factorize(backend, monkeypatch):
+    monkeypatch.setattr(_absorb, "BACKEND", backend)
     rng = np.random.default_rng(1)
     for values in (rng.integers(-50, 50, 1000), rng.integers(0, 10**12, 1000),
                    rng.choice(list("abcde"), 1000), rng.integers(0, 3, 1000).astype(np.uint8)):
