@@ -332,7 +332,7 @@ def few_clusters_note(G: int) -> str:
     )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class VcovResult:
     cov: np.ndarray
     df: float | None  # degrees of freedom of the t reference distribution (None: normal)
@@ -539,7 +539,7 @@ def compute_vcov(
 MlSsc = Literal["ml", "none"]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class SandwichResult:
     """Covariance of an ML estimator with what was used: kind (after the pweight rule), clusters."""
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any, Literal
 
 import numpy as np
@@ -14,10 +15,11 @@ from .._options import VcovKind, WeightType, check_option
 from ..design import SurveyDesign
 from ..errors import DataValueError
 from . import covariance as cv
-from ._margins import average_effects
+from ._margins import AverageEffects, MeanLink
 from ._ml import (
     INFORMATION_KINDS,
     Information,
+    Prepared,
     check_formula,
     fit_glm,
     fit_stats,
@@ -121,7 +123,40 @@ def _binary(
     ll = float(res.llf)
     fstats = binary_fit_stats(yv, mu, w, ll, k, p.nobs)
 
-    def build(kind: str, **kw: Any) -> ModelResult:
+    fit = _BinaryFit(link=link, formula=formula, p=p, res=res, X=X, yv=yv, beta=beta, mu=mu, scores=scores, fstats=fstats, names=names, design=design, design_note=design_note, information=information)
+    return fit(vcov)
+
+
+@dataclass(frozen=True, slots=True)
+class _BinaryFit:
+    """What ``with_vcov`` of a logit/probit needs (``result._refit``), as data: the estimation
+    sample, the statsmodels fit (for the bread), the scores and the options. A new covariance
+    recomputes the sandwich; a replicate design refits once per replicate weight."""
+
+    link: Literal["logit", "probit"]
+    formula: str
+    p: Prepared
+    res: Any
+    X: np.ndarray
+    yv: np.ndarray
+    beta: np.ndarray
+    mu: np.ndarray
+    scores: np.ndarray
+    fstats: dict[str, Any]
+    names: list[str]
+    design: SurveyDesign | None
+    design_note: str | None
+    information: str
+
+    def __call__(self, kind: str, **kw: Any) -> ModelResult:
+        (
+            link, formula, p, res, X, yv, beta, mu, scores, fstats, names, design, design_note,
+            information
+        ) = (
+            self.link, self.formula, self.p, self.res, self.X, self.yv, self.beta, self.mu,
+            self.scores, self.fstats, self.names, self.design, self.design_note, self.information
+        )
+        d = p.design
         info = kw.get("information", information)
         bread = glm_bread(res, info)
         cl = kw.get("cluster", p.clist)
@@ -161,21 +196,9 @@ def _binary(
             stats={**fstats, "n_clusters": G},
             extra={"X": X, "y": yv, "weights": p.w_given, "fitted": mu, "scores": scores,
                    "bread": bread},
-            _refit=build,
-            _effects=lambda r, var, at, level: average_effects(
-                r,
-                var,
-                at,
-                level,
-                frame=p.frame,
-                model_spec=d.model_spec,
-                columns=names,
-                link=lambda eta: _link(link)(eta)[1:],
-                weights=p.w_given,
-            ),
+            _refit=self,
+            _effects=AverageEffects(p.frame, d.model_spec, names, MeanLink(link), p.w_given),
         )
-
-    return build(vcov)
 
 
 def logit(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any, Literal
 
 import numpy as np
@@ -242,7 +243,55 @@ def ordered(
     frame = data.loc[d.index]
     nobs = n
 
-    def build(kind: str, **kw: Any) -> ModelResult:
+    fit = _OrderedFit(link=link, formula=formula, data=data, d=d, frame=frame, X=X, yi=yi, w=w, w_given=w_given, weights=weights, weight_type=weight_type, J=J, levels=levels, theta=theta, scores=scores, H=H, bread_oim=bread_oim, fstats=fstats, names=names, pnames=pnames, lab=lab, nobs=nobs, clist=clist, codes=codes, design=design, design_note=design_note, information=information)
+    return fit(vcov)
+
+
+@dataclass(frozen=True, slots=True)
+class _OrderedFit:
+    """What ``with_vcov`` of an ordered model needs (``result._refit``), as data: the estimation
+    sample, estimates, scores and Hessian, clusters, design and options. A new covariance
+    recomputes the sandwich; a replicate design refits once per replicate weight."""
+
+    link: str
+    formula: str
+    data: pd.DataFrame
+    d: Any
+    frame: pd.DataFrame
+    X: np.ndarray
+    yi: np.ndarray
+    w: np.ndarray
+    w_given: np.ndarray | None
+    weights: str | None
+    weight_type: str
+    J: int
+    levels: np.ndarray
+    theta: np.ndarray
+    scores: np.ndarray
+    H: np.ndarray
+    bread_oim: np.ndarray
+    fstats: dict[str, Any]
+    names: list[str]
+    pnames: list[str]
+    lab: list[str]
+    nobs: int
+    clist: tuple[str, ...]
+    codes: list[np.ndarray] | None
+    design: SurveyDesign | None
+    design_note: str | None
+    information: str
+
+    def __call__(self, kind: str, **kw: Any) -> ModelResult:
+        (
+            link, formula, data, d, frame, X, yi, w, w_given, weights, weight_type, J, levels,
+            theta, scores, H, bread_oim, fstats, names, pnames, lab, nobs, clist, codes, design,
+            design_note, information
+        ) = (
+            self.link, self.formula, self.data, self.d, self.frame, self.X, self.yi, self.w,
+            self.w_given, self.weights, self.weight_type, self.J, self.levels, self.theta,
+            self.scores, self.H, self.bread_oim, self.fstats, self.names, self.pnames, self.lab,
+            self.nobs, self.clist, self.codes, self.design, self.design_note, self.information
+        )
         info = check_option("information", kw.get("information", information), INFORMATION_KINDS)
         bread = bread_oim if info == "oim" else np.linalg.inv(_expected_information(theta, X, w, J, link))
         refit = None
@@ -280,13 +329,25 @@ def ordered(
             spec=spec,
             raw={"X": X, "y_codes": yi, "scores": scores, "hessian": H},
             stats={**fstats, "n_categories": J},
-            _refit=build,
-            _effects=lambda res, var, at, level: _ordered_effects(
-                res, var, at, level, frame, d.model_spec, names, lab, link, w_given
-            ),
+            _refit=self,
+            _effects=_OrderedEffects(frame, d.model_spec, names, lab, link, w_given),
         )
 
-    return build(vcov)
+
+@dataclass(frozen=True, slots=True)
+class _OrderedEffects:
+    """``marginal_effects`` of an ordered model (``result._effects``), as data."""
+
+    frame: pd.DataFrame
+    model_spec: Any
+    names: list[str]
+    labels: list[str]
+    link: str
+    weights: np.ndarray | None
+
+    def __call__(self, res: ModelResult, var: str, at: Any, level: float) -> Any:
+        return _ordered_effects(res, var, at, level, self.frame, self.model_spec, self.names,
+                                self.labels, self.link, self.weights)
 
 
 def _ordered_stats(theta, X, yi, w, J, link, ll, nobs):

@@ -11,12 +11,13 @@ import pandas as pd
 from scipy import stats
 
 from .. import _display
+from .._frozen import freeze
 from ..errors import SpecificationError
 
 __all__ = ["ModelSpec", "ModelResult", "ModelSummary", "MarginalEffects"]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ModelSpec:
     """What was estimated and how (everything needed to describe the fit in a table note)."""
 
@@ -31,8 +32,11 @@ class ModelSpec:
     options: Mapping[str, Any] = field(default_factory=dict)
     notes: tuple[str, ...] = ()
 
+    def __post_init__(self) -> None:
+        freeze(self, "options")
 
-@dataclass(frozen=True)
+
+@dataclass(frozen=True, slots=True)
 class ModelSummary:
     """Everything a report needs to render one model: coefficient table, fit statistics, notes."""
 
@@ -62,7 +66,7 @@ class ModelSummary:
         return _display.html(self._view())
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class MarginalEffects:
     """Effects of one variable (a derivative of the prediction), possibly across values of others."""
 
@@ -87,7 +91,7 @@ class MarginalEffects:
         return _display.html(self._view())
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ModelResult:
     """A fitted model. Immutable: further inference (``with_vcov``) returns a new object.
 
@@ -117,8 +121,14 @@ class ModelResult:
     boot_pvalues: pd.Series | None = field(default=None, compare=False)
     boot_conf_int: pd.DataFrame | None = field(default=None, compare=False)
     extra: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
+    # Data, never closures (the result pickles): ``_refit`` is a frozen record of what a new
+    # covariance needs (arrays, clusters, design, options; calling it recomputes the sandwich),
+    # ``_effects`` one of what marginal effects need (e.g. :class:`._margins.AverageEffects`).
     _refit: Callable[..., ModelResult] | None = field(default=None, repr=False, compare=False)
     _effects: Callable[..., MarginalEffects] | None = field(default=None, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        freeze(self, "stats")
 
     @property
     def std_errors(self) -> pd.Series:
@@ -146,8 +156,9 @@ class ModelResult:
             raise SpecificationError(f"level={level!r} must be between 0 and 1 (e.g. 0.95).")
         if self.boot_conf_int is not None and abs(level - 0.95) < 1e-12:
             return self.boot_conf_int.copy()
-        if self.boot_conf_int is not None and "wild_ci" in self.extra:
-            return self.extra["wild_ci"](level)
+        if self.boot_conf_int is not None and "wild" in self.extra:
+            wb = self.extra["wild"]  # the wild bootstrap's draws: intervals at any level
+            return pd.DataFrame(wb.conf_int(level), index=self.params.index, columns=["conf_low", "conf_high"])
         q = float(self._dist().ppf(0.5 + level / 2))
         se = self.std_errors
         return pd.DataFrame({"conf_low": self.params - q * se, "conf_high": self.params + q * se})

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any, Literal
 
 import numpy as np
@@ -350,24 +351,6 @@ def _assemble(fit: dict[str, Any], frame: pd.DataFrame, formula: str, vcov: str,
                               "smearing": o["smearing"], "se": se, "reps": reps, "seed": seed, "suest": suest},
                      notes=tuple(notes) + tuple(n for n in m1.spec.notes + m2.spec.notes if n not in notes))
 
-    def effects(res: ModelResult, var: str, at: Mapping[str, Sequence[float]], level: float) -> MarginalEffects:
-        rows, keys = _effects_table(res, var, at, level, frame, specs, cols, fit, o, None)
-        table = pd.DataFrame(rows, columns=[*keys, "estimate", "std_error"])
-        if se == "bootstrap":
-            table["std_error"] = _bootstrap_se(frame, var, at, o, specs, cols, reps, seed)
-        dist = sps.norm if res.df is None else sps.t(res.df)
-        table["statistic"] = table["estimate"] / table["std_error"]
-        table["p_value"] = 2 * dist.sf(np.abs(table["statistic"]))
-        q = float(dist.ppf(0.5 + level / 2))
-        table["conf_low"] = table["estimate"] - q * table["std_error"]
-        table["conf_high"] = table["estimate"] + q * table["std_error"]
-        return MarginalEffects(var, table)
-
-    def refit(kind: str, **kw: Any) -> ModelResult:
-        check_option("vcov", kind, ML_VCOV_KINDS)
-        o2 = {**o, **{k: v for k, v in kw.items() if k in ("cluster", "design")}}
-        return _assemble(_fit_parts(frame, kind, o2), frame, formula, kind, suest, se, reps, seed, o2)
-
     return ModelResult(
         params=pd.Series(np.r_[m1.params.to_numpy(), m2.params.to_numpy()], index=names, name="estimate"),
         cov=pd.DataFrame(V, index=names, columns=names),
@@ -377,9 +360,64 @@ def _assemble(fit: dict[str, Any], frame: pd.DataFrame, formula: str, vcov: str,
         raw={"first": m1.raw, "second": m2.raw},
         stats=stats,
         extra={"first": m1, "second": m2, "smearing": fit["factors"]},
-        _refit=refit,
-        _effects=effects,
+        _refit=_TwopartFit(fit, frame, formula, suest, se, reps, seed, o),
+        _effects=_TwopartEffects(frame, specs, cols, fit, o, se, reps, seed),
     )
+
+
+@dataclass(frozen=True, slots=True)
+class _TwopartFit:
+    """``with_vcov`` of a two-part model (``result._refit``), as data: each part recomputes its own
+    sandwich (``with_vcov`` of the logit/probit and of the GLM or log-OLS; no refit), then the
+    parts are assembled again (with the joint covariance under ``suest``)."""
+
+    fit: Mapping[str, Any]
+    frame: pd.DataFrame
+    formula: str
+    suest: bool
+    se: str
+    reps: int
+    seed: int | None
+    o: Mapping[str, Any]
+
+    def __call__(self, kind: str, **kw: Any) -> ModelResult:
+        check_option("vcov", kind, ML_VCOV_KINDS)
+        o2 = {**self.o, **{k: v for k, v in kw.items() if k in ("cluster", "design")}}
+        part_kw: dict[str, Any] = {"cluster": o2["cluster"] if kind == "cluster" else None}
+        if kind == "survey":
+            part_kw["design"] = o2["design"]
+        fit = {**self.fit, "m1": self.fit["m1"].with_vcov(kind, **part_kw),
+               "m2": self.fit["m2"].with_vcov(kind, **part_kw)}
+        return _assemble(fit, self.frame, self.formula, kind, self.suest, self.se, self.reps, self.seed, o2)
+
+
+@dataclass(frozen=True, slots=True)
+class _TwopartEffects:
+    """``marginal_effects`` of a two-part model (``result._effects``), as data."""
+
+    frame: pd.DataFrame
+    specs: tuple[Any, Any]
+    cols: tuple[list[str], list[str]]
+    fit: Mapping[str, Any]
+    o: Mapping[str, Any]
+    se: str
+    reps: int
+    seed: int | None
+
+    def __call__(self, res: ModelResult, var: str, at: Mapping[str, Sequence[float]],
+                 level: float) -> MarginalEffects:
+        frame, specs, cols, o = self.frame, self.specs, self.cols, self.o
+        rows, keys = _effects_table(res, var, at, level, frame, specs, cols, self.fit, o, None)
+        table = pd.DataFrame(rows, columns=[*keys, "estimate", "std_error"])
+        if self.se == "bootstrap":
+            table["std_error"] = _bootstrap_se(frame, var, at, o, specs, cols, self.reps, self.seed)
+        dist = sps.norm if res.df is None else sps.t(res.df)
+        table["statistic"] = table["estimate"] / table["std_error"]
+        table["p_value"] = 2 * dist.sf(np.abs(table["statistic"]))
+        q = float(dist.ppf(0.5 + level / 2))
+        table["conf_low"] = table["estimate"] - q * table["std_error"]
+        table["conf_high"] = table["estimate"] + q * table["std_error"]
+        return MarginalEffects(var, table)
 
 
 def _bootstrap_se(frame: pd.DataFrame, var: str, at: Mapping[str, Sequence[float]], o: Mapping[str, Any],
