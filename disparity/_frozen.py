@@ -37,6 +37,16 @@ class FrozenMap(Mapping[str, Any]):
     def __reduce__(self) -> tuple[Any, ...]:
         return (FrozenMap, (self._data,))
 
+    def copy(self) -> dict[str, Any]:
+        """A plain, mutable ``dict`` copy (as ``dict.copy``; the spec itself stays read-only)."""
+        return dict(self._data)
+
+    def __or__(self, other: Mapping[str, Any]) -> dict[str, Any]:
+        return {**self._data, **other}
+
+    def __ror__(self, other: Mapping[str, Any]) -> dict[str, Any]:
+        return {**other, **self._data}
+
     def __eq__(self, other: object) -> bool:
         return isinstance(other, Mapping) and dict(self._data) == dict(other)
 

@@ -501,10 +501,54 @@ def test_replicate_design_variance_recomputes_after_pickle() -> None:
     pd.testing.assert_frame_equal(a.tidy(), dp.logit("inp ~ age", d, design=rep).tidy(), rtol=1e-10)
 
 
-def test_engine_reimbursement_refuses_pickle_with_advice() -> None:
-    from disparity.scale.benefits import EngineReimbursement
+#: Ibis calls DuckDB methods DuckDB has deprecated (as tests/scale/conftest.py): not our warnings.
+ENGINE_DEPRECATIONS = r"ignore:.*is deprecated.*:DeprecationWarning"
 
-    sched = dp.benefits.load_schedule("illustrative_urbmi_2015")
-    handle = EngineReimbursement(claims=None, schedule=sched, spec={"person": "person_id"})  # type: ignore[arg-type]
+
+@pytest.mark.filterwarnings(ENGINE_DEPRECATIONS)
+def test_scale_results_pickle_and_engine_handles_refuse(tmp_path: Any) -> None:
+    df = _survey()[["reimbursed", "urban", "income", "weight", "county"]].dropna()
+    df = df.assign(urban=df["urban"].astype(str), county=df["county"].astype(str))
+    df.to_parquet(tmp_path / "s.parquet")
+    t = dp.scale.read_parquet(tmp_path / "s.parquet")
+    results = [dp.scale.ols("income ~ urban", t, weights="weight", vcov="cluster", cluster="county",
+                            few_clusters="analytic"),
+               dp.scale.gini(t, "income", weights="weight", by="urban")]
+    for r in results:
+        assert not _walk(r, "scale", set())
+        c = _roundtrip(r)
+        _same(r, c, type(r).__name__)
+        _same(r.tidy(), c.tidy(), "tidy")
+        _same_display(r, c, type(r).__name__)
+    with pytest.raises(SpecificationError, match="cannot change their covariance"):
+        _roundtrip(results[0]).with_vcov("HC1")  # an engine fit keeps moments, not a recipe
+    claims = pd.DataFrame({"person_id": [1, 2, 3], "cost": [2_000.0, 12_000.0, 50_000.0],
+                           "level": ["level1_hospital", "level2_hospital", "level3_hospital"],
+                           "scope_share": 0.9, "claim_id": [1, 2, 3]})
+    claims.to_parquet(tmp_path / "c.parquet")
+    handle = dp.scale.reimburse(dp.benefits.load_schedule("illustrative_urbmi_2015"),
+                                dp.scale.read_parquet(tmp_path / "c.parquet"), order="claim_id")
     with pytest.raises(TypeError, match="collect"):
-        pickle.dumps(handle)
+        pickle.dumps(handle)  # a live query on a connection, not data: collect first
+    memory = dp.benefits.reimburse(dp.benefits.load_schedule("illustrative_urbmi_2015"), claims)
+    np.testing.assert_allclose(handle.total, _roundtrip(memory).total, rtol=1e-12)
+
+
+def test_wild_intervals_at_other_levels_and_the_deprecated_closure_key() -> None:
+    r = MODELS["ols_wild"]()
+    c = _roundtrip(r)
+    ci = c.conf_int(0.9)
+    pd.testing.assert_frame_equal(ci, r.conf_int(0.9))
+    assert not ci.equals(c.conf_int(0.95))  # the level is honoured, from the stored draws
+    with pytest.warns(DeprecationWarning, match="conf_int"):
+        old = c.extra["wild_ci"](0.9)
+    pd.testing.assert_frame_equal(old, ci)
+
+
+def test_read_only_specs_still_copy_to_dicts() -> None:
+    r = CASES["OaxacaResult"][0]()
+    spec = r.spec.copy()
+    assert isinstance(spec, dict) and spec == dict(r.spec)
+    spec["by"] = "other"  # the copy is the caller's; the result's spec is unchanged
+    assert r.spec["by"] == "urban"
+    assert (r.spec | {"x": 1})["x"] == 1

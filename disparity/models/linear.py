@@ -20,7 +20,7 @@ from ._margins import AverageEffects
 from ._solver import solve_lstsq
 from .bootstrap import BOOT_WEIGHTS, wild_cluster_bootstrap
 from .formula import Design, build_design
-from .results import ModelResult, ModelSpec
+from .results import ModelResult, ModelSpec, WildIntervals
 
 __all__ = ["ols", "prepare_weights", "resolve_design"]
 
@@ -419,6 +419,7 @@ class _LinearFit:
                 wb.conf_int(0.95), index=names, columns=["conf_low", "conf_high"]
             )
             extra["wild"] = wb
+            extra["wild_ci"] = WildIntervals(wb, tuple(names))  # deprecated: conf_int(level)
             options.update(reps=wb.reps, boot_weights=wb.weights, seed=wb.seed)
             stats_["inference"] = "wild"
             notes.append(

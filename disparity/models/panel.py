@@ -26,7 +26,7 @@ from ._absorb import (
 from ._solver import solve_lstsq
 from .bootstrap import wild_cluster_bootstrap
 from .formula import LAG_CALL, build_design, check_safe
-from .results import ModelResult, ModelSpec
+from .results import ModelResult, ModelSpec, WildIntervals
 
 __all__ = ["panel", "hausman", "HausmanResult", "demean"]
 
@@ -615,7 +615,7 @@ def _fixed_effects(f: PanelFit, effects: str, vcov: str, boot: dict[str, Any]) -
             boot_ci = pd.DataFrame(
                 wb.conf_int(0.95), index=names, columns=["conf_low", "conf_high"]
             )
-            extra = {"wild": wb}
+            extra = {"wild": wb, "wild_ci": WildIntervals(wb, tuple(names))}  # wild_ci: deprecated
             notes.append(
                 f"p-values and 95% intervals from the wild cluster bootstrap ({wb.describe()}) "
                 f"because there are {G} clusters"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -15,6 +16,21 @@ from .._frozen import freeze
 from ..errors import SpecificationError
 
 __all__ = ["ModelSpec", "ModelResult", "ModelSummary", "MarginalEffects"]
+
+
+@dataclass(frozen=True, slots=True)
+class WildIntervals:
+    """What ``result.extra["wild_ci"]`` was (a closure): intervals at any level from the wild
+    bootstrap ``wild``. Deprecated: call ``result.conf_int(level)``."""
+
+    wild: Any
+    names: tuple[str, ...]
+
+    def __call__(self, level: float = 0.95) -> pd.DataFrame:
+        warnings.warn("result.extra['wild_ci'](level) is deprecated; use result.conf_int(level).",
+                      DeprecationWarning, stacklevel=2)
+        return pd.DataFrame(self.wild.conf_int(level), index=list(self.names),
+                            columns=["conf_low", "conf_high"])
 
 
 @dataclass(frozen=True, slots=True)
