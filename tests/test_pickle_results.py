@@ -28,6 +28,7 @@ import pytest
 import disparity as dp
 import disparity.models as dm
 from disparity.errors import SpecificationError
+from disparity.models.results import DataSource
 
 # Dataclasses that a namespace exports but that are inputs or layout, not results (each with why).
 NOT_RESULTS = {
@@ -413,6 +414,7 @@ def test_model_results_pickle_and_recompute(name: str) -> None:
     r = MODELS[name]()
     assert not _walk(r, name, set()), f"functions held by {name}: {_walk(r, name, set())}"
     assert not isinstance(r.spec.options, dict) and not isinstance(r.stats, dict)
+    assert isinstance(r.spec.data, DataSource) and r.spec.data.n_rows > 0  # the data source
     c = _roundtrip(r)
     _same(r, c, name)
     pd.testing.assert_frame_equal(r.tidy(), c.tidy())
@@ -552,3 +554,15 @@ def test_read_only_specs_still_copy_to_dicts() -> None:
     spec["by"] = "other"  # the copy is the caller's; the result's spec is unchanged
     assert r.spec["by"] == "urban"
     assert (r.spec | {"x": 1})["x"] == 1
+
+
+def test_specs_name_the_data_source() -> None:
+    df = dp.datasets.chifeng_survey()
+    book = dp.codebook(df)
+    r = _roundtrip(dp.ols("oop ~ age", df))
+    src = r.spec.data
+    assert src is not None and src.path == book.path and src.sha256 == book.sha256
+    assert src.synthetic and (src.n_rows, src.n_columns) == df.shape
+    assert r.with_vcov("HC1").spec.data == src
+    made = dp.ols("y ~ x", pd.DataFrame({"x": [0.0, 1, 2, 3], "y": [1.0, 3, 2, 5]})).spec.data
+    assert made == DataSource(None, None, False, 4, 2)  # built in memory: no file

@@ -289,7 +289,7 @@ class MLFit:
     effects: Any
 
     def __call__(self, kind: str, **kw: Any) -> Any:
-        from .results import ModelResult, ModelSpec
+        from .results import ModelResult, ModelSpec, data_source
 
         (
             p, estimator, formula, params, names, bread, scores, design, design_note, information,
@@ -318,6 +318,7 @@ class MLFit:
             n_dropped=p.design.n_dropped,
             options={**(options or {}), "information": info},
             notes=tuple(vnotes) + tuple(notes),
+            data=data_source(p.data),
         )
         return ModelResult(
             params=pd.Series(params, index=names, name="estimate"),

@@ -28,7 +28,7 @@ from ._ml import (
     sandwich,
 )
 from .formula import categorical_outcome
-from .results import ModelResult, ModelSpec
+from .results import ModelResult, ModelSpec, data_source
 
 __all__ = ["logit", "probit", "BINARY_VCOV_KINDS"]
 
@@ -185,6 +185,7 @@ class _BinaryFit:
             n_dropped=d.n_dropped,
             options={"information": info},
             notes=tuple(notes),
+            data=data_source(p.data),
         )
         return ModelResult(
             params=params,

@@ -23,7 +23,7 @@ from ._absorb import (
 )
 from ._solver import solve_lstsq
 from .formula import build_design, check_safe, required_columns
-from .results import ModelResult, ModelSpec
+from .results import DataSource, ModelResult, ModelSpec, data_source
 
 __all__ = ["iv", "parse_iv_formula"]
 
@@ -370,6 +370,7 @@ def _iv(formula, data, estimator, vcov, cluster, weights, weight_type, small, ba
     codes = cv.cluster_codes(data, [cluster], sub.index.intersection(d.index)) if cluster else None
 
     fit = _IVFit(
+        source=data_source(data),
         En=En, Xex=Xex, Xv=Xv, Zv=Zv, Zx=Zx, bandwidth=bandwidth, beta=beta, bread=bread,
         center=center, cluster=cluster, codes=codes, complete=complete, cond=cond, dep=dep,
         diagnostics=diagnostics, endog=endog, estimator=estimator, exog_lm=exog_lm, fe=fe,
@@ -429,6 +430,8 @@ class _IVFit:
     weight_type: Any
     weights: Any
     y: Any
+
+    source: DataSource | None = None
 
     def __call__(self, kind: str, **kw: Any) -> ModelResult:
         (
@@ -561,6 +564,7 @@ class _IVFit:
                      "center": center,
                      "ssc": ssc_, "bandwidth": bw_},
             notes=tuple(notes),
+            data=self.source,
         )
         wu = np.ones(n) if w is None else w
         return ModelResult(

@@ -20,7 +20,7 @@ from ._margins import AverageEffects
 from ._solver import solve_lstsq
 from .bootstrap import BOOT_WEIGHTS, wild_cluster_bootstrap
 from .formula import Design, build_design
-from .results import ModelResult, ModelSpec, WildIntervals
+from .results import ModelResult, ModelSpec, WildIntervals, data_source
 
 __all__ = ["ols", "prepare_weights", "resolve_design"]
 
@@ -446,6 +446,7 @@ class _LinearFit:
             n_dropped=d.n_dropped,
             options={**options, "ssc": ssc_},
             notes=tuple(notes),
+            data=data_source(data),
         )
         return ModelResult(
             params=params,

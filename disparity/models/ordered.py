@@ -17,7 +17,7 @@ from . import covariance as cv
 from ._ml import INFORMATION_KINDS, Information, check_formula, fit_stats
 from .formula import build_design, categorical_outcome
 from .linear import prepare_weights, resolve_design
-from .results import ModelResult, ModelSpec
+from .results import ModelResult, ModelSpec, data_source
 
 __all__ = ["ordered"]
 
@@ -320,6 +320,7 @@ class _OrderedFit:
             n_dropped=d.n_dropped,
             options={"link": link, "categories": tuple(levels.tolist()), "information": info},
             notes=tuple(notes),
+            data=data_source(data),
         )
         return ModelResult(
             params=pd.Series(theta, index=pnames, name="estimate"),

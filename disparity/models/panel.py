@@ -26,7 +26,7 @@ from ._absorb import (
 from ._solver import solve_lstsq
 from .bootstrap import wild_cluster_bootstrap
 from .formula import LAG_CALL, build_design, check_safe
-from .results import ModelResult, ModelSpec, WildIntervals
+from .results import ModelResult, ModelSpec, WildIntervals, data_source
 
 __all__ = ["panel", "hausman", "HausmanResult", "demean"]
 
@@ -325,6 +325,7 @@ class _PanelRefit:
     formula_in: str
     data_in: pd.DataFrame
     call: Mapping[str, Any]
+    within: _Within | None = None  # fixed effects: the demeaned data and slopes, once computed
 
     def __call__(self, vcov: str, **kw: Any) -> ModelResult:
         o = {**self.call, **kw}
@@ -341,10 +342,13 @@ class _PanelRefit:
         weights, weight_type, model = fit.weights, fit.weight_type, o["model"]
         kind, pw_note = cv.pweight_rule(vcov, weight_type, fit.w is not None, family="panel")
         try:
+            within = self.within
+            if model == "fe" and within is None:
+                within = _within(fit, o["effects"])
             result = _panel_fit(
                 fit, model, o["effects"], kind, {"few_clusters": o["few_clusters"], "reps": o["reps"],
                                                  "boot_weights": o["boot_weights"], "seed": o["seed"],
-                                                 "progress": o["progress"]}
+                                                 "progress": o["progress"]}, within
             )
         except DisparityError:
             raise
@@ -354,7 +358,7 @@ class _PanelRefit:
             ) from err
         notes = (pw_note,) if pw_note else ()
         return result.replace(
-            _refit=replace(self, call=o),
+            _refit=replace(self, call=o, within=within),
             spec=replace(
                 result.spec,
                 formula=self.formula_in,
@@ -362,6 +366,7 @@ class _PanelRefit:
                 weight_type=weight_type if weights else None,
                 notes=notes + tuple(result.spec.notes),
                 options={**result.spec.options, "ssc": ssc},
+                data=data_source(self.data_in),
             ),
         )
 
@@ -387,9 +392,9 @@ class PanelFit:
     n_singletons: int = 0
 
 
-def _panel_fit(f: PanelFit, model, effects, vcov, boot) -> ModelResult:
+def _panel_fit(f: PanelFit, model, effects, vcov, boot, within=None) -> ModelResult:
     if model == "fe":
-        return _fixed_effects(f, effects, vcov, boot)
+        return _fixed_effects(f, effects, vcov, boot, within)
     if vcov == "wild":
         raise SpecificationError("vcov='wild' is available for model='fe' (and dp.ols).")
     if effects != "entity":
@@ -522,7 +527,25 @@ def _wrapped(f: PanelFit, model: str, vcov: str) -> ModelResult:
     )
 
 
-def _fixed_effects(f: PanelFit, effects: str, vcov: str, boot: dict[str, Any]) -> ModelResult:
+@dataclass(frozen=True, slots=True)
+class _Within:
+    """The within transformation and least-squares fit of a fixed-effects panel: what a new
+    covariance of the same model reuses (``with_vcov`` does not demean again)."""
+
+    names: list[str]
+    Xd: np.ndarray
+    yd: np.ndarray
+    sweeps: int
+    notes: tuple[str, ...]
+    dropped: tuple[str, ...]
+    absorbed: int
+    n_e: int
+    n_t: int
+    groups: list[np.ndarray]
+    sol: Any
+
+
+def _within(f: PanelFit, effects: str) -> _Within:
     d, e, t, w = f.d, f.e, f.t, f.w
     X = d.X.drop(columns=["Intercept"]) if d.intercept is not None else d.X
     names = list(X.columns)
@@ -564,9 +587,19 @@ def _fixed_effects(f: PanelFit, effects: str, vcov: str, boot: dict[str, Any]) -
         raise DataValueError(
             f"Too few observations: {n} rows for {k} slopes and {absorbed} absorbed effects."
         )
+    sol = solve_lstsq(Xd, yd, names=names, weights=w, intercept=None)
+    return _Within(names, Xd, yd, sweeps, tuple(notes), dropped, absorbed, n_e, n_t, groups, sol)
+
+
+def _fixed_effects(f: PanelFit, effects: str, vcov: str, boot: dict[str, Any],
+                   within: _Within | None = None) -> ModelResult:
+    d, w = f.d, f.w
+    wi = _within(f, effects) if within is None else within
+    names, Xd, yd, sweeps, dropped, absorbed = wi.names, wi.Xd, wi.yd, wi.sweeps, wi.dropped, wi.absorbed
+    n_e, n_t, groups, sol, notes = wi.n_e, wi.n_t, wi.groups, wi.sol, list(wi.notes)
+    n, k = Xd.shape
     if vcov == "driscoll-kraay":
         return _wrapped_fe_dk(f, effects, names, notes)
-    sol = solve_lstsq(Xd, yd, names=names, weights=w, intercept=None)
     resid = sol.resid
     ccodes = None
     fe = cv.FeDof(absorbed, 0, fixest_dof(groups))  # = fe_dof(groups), the graph not redone

@@ -15,7 +15,32 @@ from .. import _display
 from .._frozen import freeze
 from ..errors import SpecificationError
 
-__all__ = ["ModelSpec", "ModelResult", "ModelSummary", "MarginalEffects"]
+__all__ = ["ModelSpec", "ModelResult", "ModelSummary", "MarginalEffects", "DataSource", "data_source"]
+
+
+@dataclass(frozen=True, slots=True)
+class DataSource:
+    """Where a fit's data came from: the file a loader read (``path`` and ``sha256`` from the
+    frame's codebook, :func:`disparity.codebook`), whether the data are synthetic, and the shape
+    of the frame the estimator was given. ``None`` fields: not known (a frame built in memory)."""
+
+    path: str | None = None
+    sha256: str | None = None
+    synthetic: bool = False
+    n_rows: int = 0
+    n_columns: int = 0
+
+
+def data_source(data: Any) -> DataSource | None:
+    """The :class:`DataSource` of a data frame (None for anything else, e.g. an engine table)."""
+    if not isinstance(data, pd.DataFrame):
+        return None
+    from ..io.codebook import as_codebook
+
+    book = as_codebook(data.attrs.get("codebook"))
+    synthetic = bool(data.attrs.get("synthetic", book.synthetic if book is not None else False))
+    return DataSource(book.path if book is not None else None, book.sha256 if book is not None else None,
+                      synthetic, int(data.shape[0]), int(data.shape[1]))
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +72,8 @@ class ModelSpec:
     n_dropped: int = 0
     options: Mapping[str, Any] = field(default_factory=dict)
     notes: tuple[str, ...] = ()
+    #: the data the model was fitted on (file and checksum when a loader read it)
+    data: DataSource | None = None
 
     def __post_init__(self) -> None:
         freeze(self, "options")
