@@ -89,7 +89,7 @@ def main() -> None:
     sys.path.insert(0, str(Path(__file__).resolve().parent))
     from _record import record
 
-    record("results", "with_vcov (recomputes the sandwich from the result's arrays) against a "
+    record("with_vcov", "with_vcov (recomputes the sandwich from the result's arrays) against a "
            "refit with that vcov, and a pickle round trip, per estimator (best of repeats).",
            table, headline=[{"figure": "worst with_vcov / refit (CPU)", "value": worst,
                              "target": f"<= {TARGET_RATIO:g}", "met": worst <= TARGET_RATIO}])

@@ -125,7 +125,7 @@ def prepare(
         weight_type=weight_type,
         clist=clist,
         codes=codes,
-        frame=data.loc[d.index],
+        frame=data if d.index.equals(data.index) else data.loc[d.index],  # no copy of all rows
         fweight=fw,
         nobs=int(round(w.sum())) if fw else n,
         data=data,

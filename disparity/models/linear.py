@@ -296,7 +296,17 @@ def ols(
             n_fe_levels=tuple(int(g.max()) + 1 for g in fe_groups),
         )
 
-    fit = _LinearFit(formula=formula, data=data, d=d, frame=frame, X=X, y=y, w=w, weights=weights, weight_type=weight_type, names=names, sol=sol, nobs=nobs, base_stats=base_stats, clist=clist, codes=codes, design=design, design_note=design_note, ssc=ssc, few_clusters=few_clusters, reps=reps, boot_weights=boot_weights, seed=seed, progress=progress, fe_cols=fe_cols, fe=fe, fe_groups=fe_groups, fe_notes=fe_notes)
+    # the record keeps the data once (no second copy of every column in a pickle) and the design
+    # without its matrices (X is kept as an array): the same estimation rows, index and model spec
+    same_rows = d.index.equals(data.index)
+    slim = replace(d, y=d.y.iloc[:0], X=d.X.iloc[:0])
+    fit = _LinearFit(
+        formula=formula, data=data, d=slim, frame=None if same_rows else frame, X=X, y=y, w=w,
+        weights=weights, weight_type=weight_type, names=names, sol=sol, nobs=nobs,
+        base_stats=base_stats, clist=clist, codes=codes, design=design, design_note=design_note,
+        ssc=ssc, few_clusters=few_clusters, reps=reps, boot_weights=boot_weights, seed=seed,
+        progress=progress, fe_cols=fe_cols, fe=fe, fe_groups=fe_groups, fe_notes=fe_notes
+    )
     return fit(vcov)
 
 
@@ -308,8 +318,8 @@ class _LinearFit:
 
     formula: str
     data: pd.DataFrame  # the data as given (other cluster columns, the whole survey design)
-    d: Design
-    frame: pd.DataFrame  # the estimation rows (marginal effects, survey variances)
+    d: Design  # with empty y and X: the rows (index), dropped count and model spec
+    frame: pd.DataFrame | None  # the estimation rows (marginal effects, survey variances); None: all of data
     X: np.ndarray
     y: np.ndarray
     w: np.ndarray | None
@@ -346,6 +356,8 @@ class _LinearFit:
             self.boot_weights, self.seed, self.progress, self.fe_cols, self.fe, self.fe_groups,
             self.fe_notes
         )
+        if frame is None:
+            frame = data
         kind = cv.check_vcov("linear", kind)
         if fe_cols and kind in ("HC2", "HC3", "survey"):
             raise SpecificationError(f"vcov={kind!r} is not available with absorb=; use 'HC1'.")
