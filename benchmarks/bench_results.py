@@ -73,10 +73,11 @@ def main() -> None:
         warnings.simplefilter("ignore")
         for name, (fit, kind, kw) in cases(big, panel).items():
             base = fit()
-            w_fit, c_fit = _best(lambda: fit(vcov=kind, **kw), 3)
-            w_v, c_v = _best(lambda: base.with_vcov(kind, **kw), 20)
+            w_fit, c_fit = _best(lambda fit=fit, kind=kind, kw=kw: fit(vcov=kind, **kw), 3)
+            w_v, c_v = _best(lambda base=base, kind=kind, kw=kw: base.with_vcov(kind, **kw), 20)
             blob = pickle.dumps(base, protocol=pickle.HIGHEST_PROTOCOL)
-            w_p, c_p = _best(lambda: pickle.loads(pickle.dumps(base, protocol=pickle.HIGHEST_PROTOCOL)), 5)
+            w_p, c_p = _best(lambda base=base: pickle.loads(pickle.dumps(base, protocol=pickle.HIGHEST_PROTOCOL)),
+                             5)
             rows.append({"estimator": name, "rows": base.nobs, "vcov": kind,
                          "fit wall ms": 1e3 * w_fit, "fit CPU ms": 1e3 * c_fit,
                          "with_vcov wall ms": 1e3 * w_v, "with_vcov CPU ms": 1e3 * c_v,

@@ -16,6 +16,7 @@ class FrozenMap(Mapping[str, Any]):
     """
 
     __slots__ = ("_data",)
+    _data: dict[str, Any]
 
     def __init__(self, data: Mapping[str, Any] | None = None, /, **kw: Any) -> None:
         items = {**(data or {}), **kw}

@@ -123,7 +123,11 @@ def _binary(
     ll = float(res.llf)
     fstats = binary_fit_stats(yv, mu, w, ll, k, p.nobs)
 
-    fit = _BinaryFit(link=link, formula=formula, p=p, res=res, X=X, yv=yv, beta=beta, mu=mu, scores=scores, fstats=fstats, names=names, design=design, design_note=design_note, information=information)
+    fit = _BinaryFit(
+        link=link, formula=formula, p=p, res=res, X=X, yv=yv, beta=beta, mu=mu, scores=scores,
+        fstats=fstats, names=names, design=design, design_note=design_note,
+        information=information
+    )
     return fit(vcov)
 
 

@@ -243,7 +243,12 @@ def ordered(
     frame = data.loc[d.index]
     nobs = n
 
-    fit = _OrderedFit(link=link, formula=formula, data=data, d=d, frame=frame, X=X, yi=yi, w=w, w_given=w_given, weights=weights, weight_type=weight_type, J=J, levels=levels, theta=theta, scores=scores, H=H, bread_oim=bread_oim, fstats=fstats, names=names, pnames=pnames, lab=lab, nobs=nobs, clist=clist, codes=codes, design=design, design_note=design_note, information=information)
+    fit = _OrderedFit(
+        link=link, formula=formula, data=data, d=d, frame=frame, X=X, yi=yi, w=w, w_given=w_given,
+        weights=weights, weight_type=weight_type, J=J, levels=levels, theta=theta, scores=scores,
+        H=H, bread_oim=bread_oim, fstats=fstats, names=names, pnames=pnames, lab=lab, nobs=nobs,
+        clist=clist, codes=codes, design=design, design_note=design_note, information=information
+    )
     return fit(vcov)
 
 
