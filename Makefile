@@ -64,6 +64,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_did.py
 	$(BIN)/python benchmarks/bench_decomp.py
 	$(BIN)/python benchmarks/bench_spending.py
+	$(BIN)/python benchmarks/bench_results.py
 	$(BIN)/python benchmarks/bench_regions.py
 	$(BIN)/python benchmarks/bench_benefits.py
 	$(BIN)/python benchmarks/bench_reports.py

@@ -9,6 +9,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
+from .._frozen import freeze
 from .._options import check_option
 from ..errors import SpecificationError
 from .reimburse import Reimbursement
@@ -21,7 +22,7 @@ DEFAULT_COST_BANDS: tuple[float, ...] = (0, 1_000, 5_000, 10_000, 30_000, 100_00
 _ALL = "all"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ScheduleComparison:
     """Benefit levels of several schedules applied to the same claims.
 
@@ -45,7 +46,10 @@ class ScheduleComparison:
     gaps: pd.DataFrame
     reference: str
     results: Mapping[str, Reimbursement]
-    spec: dict[str, Any] = field(default_factory=dict)
+    spec: Mapping[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        freeze(self, "spec")
 
     def tidy(self) -> pd.DataFrame:
         """The gap table."""

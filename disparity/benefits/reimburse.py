@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from .._dispatch import dispatches
+from .._frozen import freeze
 from ..errors import DataValueError, SpecificationError
 
 if TYPE_CHECKING:
@@ -24,7 +25,7 @@ IN_AREA_MARKERS: frozenset[str] = frozenset({"", "in_area", "local"})
 _SETTINGS = ("inpatient", "outpatient")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Reimbursement:
     """Per-claim reimbursement under one schedule.
 
@@ -43,7 +44,10 @@ class Reimbursement:
 
     claims: pd.DataFrame
     schedule: Schedule
-    spec: dict[str, Any] = field(default_factory=dict)
+    spec: Mapping[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        freeze(self, "spec")
 
     @property
     def total(self) -> float:

@@ -16,11 +16,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from os import PathLike
 from pathlib import Path
-from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from .._frozen import FrozenMap
 from ..errors import DataFormatError, SpecificationError
 
 if TYPE_CHECKING:
@@ -35,7 +35,7 @@ _INF = math.inf
 
 
 def _frozen(mapping: Mapping[str, Any] | None) -> Mapping[str, Any]:
-    return MappingProxyType(dict(mapping or {}))
+    return FrozenMap(mapping or {})  # read-only and picklable (a mappingproxy does not pickle)
 
 
 def _amount(name: str, value: Any, *, allow_inf: bool = False) -> float:
@@ -166,7 +166,7 @@ _TOP_KEYS = (
 )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Schedule:
     """The benefit rules of one scheme in one year.
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any, cast
 
@@ -10,6 +11,7 @@ import pandas as pd
 from scipy import stats
 
 from .. import _display
+from .._frozen import freeze
 from ..errors import SpecificationError
 
 
@@ -19,7 +21,7 @@ def _z(level: float) -> float:
     return float(stats.norm.ppf(0.5 + level / 2))
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class MeasureResult:
     """Estimates of one measure: one row per ``by=`` group and component.
 
@@ -41,9 +43,12 @@ class MeasureResult:
     table: pd.DataFrame
     se_method: str
     by: tuple[str, ...] = ()
-    params: dict[str, Any] = field(default_factory=dict)
+    params: Mapping[str, Any] = field(default_factory=dict)
     details: pd.DataFrame | None = None
     main: str = ""
+
+    def __post_init__(self) -> None:
+        freeze(self, "params")
 
     # -- component access -------------------------------------------------------------------------
     @property
@@ -63,11 +68,15 @@ class MeasureResult:
     def __getattr__(self, name: str) -> Any:
         if name.startswith("_") or name in ("table", "measure", "main"):
             raise AttributeError(name)
-        comps = list(dict.fromkeys(self.__dict__["table"]["component"]))
+        try:  # the slots directly: a half-built object (while unpickling) has none set yet
+            table, measure = object.__getattribute__(self, "table"), object.__getattribute__(self, "measure")
+        except AttributeError:
+            raise AttributeError(name) from None
+        comps = list(dict.fromkeys(table["component"]))
         if name in comps:
             return self.component(name)
         raise AttributeError(
-            f"{type(self).__name__!s} for {self.__dict__['measure']!r} has no attribute {name!r}; "
+            f"{type(self).__name__!s} for {measure!r} has no attribute {name!r}; "
             f"components are {comps}"
         )
 
@@ -150,7 +159,7 @@ class MeasureResult:
         return _display.html(self._view())
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class CurveResult:
     """Ordinates of a Lorenz or concentration curve.
 
@@ -162,7 +171,10 @@ class CurveResult:
     curve: str
     points: pd.DataFrame
     by: tuple[str, ...] = ()
-    params: dict[str, Any] = field(default_factory=dict)
+    params: Mapping[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        freeze(self, "params")
 
     def tidy(self) -> pd.DataFrame:
         """The ordinates as a DataFrame (a copy)."""

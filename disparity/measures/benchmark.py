@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from .. import _display
+from .._frozen import freeze
 from ..errors import DataValueError, RegionError, SpecificationError
 from ._indicators import DirectionSpec, directions, indicator_list
 
@@ -69,7 +70,7 @@ def _match_regions(panel: pd.DataFrame, region: str, wanted: Sequence[str]) -> d
 
 
 @_display.shown(lambda r: f"Benchmark {r.focus} ({r.year})")
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class BenchmarkResult:
     """A focus region compared with peers and the national distribution.
 
@@ -91,7 +92,10 @@ class BenchmarkResult:
     focus: str
     peers: tuple[str, ...]
     year: Any
-    spec: dict[str, Any] = field(default_factory=dict)
+    spec: Mapping[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        freeze(self, "spec")
 
     def tidy(self) -> pd.DataFrame:
         """Long table: ``indicator, peer, focus, peer_value, gap, gap_pct, rank, n_regions``."""

@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from .. import _display
+from .._frozen import freeze
 from .._options import check_option
 from ..errors import DataValueError, SpecificationError
 from ._indicators import (
@@ -40,7 +41,7 @@ __all__ = [
 
 # ----------------------------------------------------------------------------- entropy weights
 @_display.shown(lambda r: "Entropy weights")
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class EntropyWeights:
     """Entropy weights with the quantities behind them.
 
@@ -62,7 +63,10 @@ class EntropyWeights:
     entropy: pd.Series
     divergence: pd.Series
     normalized: pd.DataFrame
-    spec: dict[str, Any] = field(default_factory=dict)
+    spec: Mapping[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        freeze(self, "spec")
 
     def __getitem__(self, indicator: str) -> float:
         return float(self.weights[indicator])
@@ -201,7 +205,7 @@ def _resolve_weights(df: pd.DataFrame, cols: list[str], weights: Any, direction:
 
 # ----------------------------------------------------------------------------- TOPSIS
 @_display.shown(lambda r: "TOPSIS")
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class TopsisResult:
     """TOPSIS scores.
 
@@ -216,7 +220,10 @@ class TopsisResult:
 
     scores: pd.DataFrame
     weights: pd.Series
-    spec: dict[str, Any] = field(default_factory=dict)
+    spec: Mapping[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        freeze(self, "spec")
 
     @property
     def closeness(self) -> pd.Series:
@@ -313,7 +320,7 @@ def topsis(
 
 # ----------------------------------------------------------------------------- composite index
 @_display.shown(lambda r: f"Composite index ({r.method})")
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class CompositeIndex:
     """Composite index scores.
 
@@ -335,7 +342,10 @@ class CompositeIndex:
     weights: pd.Series
     method: str
     details: dict[str, Any] = field(default_factory=dict)
-    spec: dict[str, Any] = field(default_factory=dict)
+    spec: Mapping[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        freeze(self, "spec")
 
     def tidy(self) -> pd.DataFrame:
         """Columns ``unit, score, rank`` (rank 1 = highest score)."""
@@ -588,7 +598,7 @@ def coupling_coordination(
 
 # ----------------------------------------------------------------------------- obstacle degree
 @_display.shown(lambda r: "Obstacle degree")
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ObstacleDegree:
     """Obstacle degrees (障碍度) per unit and indicator.
 

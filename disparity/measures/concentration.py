@@ -240,7 +240,7 @@ def concentration_curve(
 
 
 @_display.shown(lambda r: f"Dominance test: {r.conclusion}")
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class DominanceResult:
     """Outcome of a dominance test of a concentration (or Lorenz) curve against the diagonal.
 

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy import special, stats
 
 from ..errors import SpecificationError
 from .results import MarginalEffects, ModelResult
@@ -87,3 +89,58 @@ def _mm(model_spec: object, data: pd.DataFrame, columns: Sequence[str]) -> np.nd
     with np.errstate(all="ignore"):
         mm = model_spec.get_model_matrix(data, na_action="ignore")  # type: ignore[attr-defined]
     return np.asarray(pd.DataFrame(mm)[list(columns)], dtype=float)
+
+
+#: Inverse links whose mean derivatives :class:`MeanLink` knows.
+MEAN_LINKS = ("identity", "log", "inverse", "inverse_squared", "logit", "probit")
+
+
+@dataclass(frozen=True, slots=True)
+class MeanLink:
+    """``eta -> (d mu/d eta, d2 mu/d eta2)`` of the inverse link ``kind`` at ``eta + shift``
+    (``shift``: an offset, or None), as data: results hold it instead of a closure, so they pickle."""
+
+    kind: str
+    shift: np.ndarray | None = None
+
+    def __call__(self, eta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        if self.shift is not None:
+            eta = eta + self.shift
+        k = self.kind
+        if k == "identity":
+            return np.ones_like(eta), np.zeros_like(eta)
+        if k == "log":
+            e = np.exp(eta)
+            return e, e
+        if k == "inverse":
+            return -1.0 / eta**2, 2.0 / eta**3
+        if k == "inverse_squared":
+            return -0.5 * eta**-1.5, 0.75 * eta**-2.5
+        if k == "logit":
+            mu = special.expit(eta)
+            d1 = mu * (1 - mu)
+            return d1, d1 * (1 - 2 * mu)
+        if k == "probit":
+            d1 = stats.norm.pdf(eta)
+            return d1, -eta * d1
+        raise SpecificationError(f"link {k!r} is not one of {MEAN_LINKS}.")
+
+
+@dataclass(frozen=True, slots=True)
+class AverageEffects:
+    """``result.marginal_effects`` of a single-index model (``ModelResult._effects``), as data:
+    :func:`average_effects` with the estimation rows, the formula's model spec, the coefficient
+    names, the mean's derivatives (None: linear) and the weights."""
+
+    frame: pd.DataFrame
+    model_spec: Any
+    columns: list[str]
+    link: MeanLink | None = None
+    weights: np.ndarray | None = None
+    coef_slice: slice | None = None
+
+    def __call__(self, result: ModelResult, var: str, at: Mapping[str, Sequence[float]],
+                 level: float) -> MarginalEffects:
+        return average_effects(result, var, at, level, frame=self.frame, model_spec=self.model_spec,
+                               columns=self.columns, link=self.link, coef_slice=self.coef_slice,
+                               weights=self.weights)

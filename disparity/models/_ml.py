@@ -255,13 +255,61 @@ def ml_result(
 
     ``bread(information)`` returns the inverse information ("oim" or "eim"); ``refit(w)``, the
     parameters refitted with weights ``w`` on the estimation rows, gives the variance under a
-    :class:`~disparity.ReplicateDesign` (without it such designs are refused).
+    :class:`~disparity.ReplicateDesign` (without it such designs are refused). Both must be data
+    with a ``__call__`` (e.g. :class:`GlmBread`), not closures, since the result keeps them (and
+    pickles).
     """
-    from .results import ModelResult, ModelSpec
-
     vcov, design_note = cv.design_default(design, vcov)
+    fit = MLFit(p, estimator, formula, np.asarray(params), list(names), bread, scores, design, design_note,
+                information, dict(stats), raw, dict(extra or {}), dict(options or {}), tuple(notes), effects,
+                refit)
+    return fit(vcov)
 
-    def build(kind: str, **kw: Any) -> ModelResult:
+
+@dataclass(frozen=True, slots=True)
+class GlmBread:
+    """Inverse observed or expected information of a statsmodels GLM fit (:func:`glm_bread`)."""
+
+    res: Any
+
+    def __call__(self, information: str) -> np.ndarray:
+        return glm_bread(self.res, information)
+
+
+@dataclass(frozen=True, slots=True)
+class MLFit:
+    """What ``with_vcov`` of an ML result needs (``result._refit``), as data: the estimation sample,
+    estimates, scores and the bread recipe. A new covariance recomputes only the sandwich."""
+
+    p: Prepared
+    estimator: str
+    formula: str
+    params: np.ndarray
+    names: list[str]
+    bread: Any  # information kind -> inverse information (a picklable callable record)
+    scores: np.ndarray
+    design: SurveyDesign | ReplicateDesign | None
+    design_note: str | None
+    information: str
+    stats: dict[str, Any]
+    raw: Any
+    extra: dict[str, Any]
+    options: dict[str, Any]
+    notes: tuple[str, ...]
+    effects: Any
+    refit: Any = None  # weights -> refitted parameters (replicate designs; a picklable record)
+
+    def __call__(self, kind: str, **kw: Any) -> Any:
+        from .results import ModelResult, ModelSpec, data_source
+
+        (
+            p, estimator, formula, params, names, bread, scores, design, design_note, information,
+            stats, raw, extra, options, notes, effects, refit
+        ) = (
+            self.p, self.estimator, self.formula, self.params, self.names, self.bread, self.scores,
+            self.design, self.design_note, self.information, self.stats, self.raw, self.extra,
+            self.options, self.notes, self.effects, self.refit
+        )
         info = check_option("information", kw.get("information", information), INFORMATION_KINDS)
         B = bread(info)
         cl = kw.get("cluster", p.clist)
@@ -282,6 +330,7 @@ def ml_result(
             n_dropped=p.design.n_dropped,
             options={**(options or {}), "information": info},
             notes=tuple(vnotes) + tuple(notes),
+            data=data_source(p.data),
         )
         return ModelResult(
             params=pd.Series(params, index=names, name="estimate"),
@@ -292,8 +341,6 @@ def ml_result(
             raw=raw,
             stats={**stats, "n_clusters": G},
             extra={**(extra or {}), "scores": scores, "bread": B},
-            _refit=build,
+            _refit=self,
             _effects=effects,
         )
-
-    return build(vcov)

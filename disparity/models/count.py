@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any, Literal
 
 import numpy as np
@@ -22,10 +23,10 @@ from scipy import stats as sps
 from .._options import VcovKind, WeightType, check_option
 from ..design import ReplicateDesign, SurveyDesign
 from ..errors import DataValueError, SpecificationError
-from ._margins import average_effects
-from ._ml import Information, Prepared, fit_glm, fit_stats, glm_bread, ml_result, prepare
+from ._margins import AverageEffects, MeanLink
+from ._ml import GlmBread, Information, Prepared, fit_glm, fit_stats, glm_bread, ml_result, prepare
 from .formula import build_design, required_columns
-from .glm import offset_column, sm_family
+from .glm import GlmRefit, offset_column, sm_family
 from .results import ModelResult
 
 __all__ = ["poisson", "negbin", "zip", "zinb", "hurdle", "irr"]
@@ -118,15 +119,51 @@ def _inv(H: np.ndarray, label: str) -> np.ndarray:
 
 def _exp_effects(p: Prepared, off: np.ndarray | None, k: int) -> Any:
     """Average marginal effects on the expected count of a log-linear mean (first ``k`` params)."""
-    shift = np.zeros(len(p.y)) if off is None else off
-    d = p.design
+    return AverageEffects(p.frame, p.design.model_spec, p.names, MeanLink("log", off), p.w_given,
+                          coef_slice=slice(0, k))
 
-    def eff(r: ModelResult, var: str, at: Any, level: float) -> Any:
-        return average_effects(r, var, at, level, frame=p.frame, model_spec=d.model_spec, columns=p.names,
-                               link=lambda eta: (np.exp(eta + shift), np.exp(eta + shift)),
-                               coef_slice=slice(0, k), weights=p.w_given)
 
-    return eff
+@dataclass(frozen=True, slots=True)
+class InverseBread:
+    """``(-H)^{-1}`` of a Hessian ``H`` (any information kind: the observed one), as data."""
+
+    H: np.ndarray
+    label: str
+
+    def __call__(self, information: str) -> np.ndarray:
+        return _inv(self.H, self.label)
+
+
+@dataclass(frozen=True, slots=True)
+class NegbinBread:
+    """NB2 bread: observed information, or MASS::glm.nb's expected one (:func:`_nb_eim`)."""
+
+    H: np.ndarray
+    X: np.ndarray
+    mu: np.ndarray
+    alpha: float
+    w: np.ndarray
+
+    def __call__(self, information: str) -> np.ndarray:
+        if information == "oim":
+            return _inv(self.H, "negative binomial")
+        return np.linalg.inv(_nb_eim(self.X, self.mu, self.alpha, self.w, self.H))
+
+
+@dataclass(frozen=True, slots=True)
+class HurdleBread:
+    """Block-diagonal bread of a hurdle: the truncated count part and the zero logit."""
+
+    H: np.ndarray
+    zero_fit: Any
+    kc: int
+    k: int
+
+    def __call__(self, information: str) -> np.ndarray:
+        B = np.zeros((self.k, self.k))
+        B[:self.kc, :self.kc] = _inv(self.H, "truncated count")
+        B[self.kc:, self.kc:] = glm_bread(self.zero_fit, "oim")
+        return B
 
 
 def _common(formula: str, data: pd.DataFrame, kw: dict[str, Any], extra: Sequence[str] = ()) -> tuple[Prepared, np.ndarray | None]:
@@ -199,13 +236,11 @@ def poisson(
     st: dict[str, Any] = fit_stats(float(res.llf), ll0, k, p.nobs)
     st["deviance"] = float(res.deviance)
     return ml_result(p, estimator="poisson", formula=formula, params=np.asarray(res.params, float),
-                     names=p.names, bread=lambda info: glm_bread(res, info),
+                     names=p.names, bread=GlmBread(res),
                      scores=np.asarray(res.model.score_obs(res.params), float), vcov=vcov, design=design,
                      information="oim", stats=st, raw=res, options={"count": k},
                      extra={"X": p.X, "y": p.y, "weights": p.w_given}, effects=_exp_effects(p, off, k),
-                     refit=lambda wr: np.asarray(fit_glm(
-                         p.y, p.X, sm_family("poisson", "log"), _with_weights(p, wr), "Poisson",
-                         offset=off).params, dtype=float))
+                     refit=GlmRefit(p, "poisson", "log", off, "Poisson"))
 
 
 def _nb_eim(X: np.ndarray, mu: np.ndarray, alpha: float, w: np.ndarray, H: np.ndarray) -> np.ndarray:
@@ -281,14 +316,44 @@ def negbin(
     st: dict[str, Any] = fit_stats(ll, ll0, k + 1, p.nobs)
     model = NegativeBinomialP(p.y, p.X, p=2, offset=off)
 
-    def bread(info: str) -> np.ndarray:
-        return _inv(H, "negative binomial") if info == "oim" else np.linalg.inv(_nb_eim(p.X, mu, float(theta[k]), p.w, H))
-
+    bread = NegbinBread(H, p.X, mu, float(theta[k]), p.w)
     return ml_result(p, estimator="negbin", formula=formula, params=theta, names=[*p.names, "alpha"],
                      bread=bread, scores=scores, vcov=vcov, design=design, information=information,
                      stats=st, raw=model, options={"count": k}, extra={"X": p.X, "y": p.y, "weights": p.w_given},
                      effects=_exp_effects(p, off, k),
-                     refit=lambda wr: weighted_mle(model, wr, theta, "negative binomial")[0])
+                     refit=MleRefit(model, theta, "negative binomial"))
+
+
+@dataclass(frozen=True, slots=True)
+class MleRefit:
+    """``w -> params``: ``model`` refitted by weighted ML with weights ``w`` from ``start`` (a
+    replicate design refits once per replicate weight), as data so results pickle."""
+
+    model: Any
+    start: np.ndarray
+    label: str
+
+    def __call__(self, wr: np.ndarray) -> np.ndarray:
+        return weighted_mle(self.model, wr, self.start, self.label)[0]
+
+
+@dataclass(frozen=True, slots=True)
+class HurdleRefit:
+    """``w -> params`` of a hurdle model: the truncated count part on the positive rows ``pos``
+    and the zero logit (outcome ``any_``, design ``Z``) refitted with weights ``w``."""
+
+    model: Any
+    start: np.ndarray
+    pos: np.ndarray
+    any_: np.ndarray
+    Z: np.ndarray
+    p: Prepared
+
+    def __call__(self, wr: np.ndarray) -> np.ndarray:
+        return np.r_[
+            weighted_mle(self.model, wr[self.pos], self.start, "truncated count")[0],
+            np.asarray(fit_glm(self.any_, self.Z, sm_family_binomial(), _with_weights(self.p, wr),
+                               "hurdle logit").params, dtype=float)]
 
 
 def _with_weights(p: Prepared, w: np.ndarray) -> Prepared:
@@ -362,11 +427,11 @@ def _zi(
     st = fit_stats(ll, None, len(theta), p.nobs)
     st["n_zero"] = int(np.sum(p.y == 0))
     return ml_result(p, estimator=f"zi{'p' if dist == 'poisson' else 'nb'}", formula=formula, params=theta,
-                     names=names, bread=lambda info: _inv(H, label), scores=scores, vcov=kw["vcov"],
+                     names=names, bread=InverseBread(H, label), scores=scores, vcov=kw["vcov"],
                      design=kw["design"], information="oim", stats=st, raw=model,
                      options={"inflate": inflate or formula.split("~", 1)[1].strip(), "count": (kz, kz + k)},
                      extra={"X": p.X, "Z": Z, "y": p.y, "weights": p.w_given},
-                     refit=lambda wr, t0=theta: weighted_mle(model, wr, t0, label)[0])
+                     refit=MleRefit(model, theta, label))
 
 
 _ZI_DOC = """Zero-inflated {name} regression: a logit for structural zeros and a {name} count.
@@ -542,20 +607,12 @@ def hurdle(
     st = fit_stats(ll, None, len(params), p.nobs)
     st["n_zero"] = int(np.sum(~pos))
 
-    def bread(info: str) -> np.ndarray:
-        B = np.zeros((len(params), len(params)))
-        B[:kc, :kc] = _inv(H, "truncated count")
-        B[kc:, kc:] = glm_bread(zres, "oim")
-        return B
-
+    bread = HurdleBread(H, zres, kc, len(params))
     return ml_result(p, estimator=f"hurdle_{dist}", formula=formula, params=params, names=names, bread=bread,
                      scores=scores, vcov=vcov, design=design, information="oim", stats=st,
                      raw={"zero": zres, "count": model}, options={"zero": zero, "dist": dist, "count": k},
                      extra={"X": p.X, "Z": Z, "y": p.y, "weights": p.w_given},
-                     refit=lambda wr: np.r_[
-                         weighted_mle(model, wr[pos], theta, "truncated count")[0],
-                         np.asarray(fit_glm(any_, Z, sm_family_binomial(), _with_weights(p, wr),
-                                            "hurdle logit").params, dtype=float)])
+                     refit=HurdleRefit(model, theta, pos, any_, Z, p))
 
 
 class _ZeroTruncated:

@@ -362,7 +362,7 @@ def few_clusters_note(G: int) -> str:
     )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class VcovResult:
     cov: np.ndarray
     df: float | None  # degrees of freedom of the t reference distribution (None: normal)
@@ -585,7 +585,7 @@ def compute_vcov(
     )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class SandwichResult:
     """Covariance of an ML estimator with what was used: kind (after the pweight rule), clusters."""
 

@@ -15,18 +15,19 @@ from .._options import VcovKind, WeightType, check_option
 from ..design import ReplicateDesign, SurveyDesign
 from ..errors import DataValueError
 from . import covariance as cv
-from ._margins import average_effects
+from ._margins import AverageEffects, MeanLink
 from ._meat import blocks
 from ._ml import (
     INFORMATION_KINDS,
     Information,
+    Prepared,
     check_formula,
     fit_stats,
     prepare,
     sandwich,
 )
 from .formula import categorical_outcome
-from .results import ModelResult, ModelSpec
+from .results import ModelResult, ModelSpec, data_source
 
 __all__ = ["logit", "probit", "BINARY_VCOV_KINDS"]
 
@@ -272,11 +273,53 @@ def _binary(
     ll0 = float(wsum * (ybar * np.log(ybar) + (1 - ybar) * np.log1p(-ybar)))
     fstats = {**fit_stats(ll, ll0, k, p.nobs), "count_r2": final.correct / wsum}
     raw = LazyGLM(yv, X, tuple(names), p.w_given, p.fweight, link, beta)
-    expected = final.info
+    fit = _BinaryFit(
+        link=link, formula=formula, p=p, X=X, yv=yv, beta=beta, scores=scores, fstats=fstats,
+        names=names, design=design, design_note=design_note, information=information, raw=raw,
+        expected=final.info,
+    )
+    return fit(vcov)
 
-    def bread_of(info: str) -> np.ndarray:
-        H = expected if (info == "eim" or link == "logit") else \
-            _binary_pass(X, yv, p.w_given, beta, link, observed=True).info
+
+@dataclass(frozen=True, slots=True)
+class BinaryRefit:
+    """``w -> params``: the logit/probit refitted with weights ``w`` on the estimation rows (a
+    replicate design refits once per replicate weight), as data so results pickle."""
+
+    X: np.ndarray
+    y: np.ndarray
+    link: str
+
+    def __call__(self, wr: np.ndarray) -> np.ndarray:
+        return _fit_binary(self.X, self.y, wr, self.link)[0]
+
+
+@dataclass(frozen=True, slots=True)
+class _BinaryFit:
+    """What ``with_vcov`` of a logit/probit needs (``result._refit``), as data: the estimation
+    sample, estimates, block scores (:class:`~disparity.models._meat.IndexScores`, no n x k
+    copy), the expected information, the lazy statsmodels recipe (``raw``) and the options. A new
+    covariance recomputes the sandwich; a replicate design refits once per replicate weight."""
+
+    link: Literal["logit", "probit"]
+    formula: str
+    p: Prepared
+    X: np.ndarray
+    yv: np.ndarray
+    beta: np.ndarray
+    scores: cv.IndexScores
+    fstats: dict[str, Any]
+    names: list[str]
+    design: SurveyDesign | ReplicateDesign | None
+    design_note: str | None
+    information: str
+    raw: LazyGLM
+    expected: np.ndarray  # the expected information at the estimates (k x k)
+
+    def bread_of(self, info: str) -> np.ndarray:
+        """Inverse information: expected, or (probit, "oim") observed."""
+        H = self.expected if (info == "eim" or self.link == "logit") else \
+            _binary_pass(self.X, self.yv, self.p.w_given, self.beta, self.link, observed=True).info
         try:
             return np.linalg.inv(H)
         except np.linalg.LinAlgError:
@@ -284,15 +327,22 @@ def _binary(
                 "The information matrix is singular; check for collinear regressors."
             ) from None
 
-    def build(kind: str, **kw: Any) -> ModelResult:
+    def __call__(self, kind: str, **kw: Any) -> ModelResult:
+        (
+            link, formula, p, X, yv, beta, scores, fstats, names, design, design_note, information,
+            raw
+        ) = (
+            self.link, self.formula, self.p, self.X, self.yv, self.beta, self.scores, self.fstats,
+            self.names, self.design, self.design_note, self.information, self.raw
+        )
+        d = p.design
         info = check_option("information", kw.get("information", information), INFORMATION_KINDS)
-        bread = bread_of(info)
+        bread = self.bread_of(info)
         cl = kw.get("cluster", p.clist)
         cl = (cl,) if isinstance(cl, str) else tuple(cl or ())
         refit: Callable[[np.ndarray], np.ndarray] | None = None
         if kind == "survey":  # a replicate design refits with each replicate weight (R svyglm)
-            def refit(wr: np.ndarray) -> np.ndarray:
-                return _fit_binary(X, yv, wr, link)[0]
+            refit = BinaryRefit(X, yv, link)
         V, df_, notes, G, kind, cl = sandwich(kind, p, bread, scores, estimator=link,
                                               design=kw.get("design", design), cluster=cl,
                                               refit=refit, params=beta, family="binary")
@@ -312,6 +362,7 @@ def _binary(
             n_dropped=d.n_dropped,
             options={"information": info},
             notes=tuple(notes),
+            data=data_source(p.data),
         )
         return ModelResult(
             params=params,
@@ -322,21 +373,9 @@ def _binary(
             raw=raw,
             stats={**fstats, "n_clusters": G},
             extra=LazyExtra(scores, link, X=X, y=yv, weights=p.w_given, bread=bread),
-            _refit=build,
-            _effects=lambda r, var, at, level: average_effects(
-                r,
-                var,
-                at,
-                level,
-                frame=p.frame,
-                model_spec=d.model_spec,
-                columns=names,
-                link=lambda eta: _link(link)(eta)[1:],
-                weights=p.w_given,
-            ),
+            _refit=self,
+            _effects=AverageEffects(p.frame, d.model_spec, names, MeanLink(link), p.w_given),
         )
-
-    return build(vcov)
 
 
 def logit(

@@ -12,8 +12,8 @@ import pandas as pd
 from .._options import VcovKind, WeightType, check_option
 from ..design import ReplicateDesign, SurveyDesign
 from ..errors import DataValueError, SpecificationError
-from ._margins import average_effects
-from ._ml import Information, Prepared, fit_glm, fit_stats, glm_bread, ml_result, prepare
+from ._margins import AverageEffects, MeanLink
+from ._ml import GlmBread, Information, Prepared, fit_glm, fit_stats, ml_result, prepare
 from .results import ModelResult
 
 __all__ = ["glm", "GLM_FAMILIES", "GLM_LINKS"]
@@ -40,13 +40,7 @@ def sm_family(family: str, link: str) -> Any:
 
 def mean_derivatives(link: str):
     """``eta -> (d mu/d eta, d2 mu/d eta2)`` for the inverse of ``link`` (marginal effects)."""
-    if link == "identity":
-        return lambda eta: (np.ones_like(eta), np.zeros_like(eta))
-    if link == "log":
-        return lambda eta: (np.exp(eta), np.exp(eta))
-    if link == "inverse":
-        return lambda eta: (-1.0 / eta**2, 2.0 / eta**3)
-    return lambda eta: (-0.5 * eta**-1.5, 0.75 * eta**-2.5)
+    return MeanLink(check_option("link", link, GLM_LINKS))  # data, not a closure: results keep it
 
 
 def check_outcome(y: np.ndarray, family: str, name: str) -> None:
@@ -166,21 +160,13 @@ def glm(
     stats.update({"deviance": float(res.deviance), "pearson_chi2": float(res.pearson_chi2),
                   "scale": float(res.scale)})
     d = p.design
-    shift = np.zeros(len(p.y)) if off is None else off
-    deriv = mean_derivatives(link_)
-
-    def refit(wr: np.ndarray) -> np.ndarray:  # a replicate design: refit with each replicate weight
-        pr = dataclasses.replace(p, w=wr, w_given=wr, fweight=False)
-        return np.asarray(fit_glm(p.y, p.X, sm_family(family, link_), pr, f"{family} GLM",
-                                  offset=off).params, dtype=float)
-
     return ml_result(
         p,
         estimator=f"glm_{family}",
         formula=formula,
         params=beta,
         names=p.names,
-        bread=lambda info: glm_bread(res, info),
+        bread=GlmBread(res),
         scores=scores,
         vcov=vcov,
         design=design,
@@ -189,8 +175,25 @@ def glm(
         raw=res,
         extra={"X": p.X, "y": p.y, "weights": p.w_given, "fitted": np.asarray(res.fittedvalues)},
         options={"family": family, "link": link_},
-        effects=lambda r, var, at, level: average_effects(
-            r, var, at, level, frame=p.frame, model_spec=d.model_spec, columns=p.names,
-            link=lambda eta: deriv(eta + shift), weights=p.w_given),
-        refit=refit,
+        effects=AverageEffects(p.frame, d.model_spec, p.names, MeanLink(link_, off), p.w_given),
+        refit=GlmRefit(p, family, link_, off),
     )
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class GlmRefit:
+    """``w -> params``: the GLM refitted with weights ``w`` on the estimation rows (a replicate
+    design refits once per replicate weight), as data: results hold it instead of a closure, so
+    they pickle."""
+
+    p: Prepared
+    family: str
+    link: str
+    offset: np.ndarray | None = None
+    label: str | None = None  # the model's name in error messages (default "<family> GLM")
+
+    def __call__(self, wr: np.ndarray) -> np.ndarray:
+        pr = dataclasses.replace(self.p, w=wr, w_given=wr, fweight=False)
+        return np.asarray(fit_glm(self.p.y, self.p.X, sm_family(self.family, self.link), pr,
+                                  self.label or f"{self.family} GLM", offset=self.offset).params,
+                          dtype=float)

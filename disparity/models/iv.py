@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 import numpy as np
@@ -25,7 +25,7 @@ from ._absorb import (
 from ._ivgmm import two_step_gmm
 from ._solver import solve_lstsq
 from .formula import build_design, check_safe, required_columns
-from .results import ModelResult, ModelSpec
+from .results import DataSource, ModelResult, ModelSpec, data_source
 
 __all__ = ["iv", "parse_iv_formula"]
 
@@ -386,7 +386,96 @@ def _iv(formula, data, estimator, vcov, cluster, weights, weight_type, small, ba
     y_p = y_p[:, 0]
     codes = cv.cluster_codes(data, [cluster], sub.index.intersection(d.index)) if cluster else None
 
-    def build(kind: str, **kw: Any) -> ModelResult:
+    fit = _IVFit(
+        source=data_source(data),
+        En=En, Xex=Xex, Xv=Xv, Zv=Zv, Zx=Zx, bandwidth=bandwidth, beta=beta, bread=bread,
+        center=center, cluster=cluster, codes=codes, complete=complete, cond=cond, dep=dep,
+        diagnostics=diagnostics, endog=endog, estimator=estimator, exog_lm=exog_lm, fe=fe,
+        fe_groups=fe_groups, first=first, first_fits=first_fits, formula=formula, instr=instr,
+        k=k, kfe=kfe, kz=kz, lm_weights=lm_weights, n=n, n_single=n_single, names=names, p=p,
+        q=q, scores_X=scores_X, small=small, ssc=ssc, u=u, w=w, weight_type=weight_type,
+        weights=weights, y=y, y_p=y_p, x_p=x_p, Z_p=Z_p, znames=znames, cd=cd,
+    )
+    return fit(vcov)
+
+
+@dataclass(frozen=True, slots=True)
+class _IVFit:
+    """What ``with_vcov`` of an IV result needs (``result._refit``), as data: the design matrices,
+    first stages, estimates, residuals, clusters and options of the fit. A new covariance of
+    2SLS recomputes the sandwich (and the robust first-stage diagnostics); LIML/GMM/CUE refit by
+    linearmodels with the new weight matrix, as before."""
+
+    En: Any
+    Xex: Any
+    Xv: Any
+    Zv: Any
+    Zx: Any
+    bandwidth: Any
+    beta: Any
+    bread: Any
+    center: Any
+    cluster: Any
+    codes: Any
+    complete: Any
+    cond: Any
+    dep: Any
+    diagnostics: Any
+    endog: Any
+    estimator: Any
+    exog_lm: Any
+    fe: Any
+    fe_groups: Any
+    first: Any
+    first_fits: Any
+    formula: Any
+    instr: Any
+    k: Any
+    kfe: Any
+    kz: Any
+    lm_weights: Any
+    n: Any
+    n_single: Any
+    names: Any
+    p: Any
+    q: Any
+    scores_X: Any
+    small: Any
+    ssc: Any
+    u: Any
+    w: Any
+    weight_type: Any
+    weights: Any
+    y: Any
+
+    # the Montiel Olea-Pflueger inputs (partialled-out outcome, regressors, instruments), the
+    # instruments' names and the Cragg-Donald statistic
+    y_p: Any = None
+    x_p: Any = None
+    Z_p: Any = None
+    znames: Any = None
+    cd: Any = None
+    source: DataSource | None = None
+
+    def __call__(self, kind: str, **kw: Any) -> ModelResult:
+        (
+            En, Xex, Xv, Zv, Zx, bandwidth, beta, bread, center, cluster, codes, complete, cond,
+            dep, diagnostics, endog, estimator, exog_lm, fe, fe_groups, first, first_fits, formula,
+            instr, k, kfe, kz, lm_weights, n, n_single, names, p, q, scores_X, small, ssc, u, w,
+            weight_type, weights, y
+        ) = (
+            self.En, self.Xex, self.Xv, self.Zv, self.Zx, self.bandwidth, self.beta, self.bread,
+            self.center, self.cluster, self.codes, self.complete, self.cond, self.dep,
+            self.diagnostics, self.endog, self.estimator, self.exog_lm, self.fe, self.fe_groups,
+            self.first, self.first_fits, self.formula, self.instr, self.k, self.kfe, self.kz,
+            self.lm_weights, self.n, self.n_single, self.names, self.p, self.q, self.scores_X,
+            self.small, self.ssc, self.u, self.w, self.weight_type, self.weights, self.y
+        )
+        y_p, x_p, Z_p, znames, cd = self.y_p, self.x_p, self.Z_p, self.znames, self.cd
+
+        def wdot(a: np.ndarray, b: np.ndarray) -> float:
+            return float(a @ b) if w is None else float((w * a) @ b)
+
         kind = cv.check_vcov("iv", kind)
         small_ = kw.get("small", small)
         ssc_ = cv.check_ssc(kw.get("ssc", ssc))
@@ -516,6 +605,7 @@ def _iv(formula, data, estimator, vcov, cluster, weights, weight_type, small, ba
                      "center": center,
                      "ssc": ssc_, "bandwidth": bw_},
             notes=tuple(notes),
+            data=self.source,
         )
         wu = np.ones(n) if w is None else w
         return ModelResult(
@@ -533,10 +623,8 @@ def _iv(formula, data, estimator, vcov, cluster, weights, weight_type, small, ba
             extra={"diagnostics": diag, "first_stage": first,
                    "stock_yogo": wk.weak_id_table(estimator, p, q, kind, cd, kp_f),
                    "mop_critical": None if mop is None else wk.mop_table(*mop[1:], mop[0])},
-            _refit=build,
+            _refit=self,
         )
-
-    return build(vcov)
 
 
 def _lm_fit(estimator, dep, exog, En, Zx, weights, kind, small, codes, bw, center=False) -> Any:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -26,11 +26,11 @@ from ..errors import DataValueError, SpecificationError
 from . import covariance as cv
 from ._absorb import absorb_codes, absorb_columns, drop_singletons, fe_dof, nested_dof, recode
 from ._covsurvey import survey_data
-from ._margins import average_effects
+from ._margins import AverageEffects
 from ._solver import solve_lstsq
 from .bootstrap import BOOT_WEIGHTS, wild_cluster_bootstrap
 from .formula import Design, build_design
-from .results import ModelResult, ModelSpec
+from .results import ModelResult, ModelSpec, WildIntervals, data_source
 
 __all__ = ["ols", "prepare_weights", "resolve_design"]
 
@@ -333,7 +333,72 @@ def ols(
             n_fe_levels=tuple(int(g.max()) + 1 for g in fe_groups),
         )
 
-    def build(kind: str, **kw: Any) -> ModelResult:
+    # the record keeps the data once (no second copy of every column in a pickle) and the design
+    # without its matrices (X is kept as an array): the same estimation rows, index and model spec
+    same_rows = d.index.equals(data.index)
+    slim = replace(d, y=d.y.iloc[:0], X=d.X.iloc[:0])
+    fit = _LinearFit(
+        formula=formula, data=data, d=slim, frame=None if same_rows else frame, X=X, y=y, w=w,
+        weights=weights, weight_type=weight_type, names=names, sol=sol, nobs=nobs,
+        base_stats=base_stats, clist=clist, codes=codes, design=design, design_note=design_note,
+        ssc=ssc, few_clusters=few_clusters, reps=reps, boot_weights=boot_weights, seed=seed,
+        progress=progress, fe_cols=fe_cols, fe=fe, fe_groups=fe_groups, fe_notes=fe_notes,
+        scores=scores, model_columns=tuple(model_columns),
+    )
+    return fit(vcov)
+
+
+@dataclass(frozen=True, slots=True)
+class _LinearFit:
+    """Everything :meth:`ModelResult.with_vcov` of a least-squares fit needs, as data (it pickles):
+    the estimation arrays and solution, the clusters and design, and the options of the fit.
+    A new covariance recomputes only the sandwich (no refit)."""
+
+    formula: str
+    data: pd.DataFrame  # the data as given (other cluster columns, the whole survey design)
+    d: Design  # with empty y and X: the rows (index), dropped count and model spec
+    frame: pd.DataFrame | None  # the estimation rows (marginal effects, survey variances); None: all of data
+    X: np.ndarray
+    y: np.ndarray
+    w: np.ndarray | None
+    weights: str | None
+    weight_type: str
+    names: list[str]
+    sol: Any
+    nobs: int
+    base_stats: dict[str, Any]
+    clist: tuple[str, ...]
+    codes: list[np.ndarray] | None
+    design: SurveyDesign | ReplicateDesign | None
+    design_note: str | None
+    ssc: str
+    few_clusters: str
+    reps: int
+    boot_weights: str
+    seed: int | None
+    progress: bool
+    fe_cols: tuple[str, ...]
+    fe: Any
+    fe_groups: list[np.ndarray]
+    fe_notes: list[str]
+    scores: Any = None  # cv.IndexScores: views of X, y and the estimates (no n x k copy)
+    model_columns: tuple[str, ...] = ()  # weights/cluster/absorb/design columns (survey_data)
+
+    def __call__(self, kind: str, **kw: Any) -> ModelResult:
+        (
+            formula, data, d, frame, X, y, w, weights, weight_type, names, sol, nobs, base_stats,
+            clist, codes, design, design_note, ssc, few_clusters, reps, boot_weights, seed,
+            progress, fe_cols, fe, fe_groups, fe_notes
+        ) = (
+            self.formula, self.data, self.d, self.frame, self.X, self.y, self.w, self.weights,
+            self.weight_type, self.names, self.sol, self.nobs, self.base_stats, self.clist,
+            self.codes, self.design, self.design_note, self.ssc, self.few_clusters, self.reps,
+            self.boot_weights, self.seed, self.progress, self.fe_cols, self.fe, self.fe_groups,
+            self.fe_notes
+        )
+        scores, model_columns = self.scores, list(self.model_columns)
+        if frame is None:
+            frame = data
         kind = cv.check_vcov("linear", kind)
         if fe_cols and kind in ("HC2", "HC3", "survey"):
             raise SpecificationError(f"vcov={kind!r} is not available with absorb=; use 'HC1'.")
@@ -409,10 +474,8 @@ def ols(
             boot_ci = pd.DataFrame(
                 wb.conf_int(0.95), index=names, columns=["conf_low", "conf_high"]
             )
-            extra["wild_ci"] = lambda level: pd.DataFrame(
-                wb.conf_int(level), index=names, columns=["conf_low", "conf_high"]
-            )
             extra["wild"] = wb
+            extra["wild_ci"] = WildIntervals(wb, tuple(names))  # deprecated: conf_int(level)
             options.update(reps=wb.reps, boot_weights=wb.weights, seed=wb.seed)
             stats_["inference"] = "wild"
             notes.append(
@@ -432,13 +495,14 @@ def ols(
             estimator="ols" if w is None else "wls",
             formula=formula,
             vcov=kind,
-            cluster=cl,
+            cluster=cl if kind in ("cluster", "wild") else (),  # as a fresh fit with this vcov
             weights=weights,
             weight_type=weight_type if weights else None,
             nobs=nobs,
             n_dropped=d.n_dropped,
             options={**options, "ssc": ssc_},
             notes=tuple(notes),
+            data=data_source(data),
         )
         return ModelResult(
             params=params,
@@ -451,10 +515,6 @@ def ols(
             boot_pvalues=boot_p,
             boot_conf_int=boot_ci,
             extra=extra,
-            _refit=build,
-            _effects=None if fe_cols else lambda res, var, at, level: average_effects(
-                res, var, at, level, frame=frame, model_spec=d.model_spec, columns=names, weights=w
-            ),
+            _refit=self,
+            _effects=None if fe_cols else AverageEffects(frame, d.model_spec, names, weights=w),
         )
-
-    return build(vcov)

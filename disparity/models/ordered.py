@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any, Literal
 
 import numpy as np
@@ -17,7 +18,7 @@ from ._covsurvey import survey_data
 from ._ml import INFORMATION_KINDS, Information, check_formula, fit_stats
 from .formula import build_design, categorical_outcome
 from .linear import prepare_weights, resolve_design
-from .results import ModelResult, ModelSpec
+from .results import ModelResult, ModelSpec, data_source
 
 __all__ = ["ordered"]
 
@@ -243,7 +244,62 @@ def ordered(
     frame = data.loc[d.index]
     nobs = n
 
-    def build(kind: str, **kw: Any) -> ModelResult:
+    fit = _OrderedFit(
+        link=link, formula=formula, data=data, d=d, frame=frame, X=X, yi=yi, w=w, w_given=w_given,
+        weights=weights, weight_type=weight_type, J=J, levels=levels, theta=theta, scores=scores,
+        H=H, bread_oim=bread_oim, fstats=fstats, names=names, pnames=pnames, lab=lab, nobs=nobs,
+        clist=clist, codes=codes, design=design, design_note=design_note, information=information,
+        extra=tuple(extra),
+    )
+    return fit(vcov)
+
+
+@dataclass(frozen=True, slots=True)
+class _OrderedFit:
+    """What ``with_vcov`` of an ordered model needs (``result._refit``), as data: the estimation
+    sample, estimates, scores and Hessian, clusters, design and options. A new covariance
+    recomputes the sandwich; a replicate design refits once per replicate weight."""
+
+    link: str
+    formula: str
+    data: pd.DataFrame
+    d: Any
+    frame: pd.DataFrame
+    X: np.ndarray
+    yi: np.ndarray
+    w: np.ndarray
+    w_given: np.ndarray | None
+    weights: str | None
+    weight_type: str
+    J: int
+    levels: np.ndarray
+    theta: np.ndarray
+    scores: np.ndarray
+    H: np.ndarray
+    bread_oim: np.ndarray
+    fstats: dict[str, Any]
+    names: list[str]
+    pnames: list[str]
+    lab: list[str]
+    nobs: int
+    clist: tuple[str, ...]
+    codes: list[np.ndarray] | None
+    design: SurveyDesign | ReplicateDesign | None
+    design_note: str | None
+    information: str
+    extra: tuple[str, ...] = ()  # the design's columns beside the formula's (for survey_data)
+
+    def __call__(self, kind: str, **kw: Any) -> ModelResult:
+        (
+            link, formula, data, d, frame, X, yi, w, w_given, weights, weight_type, J, levels,
+            theta, scores, H, bread_oim, fstats, names, pnames, lab, nobs, clist, codes, design,
+            design_note, information
+        ) = (
+            self.link, self.formula, self.data, self.d, self.frame, self.X, self.yi, self.w,
+            self.w_given, self.weights, self.weight_type, self.J, self.levels, self.theta,
+            self.scores, self.H, self.bread_oim, self.fstats, self.names, self.pnames, self.lab,
+            self.nobs, self.clist, self.codes, self.design, self.design_note, self.information
+        )
         info = check_option("information", kw.get("information", information), INFORMATION_KINDS)
         bread = bread_oim if info == "oim" else np.linalg.inv(_expected_information(theta, X, w, J, link))
         refit: Callable[[np.ndarray], np.ndarray] | None = None
@@ -257,7 +313,7 @@ def ordered(
             kind, scores=scores, bread=bread, family="ordered", estimator="ordered",
             weights=w_given, weight_type=weight_type, weights_name=weights, nobs=nobs,
             clusters=codes, survey=kw.get("design", design), frame=frame,
-            data=survey_data(kw.get("design", design), data, formula, extra),
+            data=survey_data(kw.get("design", design), data, formula, list(self.extra)),
             refit=refit, params=theta,
         )
         kind, V, df_, notes = r.kind, r.cov, r.df, list(r.notes)
@@ -274,6 +330,7 @@ def ordered(
             n_dropped=d.n_dropped,
             options={"link": link, "categories": tuple(levels.tolist()), "information": info},
             notes=tuple(notes),
+            data=data_source(data),
         )
         return ModelResult(
             params=pd.Series(theta, index=pnames, name="estimate"),
@@ -283,13 +340,25 @@ def ordered(
             spec=spec,
             raw={"X": X, "y_codes": yi, "scores": scores, "hessian": H},
             stats={**fstats, "n_categories": J},
-            _refit=build,
-            _effects=lambda res, var, at, level: _ordered_effects(
-                res, var, at, level, frame, d.model_spec, names, lab, link, w_given
-            ),
+            _refit=self,
+            _effects=_OrderedEffects(frame, d.model_spec, names, lab, link, w_given),
         )
 
-    return build(vcov)
+
+@dataclass(frozen=True, slots=True)
+class _OrderedEffects:
+    """``marginal_effects`` of an ordered model (``result._effects``), as data."""
+
+    frame: pd.DataFrame
+    model_spec: Any
+    names: list[str]
+    labels: list[str]
+    link: str
+    weights: np.ndarray | None
+
+    def __call__(self, res: ModelResult, var: str, at: Any, level: float) -> Any:
+        return _ordered_effects(res, var, at, level, self.frame, self.model_spec, self.names,
+                                self.labels, self.link, self.weights)
 
 
 def _ordered_stats(theta, X, yi, w, J, link, ll, nobs):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, Literal
 
@@ -34,7 +34,7 @@ from ._absorb import (
 from ._solver import solve_lstsq
 from .bootstrap import wild_cluster_bootstrap
 from .formula import LAG_CALL, build_design, check_safe
-from .results import ModelResult, ModelSpec
+from .results import ModelResult, ModelSpec, WildIntervals, data_source
 
 __all__ = ["panel", "hausman", "HausmanResult", "demean"]
 
@@ -62,7 +62,7 @@ def demean(
     return _absorb.demean(M, groups, weights, tol=DEMEAN_TOL, max_iter=DEMEAN_MAX_ITER)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class HausmanResult:
     """Hausman test of fixed against random effects (as ``plm::phtest``)."""
 
@@ -306,58 +306,80 @@ def panel(
                 "(drop those rows)."
             )
         w = w * (len(w) / w.sum())
-    kind, pw_note = cv.pweight_rule(vcov, weight_type, w is not None, family="panel")
-
-    def refit(kind: VcovKind, **kw: Any) -> ModelResult:
-        opts: dict[str, Any] = {
-            "model": model,
-            "effects": effects,
-            "cluster": cluster,
-            "weights": weights,
-            "weight_type": weight_type,
-            "ssc": ssc,
-            "absorb": absorb,
-            "bandwidth": bandwidth,
-            "few_clusters": few_clusters,
-            "reps": reps,
-            "boot_weights": boot_weights,
-            "seed": seed,
-            "progress": progress,
-        }
-        opts.update(kw)
-        return panel(formula_in, data_in, entity=entity, time=time, vcov=kind, **opts)
-
     fit = PanelFit(
         formula, data, d, e, t, entity, time, cluster, bandwidth, w, weights, weight_type, ssc,
         tuple(extra_groups), n_single,
     )
-    try:
-        result = _panel_fit(
-            fit, model, effects, kind, {"few_clusters": few_clusters, "reps": reps,
-                                        "boot_weights": boot_weights, "seed": seed,
-                                        "progress": progress}
+    call = {"model": model, "effects": effects, "cluster": cluster, "weights": weights,
+            "weight_type": weight_type, "ssc": ssc, "absorb": absorb, "bandwidth": bandwidth,
+            "few_clusters": few_clusters, "reps": reps, "boot_weights": boot_weights, "seed": seed,
+            "progress": progress}
+    return _PanelRefit(fit, formula_in, data_in, call)(vcov)
+
+
+#: ``with_vcov`` options of a panel result that change only its inference (no refit).
+_INFERENCE_OPTIONS = ("cluster", "bandwidth", "ssc", "few_clusters", "reps", "boot_weights", "seed",
+                      "progress")
+
+
+@dataclass(frozen=True, slots=True)
+class _PanelRefit:
+    """What ``with_vcov`` of a panel result needs (``result._refit``), as data: the parsed design,
+    identifiers and weights (:class:`PanelFit`) and the call's options. A new covariance (or
+    cluster, bandwidth, ssc, bootstrap option) re-runs the estimator on the stored design, without
+    parsing the formula again; other options (``model=``, ``effects=``, ...) fit the model anew."""
+
+    fit: PanelFit
+    formula_in: str
+    data_in: pd.DataFrame
+    call: Mapping[str, Any]
+    within: _Within | None = None  # fixed effects: the demeaned data and slopes, once computed
+
+    def __call__(self, vcov: VcovKind, **kw: Any) -> ModelResult:
+        o = {**self.call, **kw}
+        if set(kw) - set(_INFERENCE_OPTIONS):  # not only inference: the model itself changes
+            return panel(self.formula_in, self.data_in, entity=self.fit.entity, time=self.fit.time,
+                         vcov=vcov, **o)
+        cv.check_vcov("panel", vcov)
+        ssc = cv.check_ssc(o["ssc"])
+        check_option("few_clusters", o["few_clusters"], FEW_CLUSTERS_KINDS)
+        cluster = o["cluster"]
+        if cluster is not None and (not isinstance(cluster, str) or cluster not in self.fit.data.columns):
+            raise SpecificationError(f"Cluster column {cluster!r} is not in the data.")
+        fit = replace(self.fit, cluster=cluster, bandwidth=o["bandwidth"], ssc=ssc)
+        weights, weight_type, model = fit.weights, fit.weight_type, o["model"]
+        kind, pw_note = cv.pweight_rule(vcov, weight_type, fit.w is not None, family="panel")
+        try:
+            within = self.within
+            if model == "fe" and within is None:
+                within = _within(fit, o["effects"])
+            result = _panel_fit(
+                fit, model, o["effects"], kind, {"few_clusters": o["few_clusters"], "reps": o["reps"],
+                                                 "boot_weights": o["boot_weights"], "seed": o["seed"],
+                                                 "progress": o["progress"]}, within
+            )
+        except DisparityError:
+            raise
+        except (ValueError, np.linalg.LinAlgError) as err:  # linearmodels' own checks
+            raise DataValueError(
+                f"The {model!r} panel model cannot be fitted on these data: {err}"
+            ) from err
+        notes = (pw_note,) if pw_note else ()
+        return result.replace(
+            _refit=replace(self, call=o, within=within),
+            spec=replace(
+                result.spec,
+                formula=self.formula_in,
+                weights=weights,
+                weight_type=weight_type if weights else None,
+                notes=notes + tuple(result.spec.notes),
+                options={**result.spec.options, "ssc": ssc},
+                data=data_source(self.data_in),
+            ),
         )
-    except DisparityError:
-        raise
-    except (ValueError, np.linalg.LinAlgError) as err:  # linearmodels' own checks
-        raise DataValueError(
-            f"The {model!r} panel model cannot be fitted on these data: {err}"
-        ) from err
-    notes = (pw_note,) if pw_note else ()
-    return result.replace(
-        _refit=refit,
-        spec=replace(
-            result.spec,
-            formula=formula_in,
-            weights=weights,
-            weight_type=weight_type if weights else None,
-            notes=notes + tuple(result.spec.notes),
-            options={**result.spec.options, "ssc": ssc},
-        ),
-    )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class PanelFit:
     """What every panel estimator needs (the parsed design and identifiers)."""
 
@@ -378,9 +400,9 @@ class PanelFit:
     n_singletons: int = 0
 
 
-def _panel_fit(f: PanelFit, model, effects, vcov, boot) -> ModelResult:
+def _panel_fit(f: PanelFit, model, effects, vcov, boot, within=None) -> ModelResult:
     if model == "fe":
-        return _fixed_effects(f, effects, vcov, boot)
+        return _fixed_effects(f, effects, vcov, boot, within)
     if vcov == "wild":
         raise SpecificationError("vcov='wild' is available for model='fe' (and dp.ols).")
     if effects != "entity":
@@ -514,7 +536,25 @@ def _wrapped(f: PanelFit, model: str, vcov: str) -> ModelResult:
     )
 
 
-def _fixed_effects(f: PanelFit, effects: str, vcov: str, boot: dict[str, Any]) -> ModelResult:
+@dataclass(frozen=True, slots=True)
+class _Within:
+    """The within transformation and least-squares fit of a fixed-effects panel: what a new
+    covariance of the same model reuses (``with_vcov`` does not demean again)."""
+
+    names: list[str]
+    Xd: np.ndarray
+    yd: np.ndarray
+    sweeps: int
+    notes: tuple[str, ...]
+    dropped: tuple[str, ...]
+    absorbed: int
+    n_e: int
+    n_t: int
+    groups: list[np.ndarray]
+    sol: Any
+
+
+def _within(f: PanelFit, effects: str) -> _Within:
     d, e, t, w = f.d, f.e, f.t, f.w
     X = d.X.drop(columns=["Intercept"]) if d.intercept is not None else d.X
     names = list(X.columns)
@@ -556,9 +596,19 @@ def _fixed_effects(f: PanelFit, effects: str, vcov: str, boot: dict[str, Any]) -
         raise DataValueError(
             f"Too few observations: {n} rows for {k} slopes and {absorbed} absorbed effects."
         )
+    sol = solve_lstsq(Xd, yd, names=names, weights=w, intercept=None)
+    return _Within(names, Xd, yd, sweeps, tuple(notes), dropped, absorbed, n_e, n_t, groups, sol)
+
+
+def _fixed_effects(f: PanelFit, effects: str, vcov: str, boot: dict[str, Any],
+                   within: _Within | None = None) -> ModelResult:
+    d, w = f.d, f.w
+    wi = _within(f, effects) if within is None else within
+    names, Xd, yd, sweeps, dropped, absorbed = wi.names, wi.Xd, wi.yd, wi.sweeps, wi.dropped, wi.absorbed
+    n_e, n_t, groups, sol, notes = wi.n_e, wi.n_t, wi.groups, wi.sol, list(wi.notes)
+    n, k = Xd.shape
     if vcov == "driscoll-kraay":
         return _wrapped_fe_dk(f, effects, names, notes)
-    sol = solve_lstsq(Xd, yd, names=names, weights=w, intercept=None)
     resid = sol.resid
     ccodes = None
     fe = cv.FeDof(absorbed, 0, fixest_dof(groups))  # = fe_dof(groups), the graph not redone
@@ -607,12 +657,7 @@ def _fixed_effects(f: PanelFit, effects: str, vcov: str, boot: dict[str, Any]) -
             boot_ci = pd.DataFrame(
                 wb.conf_int(0.95), index=names, columns=["conf_low", "conf_high"]
             )
-            extra = {
-                "wild": wb,
-                "wild_ci": lambda level: pd.DataFrame(
-                    wb.conf_int(level), index=names, columns=["conf_low", "conf_high"]
-                ),
-            }
+            extra = {"wild": wb, "wild_ci": WildIntervals(wb, tuple(names))}  # wild_ci: deprecated
             notes.append(
                 f"p-values and 95% intervals from the wild cluster bootstrap ({wb.describe()}) "
                 f"because there are {G} clusters"

@@ -10,7 +10,7 @@ from scipy.optimize import linprog
 
 from ..errors import DataValueError, SpecificationError
 from .formula import build_design
-from .results import ModelResult, ModelSpec
+from .results import ModelResult, ModelSpec, data_source
 
 __all__ = ["quantreg"]
 
@@ -109,6 +109,7 @@ def quantreg(
         nobs=n,
         n_dropped=d.n_dropped,
         options={"q": q, "bandwidth": h},
+        data=data_source(data),
     )
     return ModelResult(
         params=pd.Series(beta, index=names, name="estimate"),

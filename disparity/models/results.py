@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
 import numpy as np
@@ -11,13 +12,54 @@ import pandas as pd
 from scipy import stats
 
 from .. import _display
+from .._frozen import freeze
 from .._options import VcovKind
 from ..errors import SpecificationError
 
-__all__ = ["ModelSpec", "ModelResult", "ModelSummary", "MarginalEffects"]
+__all__ = ["ModelSpec", "ModelResult", "ModelSummary", "MarginalEffects", "DataSource", "data_source"]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
+class DataSource:
+    """Where a fit's data came from: the file a loader read (``path`` and ``sha256`` from the
+    frame's codebook, :func:`disparity.codebook`), whether the data are synthetic, and the shape
+    of the frame the estimator was given. ``None`` fields: not known (a frame built in memory)."""
+
+    path: str | None = None
+    sha256: str | None = None
+    synthetic: bool = False
+    n_rows: int = 0
+    n_columns: int = 0
+
+
+def data_source(data: Any) -> DataSource | None:
+    """The :class:`DataSource` of a data frame (None for anything else, e.g. an engine table)."""
+    if not isinstance(data, pd.DataFrame):
+        return None
+    from ..io.codebook import as_codebook
+
+    book = as_codebook(data.attrs.get("codebook"))
+    synthetic = bool(data.attrs.get("synthetic", book.synthetic if book is not None else False))
+    return DataSource(book.path if book is not None else None, book.sha256 if book is not None else None,
+                      synthetic, int(data.shape[0]), int(data.shape[1]))
+
+
+@dataclass(frozen=True, slots=True)
+class WildIntervals:
+    """What ``result.extra["wild_ci"]`` was (a closure): intervals at any level from the wild
+    bootstrap ``wild``. Deprecated: call ``result.conf_int(level)``."""
+
+    wild: Any
+    names: tuple[str, ...]
+
+    def __call__(self, level: float = 0.95) -> pd.DataFrame:
+        warnings.warn("result.extra['wild_ci'](level) is deprecated; use result.conf_int(level).",
+                      DeprecationWarning, stacklevel=2)
+        return pd.DataFrame(self.wild.conf_int(level), index=list(self.names),
+                            columns=["conf_low", "conf_high"])
+
+
+@dataclass(frozen=True, slots=True)
 class ModelSpec:
     """What was estimated and how (everything needed to describe the fit in a table note)."""
 
@@ -31,9 +73,14 @@ class ModelSpec:
     n_dropped: int = 0
     options: Mapping[str, Any] = field(default_factory=dict)
     notes: tuple[str, ...] = ()
+    #: the data the model was fitted on (file and checksum when a loader read it)
+    data: DataSource | None = None
+
+    def __post_init__(self) -> None:
+        freeze(self, "options")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ModelSummary:
     """Everything a report needs to render one model: coefficient table, fit statistics, notes."""
 
@@ -63,7 +110,7 @@ class ModelSummary:
         return _display.html(self._view())
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class MarginalEffects:
     """Effects of one variable (a derivative of the prediction), possibly across values of others."""
 
@@ -91,22 +138,38 @@ class MarginalEffects:
 class _RawField:
     """``ModelResult.raw``: a stored recipe (an object with ``lazy_raw = True`` and ``build()``,
     e.g. :class:`disparity.models.discrete.LazyGLM`) is built on first access and kept, so a fit
-    need not hold the wrapped library's results object (and its memory) until it is asked for."""
+    need not hold the wrapped library's results object (and its memory) until it is asked for.
+
+    Installed over the ``raw`` slot of the slotted :class:`ModelResult` (it wraps the slot's own
+    member descriptor, so the built object replaces the recipe in the same slot; pickling and
+    :meth:`ModelResult.replace` read the slot as stored, so a recipe stays unbuilt)."""
+
+    __slots__ = ("slot",)
+
+    def __init__(self, slot: Any) -> None:
+        self.slot = slot
+
+    def stored(self, obj: Any) -> Any:
+        """The slot's value as stored (a recipe is not built)."""
+        try:
+            return self.slot.__get__(obj, type(obj))
+        except AttributeError:
+            return None
 
     def __get__(self, obj: Any, objtype: Any = None) -> Any:
         if obj is None:
-            return None  # the dataclass default
-        value = obj.__dict__.get("_raw")
+            return self
+        value = self.stored(obj)
         if getattr(value, "lazy_raw", False) is True:
             value = value.build()
-            obj.__dict__["_raw"] = value
+            self.slot.__set__(obj, value)  # the cache: the slot itself (frozen only guards setattr)
         return value
 
     def __set__(self, obj: Any, value: Any) -> None:
-        obj.__dict__["_raw"] = value
+        self.slot.__set__(obj, value)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ModelResult:
     """A fitted model. Immutable: further inference (``with_vcov``) returns a new object.
 
@@ -131,13 +194,27 @@ class ModelResult:
     nobs: int
     df: float | None
     spec: ModelSpec
-    raw: Any = field(repr=False, compare=False, default=_RawField())
+    raw: Any = field(repr=False, compare=False, default=None)
     stats: Mapping[str, Any] = field(default_factory=dict, compare=False)
     boot_pvalues: pd.Series | None = field(default=None, compare=False)
     boot_conf_int: pd.DataFrame | None = field(default=None, compare=False)
     extra: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
+    # Data, never closures (the result pickles): ``_refit`` is a frozen record of what a new
+    # covariance needs (arrays, clusters, design, options; calling it recomputes the sandwich),
+    # ``_effects`` one of what marginal effects need (e.g. :class:`._margins.AverageEffects`).
     _refit: Callable[..., ModelResult] | None = field(default=None, repr=False, compare=False)
     _effects: Callable[..., MarginalEffects] | None = field(default=None, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        freeze(self, "stats")
+
+    def __getstate__(self) -> list[Any]:
+        # the slots as stored: pickling keeps a recipe in ``raw`` unbuilt
+        return [_RAW.stored(self) if f.name == "raw" else getattr(self, f.name) for f in fields(self)]
+
+    def __setstate__(self, state: list[Any]) -> None:
+        for f, value in zip(fields(self), state, strict=True):
+            object.__setattr__(self, f.name, value)
 
     @property
     def std_errors(self) -> pd.Series:
@@ -165,8 +242,9 @@ class ModelResult:
             raise SpecificationError(f"level={level!r} must be between 0 and 1 (e.g. 0.95).")
         if self.boot_conf_int is not None and abs(level - 0.95) < 1e-12:
             return self.boot_conf_int.copy()
-        if self.boot_conf_int is not None and "wild_ci" in self.extra:
-            return self.extra["wild_ci"](level)
+        if self.boot_conf_int is not None and "wild" in self.extra:
+            wb = self.extra["wild"]  # the wild bootstrap's draws: intervals at any level
+            return pd.DataFrame(wb.conf_int(level), index=self.params.index, columns=["conf_low", "conf_high"])
         q = float(self._dist().ppf(0.5 + level / 2))
         se = self.std_errors
         return pd.DataFrame({"conf_low": self.params - q * se, "conf_high": self.params + q * se})
@@ -226,7 +304,7 @@ class ModelResult:
         return self._effects(self, var, at or {}, level)
 
     def replace(self, **changes: Any) -> ModelResult:
-        changes.setdefault("raw", self.__dict__.get("_raw"))  # a recipe stays unbuilt
+        changes.setdefault("raw", _RAW.stored(self))  # a recipe stays unbuilt
         return replace(self, **changes)
 
     def _view(self) -> _display.View:
@@ -253,3 +331,8 @@ class ModelResult:
 
     def _repr_html_(self) -> str:
         return _display.html(self._view())
+
+
+# ``raw`` resolves a stored recipe once (see :class:`_RawField`); installed over the slot.
+_RAW = _RawField(ModelResult.__dict__["raw"])
+ModelResult.raw = _RAW  # type: ignore[misc]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any, Literal
 
 import numpy as np
@@ -22,7 +23,7 @@ from .formula import build_design
 from .glm import GLM_FAMILIES, GLM_LINKS, Family, Link, mean_derivatives
 from .glm import glm as fit_glm_model
 from .linear import ols
-from .results import MarginalEffects, ModelResult, ModelSpec
+from .results import MarginalEffects, ModelResult, ModelSpec, data_source
 
 __all__ = ["twopart"]
 
@@ -199,7 +200,7 @@ def twopart(
     frame, ycol, rhs1, rhs2, full = _prepare_frame(formula, data, first_formula, cols, design)
     opts = dict(first=first, second=second, family=family, link=link, smearing=smearing, smear_by=smear_by,
                 weights=weights, weight_type=weight_type, cluster=cluster, design=design, information=information,
-                safe=safe, rhs1=rhs1, rhs2=rhs2, full=full)
+                safe=safe, rhs1=rhs1, rhs2=rhs2, full=full, source=data_source(data))
     fit = _fit_parts(frame, vcov, opts)
     return _assemble(fit, frame, formula, vcov, suest, se, reps, seed, opts)
 
@@ -346,7 +347,8 @@ def _effects_table(
 
 
 def _assemble(fit: dict[str, Any], frame: pd.DataFrame, formula: str, vcov: str, suest: bool, se: str,
-              reps: int, seed: int | None, o: Mapping[str, Any]) -> ModelResult:
+              reps: int, seed: int | None, o: Mapping[str, Any],
+              cache: tuple[Any, float] | None = None) -> ModelResult:
     m1, m2 = fit["m1"], fit["m2"]
     names = _names(o, m1, m2)
     k1 = len(m1.params)
@@ -355,11 +357,15 @@ def _assemble(fit: dict[str, Any], frame: pd.DataFrame, formula: str, vcov: str,
     else:
         V = np.zeros((len(names), len(names)))
         V[:k1, :k1], V[k1:, k1:] = m1.cov.to_numpy(), m2.cov.to_numpy()
-    specs = _parts_design(frame, o, fit)
     cols = (list(m1.params.index), list(m2.params.index))
-    w = np.ones(len(frame)) if o["weights"] is None else frame[o["weights"]].to_numpy(float)
-    X1, X2 = _mm(specs[0], frame, cols[0]), _mm(specs[1], frame, cols[1])
-    mean_pred = _ame(m1.params.to_numpy(), m2.params.to_numpy(), X1, X1 * 0, X2, X2 * 0, fit["smear"], w, o)[2]
+    if cache is None:
+        specs = _parts_design(frame, o, fit)
+        w = np.ones(len(frame)) if o["weights"] is None else frame[o["weights"]].to_numpy(float)
+        X1, X2 = _mm(specs[0], frame, cols[0]), _mm(specs[1], frame, cols[1])
+        mean_pred = _ame(m1.params.to_numpy(), m2.params.to_numpy(), X1, X1 * 0, X2, X2 * 0, fit["smear"], w,
+                         o)[2]
+    else:  # with_vcov: the same estimates, so the same designs and mean prediction
+        specs, mean_pred = cache
     stats: dict[str, Any] = {"mean_prediction": mean_pred, "nobs_positive": int(m2.nobs)}
     if o["second"] == "glm":  # the likelihood separates: the sum of the parts' (AIC, BIC on the total N)
         ll = float(m1.stats["loglik"]) + float(m2.stats["loglik"])
@@ -377,25 +383,8 @@ def _assemble(fit: dict[str, Any], frame: pd.DataFrame, formula: str, vcov: str,
                      nobs=m1.nobs, n_dropped=m1.spec.n_dropped,
                      options={"first": o["first"], "second": o["second"], "family": o["family"], "link": o["link"],
                               "smearing": o["smearing"], "se": se, "reps": reps, "seed": seed, "suest": suest},
-                     notes=tuple(notes) + tuple(n for n in m1.spec.notes + m2.spec.notes if n not in notes))
-
-    def effects(res: ModelResult, var: str, at: Mapping[str, Sequence[float]], level: float) -> MarginalEffects:
-        rows, keys = _effects_table(res, var, at, level, frame, specs, cols, fit, o, None)
-        table = pd.DataFrame(rows, columns=[*keys, "estimate", "std_error"])
-        if se == "bootstrap":
-            table["std_error"] = _bootstrap_se(frame, var, at, o, specs, cols, reps, seed)
-        dist = sps.norm if res.df is None else sps.t(res.df)
-        table["statistic"] = table["estimate"] / table["std_error"]
-        table["p_value"] = 2 * dist.sf(np.abs(table["statistic"]))
-        q = float(dist.ppf(0.5 + level / 2))
-        table["conf_low"] = table["estimate"] - q * table["std_error"]
-        table["conf_high"] = table["estimate"] + q * table["std_error"]
-        return MarginalEffects(var, table)
-
-    def refit(kind: str, **kw: Any) -> ModelResult:
-        check_option("vcov", kind, ML_VCOV_KINDS)
-        o2 = {**o, **{k: v for k, v in kw.items() if k in ("cluster", "design")}}
-        return _assemble(_fit_parts(frame, kind, o2), frame, formula, kind, suest, se, reps, seed, o2)
+                     notes=tuple(notes) + tuple(n for n in m1.spec.notes + m2.spec.notes if n not in notes),
+                     data=o.get("source"))
 
     return ModelResult(
         params=pd.Series(np.r_[m1.params.to_numpy(), m2.params.to_numpy()], index=names, name="estimate"),
@@ -406,9 +395,66 @@ def _assemble(fit: dict[str, Any], frame: pd.DataFrame, formula: str, vcov: str,
         raw={"first": m1.raw, "second": m2.raw},
         stats=stats,
         extra={"first": m1, "second": m2, "smearing": fit["factors"]},
-        _refit=refit,
-        _effects=effects,
+        _refit=_TwopartFit(fit, frame, formula, suest, se, reps, seed, o, (specs, mean_pred)),
+        _effects=_TwopartEffects(frame, specs, cols, fit, o, se, reps, seed),
     )
+
+
+@dataclass(frozen=True, slots=True)
+class _TwopartFit:
+    """``with_vcov`` of a two-part model (``result._refit``), as data: each part recomputes its own
+    sandwich (``with_vcov`` of the logit/probit and of the GLM or log-OLS; no refit), then the
+    parts are assembled again (with the joint covariance under ``suest``)."""
+
+    fit: Mapping[str, Any]
+    frame: pd.DataFrame
+    formula: str
+    suest: bool
+    se: str
+    reps: int
+    seed: int | None
+    o: Mapping[str, Any]
+    cache: tuple[Any, float]  # the parts' formula designs and the mean prediction
+
+    def __call__(self, kind: str, **kw: Any) -> ModelResult:
+        check_option("vcov", kind, ML_VCOV_KINDS)
+        o2 = {**self.o, **{k: v for k, v in kw.items() if k in ("cluster", "design")}}
+        part_kw: dict[str, Any] = {"cluster": o2["cluster"] if kind == "cluster" else None}
+        if kind == "survey":
+            part_kw["design"] = o2["design"]
+        fit = {**self.fit, "m1": self.fit["m1"].with_vcov(kind, **part_kw),
+               "m2": self.fit["m2"].with_vcov(kind, **part_kw)}
+        return _assemble(fit, self.frame, self.formula, kind, self.suest, self.se, self.reps, self.seed, o2,
+                         self.cache)
+
+
+@dataclass(frozen=True, slots=True)
+class _TwopartEffects:
+    """``marginal_effects`` of a two-part model (``result._effects``), as data."""
+
+    frame: pd.DataFrame
+    specs: tuple[Any, Any]
+    cols: tuple[list[str], list[str]]
+    fit: Mapping[str, Any]
+    o: Mapping[str, Any]
+    se: str
+    reps: int
+    seed: int | None
+
+    def __call__(self, res: ModelResult, var: str, at: Mapping[str, Sequence[float]],
+                 level: float) -> MarginalEffects:
+        frame, specs, cols, o = self.frame, self.specs, self.cols, self.o
+        rows, keys = _effects_table(res, var, at, level, frame, specs, cols, self.fit, o, None)
+        table = pd.DataFrame(rows, columns=[*keys, "estimate", "std_error"])
+        if self.se == "bootstrap":
+            table["std_error"] = _bootstrap_se(frame, var, at, o, specs, cols, self.reps, self.seed)
+        dist = sps.norm if res.df is None else sps.t(res.df)
+        table["statistic"] = table["estimate"] / table["std_error"]
+        table["p_value"] = 2 * dist.sf(np.abs(table["statistic"]))
+        q = float(dist.ppf(0.5 + level / 2))
+        table["conf_low"] = table["estimate"] - q * table["std_error"]
+        table["conf_high"] = table["estimate"] + q * table["std_error"]
+        return MarginalEffects(var, table)
 
 
 def _bootstrap_se(frame: pd.DataFrame, var: str, at: Mapping[str, Sequence[float]], o: Mapping[str, Any],

@@ -8,12 +8,13 @@ order`` (``ROWS UNBOUNDED PRECEDING``), so the claims never leave the engine.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
 
+from .._frozen import freeze
 from ..benefits import COMPONENTS, Schedule
 from ..benefits.reimburse import IN_AREA_MARKERS
 from ..benefits.schedule import GENERAL_GROUP
@@ -28,7 +29,7 @@ _OUT = ["cost", "policy_scope", "deductible", "basic_before_ceiling", "basic", "
         "outpatient", "reimbursed", "out_of_pocket", "effective_rate"]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class EngineReimbursement:
     """Per-claim reimbursement under one schedule, computed lazily in the engine.
 
@@ -38,7 +39,17 @@ class EngineReimbursement:
 
     claims: EngineTable
     schedule: Schedule
-    spec: dict[str, Any] = field(default_factory=dict)
+    spec: Mapping[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        freeze(self, "spec")
+
+    def __reduce_ex__(self, protocol: Any) -> Any:
+        raise TypeError(
+            "An EngineReimbursement is a live query on the engine's connection, not data, and cannot "
+            "be pickled; collect what you need first (.tidy(), .by_person().collect() or "
+            ".claims.collect()) and pickle that."
+        )
 
     def tidy(self) -> pd.DataFrame:
         """Totals by component: ``component, amount, share_of_cost`` (one engine query)."""

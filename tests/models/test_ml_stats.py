@@ -134,10 +134,16 @@ def test_binary_raw_is_built_on_first_access_and_kept(spector):
     import pickle
 
     r = dp.logit("GRADE ~ GPA + TUCE + PSI", spector)
-    assert getattr(r.__dict__["_raw"], "lazy_raw", False)  # nothing of statsmodels held yet
-    recipe = pickle.loads(pickle.dumps(r.__dict__["_raw"]))  # plain data, no closure
+    stored = type(r).raw.stored  # the raw slot as stored (ModelResult is slotted; no __dict__)
+    assert getattr(stored(r), "lazy_raw", False)  # nothing of statsmodels held yet
+    recipe = pickle.loads(pickle.dumps(stored(r)))  # plain data, no closure
+    c = pickle.loads(pickle.dumps(r))
+    assert getattr(stored(c), "lazy_raw", False)  # pickling a result does not build its raw
+    assert getattr(stored(r.replace(df=None)), "lazy_raw", False)
+    assert stored(r.replace(df=None)) is stored(r)
     first = r.raw
     assert first is r.raw  # built once
+    assert stored(r) is first  # and kept in the slot
     assert type(first).__name__ == "GLMResultsWrapper"
     np.testing.assert_array_equal(recipe.build().params, r.params.to_numpy())
-    assert r.replace(df=None).__dict__["_raw"] is r.__dict__["_raw"]
+    np.testing.assert_array_equal(c.raw.params, r.params.to_numpy())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -9,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from ... import _resample
+from ..._frozen import freeze
 from ..._options import check_option
 from ...errors import DataValueError, SpecificationError
 from ..discrete import _link, logit, probit
@@ -22,7 +24,7 @@ FAIRLIE_REFERENCES: tuple[str, ...] = ("pooled", "neumark", "A", "B")
 FAIRLIE_VCOV: tuple[str, ...] = ("iid", "HC0", "cluster")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class FairlieResult:
     """A Fairlie decomposition of ``mean_a - mean_b`` for a binary outcome.
 
@@ -52,8 +54,11 @@ class FairlieResult:
     table: pd.DataFrame
     groups: tuple[Any, Any]
     nobs: dict[str, int]
-    spec: dict[str, Any] = field(default_factory=dict)
+    spec: Mapping[str, Any] = field(default_factory=dict)
     raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        freeze(self, "spec")
 
     @property
     def value(self) -> float:

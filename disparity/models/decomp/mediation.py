@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -10,6 +11,7 @@ import pandas as pd
 from scipy import stats
 
 from ... import _display, _resample
+from ..._frozen import freeze
 from ..._options import WEIGHT_TYPES, VcovKind, WeightType, check_option
 from ...errors import DataValueError, SpecificationError
 from .. import covariance as cv
@@ -33,7 +35,7 @@ IRLS_MAX_ITER = 100
 
 
 @_display.shown(lambda r: f"Mediation of {r.spec['treatment']} -> {r.spec['outcome']} through {r.spec['mediator']}")
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class MediationResult:
     """Paths, indirect effect and its inference for one treatment -> mediator -> outcome chain.
 
@@ -65,8 +67,11 @@ class MediationResult:
     sobel: dict[str, float]
     nobs: int
     models: dict[str, ModelResult] = field(repr=False, compare=False)
-    spec: dict[str, Any] = field(default_factory=dict)
+    spec: Mapping[str, Any] = field(default_factory=dict)
     raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        freeze(self, "spec")
 
     @property
     def value(self) -> float:

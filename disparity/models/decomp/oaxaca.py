@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -11,6 +11,7 @@ import pandas as pd
 from formulaic.parser.types import Factor
 
 from ... import _display, _resample
+from ..._frozen import freeze
 from ..._options import WEIGHT_TYPES, WeightType, check_option
 from ...design import ReplicateDesign, SurveyDesign
 from ...errors import CollinearityError, DataValueError, SpecificationError
@@ -35,7 +36,7 @@ PARTS3 = ("endowments", "coefficients", "interaction")
 PARTS2 = ("explained", "unexplained", "unexplained_a", "unexplained_b")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Threefold:
     """Endowments, coefficients and interaction (each an :class:`Estimate`)."""
 
@@ -47,7 +48,7 @@ class Threefold:
         return tidy_frame([self.endowments, self.coefficients, self.interaction], level)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Twofold:
     """Explained and unexplained parts (each an :class:`Estimate`) for one reference coefficient vector.
 
@@ -69,7 +70,7 @@ class Twofold:
 
 
 @_display.shown(lambda r: f"Blinder-Oaxaca decomposition of {r.spec['formula']} by {r.spec['by']} ({r.groups[0]!s} - {r.groups[1]!s}; reference {r.twofold.reference})")
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class OaxacaResult:
     """A Blinder-Oaxaca decomposition of ``mean_a - mean_b``.
 
@@ -98,9 +99,12 @@ class OaxacaResult:
     groups: tuple[Any, Any]
     nobs: dict[str, int]
     models: dict[str, ModelResult] = field(repr=False, compare=False)
-    spec: dict[str, Any] = field(default_factory=dict)
+    spec: Mapping[str, Any] = field(default_factory=dict)
     raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
     _detail: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        freeze(self, "spec")
 
     @property
     def value(self) -> float:

@@ -24,7 +24,7 @@ def _check_level(level: float) -> float:
     return float(level)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Estimate:
     """One scalar estimate with its standard error (a decomposition component, an indirect effect, ...).
 
@@ -106,7 +106,7 @@ def tidy_frame(estimates: list[Estimate], level: float = 0.95, **labels: list[An
     return frame
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class DecompSummary:
     """What a report needs to render a decomposition: tables, fit information, notes (never printed)."""
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from ... import _display, _resample
+from ..._frozen import freeze
 from ..._options import VcovKind
 from ...errors import DataValueError, SpecificationError
 from ..formula import build_design
@@ -33,7 +34,7 @@ def lr_critical_value(level: float) -> float:
 
 
 @_display.shown(lambda r: f"Panel threshold regression ({len(r.thresholds)} threshold(s) in {r.spec['threshold_var']}): {r.spec['formula']}")
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ThresholdResult:
     """A fitted panel threshold model.
 
@@ -53,8 +54,11 @@ class ThresholdResult:
     tests: pd.DataFrame
     model: ModelResult
     nobs: int
-    spec: dict[str, Any] = field(default_factory=dict)
+    spec: Mapping[str, Any] = field(default_factory=dict)
     raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        freeze(self, "spec")
 
     @property
     def params(self) -> pd.Series:

@@ -18,7 +18,7 @@ BACON_TYPES = ("treated_vs_never", "earlier_vs_later", "later_vs_earlier", "late
 
 
 @_display.shown(lambda r: f"Goodman-Bacon decomposition, TWFE = {r.twfe:.6g}")
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class BaconResult:
     """The 2x2 comparisons behind a TWFE estimate: ``table`` has type, treated, control, estimate, weight."""
 

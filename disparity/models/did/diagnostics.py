@@ -23,7 +23,7 @@ __all__ = ["placebo", "PlaceboResult", "psm_did", "PsmDidResult"]
 
 
 @_display.shown(lambda r: f"Placebo test ({r.estimator}, {r.reps} draws)")
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class PlaceboResult:
     """Actual estimate against estimates with randomly reassigned treatment timing."""
 
@@ -153,7 +153,7 @@ def placebo(
 
 
 @_display.shown(lambda r: "PSM-DiD")
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class PsmDidResult:
     """DiD after propensity-score weighting or matching, with the covariate balance table."""
 

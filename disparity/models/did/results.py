@@ -11,6 +11,7 @@ import pandas as pd
 from scipy import stats
 
 from ... import _display
+from ..._frozen import freeze
 from ..._options import check_option
 from ...errors import DataValueError, SpecificationError
 from ..results import ModelResult, ModelSummary
@@ -50,7 +51,7 @@ class _Shown:
         return _display.html(self._view())
 
 
-@dataclass(frozen=True, repr=False)
+@dataclass(frozen=True, repr=False, slots=True)
 class PretrendTest(_Shown):
     """Joint Wald test that all pre-treatment effects are zero.
 
@@ -96,7 +97,7 @@ class PretrendTest(_Shown):
 PRETREND_UNITS_PER_RESTRICTION = 10
 
 
-@dataclass(frozen=True, repr=False)
+@dataclass(frozen=True, repr=False, slots=True)
 class AggregateResult(_Shown):
     """An aggregation of ATT(g, t): an overall effect plus one row per label (event time, cohort, period)."""
 
@@ -149,7 +150,7 @@ class AggregateResult(_Shown):
                              {} if self.table.empty else {"": self.table}, self.notes)
 
 
-@dataclass(frozen=True, repr=False)
+@dataclass(frozen=True, repr=False, slots=True)
 class EventStudyResult(_Shown):
     """Group-time effects (Callaway-Sant'Anna) or event-study coefficients (TWFE, Sun-Abraham).
 
@@ -172,6 +173,9 @@ class EventStudyResult(_Shown):
     cov: pd.DataFrame | None = field(default=None, repr=False, compare=False)
     model: ModelResult | None = field(default=None, repr=False, compare=False)
     raw: Any = field(default=None, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        freeze(self, "spec")
 
     @property
     def nobs(self) -> int:
@@ -382,7 +386,7 @@ class EventStudyResult(_Shown):
         return _display.View(f"{self.estimator} event study", info, {"": self.att_gt()[cols]}, self.notes)
 
 
-@dataclass(frozen=True, repr=False)
+@dataclass(frozen=True, repr=False, slots=True)
 class DidResult(_Shown):
     """A single difference-in-differences effect (2x2 or two-way fixed effects) and its regression."""
 
@@ -392,6 +396,9 @@ class DidResult(_Shown):
     term: str
     spec: Mapping[str, Any]
     notes: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        freeze(self, "spec")
 
     @property
     def value(self) -> float:
