@@ -9,7 +9,8 @@ ways, as researchers' files are:
 * pyreadstat ``write_dta(version=15)``: Stata 15 format 119, UTF-8, codes stored as int32.
 
 Each reader runs in a fresh child process (``--repeat`` times; medians reported), so peak RSS is its
-own: the child's peak resident set minus its resident set after imports and one small warm-up read
+own: the child's peak resident set (``VmHWM``; ``ru_maxrss`` would carry over the parent's size at
+the fork, which after writing the files is larger than the child's) minus its resident set after imports and one small warm-up read
 (data/chifeng_survey.dta, so one-time set-up on first use is not counted), divided by the in-memory
 size of the frame it returned. The time ratio is read_survey / pandas.read_stata (target <= 0.5);
 CPU-time ratios are printed too because wall time on a loaded shared machine is noisy.
@@ -49,7 +50,8 @@ if which == "disparity":
 else:
     df = pd.read_stata(path)
 dt = time.perf_counter() - t; cpu = time.process_time() - c0
-peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+with open("/proc/self/status") as fh:  # VmHWM: this process image's own high-water mark
+    peak = next(int(line.split()[1]) * 1024 for line in fh if line.startswith("VmHWM:"))
 print(json.dumps({"seconds": dt, "cpu": cpu, "peak": peak, "base": base,
                   "frame": int(df.memory_usage(deep=True).sum()), "shape": list(df.shape)}))
 """
