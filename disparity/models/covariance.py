@@ -35,6 +35,23 @@ Vocabulary (``vcov=``), shared by every estimator:
 Maximum-likelihood estimators (logit, probit, ordered) use the inverse (expected) information as
 bread and scores of the log-likelihood; their "HC1" is HC0 × :math:`N/(N-k)` and their "cluster" has
 the :math:`G/(G-1)` factor only (Stata's ``vce(cluster)`` for ML; ``sandwich::vcovCL(type="HC0")``).
+Every ML estimator that takes ``cluster=`` takes two names for two-way clustering, each of the three
+terms with its own :math:`G/(G-1)`; their small-sample options are ``with_vcov(kind, ssc=, multi0=,
+fix=)`` (:data:`MlSsc`):
+
+======================  ======================================  ====================================
+ML option               cluster factor (two-way: per term)      ``sandwich::vcovCL``
+======================  ======================================  ====================================
+``ssc="ml"`` (default)  :math:`G/(G-1)`                         ``type="HC0"`` (its default for glm)
+``ssc="cr1"``           :math:`G/(G-1)\\cdot(N-1)/(N-k)`         ``type="HC1"``
+``ssc="none"``          1                                       ``type="HC0", cadjust=FALSE``
+``multi0=True``         intersection term: HC0 meat, no factor  ``multi0=TRUE``
+``fix=True``            negative eigenvalues of V set to 0      ``fix=TRUE``
+======================  ======================================  ====================================
+
+(:math:`k` counts every parameter: cutpoints, inflation and dispersion parameters; checked in
+``tests/models/test_ml_cluster.py`` against ``tests/reference/mlcluster``.)
+
 Fixed-effects panels count only the slopes in :math:`k` of the cluster factor (effects nested in
 clusters: Stata ``xtreg, fe``; ``plm`` ``type="sss"``) but all absorbed effects in the iid/HC1
 degrees of freedom. Few clusters: with one-way "cluster" and fewer than :data:`FEW_CLUSTERS` (42)

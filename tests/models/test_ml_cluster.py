@@ -194,3 +194,25 @@ def test_bad_two_way_options_are_refused() -> None:
         fit("poisson").with_vcov("cluster", multi0="yes")
     with pytest.raises(SpecificationError, match="resamples clusters of one variable"):
         dp.twopart("ycount ~ x1", DATA, vcov="cluster", cluster=["a", "b"], se="bootstrap")
+
+
+def test_model_results_compare_by_content_after_pickle() -> None:
+    import pickle
+
+    for r in (fit("logit"), fit("zip"), fit("polr_logit"),
+              dp.ols("ycount ~ x1 + x2", DATA, vcov="cluster", cluster=["a", "b"])):
+        back = pickle.loads(pickle.dumps(r))
+        assert back == r and not (back != r)
+        assert r.with_vcov("HC0") != r  # another covariance is another result
+    r = fit("logit")
+    assert r != r.with_vcov("cluster", cluster="a")  # same vcov kind, other clusters
+    nan_params = r.params.copy()
+    nan_params.iloc[0] = np.nan
+    from dataclasses import replace
+
+    a, b = replace(r, params=nan_params), replace(r, params=nan_params.copy())
+    assert a == b  # NaN equals NaN, as pandas .equals
+    assert a != r
+    assert (r == "not a result") is False
+    with pytest.raises(TypeError):
+        hash(r)
