@@ -71,13 +71,14 @@ coefficients, :math:`k_{fe}` absorbed fixed-effect parameters (entities, periods
 clusters, all but one: the constant stays counted):
 
 ==========  ======================  ========================  ==================================  ==========
-``ssc=``    iid :math:`\\hat\\sigma^2`  HC1 factor               cluster factor                      t df
+``ssc=``    iid σ²                  HC1 factor                cluster factor                      t df
 ==========  ======================  ========================  ==================================  ==========
 "stata"     SSR/(N-k-k_fe)          N/(N-k-k_fe)              G/(G-1)·(N-1)/(N-k-k_fe+k_nest)     N-k-k_fe;
                                                                                                   G-1
 "fixest"    as "stata"              as "stata"                as "stata", two-way with min(G)     as "stata"
             (k_fe: levels − 1 per
-            further set of effects)
+            further set of
+            effects)
 "plm"       SSR/(N-k-k_fe)          N/(N-k) (slopes)          G/(G-1)·(N-1)/(N-k) (slopes)        as "stata"
 "none"      SSR/N                   1 (HC0)                   1                                   as "stata"
 ==========  ======================  ========================  ==================================  ==========
