@@ -407,6 +407,11 @@ def logit(
         (Stata's ``vce(cluster)`` for ML estimators); "survey" needs ``design=``, and is what
         "iid" (the default) becomes when ``design=`` is given; a ``dp.ReplicateDesign`` refits the
         model with each replicate weight.
+    cluster : str or list of two str, optional
+        Clustering variable(s) for "cluster"; two give the two-way variance
+        :math:`V_A + V_B - V_{A\\cap B}` (Cameron, Gelbach & Miller 2011). ``with_vcov("cluster",
+        ssc=, multi0=, fix=)`` selects the small-sample convention (table in
+        :mod:`disparity.models.covariance`).
     information : {"oim", "eim"}
         Bread of every variance: the observed (Stata's default) or the expected information (R's
         ``glm``). They coincide for the logit link, which is canonical.
