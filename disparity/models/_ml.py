@@ -204,20 +204,46 @@ def sandwich(
     refit: Any = None,
     params: np.ndarray | None = None,
     family: str = "ml",
+    ssc: str = "ml",
+    multi0: bool = False,
+    fix: bool = False,
 ) -> tuple[np.ndarray, float | None, list[str], int | None, str, tuple[str, ...]]:
     """Covariance of an ML estimator; returns (V, df, notes, n_clusters, kind used, cluster used).
 
     Under a :class:`ReplicateDesign`, ``refit(w)`` (the coefficients refitted with weights ``w``)
     and the full-sample ``params`` give the replicate variance; estimators without a refit
-    refuse replicate designs. The computation is :func:`disparity.models.covariance.ml_sandwich`."""
+    refuse replicate designs. ``ssc``, ``multi0`` and ``fix`` are those of
+    :func:`~disparity.models.covariance.ml_sandwich`, which computes it."""
     cl = p.clist if cluster is None else cluster
     codes = p.codes if cl == p.clist else (cv.cluster_codes(p.frame, list(cl), p.frame.index) if cl else None)
     r = cv.ml_sandwich(
         kind, scores=scores, bread=bread, family=family, estimator=estimator, weights=p.w_given,
         weight_type=p.weight_type, weights_name=p.weights, nobs=p.nobs, clusters=codes,
         survey=design, frame=p.frame, data=p.data, refit=refit, params=params,
+        ssc=ssc, multi0=multi0, fix=fix,  # type: ignore[arg-type]
     )
     return r.cov, r.df, list(r.notes), r.n_clusters, r.kind, cl
+
+
+def sandwich_options(kw: dict[str, Any]) -> dict[str, Any]:
+    """The small-sample options of ``with_vcov(**kw)`` for :func:`sandwich`, checked.
+
+    ``ssc`` ("ml", "cr1", "none"), ``multi0`` and ``fix`` (two-way clusters); see
+    :func:`disparity.models.covariance.ml_sandwich`.
+    """
+    ssc = check_option("ssc", kw.get("ssc", "ml"), cv.ML_SSC_KINDS)
+    out: dict[str, Any] = {"ssc": ssc}
+    for name in ("multi0", "fix"):
+        v = kw.get(name, False)
+        if not isinstance(v, (bool, np.bool_)):
+            raise SpecificationError(f"{name}= must be True or False, got {v!r}.")
+        out[name] = bool(v)
+    return out
+
+
+def nondefault(opts: dict[str, Any]) -> dict[str, Any]:
+    """The entries of :func:`sandwich_options` that differ from the defaults (for ``spec.options``)."""
+    return {k: v for k, v in opts.items() if v != {"ssc": "ml", "multi0": False, "fix": False}[k]}
 
 
 def fit_stats(ll: float, ll0: float | None, k: int, nobs: int) -> dict[str, float]:
@@ -314,9 +340,10 @@ class MLFit:
         B = bread(info)
         cl = kw.get("cluster", p.clist)
         cl = (cl,) if isinstance(cl, str) else tuple(cl or ())
+        sopts = sandwich_options(kw)
         V, df_, vnotes, G, kind, cl = sandwich(kind, p, B, scores, estimator=estimator,
                                                design=kw.get("design", design), cluster=cl,
-                                               refit=refit, params=params)
+                                               refit=refit, params=params, **sopts)
         if design_note and kind == "survey" and kw.get("design", design) is design:
             vnotes.append(design_note)
         spec = ModelSpec(
@@ -328,7 +355,7 @@ class MLFit:
             weight_type=p.weight_type if p.weights else None,
             nobs=p.nobs,
             n_dropped=p.design.n_dropped,
-            options={**(options or {}), "information": info},
+            options={**(options or {}), "information": info, **nondefault(sopts)},
             notes=tuple(vnotes) + tuple(notes),
             data=data_source(p.data),
         )

@@ -35,6 +35,23 @@ Vocabulary (``vcov=``), shared by every estimator:
 Maximum-likelihood estimators (logit, probit, ordered) use the inverse (expected) information as
 bread and scores of the log-likelihood; their "HC1" is HC0 × :math:`N/(N-k)` and their "cluster" has
 the :math:`G/(G-1)` factor only (Stata's ``vce(cluster)`` for ML; ``sandwich::vcovCL(type="HC0")``).
+Every ML estimator that takes ``cluster=`` takes two names for two-way clustering, each of the three
+terms with its own :math:`G/(G-1)`; their small-sample options are ``with_vcov(kind, ssc=, multi0=,
+fix=)`` (:data:`MlSsc`):
+
+======================  ======================================  ====================================
+ML option               cluster factor (two-way: per term)      ``sandwich::vcovCL``
+======================  ======================================  ====================================
+``ssc="ml"`` (default)  :math:`G/(G-1)`                         ``type="HC0"`` (its default for glm)
+``ssc="cr1"``           :math:`G/(G-1)\\cdot(N-1)/(N-k)`         ``type="HC1"``
+``ssc="none"``          1                                       ``type="HC0", cadjust=FALSE``
+``multi0=True``         intersection term: HC0 meat, no factor  ``multi0=TRUE``
+``fix=True``            negative eigenvalues of V set to 0      ``fix=TRUE``
+======================  ======================================  ====================================
+
+(:math:`k` counts every parameter: cutpoints, inflation and dispersion parameters; checked in
+``tests/models/test_ml_cluster.py`` against ``tests/reference/mlcluster``.)
+
 Fixed-effects panels count only the slopes in :math:`k` of the cluster factor (effects nested in
 clusters: Stata ``xtreg, fe``; ``plm`` ``type="sss"``) but all absorbed effects in the iid/HC1
 degrees of freedom. Few clusters: with one-way "cluster" and fewer than :data:`FEW_CLUSTERS` (42)
@@ -54,13 +71,14 @@ coefficients, :math:`k_{fe}` absorbed fixed-effect parameters (entities, periods
 clusters, all but one: the constant stays counted):
 
 ==========  ======================  ========================  ==================================  ==========
-``ssc=``    iid :math:`\\hat\\sigma^2`  HC1 factor               cluster factor                      t df
+``ssc=``    iid σ²                  HC1 factor                cluster factor                      t df
 ==========  ======================  ========================  ==================================  ==========
 "stata"     SSR/(N-k-k_fe)          N/(N-k-k_fe)              G/(G-1)·(N-1)/(N-k-k_fe+k_nest)     N-k-k_fe;
                                                                                                   G-1
 "fixest"    as "stata"              as "stata"                as "stata", two-way with min(G)     as "stata"
             (k_fe: levels − 1 per
-            further set of effects)
+            further set of
+            effects)
 "plm"       SSR/(N-k-k_fe)          N/(N-k) (slopes)          G/(G-1)·(N-1)/(N-k) (slopes)        as "stata"
 "none"      SSR/N                   1 (HC0)                   1                                   as "stata"
 ==========  ======================  ========================  ==================================  ==========
@@ -157,6 +175,8 @@ __all__ = [
     "IndexScores",
     "compute_vcov",
     "ml_sandwich",
+    "psd_fix",
+    "ML_SSC_KINDS",
     "SandwichResult",
     "check_vcov",
     "check_ssc",
@@ -371,16 +391,36 @@ class VcovResult:
 
 
 #: Small-sample conventions of maximum-likelihood sandwiches: "ml" (HC1 × N/(N-k), cluster ×
-#: G/(G-1): Stata's ML ``vce()``; ``sandwich::vcovCL(type="HC0")``) or "none".
-MlSsc = Literal["ml", "none"]
+#: G/(G-1) per clustering term: Stata's ML ``vce()``; ``sandwich::vcovCL(type="HC0")``), "cr1"
+#: (cluster × G/(G-1)·(N-1)/(N-k): ``vcovCL(type="HC1")``) or "none" (``vcovCL(type="HC0",
+#: cadjust=FALSE)``).
+MlSsc = Literal["ml", "cr1", "none"]
+ML_SSC_KINDS: tuple[str, ...] = ("ml", "cr1", "none")
 SandwichModel = Literal["linear", "ml"]
 
 
 def _ml_factors(ssc: str, N: float, k: int) -> SscFactors:
-    check_option("ssc", ssc, ("ml", "none"))
+    check_option("ssc", ssc, ML_SSC_KINDS)
+    nan = float("nan")
     if ssc == "ml":
-        return SscFactors(float("nan"), N / (N - k), 1.0, True, False, float("nan"), False)
-    return SscFactors(float("nan"), 1.0, 1.0, False, False, float("nan"), False)
+        return SscFactors(nan, N / (N - k), 1.0, True, False, nan, False)
+    if ssc == "cr1":
+        return SscFactors(nan, N / (N - k), (N - 1) / (N - k), True, False, nan, False)
+    return SscFactors(nan, 1.0, 1.0, False, False, nan, False)
+
+
+def psd_fix(V: np.ndarray) -> np.ndarray:
+    """``V`` with its negative eigenvalues set to zero (``sandwich::vcovCL(fix=TRUE)``).
+
+    A two-way covariance :math:`B(M_A + M_B - M_{A\\cap B})B` need not be positive
+    semi-definite; the eigendecomposition :math:`V = U\\Lambda U'` is rebuilt as
+    :math:`U\\max(\\Lambda,0)U'` (Cameron, Gelbach & Miller 2011, section 2.3); ``V`` is
+    returned unchanged when no eigenvalue is negative.
+    """
+    lam, U = np.linalg.eigh((V + V.T) / 2)
+    if np.all(lam >= 0):
+        return V
+    return (U * np.maximum(lam, 0.0)) @ U.T
 
 
 def sandwich(
@@ -401,6 +441,8 @@ def sandwich(
     ssc: str = "stata",
     fe: FeDof = NO_FE,
     bandwidth: int | None = None,
+    multi0: bool = False,
+    fix: bool = False,
 ) -> VcovResult:
     """Every covariance of the package from scores and bread: the one sandwich.
 
@@ -431,8 +473,15 @@ def sandwich(
         :class:`ReplicateDesign` the replicate variance of ``refit(w)`` around ``params`` (ML), or
         of the exact weighted least-squares refit (``model="linear"``).
     ssc : str
-        Linear: "stata", "fixest", "plm", "none" (:func:`ssc_factors`, with ``fe``); ML: "ml" or
-        "none".
+        Linear: "stata", "fixest", "plm", "none" (:func:`ssc_factors`, with ``fe``); ML: "ml",
+        "cr1" or "none" (:data:`MlSsc`).
+    multi0 : bool
+        Two-way only: subtract the heteroskedasticity-robust (HC0) meat, without any small-sample
+        factor, instead of the clustered meat of the intersections :math:`A\\cap B`
+        (``sandwich::vcovCL(multi0=TRUE)``; the two coincide when every intersection is one row).
+    fix : bool
+        Two-way only: set negative eigenvalues of the covariance to zero (:func:`psd_fix`,
+        ``vcovCL(fix=TRUE)``).
     bandwidth : int, optional
         Bartlett lags of ``"hac"`` (default :func:`newey_west_lags`).
 
@@ -520,10 +569,14 @@ def sandwich(
                  for codes, sign in ((a, 1.0), (b, 1.0), (inter, -1.0))]
         Gmin = min(parts[0][1], parts[1][1])
         total = np.zeros((k, k))
-        for meat, G, sign in parts:
+        for meat, G, sign in parts[:2] if multi0 else parts:
             g = Gmin if f.min_g else G
             total += sign * ((g / (g - 1)) if f.cluster_g else 1.0) * meat
+        if multi0:  # the intersection term is the HC0 meat, with no factor (vcovCL multi0=TRUE)
+            total -= score_gram(scores) / f.cluster_k
         V = bread @ total @ bread * f.cluster_k
+        if fix:  # on the covariance, as vcovCL(fix=TRUE) and Cameron, Gelbach & Miller (2011)
+            V = psd_fix(V)
         return VcovResult(
             V, (Gmin - 1 if f.df_cluster_is_g else f.df_resid) if linear else None,
             (parts[0][1], parts[1][1]),
@@ -592,8 +645,9 @@ class SandwichResult:
     cov: np.ndarray
     df: float | None
     kind: str
-    n_clusters: int | None = None
+    n_clusters: int | None = None  # the smaller G for two-way
     notes: tuple[str, ...] = ()
+    clusters_per_dim: tuple[int, ...] = ()
 
 
 def ml_sandwich(
@@ -614,6 +668,8 @@ def ml_sandwich(
     refit: Callable[[np.ndarray], np.ndarray] | None = None,
     params: np.ndarray | None = None,
     ssc: MlSsc = "ml",
+    multi0: bool = False,
+    fix: bool = False,
 ) -> SandwichResult:
     """Covariance of a maximum-likelihood estimator: :func:`sandwich` with ``model="ml"``.
 
@@ -625,18 +681,24 @@ def ml_sandwich(
     * ``"HC0"``/``"HC1"``: :math:`B(\\sum_i s_i s_i')B`, HC1 × :math:`N/(N-k)` (fweights replicate
       rows: :math:`\\sum_i s_i s_i'/w_i`);
     * ``"cluster"``: :math:`\\frac{G}{G-1}B(\\sum_g S_g S_g')B` (Stata's ``vce(cluster)`` for ML,
-      ``sandwich::vcovCL(type="HC0")``); ``ssc="none"`` drops both factors;
+      ``sandwich::vcovCL(type="HC0")``); with two clustering variables
+      :math:`B(M_A + M_B - M_{A\\cap B})B`, each meat times its own :math:`G/(G-1)` (Cameron,
+      Gelbach & Miller 2011; ``vcovCL(cluster = ~a + b, type="HC0")``), ``multi0``/``fix`` as in
+      :func:`sandwich`; ``ssc="cr1"`` multiplies by :math:`(N-1)/(N-k)` too (``type="HC1"``),
+      ``ssc="none"`` drops every factor (``cadjust=FALSE``);
     * ``"survey"``: Taylor linearisation of the score totals with the design ``survey`` (:func:`survey_meat`,
       the measures' code; ``frame`` the estimation rows, ``data`` the whole design's rows), or
       with a :class:`ReplicateDesign` the replicate variance of ``refit(w)`` around ``params``
       (:func:`replicate_refit_vcov`).
     """
     kind = check_vcov(family, kind)
-    check_option("ssc", ssc, ("ml", "none"))
+    check_option("ssc", ssc, ML_SSC_KINDS)
     kind, pw_note = pweight_rule(kind, weight_type, weights is not None, family=family)
     notes: list[str] = [pw_note] if pw_note else []
-    if kind == "cluster" and clusters and len(clusters) != 1:
-        raise SpecificationError(f"{estimator}: vcov='cluster' supports one clustering variable.")
+    if kind == "cluster" and clusters and len(clusters) > 2:
+        raise SpecificationError(
+            f"{estimator}: vcov='cluster' takes one or two clustering variables."
+        )
     if kind == "survey":
         survey = check_survey_refit(survey, weights_name)
         if isinstance(survey, ReplicateDesign) and (refit is None or params is None):
@@ -649,17 +711,28 @@ def ml_sandwich(
     vr = sandwich(
         kind, scores=scores, bread=bread, model="ml", weights=weights, weight_type=weight_type,
         nobs=nobs, clusters=clusters, survey=survey, frame=frame, data=data, refit=refit,
-        params=params, ssc=ssc,
+        params=params, ssc=ssc, multi0=multi0, fix=fix,
     )
-    G = vr.n_clusters[0] if vr.n_clusters else None
-    if G is not None:
+    G = min(vr.n_clusters) if vr.n_clusters else None
+    factor = {"ml": "G/(G-1)", "cr1": "G/(G-1)·(N-1)/(N-k)", "none": "no small-sample"}[ssc]
+    r_type = {"ml": "type HC0", "cr1": "type HC1", "none": "type HC0, cadjust=FALSE"}[ssc]
+    if len(vr.n_clusters) == 1:
         notes.append(
-            f"Cluster-robust variance with G/(G-1) correction, {G} clusters (as Stata and "
-            "sandwich::vcovCL type HC0)."
+            f"Cluster-robust variance with {factor} correction, {G} clusters (as "
+            + ("Stata and " if ssc == "ml" else "") + f"sandwich::vcovCL {r_type})."
         )
-        if G < FEW_CLUSTERS:
-            notes.append(few_clusters_note(G))
-    return SandwichResult(vr.cov, vr.df, kind, G, tuple(notes))
+    elif len(vr.n_clusters) == 2:
+        ga, gb = vr.n_clusters
+        notes.append(
+            f"Two-way cluster-robust variance V_A + V_B - V_(A∩B) (Cameron, Gelbach & Miller 2011), "
+            f"{ga} and {gb} clusters, {factor} correction per term"
+            + (", HC0 for the intersection (multi0)" if multi0 else "")
+            + (", negative eigenvalues set to zero" if fix else "")
+            + f" (as sandwich::vcovCL {r_type})."
+        )
+    if G is not None and G < FEW_CLUSTERS:
+        notes.append(few_clusters_note(G))
+    return SandwichResult(vr.cov, vr.df, kind, G, tuple(notes), vr.n_clusters)
 
 # --- translations for wrapped libraries (the only place they live) -------------------------------
 

@@ -23,8 +23,10 @@ from ._ml import (
     Prepared,
     check_formula,
     fit_stats,
+    nondefault,
     prepare,
     sandwich,
+    sandwich_options,
 )
 from .formula import categorical_outcome
 from .results import ModelResult, ModelSpec, data_source
@@ -343,9 +345,10 @@ class _BinaryFit:
         refit: Callable[[np.ndarray], np.ndarray] | None = None
         if kind == "survey":  # a replicate design refits with each replicate weight (R svyglm)
             refit = BinaryRefit(X, yv, link)
+        sopts = sandwich_options(kw)
         V, df_, notes, G, kind, cl = sandwich(kind, p, bread, scores, estimator=link,
                                               design=kw.get("design", design), cluster=cl,
-                                              refit=refit, params=beta, family="binary")
+                                              refit=refit, params=beta, family="binary", **sopts)
         if design_note and kind == "survey" and kw.get("design", design) is design:
             notes.append(design_note)
         if link == "probit" and info == "eim":
@@ -360,7 +363,7 @@ class _BinaryFit:
             weight_type=p.weight_type if p.weights else None,
             nobs=p.nobs,
             n_dropped=d.n_dropped,
-            options={"information": info},
+            options={"information": info, **nondefault(sopts)},
             notes=tuple(notes),
             data=data_source(p.data),
         )
@@ -404,6 +407,11 @@ def logit(
         (Stata's ``vce(cluster)`` for ML estimators); "survey" needs ``design=``, and is what
         "iid" (the default) becomes when ``design=`` is given; a ``dp.ReplicateDesign`` refits the
         model with each replicate weight.
+    cluster : str or list of two str, optional
+        Clustering variable(s) for "cluster"; two give the two-way variance
+        :math:`V_A + V_B - V_{A\\cap B}` (Cameron, Gelbach & Miller 2011). ``with_vcov("cluster",
+        ssc=, multi0=, fix=)`` selects the small-sample convention (table in
+        :mod:`disparity.models.covariance`).
     information : {"oim", "eim"}
         Bread of every variance: the observed (Stata's default) or the expected information (R's
         ``glm``). They coincide for the logit link, which is canonical.

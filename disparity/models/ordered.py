@@ -15,7 +15,14 @@ from ..design import ReplicateDesign, SurveyDesign
 from ..errors import DataValueError, SpecificationError
 from . import covariance as cv
 from ._covsurvey import survey_data
-from ._ml import INFORMATION_KINDS, Information, check_formula, fit_stats
+from ._ml import (
+    INFORMATION_KINDS,
+    Information,
+    check_formula,
+    fit_stats,
+    nondefault,
+    sandwich_options,
+)
 from .formula import build_design, categorical_outcome
 from .linear import prepare_weights, resolve_design
 from .results import ModelResult, ModelSpec, data_source
@@ -309,12 +316,17 @@ class _OrderedFit:
                     raise DataValueError("A replicate leaves an outcome category empty.")
                 return _newton(X, yi, wr, J, link)
             refit = refit_survey
+        sopts = sandwich_options(kw)
+        if "cluster" in kw:  # with_vcov(cluster=...) re-clusters the same fit
+            cl = kw["cluster"]
+            clist = () if cl is None else ((cl,) if isinstance(cl, str) else tuple(cl))
+            codes = cv.cluster_codes(frame, list(clist), frame.index) if clist else None
         r = cv.ml_sandwich(
             kind, scores=scores, bread=bread, family="ordered", estimator="ordered",
             weights=w_given, weight_type=weight_type, weights_name=weights, nobs=nobs,
             clusters=codes, survey=kw.get("design", design), frame=frame,
             data=survey_data(kw.get("design", design), data, formula, list(self.extra)),
-            refit=refit, params=theta,
+            refit=refit, params=theta, **sopts,
         )
         kind, V, df_, notes = r.kind, r.cov, r.df, list(r.notes)
         if design_note and kind == "survey" and kw.get("design", design) is design:
@@ -328,7 +340,8 @@ class _OrderedFit:
             weight_type=weight_type if weights else None,
             nobs=nobs,
             n_dropped=d.n_dropped,
-            options={"link": link, "categories": tuple(levels.tolist()), "information": info},
+            options={"link": link, "categories": tuple(levels.tolist()), "information": info,
+                     **nondefault(sopts)},
             notes=tuple(notes),
             data=data_source(data),
         )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, field, fields, is_dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -169,7 +169,39 @@ class _RawField:
         self.slot.__set__(obj, value)
 
 
-@dataclass(frozen=True, slots=True)
+def same_content(a: Any, b: Any) -> bool:
+    """Equality by content that never raises pandas' or numpy's ambiguous-truth error.
+
+    pandas objects: same type and ``.equals`` (index, values and dtypes; NaN equals NaN); arrays:
+    same shape and dtype kind, ``array_equal`` with NaN equal to NaN where the dtype allows it;
+    mappings, sequences and dataclasses element by element; floats with NaN equal to NaN.
+    """
+    if a is b:
+        return True
+    if isinstance(a, (pd.Series, pd.DataFrame, pd.Index)) or isinstance(b, (pd.Series, pd.DataFrame, pd.Index)):
+        return type(a) is type(b) and bool(a.equals(b))
+    if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
+        if not (isinstance(a, np.ndarray) and isinstance(b, np.ndarray)) or a.shape != b.shape:
+            return False
+        nan_ok = a.dtype.kind in "fc" and b.dtype.kind in "fc"
+        return bool(np.array_equal(a, b, equal_nan=nan_ok))
+    if isinstance(a, Mapping) and isinstance(b, Mapping):
+        return a.keys() == b.keys() and all(same_content(a[k], b[k]) for k in a)
+    if isinstance(a, (tuple, list)) and isinstance(b, (tuple, list)):
+        return type(a) is type(b) and len(a) == len(b) and all(
+            same_content(x, y) for x, y in zip(a, b, strict=True))
+    if is_dataclass(a) and not isinstance(a, type):
+        return type(a) is type(b) and all(
+            same_content(getattr(a, f.name), getattr(b, f.name)) for f in fields(a) if f.compare)
+    if isinstance(a, float) and isinstance(b, float) and a != a and b != b:
+        return True
+    try:
+        return bool(a == b)
+    except (TypeError, ValueError):  # objects whose == is not a truth value
+        return False
+
+
+@dataclass(frozen=True, slots=True, eq=False)
 class ModelResult:
     """A fitted model. Immutable: further inference (``with_vcov``) returns a new object.
 
@@ -207,6 +239,20 @@ class ModelResult:
 
     def __post_init__(self) -> None:
         freeze(self, "stats")
+
+    #: Fields that define a result for ``==``: the estimates, their covariance and reference
+    #: distribution, the specification and any bootstrap inference (not the fitting engine's
+    #: object, statistics derived from the fit or the recipes kept for ``with_vcov``).
+    _EQ_FIELDS = ("params", "cov", "nobs", "df", "spec", "boot_pvalues", "boot_conf_int")
+
+    def __eq__(self, other: object) -> bool:
+        """Equal when estimates, covariance, df, specification and bootstrap inference are equal
+        by content (pandas ``.equals``: NaN equals NaN; see :func:`same_content`)."""
+        if not isinstance(other, ModelResult):
+            return NotImplemented
+        return all(same_content(getattr(self, f), getattr(other, f)) for f in self._EQ_FIELDS)
+
+    # (defining __eq__ leaves the class unhashable, as a result holding pandas objects should be)
 
     def __getstate__(self) -> list[Any]:
         # the slots as stored: pickling keeps a recipe in ``raw`` unbuilt

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import itertools
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -104,7 +104,7 @@ def twopart(
     weights: str | None = None,
     weight_type: WeightType = "pweight",
     vcov: VcovKind = "iid",
-    cluster: str | None = None,
+    cluster: str | Sequence[str] | None = None,
     design: SurveyDesign | ReplicateDesign | None = None,
     suest: bool = False,
     se: Literal["delta", "bootstrap"] = "delta",
@@ -129,7 +129,8 @@ def twopart(
         remedy for heteroskedasticity across groups).
     weights, weight_type, vcov, cluster, design
         As :func:`disparity.logit`; both parts use them. ``vcov`` in "iid", "HC0", "HC1", "cluster",
-        "survey".
+        "survey"; ``cluster`` is one column or two (two-way, Cameron, Gelbach & Miller 2011; not
+        with ``se="bootstrap"``).
     suest : bool
         False (twopm's default): the covariance is block-diagonal, each part with its own variance.
         True: the joint sandwich of the stacked scores (twopm's ``suest``), so clustered and survey
@@ -196,7 +197,15 @@ def twopart(
             raise SpecificationError(f"weights={weights!r} and design.weights={design.weights!r} disagree; give one.")
         weights, weight_type = design.weights or weights, "pweight"
     dcols = design_columns(design, list(data.columns)) if design is not None else []
-    cols = [c for c in (weights, cluster, smear_by, *dcols) if c]
+    if cluster is not None and not isinstance(cluster, str):
+        cluster = list(cluster)
+        if se == "bootstrap" and len(cluster) != 1:
+            raise SpecificationError(
+                "se='bootstrap' resamples clusters of one variable; pass one cluster column or "
+                "use se='delta' with two-way clustering."
+            )
+    clist = [] if cluster is None else [cluster] if isinstance(cluster, str) else list(cluster)
+    cols = [c for c in (weights, *clist, smear_by, *dcols) if c]
     frame, ycol, rhs1, rhs2, full = _prepare_frame(formula, data, first_formula, cols, design)
     opts = dict(first=first, second=second, family=family, link=link, smearing=smearing, smear_by=smear_by,
                 weights=weights, weight_type=weight_type, cluster=cluster, design=design, information=information,
@@ -286,12 +295,10 @@ def _joint_cov(m1: ModelResult, m2: ModelResult, frame: pd.DataFrame, vcov: str,
     if vcov in ("HC0", "HC1"):
         n = len(frame)
         return B @ (S.T @ S) @ B * ((n / (n - k1 - k2)) if vcov == "HC1" else 1.0)
-    if vcov == "cluster":
-        codes = cv.cluster_codes(frame, [o["cluster"]], frame.index)[0]
-        G = int(codes.max()) + 1
-        Z = np.zeros((G, k1 + k2))
-        cv._group_sum(Z, S, codes)
-        return B @ (Z.T @ Z) @ B * (G / (G - 1))
+    if vcov == "cluster":  # the one sandwich: G/(G-1) per term, one- or two-way
+        cl = o["cluster"]
+        codes = cv.cluster_codes(frame, [cl] if isinstance(cl, str) else list(cl), frame.index)
+        return cv.sandwich("cluster", scores=S, bread=B, model="ml", clusters=codes, ssc="ml").cov
     meat, _ = cv.survey_meat(S, cv.check_survey_refit(o["design"], o["weights"]), frame, data=o.get("full"))
     return B @ meat @ B
 
@@ -304,7 +311,11 @@ def _ame(theta1: np.ndarray, theta2: np.ndarray, X1: np.ndarray, dX1: np.ndarray
     e2, de2 = X2 @ theta2, dX2 @ theta2
     if o["second"] == "glm":
         h1, h2 = mean_derivatives(o["link"])(e2)
-        h = {"identity": e2, "log": np.exp(e2), "inverse": 1 / e2, "inverse_squared": e2**-0.5}[o["link"]]
+        # only the chosen link's mean (the others may be undefined on this linear predictor)
+        means: dict[str, Callable[[np.ndarray], np.ndarray]] = {
+            "identity": lambda e: e, "log": np.exp, "inverse": lambda e: 1 / e,
+            "inverse_squared": lambda e: e**-0.5}
+        h = means[o["link"]](e2)
     else:
         h = h1 = h2 = np.exp(e2)
     m, m1, m2 = smear * h, smear * h1, smear * h2
@@ -494,7 +505,8 @@ def _bootstrap_se(frame: pd.DataFrame, var: str, at: Mapping[str, Sequence[float
     sgroup = frame[o["smear_by"]].to_numpy() if o["smearing"] == "group" else None
     groups = None
     if o["cluster"] is not None:
-        codes = pd.factorize(frame[o["cluster"]])[0]
+        cl = o["cluster"]
+        codes = pd.factorize(frame[cl if isinstance(cl, str) else cl[0]])[0]
         groups = [np.flatnonzero(codes == g) for g in range(codes.max() + 1)]
     draws: list[np.ndarray] = []
     failures = 0
