@@ -86,10 +86,10 @@ def absorb_codes(data: pd.DataFrame, cols: Sequence[str], index: pd.Index) -> li
     return out
 
 
-def code_dtype(n: int) -> type:
+def code_dtype(n: int) -> np.dtype:
     """The integer type of fixed-effect codes on ``n`` rows: int32 when it can hold them (half
     the memory and memory traffic of ``intp``), else int64."""
-    return np.int32 if n < 2**31 - 1 else np.int64
+    return np.dtype(np.int32 if n < 2**31 - 1 else np.int64)
 
 
 def factor_codes(col: pd.Series) -> np.ndarray:
