@@ -76,7 +76,8 @@ def absorb_codes(data: pd.DataFrame, cols: Sequence[str], index: pd.Index) -> li
         if c not in data.columns:
             raise SpecificationError(f"Fixed-effect column {c!r} (absorb=) is not in the data.")
         col = data[c] if index.equals(data.index) else data.loc[index, c]
-        if col.isna().any():
+        plain_int = isinstance(col.dtype, np.dtype) and col.dtype.kind in "iub"  # no missing value
+        if not plain_int and col.isna().any():
             raise DataValueError(
                 f"Fixed-effect column {c!r} has {int(col.isna().sum())} missing values; fill them or "
                 "drop those rows (an observation without a group cannot be absorbed)."
@@ -85,25 +86,43 @@ def absorb_codes(data: pd.DataFrame, cols: Sequence[str], index: pd.Index) -> li
     return out
 
 
+def code_dtype(n: int) -> np.dtype:
+    """The integer type of fixed-effect codes on ``n`` rows: int32 when it can hold them (half
+    the memory and memory traffic of ``intp``), else int64."""
+    return np.dtype(np.int32 if n < 2**31 - 1 else np.int64)
+
+
 def factor_codes(col: pd.Series) -> np.ndarray:
-    """``pd.factorize(col, sort=True)`` codes as ``intp``; integer columns by one counting pass.
+    """``pd.factorize(col, sort=True)`` codes (:func:`code_dtype`); integer columns by counting.
 
     An integer column whose range is at most a few times its length is coded by marking the values
     present (``bincount``) and numbering them in order: the same codes as a sorted factorize,
     without hashing.
     """
     v = col.to_numpy() if isinstance(col, pd.Series) else np.asarray(col)
+    dt = code_dtype(v.size)
     if v.dtype.kind in "iu" and v.size:
         lo, hi = int(v.min()), int(v.max())
         if hi - lo <= 4 * v.size + 1024:
             kern = _kernels() if BACKEND == "numba" else None
             if kern is not None and v.dtype != np.uint64:  # (uint64 - int64 is float in numba)
-                return kern["int_codes"](v, lo, hi - lo + 1)
+                out = np.empty(v.size, dtype=dt)
+                kern["int_codes"](v, lo, hi - lo + 1, out)
+                return out
             off = (v - lo).astype(np.intp, copy=False)
             present = np.bincount(off, minlength=hi - lo + 1) > 0
-            remap = np.cumsum(present, dtype=np.intp) - 1
+            remap = (np.cumsum(present, dtype=np.intp) - 1).astype(dt)
             return remap[off]
-    return pd.factorize(col, sort=True)[0].astype(np.intp)
+    return pd.factorize(col, sort=True)[0].astype(dt)
+
+
+def _same_type(codes: Sequence[np.ndarray]) -> tuple[np.ndarray, ...]:
+    """The codes as contiguous arrays of one integer type (the compiled passes take a tuple of
+    them); no copy when they already are."""
+    arrs = [np.asarray(g) for g in codes]
+    dt = arrs[0].dtype if all(a.dtype == arrs[0].dtype and a.dtype.kind == "i" for a in arrs) \
+        else np.dtype(np.intp)
+    return tuple(np.ascontiguousarray(a, dtype=dt) for a in arrs)
 
 
 def drop_singletons(codes: Sequence[np.ndarray]) -> np.ndarray:
@@ -115,7 +134,7 @@ def drop_singletons(codes: Sequence[np.ndarray]) -> np.ndarray:
     """
     kern = _kernels() if BACKEND == "numba" else None
     if kern is not None:
-        gs = tuple(np.asarray(g, dtype=np.intp) for g in codes)
+        gs = _same_type(codes)
         return kern["singletons"](gs, np.array([int(g.max()) + 1 for g in gs], dtype=np.intp))
     n = codes[0].size
     keep = np.ones(n, dtype=bool)
@@ -131,25 +150,48 @@ def drop_singletons(codes: Sequence[np.ndarray]) -> np.ndarray:
             return keep
 
 
-def recode(codes: Sequence[np.ndarray], keep: np.ndarray) -> list[np.ndarray]:
-    """Codes on the kept rows, renumbered densely (levels keep their order)."""
+def recode(
+    codes: Sequence[np.ndarray], keep: np.ndarray, *, inplace: bool = False
+) -> list[np.ndarray]:
+    """Codes on the kept rows, renumbered densely (levels keep their order).
+
+    ``inplace=True`` writes each into the first rows of its own array (returned as views; no
+    second copy of the codes).
+    """
     if keep.all():
-        return [np.asarray(g, dtype=np.intp) for g in codes]
+        return [np.asarray(g) for g in codes]
+    n_keep = int(keep.sum())
     kern = _kernels() if BACKEND == "numba" else None
-    if kern is not None:
-        return [kern["recode"](np.asarray(g, dtype=np.intp), keep, int(g.max()) + 1,
-                               int(keep.sum())) for g in codes]
     out = []
     for g in codes:
-        gk = g[keep]
-        present = np.bincount(gk, minlength=int(g.max()) + 1) > 0
-        out.append((np.cumsum(present, dtype=np.intp) - 1)[gk])
+        g = np.asarray(g)
+        dst = g[:n_keep] if inplace else np.empty(n_keep, dtype=g.dtype)
+        if kern is not None:
+            kern["recode"](g, keep, int(g.max()) + 1, dst)
+        else:
+            gk = g[keep]
+            present = np.bincount(gk, minlength=int(g.max()) + 1) > 0
+            dst[:] = (np.cumsum(present, dtype=np.intp) - 1)[gk]
+        out.append(dst)
     return out
+
+
+def compact_rows(M: np.ndarray, keep: np.ndarray) -> np.ndarray:
+    """The kept rows of the (Fortran-ordered) block ``M``, moved up in place: a view of its top."""
+    n_keep = int(keep.sum())
+    kern = _kernels() if BACKEND == "numba" else None
+    for j in range(M.shape[1]):
+        if kern is not None:
+            kern["compact"](M[:, j], keep)
+        else:
+            M[:n_keep, j] = M[keep, j]
+    return M[:n_keep]
 
 
 def demean(
     M: np.ndarray, groups: Sequence[np.ndarray], weights: np.ndarray | None = None,
     *, tol: float = DEMEAN_TOL, max_iter: int = DEMEAN_MAX_ITER, backend: str | None = None,
+    out: np.ndarray | None = None,
 ) -> tuple[np.ndarray, int]:
     r"""Residuals of the columns of ``M`` on one or more sets of dummies (alternating projections).
 
@@ -178,22 +220,35 @@ def demean(
     All columns go through each pass together (per-column convergence: a converged column leaves
     the block). The passes are compiled with numba when it is installed (``backend="numba"``);
     ``backend="numpy"`` does the same arithmetic in the same order with ``np.bincount`` (the
-    fallback, and the reference the compiled path is tested against). Memory: the output, the
-    codes in visiting order as one n x K int32 array (numba; one intp n-vector for the order when
-    the rows are reordered) and O(levels x columns).
+    fallback, and the reference the compiled path is tested against). Memory: the output (none
+    with ``out=M``: ``M`` is demeaned in place, the residual of each row written over it once
+    it is read), the codes in visiting order when the rows are reordered (numba: K n-vectors of
+    the codes' type, and an int32 n-vector for the order while they are formed) and
+    O(levels x columns).
     """
     M = np.asarray(M, dtype=np.float64)
     if M.ndim == 1:
         M = M[:, None]
     n, k = M.shape
-    gl = [np.asarray(g, dtype=np.intp) for g in groups]
+    if out is not None and (out.shape != M.shape or out.dtype != np.float64):
+        raise ValueError("out= must be a float64 array of the shape of M")
+    gl = list(_same_type(groups))
     levels = [int(g.max()) + 1 for g in gl]
     order = sorted(range(len(gl)), key=lambda q: -levels[q])  # stable: ties keep their order
     gl, levels = [gl[q] for q in order], [levels[q] for q in order]
     off = np.concatenate([[0], np.cumsum(levels)]).astype(np.intp)
     w = None if weights is None else np.asarray(weights, dtype=np.float64)
+    use = BACKEND if backend is None else backend
+    if use not in ("numba", "numpy"):
+        raise ValueError(f"backend={backend!r}: 'numba' or 'numpy'")
+    kern = _kernels() if use == "numba" else None
     if w is None:
-        tot = np.concatenate([np.bincount(g, minlength=G) for g, G in zip(gl, levels, strict=True)])
+        if kern is not None:  # (np.bincount would first copy int32 codes to intp)
+            tot = np.zeros(int(off[-1]), dtype=np.intp)
+            kern["counts"](tuple(gl), off, tot)
+        else:
+            tot = np.concatenate([np.bincount(g, minlength=G)
+                                  for g, G in zip(gl, levels, strict=True)])
     else:
         tot = np.concatenate([np.bincount(g, weights=w, minlength=G)
                               for g, G in zip(gl, levels, strict=True)])
@@ -202,17 +257,16 @@ def demean(
                 "A fixed-effect group has zero total weight; drop it or fix the weights."
             )
     inv = 1.0 / tot.astype(np.float64)
-    use = BACKEND if backend is None else backend
-    if use not in ("numba", "numpy"):
-        raise ValueError(f"backend={backend!r}: 'numba' or 'numpy'")
-    kern = _kernels() if use == "numba" else None
     eng: _NumpyPasses = (_NumbaPasses(M, gl, off, w, kern) if kern is not None
                          else _NumpyPasses(M, gl, off, w))
     S, colmax = eng.sums()
     tol_abs = tol * np.maximum(colmax, 1e-300)
     A = eng.coefficients()
     sweeps = _iterate(eng, A, S, inv, off, tol_abs, max_iter)
-    return eng.residual(A), sweeps
+    if out is None:
+        out = np.empty(M.shape, order="F")
+    eng.residual(A, out)
+    return out, sweeps
 
 
 def _iterate(eng, A, S, inv, off, tol_abs, max_iter) -> int:
@@ -345,40 +399,36 @@ class _NumpyPasses:
             A[lo:hi, c] = new
         return delta
 
-    def residual(self, A) -> np.ndarray:
-        n, k = self.M.shape
-        out = np.empty((n, k), order="F")
-        for c in range(k):
+    def residual(self, A, out) -> None:
+        for c in range(self.M.shape[1]):
             o = out[:, c]
             o[:] = self.M[:, c]
             for j, g in enumerate(self.groups):
                 o -= A[self.off[j]:self.off[j + 1], c][g]
-        return out
 
 
 class _NumbaPasses(_NumpyPasses):
-    """The same passes compiled: every active column in one pass over an n x K array of codes."""
+    """The same passes compiled: every active column in one pass over the K code vectors."""
 
     def __init__(self, M, groups, off, w, kern):
         self.kern = kern
         self.M, self.groups, self.off, self.w = M, groups, off, w
-        n, K = M.shape[0], len(groups)
+        K = len(groups)
         g0 = groups[0]
         plan = _visit_plan(groups, off, M.shape[1])
-        self.perm = None
+        perm = None
         if plan == 0 and not kern["is_sorted"](g0, 1, g0):
-            self.perm = kern["order"](g0, int(off[1]))
+            perm = kern["order"](g0, int(off[1]))
         elif plan and not kern["is_sorted"](g0, plan, groups[1]):
-            self.perm = kern["order_block"](g0, plan, int(off[1]), groups[1], int(off[2] - off[1]))
-        perm = np.empty(0, dtype=np.intp) if self.perm is None else self.perm
-        # one set needs no passes, and no codes in visiting order
-        self.C = np.empty((n if K > 1 else 0, K), dtype=np.int32 if off[-1] < 2**31 - 1 else np.int64)
-        for q, g in enumerate(groups if K > 1 else ()):
-            kern["fill"](self.C, q, g, int(off[q]), perm)
+            perm = kern["order_block"](g0, plan, int(off[1]), groups[1], int(off[2] - off[1]))
         self.gt = tuple(groups)
+        # the codes in visiting order (the codes themselves when the rows are visited as given;
+        # one set needs no passes); the order is dropped once they and the weights are formed
+        self.C = self.gt if perm is None or K == 1 else tuple(
+            kern["take"](g, perm, np.empty(g.size, dtype=g.dtype)) for g in groups)
         self.offv = np.asarray(off, dtype=np.intp)
         self.w0 = np.empty(0) if w is None else np.ascontiguousarray(w)
-        self.wv = self.w0 if (self.perm is None or w is None) else self.w0[self.perm]
+        self.wv = self.w0 if (perm is None or w is None) else self.w0[perm]
         self.buf = np.empty((int(np.max(np.diff(off))), M.shape[1]))
         self.acc = kern["acc2"] if K == 2 else kern["acc3"] if K == 3 else kern["acck"]
 
@@ -394,14 +444,12 @@ class _NumbaPasses(_NumpyPasses):
     def update(self, A, S, inv, q, cols) -> np.ndarray:
         delta = np.empty(cols.size)
         lo, hi = int(self.off[q]), int(self.off[q + 1])
-        self.acc(q, self.C, self.wv, A, lo, hi, cols, self.buf)
+        self.acc(q, self.C, self.offv, self.wv, A, hi - lo, cols, self.buf)
         self.kern["finish"](A, S, inv, lo, hi, cols, self.buf, delta)
         return delta
 
-    def residual(self, A) -> np.ndarray:
-        out = np.empty(self.M.shape, order="F")
+    def residual(self, A, out) -> None:
         self.kern["residual"](self.M, self.gt, self.offv, A, out)
-        return out
 
 
 _KERNELS: dict | None = None
@@ -445,7 +493,7 @@ def _compile(numba) -> dict:  # pragma: no cover - compiled; tested against the 
             start[g[i] + 1] += 1
         for v in range(G):
             start[v + 1] += start[v]
-        perm = np.empty(g.size, dtype=np.intp)
+        perm = np.empty(g.size, dtype=np.int32)
         for i in range(g.size):
             perm[start[g[i]]] = i
             start[g[i]] += 1
@@ -461,7 +509,7 @@ def _compile(numba) -> dict:  # pragma: no cover - compiled; tested against the 
             start[g0[i] // B + 1] += 1
         for v in range(nb):
             start[v + 1] += start[v]
-        perm = np.empty(g0.size, dtype=np.intp)
+        perm = np.empty(g0.size, dtype=np.int32)
         for t in range(g0.size):
             i = p1[t]
             b = g0[i] // B
@@ -470,13 +518,26 @@ def _compile(numba) -> dict:  # pragma: no cover - compiled; tested against the 
         return perm
 
     @jit
-    def fill(C, q, g, off, perm):
-        if perm.size:
-            for p in range(C.shape[0]):
-                C[p, q] = g[perm[p]] + off
-        else:
-            for p in range(C.shape[0]):
-                C[p, q] = g[p] + off
+    def take(g, perm, out):
+        for p in range(perm.size):
+            out[p] = g[perm[p]]
+        return out
+
+    @jit
+    def counts(gs, off, tot):
+        for q in range(len(gs)):
+            g = gs[q]
+            o = off[q]
+            for i in range(g.size):
+                tot[g[i] + o] += 1
+
+    @jit
+    def compact(col, keep):
+        t = 0
+        for i in range(col.size):
+            if keep[i]:
+                col[t] = col[i]
+                t += 1
 
     @jit
     def sums(M, gs, off, w, S, colmax):
@@ -490,55 +551,59 @@ def _compile(numba) -> dict:  # pragma: no cover - compiled; tested against the 
                 for q in range(len(gs)):
                     S[gs[q][i] + off[q], c] += x
 
-    # acc*: buf[g - lo, t] = sum over rows p of group g (set q) of w_p * sum_{j != q} A[C[p, j], c]
+    # acc*: buf[g, t] = sum over rows p of group g (set q) of w_p * sum_{j != q} A[C_j[p] + off_j, c]
+    # (C: the K code vectors in visiting order; G: the levels of set q)
     @jit
-    def acc2(q, C, w, A, lo, hi, cols, buf):
+    def acc2(q, C, off, w, A, G, cols, buf):
         m = cols.size
-        buf[: hi - lo, :m] = 0.0
+        buf[:G, :m] = 0.0
         j1 = 1 - q
+        cq, c1, o1 = C[q], C[j1], off[j1]
         if w.size:
-            for p in range(C.shape[0]):
-                r, a1, wp = C[p, q] - lo, C[p, j1], w[p]
+            for p in range(cq.size):
+                r, a1, wp = cq[p], c1[p] + o1, w[p]
                 for t in range(m):
                     buf[r, t] += wp * A[a1, cols[t]]
         else:
-            for p in range(C.shape[0]):
-                r, a1 = C[p, q] - lo, C[p, j1]
+            for p in range(cq.size):
+                r, a1 = cq[p], c1[p] + o1
                 for t in range(m):
                     buf[r, t] += A[a1, cols[t]]
 
     @jit
-    def acc3(q, C, w, A, lo, hi, cols, buf):
+    def acc3(q, C, off, w, A, G, cols, buf):
         m = cols.size
-        buf[: hi - lo, :m] = 0.0
+        buf[:G, :m] = 0.0
         j1 = 1 if q == 0 else 0
         j2 = 1 if q == 2 else 2
+        cq, c1, c2, o1, o2 = C[q], C[j1], C[j2], off[j1], off[j2]
         if w.size:
-            for p in range(C.shape[0]):
-                r, a1, a2, wp = C[p, q] - lo, C[p, j1], C[p, j2], w[p]
+            for p in range(cq.size):
+                r, a1, a2, wp = cq[p], c1[p] + o1, c2[p] + o2, w[p]
                 for t in range(m):
                     c = cols[t]
                     buf[r, t] += wp * (A[a1, c] + A[a2, c])
         else:
-            for p in range(C.shape[0]):
-                r, a1, a2 = C[p, q] - lo, C[p, j1], C[p, j2]
+            for p in range(cq.size):
+                r, a1, a2 = cq[p], c1[p] + o1, c2[p] + o2
                 for t in range(m):
                     c = cols[t]
                     buf[r, t] += A[a1, c] + A[a2, c]
 
     @jit
-    def acck(q, C, w, A, lo, hi, cols, buf):
-        K = C.shape[1]
+    def acck(q, C, off, w, A, G, cols, buf):
+        K = len(C)
         m = cols.size
-        buf[: hi - lo, :m] = 0.0
-        for p in range(C.shape[0]):
-            r = C[p, q] - lo
+        buf[:G, :m] = 0.0
+        cq = C[q]
+        for p in range(cq.size):
+            r = cq[p]
             for t in range(m):
                 c = cols[t]
                 s = 0.0
                 for j in range(K):
                     if j != q:
-                        s += A[C[p, j], c]
+                        s += A[C[j][p] + off[j], c]
                 buf[r, t] += w[p] * s if w.size else s
 
     @jit
@@ -621,7 +686,7 @@ def _compile(numba) -> dict:  # pragma: no cover - compiled; tested against the 
         return True
 
     @jit
-    def int_codes(v, lo, span):
+    def int_codes(v, lo, span, out):
         present = np.zeros(span, dtype=np.intp)
         for i in range(v.size):
             present[v[i] - lo] = 1
@@ -629,13 +694,12 @@ def _compile(numba) -> dict:  # pragma: no cover - compiled; tested against the 
         for j in range(span):
             code += present[j]
             present[j] = code
-        out = np.empty(v.size, dtype=np.intp)
         for i in range(v.size):
             out[i] = present[v[i] - lo]
-        return out
 
     @jit
-    def recode(g, keep, G, n_keep):
+    def recode(g, keep, G, out):
+        # out may be g's own first rows: row i is read before row t <= i is written
         remap = np.zeros(G, dtype=np.intp)
         for i in range(g.size):
             if keep[i]:
@@ -644,7 +708,6 @@ def _compile(numba) -> dict:  # pragma: no cover - compiled; tested against the 
         for j in range(G):
             code += remap[j]
             remap[j] = code
-        out = np.empty(n_keep, dtype=np.intp)
         t = 0
         for i in range(g.size):
             if keep[i]:
@@ -652,7 +715,9 @@ def _compile(numba) -> dict:  # pragma: no cover - compiled; tested against the 
                 t += 1
         return out
 
-    return {"int_codes": int_codes, "recode": recode, "is_sorted": is_sorted, "order": order, "order_block": order_block, "fill": fill, "sums": sums, "acc2": acc2,
+    return {"int_codes": int_codes, "recode": recode, "is_sorted": is_sorted, "order": order,
+            "order_block": order_block, "take": take, "counts": counts, "compact": compact,
+            "sums": sums, "acc2": acc2,
             "acc3": acc3, "acck": acck, "finish": finish, "residual": residual,
             "singletons": singletons, "components": components, "nested": nested}
 
@@ -669,8 +734,8 @@ def absorbed_dof(groups: Sequence[np.ndarray]) -> int:
         return levels[0]
     kern = _kernels() if BACKEND == "numba" else None
     if kern is not None:
-        n_comp = int(kern["components"](np.asarray(groups[0], dtype=np.intp),
-                                        np.asarray(groups[1], dtype=np.intp), *levels[:2]))
+        n_comp = int(kern["components"](np.asarray(groups[0]), np.asarray(groups[1]),
+                                        *levels[:2]))
         return sum(levels[:2]) - n_comp + sum(v - 1 for v in levels[2:])
     from scipy.sparse import coo_matrix
     from scipy.sparse.csgraph import connected_components
@@ -703,7 +768,7 @@ def nested_dof(groups: Sequence[np.ndarray], clusters: Sequence[np.ndarray]) -> 
         G = int(g.max()) + 1
         for c in clusters:
             if kern is not None:
-                if kern["nested"](np.asarray(g, dtype=np.intp), np.asarray(c, dtype=np.intp), G):
+                if kern["nested"](np.asarray(g), np.asarray(c), G):
                     out += G - 1
                     break
                 continue

@@ -121,6 +121,9 @@ class Design:
     intercept: int | None  # position of the constant column
     index: pd.Index  # rows of ``data`` used
     n_dropped: int  # rows dropped for missing values
+    #: with ``build_design(absorb_block=True)``: the outcome and the regressors (no intercept) as
+    #: one float64 Fortran-ordered n x (1 + k) array, ``y`` and ``X`` being views of it
+    block: np.ndarray | None = None
 
 
 def required_columns(formula: str, columns: Iterable[str] | None = None) -> set[str]:
@@ -203,15 +206,20 @@ def categorical_outcome(formula: str, data: pd.DataFrame, *, binary: bool) -> pd
     return data.assign(**{lhs: codes.where(codes >= 0)})
 
 
-def _take_columns(rhs: pd.DataFrame) -> np.ndarray:
+def _take_columns(rhs: pd.DataFrame, y: Any = None, skip: str | None = None) -> np.ndarray:
     """The model matrix as one float64 (Fortran) array, each column freed from it once copied.
 
     The model matrix holds one array per column; copying them all before letting it go would hold
-    the design twice at the peak.
+    the design twice at the peak. With ``y``, the outcome is column 0 and the column ``skip`` (the
+    intercept) is left out.
     """
-    out = np.empty(rhs.shape, order="F")
-    for j, c in enumerate(list(rhs.columns)):
-        out[:, j] = rhs[c].to_numpy(dtype=float)
+    names = [c for c in rhs.columns if c != skip]
+    first = 0 if y is None else 1
+    out = np.empty((rhs.shape[0], first + len(names)), order="F")
+    if y is not None:
+        out[:, 0] = np.asarray(y, dtype=float).ravel()
+    for j, c in enumerate(names):
+        out[:, first + j] = rhs[c].to_numpy(dtype=float)
         del rhs[c]
     return out
 
@@ -265,17 +273,26 @@ def _plain_design(sub: pd.DataFrame, cols: list[str | None]) -> np.ndarray:
     return out
 
 
+def _finite(a: np.ndarray, block: int = 1 << 16) -> bool:
+    """All values finite, by row blocks (no n-vector of flags)."""
+    return all(np.isfinite(a[s:s + block]).all() for s in range(0, a.shape[0], block))
+
+
 def build_design(
     formula: str,
     data: pd.DataFrame,
     *,
     extra: Iterable[str] = (),
     safe: bool = False,
+    absorb_block: bool = False,
 ) -> Design:
     """Build the design of ``formula`` on the complete cases of ``data``.
 
     Rows with a missing value in any variable of the formula are dropped (and counted); columns in
-    ``extra`` (weights, clusters) must already be complete, which the caller checks.
+    ``extra`` (weights, clusters) must already be complete, which the caller checks. With
+    ``absorb_block=True`` (fixed effects absorbed: no intercept) the intercept is left out and the
+    outcome and regressors are one array, ``Design.block`` (outcome first), to be demeaned in
+    place: the only copy of the design's columns.
     """
     if not isinstance(data, pd.DataFrame):
         raise SpecificationError(f"data must be a pandas DataFrame, got {type(data).__name__}.")
@@ -309,7 +326,8 @@ def build_design(
             complete &= data[c].notna().to_numpy()
     else:
         complete = data[used].notna().all(axis=1).to_numpy()
-    cols = used + [c for c in extra if c not in used]
+    # each once: a repeated name (a cluster also absorbed) would make pandas copy the columns
+    cols = list(dict.fromkeys([*used, *extra]))
     # all rows complete: a (copy-on-write) column selection, not a copy of the columns
     sub = data[cols] if bool(complete.all()) else data.loc[complete, cols]
     n_dropped = int((~complete).sum())
@@ -332,6 +350,23 @@ def build_design(
             f"Formula {formula!r} must have exactly one outcome column (got {list(y_df.columns)})."
         )
     columns = list(mm.rhs.columns)
+    block = None
+    if absorb_block:
+        columns = [c for c in columns if c != "Intercept"]
+        if plain is not None:
+            block = _plain_design(sub, [plain[0], *[c for c in plain[1] if c is not None]])
+        else:
+            block = _take_columns(mm.rhs, y_df, skip="Intercept")
+        yname = plain[0] if plain is not None else str(y_df.columns[0])
+        if not _finite(block):
+            bad = sub.index[~np.isfinite(block).all(1)][:5]
+            raise DataValueError(
+                f"The design of {formula!r} has infinite or undefined values (e.g. log of zero or "
+                f"of a negative number) in rows {list(bad)}; drop or recode those rows."
+            )
+        return Design(pd.Series(block[:, 0], index=sub.index, name=yname, copy=False),
+                      pd.DataFrame(block[:, 1:], index=sub.index, columns=columns, copy=False),
+                      mm.rhs.model_spec, None, sub.index, n_dropped, block)
     if plain is not None:
         X = pd.DataFrame(_plain_design(sub, plain[1]), index=sub.index, columns=columns, copy=False)
         y = pd.Series(sub[plain[0]].to_numpy(dtype=float), index=sub.index, name=plain[0], copy=False)

@@ -23,8 +23,17 @@ from .._options import (
 from .._weights import check_weights
 from ..design import ReplicateDesign, SurveyDesign
 from ..errors import DataValueError, SpecificationError
+from . import _absorb
 from . import covariance as cv
-from ._absorb import absorb_codes, absorb_columns, drop_singletons, fe_dof, nested_dof, recode
+from ._absorb import (
+    absorb_codes,
+    absorb_columns,
+    compact_rows,
+    drop_singletons,
+    fe_dof,
+    nested_dof,
+    recode,
+)
 from ._covsurvey import survey_data
 from ._margins import AverageEffects
 from ._solver import solve_lstsq
@@ -108,7 +117,12 @@ def _check_nobs(d: Design, formula: str) -> None:
 def _absorb_design(
     d: Design, data: pd.DataFrame, cols: tuple[str, ...]
 ) -> tuple[Design, list[np.ndarray], int, list[str]]:
-    """Restrict the design to the rows that survive singleton removal; codes of the effects."""
+    """Restrict the design to the rows that survive singleton removal; codes of the effects.
+
+    ``d`` is built with ``absorb_block=True``: its block (outcome, regressors) and the codes are
+    compacted to the kept rows in place (no second copy of either).
+    """
+    assert d.block is not None
     codes = absorb_codes(data, cols, d.index)
     keep = drop_singletons(codes)
     n_single = int((~keep).sum())
@@ -122,25 +136,36 @@ def _absorb_design(
         raise DataValueError(
             "Every observation is a singleton in some fixed-effect group; nothing is left to estimate."
         )
-    X = d.X.drop(columns=["Intercept"]) if d.intercept is not None else d.X
-    if X.shape[1] == 0:
+    if d.X.shape[1] == 0:
         raise SpecificationError("With absorb=, the formula needs at least one regressor.")
-    d = replace(d, intercept=None, X=X) if n_single == 0 else replace(
-        d, y=d.y[keep], X=X[keep], index=d.index[keep], intercept=None,
-    )
-    return d, recode(codes, keep), n_single, notes
+    if n_single:
+        block = compact_rows(d.block, keep)
+        index = d.index[keep]
+        d = replace(
+            d, block=block, index=index,
+            y=pd.Series(block[:, 0], index=index, name=d.y.name, copy=False),
+            X=pd.DataFrame(block[:, 1:], index=index, columns=d.X.columns, copy=False),
+        )
+    return d, recode(codes, keep, inplace=True), n_single, notes
 
 
-def _drop_absorbed(yd, Xd, X, names):
+def _col_norms(X: np.ndarray) -> np.ndarray:
+    """Euclidean norm of each column (one column at a time: no n x k temporary)."""
+    return np.array([np.linalg.norm(X[:, j]) for j in range(X.shape[1])])
+
+
+def _drop_absorbed(yd, Xd, before, names):
+    """Drop the regressors the effects absorbed (``before``: their norms before demeaning)."""
     from .panel import ABSORBED_TOL
 
-    before = np.linalg.norm(X, axis=0)
-    after = np.linalg.norm(Xd, axis=0)
+    after = _col_norms(Xd)
     gone = [j for j in range(len(names)) if after[j] <= ABSORBED_TOL * max(before[j], 1e-300)]
     if len(gone) == len(names):
         raise SpecificationError(
             "Every regressor (" + ", ".join(names) + ") is collinear with the absorbed fixed effects."
         )
+    if not gone:  # (a column selection would copy the design)
+        return yd, Xd, list(names), []
     keep = [j for j in range(len(names)) if j not in gone]
     return yd, Xd[:, keep], [names[j] for j in keep], [names[j] for j in gone]
 
@@ -271,7 +296,8 @@ def ols(
     for c in extra:
         if c not in data.columns:
             raise SpecificationError(f"Column {c!r} (weights/cluster/design) is not in the data.")
-    d = build_design(formula, cv.survey_frames(design, data), extra=extra, safe=safe)
+    d = build_design(formula, cv.survey_frames(design, data), extra=extra, safe=safe,
+                     absorb_block=bool(fe_cols))
     fe_notes: list[str] = []
     fe = cv.NO_FE
     fe_groups: list[np.ndarray] = []
@@ -280,18 +306,26 @@ def ols(
         d, fe_groups, n_single, fe_notes = _absorb_design(d, data, fe_cols)
     _check_nobs(d, formula)
     w = prepare_weights(data, weights, weight_type, d.index)
-    X = d.X.to_numpy()
-    y = d.y.to_numpy()
+    if d.block is not None:  # absorb=: views of the one block, demeaned in place below
+        y, X = d.block[:, 0], d.block[:, 1:]
+    else:
+        X = d.X.to_numpy()
+        y = d.y.to_numpy()
     names = list(d.X.columns)
     _check_outcome(y, d)
-    y_orig = y
+    # the centred outcome's sum of squares (R2): before an in-place demeaning replaces y
+    ybar = float(np.average(y, weights=w)) if (d.intercept is not None or fe_cols) else 0.0
+    tss = _centred_ss(w, y, ybar)
     if fe_cols:
-        from .panel import demean
+        from .panel import DEMEAN_MAX_ITER, DEMEAN_TOL
 
         if weight_type == "fweight" and w is not None:
             raise SpecificationError("absorb= with fweights is not supported; use pweights/aweights.")
-        M, _ = demean(np.column_stack([y, X]), fe_groups, weights=w)
-        y, X, names, dropped = _drop_absorbed(M[:, 0], M[:, 1:], X, names)
+        assert d.block is not None
+        before = _col_norms(X)
+        M, _ = _absorb.demean(d.block, fe_groups, weights=w, tol=DEMEAN_TOL,
+                              max_iter=DEMEAN_MAX_ITER, out=d.block)
+        y, X, names, dropped = _drop_absorbed(M[:, 0], M[:, 1:], before, names)
         if dropped:
             fe_notes.append(
                 "Dropped " + ", ".join(repr(c) for c in dropped)
@@ -311,9 +345,7 @@ def ols(
     )
     nobs = int(round(w.sum())) if (w is not None and weight_type == "fweight") else len(y)
 
-    ybar = float(np.average(y_orig, weights=w)) if (d.intercept is not None or fe_cols) else 0.0
     ssr = sum(float(np.dot(scores.u_block(s, e), scores.r_block(s, e))) for s, e in cv.blocks(len(y)))
-    tss = _centred_ss(w, y_orig, ybar)
     nn = float(w.sum()) if weight_type == "fweight" and w is not None else float(len(y))
     k = X.shape[1] + fe.k_fe
     r2 = 1 - ssr / tss if tss > 0 else float("nan")
@@ -336,7 +368,7 @@ def ols(
     # the record keeps the data once (no second copy of every column in a pickle) and the design
     # without its matrices (X is kept as an array): the same estimation rows, index and model spec
     same_rows = d.index.equals(data.index)
-    slim = replace(d, y=d.y.iloc[:0], X=d.X.iloc[:0])
+    slim = replace(d, y=d.y.iloc[:0], X=d.X.iloc[:0], block=None)
     fit = _LinearFit(
         formula=formula, data=data, d=slim, frame=None if same_rows else frame, X=X, y=y, w=w,
         weights=weights, weight_type=weight_type, names=names, sol=sol, nobs=nobs,

@@ -164,7 +164,7 @@ def test_factor_codes_equal_sorted_factorize(backend, monkeypatch):
                    rng.choice(list("abcde"), 1000), rng.integers(0, 3, 1000).astype(np.uint8)):
         s = pd.Series(values)
         np.testing.assert_array_equal(_absorb.factor_codes(s), pd.factorize(s, sort=True)[0])
-        assert _absorb.factor_codes(s).dtype == np.intp
+        assert _absorb.factor_codes(s).dtype == np.int32
 
 
 @pytest.mark.reference
@@ -216,3 +216,78 @@ def test_blocked_meats_equal_the_n_by_k_formulas(monkeypatch):
     ref, G_ref = cv._cluster_meat(Xu, codes)
     assert G == G_ref == 40
     np.testing.assert_allclose(got, ref, rtol=1e-13)
+
+
+@pytest.mark.parametrize("backend", ["numba", "numpy"])
+@pytest.mark.parametrize("cache_bytes", [2**18, 2**9])
+def test_demean_in_place_gives_the_same_bits(backend, cache_bytes, monkeypatch):
+    # out=M (the absorb= path of dp.ols) overwrites the block with its residual: the same bits as
+    # the copy, and the codes (int32) are left as they were
+    M, groups, w = _unbalanced()
+    monkeypatch.setattr(_absorb, "CACHE_BYTES", cache_bytes)
+    saved = [g.copy() for g in groups]
+    assert all(g.dtype == np.int32 for g in groups)
+    ref, n_ref = _absorb.demean(M, groups, w, backend=backend)
+    block = np.asfortranarray(M.copy())
+    got, n_got = _absorb.demean(block, groups, w, backend=backend, out=block)
+    assert got is block and n_got == n_ref
+    np.testing.assert_array_equal(block, ref)
+    for g, s in zip(groups, saved, strict=True):
+        np.testing.assert_array_equal(g, s)
+    with pytest.raises(ValueError, match="out="):
+        _absorb.demean(M, groups, out=np.empty((3, 3)))
+
+
+@pytest.mark.parametrize("backend", ["numba", "numpy"])
+def test_recode_and_compact_in_place(backend, monkeypatch):
+    monkeypatch.setattr(_absorb, "BACKEND", backend)
+    rng = np.random.default_rng(5)
+    codes = [_absorb.factor_codes(pd.Series(rng.integers(0, k, 500))) for k in (40, 7)]
+    keep = rng.uniform(size=500) > 0.3
+    ref = _absorb.recode(codes, keep)
+    for r, g in zip(ref, codes, strict=True):
+        np.testing.assert_array_equal(r, pd.factorize(g[keep], sort=True)[0])
+    got = _absorb.recode([g.copy() for g in codes], keep, inplace=True)
+    for a, b in zip(got, ref, strict=True):
+        np.testing.assert_array_equal(a, b)
+    M = np.asfortranarray(rng.normal(size=(500, 3)))
+    want = M[keep]
+    np.testing.assert_array_equal(_absorb.compact_rows(M, keep), want)
+
+
+def test_absorb_block_design_is_one_array():
+    # build_design(absorb_block=True): outcome first, no intercept, y and X views of the block
+    from disparity.models.formula import build_design
+
+    rng = np.random.default_rng(6)
+    df = pd.DataFrame({"y": rng.normal(size=300), "x1": rng.normal(size=300),
+                       "x2": rng.integers(0, 5, 300), "g": rng.integers(0, 9, 300)})
+    df.loc[3, "x1"] = np.nan
+    for formula in ("y ~ x1 + x2", "y ~ x1 + np.log1p(x2) + x1:x2"):  # plain and formulaic
+        ref = build_design(formula, df, extra=["g", "g"])
+        d = build_design(formula, df, extra=["g", "g"], absorb_block=True)
+        assert d.block is not None and d.block.flags.f_contiguous and d.intercept is None
+        assert list(d.X.columns) == [c for c in ref.X.columns if c != "Intercept"]
+        np.testing.assert_array_equal(d.block[:, 0], ref.y.to_numpy())
+        np.testing.assert_array_equal(d.block[:, 1:], ref.X.drop(columns="Intercept").to_numpy())
+        assert np.shares_memory(d.y.to_numpy(), d.block) and np.shares_memory(d.X.to_numpy(), d.block)
+        assert d.n_dropped == 1 and d.index.equals(ref.index)
+
+
+def test_ols_absorb_keeps_one_block():
+    # the fit's demeaned y and X are views of one array (no second copy of the design), and
+    # equal the demeaning of the raw design
+    rng = np.random.default_rng(7)
+    n = 2000
+    df = pd.DataFrame({"a": rng.integers(0, 150, n), "b": rng.integers(0, 30, n),
+                       "x1": rng.normal(size=n), "x2": rng.normal(size=n)})
+    df["y"] = df.x1 - df.x2 + df.a % 7 + rng.normal(size=n)
+    r = dp.ols("y ~ x1 + x2", df, absorb=["a", "b"], vcov="cluster", cluster="a",
+               few_clusters="analytic")
+    X, y = r.raw["X"], r.raw["y"]
+    assert X.base is not None and X.base is y.base  # views of one block
+    codes = [_absorb.factor_codes(df[c]) for c in ("a", "b")]
+    keep = _absorb.drop_singletons(codes)
+    M, _ = _absorb.demean(df.loc[keep, ["y", "x1", "x2"]].to_numpy(), _absorb.recode(codes, keep))
+    np.testing.assert_allclose(np.column_stack([y, X]), M, rtol=0, atol=1e-12)
+    assert r.stats["n_singletons"] == int((~keep).sum())
