@@ -314,9 +314,15 @@ def _iv(formula, data, estimator, vcov, cluster, weights, weight_type, small, ba
         first[name] = pd.Series(fs.params, index=znames)
         first_fits[name] = fs
     # Cragg-Donald minimum-eigenvalue F (equals the first-stage F with one endogenous regressor).
-    rw = np.ones(n) if sw is None else sw
-    E_t = _partial(rw[:, None] * En.to_numpy(), rw[:, None] * Xex.to_numpy())
-    Z_t = _partial(rw[:, None] * Zx.to_numpy(), rw[:, None] * Xex.to_numpy())
+    # (row-weighted) partialling out of the exogenous regressors; with no weights the factor of
+    # 1 is skipped, which changes no bit
+    Xw = Xex.to_numpy() if sw is None else sw[:, None] * Xex.to_numpy()
+
+    def wpartial(A: np.ndarray) -> np.ndarray:
+        return _partial(A if sw is None else sw[:, None] * A, Xw)
+
+    E_t = wpartial(En.to_numpy())
+    Z_t = wpartial(Zx.to_numpy())
     fitted_E = Z_t @ np.linalg.lstsq(Z_t, E_t, rcond=None)[0]
     S_vv = (E_t - fitted_E).T @ (E_t - fitted_E) / (n - kz)
     L = np.linalg.cholesky(np.linalg.inv(S_vv))
@@ -379,9 +385,9 @@ def _iv(formula, data, estimator, vcov, cluster, weights, weight_type, small, ba
     diagnostics = pd.DataFrame(diag_rows)
     # outcome, endogenous regressors and instruments with the exogenous regressors partialled out
     # (weighted), for the Montiel Olea-Pflueger statistics
+    # (the regressors' and instruments' are the Cragg-Donald ones above, unweighted again)
     y_p, x_p, Z_p = (
-        _partial(rw[:, None] * a.reshape(n, -1), rw[:, None] * Xex.to_numpy()) / rw[:, None]
-        for a in (y, En.to_numpy(), Zx.to_numpy())
+        a if sw is None else a / sw[:, None] for a in (wpartial(y.reshape(n, 1)), E_t, Z_t)
     )
     y_p = y_p[:, 0]
     codes = cv.cluster_codes(data, [cluster], sub.index.intersection(d.index)) if cluster else None
