@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 import numpy as np
@@ -314,9 +314,15 @@ def _iv(formula, data, estimator, vcov, cluster, weights, weight_type, small, ba
         first[name] = pd.Series(fs.params, index=znames)
         first_fits[name] = fs
     # Cragg-Donald minimum-eigenvalue F (equals the first-stage F with one endogenous regressor).
-    rw = np.ones(n) if sw is None else sw
-    E_t = _partial(rw[:, None] * En.to_numpy(), rw[:, None] * Xex.to_numpy())
-    Z_t = _partial(rw[:, None] * Zx.to_numpy(), rw[:, None] * Xex.to_numpy())
+    # (row-weighted) partialling out of the exogenous regressors; with no weights the factor of
+    # 1 is skipped, which changes no bit
+    Xw = Xex.to_numpy() if sw is None else sw[:, None] * Xex.to_numpy()
+
+    def wpartial(A: np.ndarray) -> np.ndarray:
+        return _partial(A if sw is None else sw[:, None] * A, Xw)
+
+    E_t = wpartial(En.to_numpy())
+    Z_t = wpartial(Zx.to_numpy())
     fitted_E = Z_t @ np.linalg.lstsq(Z_t, E_t, rcond=None)[0]
     S_vv = (E_t - fitted_E).T @ (E_t - fitted_E) / (n - kz)
     L = np.linalg.cholesky(np.linalg.inv(S_vv))
@@ -379,9 +385,9 @@ def _iv(formula, data, estimator, vcov, cluster, weights, weight_type, small, ba
     diagnostics = pd.DataFrame(diag_rows)
     # outcome, endogenous regressors and instruments with the exogenous regressors partialled out
     # (weighted), for the Montiel Olea-Pflueger statistics
+    # (the regressors' and instruments' are the Cragg-Donald ones above, unweighted again)
     y_p, x_p, Z_p = (
-        _partial(rw[:, None] * a.reshape(n, -1), rw[:, None] * Xex.to_numpy()) / rw[:, None]
-        for a in (y, En.to_numpy(), Zx.to_numpy())
+        a if sw is None else a / sw[:, None] for a in (wpartial(y.reshape(n, 1)), E_t, Z_t)
     )
     y_p = y_p[:, 0]
     codes = cv.cluster_codes(data, [cluster], sub.index.intersection(d.index)) if cluster else None
@@ -397,6 +403,18 @@ def _iv(formula, data, estimator, vcov, cluster, weights, weight_type, small, ba
         weights=weights, y=y, y_p=y_p, x_p=x_p, Z_p=Z_p, znames=znames, cd=cd,
     )
     return fit(vcov)
+
+
+class _ModelCache:
+    """The linearmodels models one IV result has built (see ``_IVFit.lm_models``)."""
+
+    __slots__ = ("models",)
+
+    def __init__(self) -> None:
+        self.models: dict[str, Any] = {}
+
+    def __reduce__(self) -> tuple[type, tuple[()]]:
+        return (_ModelCache, ())  # models hold the data again: rebuilt on demand after loading
 
 
 @dataclass(frozen=True, slots=True)
@@ -456,6 +474,10 @@ class _IVFit:
     znames: Any = None
     cd: Any = None
     source: DataSource | None = None
+    # linearmodels models by estimator (2SLS, LIML), made on first use: wrapping the data costs
+    # more than the fit and does not depend on the variance, so with_vcov fits the kept model
+    # with the new covariance. Pickled empty (rebuilt after loading).
+    lm_models: _ModelCache = field(default_factory=_ModelCache, compare=False, repr=False)
 
     def __call__(self, kind: str, **kw: Any) -> ModelResult:
         (
@@ -476,6 +498,7 @@ class _IVFit:
         def wdot(a: np.ndarray, b: np.ndarray) -> float:
             return float(a @ b) if w is None else float((w * a) @ b)
 
+        models = self.lm_models.models
         kind = cv.check_vcov("iv", kind)
         small_ = kw.get("small", small)
         ssc_ = cv.check_ssc(kw.get("ssc", ssc))
@@ -505,7 +528,8 @@ class _IVFit:
                 V = V * (wdot(uc, uc) / wdot(u, u))
                 ZwZ = Zv.T @ (Zv if w is None else w[:, None] * Zv)
                 wmat = np.linalg.inv(wdot(uc, uc) / n * ZwZ / n)
-            fit = _lm_fit("2sls", dep, exog_lm, En, Zx, lm_weights, kind, small_, codes, bw_)
+            fit = _lm_fit("2sls", dep, exog_lm, En, Zx, lm_weights, kind, small_, codes, bw_,
+                          models=models)
             if estimator == "gmm":
                 fit = _lm_fit("gmm", dep, exog_lm, En, Zx, lm_weights, kind, small_, codes, bw_)
         elif estimator == "gmm":
@@ -515,13 +539,14 @@ class _IVFit:
             b_, V, wmat = gm.params, gm.cov, gm.weight_matrix
             u_ = y - Xv @ b_
             # the rank diagnostics depend on the first stage and the variance kind only
-            fit = _lm_fit("2sls", dep, exog_lm, En, Zx, lm_weights, kind, small_, codes, bw_)
+            fit = _lm_fit("2sls", dep, exog_lm, En, Zx, lm_weights, kind, small_, codes, bw_,
+                          models=models)
             df_ = float(n - k) if small_ else None
             if small_ and kind == "cluster" and codes is not None:  # codes: required above
                 df_ = float(int(codes[0].max()))
         else:
             fit = _lm_fit(estimator, dep, exog_lm, En, Zx, lm_weights, kind, small_, codes, bw_,
-                          center)
+                          center, models=models)
             b_ = fit.params[names].to_numpy()
             u_ = y - Xv @ b_
             V = fit.cov.loc[names, names].to_numpy()
@@ -627,8 +652,13 @@ class _IVFit:
         )
 
 
-def _lm_fit(estimator, dep, exog, En, Zx, weights, kind, small, codes, bw, center=False) -> Any:
-    """Fit with linearmodels.iv (the engine of LIML/GMM/CUE and of the rank diagnostics)."""
+def _lm_fit(estimator, dep, exog, En, Zx, weights, kind, small, codes, bw, center=False,
+            models: dict[str, Any] | None = None) -> Any:
+    """Fit with linearmodels.iv (the engine of LIML/GMM/CUE and of the rank diagnostics).
+
+    A 2SLS or LIML model is taken from (and kept in) ``models`` when given: its constructor
+    does not depend on the variance (GMM's weight matrix does, so GMM/CUE models are not kept).
+    """
     from linearmodels.iv import IV2SLS, IVGMM, IVGMMCUE, IVLIML
 
     cov = cv.linearmodels_iv_args(
@@ -644,7 +674,12 @@ def _lm_fit(estimator, dep, exog, En, Zx, weights, kind, small, codes, bw, cente
         cls = IVGMM if estimator == "gmm" else IVGMMCUE
         return cls(dep, exog, En, Zx, weights=weights, center=center, **wt).fit(**cov)
     cls = IV2SLS if estimator == "2sls" else IVLIML
-    return cls(dep, exog, En, Zx, weights=weights).fit(**cov)
+    model = None if models is None else models.get(estimator)
+    if model is None:
+        model = cls(dep, exog, En, Zx, weights=weights)
+        if models is not None:
+            models[estimator] = model
+    return model.fit(**cov)
 
 
 def _rank_tests(fit: Any, q: int, p: int) -> pd.DataFrame:

@@ -199,6 +199,50 @@ def test_blocked_qr_equals_one_block(weighted, monkeypatch):
     np.testing.assert_allclose(sol.resid, one.raw["solution"].resid, rtol=0, atol=1e-10)
 
 
+
+def test_qr_apply_is_qr_multiply_bit_for_bit():
+    # the blocked QR calls dgeqrf/dormqr itself (no copies); it must be qr_multiply's arithmetic
+    import scipy.linalg as sla
+
+    rng = np.random.default_rng(7)
+    Z = np.asfortranarray(rng.normal(size=(3001, 6)))
+    y = rng.normal(size=3001)
+    want_q, want_r = sla.qr_multiply(Z.copy(order="F"), y.copy(), mode="right")
+    got_r, got_q = _solver._qr_apply(Z.copy(order="F"), y.copy())
+    np.testing.assert_array_equal(got_r, np.triu(want_r[:6, :6]))
+    np.testing.assert_array_equal(got_q[:6], want_q[:6])
+
+
+def test_column_norms_equal_the_direct_sums(monkeypatch):
+    rng = np.random.default_rng(8)
+    X = np.asfortranarray(rng.normal(size=(1001, 4)) * [1, 10, 1e3, 1])
+    sw = np.sqrt(rng.uniform(0.2, 3, 1001))
+    xbar = np.array([0.1, -2.0, 30.0, 0.5])
+    monkeypatch.setattr(_solver, "NORM_CHUNK", 128)  # several chunks and a short last one
+    for s in (None, sw):
+        f = np.ones(1001) if s is None else s
+        raw, cen = _solver._column_norms(X, [0, 1, 2, 3], xbar, s)
+        np.testing.assert_allclose(raw, ((X * f[:, None]) ** 2).sum(0), rtol=1e-13)
+        np.testing.assert_allclose(cen, (((X - xbar) * f[:, None]) ** 2).sum(0), rtol=1e-13)
+
+
+@pytest.mark.parametrize("intercept", [0, None])
+@pytest.mark.parametrize("where", ["x", "y"])
+def test_blocked_qr_rejects_non_finite_values(where, intercept, monkeypatch):
+    from disparity.errors import DataValueError
+
+    rng = np.random.default_rng(3)
+    X = np.column_stack([np.ones(2000), rng.normal(size=2000)])
+    y = rng.normal(size=2000)
+    if where == "x":
+        X[5, 1] = np.inf
+    else:
+        y[7] = np.nan
+    monkeypatch.setattr(_solver, "QR_BLOCK", 700)
+    with pytest.raises(DataValueError, match="infinite or missing"):
+        _solver.solve_lstsq(np.asfortranarray(X), y, names=["c", "x"], intercept=intercept)
+
+
 def test_blocked_meats_equal_the_n_by_k_formulas(monkeypatch):
     rng = np.random.default_rng(4)
     n, k = 2001, 3

@@ -1,6 +1,7 @@
 """dp.iv against AER::ivreg (with diagnostics) and linearmodels."""
 
 import json
+import pickle
 from pathlib import Path
 
 import numpy as np
@@ -368,3 +369,24 @@ def test_gmm_with_fewer_clusters_than_instruments_is_refused(iv_sim):
     with pytest.raises(dp.errors.DataValueError, match="5 GMM moment conditions from 3 clusters"):
         dp.iv("y_robust ~ 1 + x3 + x4 + [x1 ~ z1 + z2]", few, estimator="gmm", vcov="cluster",
               cluster="g")
+
+
+@pytest.mark.parametrize("estimator", ["2sls", "liml"])
+def test_with_vcov_refits_the_kept_model_and_equals_a_fresh_fit(iv_sim, estimator):
+    # with_vcov fits the linearmodels model the result built (its data wrapping does not depend
+    # on the variance) instead of building it again; the numbers are a fresh fit's, to the bit
+    f = "y_robust ~ 1 + x3 + x4 + x5 + [x1 ~ z1 + z2]"
+    res = dp.iv(f, iv_sim, estimator=estimator)
+    kept = dict(res._refit.lm_models.models)
+    assert list(kept) == [estimator]
+    moved = res.with_vcov("HC1")
+    fresh = dp.iv(f, iv_sim, estimator=estimator, vcov="HC1")
+    assert res._refit.lm_models.models[estimator] is kept[estimator]
+    pd.testing.assert_series_equal(moved.params, fresh.params, check_exact=True)
+    pd.testing.assert_frame_equal(moved.cov, fresh.cov, check_exact=True)
+    pd.testing.assert_frame_equal(moved.extra["diagnostics"], fresh.extra["diagnostics"],
+                                  check_exact=True)
+    back = pickle.loads(pickle.dumps(res))
+    assert back._refit.lm_models.models == {}  # not pickled; rebuilt when needed
+    pd.testing.assert_frame_equal(back.with_vcov("HC1").cov, fresh.cov,
+                                  check_exact=True)
