@@ -32,7 +32,7 @@ from ._source import DataSource, data_source
 
 __all__ = [
     "ResultSpec", "OaxacaSpec", "FairlieSpec", "MediationSpec", "ThresholdSpec", "DidSpec",
-    "MeasureSpec", "BenchmarkSpec", "CompositeSpec", "ReimburseSpec", "CompareSpec",
+    "MeasureSpec", "BenchmarkSpec", "CompositeSpec", "ReimburseSpec", "CompareSpec", "SurveySpec",
     "DataSource", "data_source",
 ]
 
@@ -374,3 +374,20 @@ class CompareSpec(ResultSpec):
 
     def __post_init__(self) -> None:
         freeze(self, "options", "columns")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SurveySpec(ResultSpec):
+    """How design-based estimates (:func:`disparity.svy_mean`, ``svy_total``, ``svy_ratio``,
+    ``svy_quantile``, ``svy_tab``) were computed; the design itself is the result's ``design``."""
+
+    estimator: str = ""
+    variables: tuple[str, ...] = ()
+    by: tuple[str, ...] = ()
+    level: float = 0.95
+    weights: str | None = None
+    options: Mapping[str, Any] = field(default_factory=dict)
+    data: DataSource | None = None
+
+    def __post_init__(self) -> None:
+        self._post()
