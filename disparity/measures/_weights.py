@@ -149,6 +149,7 @@ def prepare(
         )
     check_option("weight_type", weight_type, WEIGHT_TYPES)
     by_cols = _as_list(by)
+    source = data_source(df)  # the frame as given (before incomplete rows are dropped)
     if design is not None:
         if not isinstance(design, SurveyDesign | ReplicateDesign):
             raise SpecificationError(
@@ -171,7 +172,7 @@ def prepare(
                 "the design as SurveyDesign(psu=...) instead."
             )
         sample = _prepare_design(df, design, measure, numeric, categorical, by_cols)
-        sample.source, sample.weights_name = data_source(df), design.weights
+        sample.source, sample.weights_name = source, design.weights
         return sample
     used = list(dict.fromkeys(
         list(numeric) + list(categorical) + by_cols
@@ -222,7 +223,7 @@ def prepare(
     _add_groups(sample, df, categorical, by_cols)
     if cluster is not None:
         sample.cluster = factorize(df[cluster])[0]
-    sample.source, sample.weights_name = data_source(df), weights
+    sample.source, sample.weights_name = source, weights
     return sample
 
 
