@@ -284,6 +284,25 @@ class DidSpec(ResultSpec):
     def __post_init__(self) -> None:
         self._post()
 
+    def as_dict(self) -> dict[str, Any]:
+        """The spec as a plain dict with the keys (and their order) the old mapping of this
+        estimator had, then the free-form ``options``."""
+        keys = _DID_KEYS.get(self.estimator or "") if self.design is None else (
+            _DID_KEYS["design"] if self.estimator is None else None)
+        if keys is None:
+            return ResultSpec.as_dict(self)
+        return {**{k: getattr(self, k) for k in keys}, **self.options}
+
+
+#: The keys of each DiD estimator's spec, in the order its old mapping had them (glance columns).
+_DID_KEYS: dict[str, tuple[str, ...]] = {
+    "cs": ("estimator", "outcome", "control", "method", "covariates", "base_period", "se", "reps", "seed",
+           "level", "cluster", "nobs", "n_periods", "weights"),
+    "sa": ("estimator", "outcome", "base", "vcov", "cluster", "control_cohort", "nobs", "level", "df"),
+    "twfe": ("estimator", "outcome", "base", "bins", "vcov", "cluster", "nobs", "level", "df", "terms"),
+    "design": ("design", "outcome", "vcov", "cluster", "weights", "covariates", "nobs"),
+}
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class MeasureSpec(ResultSpec):

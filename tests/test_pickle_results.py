@@ -673,3 +673,17 @@ def test_specs_name_the_data_source() -> None:
     assert r.with_vcov("HC1").spec.data == src
     made = dp.ols("y ~ x", pd.DataFrame({"x": [0.0, 1, 2, 3], "y": [1.0, 3, 2, 5]})).spec.data
     assert made == DataSource(None, None, False, 4, 2)  # built in memory: no file
+
+
+def test_did_glance_keeps_the_old_spec_columns() -> None:
+    """The typed DidSpec shows the keys (and order) each estimator's old spec mapping had."""
+    old = {
+        "cs": ["estimator", "outcome", "control", "method", "base_period", "se", "reps", "seed", "level",
+               "cluster", "nobs", "n_periods", "weights"],
+        "sa": ["estimator", "outcome", "base", "vcov", "cluster", "control_cohort", "nobs", "level", "df"],
+        "twfe": ["estimator", "outcome", "base", "bins", "vcov", "cluster", "nobs", "level", "df"],
+    }
+    for est, cols in old.items():
+        assert list(_es(est).glance().columns) == cols, est
+    r = CASES["DidResult"][0]()
+    assert list(r.spec.as_dict()) == ["design", "outcome", "vcov", "cluster", "weights", "covariates", "nobs"]

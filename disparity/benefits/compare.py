@@ -39,7 +39,7 @@ class ScheduleComparison:
     reference : str
         The scheme the gaps are measured against.
     results : mapping of scheme name to Reimbursement
-    spec : dict
+    spec : CompareSpec
     """
 
     table: pd.DataFrame

@@ -38,7 +38,7 @@ class Reimbursement:
         (sum of the three components), ``out_of_pocket`` (cost − reimbursed) and
         ``effective_rate`` (reimbursed / cost; NaN for zero-cost claims).
     schedule : Schedule
-    spec : dict
+    spec : ReimburseSpec
         The column mapping used.
     """
 

@@ -55,7 +55,7 @@ class EntropyWeights:
         Degree of divergence :math:`d_j = 1 - e_j`.
     normalized : DataFrame
         The normalised matrix the proportions were taken from.
-    spec : dict
+    spec : CompositeSpec
         ``normalize``, ``direction`` and ``shift`` used.
     """
 
@@ -213,7 +213,7 @@ class TopsisResult:
         Indexed like the input: ``d_best`` and ``d_worst`` (distances to the ideal and anti-ideal
         points), ``closeness`` (:math:`C_i`) and ``rank`` (1 = closest to the ideal).
     weights : Series
-    spec : dict
+    spec : CompositeSpec
     """
 
     scores: pd.DataFrame
@@ -331,7 +331,7 @@ class CompositeIndex:
     details : dict
         For PCA: ``eigenvalues``, ``loadings`` (DataFrame), ``explained`` (share of variance of
         retained components).
-    spec : dict
+    spec : CompositeSpec
     """
 
     scores: pd.Series

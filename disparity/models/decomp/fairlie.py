@@ -38,7 +38,7 @@ class FairlieResult:
     table : DataFrame
         One row per formula term: term, estimate (the average contribution over the
         replications), std_error (delta method), share (of the gap).
-    spec : dict
+    spec : FairlieSpec
     raw : dict
         ``subsample`` (replications × draws: positions, within the larger group, of the rows drawn),
         ``orders`` (replications × terms: the order in which the terms were switched), ``coef``,

@@ -85,8 +85,8 @@ class OaxacaResult:
         Observations used in each group.
     models : dict of ModelResult
         The group regressions ``"A"``, ``"B"`` and, for pooled references, ``"pooled"``.
-    spec : dict
-        Formula, reference, weights, variance options.
+    spec : OaxacaSpec
+        Formula, reference, weights, variance options and the data source (``spec.data``).
     raw : dict
         Coefficient vectors, covariate means, influence functions or bootstrap replicates.
     """
