@@ -59,7 +59,7 @@ class FrozenMap(Mapping[str, Any]):
 
 def freeze(obj: Any, *names: str) -> None:
     """In a frozen dataclass's ``__post_init__``: replace the mapping fields ``names`` by FrozenMaps
-    (nested dicts too, so ``result.spec["direction"]`` is read-only as well)."""
+    (nested dicts too, so ``result.spec.direction`` is read-only as well)."""
     for name in names:
         value = getattr(obj, name)
         if isinstance(value, Mapping) and not isinstance(value, FrozenMap):

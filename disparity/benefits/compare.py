@@ -9,9 +9,9 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from .._frozen import freeze
 from .._options import check_option
 from ..errors import SpecificationError
+from ..specs import CompareSpec, data_source
 from .reimburse import Reimbursement
 from .schedule import Schedule
 
@@ -39,17 +39,15 @@ class ScheduleComparison:
     reference : str
         The scheme the gaps are measured against.
     results : mapping of scheme name to Reimbursement
-    spec : dict
+    spec : CompareSpec
     """
 
     table: pd.DataFrame
     gaps: pd.DataFrame
     reference: str
     results: Mapping[str, Reimbursement]
-    spec: Mapping[str, Any] = field(default_factory=dict)
+    spec: CompareSpec = field(default_factory=CompareSpec)
 
-    def __post_init__(self) -> None:
-        freeze(self, "spec")
 
     def tidy(self) -> pd.DataFrame:
         """The gap table."""
@@ -59,7 +57,7 @@ class ScheduleComparison:
         """Aggregate effective rate per scheme over all claims."""
         t = self.table
         mask = t["cost_band"].eq(_ALL)
-        for b in self.spec.get("by", []):
+        for b in self.spec.by:
             mask &= t[b].eq(_ALL)
         return t[mask].set_index("scheme")[["n", "cost", "reimbursed", "effective_rate"]]
 
@@ -232,6 +230,6 @@ def compare_schedules(
     gaps["ratio"] = gaps["rate"] / gaps["rate_reference"].where(gaps["rate_reference"] > 0)
     gaps["reimbursed_gap"] = (joined["reimbursed"] - joined["reimbursed_reference"]) / joined["n"]
     gaps = gaps.reset_index()[["scheme", *cell, "n", "rate_reference", "rate", "gap", "ratio", "reimbursed_gap"]]
-    spec = {"by": by_cols, "cost_bands": None if cost_bands is None else list(cost_bands),
-            "unit": unit, "columns": dict(columns)}
+    spec = CompareSpec(by=tuple(by_cols), cost_bands=None if cost_bands is None else tuple(cost_bands),
+                       unit=unit, columns=dict(columns), data=data_source(claims))
     return ScheduleComparison(table=table, gaps=gaps, reference=ref, results=results, spec=spec)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -10,8 +10,8 @@ import numpy as np
 import pandas as pd
 
 from .._dispatch import dispatches
-from .._frozen import freeze
 from ..errors import DataValueError, SpecificationError
+from ..specs import ReimburseSpec, data_source
 
 if TYPE_CHECKING:
     from .schedule import Schedule
@@ -38,16 +38,14 @@ class Reimbursement:
         (sum of the three components), ``out_of_pocket`` (cost − reimbursed) and
         ``effective_rate`` (reimbursed / cost; NaN for zero-cost claims).
     schedule : Schedule
-    spec : dict
+    spec : ReimburseSpec
         The column mapping used.
     """
 
     claims: pd.DataFrame
     schedule: Schedule
-    spec: Mapping[str, Any] = field(default_factory=dict)
+    spec: ReimburseSpec = field(default_factory=ReimburseSpec)
 
-    def __post_init__(self) -> None:
-        freeze(self, "spec")
 
     @property
     def total(self) -> float:
@@ -81,7 +79,7 @@ class Reimbursement:
 
     def by_person(self) -> pd.DataFrame:
         """Annual totals per person (and year, when claims have a year column)."""
-        keys = [self.spec["person"]] + ([self.spec["year"]] if self.spec.get("year") else [])
+        keys = [self.spec.person] + ([self.spec.year] if self.spec.year else [])
         cols = ["cost", "policy_scope", *COMPONENTS, "reimbursed", "out_of_pocket"]
         out = self.claims.groupby(keys, sort=True)[cols].sum()
         out["effective_rate"] = out["reimbursed"] / out["cost"].where(out["cost"] > 0)
@@ -377,9 +375,9 @@ def reimburse(
         out["effective_rate"] = np.where(c > 0, reimbursed / np.where(c > 0, c, 1.0), np.nan)
     for k in keys:
         out.insert(0, k, claims[k].to_numpy())
-    spec = {"person": person, "cost": cost, "scope_share": scope_share, "level": level,
-            "group": group, "setting": setting, "area": area, "year": year, "order": order_cols}
-    return Reimbursement(claims=out, schedule=schedule, spec=spec)
+    spec: dict[str, Any] = {"person": person, "cost": cost, "scope_share": scope_share, "level": level,
+            "group": group, "setting": setting, "area": area, "year": year, "order": tuple(order_cols)}
+    return Reimbursement(claims=out, schedule=schedule, spec=ReimburseSpec(**spec, data=data_source(claims)))
 
 
 def _cum_prev(x: np.ndarray, groups: np.ndarray, perm: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

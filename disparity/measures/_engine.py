@@ -19,6 +19,7 @@ import pandas as pd
 from .. import _resample
 from .._options import check_option
 from ..errors import DataValueError, DisparityWarning, SpecificationError
+from ..specs import MeasureSpec
 from ._formulas import jacobian
 from ._result import MeasureResult, build_table
 from ._variance import bootstrap_weights, linearized_variance
@@ -154,7 +155,9 @@ def run(
         table=table,
         se_method=se,
         by=tuple(by_cols),
-        params=dict(params or {}),
+        spec=MeasureSpec(measure=measure, by=tuple(by_cols), se=se, weights=sample.weights_name,
+                         weight_type=sample.weight_type if sample.weighted else None,
+                         options=dict(params or {}), data=sample.source),
         details=pd.concat(details, ignore_index=True) if details else None,
         main=str(table["component"].iloc[0]),
     )

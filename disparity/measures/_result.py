@@ -11,8 +11,8 @@ import pandas as pd
 from scipy import stats
 
 from .. import _display
-from .._frozen import freeze
 from ..errors import SpecificationError
+from ..specs import MeasureSpec
 
 
 def _z(level: float) -> float:
@@ -33,8 +33,12 @@ class MeasureResult:
         Columns: the ``by=`` columns (if any), ``component``, ``estimate``, ``std_error``, ``nobs``.
     se_method : str
         ``"analytic"`` (influence function / delta method), ``"bootstrap"`` or ``"none"``.
-    params : dict
-        The options that define the measure (e.g. ``alpha``, ``epsilon``, ``kind``).
+    spec : MeasureSpec
+        How the measure was computed: ``measure``, ``by``, ``se``, ``weights``, ``weight_type``,
+        ``options`` (the options that define the measure, e.g. ``alpha``, ``epsilon``, ``kind``)
+        and ``data``, the source of the frame (:class:`disparity.specs.DataSource`).
+    params : mapping
+        The options that define the measure (``spec.options``).
     details : pandas.DataFrame or None
         Extra per-group information (e.g. population and income shares of a decomposition).
     """
@@ -43,12 +47,14 @@ class MeasureResult:
     table: pd.DataFrame
     se_method: str
     by: tuple[str, ...] = ()
-    params: Mapping[str, Any] = field(default_factory=dict)
+    spec: MeasureSpec = field(default_factory=MeasureSpec)
     details: pd.DataFrame | None = None
     main: str = ""
 
-    def __post_init__(self) -> None:
-        freeze(self, "params")
+    @property
+    def params(self) -> Mapping[str, Any]:
+        """The options that define the measure (``y``, ``alpha``, ``epsilon``, ...): ``spec.options``."""
+        return self.spec.options
 
     # -- component access -------------------------------------------------------------------------
     @property
@@ -66,7 +72,7 @@ class MeasureResult:
         return replace(self, table=sub, main=name)
 
     def __getattr__(self, name: str) -> Any:
-        if name.startswith("_") or name in ("table", "measure", "main"):
+        if name.startswith("_") or name in ("table", "measure", "main", "spec"):
             raise AttributeError(name)
         try:  # the slots directly: a half-built object (while unpickling) has none set yet
             table, measure = object.__getattribute__(self, "table"), object.__getattribute__(self, "measure")
@@ -171,10 +177,12 @@ class CurveResult:
     curve: str
     points: pd.DataFrame
     by: tuple[str, ...] = ()
-    params: Mapping[str, Any] = field(default_factory=dict)
+    spec: MeasureSpec = field(default_factory=MeasureSpec)
 
-    def __post_init__(self) -> None:
-        freeze(self, "params")
+    @property
+    def params(self) -> Mapping[str, Any]:
+        """The options that define the curve (``y``, ``rank``, ``generalized``): ``spec.options``."""
+        return self.spec.options
 
     def tidy(self) -> pd.DataFrame:
         """The ordinates as a DataFrame (a copy)."""

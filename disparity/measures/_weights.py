@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from .._options import WEIGHT_TYPES, check_option
+from .._source import DataSource, data_source
 from .._weights import check_weights as _check_weights
 from .._weights import rows_text
 from ..design import ReplicateDesign, SurveyDesign
@@ -70,6 +71,8 @@ class Sample:
     bound: BoundDesign | None = None  # the survey design, over all its rows
     rows: np.ndarray | None = None  # positions of this sample's rows in ``bound`` (None: all)
     iid_variance: bool = False  # set by the engine: rows are independent, not fweights
+    source: DataSource | None = None  # the frame the measure was given (file, checksum, shape)
+    weights_name: str | None = None  # the weight column (a design's weights), None: unweighted
 
     @property
     def design(self) -> bool:
@@ -146,6 +149,7 @@ def prepare(
         )
     check_option("weight_type", weight_type, WEIGHT_TYPES)
     by_cols = _as_list(by)
+    source = data_source(df)  # the frame as given (before incomplete rows are dropped)
     if design is not None:
         if not isinstance(design, SurveyDesign | ReplicateDesign):
             raise SpecificationError(
@@ -167,7 +171,9 @@ def prepare(
                 f"{measure}: cluster={cluster!r} and design= both given; put the clusters in "
                 "the design as SurveyDesign(psu=...) instead."
             )
-        return _prepare_design(df, design, measure, numeric, categorical, by_cols)
+        sample = _prepare_design(df, design, measure, numeric, categorical, by_cols)
+        sample.source, sample.weights_name = source, design.weights
+        return sample
     used = list(dict.fromkeys(
         list(numeric) + list(categorical) + by_cols
         + ([weights] if weights else []) + ([cluster] if cluster else [])
@@ -217,6 +223,7 @@ def prepare(
     _add_groups(sample, df, categorical, by_cols)
     if cluster is not None:
         sample.cluster = factorize(df[cluster])[0]
+    sample.source, sample.weights_name = source, weights
     return sample
 
 

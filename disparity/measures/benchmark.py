@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -10,8 +10,8 @@ import numpy as np
 import pandas as pd
 
 from .. import _display
-from .._frozen import freeze
 from ..errors import DataValueError, RegionError, SpecificationError
+from ..specs import BenchmarkSpec, data_source
 from ._indicators import DirectionSpec, directions, indicator_list
 
 __all__ = ["benchmark", "BenchmarkResult"]
@@ -92,10 +92,8 @@ class BenchmarkResult:
     focus: str
     peers: tuple[str, ...]
     year: Any
-    spec: Mapping[str, Any] = field(default_factory=dict)
+    spec: BenchmarkSpec = field(default_factory=BenchmarkSpec)
 
-    def __post_init__(self) -> None:
-        freeze(self, "spec")
 
     def tidy(self) -> pd.DataFrame:
         """Long table: ``indicator, peer, focus, peer_value, gap, gap_pct, rank, n_regions``."""
@@ -118,14 +116,14 @@ class BenchmarkResult:
         """Radar-chart-ready frame: rows focus, peers and ``national_mean``; columns indicators;
         values min-max scaled over all regions of the year to [0, 1] with 1 = best."""
         v = self.values
-        dirs = pd.Series(self.spec["direction"])
+        dirs = pd.Series(self.spec.direction)
         lo, hi = v.min(), v.max()
         rng = (hi - lo).where(hi > lo)
         scaled = (v - lo) / rng
         pos = (dirs.reindex(v.columns) > 0).to_numpy()
         scaled = pd.DataFrame(np.where(pos, scaled, 1 - scaled), index=v.index, columns=v.columns)
         rows = [self.focus, *self.peers]
-        out = scaled.loc[[self.spec["labels"][r] for r in rows]]
+        out = scaled.loc[[self.spec.labels[r] for r in rows]]
         out.index = rows
         mean = (v.mean() - lo) / rng
         out.loc["national_mean"] = mean.where(dirs > 0, 1 - mean)
@@ -240,6 +238,6 @@ def benchmark(
         table[f"gap_{p}"] = f - pv
         table[f"gap_pct_{p}"] = 100 * (f - pv) / pv.where(pv != 0)
     table.index.name = "indicator"
-    spec = {"indicators": cols, "direction": dirs.to_dict(), "labels": labels, "region": region,
+    spec: dict[str, Any] = {"indicators": cols, "direction": dirs.to_dict(), "labels": labels, "region": region,
             "time": time}
-    return BenchmarkResult(table=table, values=values, focus=focus, peers=peers, year=year, spec=spec)
+    return BenchmarkResult(table=table, values=values, focus=focus, peers=peers, year=year, spec=BenchmarkSpec(**spec, data=data_source(panel)))

@@ -11,9 +11,9 @@ import numpy as np
 import pandas as pd
 
 from .. import _display
-from .._frozen import freeze
 from .._options import check_option
 from ..errors import DataValueError, SpecificationError
+from ..specs import CompositeSpec, data_source
 from ._indicators import (
     DirectionSpec,
     directions,
@@ -55,7 +55,7 @@ class EntropyWeights:
         Degree of divergence :math:`d_j = 1 - e_j`.
     normalized : DataFrame
         The normalised matrix the proportions were taken from.
-    spec : dict
+    spec : CompositeSpec
         ``normalize``, ``direction`` and ``shift`` used.
     """
 
@@ -63,10 +63,8 @@ class EntropyWeights:
     entropy: pd.Series
     divergence: pd.Series
     normalized: pd.DataFrame
-    spec: Mapping[str, Any] = field(default_factory=dict)
+    spec: CompositeSpec = field(default_factory=CompositeSpec)
 
-    def __post_init__(self) -> None:
-        freeze(self, "spec")
 
     def __getitem__(self, indicator: str) -> float:
         return float(self.weights[indicator])
@@ -181,14 +179,14 @@ def entropy_weights(
         )
     w = d / d.sum()
     idx = pd.Index(cols, name="indicator")
-    spec = {"normalize": normalize, "direction": dict(zip(cols, ["+" if x > 0 else "-" for x in dirs], strict=True)),
+    spec: dict[str, Any] = {"normalize": normalize, "direction": dict(zip(cols, ["+" if x > 0 else "-" for x in dirs], strict=True)),
             "shift": shift}
     return EntropyWeights(
         weights=pd.Series(w, index=idx, name="weight"),
         entropy=pd.Series(e, index=idx, name="entropy"),
         divergence=pd.Series(d, index=idx, name="divergence"),
         normalized=pd.DataFrame(Z, index=df.index, columns=cols),
-        spec=spec,
+        spec=CompositeSpec(**spec, data=data_source(df)),
     )
 
 
@@ -215,15 +213,13 @@ class TopsisResult:
         Indexed like the input: ``d_best`` and ``d_worst`` (distances to the ideal and anti-ideal
         points), ``closeness`` (:math:`C_i`) and ``rank`` (1 = closest to the ideal).
     weights : Series
-    spec : dict
+    spec : CompositeSpec
     """
 
     scores: pd.DataFrame
     weights: pd.Series
-    spec: Mapping[str, Any] = field(default_factory=dict)
+    spec: CompositeSpec = field(default_factory=CompositeSpec)
 
-    def __post_init__(self) -> None:
-        freeze(self, "spec")
 
     @property
     def closeness(self) -> pd.Series:
@@ -313,9 +309,9 @@ def topsis(
     closeness = d_worst / denom
     scores = pd.DataFrame({"d_best": d_best, "d_worst": d_worst, "closeness": closeness}, index=df.index)
     scores["rank"] = scores["closeness"].rank(ascending=False, method="min").astype(int)
-    spec = {"normalize": normalize, "direction": dict(zip(cols, dirs, strict=True))}
+    spec: dict[str, Any] = {"normalize": normalize, "direction": dict(zip(cols, dirs, strict=True))}
     return TopsisResult(scores=scores, weights=pd.Series(w, index=pd.Index(cols, name="indicator"), name="weight"),
-                        spec=spec)
+                        spec=CompositeSpec(**spec, data=data_source(df)))
 
 
 # ----------------------------------------------------------------------------- composite index
@@ -335,17 +331,15 @@ class CompositeIndex:
     details : dict
         For PCA: ``eigenvalues``, ``loadings`` (DataFrame), ``explained`` (share of variance of
         retained components).
-    spec : dict
+    spec : CompositeSpec
     """
 
     scores: pd.Series
     weights: pd.Series
     method: str
     details: dict[str, Any] = field(default_factory=dict)
-    spec: Mapping[str, Any] = field(default_factory=dict)
+    spec: CompositeSpec = field(default_factory=CompositeSpec)
 
-    def __post_init__(self) -> None:
-        freeze(self, "spec")
 
     def tidy(self) -> pd.DataFrame:
         """Columns ``unit, score, rank`` (rank 1 = highest score)."""
@@ -453,13 +447,13 @@ def composite_index(
             w = weight_vector(cols, method)
         scores = minmax(X, dirs) @ w
         weights = w
-    spec = {"method": name, "direction": dict(zip(cols, dirs, strict=True)), "normalize": normalize}
+    spec: dict[str, Any] = {"method": name, "direction": dict(zip(cols, dirs, strict=True)), "normalize": normalize}
     return CompositeIndex(
         scores=pd.Series(scores, index=df.index, name="score"),
         weights=pd.Series(weights, index=idx, name="weight"),
         method=name,
         details=details,
-        spec=spec,
+        spec=CompositeSpec(**spec, data=data_source(df)),
     )
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
 import numpy as np
@@ -16,6 +16,7 @@ from .._dispatch import dispatches
 from .._options import SeKind, WeightType, check_option
 from ..design import ReplicateDesign, SurveyDesign
 from ..errors import DataValueError, DisparityWarning, SpecificationError
+from ..specs import MeasureSpec
 from ._engine import KernelOut, fast_index, rank_rows, run
 from ._formulas import ci_transform
 from ._result import CurveResult, MeasureResult
@@ -254,6 +255,8 @@ class DominanceResult:
     critical_value: float
     conclusion: str
     level: float
+    #: what was tested, on which data (file, checksum, shape of the frame)
+    spec: MeasureSpec = field(default_factory=MeasureSpec)
 
     def tidy(self) -> pd.DataFrame:
         """The per-point table (a copy)."""
@@ -352,5 +355,8 @@ def dominance_test(
         "crossing" if above and below_
         else "dominates" if above else "dominated" if below_ else "non-dominance"
     )
+    spec = MeasureSpec(measure="dominance_test", weights=sample.weights_name,
+                       weight_type=sample.weight_type if sample.weighted else None, cluster=cluster,
+                       options={"y": y, "rank": rank, "n_points": n_points, "level": level}, data=sample.source)
     return DominanceResult(table=pd.DataFrame(rows), critical_value=crit, conclusion=conclusion,
-                           level=level)
+                           level=level, spec=spec)

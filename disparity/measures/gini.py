@@ -12,6 +12,7 @@ from .._dispatch import dispatches
 from .._options import SeKind, WeightType, check_option
 from ..design import ReplicateDesign, SurveyDesign
 from ..errors import DataValueError, SpecificationError
+from ..specs import MeasureSpec
 from ._engine import KernelOut, Ranked, fast_index, jacobian, rank_rows, rank_values, run
 from ._result import CurveResult, MeasureResult
 from ._variance import linearized_variance
@@ -340,7 +341,9 @@ def _curve(
         frames.append(pts)
     return CurveResult(
         curve=curve, points=pd.concat(frames, ignore_index=True), by=tuple(by_cols),
-        params={"y": y, "rank": rank, "generalized": generalized},
+        spec=MeasureSpec(measure=curve, by=tuple(by_cols), weights=sample.weights_name,
+                         weight_type=sample.weight_type if sample.weighted else None,
+                         options={"y": y, "rank": rank, "generalized": generalized}, data=sample.source),
     )
 
 

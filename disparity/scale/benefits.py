@@ -8,17 +8,17 @@ order`` (``ROWS UNBOUNDED PRECEDING``), so the claims never leave the engine.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
 
-from .._frozen import freeze
 from ..benefits import COMPONENTS, Schedule
 from ..benefits.reimburse import IN_AREA_MARKERS
 from ..benefits.schedule import GENERAL_GROUP
 from ..errors import DataValueError, SpecificationError
+from ..specs import ReimburseSpec
 from ._backend import EngineTable, Progress, as_engine_table
 from ._prep import check_columns, examples, f64, unsupported
 
@@ -39,10 +39,8 @@ class EngineReimbursement:
 
     claims: EngineTable
     schedule: Schedule
-    spec: Mapping[str, Any] = field(default_factory=dict)
+    spec: ReimburseSpec = field(default_factory=ReimburseSpec)
 
-    def __post_init__(self) -> None:
-        freeze(self, "spec")
 
     def __reduce_ex__(self, protocol: Any) -> Any:
         raise TypeError(
@@ -85,7 +83,7 @@ class EngineReimbursement:
     def by_person(self) -> EngineTable:
         """Annual totals per person (and year) as a lazy engine table."""
         t = self.claims.expr
-        keys = [self.spec["person"]] + ([self.spec["year"]] if self.spec.get("year") else [])
+        keys = [self.spec.person] + ([self.spec.year] if self.spec.year else [])
         cols = ["cost", "policy_scope", *COMPONENTS, "reimbursed", "out_of_pocket"]
         agg = t.group_by(keys).aggregate(**{c: t[c].sum() for c in cols})
         import ibis
@@ -366,7 +364,7 @@ def reimburse(
         outpatient=step._op, reimbursed=reimbursed, out_of_pocket=step._cost - reimbursed,
         effective_rate=ibis.ifelse(step._cost > 0, reimbursed / step._cost, None),
     )
-    spec = {"person": person, "cost": cost, "scope_share": scope_share, "level": level,
-            "group": group, "setting": setting, "area": area, "year": year, "order": order_cols}
+    spec: dict[str, Any] = {"person": person, "cost": cost, "scope_share": scope_share, "level": level,
+            "group": group, "setting": setting, "area": area, "year": year, "order": tuple(order_cols)}
     return EngineReimbursement(claims=EngineTable(out, et.engine, et.source), schedule=schedule,
-                               spec=spec)
+                               spec=ReimburseSpec(**spec))

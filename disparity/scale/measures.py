@@ -21,6 +21,7 @@ from ..design import SurveyDesign
 from ..errors import DataValueError, PrecisionWarning, SpecificationError
 from ..measures import MeasureResult
 from ..measures._formulas import ge_of as _ge_of
+from ..specs import MeasureSpec
 from ._backend import EngineTable, Progress, as_engine_table
 from ._plan import Lazy, Pass, Plan, run
 from ._prep import Prepared, as_list, examples, f64, prepare, sorted_levels, unsupported
@@ -221,7 +222,8 @@ def _totals_measure(
             rows.append({**labels, "component": name, "estimate": val, "std_error": s, "nobs": nobs})
     table = _table(rows, by)
     return MeasureResult(
-        measure=measure, table=table, se_method=se, by=tuple(by), params=params,
+        measure=measure, table=table, se_method=se, by=tuple(by),
+        spec=MeasureSpec(measure=measure, by=tuple(by), se=se, options=params),
         details=pd.concat(detail_frames, ignore_index=True) if detail_frames else None,
         main=str(table["component"].iloc[0]),
     )
@@ -391,7 +393,7 @@ def gap(
             progress=_progress(et, progress),
         )
         params = {"y": y, "group": group, "reference": state["levels"][state["ref"]]}
-        return replace(result, params=params)
+        return replace(result, spec=replace(result.spec, options=params))
 
     return Lazy(plan(), "scale.gap") if lazy else run(plan())
 

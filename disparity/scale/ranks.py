@@ -18,6 +18,7 @@ from ..errors import DataValueError, SpecificationError
 from ..measures import MeasureResult
 from ..measures._formulas import ci_transform
 from ..measures.concentration import CIKind
+from ..specs import MeasureSpec
 from ._backend import EngineTable, Progress, as_engine_table
 from ._prep import Prepared, examples, f64, prepare
 from ._stats import jacobian, unit_variance
@@ -107,7 +108,7 @@ def _rank_index(
                      "std_error": std, "nobs": nobs})
     table = _table(rows, by)
     return MeasureResult(measure=measure, table=table, se_method=se, by=tuple(by),
-                         params=params, main=component)
+                         spec=MeasureSpec(measure=measure, by=tuple(by), se=se, options=params), main=component)
 
 
 def gini(

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import html
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal, get_args
 
 import numpy as np
@@ -21,6 +21,7 @@ from scipy import stats
 from ..design import ReplicateDesign, SurveyDesign
 from ..errors import SpecificationError
 from ..measures._weights import Sample, _as_list, prepare
+from ..specs import SurveySpec
 
 __all__ = ["SurveyResult", "svy_mean", "svy_total", "svy_ratio", "svy_quantile"]
 
@@ -49,6 +50,8 @@ class SurveyResult:
     level: float
     by: tuple[str, ...]
     design: SurveyDesign | ReplicateDesign
+    #: what was estimated, on which data (file, checksum, shape of the frame)
+    spec: SurveySpec = field(default_factory=SurveySpec)
 
     def _col(self, col: str) -> float | pd.Series:
         if self.table.shape[0] == 1:
@@ -156,7 +159,9 @@ def _finish(
                          "conf_low": lo[j], "conf_high": hi[j], "deff": deff[g, j],
                          "df": df_g[g], "nobs": int(nobs[g])})
     table = pd.DataFrame(rows)
-    return SurveyResult(statistic=statistic, table=table, level=level, by=tuple(by), design=design)
+    spec = SurveySpec(estimator=f"svy_{statistic}", variables=tuple(names), by=tuple(by), level=level,
+                      weights=sample.weights_name, data=sample.source)
+    return SurveyResult(statistic=statistic, table=table, level=level, by=tuple(by), design=design, spec=spec)
 
 
 def _grouped_var(sample: Sample, z: np.ndarray, codes: np.ndarray, G: int) -> np.ndarray:
@@ -541,5 +546,8 @@ def svy_quantile(
             rows.append({**labels, "variable": name, "estimate": est[g, j], "std_error": se[g, j],
                          "conf_low": lo[g, j], "conf_high": hi[g, j], "deff": np.nan,
                          "df": df_g[g], "nobs": int(nobs[g])})
+    spec = SurveySpec(estimator="svy_quantile", variables=(y,), by=tuple(by_cols), level=level,
+                      weights=sample.weights_name, options={"quantiles": tuple(float(p) for p in probs), "interval": interval},
+                      data=sample.source)
     return SurveyResult(statistic="quantile", table=pd.DataFrame(rows), level=level,
-                        by=tuple(by_cols), design=sample_design(sample))
+                        by=tuple(by_cols), design=sample_design(sample), spec=spec)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import html
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -18,6 +18,7 @@ from scipy import stats
 from ..design import ReplicateDesign, SurveyDesign
 from ..errors import DataValueError, SpecificationError
 from ..measures._weights import Sample, _as_list, factorize
+from ..specs import SurveySpec
 from .descriptives import _check_level
 
 __all__ = ["TabResult", "svy_tab"]
@@ -47,6 +48,8 @@ class TabResult:
     level: float
     by: tuple[str, ...]
     design: SurveyDesign | ReplicateDesign
+    #: what was estimated, on which data (file, checksum, shape of the frame)
+    spec: SurveySpec = field(default_factory=SurveySpec)
 
     def tidy(self) -> pd.DataFrame:
         """The cell table."""
@@ -227,7 +230,9 @@ def svy_tab(
             N = float(rows_in.shape[0])  # R: rows of the (domain's) design
             tests.append({**labels, **_rao_scott(p, V, ind, w, nr, nc, nu, N)})
     return TabResult(table=pd.DataFrame(rows_out), test=pd.DataFrame(tests) if tests else None,
-                     level=level, by=tuple(by_cols), design=bound.design)
+                     level=level, by=tuple(by_cols), design=bound.design,
+                     spec=SurveySpec(estimator="svy_tab", variables=tuple(cats), by=tuple(by_cols), level=level,
+                                     weights=sample.weights_name, data=sample.source))
 
 
 def _prepare_tab(df: pd.DataFrame, cats: list[str], by, design, subpop) -> Sample:

@@ -75,7 +75,7 @@ def test_oaxaca_replicate_design_matches_r(case):
     np.testing.assert_allclose(got["estimate"], est, rtol=tol, atol=1e-9)
     np.testing.assert_allclose(got["std_error"][~zero], se[~zero], rtol=tol)
     np.testing.assert_allclose(got["std_error"][zero], se[zero], atol=ATOL_ZERO)
-    assert any("replicate weights" in note for note in r.spec["notes"])
+    assert any("replicate weights" in note for note in r.spec.notes)
 
 
 def test_oaxaca_replicate_missing_rules_agree():
@@ -89,7 +89,7 @@ def test_oaxaca_design_alone_means_survey_and_bootstrap_is_refused():
     d, des = _rep("jk1")
     d = d.copy().assign(e=(d["stype"] == "E").astype(int))
     r = dp.oaxaca("api00 ~ ell", d, by="e", design=des)
-    assert r.spec["vcov"] == "survey"
+    assert r.spec.vcov == "survey"
     with pytest.raises(SpecificationError, match="se='bootstrap' resamples rows"):
         dp.oaxaca("api00 ~ ell", d, by="e", design=des, se="bootstrap")
     with pytest.raises(SpecificationError, match="only used with vcov='survey'"):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -10,9 +9,9 @@ import numpy as np
 import pandas as pd
 
 from ... import _resample
-from ..._frozen import freeze
 from ..._options import check_option
 from ...errors import DataValueError, SpecificationError
+from ...specs import FairlieSpec, data_source
 from ..discrete import _link, logit, probit
 from ..formula import build_design
 from .oaxaca import _two_groups
@@ -39,7 +38,7 @@ class FairlieResult:
     table : DataFrame
         One row per formula term: term, estimate (the average contribution over the
         replications), std_error (delta method), share (of the gap).
-    spec : dict
+    spec : FairlieSpec
     raw : dict
         ``subsample`` (replications × draws: positions, within the larger group, of the rows drawn),
         ``orders`` (replications × terms: the order in which the terms were switched), ``coef``,
@@ -54,11 +53,9 @@ class FairlieResult:
     table: pd.DataFrame
     groups: tuple[Any, Any]
     nobs: dict[str, int]
-    spec: Mapping[str, Any] = field(default_factory=dict)
+    spec: FairlieSpec = field(default_factory=FairlieSpec)
     raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
-    def __post_init__(self) -> None:
-        freeze(self, "spec")
 
     @property
     def value(self) -> float:
@@ -75,19 +72,19 @@ class FairlieResult:
         return tidy_frame(over + det, level, part=["overall"] * 5 + ["detail"] * len(det))
 
     def glance(self) -> pd.DataFrame:
-        return pd.DataFrame([{"by": self.spec["by"], "group_a": self.groups[0], "group_b": self.groups[1],
-                              "nobs_a": self.nobs["A"], "nobs_b": self.nobs["B"], "model": self.spec["model"],
-                              "reference": self.spec["reference"], "reps": self.spec["reps"],
-                              "order": self.spec["order"], "seed": self.spec["seed"]}])
+        return pd.DataFrame([{"by": self.spec.by, "group_a": self.groups[0], "group_b": self.groups[1],
+                              "nobs_a": self.nobs["A"], "nobs_b": self.nobs["B"], "model": self.spec.model,
+                              "reference": self.spec.reference, "reps": self.spec.reps,
+                              "order": self.spec.order, "seed": self.spec.seed}])
 
     def summary(self) -> DecompSummary:
         info = {str(k): v for k, v in self.glance().iloc[0].to_dict().items()}
         return DecompSummary({"decomposition": self.tidy()}, info,
-                             tuple(self.spec.get("notes", ())))
+                             tuple(self.spec.notes))
 
     def _repr_html_(self) -> str:
-        return html_table(f"Fairlie decomposition of {self.spec['formula']} by {self.spec['by']} "
-                          f"({self.groups[0]!s} - {self.groups[1]!s})", self.tidy(), tuple(self.spec.get("notes", ())))
+        return html_table(f"Fairlie decomposition of {self.spec.formula} by {self.spec.by} "
+                          f"({self.groups[0]!s} - {self.groups[1]!s})", self.tidy(), tuple(self.spec.notes))
 
 
 def fairlie(
@@ -176,6 +173,7 @@ def fairlie(
         raise SpecificationError(f"data must be a pandas DataFrame, got {type(data).__name__}.")
     if not isinstance(by, str) or by not in data.columns:
         raise SpecificationError(f"by={by!r} must name a column of the data (the group indicator).")
+    source = data_source(data)  # the frame as given, before rows with a missing group are dropped
     data = data[data[by].notna()].reset_index(drop=True)
     a_val, b_val = _two_groups(data, by, group_a)
     d = build_design(formula, data, extra=[c for c in (by, cluster) if c], safe=safe)
@@ -250,14 +248,14 @@ def fairlie(
     notes = [f"Fairlie decomposition with {model} coefficients ({reference}); {reps} replications of the "
              f"random subsample of the larger group ({'A' if a_larger else 'B'}: {NL} rows to {NS}), "
              + ("a random order of the terms in each." if order == "random" else "terms in the formula's order.")]
-    spec = {"formula": formula, "by": by, "model": model, "reference": reference, "reps": reps, "order": order,
+    spec: dict[str, Any] = {"formula": formula, "by": by, "model": model, "reference": reference, "reps": reps, "order": order,
             "seed": seed, "vcov": fit.spec.vcov, "cluster": cluster, "notes": tuple(notes),
             "n_dropped": d.n_dropped}
     return FairlieResult(
         gap=Estimate("gap", gap), mean_a=Estimate("mean_a", mean_a), mean_b=Estimate("mean_b", mean_b),
         explained=Estimate("explained", explained, float(np.sqrt(max(g_exp @ V @ g_exp, 0.0)))),
         unexplained=Estimate("unexplained", gap - explained), table=table, groups=(a_val, b_val),
-        nobs={"A": int(a.sum()), "B": int((~a).sum())}, spec=spec,
+        nobs={"A": int(a.sum()), "B": int((~a).sum())}, spec=FairlieSpec(**spec, data=source),
         raw={"subsample": subs, "orders": orders, "coef": pd.Series(beta, index=list(d.X.columns)),
              "cov": V, "model": fit, "terms": [t for t, _ in terms], "a_larger": a_larger},
     )

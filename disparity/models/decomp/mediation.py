@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -11,9 +10,9 @@ import pandas as pd
 from scipy import stats
 
 from ... import _display, _resample
-from ..._frozen import freeze
 from ..._options import WEIGHT_TYPES, VcovKind, WeightType, check_option
 from ...errors import DataValueError, SpecificationError
+from ...specs import MediationSpec, data_source
 from .. import covariance as cv
 from ..discrete import logit, probit
 from ..formula import build_design, quote_name, required_columns
@@ -34,7 +33,7 @@ IRLS_TOL = 1e-10
 IRLS_MAX_ITER = 100
 
 
-@_display.shown(lambda r: f"Mediation of {r.spec['treatment']} -> {r.spec['outcome']} through {r.spec['mediator']}")
+@_display.shown(lambda r: f"Mediation of {r.spec.treatment} -> {r.spec.outcome} through {r.spec.mediator}")
 @dataclass(frozen=True, slots=True)
 class MediationResult:
     """Paths, indirect effect and its inference for one treatment -> mediator -> outcome chain.
@@ -67,11 +66,9 @@ class MediationResult:
     sobel: dict[str, float]
     nobs: int
     models: dict[str, ModelResult] = field(repr=False, compare=False)
-    spec: Mapping[str, Any] = field(default_factory=dict)
+    spec: MediationSpec = field(default_factory=MediationSpec)
     raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
-    def __post_init__(self) -> None:
-        freeze(self, "spec")
 
     @property
     def value(self) -> float:
@@ -84,8 +81,8 @@ class MediationResult:
     def conf_int(self, level: float = 0.95) -> tuple[float, float]:
         """Interval for the indirect effect: bootstrap (percentile/BC, any level) or Sobel normal."""
         boot = self.raw.get("bootstrap")
-        if boot is not None and self.spec["ci"] != "normal":
-            return _boot_interval(boot[:, 0], self.indirect.value, level, self.spec["ci"])
+        if boot is not None and self.spec.ci != "normal":
+            return _boot_interval(boot[:, 0], self.indirect.value, level, self.spec.ci)
         return self.indirect.conf_int(level)
 
     def __float__(self) -> float:
@@ -96,22 +93,22 @@ class MediationResult:
         rows = [self.total, self.a, self.b, self.direct, self.indirect, self.difference, self.proportion]
         frame = tidy_frame(rows, level)
         boot = self.raw.get("bootstrap")
-        if boot is not None and self.spec["ci"] != "normal":
+        if boot is not None and self.spec.ci != "normal":
             for pos, col in ((4, 0), (6, 1)):
                 frame.loc[pos, ["conf_low", "conf_high"]] = _boot_interval(
-                    boot[:, col], rows[pos].value, level, self.spec["ci"])
+                    boot[:, col], rows[pos].value, level, self.spec.ci)
         return frame
 
     def glance(self) -> pd.DataFrame:
         return pd.DataFrame([{
-            "treatment": self.spec["treatment"], "mediator": self.spec["mediator"], "nobs": self.nobs,
-            "mediator_model": self.spec["mediator_model"], "outcome_model": self.spec["outcome_model"],
+            "treatment": self.spec.treatment, "mediator": self.spec.mediator, "nobs": self.nobs,
+            "mediator_model": self.spec.mediator_model, "outcome_model": self.spec.outcome_model,
             "sobel_statistic": self.sobel["statistic"], "sobel_p_value": self.sobel["p_value"],
-            "reps": self.spec["reps"], "ci": self.spec["ci"],
+            "reps": self.spec.reps, "ci": self.spec.ci,
         }])
 
     def summary(self) -> DecompSummary:
-        return DecompSummary({"paths": self.tidy()}, {str(k): v for k, v in self.glance().iloc[0].to_dict().items()}, tuple(self.spec["notes"]))
+        return DecompSummary({"paths": self.tidy()}, {str(k): v for k, v in self.glance().iloc[0].to_dict().items()}, tuple(self.spec.notes))
 
 
 def _boot_interval(draws: np.ndarray, estimate: float, level: float, kind: str) -> tuple[float, float]:
@@ -366,7 +363,7 @@ def mediation(
     proportion = Estimate("proportion", prop_val, boot_se(1),
                           _boot_interval(boot[:, 1], prop_val, 0.95, ci) if boot is not None and ci != "normal" else None)
     diff = Estimate("difference", c.value - cp.value, boot_se(2))
-    spec = {
+    spec: dict[str, Any] = {
         "formula": formula, "outcome": lhs, "treatment": treatment, "mediator": mediator,
         "mediator_model": mediator_model, "outcome_model": outcome_model, "entity": entity, "time": time,
         "weights": weights, "vcov": vcov, "cluster": cluster, "reps": reps, "ci": ci, "seed": seed,
@@ -374,7 +371,7 @@ def mediation(
     }
     return MediationResult(
         total=c, a=a, b=b, direct=cp, indirect=indirect, difference=diff, proportion=proportion,
-        sobel=sobel, nobs=len(sub), models=models, spec=spec,
+        sobel=sobel, nobs=len(sub), models=models, spec=MediationSpec(**spec, data=data_source(data)),
         raw={"bootstrap": boot, "sobel_se": sobel_se},
     )
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -11,10 +11,10 @@ import pandas as pd
 from formulaic.parser.types import Factor
 
 from ... import _display, _resample
-from ..._frozen import freeze
 from ..._options import WEIGHT_TYPES, WeightType, check_option
 from ...design import ReplicateDesign, SurveyDesign
 from ...errors import CollinearityError, DataValueError, SpecificationError
+from ...specs import OaxacaSpec, data_source
 from ...survey._core import design_columns
 from .. import covariance as cv
 from .._covsurvey import survey_data
@@ -69,7 +69,7 @@ class Twofold:
         return tidy_frame([e for e in parts if e is not None], level)
 
 
-@_display.shown(lambda r: f"Blinder-Oaxaca decomposition of {r.spec['formula']} by {r.spec['by']} ({r.groups[0]!s} - {r.groups[1]!s}; reference {r.twofold.reference})")
+@_display.shown(lambda r: f"Blinder-Oaxaca decomposition of {r.spec.formula} by {r.spec.by} ({r.groups[0]!s} - {r.groups[1]!s}; reference {r.twofold.reference})")
 @dataclass(frozen=True, slots=True)
 class OaxacaResult:
     """A Blinder-Oaxaca decomposition of ``mean_a - mean_b``.
@@ -85,8 +85,8 @@ class OaxacaResult:
         Observations used in each group.
     models : dict of ModelResult
         The group regressions ``"A"``, ``"B"`` and, for pooled references, ``"pooled"``.
-    spec : dict
-        Formula, reference, weights, variance options.
+    spec : OaxacaSpec
+        Formula, reference, weights, variance options and the data source (``spec.data``).
     raw : dict
         Coefficient vectors, covariate means, influence functions or bootstrap replicates.
     """
@@ -99,12 +99,10 @@ class OaxacaResult:
     groups: tuple[Any, Any]
     nobs: dict[str, int]
     models: dict[str, ModelResult] = field(repr=False, compare=False)
-    spec: Mapping[str, Any] = field(default_factory=dict)
+    spec: OaxacaSpec = field(default_factory=OaxacaSpec)
     raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
     _detail: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False, compare=False)
 
-    def __post_init__(self) -> None:
-        freeze(self, "spec")
 
     @property
     def value(self) -> float:
@@ -146,17 +144,17 @@ class OaxacaResult:
 
     def glance(self) -> pd.DataFrame:
         return pd.DataFrame([{
-            "by": self.spec["by"], "group_a": self.groups[0], "group_b": self.groups[1],
-            "nobs_a": self.nobs["A"], "nobs_b": self.nobs["B"], "model": self.spec["model"],
+            "by": self.spec.by, "group_a": self.groups[0], "group_b": self.groups[1],
+            "nobs_a": self.nobs["A"], "nobs_b": self.nobs["B"], "model": self.spec.model,
             "reference": self.twofold.reference,
-            "se": self.spec["se"], "vcov": self.spec["vcov"],
+            "se": self.spec.se, "vcov": self.spec.vcov,
         }])
 
     def summary(self) -> DecompSummary:
         return DecompSummary(
             {"overall": self.tidy(), "detail": self.detail()},
             {str(k): v for k, v in self.glance().iloc[0].to_dict().items()},
-            tuple(self.spec.get("notes", ())),
+            tuple(self.spec.notes),
         )
 
 
@@ -773,7 +771,7 @@ def oaxaca(
         "coef_reference": pd.Series(bst, index=tnames),
         "cov": cov_all, "bootstrap": boot,
     }
-    spec = {
+    spec: dict[str, Any] = {
         "formula": formula, "by": by, "reference": ref_name, "model": model, "weights": weights,
         "weight_type": weight_type if weights else None, "se": se,
         "vcov": vcov if se == "delta" else None, "cluster": cluster, "reps": reps if se == "bootstrap" else None,
@@ -783,7 +781,7 @@ def oaxaca(
     return OaxacaResult(
         gap=gap, mean_a=ests_mean[0], mean_b=ests_mean[1], threefold=tf, twofold=two,
         groups=(a_val, b_val), nobs={"A": int(a.sum()), "B": int((~a).sum())}, models=models,
-        spec=spec, raw=raw,
+        spec=OaxacaSpec(**spec, data=data_source(data)), raw=raw,
     )
 
 

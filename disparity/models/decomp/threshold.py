@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -11,9 +11,9 @@ import numpy as np
 import pandas as pd
 
 from ... import _display, _resample
-from ..._frozen import freeze
 from ..._options import VcovKind
 from ...errors import DataValueError, SpecificationError
+from ...specs import ThresholdSpec, data_source
 from ..formula import build_design
 from ..panel import panel
 from ..results import ModelResult
@@ -33,7 +33,7 @@ def lr_critical_value(level: float) -> float:
     return float(-2.0 * np.log(1.0 - np.sqrt(level)))
 
 
-@_display.shown(lambda r: f"Panel threshold regression ({len(r.thresholds)} threshold(s) in {r.spec['threshold_var']}): {r.spec['formula']}")
+@_display.shown(lambda r: f"Panel threshold regression ({len(r.thresholds)} threshold(s) in {r.spec.threshold_var}): {r.spec.formula}")
 @dataclass(frozen=True, slots=True)
 class ThresholdResult:
     """A fitted panel threshold model.
@@ -54,11 +54,9 @@ class ThresholdResult:
     tests: pd.DataFrame
     model: ModelResult
     nobs: int
-    spec: Mapping[str, Any] = field(default_factory=dict)
+    spec: ThresholdSpec = field(default_factory=ThresholdSpec)
     raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
-    def __post_init__(self) -> None:
-        freeze(self, "spec")
 
     @property
     def params(self) -> pd.Series:
@@ -103,8 +101,8 @@ class ThresholdResult:
         return pd.concat([coefs, th], ignore_index=True)
 
     def glance(self) -> pd.DataFrame:
-        row = {"nobs": self.nobs, "n_thresholds": len(self.thresholds), "threshold_var": self.spec["threshold_var"],
-               "trim": self.spec["trim"], "grid": self.spec["grid_size"], "reps": self.spec["reps"]}
+        row = {"nobs": self.nobs, "n_thresholds": len(self.thresholds), "threshold_var": self.spec.threshold_var,
+               "trim": self.spec.trim, "grid": self.spec.grid_size, "reps": self.spec.reps}
         for r in self.tests.itertuples(index=False):
             row[f"f_{r.k}"] = r.f_stat
             row[f"p_{r.k}"] = r.p_value
@@ -112,7 +110,7 @@ class ThresholdResult:
 
     def summary(self) -> DecompSummary:
         return DecompSummary({"coefficients": self.tidy(), "tests": self.tests},
-                             {str(k): v for k, v in self.glance().iloc[0].to_dict().items()}, tuple(self.spec["notes"]))
+                             {str(k): v for k, v in self.glance().iloc[0].to_dict().items()}, tuple(self.spec.notes))
 
 
 # ----------------------------------------------------------------------------------------------
@@ -474,11 +472,11 @@ def threshold(
     ]
     if reps:
         notes.append(f"F-test p-values from {reps} bootstrap replicates (seed {seed}), entity residuals resampled.")
-    spec = {"formula": formula, "threshold_var": threshold_var, "regime": tuple(regime_vars), "entity": entity,
+    spec: dict[str, Any] = {"formula": formula, "threshold_var": threshold_var, "regime": tuple(regime_vars), "entity": entity,
             "time": time, "n_thresholds": n_thresholds, "trim": trim, "grid_size": int(cand.size), "reps": reps,
             "seed": seed, "level": level, "notes": tuple(notes)}
     return ThresholdResult(
-        thresholds=thresholds, tests=tests.drop(columns="threshold_indices"), model=model, nobs=N, spec=spec,
+        thresholds=thresholds, tests=tests.drop(columns="threshold_indices"), model=model, nobs=N, spec=ThresholdSpec(**spec, data=data_source(data)),
         raw={"candidates": cand, "lr_curves": curves, "bootstrap_f": boot_f, "sigma2": sigma2,
              "ssr_curve_1": s.ssr_curve(yt, ())},
     )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -10,6 +10,7 @@ import pandas as pd
 
 from ... import _display
 from ...errors import DataValueError
+from ...specs import DidSpec, data_source
 from ._panel import _check_columns, _check_numeric, cohort_values
 
 __all__ = ["bacon", "BaconResult"]
@@ -25,6 +26,8 @@ class BaconResult:
     table: pd.DataFrame
     twfe: float
     notes: tuple[str, ...] = ()
+    #: what was decomposed, on which data (file, checksum, shape of the frame)
+    spec: DidSpec = field(default_factory=DidSpec)
 
     @property
     def value(self) -> float:
@@ -168,4 +171,6 @@ def bacon(data: pd.DataFrame, outcome: str, unit: str, time: str, cohort: str) -
     notes = ()
     if abs(float(table["weight"].to_numpy() @ table["estimate"].to_numpy()) - twfe) > 1e-8 * max(1.0, abs(twfe)):
         notes = ("The weighted 2x2 estimates do not reproduce the TWFE estimate; check for an unbalanced panel.",)
-    return BaconResult(table, twfe, notes)
+    spec = DidSpec(estimator="bacon", design="twfe", outcome=outcome, options={"unit": unit, "time": time, "cohort": cohort},
+                   data=data_source(data))
+    return BaconResult(table, twfe, notes, spec)

@@ -12,6 +12,7 @@ import pandas as pd
 from ... import _display, _resample
 from ..._options import check_option
 from ...errors import DataValueError, SpecificationError
+from ...specs import DidSpec, data_source
 from ..panel import demean
 from ._inference import aggregate_cells
 from ._panel import _check_columns, wide_panel
@@ -33,6 +34,8 @@ class PlaceboResult:
     reps: int
     seed: int | None
     estimator: str
+    #: what was permuted, on which data (file, checksum, shape of the frame)
+    spec: DidSpec = field(default_factory=DidSpec)
 
     @property
     def value(self) -> float:
@@ -149,7 +152,9 @@ def placebo(
             tick()
     ok = np.isfinite(draws)
     p = (1 + np.sum(np.abs(draws[ok]) >= abs(actual) - 1e-12)) / (1 + ok.sum())
-    return PlaceboResult(actual, draws, float(p), reps, seed, estimator)
+    spec = DidSpec(estimator=estimator, design="placebo", outcome=outcome, control=control, reps=reps, seed=seed,
+                   options={"unit": unit, "time": time, "cohort": cohort}, data=data_source(data))
+    return PlaceboResult(actual, draws, float(p), reps, seed, estimator, spec)
 
 
 @_display.shown(lambda r: "PSM-DiD")
@@ -162,6 +167,8 @@ class PsmDidResult:
     pscore: pd.Series = field(repr=False)
     method: str = "weighting"
     notes: tuple[str, ...] = ()
+    #: what was matched or weighted, on which data (file, checksum, shape of the frame)
+    spec: DidSpec = field(default_factory=DidSpec)
 
     @property
     def att(self) -> float:
@@ -307,4 +314,7 @@ def psm_did(
             df.loc[rest, "_psm_w"] = np.where(dr == 1, 1.0, pr / (1 - pr))
     df = df[df["_psm_w"] > 0]
     res = did(df, outcome, treat=treat, post=post, weights="_psm_w", cluster=cluster or unit)
-    return PsmDidResult(res, balance, pd.Series(ps, index=key, name="pscore"), method, tuple(notes))
+    spec = DidSpec(estimator="psm_did", design="2x2", outcome=outcome, method=method, covariates=tuple(covariates),
+                   cluster=cluster or unit, nobs=res.spec.nobs,
+                   options={"treat": treat, "post": post, "caliper": caliper}, data=data_source(data))
+    return PsmDidResult(res, balance, pd.Series(ps, index=key, name="pscore"), method, tuple(notes), spec)

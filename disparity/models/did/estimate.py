@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
 
 from ..._options import WEIGHT_TYPES, WeightType, check_option
 from ...errors import SpecificationError
+from ...specs import DidSpec, data_source
 from ._inference import analytic_se, multiplier_bootstrap
 from ._panel import wide_panel
 from .cs import CS_CONTROLS, CS_METHODS, group_time_effects
@@ -160,9 +161,9 @@ def event_study(
             ses = bd.se
     # universal base: the reference cell (t = g - 1) is 0 by construction and has no standard error
     ses = np.where(gt.cells["time"].to_numpy() == gt.cells["base"].to_numpy(), np.nan, ses)
-    spec = {"estimator": "cs", "outcome": outcome, "control": control, "method": method if covariates else "unconditional",
+    spec: dict[str, Any] = {"estimator": "cs", "outcome": outcome, "control": control, "method": method if covariates else "unconditional",
             "covariates": tuple(covariates or ()), "base_period": base_period, "se": se, "reps": reps, "seed": seed,
             "level": level, "cluster": cluster or unit, "nobs": len(P.units), "n_periods": len(P.times),
             "weights": weights}
-    return EventStudyResult("cs", gt.cells, ses, crit, spec, P.notes + gt.notes, inf=gt.inf, G=P.G, w=P.w,
+    return EventStudyResult("cs", gt.cells, ses, crit, DidSpec(**spec, data=data_source(data)), P.notes + gt.notes, inf=gt.inf, G=P.G, w=P.w,
                             cluster=P.cluster)

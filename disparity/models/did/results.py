@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -11,9 +10,9 @@ import pandas as pd
 from scipy import stats
 
 from ... import _display
-from ..._frozen import freeze
 from ..._options import check_option
 from ...errors import DataValueError, SpecificationError
+from ...specs import DidSpec
 from ..results import ModelResult, ModelSummary
 from ._inference import AGG_KINDS, AggKind, aggregate_cells, analytic_se, multiplier_bootstrap
 
@@ -164,7 +163,7 @@ class EventStudyResult(_Shown):
     cells: pd.DataFrame
     std_errors: np.ndarray
     crit: float
-    spec: Mapping[str, Any]
+    spec: DidSpec
     notes: tuple[str, ...] = ()
     inf: np.ndarray | None = field(default=None, repr=False, compare=False)
     G: np.ndarray | None = field(default=None, repr=False, compare=False)
@@ -174,12 +173,14 @@ class EventStudyResult(_Shown):
     model: ModelResult | None = field(default=None, repr=False, compare=False)
     raw: Any = field(default=None, repr=False, compare=False)
 
-    def __post_init__(self) -> None:
-        freeze(self, "spec")
+
+    @property
+    def _level(self) -> float:
+        return 0.95 if self.spec.level is None else float(self.spec.level)
 
     @property
     def nobs(self) -> int:
-        return int(self.spec.get("nobs", 0))
+        return int(self.spec.nobs)
 
     def att_gt(self, level: float = 0.95) -> pd.DataFrame:
         """Tidy frame: cohort, time, event_time, att, std_error, statistic, p_value, conf_low, conf_high,
@@ -188,7 +189,7 @@ class EventStudyResult(_Shown):
         c = self.cells.copy()
         se = self.std_errors
         # regression-based estimators use the regression's reference distribution (t with G-1 df)
-        df = self.spec.get("df")
+        df = self.spec.df
         dist = stats.norm if df is None else stats.t(df)
         q = float(dist.ppf(0.5 + level / 2))
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -197,14 +198,14 @@ class EventStudyResult(_Shown):
         c["p_value"] = 2 * dist.sf(np.abs(c["statistic"]))
         c["conf_low"] = c["att"] - q * se
         c["conf_high"] = c["att"] + q * se
-        terms = self.spec.get("terms")
+        terms = self.spec.terms
         if self.model is not None and terms and self.model.boot_pvalues is not None:
             # wild cluster bootstrap: p-values and intervals by test inversion from the regression
             ci = self.model.conf_int(level).loc[list(terms)]
             c["p_value"] = self.model.pvalues.loc[list(terms)].to_numpy()
             c["conf_low"] = ci["conf_low"].to_numpy()
             c["conf_high"] = ci["conf_high"].to_numpy()
-        crit = self.crit if abs(level - self.spec.get("level", 0.95)) < 1e-12 else float("nan")
+        crit = self.crit if abs(level - self._level) < 1e-12 else float("nan")
         c["band_low"] = c["att"] - crit * se
         c["band_high"] = c["att"] + crit * se
         return c
@@ -243,10 +244,10 @@ class EventStudyResult(_Shown):
         c = self.cells
         agg = aggregate_cells(kind, c["cohort"].to_numpy(float), c["time"].to_numpy(float),
                               c["att"].to_numpy(float), self.inf, self.G, self.w, min_e=min_e, max_e=max_e)
-        reps = self.spec.get("reps", 0) if reps is None else reps
-        seed = self.spec.get("seed") if seed is None else seed
-        se_kind = self.spec.get("se", "analytic")
-        level = self.spec.get("level", 0.95)
+        reps = (self.spec.reps or 0) if reps is None else reps
+        seed = self.spec.seed if seed is None else seed
+        se_kind = (self.spec.se or "analytic")
+        level = self._level
         F = np.column_stack([agg.inf, agg.overall_inf])
         se = analytic_se(F, self.cluster)
         crit = float("nan")
@@ -278,8 +279,8 @@ class EventStudyResult(_Shown):
             raise SpecificationError("This Sun-Abraham result carries no covariance of its cells.")
         V = self.cov.to_numpy()
         b = c["att"].to_numpy(float)
-        df = self.spec.get("df")
-        q = float((stats.norm if df is None else stats.t(df)).ppf(0.5 + self.spec.get("level", 0.95) / 2))
+        df = self.spec.df
+        q = float((stats.norm if df is None else stats.t(df)).ppf(0.5 + self._level / 2))
         lab = _LABEL[kind]
         est = R @ b
         cov = R @ V @ R.T
@@ -362,7 +363,7 @@ class EventStudyResult(_Shown):
         return PretrendTest(stat, dfree, p_chi2, terms, n_units, p_f, note)
 
     def glance(self) -> pd.DataFrame:
-        row = {"estimator": self.estimator, **{k: v for k, v in self.spec.items() if np.isscalar(v) or v is None}}
+        row = {"estimator": self.estimator, **{k: v for k, v in self.spec.as_dict().items() if np.isscalar(v) or v is None}}
         return pd.DataFrame([row])
 
     def summary(self) -> ModelSummary:
@@ -375,14 +376,14 @@ class EventStudyResult(_Shown):
 
         if self.estimator in ("cs", "sa"):
             return self.aggregate("dynamic").plot()
-        return event_plot(self.att_gt(level), "event_time", reference=self.spec.get("base", -1))
+        return event_plot(self.att_gt(level), "event_time", reference=(-1 if self.spec.base is None else self.spec.base))
 
     _repr_keys = ("nobs", "vcov")
 
     def _view(self) -> _display.View:
         cols = [c for c in ("cohort", "time", "event_time", "att", "std_error", "p_value", "conf_low", "conf_high")
                 if c in self.cells.columns or c in ("std_error", "p_value", "conf_low", "conf_high")]
-        info = {k: v for k, v in self.spec.items() if (np.isscalar(v) or v is None) and k not in ("terms",)}
+        info = {k: v for k, v in self.spec.as_dict().items() if (np.isscalar(v) or v is None) and k not in ("terms",)}
         return _display.View(f"{self.estimator} event study", info, {"": self.att_gt()[cols]}, self.notes)
 
 
@@ -394,11 +395,9 @@ class DidResult(_Shown):
     std_error: float
     model: ModelResult
     term: str
-    spec: Mapping[str, Any]
+    spec: DidSpec
     notes: tuple[str, ...] = ()
 
-    def __post_init__(self) -> None:
-        freeze(self, "spec")
 
     @property
     def value(self) -> float:
@@ -433,6 +432,6 @@ class DidResult(_Shown):
 
     def _view(self) -> _display.View:
         info = {"att": self.att, "std_error": self.std_error, "p_value": self.p_value, "nobs": self.nobs,
-                **{k: v for k, v in self.spec.items() if (np.isscalar(v) or v is None) and k != "nobs"}}
-        return _display.View(f"difference in differences ({self.spec.get('design')})", info,
+                **{k: v for k, v in self.spec.as_dict().items() if (np.isscalar(v) or v is None) and k != "nobs"}}
+        return _display.View(f"difference in differences ({self.spec.design})", info,
                              {"": self.tidy()}, self.notes)

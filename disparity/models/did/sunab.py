@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from ...errors import DataValueError
+from ...specs import DidSpec, data_source
 from ._panel import _check_columns, _check_numeric, cohort_values
 from .results import EventStudyResult
 from .twfe import DidVcov, _fit
@@ -88,13 +90,13 @@ def sunab_event_study(
     out = pd.DataFrame({"cohort": pd.array([cg for cg, _ in cells], dtype="Int64"),
                         "time": pd.array([cg + e for cg, e in cells], dtype="Int64"),
                         "event_time": es.astype(np.int64), "att": b, "n_obs": mass, "weight": share})
-    spec = {"estimator": "sa", "outcome": outcome, "base": base, "vcov": vcov, "cluster": cluster or unit,
+    spec: dict[str, Any] = {"estimator": "sa", "outcome": outcome, "base": base, "vcov": vcov, "cluster": cluster or unit,
             "control_cohort": "never" if np.isinf(ctrl_g) else int(ctrl_g), "nobs": m.nobs, "level": level, "df": m.df}
     cells_df = pd.DataFrame(cells, columns=["cohort", "event_time"]).assign(delta=b, weight_mass=mass)
     if vcov == "wild":
         notes.append("Sun-Abraham effects are weighted sums of coefficients: their p-values and intervals use "
                      "the cluster-robust variance, not the wild bootstrap.")
-    return EventStudyResult("sa", out, np.sqrt(np.diag(V)), float("nan"), spec,
+    return EventStudyResult("sa", out, np.sqrt(np.diag(V)), float("nan"), DidSpec(**spec, data=data_source(data)),
                             tuple(notes) + tuple(m.spec.notes),
                             cov=pd.DataFrame(V, index=labels, columns=labels), model=m, raw={"cells": cells_df})
 

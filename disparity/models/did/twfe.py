@@ -10,6 +10,7 @@ import pandas as pd
 
 from ..._options import WEIGHT_TYPES, WeightType, check_option
 from ...errors import CollinearityError, DataValueError, SpecificationError
+from ...specs import DidSpec, data_source
 from .. import covariance as cv
 from ..linear import ols
 from ..panel import panel
@@ -181,9 +182,9 @@ def did(
         m = _fit(df, ["treat_ + post_ + treat_:post_", *xs], fe=False, weights="w_" if weights else None,
                  weight_type=weight_type, vcov=vcov, cluster="cl_" if cluster else None, reps=reps, seed=seed)
         term = "treat_:post_"
-    spec = {"design": "twfe" if twfe else "2x2", "outcome": outcome, "vcov": vcov, "cluster": cluster,
+    spec: dict[str, Any] = {"design": "twfe" if twfe else "2x2", "outcome": outcome, "vcov": vcov, "cluster": cluster,
             "weights": weights, "covariates": tuple(covariates), "nobs": m.nobs}
-    return DidResult(float(m.params[term]), float(m.std_errors[term]), m, term, spec, tuple(m.spec.notes))
+    return DidResult(float(m.params[term]), float(m.std_errors[term]), m, term, DidSpec(**spec, data=data_source(data)), tuple(m.spec.notes))
 
 
 def _ev_name(e: int) -> str:
@@ -254,7 +255,7 @@ def twfe_event_study(
                           "event_time": np.array(levels, dtype=np.int64), "att": m.params[names].to_numpy()})
     cov = m.cov.loc[names, names]
     cov.index = cov.columns = levels
-    spec = {"estimator": "twfe", "outcome": outcome, "base": base, "bins": bins, "vcov": vcov,
+    spec: dict[str, Any] = {"estimator": "twfe", "outcome": outcome, "base": base, "bins": bins, "vcov": vcov,
             "cluster": cluster or unit, "nobs": m.nobs, "level": level, "df": m.df, "terms": tuple(names)}
-    return EventStudyResult("twfe", cells, m.std_errors[names].to_numpy(), float("nan"), spec,
+    return EventStudyResult("twfe", cells, m.std_errors[names].to_numpy(), float("nan"), DidSpec(**spec, data=data_source(data)),
                             extra_notes + tuple(m.spec.notes), cov=cov, model=m)

@@ -101,7 +101,7 @@ def test_fixed_effects_and_clusters(panel_sample):
     # pooled OLS is biased by the entity effects here (alpha drives x, m and y)
     pooled = mediation("y ~ x + z", panel_sample, treatment="x", mediator="m", reps=0, ci="normal")
     assert abs(pooled.b.value - 0.5) > abs(r.b.value - 0.5)
-    assert "entities resampled" in r.spec["notes"][-1]
+    assert "entities resampled" in r.spec.notes[-1]
 
 
 def test_cluster_vcov_passed_through(panel_sample):

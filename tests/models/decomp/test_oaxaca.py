@@ -80,7 +80,7 @@ def test_r_reference_ccard(ccard, oaxaca_ref, reference):
 @pytest.mark.reference
 def test_r_reference_weighted_normalised(chifeng_income, oaxaca_ref):
     r = oaxaca(CHIFENG, chifeng_income, by="urban", weights="weight")
-    assert r.spec["normalized"] == ("C(county)",)
+    assert r.spec.normalized == ("C(county)",)
     _check_against_r(r, oaxaca_ref["chifeng_pooled_weighted"])
 
 
@@ -168,7 +168,7 @@ def test_bootstrap_seed_and_cluster(chifeng_income):
     r1 = oaxaca(CHIFENG, chifeng_income, by="urban", se="bootstrap", reps=15, seed=3, cluster="psu")
     r2 = oaxaca(CHIFENG, chifeng_income, by="urban", se="bootstrap", reps=15, seed=3, cluster="psu")
     assert r1.gap.std_error == r2.gap.std_error > 0
-    assert "clusters resampled" in r1.spec["notes"][-1]
+    assert "clusters resampled" in r1.spec.notes[-1]
 
 
 def test_cluster_delta_larger_than_hc0_for_clustered_data(chifeng_income):
@@ -314,7 +314,7 @@ def test_bundled_survey_end_to_end():
     design = dp.SurveyDesign(weights="weight", strata="strata", psu="psu")
     r = oaxaca("log(income) ~ age + edu_years + C(county)", s, by="urban", vcov="survey", design=design)
     assert r.groups == ("城镇", "农村")  # urban minus rural, from the category order 农村, 城镇
-    assert r.nobs["A"] + r.nobs["B"] + r.spec["n_dropped"] == len(s)
+    assert r.nobs["A"] + r.nobs["B"] + r.spec.n_dropped == len(s)
     # DGP (data/README.md): ln income has +0.35 for urban and +0.04 per year of schooling, and
     # urban residents have about 3 more years of schooling, so both parts are clearly positive.
     assert r.twofold.unexplained.value == pytest.approx(0.35, abs=0.1)
@@ -328,5 +328,5 @@ def test_bundled_survey_end_to_end():
 def test_rows_without_group_are_counted(ccard):
     df = ccard.assign(OWNRENT=ccard.OWNRENT.where(ccard.index % 10 != 0))
     r = oaxaca(CCARD, df, by="OWNRENT", se="none")
-    assert r.spec["n_dropped"] == int(df.OWNRENT.isna().sum()) == 8
+    assert r.spec.n_dropped == int(df.OWNRENT.isna().sum()) == 8
     assert r.nobs["A"] + r.nobs["B"] == len(ccard) - 8

@@ -36,7 +36,7 @@ def _fit(df, k, **kw):
 @pytest.mark.reference
 def test_single_threshold_matches_r(tpanel, tref):
     r = _fit(tpanel, 1)
-    assert r.spec["grid_size"] == tref["n_candidates"]
+    assert r.spec.grid_size == tref["n_candidates"]
     th = r.thresholds[0]
     assert th.value == tref["single"]["gamma"]
     assert th.conf_int() == tuple(tref["single"]["ci"])

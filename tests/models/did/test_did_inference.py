@@ -149,10 +149,10 @@ def test_cs_invariances(sim, shift, scale, seed):
 def test_twfe_event_study_inference_comes_from_the_regression(province):
     r = event_study(province, "benefit_gap", "region_code", "year", "cohort", estimator="twfe", bins=(-4, 4))
     t = r.att_gt()
-    terms = list(r.spec["terms"])
+    terms = list(r.spec.terms)
     np.testing.assert_allclose(t["p_value"], r.model.pvalues[terms], rtol=1e-12)
     np.testing.assert_allclose(t["conf_low"], r.model.conf_int().loc[terms, "conf_low"], rtol=1e-12)
-    assert r.spec["df"] == 30  # t with G - 1 degrees of freedom: 31 provinces
+    assert r.spec.df == 30  # t with G - 1 degrees of freedom: 31 provinces
 
 
 @pytest.mark.slow
@@ -160,7 +160,7 @@ def test_twfe_event_study_wild_bootstrap(province):
     r = event_study(province, "benefit_gap", "region_code", "year", "cohort", estimator="twfe", bins=(-4, 4),
                     vcov="wild", reps=199, seed=2)
     t = r.att_gt()
-    terms = list(r.spec["terms"])
+    terms = list(r.spec.terms)
     np.testing.assert_allclose(t["p_value"], r.model.boot_pvalues[terms])
     assert (t["conf_low"] < t["att"]).all() and (t["att"] < t["conf_high"]).all()
 
