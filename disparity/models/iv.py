@@ -335,7 +335,9 @@ def _iv(formula, data, estimator, vcov, cluster, weights, weight_type, small, ba
             "The instruments do not identify the model (rank-deficient projected design)."
         )
 
-    lm_weights = None if w is None else pd.Series(w, index=X.index)
+    # linearmodels weights every fit (unit weights when given None) but wraps an array three times
+    # as slowly as a Series: unit weights as a Series give the same numbers, faster
+    lm_weights = pd.Series(np.ones(len(X)) if w is None else w, index=X.index)
     dep = pd.Series(y, index=X.index)
     exog_lm = Xex if Xex.shape[1] else None
     # 2SLS always: it is the estimator, or (GMM with vcov="iid", whose efficient weight matrix is
