@@ -591,7 +591,6 @@ NO_SPEC = {
     "HausmanResult": "a test of two ModelResults (each carries its own spec and data source)",
     "VcovResult": "an internal covariance computation (arrays in, arrays out)",
     "SandwichResult": "an internal covariance computation (arrays in, arrays out)",
-    "ObstacleDegree": "not yet typed (a composite measure without a spec before this change)",
 }
 
 

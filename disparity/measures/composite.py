@@ -607,12 +607,16 @@ class ObstacleDegree:
         Factor contribution :math:`w_j`.
     groups : mapping or None
         Indicator-to-subsystem mapping used by :meth:`by_group`.
+    spec : CompositeSpec
+        How it was computed (``method="obstacle"``, the directions, how the weights were chosen)
+        and the data source.
     """
 
     obstacle: pd.DataFrame
     deviation: pd.DataFrame
     weights: pd.Series
     groups: Mapping[str, str] | None = None
+    spec: CompositeSpec = field(default_factory=CompositeSpec)
 
     def by_group(self) -> pd.DataFrame:
         """Obstacle degrees summed within subsystems (needs ``groups``)."""
@@ -700,7 +704,20 @@ def obstacle_degree(
         deviation=pd.DataFrame(dev, index=df.index, columns=cols),
         weights=pd.Series(w, index=pd.Index(cols, name="indicator"), name="weight"),
         groups=dict(groups) if groups else None,
+        spec=CompositeSpec(method="obstacle", direction=dict(zip(cols, dirs, strict=True)),
+                           options={"weights": _weights_label(weights)}, data=data_source(df)),
     )
+
+
+def _weights_label(weights: Any) -> str:
+    """How the factor contributions were chosen, for the spec: a method name or ``"given"``."""
+    if weights is None:
+        return "entropy"
+    if isinstance(weights, str):
+        return weights
+    if isinstance(weights, EntropyWeights):
+        return "entropy (given)"
+    return "given"
 
 
 # ----------------------------------------------------------------------------- integration index
