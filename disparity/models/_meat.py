@@ -225,8 +225,10 @@ def _factorize(col: pd.Series) -> tuple[np.ndarray, int]:
     blocks); integer columns of moderate range are coded through a table of their range, without
     hashing or sorting n values.
     """
-    a = col.to_numpy()
-    if a.dtype.kind in "iu" and a.size:
+    # only plain integer columns are turned into an array here: to_numpy() of a categorical of
+    # (arrow) strings builds an object array, slower than factorizing the categorical's codes
+    a = col.to_numpy() if getattr(col.dtype, "kind", "O") in "iu" else None
+    if a is not None and a.dtype.kind in "iu" and a.size:
         lo, hi = int(a.min()), int(a.max())
         if hi - lo <= 4 * a.size + 1024:
             present = np.zeros(hi - lo + 1, dtype=bool)
