@@ -76,13 +76,19 @@ def average_effects(
         se = float(np.sqrt(grad @ cov @ grad))
         rows.append((*values, est, se))
     table = pd.DataFrame(rows, columns=[*names, "estimate", "std_error"])
-    dist = stats.norm if result.df is None else stats.t(result.df)
+    wald_columns(table, result.df, level)
+    return MarginalEffects(var, table)
+
+
+def wald_columns(table: pd.DataFrame, df: float | None, level: float) -> None:
+    """Add ``statistic``, ``p_value``, ``conf_low`` and ``conf_high`` to a table of ``estimate``
+    and ``std_error`` (in place): Wald z, or t with ``df`` degrees of freedom."""
+    dist = stats.norm if df is None else stats.t(df)
     table["statistic"] = table["estimate"] / table["std_error"]
     table["p_value"] = 2 * dist.sf(np.abs(table["statistic"]))
     q = float(dist.ppf(0.5 + level / 2))
     table["conf_low"] = table["estimate"] - q * table["std_error"]
     table["conf_high"] = table["estimate"] + q * table["std_error"]
-    return MarginalEffects(var, table)
 
 
 def _mm(model_spec: object, data: pd.DataFrame, columns: Sequence[str]) -> np.ndarray:

@@ -15,6 +15,7 @@ from ..design import ReplicateDesign, SurveyDesign
 from ..errors import DataValueError, SpecificationError
 from . import covariance as cv
 from ._covsurvey import survey_data
+from ._margins import wald_columns
 from ._ml import (
     INFORMATION_KINDS,
     Information,
@@ -442,11 +443,7 @@ def _ordered_effects(res, var, at, level, frame, model_spec, names, labels, link
         for j, lab in enumerate(labels):
             rows.append((*values, lab, est[j], se[j]))
     table = pd.DataFrame(rows, columns=[*keys, "outcome", "estimate", "std_error"])
-    table["statistic"] = table.estimate / table.std_error
-    table["p_value"] = 2 * stats.norm.sf(np.abs(table.statistic))
-    q = float(stats.norm.ppf(0.5 + level / 2))
-    table["conf_low"] = table.estimate - q * table.std_error
-    table["conf_high"] = table.estimate + q * table.std_error
+    wald_columns(table, None, level)
     return MarginalEffects(var, table)
 
 

@@ -9,14 +9,13 @@ from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
-from scipy import stats as sps
 
 from .._options import VcovKind, WeightType, check_option
 from ..design import ReplicateDesign, SurveyDesign
 from ..errors import DataValueError, SpecificationError
 from ..survey._core import design_columns
 from . import covariance as cv
-from ._margins import _mm
+from ._margins import _mm, wald_columns
 from ._ml import ML_VCOV_KINDS, Information
 from .discrete import _link, logit, probit
 from .formula import build_design
@@ -459,12 +458,7 @@ class _TwopartEffects:
         table = pd.DataFrame(rows, columns=[*keys, "estimate", "std_error"])
         if self.se == "bootstrap":
             table["std_error"] = _bootstrap_se(frame, var, at, o, specs, cols, self.reps, self.seed)
-        dist = sps.norm if res.df is None else sps.t(res.df)
-        table["statistic"] = table["estimate"] / table["std_error"]
-        table["p_value"] = 2 * dist.sf(np.abs(table["statistic"]))
-        q = float(dist.ppf(0.5 + level / 2))
-        table["conf_low"] = table["estimate"] - q * table["std_error"]
-        table["conf_high"] = table["estimate"] + q * table["std_error"]
+        wald_columns(table, res.df, level)
         return MarginalEffects(var, table)
 
 
