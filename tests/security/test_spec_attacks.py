@@ -232,3 +232,43 @@ def test_spec_csv_data_go_through_read_survey(sandbox):
                        "tables": [{"type": "regression", "models": ["m1"]}]})
     out = build_report(load_spec(spec))
     assert "收入" in (out / "tables" / "table1.md").read_text(encoding="utf-8")
+
+
+# ---------------------------------------------------------------- two-way clusters (ML models)
+
+def _logit_step(args):
+    return {"name": "m", "call": "logit", "data": "d", "args": {"formula": "inpatient ~ age + income", **args}}
+
+
+@pytest.mark.parametrize("name", ATTACK_NAMES)
+def test_two_way_cluster_named_by_code_is_only_a_name(sandbox, attack_csv, name):
+    """cluster= of an ML model takes two column names (new this wave), in a call and in with_vcov."""
+    path = _spec(sandbox, [_logit_step({"vcov": "cluster", "cluster": ["county", name]}),
+                           {"name": "v", "method": "with_vcov", "of": "m",
+                            "args": {"vcov": "cluster", "cluster": [name, "county"], "ssc": "cr1", "multi0": True}},
+                           {"table": "regression_table", "results": ["m", "v"]}])
+    out = _run(path)
+    spec = json.loads((out / "manifest.json").read_text(encoding="utf-8"))["spec"]
+    assert spec["steps"][0]["args"]["cluster"] == ["county", name]
+
+
+@pytest.mark.parametrize(("step", "match"), [
+    (_logit_step({"vcov": "cluster", "cluster": ["county", "nope"]}), r"\['nope'\] not found"),
+    (_logit_step({"vcov": "cluster", "cluster": ["county", "urban", "female"]}), "one column name or a list of two"),
+])
+def test_bad_two_way_cluster_columns_are_refused(sandbox, attack_csv, step, match):
+    with pytest.raises(SpecificationError, match=match):
+        _run(_spec(sandbox, [step]))
+
+
+@pytest.mark.parametrize(("args", "match"), [
+    ({"cluster": ["county", "nope"]}, "Cluster column 'nope' is not in the data"),
+    ({"cluster": "county", "ssc": "__import__('os').system('touch PWNED')"}, "use one of 'ml', 'cr1', 'none'"),
+    ({"cluster": "county", "multi0": "yes"}, "multi0= must be True or False"),
+    ({"cluster": "county", "fix": "rm -rf /"}, "fix= must be True or False"),
+])
+def test_bad_with_vcov_cluster_options_are_refused(sandbox, attack_csv, args, match):
+    path = _spec(sandbox, [_logit_step({}), {"name": "v", "method": "with_vcov", "of": "m",
+                                             "args": {"vcov": "cluster", **args}}])
+    with pytest.raises(SpecificationError, match=match):
+        _run(path)
