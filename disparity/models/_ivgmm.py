@@ -48,6 +48,65 @@ def _moment_cov(
     raise ValueError(kind)  # pragma: no cover - the caller passes checked kinds
 
 
+def _efficient_step(
+    y: np.ndarray, X: np.ndarray, Z: np.ndarray, w: np.ndarray, kind: str,
+    codes: np.ndarray | None, bandwidth: int | None, center: bool, advice: str,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``A = X'WZ/N``, the efficient weight matrix ``S^{-1}`` from the 2SLS residuals and the
+    step-2 estimate (see :func:`two_step_gmm`); a singular ``S`` is refused with ``advice``."""
+    n = X.shape[0]
+    kz = Z.shape[1]
+    A = X.T @ (w[:, None] * Z) / n
+    zy = Z.T @ (w * y) / n
+
+    def solve(Wm: np.ndarray) -> np.ndarray:
+        return np.linalg.solve(A @ Wm @ A.T, A @ Wm @ zy)
+
+    b1 = solve(np.linalg.inv(Z.T @ (w[:, None] * Z) / n))
+    h1 = (y - X @ b1)[:, None] * Z
+    m1 = np.average(h1, axis=0, weights=w) if center else 0.0
+    S1 = _moment_cov(w[:, None] * (h1 - m1), kind, codes, bandwidth) / n
+    eig = np.linalg.eigvalsh(S1)
+    if eig[0] <= eig[-1] * kz * np.finfo(float).eps * 10:
+        G = "" if codes is None else f" from {int(codes.max()) + 1} clusters"
+        raise DataValueError(
+            f"The covariance of the {kz} GMM moment conditions{G} is singular, so the efficient "
+            "weight matrix does not exist (with clusters: fewer clusters than instruments, or "
+            f"instruments constant within clusters). {advice}"
+        )
+    Wm = np.linalg.inv(S1)
+    return A, Wm, solve(Wm)
+
+
+def hansen_j(
+    y: np.ndarray,
+    X: np.ndarray,
+    Z: np.ndarray,
+    *,
+    weights: np.ndarray | None,
+    kind: str,
+    codes: np.ndarray | None = None,
+) -> tuple[float, int]:
+    r"""Hansen's J of two-step efficient GMM (uncentred moments) and its df, ``kz - k``.
+
+    The statistic :func:`two_step_gmm` reports, :math:`J = N\bar g'\hat S^{-1}\bar g`,
+    :math:`\bar g = Z'W\hat u_2/N`, with :math:`\hat S` the robust ("HC0"/"HC1") or clustered
+    moment covariance at the 2SLS residuals and :math:`\hat u_2` the step-2 residuals; that of
+    ``linearmodels.iv.IVGMM(weight_type="robust"/"clustered")`` and of ``ivreg2``'s J under
+    ``robust``/``cluster`` (checked in ``tests/models/test_iv_rank.py``).
+    """
+    n, k = X.shape
+    kz = Z.shape[1]
+    w = np.ones(n) if weights is None else weights / np.mean(weights)
+    _, Wm, b2 = _efficient_step(
+        y, X, Z, w, kind, codes, None, False,
+        "Hansen's J of the overidentifying restrictions is not defined; use fewer instruments "
+        "or more clusters.",
+    )
+    g = Z.T @ (w * (y - X @ b2)) / n
+    return float(n * g @ Wm @ g), kz - k
+
+
 def two_step_gmm(
     y: np.ndarray,
     X: np.ndarray,
@@ -86,26 +145,8 @@ def two_step_gmm(
     n, k = X.shape
     kz = Z.shape[1]
     w = np.ones(n) if weights is None else weights / np.mean(weights)
-    A = X.T @ (w[:, None] * Z) / n
-    zy = Z.T @ (w * y) / n
-
-    def solve(Wm: np.ndarray) -> np.ndarray:
-        return np.linalg.solve(A @ Wm @ A.T, A @ Wm @ zy)
-
-    b1 = solve(np.linalg.inv(Z.T @ (w[:, None] * Z) / n))
-    h1 = (y - X @ b1)[:, None] * Z
-    m1 = np.average(h1, axis=0, weights=w) if center else 0.0
-    S1 = _moment_cov(w[:, None] * (h1 - m1), kind, codes, bandwidth) / n
-    eig = np.linalg.eigvalsh(S1)
-    if eig[0] <= eig[-1] * kz * np.finfo(float).eps * 10:
-        G = "" if codes is None else f" from {int(codes.max()) + 1} clusters"
-        raise DataValueError(
-            f"The covariance of the {kz} GMM moment conditions{G} is singular, so the efficient "
-            "weight matrix does not exist (with clusters: fewer clusters than instruments, or "
-            "instruments constant within clusters). Use estimator='2sls' or fewer instruments."
-        )
-    Wm = np.linalg.inv(S1)
-    b2 = solve(Wm)
+    A, Wm, b2 = _efficient_step(y, X, Z, w, kind, codes, bandwidth, center,
+                                "Use estimator='2sls' or fewer instruments.")
     u2 = y - X @ b2
     h2 = u2[:, None] * Z
     m2 = h2.mean(axis=0) if center else 0.0

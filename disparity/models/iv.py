@@ -1,4 +1,5 @@
-"""Instrumental-variables regression (2SLS and two-step GMM computed here; LIML and CUE via linearmodels)."""
+"""Instrumental-variables regression (2SLS, two-step GMM and their diagnostics computed here; LIML and
+CUE via linearmodels)."""
 
 from __future__ import annotations
 
@@ -22,7 +23,8 @@ from ._absorb import (
     fe_dof,
     recode,
 )
-from ._ivgmm import two_step_gmm
+from ._ivgmm import hansen_j, two_step_gmm
+from ._rank import RankTests, kleibergen_paap
 from ._solver import solve_lstsq
 from .formula import build_design, check_safe, required_columns
 from .results import DataSource, ModelResult, ModelSpec, data_source
@@ -112,11 +114,12 @@ def iv(
         ``extra["diagnostics"]``: first-stage F of the excluded instruments (one row per endogenous
         regressor), Cragg-Donald minimum-eigenvalue F, the Kleibergen-Paap rk LM statistic
         (underidentification, :math:`\\chi^2` with q-p+1 df) and rk Wald F (weak identification) with
-        the variance kind of the fit (computed by ``linearmodels.iv.common``), Wu-Hausman F,
+        the variance kind of the fit (:func:`disparity.models._rank.kleibergen_paap`, with
+        linearmodels' and ``ivreg2``'s conventions), Wu-Hausman F,
         Sargan's :math:`nR^2` (over-identified models) and, with robust/cluster/HAC variances, the
         robust first-stage Wald F of the excluded instruments (Wald/q with the same variance kind),
         the Montiel Olea-Pflueger effective F (one endogenous regressor) and Hansen's J from
-        two-step efficient GMM (robust/cluster);
+        two-step efficient GMM (robust/cluster; :func:`disparity.models._ivgmm.hansen_j`);
         ``extra["stock_yogo"]``: Stock-Yogo (2005) critical values as ``ivreg2`` reports them
         (2SLS/GMM/CUE: relative bias, Table 5.1, up to three endogenous regressors, and Wald size,
         Table 5.2, up to two; LIML: Table 5.3; up to 30 instruments; None outside the tables),
@@ -385,13 +388,11 @@ def _iv(formula, data, estimator, vcov, cluster, weights, weight_type, small, ba
             }
         )
     diagnostics = pd.DataFrame(diag_rows)
-    # outcome, endogenous regressors and instruments with the exogenous regressors partialled out
-    # (weighted), for the Montiel Olea-Pflueger statistics
-    # (the regressors' and instruments' are the Cragg-Donald ones above, unweighted again)
-    y_p, x_p, Z_p = (
-        a if sw is None else a / sw[:, None] for a in (wpartial(y.reshape(n, 1)), E_t, Z_t)
-    )
-    y_p = y_p[:, 0]
+    # the outcome with the exogenous regressors partialled out (weighted, then unweighted again),
+    # for the Montiel Olea-Pflueger statistics; the regressors' and instruments' are the
+    # Cragg-Donald ones above (kept weighted: the Kleibergen-Paap statistics use them so)
+    y_p = wpartial(y.reshape(n, 1))
+    y_p = (y_p if sw is None else y_p / sw[:, None])[:, 0]
     codes = cv.cluster_codes(data, [cluster], sub.index.intersection(d.index)) if cluster else None
 
     fit = _IVFit(
@@ -402,7 +403,7 @@ def _iv(formula, data, estimator, vcov, cluster, weights, weight_type, small, ba
         fe_groups=fe_groups, first=first, first_fits=first_fits, formula=formula, instr=instr,
         k=k, kfe=kfe, kz=kz, lm_weights=lm_weights, n=n, n_single=n_single, names=names, p=p,
         q=q, scores_X=scores_X, small=small, ssc=ssc, u=u, w=w, weight_type=weight_type,
-        weights=weights, y=y, y_p=y_p, x_p=x_p, Z_p=Z_p, znames=znames, cd=cd,
+        weights=weights, y=y, y_p=y_p, E_w=E_t, Z_w=Z_t, znames=znames, cd=cd,
     )
     return fit(vcov)
 
@@ -468,11 +469,12 @@ class _IVFit:
     weights: Any
     y: Any
 
-    # the Montiel Olea-Pflueger inputs (partialled-out outcome, regressors, instruments), the
-    # instruments' names and the Cragg-Donald statistic
+    # the partialled-out outcome (Montiel Olea-Pflueger), the partialled-out endogenous regressors
+    # and excluded instruments times the square roots of the weights (Kleibergen-Paap; divided by
+    # them again for Montiel Olea-Pflueger), the instruments' names and the Cragg-Donald statistic
     y_p: Any = None
-    x_p: Any = None
-    Z_p: Any = None
+    E_w: Any = None
+    Z_w: Any = None
     znames: Any = None
     cd: Any = None
     source: DataSource | None = None
@@ -495,7 +497,7 @@ class _IVFit:
             self.lm_weights, self.n, self.n_single, self.names, self.p, self.q, self.scores_X,
             self.small, self.ssc, self.u, self.w, self.weight_type, self.weights, self.y
         )
-        y_p, x_p, Z_p, znames, cd = self.y_p, self.x_p, self.Z_p, self.znames, self.cd
+        y_p, E_w, Z_w, znames, cd = self.y_p, self.E_w, self.Z_w, self.znames, self.cd
 
         def wdot(a: np.ndarray, b: np.ndarray) -> float:
             return float(a @ b) if w is None else float((w * a) @ b)
@@ -555,16 +557,19 @@ class _IVFit:
             df_ = float(n - k) if small_ else None
             if small_ and kind == "cluster" and codes is not None:  # codes: required above
                 df_ = float(int(codes[0].max()))
-        ranks = _rank_tests(fit, q, p)
-        diag = pd.concat([diagnostics, ranks], ignore_index=True)
+        rk = kleibergen_paap(E_w, Z_w, n_exog=Xex.shape[1], kind=kind,
+                             codes=None if codes is None else codes[0], bandwidth=bw_)
+        diag = pd.concat([diagnostics, _rank_rows(rk, q)], ignore_index=True)
+        kp_f = rk.wald_f
         # Montiel Olea-Pflueger moments (one endogenous regressor), with the variance kind of the fit
         mop = None
         if p == 1:
+            sw = None if w is None else np.sqrt(w)
+            x_p, Z_p = (a if sw is None else a / sw[:, None] for a in (E_w, Z_w))
             mop = wk.mop_moments(
                 y_p, x_p[:, 0], Z_p, weights=w, kind=kind,
                 codes=None if codes is None else codes[0], bandwidth=bw_, k_total=kz + kfe,
             )
-        kp_f = float(ranks["statistic"].to_numpy()[ranks["test"].to_numpy() == "kleibergen_paap_f"][0])
         if kind != "iid":
             robust_rows = []
             excl = list(range(Xex.shape[1], kz))
@@ -592,7 +597,7 @@ class _IVFit:
                     )
             parts = [diag, pd.DataFrame(robust_rows)]
             if kz > k and kind != "hac":
-                parts.append(_hansen_j(y, Xex, En, Zx, kind, codes, lm_weights))
+                parts.append(_hansen_j_row(y, Xv, Zv, w, kind, codes))
             diag = pd.concat(parts, ignore_index=True)
         if estimator == "gmm" and kz > k:
             if own:  # Hansen's J with the homoskedastic weight matrix (Sargan's form)
@@ -684,22 +689,14 @@ def _lm_fit(estimator, dep, exog, En, Zx, weights, kind, small, codes, bw, cente
     return model.fit(**cov)
 
 
-def _rank_tests(fit: Any, q: int, p: int) -> pd.DataFrame:
-    """Kleibergen-Paap rk LM (underidentification) and rk Wald F (weak identification)."""
-    rows = []
-    import warnings
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # linearmodels warns about few clusters; reported below
-        lm = fit.first_stage.kleibergen_paap
-        f = fit.first_stage.kleibergen_paap_f
-    stat = float(getattr(lm, "stat", np.nan))
-    df = int(getattr(lm, "df", q - p + 1))
-    rows.append({"test": "kleibergen_paap_lm", "statistic": stat, "df1": df, "df2": np.nan,
-                 "p_value": float(getattr(lm, "pval", np.nan))})
-    rows.append({"test": "kleibergen_paap_f", "statistic": float(f), "df1": q, "df2": np.nan,
-                 "p_value": np.nan})
-    return pd.DataFrame(rows)
+def _rank_rows(rk: RankTests, q: int) -> pd.DataFrame:
+    """Diagnostics rows of the Kleibergen-Paap rk LM (underidentification) and rk Wald F."""
+    return pd.DataFrame([
+        {"test": "kleibergen_paap_lm", "statistic": rk.lm, "df1": rk.lm_df, "df2": np.nan,
+         "p_value": rk.lm_p},
+        {"test": "kleibergen_paap_f", "statistic": rk.wald_f, "df1": q, "df2": np.nan,
+         "p_value": np.nan},
+    ])
 
 
 def stock_yogo_size(p: int, q: int) -> pd.DataFrame | None:
@@ -724,26 +721,10 @@ def _partial(A: np.ndarray, X: np.ndarray) -> np.ndarray:
     return A - X @ np.linalg.lstsq(X, A, rcond=None)[0]
 
 
-def _hansen_j(y, Xex, En, Zx, kind: str, codes, weights=None) -> pd.DataFrame:
-    """Hansen's J from two-step efficient GMM (wraps ``linearmodels.iv.IVGMM``)."""
-    from linearmodels.iv import IVGMM
-    from linearmodels.iv.results import IVGMMResults
-
-    dep = pd.Series(y, index=Xex.index)
-    exog = Xex if Xex.shape[1] else None
-    cl = pd.Series(codes[0], index=Xex.index) if kind == "cluster" else None
-    model_kw, fit_kw = cv.linearmodels_hansen_j_args(kind, clusters=cl)
-    res = IVGMM(dep, exog, En, Zx, weights=weights, **model_kw).fit(**fit_kw)
-    assert isinstance(res, IVGMMResults)  # IVGMM.fit is annotated with the OLS results base
-    j = res.j_stat
-    return pd.DataFrame(
-        [
-            {
-                "test": "hansen_j",
-                "statistic": float(j.stat),
-                "df1": int(j.df),
-                "df2": np.nan,
-                "p_value": float(j.pval),
-            }
-        ]
-    )
+def _hansen_j_row(y, Xv, Zv, w, kind: str, codes) -> pd.DataFrame:
+    """Hansen's J of two-step efficient GMM with a robust (clustered for "cluster") weight matrix,
+    as ``ivreg2``'s J under ``robust``/``cluster`` (:func:`disparity.models._ivgmm.hansen_j`)."""
+    j, df = hansen_j(y, Xv, Zv, weights=w, kind="cluster" if kind == "cluster" else "HC0",
+                     codes=None if codes is None else codes[0])
+    return pd.DataFrame([{"test": "hansen_j", "statistic": j, "df1": df, "df2": np.nan,
+                          "p_value": float(stats.chi2.sf(j, df))}])
