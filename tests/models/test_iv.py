@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from linearmodels.iv import IV2SLS, IVLIML
+from linearmodels.iv.results import IVGMMResults, IVResults
 
 import disparity as dp
 from disparity.errors import SpecificationError
@@ -377,6 +378,9 @@ def test_with_vcov_refits_the_kept_model_and_equals_a_fresh_fit(iv_sim, estimato
     # on the variance) instead of building it again; the numbers are a fresh fit's, to the bit
     f = "y_robust ~ 1 + x3 + x4 + x5 + [x1 ~ z1 + z2]"
     res = dp.iv(f, iv_sim, estimator=estimator)
+    if estimator == "2sls":  # fitted here; linearmodels' model is built when raw asks for it
+        assert res._refit.lm_models.models == {}
+        assert isinstance(res.raw["linearmodels"], IVResults)
     kept = dict(res._refit.lm_models.models)
     assert list(kept) == [estimator]
     moved = res.with_vcov("HC1")
@@ -390,3 +394,30 @@ def test_with_vcov_refits_the_kept_model_and_equals_a_fresh_fit(iv_sim, estimato
     assert back._refit.lm_models.models == {}  # not pickled; rebuilt when needed
     pd.testing.assert_frame_equal(back.with_vcov("HC1").cov, fresh.cov,
                                   check_exact=True)
+
+
+@pytest.mark.parametrize("estimator, vcov", [("2sls", "iid"), ("2sls", "cluster"), ("gmm", "iid"),
+                                             ("gmm", "HC1")])
+def test_raw_linearmodels_is_fitted_on_first_read(iv_sim, estimator, vcov):
+    # 2SLS/GMM are computed here; raw["linearmodels"] is the linearmodels fit of the same model
+    # with the same covariance, made when first read (and kept; pickled unbuilt)
+    f = "y_robust ~ 1 + x3 + x4 + x5 + [x1 ~ z1 + z2]"
+    cl = "cluster_id" if vcov == "cluster" else None
+    res = dp.iv(f, iv_sim, estimator=estimator, vcov=vcov, cluster=cl)
+    raw = res.raw
+    assert list(raw) == ["X", "Z", "y", "resid", "linearmodels", "gmm_weight_matrix"]
+    assert raw._items["linearmodels"] is None  # not built by the fit
+    lm = raw["linearmodels"]
+    assert raw["linearmodels"] is lm
+    # own GMM with vcov="iid" is linearmodels' IVGMM; the other GMM keeps the 2SLS fit, as before
+    assert isinstance(lm, IVGMMResults if (estimator, vcov) == ("gmm", "iid") else IVResults)
+    if estimator == "2sls":
+        assert_terms_close(res.params, lm.params, WRAPPER_TOL)
+        assert_terms_close(res.std_errors, lm.std_errors, WRAPPER_TOL)
+        assert lm.cov_type == {"iid": "unadjusted", "cluster": "clustered"}[vcov]
+    back = pickle.loads(pickle.dumps(res))
+    assert back.raw._items["linearmodels"] is None
+    pd.testing.assert_series_equal(back.raw["linearmodels"].params, lm.params, check_exact=True)
+    np.testing.assert_array_equal(back.raw["X"], raw["X"])
+    liml = dp.iv(f, iv_sim, estimator="liml").raw  # the engine's own fit: there from the start
+    assert isinstance(liml._items["linearmodels"], IVResults)
