@@ -4,7 +4,7 @@ CUE via linearmodels)."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
@@ -24,6 +24,7 @@ from ._absorb import (
     recode,
 )
 from ._ivgmm import hansen_j, two_step_gmm
+from ._ivlazy import LazyItems, LinearmodelsFit, MopTable, WeakIdTable
 from ._rank import RankTests, kleibergen_paap
 from ._solver import solve_lstsq
 from .formula import build_design, check_safe, required_columns
@@ -130,7 +131,10 @@ def iv(
         worst-case 2SLS Nagar bias of :math:`\\tau` = 5, 10, 20, 30% and their :math:`K_{eff}`, as
         Stata's ``weakivtest`` (``disparity.models._weakiv``; the effective F always carries
         Stata's small-sample factor, whatever ``small=``);
-        ``extra["first_stage"]``: the first-stage OLS results.
+        ``extra["first_stage"]``: the first-stage OLS results. ``raw``: the design matrices, the
+        residuals, the GMM weight matrix and ``raw["linearmodels"]``, the linearmodels results
+        object (for 2SLS and GMM fitted when first read; the tables of ``extra`` are also made
+        when first read: ``disparity.models._ivlazy``).
 
     Notes
     -----
@@ -532,24 +536,21 @@ class _IVFit:
                 V = V * (wdot(uc, uc) / wdot(u, u))
                 ZwZ = Zv.T @ (Zv if w is None else w[:, None] * Zv)
                 wmat = np.linalg.inv(wdot(uc, uc) / n * ZwZ / n)
-            # the linearmodels results object of raw: fitted when raw["linearmodels"] is read
-            fit = None
-            lazy = _LmRecipe(self, "gmm" if estimator == "gmm" else "2sls", kind, small_, bw_)
+            # raw["linearmodels"]: fitted when first read (the GMM one is linearmodels' IVGMM)
+            fit = LinearmodelsFit(self, "gmm" if estimator == "gmm" else "2sls", kind, small_, bw_)
         elif estimator == "gmm":
             gm = two_step_gmm(y, Xv, Zv, weights=w, kind=kind,
                               codes=None if codes is None else codes[0], bandwidth=bw_,
                               center=center, ssc=conv)
             b_, V, wmat = gm.params, gm.cov, gm.weight_matrix
             u_ = y - Xv @ b_
-            fit = None
-            lazy = _LmRecipe(self, "2sls", kind, small_, bw_)
+            fit = LinearmodelsFit(self, "2sls", kind, small_, bw_)  # raw's, as before: a 2SLS fit
             df_ = float(n - k) if small_ else None
             if small_ and kind == "cluster" and codes is not None:  # codes: required above
                 df_ = float(int(codes[0].max()))
         else:
             fit = _lm_fit(estimator, dep, exog_lm, En, Zx, lm_weights, kind, small_, codes, bw_,
                           center, models=models)
-            lazy = None
             b_ = fit.params[names].to_numpy()
             u_ = y - Xv @ b_
             V = fit.cov.loc[names, names].to_numpy()
@@ -645,71 +646,24 @@ class _IVFit:
             nobs=n,
             df=df_,
             spec=spec,
-            raw=IVRaw({"X": Xv, "Z": Zv, "y": y, "resid": u_, "linearmodels": fit,
-                       "gmm_weight_matrix": None if wmat is None else pd.DataFrame(
-                           wmat, index=znames, columns=znames)}, lazy),
+            raw=LazyItems(
+                {"X": Xv, "Z": Zv, "y": y, "resid": u_, "linearmodels": fit,
+                 "gmm_weight_matrix": None if wmat is None else pd.DataFrame(
+                     wmat, index=znames, columns=znames)},
+            ),
             stats={"sigma": float(np.sqrt((wu * u_) @ u_ / (n - k - kfe))), "condition_number": cond,
                    "n_singletons": n_single, "absorbed": kfe,
-                   # 2SLS and GMM (the fits left to raw) are the k-class with kappa = 1
-                   "kappa": float(getattr(fit, "kappa", None) or 1.0)},
-            extra={"diagnostics": diag, "first_stage": first,
-                   "stock_yogo": wk.weak_id_table(estimator, p, q, kind, cd, kp_f),
-                   "mop_critical": None if mop is None else wk.mop_table(*mop[1:], mop[0])},
+                   # LIML's kappa; 2SLS and GMM (fits left to raw) are the k-class with kappa = 1
+                   "kappa": 1.0 if isinstance(fit, LinearmodelsFit) else float(
+                       getattr(fit, "kappa", None) or 1.0)},
+            # the weak-instrument tables are made when first read (see _ivlazy)
+            extra=LazyItems(
+                {"diagnostics": diag, "first_stage": first,
+                 "stock_yogo": WeakIdTable(estimator, p, q, kind, cd, kp_f),
+                 "mop_critical": None if mop is None else MopTable(*mop[1:], mop[0])},
+            ),
             _refit=self,
         )
-
-
-class IVRaw(Mapping[str, Any]):
-    """``raw`` of an IV result: the design matrices, residuals, GMM weight matrix and the
-    linearmodels results object (``raw["linearmodels"]``).
-
-    For 2SLS and GMM, whose estimates and diagnostics are computed here, the linearmodels object
-    is fitted when ``raw["linearmodels"]`` is first read (wrapping 200,000 rows costs more than the
-    whole fit) and kept; it is the object a fit would have built: the same model and covariance.
-    Pickled unbuilt (built again when read after loading).
-    """
-
-    __slots__ = ("_items", "_recipe")
-
-    def __init__(self, items: dict[str, Any], recipe: _LmRecipe | None = None) -> None:
-        self._items, self._recipe = dict(items), recipe
-
-    def __getitem__(self, key: str) -> Any:
-        if key == "linearmodels" and self._recipe is not None and self._items[key] is None:
-            self._items[key] = self._recipe.build()
-        return self._items[key]
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._items)
-
-    def __len__(self) -> int:
-        return len(self._items)
-
-    def __repr__(self) -> str:
-        return f"IVRaw({list(self._items)})"
-
-    def __reduce__(self) -> tuple[type, tuple[dict[str, Any], _LmRecipe | None]]:
-        items = dict(self._items)
-        if self._recipe is not None:
-            items["linearmodels"] = None
-        return (IVRaw, (items, self._recipe))
-
-
-@dataclass(frozen=True, slots=True)
-class _LmRecipe:
-    """The linearmodels fit behind ``raw["linearmodels"]`` of a 2SLS/GMM result, as data."""
-
-    fit: _IVFit
-    estimator: str
-    kind: str
-    small: bool
-    bandwidth: Any
-
-    def build(self) -> Any:
-        f = self.fit
-        models = f.lm_models.models if self.estimator == "2sls" else None
-        return _lm_fit(self.estimator, f.dep, f.exog_lm, f.En, f.Zx, f.lm_weights, self.kind,
-                       self.small, f.codes, self.bandwidth, models=models)
 
 
 def _lm_fit(estimator, dep, exog, En, Zx, weights, kind, small, codes, bw, center=False,

@@ -406,7 +406,7 @@ def test_raw_linearmodels_is_fitted_on_first_read(iv_sim, estimator, vcov):
     res = dp.iv(f, iv_sim, estimator=estimator, vcov=vcov, cluster=cl)
     raw = res.raw
     assert list(raw) == ["X", "Z", "y", "resid", "linearmodels", "gmm_weight_matrix"]
-    assert raw._items["linearmodels"] is None  # not built by the fit
+    assert not raw.is_built("linearmodels")  # not built by the fit
     lm = raw["linearmodels"]
     assert raw["linearmodels"] is lm
     # own GMM with vcov="iid" is linearmodels' IVGMM; the other GMM keeps the 2SLS fit, as before
@@ -416,8 +416,8 @@ def test_raw_linearmodels_is_fitted_on_first_read(iv_sim, estimator, vcov):
         assert_terms_close(res.std_errors, lm.std_errors, WRAPPER_TOL)
         assert lm.cov_type == {"iid": "unadjusted", "cluster": "clustered"}[vcov]
     back = pickle.loads(pickle.dumps(res))
-    assert back.raw._items["linearmodels"] is None
+    assert not back.raw.is_built("linearmodels")
     pd.testing.assert_series_equal(back.raw["linearmodels"].params, lm.params, check_exact=True)
     np.testing.assert_array_equal(back.raw["X"], raw["X"])
     liml = dp.iv(f, iv_sim, estimator="liml").raw  # the engine's own fit: there from the start
-    assert isinstance(liml._items["linearmodels"], IVResults)
+    assert liml.is_built("linearmodels") and isinstance(liml["linearmodels"], IVResults)

@@ -181,3 +181,26 @@ def test_no_mop_table_with_two_endogenous_regressors(iv_sim):
     res = dp.iv("y_robust ~ 1 + [x1 + x2 ~ z1 + z2 + x4]", iv_sim, vcov="HC1")
     assert res.extra["mop_critical"] is None
     assert not res.extra["diagnostics"].test.str.startswith("effective_f").any()
+
+
+@pytest.mark.parametrize("kind", ["HC1", "cluster"])
+def test_weak_id_tables_are_made_when_first_read(iv_sim, kind):
+    # a fit (and with_vcov) leaves the Stock-Yogo and Montiel Olea-Pflueger tables as recipes;
+    # read, they are the tables of the fit's own statistics, the same after a pickle trip
+    import pickle
+
+    f = "y_robust ~ 1 + x3 + x4 + [x1 ~ z1 + z2]"
+    res = dp.iv(f, iv_sim, vcov="iid", cluster="cluster_id").with_vcov(kind)
+    extra = res.extra
+    assert list(extra) == ["diagnostics", "first_stage", "stock_yogo", "mop_critical"]
+    assert not extra.is_built("stock_yogo") and not extra.is_built("mop_critical")
+    diag = extra["diagnostics"].set_index("test")
+    mop, sy = extra["mop_critical"], extra["stock_yogo"]
+    assert extra["mop_critical"] is mop  # built once, kept
+    assert (mop["effective_f"] == diag.loc["effective_f[x1]", "statistic"]).all()
+    assert (sy["value"] == diag.loc["kleibergen_paap_f", "statistic"]).all()
+    assert sy.loc[sy["table"] == "2sls_size", "critical_value"].tolist() == list(wk.SY_2SLS_SIZE[1][2])
+    back = pickle.loads(pickle.dumps(res)).extra
+    assert not back.is_built("mop_critical")
+    pd.testing.assert_frame_equal(back["mop_critical"], mop, check_exact=True)
+    pd.testing.assert_frame_equal(back["stock_yogo"], sy, check_exact=True)
