@@ -17,16 +17,16 @@ from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
-from scipy import special
 from scipy import stats as sps
 
 from .._options import VcovKind, WeightType, check_option
 from ..design import ReplicateDesign, SurveyDesign
 from ..errors import DataValueError, SpecificationError
 from ._margins import AverageEffects, MeanLink
-from ._ml import GlmBread, Information, Prepared, fit_glm, fit_stats, glm_bread, ml_result, prepare
+from ._ml import Information, Prepared, fit_glm, fit_stats, glm_bread, ml_result, prepare
+from ._poisson import LazyPoissonGLM, PoissonBread, PoissonRefit, fit_poisson, poisson_stats
 from .formula import build_design, required_columns
-from .glm import GlmRefit, offset_column, sm_family
+from .glm import offset_column, sm_family
 from .results import ModelResult
 
 __all__ = ["poisson", "negbin", "zip", "zinb", "hurdle", "irr"]
@@ -227,20 +227,20 @@ def poisson(
     kw = dict(weights=weights, weight_type=weight_type, vcov=vcov, cluster=cluster, design=design,
               offset=offset, exposure=exposure, safe=safe)
     p, off = _common(formula, data, kw)
-    res = fit_glm(p.y, p.X, sm_family("poisson", "log"), p, "Poisson", offset=off)
-    # constant-only model in closed form: exp(c) = sum(w y) / sum(w exp(offset))
-    o = np.zeros(len(p.y)) if off is None else off
-    mu0 = np.exp(o) * float(np.sum(p.w * p.y) / np.sum(p.w * np.exp(o)))
-    ll0 = float(np.sum(p.w * (special.xlogy(p.y, mu0) - mu0 - special.gammaln(p.y + 1))))
+    # Newton by row blocks (no n x k temporaries per iteration); statsmodels' GLMResults at these
+    # estimates is built only when result.raw is read
+    beta, final = fit_poisson(p.X, p.y, p.w_given, off)
+    ll, dev, ll0, u = poisson_stats(p.X, p.y, p.w_given, beta, off)
     k = p.X.shape[1]
-    st: dict[str, Any] = fit_stats(float(res.llf), ll0, k, p.nobs)
-    st["deviance"] = float(res.deviance)
-    return ml_result(p, estimator="poisson", formula=formula, params=np.asarray(res.params, float),
-                     names=p.names, bread=GlmBread(res),
-                     scores=np.asarray(res.model.score_obs(res.params), float), vcov=vcov, design=design,
-                     information="oim", stats=st, raw=res, options={"count": k},
+    st: dict[str, Any] = fit_stats(ll, ll0, k, p.nobs)
+    st["deviance"] = dev
+    raw = LazyPoissonGLM(p.y, p.X, tuple(p.names), p.w_given, p.fweight, off, beta)
+    return ml_result(p, estimator="poisson", formula=formula, params=beta,
+                     names=p.names, bread=PoissonBread(final.info),
+                     scores=p.X * u[:, None], vcov=vcov, design=design,
+                     information="oim", stats=st, raw=raw, options={"count": k},
                      extra={"X": p.X, "y": p.y, "weights": p.w_given}, effects=_exp_effects(p, off, k),
-                     refit=GlmRefit(p, "poisson", "log", off, "Poisson"))
+                     refit=PoissonRefit(p.X, p.y, off))
 
 
 def _nb_eim(X: np.ndarray, mu: np.ndarray, alpha: float, w: np.ndarray, H: np.ndarray) -> np.ndarray:

@@ -1,0 +1,73 @@
+"""The blocked Newton fit of dp.poisson gives statsmodels' IRLS numbers (issue 18 item 8)."""
+
+import numpy as np
+import pandas as pd
+import pytest
+import statsmodels.api as sm
+
+import disparity as dp
+from disparity.errors import DataValueError
+from disparity.models import _meat
+from disparity.models._poisson import fit_poisson
+
+#: Both fits iterate to the same fixed point; they differ only by rounding of their sums.
+SAME_FIT = 1e-12
+
+
+@pytest.fixture(scope="module")
+def data():
+    rng = np.random.default_rng(7)
+    n = 4000
+    d = pd.DataFrame({"x1": rng.normal(size=n), "x2": rng.normal(size=n),
+                      "w": rng.uniform(0.5, 2.0, n), "fw": rng.integers(1, 4, n),
+                      "days": rng.uniform(1, 30, n)})
+    d["y"] = rng.poisson(np.exp(-0.5 + 0.4 * d.x1 - 0.2 * d.x2 + 0.5 * np.log(d.days)))
+    return d
+
+
+def _sm(d, **kw):
+    X = sm.add_constant(d[["x1", "x2"]])
+    return sm.GLM(d.y, X, family=sm.families.Poisson(), **kw).fit(
+        method="IRLS", tol=1e-13, maxiter=200, tol_criterion="deviance")
+
+
+@pytest.mark.parametrize("case", ["plain", "pweight exposure", "fweight offset"])
+def test_poisson_matches_statsmodels_irls(data, case, monkeypatch):
+    monkeypatch.setattr(_meat, "MEAT_BLOCK", 1000)  # several row blocks
+    if case == "plain":
+        r, ref = dp.poisson("y ~ x1 + x2", data), _sm(data)
+    elif case == "pweight exposure":
+        r = dp.poisson("y ~ x1 + x2", data, weights="w", exposure="days", vcov="HC1")
+        ref = _sm(data, var_weights=data.w, exposure=data.days)
+    else:
+        r = dp.poisson("y ~ x1 + x2", data, weights="fw", weight_type="fweight", offset="x2")
+        ref = _sm(data, freq_weights=data.fw, offset=data.x2)
+    np.testing.assert_allclose(r.params.to_numpy(), ref.params.to_numpy(), rtol=SAME_FIT)
+    assert r.stats["loglik"] == pytest.approx(ref.llf, rel=SAME_FIT)
+    assert r.stats["deviance"] == pytest.approx(ref.deviance, rel=SAME_FIT)
+    if case != "pweight exposure":  # iid: the inverse information
+        np.testing.assert_allclose(r.std_errors.to_numpy(), ref.bse.to_numpy(), rtol=1e-10)
+    np.testing.assert_allclose(r.extra["scores"], ref.model.score_obs(ref.params.to_numpy()),
+                               rtol=1e-10, atol=1e-12)
+    raw = r.raw  # statsmodels' results at our estimates, built on access
+    assert type(raw).__module__.startswith("statsmodels")
+    np.testing.assert_array_equal(raw.params.to_numpy(), r.params.to_numpy())
+    assert raw.llf == pytest.approx(ref.llf, rel=SAME_FIT)
+
+
+def test_refit_with_other_weights_is_a_weighted_fit(data):
+    X = np.column_stack([np.ones(len(data)), data.x1, data.x2])
+    y = data.y.to_numpy(float)
+    b, _ = fit_poisson(X, y, data.w.to_numpy(), None)
+    np.testing.assert_allclose(b, _sm(data, var_weights=data.w).params.to_numpy(), rtol=SAME_FIT)
+
+
+def test_a_category_without_counts_drifts_as_statsmodels_and_a_perfect_fit_is_refused():
+    rng = np.random.default_rng(1)
+    d = pd.DataFrame({"x": rng.normal(size=500), "g": rng.integers(0, 3, 500)})
+    d["y"] = rng.poisson(np.exp(0.3 * d.x)) * (d.g != 2)
+    r = dp.poisson("y ~ x + C(g)", d)  # the all-zero category's coefficient heads to -inf
+    assert r.params.iloc[-1] < -20
+    np.testing.assert_allclose(r.params.iloc[:3], [-0.029029, 0.334479, 0.086743], atol=1e-6)
+    with pytest.raises(DataValueError, match="perfectly predicted"):
+        dp.poisson("y ~ C(g)", d.assign(y=(d.g + 1) * 3))
