@@ -48,17 +48,21 @@ def _check_counts(y: np.ndarray, name: str) -> None:
         )
 
 
-def weighted_mle(model: Any, w: np.ndarray, start: np.ndarray, label: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
-    """Maximise :math:`\\sum_i w_i \\ell_i`; returns (theta, Hessian, weighted scores, loglik)."""
+def weighted_mle(model: Any, w: np.ndarray | None, start: np.ndarray, label: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
+    """Maximise :math:`\\sum_i w_i \\ell_i`; returns (theta, Hessian, weighted scores, loglik).
+
+    ``w`` None: unweighted (no n-vector of ones multiplied in, the same numbers)."""
 
     def ll(th: np.ndarray) -> float:
         with np.errstate(all="ignore"):
-            v = float(np.sum(w * model.loglikeobs(th)))
+            lo = model.loglikeobs(th)
+            v = float(np.sum(lo if w is None else w * lo))
         return v if np.isfinite(v) else -np.inf
 
     def scores(th: np.ndarray) -> np.ndarray:
         with np.errstate(all="ignore"):
-            return np.asarray(model.score_obs(th), dtype=float) * w[:, None]
+            sc = np.asarray(model.score_obs(th), dtype=float)
+            return sc if w is None else sc * w[:, None]
 
     def hessian(th: np.ndarray) -> np.ndarray:
         k = len(th)
@@ -367,12 +371,12 @@ def _nb_fit(y: np.ndarray, X: np.ndarray, p: Prepared, off: np.ndarray | None) -
     from statsmodels.discrete.discrete_model import NegativeBinomialP
 
     model = NegativeBinomialP(y, X, p=2, offset=off)
-    pois = fit_glm(y, X, sm_family("poisson", "log"), p, "Poisson", offset=off)
-    mu = np.asarray(pois.fittedvalues)
+    pbeta, _ = fit_poisson(X, y, p.w_given, off)  # by row blocks, as dp.poisson
+    mu = np.exp(X @ pbeta if off is None else X @ pbeta + off)
     # moment start for alpha: E[(y-mu)^2 - y] = alpha mu^2
     a0 = max(float(np.sum(p.w * ((y - mu) ** 2 - y)) / np.sum(p.w * mu**2)), 0.05)
-    start = np.r_[np.asarray(pois.params, float), a0]
-    theta, H, s, ll = weighted_mle(model, p.w, start, "negative binomial")
+    start = np.r_[pbeta, a0]
+    theta, H, s, ll = weighted_mle(model, p.w_given, start, "negative binomial")
     if theta[-1] <= 1e-8:
         raise DataValueError("The negative binomial dispersion alpha is at zero: use dp.poisson.")
     return theta, H, s, ll
@@ -411,15 +415,14 @@ def _zi(
     p, off = _common(formula, data, kw, _second_columns(inflate, "inflate", data))
     Z, znames = _second_design(inflate, formula, p, "inflation")
     zip_model = ZeroInflatedPoisson(p.y, p.X, exog_infl=Z, inflation="logit", offset=off)
-    pois = fit_glm(p.y, p.X, sm_family("poisson", "log"), p, "Poisson", offset=off)
-    start = np.r_[np.zeros(Z.shape[1]), np.asarray(pois.params, float)]
-    theta, H, scores, ll = weighted_mle(zip_model, p.w, start, "zero-inflated Poisson")
+    start = np.r_[np.zeros(Z.shape[1]), fit_poisson(p.X, p.y, p.w_given, off)[0]]
+    theta, H, scores, ll = weighted_mle(zip_model, p.w_given, start, "zero-inflated Poisson")
     model: Any = zip_model
     label = "zero-inflated Poisson"
     if dist != "poisson":
         model = ZeroInflatedNegativeBinomialP(p.y, p.X, exog_infl=Z, inflation="logit", offset=off, p=2)
         label = "zero-inflated negative binomial"
-        theta, H, scores, ll = weighted_mle(model, p.w, np.r_[theta, 0.5], label)
+        theta, H, scores, ll = weighted_mle(model, p.w_given, np.r_[theta, 0.5], label)
         if theta[-1] <= 1e-8:
             raise DataValueError("The zero-inflated NB dispersion alpha is at zero: use dp.zip.")
     kz, k = Z.shape[1], p.X.shape[1]

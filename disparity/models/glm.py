@@ -12,8 +12,9 @@ import pandas as pd
 from .._options import VcovKind, WeightType, check_option
 from ..design import ReplicateDesign, SurveyDesign
 from ..errors import DataValueError, SpecificationError
+from ._glmfit import fit_glm_blocked, glm_results
 from ._margins import AverageEffects, MeanLink
-from ._ml import GlmBread, Information, Prepared, fit_glm, fit_stats, ml_result, prepare
+from ._ml import GLM_MAXITER, GlmBread, Information, Prepared, fit_stats, ml_result, prepare
 from .results import ModelResult
 
 __all__ = ["glm", "GLM_FAMILIES", "GLM_LINKS"]
@@ -58,8 +59,11 @@ def check_outcome(y: np.ndarray, family: str, name: str) -> None:
 
 
 def _glm_fit(p: Prepared, family: str, link: str, offset: np.ndarray | None, label: str) -> Any:
+    """IRLS by row blocks, then statsmodels' ``GLMResults`` at the estimates (no iteration)."""
     check_outcome(p.y, family, str(p.design.y.name))
-    return fit_glm(p.y, p.X, sm_family(family, link), p, label, offset=offset)
+    fam = sm_family(family, link)
+    beta, info = fit_glm_blocked(p.X, p.y, p.w_given, offset, fam, label, GLM_MAXITER)
+    return glm_results(p.y, p.X, fam, p.w, p.fweight, offset, beta, info)
 
 
 def offset_column(p: Prepared, data: pd.DataFrame, offset: str | None, exposure: str | None) -> np.ndarray | None:
@@ -193,7 +197,5 @@ class GlmRefit:
     label: str | None = None  # the model's name in error messages (default "<family> GLM")
 
     def __call__(self, wr: np.ndarray) -> np.ndarray:
-        pr = dataclasses.replace(self.p, w=wr, w_given=wr, fweight=False)
-        return np.asarray(fit_glm(self.p.y, self.p.X, sm_family(self.family, self.link), pr,
-                                  self.label or f"{self.family} GLM", offset=self.offset).params,
-                          dtype=float)
+        return fit_glm_blocked(self.p.X, self.p.y, wr, self.offset, sm_family(self.family, self.link),
+                               self.label or f"{self.family} GLM", GLM_MAXITER)[0]
