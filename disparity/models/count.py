@@ -1,6 +1,8 @@
 """Count models for visits and admissions: Poisson, negative binomial (NB2), zero-inflated and hurdle.
 
-The likelihoods are statsmodels' (``GLM`` Poisson; ``NegativeBinomial``, ``ZeroInflatedPoisson``,
+The Poisson model is fitted by Newton's method by row blocks (:mod:`disparity.models._poisson`;
+its ``raw`` is statsmodels' ``GLM`` Poisson results at the estimates). The other likelihoods are
+statsmodels' (``NegativeBinomialP``, ``ZeroInflatedPoisson``,
 ``ZeroInflatedNegativeBinomialP``, and for the hurdle's zero-truncated part ``Poisson`` /
 ``NegativeBinomialP`` less :math:`\\log(1-P(0))`); because
 statsmodels' discrete models take no weights, the weighted (pseudo-)likelihood
@@ -191,7 +193,7 @@ def poisson(
     exposure: str | None = None,
     safe: bool = False,
 ) -> ModelResult:
-    """Poisson regression for counts (visits, admissions), fitted by statsmodels ``GLM``.
+    """Poisson regression for counts (visits, admissions), by Newton's method by row blocks.
 
     Parameters
     ----------
@@ -208,7 +210,10 @@ def poisson(
 
     Notes
     -----
-    :math:`E[y\\mid x] = \\exp(x'\\beta + o)`. The log link is canonical, so observed and expected
+    :math:`E[y\\mid x] = \\exp(x'\\beta + o)`, fitted from statsmodels' first IRLS step by Newton
+    steps whose passes over the rows go by blocks (no n x k temporaries); the estimates agree with
+    statsmodels' ``GLM`` IRLS to rounding, and ``raw`` is its ``GLMResults`` at them (built on
+    first access). The log link is canonical, so observed and expected
     information coincide. Robust variances make the Poisson quasi-likelihood consistent for any
     conditional mean of this form, whatever the dispersion (Gourieroux, Monfort & Trognon 1984).
 

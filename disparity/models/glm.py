@@ -1,4 +1,5 @@
-"""Generalised linear models (gamma, Poisson, inverse-Gaussian, Gaussian) fitted by statsmodels GLM."""
+"""Generalised linear models (gamma, Poisson, inverse-Gaussian, Gaussian): IRLS by row blocks
+(:mod:`disparity.models._glmfit`) with statsmodels' GLM families, links and results."""
 
 from __future__ import annotations
 
@@ -125,8 +126,9 @@ def glm(
 
     Notes
     -----
-    :math:`g(E[y\\mid x]) = x'\\beta`, :math:`\\operatorname{Var}(y\\mid x) = \\phi V(\\mu)`; IRLS to a
-    relative deviance change of 1e-13. The dispersion is :math:`\\hat\\phi = \\sum_i w_i (y_i -
+    :math:`g(E[y\\mid x]) = x'\\beta`, :math:`\\operatorname{Var}(y\\mid x) = \\phi V(\\mu)`; IRLS (Fisher
+    scoring) from statsmodels' starting means, by row blocks, until the steps reach rounding;
+    ``raw`` is statsmodels' ``GLMResults`` at the estimates. The dispersion is :math:`\\hat\\phi = \\sum_i w_i (y_i -
     \\hat\\mu_i)^2/V(\\hat\\mu_i) / (N-k)` (Pearson; R and Stata), fixed at 1 for Poisson. "iid" is
     :math:`\\hat\\phi I(\\hat\\beta)^{-1}`; sandwich variances use the scores
     :math:`s_i = w_i x_i (y_i-\\hat\\mu_i)/[V(\\hat\\mu_i) g'(\\hat\\mu_i)]` and do not depend on

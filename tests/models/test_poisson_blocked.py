@@ -130,3 +130,21 @@ def test_glm_poisson_drift_stops_as_statsmodels():
     r = dp.glm("y ~ x + C(g)", d, family="poisson")
     assert r.params.iloc[-1] < -20
     np.testing.assert_allclose(r.params.iloc[:3], [-0.029029, 0.334479, 0.086743], atol=1e-6)
+
+
+def test_poisson_and_glm_run_no_statsmodels_irls_iteration(data, monkeypatch):
+    from statsmodels.genmod.generalized_linear_model import GLM
+
+    calls = []
+    real = GLM._fit_irls
+
+    def spy(self, *a, **kw):
+        calls.append(kw.get("maxiter"))
+        return real(self, *a, **kw)
+
+    monkeypatch.setattr(GLM, "_fit_irls", spy)
+    r = dp.poisson("y ~ x1 + x2", data, vcov="HC1")
+    assert calls == []  # the blocked fit; statsmodels' results only when raw is read
+    assert r.raw.params.shape == (3,) and calls == []  # (statsmodels' Newton with maxiter=0)
+    dp.glm("y ~ x1 + x2", data.assign(y=data.y + 1.0), family="gamma", link="log")
+    assert calls == [0]  # GLMResults at the estimates, no iteration
