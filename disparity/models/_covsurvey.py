@@ -14,6 +14,7 @@ import pandas as pd
 
 from ..design import ReplicateDesign, SurveyDesign
 from ..errors import DataValueError, SpecificationError
+from ._meat import IndexScores, blocks, cluster_sums, dense_scores
 
 __all__ = ["survey_frames", "survey_data", "survey_meat", "replicate_refit_vcov", "replicate_ols_vcov"]
 
@@ -82,7 +83,7 @@ def _design_rows(frame: pd.DataFrame, data: pd.DataFrame) -> np.ndarray:
 
 
 def survey_meat(
-    scores: np.ndarray,
+    scores: np.ndarray | IndexScores,
     design: SurveyDesign | ReplicateDesign,
     frame: pd.DataFrame,
     *,
@@ -98,6 +99,10 @@ def survey_meat(
     ``frame`` alone; with a subpopulation under "drop", ``data`` are the complete rows
     (:func:`survey_data`) and the subpopulation is a domain of them. The df is #PSU − #strata ("stata") or R's ``degf`` of the estimation domain
     minus ``k − 1`` ("r").
+
+    ``scores`` may be :class:`~disparity.models._meat.IndexScores`: when only the first stage
+    contributes (no fpc above a later one), its unit totals are summed by row blocks and the
+    variance is that of the totals, one row per unit, with no ``n x k`` array of scores.
     """
     from ..survey._core import bind
 
@@ -115,13 +120,37 @@ def survey_meat(
         bound = bind(design, frame)
         rows = None
     _check_subpop(bound, rows)
-    k = scores.shape[1]
-    meat = bound.taylor_cov(scores, rows)
+    if isinstance(scores, IndexScores):
+        k = scores.k
+        unit = _unit_totals(scores, bound, rows)
+        meat = bound.taylor_cov(*unit) if unit else bound.taylor_cov(dense_scores(scores), rows)
+    else:
+        k = scores.shape[1]
+        meat = bound.taylor_cov(scores, rows)
     w = bound.w if rows is None else bound.w[rows]
     dof = bound.degrees_of_freedom(rows if rows is not None else np.arange(bound.n), w)
     if design.df == "r":
         dof -= k - 1
     return meat, float(dof)
+
+
+def _unit_totals(scores: IndexScores, bound, rows: np.ndarray | None  # noqa: ANN001
+                 ) -> tuple[np.ndarray, np.ndarray] | None:
+    """First-stage unit totals of ``scores`` and one design row of each unit (for ``taylor_cov``),
+    by row blocks; None when a later stage contributes too (it needs the rows' own scores)."""
+    if not bound.stages or bound.active_stages() != 1:
+        return None
+    stage = bound.stages[0]
+    codes = stage.cluster if rows is None else stage.cluster[rows]
+    n = scores.n
+    if n == 0:
+        return None
+    totals = cluster_sums(scores, codes)
+    rep = np.full(totals.shape[0], -1, dtype=np.intp)  # a row (position in the design) per unit
+    for s, e in blocks(n):
+        rep[codes[s:e]] = np.arange(s, e) if rows is None else rows[s:e]
+    present = rep >= 0
+    return totals[present], rep[present]
 
 
 def replicate_refit_vcov(

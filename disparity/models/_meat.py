@@ -141,8 +141,13 @@ def cluster_sums(scores: Scores, codes: np.ndarray) -> np.ndarray:
     G = int(codes.max()) + 1 if n else 0
     S = np.zeros((G, k))
     for s, e in blocks(n, max(MEAT_BLOCK, G)):
-        A = _block(scores, s, e)
         cb = codes[s:e]
+        if isinstance(scores, IndexScores):  # column by column: no block x k product
+            u, Xb = scores.u_block(s, e), scores.X[s:e]
+            for j in range(k):
+                S[:, j] += np.bincount(cb, weights=Xb[:, j] * u, minlength=G)
+            continue
+        A = scores[s:e]
         for j in range(k):
             S[:, j] += np.bincount(cb, weights=A[:, j], minlength=G)
     return S

@@ -1,6 +1,8 @@
 """Count models for visits and admissions: Poisson, negative binomial (NB2), zero-inflated and hurdle.
 
-The likelihoods are statsmodels' (``GLM`` Poisson; ``NegativeBinomial``, ``ZeroInflatedPoisson``,
+The Poisson model is fitted by Newton's method by row blocks (:mod:`disparity.models._poisson`;
+its ``raw`` is statsmodels' ``GLM`` Poisson results at the estimates). The other likelihoods are
+statsmodels' (``NegativeBinomialP``, ``ZeroInflatedPoisson``,
 ``ZeroInflatedNegativeBinomialP``, and for the hurdle's zero-truncated part ``Poisson`` /
 ``NegativeBinomialP`` less :math:`\\log(1-P(0))`); because
 statsmodels' discrete models take no weights, the weighted (pseudo-)likelihood
@@ -17,16 +19,16 @@ from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
-from scipy import special
 from scipy import stats as sps
 
 from .._options import VcovKind, WeightType, check_option
 from ..design import ReplicateDesign, SurveyDesign
 from ..errors import DataValueError, SpecificationError
 from ._margins import AverageEffects, MeanLink
-from ._ml import GlmBread, Information, Prepared, fit_glm, fit_stats, glm_bread, ml_result, prepare
+from ._ml import Information, Prepared, fit_glm, fit_stats, glm_bread, ml_result, prepare
+from ._poisson import LazyPoissonGLM, PoissonBread, PoissonRefit, fit_poisson, poisson_stats
 from .formula import build_design, required_columns
-from .glm import GlmRefit, offset_column, sm_family
+from .glm import offset_column, sm_family
 from .results import ModelResult
 
 __all__ = ["poisson", "negbin", "zip", "zinb", "hurdle", "irr"]
@@ -48,17 +50,21 @@ def _check_counts(y: np.ndarray, name: str) -> None:
         )
 
 
-def weighted_mle(model: Any, w: np.ndarray, start: np.ndarray, label: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
-    """Maximise :math:`\\sum_i w_i \\ell_i`; returns (theta, Hessian, weighted scores, loglik)."""
+def weighted_mle(model: Any, w: np.ndarray | None, start: np.ndarray, label: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
+    """Maximise :math:`\\sum_i w_i \\ell_i`; returns (theta, Hessian, weighted scores, loglik).
+
+    ``w`` None: unweighted (no n-vector of ones multiplied in, the same numbers)."""
 
     def ll(th: np.ndarray) -> float:
         with np.errstate(all="ignore"):
-            v = float(np.sum(w * model.loglikeobs(th)))
+            lo = model.loglikeobs(th)
+            v = float(np.sum(lo if w is None else w * lo))
         return v if np.isfinite(v) else -np.inf
 
     def scores(th: np.ndarray) -> np.ndarray:
         with np.errstate(all="ignore"):
-            return np.asarray(model.score_obs(th), dtype=float) * w[:, None]
+            sc = np.asarray(model.score_obs(th), dtype=float)
+            return sc if w is None else sc * w[:, None]
 
     def hessian(th: np.ndarray) -> np.ndarray:
         k = len(th)
@@ -187,7 +193,7 @@ def poisson(
     exposure: str | None = None,
     safe: bool = False,
 ) -> ModelResult:
-    """Poisson regression for counts (visits, admissions), fitted by statsmodels ``GLM``.
+    """Poisson regression for counts (visits, admissions), by Newton's method by row blocks.
 
     Parameters
     ----------
@@ -204,7 +210,10 @@ def poisson(
 
     Notes
     -----
-    :math:`E[y\\mid x] = \\exp(x'\\beta + o)`. The log link is canonical, so observed and expected
+    :math:`E[y\\mid x] = \\exp(x'\\beta + o)`, fitted from statsmodels' first IRLS step by Newton
+    steps whose passes over the rows go by blocks (no n x k temporaries); the estimates agree with
+    statsmodels' ``GLM`` IRLS to rounding, and ``raw`` is its ``GLMResults`` at them (built on
+    first access). The log link is canonical, so observed and expected
     information coincide. Robust variances make the Poisson quasi-likelihood consistent for any
     conditional mean of this form, whatever the dispersion (Gourieroux, Monfort & Trognon 1984).
 
@@ -227,20 +236,20 @@ def poisson(
     kw = dict(weights=weights, weight_type=weight_type, vcov=vcov, cluster=cluster, design=design,
               offset=offset, exposure=exposure, safe=safe)
     p, off = _common(formula, data, kw)
-    res = fit_glm(p.y, p.X, sm_family("poisson", "log"), p, "Poisson", offset=off)
-    # constant-only model in closed form: exp(c) = sum(w y) / sum(w exp(offset))
-    o = np.zeros(len(p.y)) if off is None else off
-    mu0 = np.exp(o) * float(np.sum(p.w * p.y) / np.sum(p.w * np.exp(o)))
-    ll0 = float(np.sum(p.w * (special.xlogy(p.y, mu0) - mu0 - special.gammaln(p.y + 1))))
+    # Newton by row blocks (no n x k temporaries per iteration); statsmodels' GLMResults at these
+    # estimates is built only when result.raw is read
+    beta, final = fit_poisson(p.X, p.y, p.w_given, off)
+    ll, dev, ll0, u = poisson_stats(p.X, p.y, p.w_given, beta, off)
     k = p.X.shape[1]
-    st: dict[str, Any] = fit_stats(float(res.llf), ll0, k, p.nobs)
-    st["deviance"] = float(res.deviance)
-    return ml_result(p, estimator="poisson", formula=formula, params=np.asarray(res.params, float),
-                     names=p.names, bread=GlmBread(res),
-                     scores=np.asarray(res.model.score_obs(res.params), float), vcov=vcov, design=design,
-                     information="oim", stats=st, raw=res, options={"count": k},
+    st: dict[str, Any] = fit_stats(ll, ll0, k, p.nobs)
+    st["deviance"] = dev
+    raw = LazyPoissonGLM(p.y, p.X, tuple(p.names), p.w_given, p.fweight, off, beta)
+    return ml_result(p, estimator="poisson", formula=formula, params=beta,
+                     names=p.names, bread=PoissonBread(final.info),
+                     scores=p.X * u[:, None], vcov=vcov, design=design,
+                     information="oim", stats=st, raw=raw, options={"count": k},
                      extra={"X": p.X, "y": p.y, "weights": p.w_given}, effects=_exp_effects(p, off, k),
-                     refit=GlmRefit(p, "poisson", "log", off, "Poisson"))
+                     refit=PoissonRefit(p.X, p.y, off))
 
 
 def _nb_eim(X: np.ndarray, mu: np.ndarray, alpha: float, w: np.ndarray, H: np.ndarray) -> np.ndarray:
@@ -367,12 +376,12 @@ def _nb_fit(y: np.ndarray, X: np.ndarray, p: Prepared, off: np.ndarray | None) -
     from statsmodels.discrete.discrete_model import NegativeBinomialP
 
     model = NegativeBinomialP(y, X, p=2, offset=off)
-    pois = fit_glm(y, X, sm_family("poisson", "log"), p, "Poisson", offset=off)
-    mu = np.asarray(pois.fittedvalues)
+    pbeta, _ = fit_poisson(X, y, p.w_given, off)  # by row blocks, as dp.poisson
+    mu = np.exp(X @ pbeta if off is None else X @ pbeta + off)
     # moment start for alpha: E[(y-mu)^2 - y] = alpha mu^2
     a0 = max(float(np.sum(p.w * ((y - mu) ** 2 - y)) / np.sum(p.w * mu**2)), 0.05)
-    start = np.r_[np.asarray(pois.params, float), a0]
-    theta, H, s, ll = weighted_mle(model, p.w, start, "negative binomial")
+    start = np.r_[pbeta, a0]
+    theta, H, s, ll = weighted_mle(model, p.w_given, start, "negative binomial")
     if theta[-1] <= 1e-8:
         raise DataValueError("The negative binomial dispersion alpha is at zero: use dp.poisson.")
     return theta, H, s, ll
@@ -411,15 +420,14 @@ def _zi(
     p, off = _common(formula, data, kw, _second_columns(inflate, "inflate", data))
     Z, znames = _second_design(inflate, formula, p, "inflation")
     zip_model = ZeroInflatedPoisson(p.y, p.X, exog_infl=Z, inflation="logit", offset=off)
-    pois = fit_glm(p.y, p.X, sm_family("poisson", "log"), p, "Poisson", offset=off)
-    start = np.r_[np.zeros(Z.shape[1]), np.asarray(pois.params, float)]
-    theta, H, scores, ll = weighted_mle(zip_model, p.w, start, "zero-inflated Poisson")
+    start = np.r_[np.zeros(Z.shape[1]), fit_poisson(p.X, p.y, p.w_given, off)[0]]
+    theta, H, scores, ll = weighted_mle(zip_model, p.w_given, start, "zero-inflated Poisson")
     model: Any = zip_model
     label = "zero-inflated Poisson"
     if dist != "poisson":
         model = ZeroInflatedNegativeBinomialP(p.y, p.X, exog_infl=Z, inflation="logit", offset=off, p=2)
         label = "zero-inflated negative binomial"
-        theta, H, scores, ll = weighted_mle(model, p.w, np.r_[theta, 0.5], label)
+        theta, H, scores, ll = weighted_mle(model, p.w_given, np.r_[theta, 0.5], label)
         if theta[-1] <= 1e-8:
             raise DataValueError("The zero-inflated NB dispersion alpha is at zero: use dp.zip.")
     kz, k = Z.shape[1], p.X.shape[1]

@@ -600,7 +600,7 @@ def sandwich(
                 "dp.SurveyDesign (Taylor linearisation) or dp.logit/dp.probit/dp.ordered/dp.ols."
             )
         return VcovResult(V, dof)
-    meat, dof = survey_meat(dense_scores(scores), survey, frame, data=data)
+    meat, dof = survey_meat(scores, survey, frame, data=data)
     return VcovResult(bread @ meat @ bread, dof)
 
 

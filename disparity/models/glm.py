@@ -1,4 +1,5 @@
-"""Generalised linear models (gamma, Poisson, inverse-Gaussian, Gaussian) fitted by statsmodels GLM."""
+"""Generalised linear models (gamma, Poisson, inverse-Gaussian, Gaussian): IRLS by row blocks
+(:mod:`disparity.models._glmfit`) with statsmodels' GLM families, links and results."""
 
 from __future__ import annotations
 
@@ -12,8 +13,9 @@ import pandas as pd
 from .._options import VcovKind, WeightType, check_option
 from ..design import ReplicateDesign, SurveyDesign
 from ..errors import DataValueError, SpecificationError
+from ._glmfit import fit_glm_blocked, glm_results
 from ._margins import AverageEffects, MeanLink
-from ._ml import GlmBread, Information, Prepared, fit_glm, fit_stats, ml_result, prepare
+from ._ml import GLM_MAXITER, GlmBread, Information, Prepared, fit_stats, ml_result, prepare
 from .results import ModelResult
 
 __all__ = ["glm", "GLM_FAMILIES", "GLM_LINKS"]
@@ -58,8 +60,11 @@ def check_outcome(y: np.ndarray, family: str, name: str) -> None:
 
 
 def _glm_fit(p: Prepared, family: str, link: str, offset: np.ndarray | None, label: str) -> Any:
+    """IRLS by row blocks, then statsmodels' ``GLMResults`` at the estimates (no iteration)."""
     check_outcome(p.y, family, str(p.design.y.name))
-    return fit_glm(p.y, p.X, sm_family(family, link), p, label, offset=offset)
+    fam = sm_family(family, link)
+    beta, info = fit_glm_blocked(p.X, p.y, p.w_given, offset, fam, label, GLM_MAXITER)
+    return glm_results(p.y, p.X, fam, p.w, p.fweight, offset, beta, info)
 
 
 def offset_column(p: Prepared, data: pd.DataFrame, offset: str | None, exposure: str | None) -> np.ndarray | None:
@@ -121,8 +126,9 @@ def glm(
 
     Notes
     -----
-    :math:`g(E[y\\mid x]) = x'\\beta`, :math:`\\operatorname{Var}(y\\mid x) = \\phi V(\\mu)`; IRLS to a
-    relative deviance change of 1e-13. The dispersion is :math:`\\hat\\phi = \\sum_i w_i (y_i -
+    :math:`g(E[y\\mid x]) = x'\\beta`, :math:`\\operatorname{Var}(y\\mid x) = \\phi V(\\mu)`; IRLS (Fisher
+    scoring) from statsmodels' starting means, by row blocks, until the steps reach rounding;
+    ``raw`` is statsmodels' ``GLMResults`` at the estimates. The dispersion is :math:`\\hat\\phi = \\sum_i w_i (y_i -
     \\hat\\mu_i)^2/V(\\hat\\mu_i) / (N-k)` (Pearson; R and Stata), fixed at 1 for Poisson. "iid" is
     :math:`\\hat\\phi I(\\hat\\beta)^{-1}`; sandwich variances use the scores
     :math:`s_i = w_i x_i (y_i-\\hat\\mu_i)/[V(\\hat\\mu_i) g'(\\hat\\mu_i)]` and do not depend on
@@ -193,7 +199,5 @@ class GlmRefit:
     label: str | None = None  # the model's name in error messages (default "<family> GLM")
 
     def __call__(self, wr: np.ndarray) -> np.ndarray:
-        pr = dataclasses.replace(self.p, w=wr, w_given=wr, fweight=False)
-        return np.asarray(fit_glm(self.p.y, self.p.X, sm_family(self.family, self.link), pr,
-                                  self.label or f"{self.family} GLM", offset=self.offset).params,
-                          dtype=float)
+        return fit_glm_blocked(self.p.X, self.p.y, wr, self.offset, sm_family(self.family, self.link),
+                               self.label or f"{self.family} GLM", GLM_MAXITER)[0]

@@ -345,7 +345,7 @@ def ols(
     )
     nobs = int(round(w.sum())) if (w is not None and weight_type == "fweight") else len(y)
 
-    ssr = sum(float(np.dot(scores.u_block(s, e), scores.r_block(s, e))) for s, e in cv.blocks(len(y)))
+    ssr = sum(_wrr(scores, s, e) for s, e in cv.blocks(len(y)))
     nn = float(w.sum()) if weight_type == "fweight" and w is not None else float(len(y))
     k = X.shape[1] + fe.k_fe
     r2 = 1 - ssr / tss if tss > 0 else float("nan")
@@ -378,6 +378,12 @@ def ols(
         scores=scores, model_columns=tuple(model_columns),
     )
     return fit(vcov)
+
+
+def _wrr(scores: cv.IndexScores, s: int, e: int) -> float:
+    """:math:`\\sum w_i r_i^2` over rows ``s:e``, the residuals formed once."""
+    r = scores.r_block(s, e)
+    return float(np.dot(r if scores.weights is None else scores.weights[s:e] * r, r))
 
 
 @dataclass(frozen=True, slots=True)

@@ -82,19 +82,35 @@ def _loglik_parts(theta, X, yi, w, J, link, need_hess=True):
     lo = yi > 0
     A[np.flatnonzero(up), k + yi[up]] = 1.0
     B[np.flatnonzero(lo), k + yi[lo] - 1] = 1.0
-    g = (fa[:, None] * A - fb[:, None] * B) / p[:, None]
+    # g = (fa A - fb B) / p and the scores g w, with in-place products (the same operations)
+    g = fa[:, None] * A
+    tmp = fb[:, None] * B
+    np.subtract(g, tmp, out=g)
+    np.divide(g, p[:, None], out=g)
     ll = float(np.sum(w * np.log(p)))
     scores = g * w[:, None]
     if not need_hess:
         return ll, scores, None
     dfa = np.where(np.isfinite(a), dpdf(np.where(np.isfinite(a), a, 0.0)), 0.0)
     dfb = np.where(np.isfinite(b), dpdf(np.where(np.isfinite(b), b, 0.0)), 0.0)
-    H = (
-        (A * (w * dfa / p)[:, None]).T @ A
-        - (B * (w * dfb / p)[:, None]).T @ B
-        - (g * w[:, None]).T @ g
-    )
+    np.multiply(A, (w * dfa / p)[:, None], out=tmp)
+    H = tmp.T @ A
+    np.multiply(B, (w * dfb / p)[:, None], out=tmp)
+    H -= tmp.T @ B
+    H -= scores.T @ g
     return ll, scores, H
+
+
+def _loglik(theta, X, yi, w, J, link) -> float:
+    """The log likelihood alone (the line search's), as :func:`_loglik_parts` computes it."""
+    k = X.shape[1]
+    cdf = _dist(link)[0]
+    eta = X @ theta[:k]
+    cut = np.concatenate([[-np.inf], theta[k:], [np.inf]])
+    p = cdf(cut[yi + 1] - eta) - cdf(cut[yi] - eta)
+    if np.any(p <= 0):
+        return -np.inf
+    return float(np.sum(w * np.log(p)))
 
 
 def _expected_information(theta, X, w, J, link):
@@ -125,7 +141,7 @@ def _newton(X: np.ndarray, yi: np.ndarray, w: np.ndarray, J: int, link: str) -> 
     cdf_inv = special.logit if link == "logit" else special.ndtri
     cum = np.cumsum(np.bincount(yi, weights=w, minlength=J))[:-1] / w.sum()
     theta = np.concatenate([np.zeros(k), cdf_inv(cum)])
-    ll, _, H = _loglik_parts(theta, X, yi, w, J, link)
+    ll = _loglik(theta, X, yi, w, J, link)
     for _ in range(MAX_ITER):
         _, scores, H = _loglik_parts(theta, X, yi, w, J, link)
         grad = scores.sum(0)
@@ -139,7 +155,7 @@ def _newton(X: np.ndarray, yi: np.ndarray, w: np.ndarray, J: int, link: str) -> 
         t = 1.0
         while t > 1e-10:
             cand = theta + t * step
-            ll_new = _loglik_parts(cand, X, yi, w, J, link, need_hess=False)[0]
+            ll_new = _loglik(cand, X, yi, w, J, link)
             if np.all(np.diff(cand[k:]) > 0) and ll_new >= ll - 1e-12 * abs(ll):
                 break
             t /= 2
@@ -249,7 +265,8 @@ def ordered(
         lab = [str(int(v)) if float(v).is_integer() else str(v) for v in levels]
     pnames = names + [f"{lab[j]}|{lab[j + 1]}" for j in range(J - 1)]
     codes = cv.cluster_codes(data, list(clist), d.index) if clist else None
-    frame = data.loc[d.index]
+    # a shallow (copy-on-write) copy when no row was dropped, not a copy of every column
+    frame = data.copy(deep=False) if d.index.equals(data.index) else data.loc[d.index]
     nobs = n
 
     fit = _OrderedFit(

@@ -105,3 +105,30 @@ def test_one_function_computes_linear_and_ml_variances(strat):
 def test_iid_linear_needs_residuals():
     with pytest.raises(dp.errors.SpecificationError, match="residuals"):
         cv.sandwich("iid", scores=np.ones((5, 1)), bread=np.eye(1), model="linear")
+
+
+@pytest.mark.parametrize("design", [
+    dict(weights="pw", strata="stype", psu="dnum"),  # one stage: PSU totals by row blocks
+    dict(weights="pw", strata="stype", fpc="fpc"),  # rows are the PSUs
+    dict(weights="pw", psu="dnum", fpc="fpc1", ssu="snum", fpc2="fpc2",
+         single_psu="certainty"),  # two stages: the n x k path
+])
+def test_survey_meat_of_index_scores_equals_the_n_by_k_one(strat, design, monkeypatch):
+    from disparity.models import _meat
+
+    monkeypatch.setattr(_meat, "MEAT_BLOCK", 29)
+    d = strat[0].copy()
+    d["fpc1"], d["fpc2"] = 757, 1000
+    des = dp.SurveyDesign(**design)
+    rng = np.random.default_rng(2)
+    X = np.column_stack([np.ones(len(d)), d["ell"], d["meals"]])
+    sc = IndexScores(X, resid=rng.normal(size=len(d)), weights=d["pw"].to_numpy())
+    blocked, df1 = cv.survey_meat(sc, des, d, data=d)
+    dense, df2 = cv.survey_meat(dense_scores(sc), des, d, data=d)
+    np.testing.assert_allclose(blocked, dense, rtol=BLOCK_RTOL)
+    assert df1 == df2
+    sub = d.iloc[::2]  # a domain: units without estimation rows have zero totals
+    dom = dp.SurveyDesign(**design, missing="domain")
+    scs = IndexScores(X[::2], resid=rng.normal(size=len(sub)))
+    np.testing.assert_allclose(cv.survey_meat(scs, dom, sub, data=d)[0],
+                               cv.survey_meat(dense_scores(scs), dom, sub, data=d)[0], rtol=BLOCK_RTOL)
