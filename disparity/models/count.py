@@ -213,7 +213,10 @@ def poisson(
     :math:`E[y\\mid x] = \\exp(x'\\beta + o)`, fitted from statsmodels' first IRLS step by Newton
     steps whose passes over the rows go by blocks (no n x k temporaries); the estimates agree with
     statsmodels' ``GLM`` IRLS to rounding, and ``raw`` is its ``GLMResults`` at them (built on
-    first access). The log link is canonical, so observed and expected
+    first access). Our own iteration, not statsmodels', because it is measurably faster: on
+    200,000 rows with HC1 it takes 24 ms of CPU against 108 ms for the statsmodels IRLS fit of the
+    wave's start, whose n x k temporaries page-faulted every iteration
+    (``benchmarks/bench_versions.py``). The log link is canonical, so observed and expected
     information coincide. Robust variances make the Poisson quasi-likelihood consistent for any
     conditional mean of this form, whatever the dispersion (Gourieroux, Monfort & Trognon 1984).
 

@@ -128,7 +128,10 @@ def glm(
     -----
     :math:`g(E[y\\mid x]) = x'\\beta`, :math:`\\operatorname{Var}(y\\mid x) = \\phi V(\\mu)`; IRLS (Fisher
     scoring) from statsmodels' starting means, by row blocks, until the steps reach rounding;
-    ``raw`` is statsmodels' ``GLMResults`` at the estimates. The dispersion is :math:`\\hat\\phi = \\sum_i w_i (y_i -
+    ``raw`` is statsmodels' ``GLMResults`` at the estimates. Our own iteration, because it is
+    measurably better: a gamma-log fit on 20,000 rows takes 10 ms of CPU against 23 ms for
+    statsmodels' IRLS (``benchmarks/bench_versions.py``), and it stops at rounding where
+    statsmodels' deviance rule can stop a non-canonical link up to ~1e-11 short. The dispersion is :math:`\\hat\\phi = \\sum_i w_i (y_i -
     \\hat\\mu_i)^2/V(\\hat\\mu_i) / (N-k)` (Pearson; R and Stata), fixed at 1 for Poisson. "iid" is
     :math:`\\hat\\phi I(\\hat\\beta)^{-1}`; sandwich variances use the scores
     :math:`s_i = w_i x_i (y_i-\\hat\\mu_i)/[V(\\hat\\mu_i) g'(\\hat\\mu_i)]` and do not depend on
