@@ -82,8 +82,17 @@ def absorb_codes(data: pd.DataFrame, cols: Sequence[str], index: pd.Index) -> li
                 f"Fixed-effect column {c!r} has {int(col.isna().sum())} missing values; fill them or "
                 "drop those rows (an observation without a group cannot be absorbed)."
             )
-        out.append(factor_codes(col))
+        out.append(factor_codes(col, narrow=True))
     return out
+
+
+def narrow_dtype(levels: int, n: int) -> np.dtype:
+    """The smallest type for codes ``0..levels-1`` on ``n`` rows: uint8 up to 256 levels, uint16
+    up to 65,536, else :func:`code_dtype` (a year effect takes one byte a row, not four)."""
+    for dt in (np.uint8, np.uint16):
+        if levels <= np.iinfo(dt).max + 1:
+            return np.dtype(dt)
+    return code_dtype(n)
 
 
 def code_dtype(n: int) -> np.dtype:
@@ -92,36 +101,46 @@ def code_dtype(n: int) -> np.dtype:
     return np.dtype(np.int32 if n < 2**31 - 1 else np.int64)
 
 
-def factor_codes(col: pd.Series) -> np.ndarray:
-    """``pd.factorize(col, sort=True)`` codes (:func:`code_dtype`); integer columns by counting.
+def factor_codes(col: pd.Series, *, narrow: bool = False) -> np.ndarray:
+    """``pd.factorize(col, sort=True)`` codes (:func:`code_dtype`, or with ``narrow=True``
+    :func:`narrow_dtype`); integer columns by counting.
 
     An integer column whose range is at most a few times its length is coded by marking the values
     present (``bincount``) and numbering them in order: the same codes as a sorted factorize,
-    without hashing.
+    without hashing (and written in their final type: no wider copy first).
     """
     v = col.to_numpy() if isinstance(col, pd.Series) else np.asarray(col)
-    dt = code_dtype(v.size)
     if v.dtype.kind in "iu" and v.size:
         lo, hi = int(v.min()), int(v.max())
         if hi - lo <= 4 * v.size + 1024:
             kern = _kernels() if BACKEND == "numba" else None
             if kern is not None and v.dtype != np.uint64:  # (uint64 - int64 is float in numba)
-                out = np.empty(v.size, dtype=dt)
-                kern["int_codes"](v, lo, hi - lo + 1, out)
+                table = np.zeros(hi - lo + 1, dtype=np.intp)
+                G = int(kern["int_table"](v, lo, table))
+                out = np.empty(v.size, dtype=narrow_dtype(G, v.size) if narrow
+                               else code_dtype(v.size))
+                kern["int_apply"](v, lo, table, out)
                 return out
             off = (v - lo).astype(np.intp, copy=False)
             present = np.bincount(off, minlength=hi - lo + 1) > 0
+            G = int(present.sum())
+            dt = narrow_dtype(G, v.size) if narrow else code_dtype(v.size)
             remap = (np.cumsum(present, dtype=np.intp) - 1).astype(dt)
             return remap[off]
-    return pd.factorize(col, sort=True)[0].astype(dt)
+    codes = pd.factorize(col, sort=True)[0]
+    G = int(codes.max()) + 1 if codes.size else 0
+    return codes.astype(narrow_dtype(G, codes.size) if narrow else code_dtype(codes.size))
 
 
 def _same_type(codes: Sequence[np.ndarray]) -> tuple[np.ndarray, ...]:
-    """The codes as contiguous arrays of one integer type (the compiled passes take a tuple of
-    them); no copy when they already are."""
+    """The codes as contiguous integer arrays for the compiled passes (no copy when they already
+    are). Up to three sets keep their own types (uint8 codes stay one byte a row); four or more
+    share one (the passes over them take a tuple of one type)."""
     arrs = [np.asarray(g) for g in codes]
-    dt = arrs[0].dtype if all(a.dtype == arrs[0].dtype and a.dtype.kind == "i" for a in arrs) \
-        else np.dtype(np.intp)
+    ok = all(a.dtype.kind in "iu" and a.dtype != np.uint64 for a in arrs)
+    if ok and len(arrs) <= 3:
+        return tuple(np.ascontiguousarray(a) for a in arrs)
+    dt = arrs[0].dtype if ok and all(a.dtype == arrs[0].dtype for a in arrs) else np.dtype(np.intp)
     return tuple(np.ascontiguousarray(a, dtype=dt) for a in arrs)
 
 
@@ -191,7 +210,7 @@ def compact_rows(M: np.ndarray, keep: np.ndarray) -> np.ndarray:
 def demean(
     M: np.ndarray, groups: Sequence[np.ndarray], weights: np.ndarray | None = None,
     *, tol: float = DEMEAN_TOL, max_iter: int = DEMEAN_MAX_ITER, backend: str | None = None,
-    out: np.ndarray | None = None,
+    out: np.ndarray | None = None, reorder_groups: bool = False,
 ) -> tuple[np.ndarray, int]:
     r"""Residuals of the columns of ``M`` on one or more sets of dummies (alternating projections).
 
@@ -224,7 +243,10 @@ def demean(
     with ``out=M``: ``M`` is demeaned in place, the residual of each row written over it once
     it is read), the codes in visiting order when the rows are reordered (numba: K n-vectors of
     the codes' type, and an int32 n-vector for the order while they are formed) and
-    O(levels x columns).
+    O(levels x columns). With ``reorder_groups=True`` (numba) the codes are put in visiting order
+    in place instead (cycle by cycle along the order) and back in their own order before the
+    residual is formed: one int32 n-vector, the order, instead of the second copy of the codes.
+    The caller's code arrays are then rewritten during the call (and left as they were).
     """
     M = np.asarray(M, dtype=np.float64)
     if M.ndim == 1:
@@ -256,13 +278,23 @@ def demean(
             raise DataValueError(
                 "A fixed-effect group has zero total weight; drop it or fix the weights."
             )
-    inv = 1.0 / tot.astype(np.float64)
-    eng: _NumpyPasses = (_NumbaPasses(M, gl, off, w, kern) if kern is not None
+    inv = tot.astype(np.float64)
+    del tot
+    np.divide(1.0, inv, out=inv)
+    in_place = reorder_groups and len(gl) > 1 and all(g.flags.writeable for g in gl) and not any(
+        np.may_share_memory(a, b) for i, a in enumerate(gl) for b in gl[i + 1:])
+    eng: _NumpyPasses = (_NumbaPasses(M, gl, off, w, kern, in_place) if kern is not None
                          else _NumpyPasses(M, gl, off, w))
+    # the group sums in the rows' own order (before the codes are reordered)
     S, colmax = eng.sums()
     tol_abs = tol * np.maximum(colmax, 1e-300)
-    A = eng.coefficients()
-    sweeps = _iterate(eng, A, S, inv, off, tol_abs, max_iter)
+    eng.visit()
+    try:
+        A = eng.coefficients()
+        sweeps = _iterate(eng, A, S, inv, off, tol_abs, max_iter)
+    finally:
+        eng.restore()
+    del S
     if out is None:
         out = np.empty(M.shape, order="F")
     eng.residual(A, out)
@@ -365,6 +397,12 @@ class _NumpyPasses:
             self.sgroups = [g[self.perm] for g in groups]
             self.sw = None if w is None else w[self.perm]
 
+    def visit(self) -> None:
+        """Codes in visiting order (formed on construction here)."""
+
+    def restore(self) -> None:
+        """Codes back in their own order (never reordered here)."""
+
     def coefficients(self) -> np.ndarray:
         return np.zeros((int(self.off[-1]), self.M.shape[1]), order="F")
 
@@ -410,27 +448,47 @@ class _NumpyPasses:
 class _NumbaPasses(_NumpyPasses):
     """The same passes compiled: every active column in one pass over the K code vectors."""
 
-    def __init__(self, M, groups, off, w, kern):
-        self.kern = kern
+    def __init__(self, M, groups, off, w, kern, in_place=False):
+        self.kern, self.in_place = kern, in_place
         self.M, self.groups, self.off, self.w = M, groups, off, w
-        K = len(groups)
+        self.gt = tuple(groups)
+        self.C = self.gt  # the codes in visiting order (the codes themselves until visit())
+        self.perm = None  # the order, while the codes are reordered in place
+        self.offv = np.asarray(off, dtype=np.intp)
+        self.w0 = np.empty(0) if w is None else np.ascontiguousarray(w)
+        self.wv = self.w0
+        self.buf = None
+
+    def visit(self) -> None:
+        """The codes (and weights) in visiting order: copies, or the codes themselves reordered
+        in place (the order kept to restore them). One set needs no passes."""
+        groups, kern, off = self.groups, self.kern, self.off
+        if len(groups) < 2:
+            return
         g0 = groups[0]
-        plan = _visit_plan(groups, off, M.shape[1])
+        plan = _visit_plan(groups, off, self.M.shape[1])
         perm = None
         if plan == 0 and not kern["is_sorted"](g0, 1, g0):
             perm = kern["order"](g0, int(off[1]))
         elif plan and not kern["is_sorted"](g0, plan, groups[1]):
             perm = kern["order_block"](g0, plan, int(off[1]), groups[1], int(off[2] - off[1]))
-        self.gt = tuple(groups)
-        # the codes in visiting order (the codes themselves when the rows are visited as given;
-        # one set needs no passes); the order is dropped once they and the weights are formed
-        self.C = self.gt if perm is None or K == 1 else tuple(
-            kern["take"](g, perm, np.empty(g.size, dtype=g.dtype)) for g in groups)
-        self.offv = np.asarray(off, dtype=np.intp)
-        self.w0 = np.empty(0) if w is None else np.ascontiguousarray(w)
-        self.wv = self.w0 if (perm is None or w is None) else self.w0[perm]
-        self.buf = np.empty((int(np.max(np.diff(off))), M.shape[1]))
-        self.acc = kern["acc2"] if K == 2 else kern["acc3"] if K == 3 else kern["acck"]
+        if perm is None:
+            return
+        if self.w is not None:
+            self.wv = self.w0[perm]
+        if self.in_place:
+            for g in groups:
+                kern["gather_inplace"](g, perm)
+            self.perm = perm
+        else:
+            self.C = tuple(kern["take"](g, perm, np.empty(g.size, dtype=g.dtype)) for g in groups)
+
+    def restore(self) -> None:
+        if self.perm is not None:
+            for g in self.groups:
+                self.kern["scatter_inplace"](g, self.perm)
+            self.perm = None
+        self.C, self.wv, self.buf = self.gt, self.w0, None
 
     def coefficients(self) -> np.ndarray:
         return np.zeros((int(self.off[-1]), self.M.shape[1]))
@@ -442,10 +500,19 @@ class _NumbaPasses(_NumpyPasses):
         return S, colmax
 
     def update(self, A, S, inv, q, cols) -> np.ndarray:
+        if self.buf is None:
+            self.buf = np.empty((int(np.max(np.diff(self.off))), self.M.shape[1]))
         delta = np.empty(cols.size)
         lo, hi = int(self.off[q]), int(self.off[q + 1])
-        self.acc(q, self.C, self.offv, self.wv, A, hi - lo, cols, self.buf)
-        self.kern["finish"](A, S, inv, lo, hi, cols, self.buf, delta)
+        C, o, kern = self.C, self.offv, self.kern
+        if len(C) == 2:
+            kern["acc2"](C[q], C[1 - q], o[1 - q], self.wv, A, hi - lo, cols, self.buf)
+        elif len(C) == 3:
+            j1, j2 = (1, 2) if q == 0 else (0, 2) if q == 1 else (0, 1)
+            kern["acc3"](C[q], C[j1], C[j2], o[j1], o[j2], self.wv, A, hi - lo, cols, self.buf)
+        else:
+            kern["acck"](q, C, o, self.wv, A, hi - lo, cols, self.buf)
+        kern["finish"](A, S, inv, lo, hi, cols, self.buf, delta)
         return delta
 
     def residual(self, A, out) -> None:
@@ -471,6 +538,7 @@ def _kernels() -> dict | None:
 def _compile(numba) -> dict:  # pragma: no cover - compiled; tested against the numpy passes
     """The numba kernels. Sums run over rows in the visiting order, as ``np.bincount`` does."""
     jit = numba.njit(cache=True, nogil=True)
+    unroll = numba.literal_unroll  # (a loop over codes of different integer types)
 
     @jit
     def is_sorted(g0, B, g1):
@@ -524,12 +592,51 @@ def _compile(numba) -> dict:  # pragma: no cover - compiled; tested against the 
         return out
 
     @jit
+    def gather_inplace(g, perm):
+        # g[p] <- g[perm[p]], one cycle of the order at a time (a visited row's perm entry is
+        # flipped to ~perm, and flipped back at the end)
+        for s0 in range(perm.size):
+            if perm[s0] < 0:
+                continue
+            first = g[s0]
+            p = s0
+            while True:
+                src = perm[p]
+                perm[p] = ~src
+                if src == s0:
+                    g[p] = first
+                    break
+                g[p] = g[src]
+                p = src
+        for p in range(perm.size):
+            perm[p] = ~perm[p]
+
+    @jit
+    def scatter_inplace(g, perm):
+        # g[perm[p]] <- g[p] (undoes gather_inplace), cycle by cycle
+        for s0 in range(perm.size):
+            if perm[s0] < 0:
+                continue
+            carry = g[s0]
+            dst = perm[s0]
+            perm[s0] = ~dst
+            while dst != s0:
+                nxt = perm[dst]
+                perm[dst] = ~nxt
+                carry, g[dst] = g[dst], carry
+                dst = nxt
+            g[s0] = carry
+        for p in range(perm.size):
+            perm[p] = ~perm[p]
+
+    @jit
     def counts(gs, off, tot):
-        for q in range(len(gs)):
-            g = gs[q]
+        q = 0
+        for g in unroll(gs):
             o = off[q]
             for i in range(g.size):
                 tot[g[i] + o] += 1
+            q += 1
 
     @jit
     def compact(col, keep):
@@ -548,17 +655,17 @@ def _compile(numba) -> dict:  # pragma: no cover - compiled; tested against the 
                 if abs(v) > colmax[c]:
                     colmax[c] = abs(v)
                 x = w[i] * v if w.size else v
-                for q in range(len(gs)):
-                    S[gs[q][i] + off[q], c] += x
+                q = 0
+                for g in unroll(gs):
+                    S[g[i] + off[q], c] += x
+                    q += 1
 
     # acc*: buf[g, t] = sum over rows p of group g (set q) of w_p * sum_{j != q} A[C_j[p] + off_j, c]
     # (C: the K code vectors in visiting order; G: the levels of set q)
     @jit
-    def acc2(q, C, off, w, A, G, cols, buf):
+    def acc2(cq, c1, o1, w, A, G, cols, buf):
         m = cols.size
         buf[:G, :m] = 0.0
-        j1 = 1 - q
-        cq, c1, o1 = C[q], C[j1], off[j1]
         if w.size:
             for p in range(cq.size):
                 r, a1, wp = cq[p], c1[p] + o1, w[p]
@@ -571,12 +678,9 @@ def _compile(numba) -> dict:  # pragma: no cover - compiled; tested against the 
                     buf[r, t] += A[a1, cols[t]]
 
     @jit
-    def acc3(q, C, off, w, A, G, cols, buf):
+    def acc3(cq, c1, c2, o1, o2, w, A, G, cols, buf):
         m = cols.size
         buf[:G, :m] = 0.0
-        j1 = 1 if q == 0 else 0
-        j2 = 1 if q == 2 else 2
-        cq, c1, c2, o1, o2 = C[q], C[j1], C[j2], off[j1], off[j2]
         if w.size:
             for p in range(cq.size):
                 r, a1, a2, wp = cq[p], c1[p] + o1, c2[p] + o2, w[p]
@@ -624,8 +728,10 @@ def _compile(numba) -> dict:  # pragma: no cover - compiled; tested against the 
         for i in range(n):
             for c in range(k):
                 s = M[i, c]
-                for j in range(len(gs)):
-                    s -= A[gs[j][i] + off[j], c]
+                j = 0
+                for g in unroll(gs):
+                    s -= A[g[i] + off[j], c]
+                    j += 1
                 out[i, c] = s
 
     @jit
@@ -634,9 +740,12 @@ def _compile(numba) -> dict:  # pragma: no cover - compiled; tested against the 
         # rows left are the same (removal is monotone: the largest set without singletons stays)
         n = gs[0].size
         counts = [np.zeros(levels[q], dtype=np.intp) for q in range(len(gs))]
-        for q in range(len(gs)):
+        q = 0
+        for g1 in unroll(gs):
+            cq = counts[q]
             for i in range(n):
-                counts[q][gs[q][i]] += 1
+                cq[g1[i]] += 1
+            q += 1
         keep = np.ones(n, dtype=np.bool_)
         changed = True
         while changed:
@@ -644,14 +753,18 @@ def _compile(numba) -> dict:  # pragma: no cover - compiled; tested against the 
             for i in range(n):
                 if keep[i]:
                     single = False
-                    for q in range(len(gs)):
-                        if counts[q][gs[q][i]] == 1:
+                    q = 0
+                    for g2 in unroll(gs):
+                        if counts[q][g2[i]] == 1:
                             single = True
+                        q += 1
                     if single:
                         keep[i] = False
                         changed = True
-                        for q in range(len(gs)):
-                            counts[q][gs[q][i]] -= 1
+                        q = 0
+                        for g3 in unroll(gs):
+                            counts[q][g3[i]] -= 1
+                            q += 1
         return keep
 
     @jit
@@ -659,7 +772,7 @@ def _compile(numba) -> dict:  # pragma: no cover - compiled; tested against the 
         # union-find (path halving) on the bipartite graph of the levels of a and b
         parent = np.arange(na + nb)
         for i in range(a.size):
-            x, y = a[i], b[i] + na
+            x, y = np.intp(a[i]), np.intp(b[i]) + na
             while parent[x] != x:
                 parent[x] = parent[parent[x]]
                 x = parent[x]
@@ -686,16 +799,20 @@ def _compile(numba) -> dict:  # pragma: no cover - compiled; tested against the 
         return True
 
     @jit
-    def int_codes(v, lo, span, out):
-        present = np.zeros(span, dtype=np.intp)
+    def int_table(v, lo, present):
+        # present[value - lo] <- the value's code (dense, in sorted order); returns the count
         for i in range(v.size):
             present[v[i] - lo] = 1
         code = -1
-        for j in range(span):
+        for j in range(present.size):
             code += present[j]
             present[j] = code
+        return code + 1
+
+    @jit
+    def int_apply(v, lo, table, out):
         for i in range(v.size):
-            out[i] = present[v[i] - lo]
+            out[i] = table[v[i] - lo]
 
     @jit
     def recode(g, keep, G, out):
@@ -715,8 +832,9 @@ def _compile(numba) -> dict:  # pragma: no cover - compiled; tested against the 
                 t += 1
         return out
 
-    return {"int_codes": int_codes, "recode": recode, "is_sorted": is_sorted, "order": order,
-            "order_block": order_block, "take": take, "counts": counts, "compact": compact,
+    return {"int_table": int_table, "int_apply": int_apply, "recode": recode, "is_sorted": is_sorted, "order": order,
+            "order_block": order_block, "take": take, "gather_inplace": gather_inplace,
+            "scatter_inplace": scatter_inplace, "counts": counts, "compact": compact,
             "sums": sums, "acc2": acc2,
             "acc3": acc3, "acck": acck, "finish": finish, "residual": residual,
             "singletons": singletons, "components": components, "nested": nested}
@@ -742,7 +860,7 @@ def absorbed_dof(groups: Sequence[np.ndarray]) -> int:
 
     a, b = groups[0], groups[1]
     na, nb = levels[0], levels[1]
-    graph = coo_matrix((np.ones(a.size), (a, b + na)), shape=(na + nb, na + nb))
+    graph = coo_matrix((np.ones(a.size), (a, b.astype(np.intp) + na)), shape=(na + nb, na + nb))
     n_comp = int(connected_components(graph, directed=False)[0])
     return na + nb - n_comp + sum(v - 1 for v in levels[2:])
 
