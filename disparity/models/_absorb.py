@@ -20,7 +20,7 @@ Gaure, S. (2013). OLS with multiple high dimensional category variables. *Comput
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 import pandas as pd
@@ -101,13 +101,15 @@ def code_dtype(n: int) -> np.dtype:
     return np.dtype(np.int32 if n < 2**31 - 1 else np.int64)
 
 
-def factor_codes(col: pd.Series, *, narrow: bool = False) -> np.ndarray:
+def factor_codes(col: pd.Series, *, narrow: bool = False,
+                 out: np.ndarray | None = None) -> np.ndarray:
     """``pd.factorize(col, sort=True)`` codes (:func:`code_dtype`, or with ``narrow=True``
     :func:`narrow_dtype`); integer columns by counting.
 
     An integer column whose range is at most a few times its length is coded by marking the values
     present (``bincount``) and numbering them in order: the same codes as a sorted factorize,
-    without hashing (and written in their final type: no wider copy first).
+    without hashing (and written in their final type: no wider copy first). ``out``: an array
+    of that type and length to write them into (integer columns; others are copied into it).
     """
     v = col.to_numpy() if isinstance(col, pd.Series) else np.asarray(col)
     if v.dtype.kind in "iu" and v.size:
@@ -117,8 +119,11 @@ def factor_codes(col: pd.Series, *, narrow: bool = False) -> np.ndarray:
             if kern is not None and v.dtype != np.uint64:  # (uint64 - int64 is float in numba)
                 table = np.zeros(hi - lo + 1, dtype=np.intp)
                 G = int(kern["int_table"](v, lo, table))
-                out = np.empty(v.size, dtype=narrow_dtype(G, v.size) if narrow
-                               else code_dtype(v.size))
+                dt = narrow_dtype(G, v.size) if narrow else code_dtype(v.size)
+                if out is None:
+                    out = np.empty(v.size, dtype=dt)
+                elif out.dtype != dt or out.shape != v.shape:
+                    raise ValueError("out= must have the codes' type and length")
                 kern["int_apply"](v, lo, table, out)
                 return out
             off = (v - lo).astype(np.intp, copy=False)
@@ -126,10 +131,20 @@ def factor_codes(col: pd.Series, *, narrow: bool = False) -> np.ndarray:
             G = int(present.sum())
             dt = narrow_dtype(G, v.size) if narrow else code_dtype(v.size)
             remap = (np.cumsum(present, dtype=np.intp) - 1).astype(dt)
-            return remap[off]
+            return _into(remap[off], out)
     codes = pd.factorize(col, sort=True)[0]
     G = int(codes.max()) + 1 if codes.size else 0
-    return codes.astype(narrow_dtype(G, codes.size) if narrow else code_dtype(codes.size))
+    return _into(codes.astype(narrow_dtype(G, codes.size) if narrow else code_dtype(codes.size)),
+                 out)
+
+
+def _into(codes: np.ndarray, out: np.ndarray | None) -> np.ndarray:
+    if out is None:
+        return codes
+    if out.dtype != codes.dtype or out.shape != codes.shape:
+        raise ValueError("out= must have the codes' type and length")
+    out[:] = codes
+    return out
 
 
 def _same_type(codes: Sequence[np.ndarray]) -> tuple[np.ndarray, ...]:
@@ -195,6 +210,21 @@ def recode(
     return out
 
 
+def positions(keep: np.ndarray, dtype=np.int32) -> np.ndarray:
+    """``np.flatnonzero(keep)`` in ``dtype`` (no int64 n-vector first)."""
+    out = np.empty(int(np.count_nonzero(keep)), dtype=dtype)
+    kern = _kernels() if BACKEND == "numba" else None
+    if kern is not None:
+        kern["positions"](keep, out)
+    else:
+        t = 0
+        for s in range(0, keep.size, 1 << 20):
+            nz = np.flatnonzero(keep[s:s + (1 << 20)])
+            out[t:t + nz.size] = nz + s
+            t += nz.size
+    return out
+
+
 def compact_rows(M: np.ndarray, keep: np.ndarray) -> np.ndarray:
     """The kept rows of the (Fortran-ordered) block ``M``, moved up in place: a view of its top."""
     n_keep = int(keep.sum())
@@ -211,6 +241,7 @@ def demean(
     M: np.ndarray, groups: Sequence[np.ndarray], weights: np.ndarray | None = None,
     *, tol: float = DEMEAN_TOL, max_iter: int = DEMEAN_MAX_ITER, backend: str | None = None,
     out: np.ndarray | None = None, reorder_groups: bool = False,
+    refill_groups: Callable[[], None] | None = None,
 ) -> tuple[np.ndarray, int]:
     r"""Residuals of the columns of ``M`` on one or more sets of dummies (alternating projections).
 
@@ -247,6 +278,9 @@ def demean(
     in place instead (cycle by cycle along the order) and back in their own order before the
     residual is formed: one int32 n-vector, the order, instead of the second copy of the codes.
     The caller's code arrays are then rewritten during the call (and left as they were).
+    ``refill_groups`` (with ``reorder_groups``): a function that writes the codes, in their own
+    order, back into the caller's arrays (from the data they came from); the order is then
+    dropped once the codes are reordered instead of kept for the passes.
     """
     M = np.asarray(M, dtype=np.float64)
     if M.ndim == 1:
@@ -264,27 +298,27 @@ def demean(
     if use not in ("numba", "numpy"):
         raise ValueError(f"backend={backend!r}: 'numba' or 'numpy'")
     kern = _kernels() if use == "numba" else None
+    in_place = reorder_groups and len(gl) > 1 and all(g.flags.writeable for g in gl) and not any(
+        np.may_share_memory(a, b) for i, a in enumerate(gl) for b in gl[i + 1:])
+    # refilled only when the passes work on the caller's own arrays
+    refill = refill_groups if in_place and all(any(g is h for h in groups) for g in gl) else None
+    eng: _NumpyPasses = (_NumbaPasses(M, gl, off, w, kern, in_place, refill) if kern is not None
+                         else _NumpyPasses(M, gl, off, w))
+    inv = eng.inv  # the groups' sizes (total weights), then their inverses
     if w is None:
         if kern is not None:  # (np.bincount would first copy int32 codes to intp)
-            tot = np.zeros(int(off[-1]), dtype=np.intp)
-            kern["counts"](tuple(gl), off, tot)
+            kern["counts"](tuple(gl), off, inv)
         else:
-            tot = np.concatenate([np.bincount(g, minlength=G)
-                                  for g, G in zip(gl, levels, strict=True)])
+            inv[:] = np.concatenate([np.bincount(g, minlength=G)
+                                     for g, G in zip(gl, levels, strict=True)])
     else:
-        tot = np.concatenate([np.bincount(g, weights=w, minlength=G)
-                              for g, G in zip(gl, levels, strict=True)])
-        if np.any(tot <= 0):
+        inv[:] = np.concatenate([np.bincount(g, weights=w, minlength=G)
+                                 for g, G in zip(gl, levels, strict=True)])
+        if np.any(inv <= 0):
             raise DataValueError(
                 "A fixed-effect group has zero total weight; drop it or fix the weights."
             )
-    inv = tot.astype(np.float64)
-    del tot
     np.divide(1.0, inv, out=inv)
-    in_place = reorder_groups and len(gl) > 1 and all(g.flags.writeable for g in gl) and not any(
-        np.may_share_memory(a, b) for i, a in enumerate(gl) for b in gl[i + 1:])
-    eng: _NumpyPasses = (_NumbaPasses(M, gl, off, w, kern, in_place) if kern is not None
-                         else _NumpyPasses(M, gl, off, w))
     # the group sums in the rows' own order (before the codes are reordered)
     S, colmax = eng.sums()
     tol_abs = tol * np.maximum(colmax, 1e-300)
@@ -294,7 +328,7 @@ def demean(
         sweeps = _iterate(eng, A, S, inv, off, tol_abs, max_iter)
     finally:
         eng.restore()
-    del S
+    del S, inv
     if out is None:
         out = np.empty(M.shape, order="F")
     eng.residual(A, out)
@@ -334,18 +368,20 @@ def _iterate(eng, A, S, inv, off, tol_abs, max_iter) -> int:
         if x1 is None:
             x1 = A[st:].copy()
             continue
-        # Irons-Tuck on (x0, x1, x2 = the current state), each active column on its own
-        a = active
-        x2 = A[st:, a]
-        d1 = x1[:, a] - x0[:, a]
-        d2 = x2 - x1[:, a]
-        dd = d2 - d1
-        den = np.einsum("ij,ij->j", dd, dd)
-        num = np.einsum("ij,ij->j", d2, dd)
-        coef = np.divide(num, den, out=np.zeros_like(num), where=den > 0)
-        A[st:, a] = x2 - coef * d2
-        run[a] = 0
-        x0[:, a] = A[st:, a]
+        # Irons-Tuck on (x0, x1, x2 = the current state), each active column on its own (one
+        # column's differences at a time: temporaries of one column of coefficients)
+        for c in active:
+            x2 = A[st:, c]
+            d1 = x1[:, c] - x0[:, c]
+            d2 = x2 - x1[:, c]
+            dd = d2 - d1
+            den = float(np.einsum("i,i->", dd, dd))
+            coef = float(np.einsum("i,i->", d2, dd)) / den if den > 0 else 0.0
+            del d1, dd
+            d2 *= coef
+            x2 -= d2
+            x0[:, c] = x2
+        run[active] = 0
         x1 = None
     raise DataValueError(
         f"Demeaning by {K} sets of fixed effects did not converge in {max_iter} sweeps; the "
@@ -396,6 +432,7 @@ class _NumpyPasses:
         else:
             self.sgroups = [g[self.perm] for g in groups]
             self.sw = None if w is None else w[self.perm]
+        self.inv = np.zeros(int(off[-1]))
 
     def visit(self) -> None:
         """Codes in visiting order (formed on construction here)."""
@@ -448,71 +485,100 @@ class _NumpyPasses:
 class _NumbaPasses(_NumpyPasses):
     """The same passes compiled: every active column in one pass over the K code vectors."""
 
-    def __init__(self, M, groups, off, w, kern, in_place=False):
-        self.kern, self.in_place = kern, in_place
+    def __init__(self, M, groups, off, w, kern, in_place=False, refill=None):
+        self.kern, self.in_place, self.refill = kern, in_place, refill
         self.M, self.groups, self.off, self.w = M, groups, off, w
         self.gt = tuple(groups)
         self.C = self.gt  # the codes in visiting order (the codes themselves until visit())
-        self.perm = None  # the order, while the codes are reordered in place
         self.offv = np.asarray(off, dtype=np.intp)
         self.w0 = np.empty(0) if w is None else np.ascontiguousarray(w)
         self.wv = self.w0
-        self.buf = None
+        K, k, L = len(groups), M.shape[1], int(off[-1])
+        levels = np.diff(self.offv)
+        # the visiting order (formed first: its counting sort's own n-vector comes and goes
+        # before the workspace below exists)
+        plan = _visit_plan(groups, off, k)
+        self.perm = None
+        if plan is not None:
+            g0 = groups[0]
+            if plan == 0 and not kern["is_sorted"](g0, 1, g0):
+                self.perm = kern["order"](g0, int(off[1]))
+            elif plan and not kern["is_sorted"](g0, plan, groups[1]):
+                self.perm = kern["order_block"](g0, plan, int(off[1]), groups[1], int(levels[1]))
+        # rows in blocks of B levels of the largest set (as visited): its projection is finished
+        # block by block, with a buffer of B levels instead of all of them
+        self.B = None if plan is None or K > 3 else (plan or max(1, CACHE_BYTES // (8 * k)))
+        R = int(max(self.B, levels[1:].max())) if self.B else int(levels.max())
+        # one workspace for the arrays of levels (group sums, coefficients, inverse sizes, the
+        # projection's buffer): freed in one piece, so the memory is returned (or is one hole
+        # the next large array fits in)
+        ws = np.zeros(2 * L * k + L + R * k)
+        self.S = ws[:L * k].reshape(L, k)
+        self.A = ws[L * k:2 * L * k].reshape(L, k)
+        self.inv = ws[2 * L * k:2 * L * k + L]
+        self.buf = ws[2 * L * k + L:].reshape(R, k)
+        self.starts = np.zeros(1, dtype=np.intp)
+        self.reordered = False
 
     def visit(self) -> None:
         """The codes (and weights) in visiting order: copies, or the codes themselves reordered
         in place (the order kept to restore them). One set needs no passes."""
-        groups, kern, off = self.groups, self.kern, self.off
-        if len(groups) < 2:
-            return
-        g0 = groups[0]
-        plan = _visit_plan(groups, off, self.M.shape[1])
-        perm = None
-        if plan == 0 and not kern["is_sorted"](g0, 1, g0):
-            perm = kern["order"](g0, int(off[1]))
-        elif plan and not kern["is_sorted"](g0, plan, groups[1]):
-            perm = kern["order_block"](g0, plan, int(off[1]), groups[1], int(off[2] - off[1]))
-        if perm is None:
-            return
-        if self.w is not None:
-            self.wv = self.w0[perm]
-        if self.in_place:
-            for g in groups:
-                kern["gather_inplace"](g, perm)
-            self.perm = perm
-        else:
-            self.C = tuple(kern["take"](g, perm, np.empty(g.size, dtype=g.dtype)) for g in groups)
+        kern, perm = self.kern, self.perm
+        if perm is not None:
+            if self.w is not None:
+                self.wv = self.w0[perm]
+            if self.in_place:
+                for g in self.groups:
+                    kern["gather_inplace"](g, perm)
+                self.reordered = True
+                if self.refill is not None:
+                    self.perm = perm = None
+            else:
+                self.C = tuple(kern["take"](g, perm, np.empty(g.size, dtype=g.dtype))
+                               for g in self.groups)
+                self.perm = None
+        if self.B:
+            nb = (int(self.off[1]) - 1) // self.B + 1
+            self.starts = kern["block_starts"](self.C[0], self.B, nb)
 
     def restore(self) -> None:
-        if self.perm is not None:
-            for g in self.groups:
-                self.kern["scatter_inplace"](g, self.perm)
-            self.perm = None
-        self.C, self.wv, self.buf = self.gt, self.w0, None
+        if self.reordered:
+            if self.perm is not None:
+                for g in self.groups:
+                    self.kern["scatter_inplace"](g, self.perm)
+            else:
+                self.refill()
+        self.perm, self.reordered = None, False
+        self.C, self.wv = self.gt, self.w0
 
     def coefficients(self) -> np.ndarray:
-        return np.zeros((int(self.off[-1]), self.M.shape[1]))
+        return self.A
 
     def sums(self) -> tuple[np.ndarray, np.ndarray]:
-        S = np.zeros((int(self.off[-1]), self.M.shape[1]))
         colmax = np.zeros(self.M.shape[1])
-        self.kern["sums"](self.M, self.gt, self.offv, self.w0, S, colmax)
-        return S, colmax
+        self.kern["sums"](self.M, self.gt, self.offv, self.w0, self.S, colmax)
+        return self.S, colmax
 
     def update(self, A, S, inv, q, cols) -> np.ndarray:
-        if self.buf is None:
-            self.buf = np.empty((int(np.max(np.diff(self.off))), self.M.shape[1]))
         delta = np.empty(cols.size)
         lo, hi = int(self.off[q]), int(self.off[q + 1])
-        C, o, kern = self.C, self.offv, self.kern
+        C, o, kern, buf = self.C, self.offv, self.kern, self.buf
+        if q == 0 and self.B:
+            if len(C) == 2:
+                kern["acc2_blocks"](C[0], C[1], o[1], self.wv, A, S, inv, hi, self.starts,
+                                    self.B, cols, buf, delta)
+            else:
+                kern["acc3_blocks"](C[0], C[1], C[2], o[1], o[2], self.wv, A, S, inv, hi,
+                                    self.starts, self.B, cols, buf, delta)
+            return delta
         if len(C) == 2:
-            kern["acc2"](C[q], C[1 - q], o[1 - q], self.wv, A, hi - lo, cols, self.buf)
+            kern["acc2"](C[q], C[1 - q], o[1 - q], self.wv, A, hi - lo, cols, buf)
         elif len(C) == 3:
             j1, j2 = (1, 2) if q == 0 else (0, 2) if q == 1 else (0, 1)
-            kern["acc3"](C[q], C[j1], C[j2], o[j1], o[j2], self.wv, A, hi - lo, cols, self.buf)
+            kern["acc3"](C[q], C[j1], C[j2], o[j1], o[j2], self.wv, A, hi - lo, cols, buf)
         else:
-            kern["acck"](q, C, o, self.wv, A, hi - lo, cols, self.buf)
-        kern["finish"](A, S, inv, lo, hi, cols, self.buf, delta)
+            kern["acck"](q, C, o, self.wv, A, hi - lo, cols, buf)
+        kern["finish"](A, S, inv, lo, hi, cols, buf, delta)
         return delta
 
     def residual(self, A, out) -> None:
@@ -639,6 +705,14 @@ def _compile(numba) -> dict:  # pragma: no cover - compiled; tested against the 
             q += 1
 
     @jit
+    def positions(keep, out):
+        t = 0
+        for i in range(keep.size):
+            if keep[i]:
+                out[t] = i
+                t += 1
+
+    @jit
     def compact(col, keep):
         t = 0
         for i in range(col.size):
@@ -693,6 +767,72 @@ def _compile(numba) -> dict:  # pragma: no cover - compiled; tested against the 
                 for t in range(m):
                     c = cols[t]
                     buf[r, t] += A[a1, c] + A[a2, c]
+
+    @jit
+    def block_starts(c0, B, nb):
+        # rows (in blocks of B levels of c0) where each block starts, and the end
+        starts = np.zeros(nb + 1, dtype=np.intp)
+        for p in range(c0.size):
+            starts[c0[p] // B + 1] += 1
+        for b in range(nb):
+            starts[b + 1] += starts[b]
+        return starts
+
+    # acc*_blocks: the projection on the largest set (levels 0..G-1), rows in blocks of B of its
+    # levels: each block's levels are accumulated in buf (the same sums in the same order as
+    # acc*) and finished as soon as its rows are done (as finish)
+    @jit
+    def acc2_blocks(c0, c1, o1, w, A, S, inv, G, starts, B, cols, buf, delta):
+        m = cols.size
+        delta[:m] = 0.0
+        for b in range(starts.size - 1):
+            lo = b * B
+            hi = min(lo + B, G)
+            buf[:hi - lo, :m] = 0.0
+            for p in range(starts[b], starts[b + 1]):
+                r, a1 = c0[p] - lo, c1[p] + o1
+                wp = w[p] if w.size else 1.0
+                for t in range(m):
+                    if w.size:
+                        buf[r, t] += wp * A[a1, cols[t]]
+                    else:
+                        buf[r, t] += A[a1, cols[t]]
+            for t in range(m):
+                c = cols[t]
+                d = delta[t]
+                for g in range(lo, hi):
+                    new = (S[g, c] - buf[g - lo, t]) * inv[g]
+                    if abs(new - A[g, c]) > d:
+                        d = abs(new - A[g, c])
+                    A[g, c] = new
+                delta[t] = d
+
+    @jit
+    def acc3_blocks(c0, c1, c2, o1, o2, w, A, S, inv, G, starts, B, cols, buf, delta):
+        m = cols.size
+        delta[:m] = 0.0
+        for b in range(starts.size - 1):
+            lo = b * B
+            hi = min(lo + B, G)
+            buf[:hi - lo, :m] = 0.0
+            for p in range(starts[b], starts[b + 1]):
+                r, a1, a2 = c0[p] - lo, c1[p] + o1, c2[p] + o2
+                wp = w[p] if w.size else 1.0
+                for t in range(m):
+                    c = cols[t]
+                    if w.size:
+                        buf[r, t] += wp * (A[a1, c] + A[a2, c])
+                    else:
+                        buf[r, t] += A[a1, c] + A[a2, c]
+            for t in range(m):
+                c = cols[t]
+                d = delta[t]
+                for g in range(lo, hi):
+                    new = (S[g, c] - buf[g - lo, t]) * inv[g]
+                    if abs(new - A[g, c]) > d:
+                        d = abs(new - A[g, c])
+                    A[g, c] = new
+                delta[t] = d
 
     @jit
     def acck(q, C, off, w, A, G, cols, buf):
@@ -834,6 +974,8 @@ def _compile(numba) -> dict:  # pragma: no cover - compiled; tested against the 
 
     return {"int_table": int_table, "int_apply": int_apply, "recode": recode, "is_sorted": is_sorted, "order": order,
             "order_block": order_block, "take": take, "gather_inplace": gather_inplace,
+            "positions": positions,
+            "block_starts": block_starts, "acc2_blocks": acc2_blocks, "acc3_blocks": acc3_blocks,
             "scatter_inplace": scatter_inplace, "counts": counts, "compact": compact,
             "sums": sums, "acc2": acc2,
             "acc3": acc3, "acck": acck, "finish": finish, "residual": residual,

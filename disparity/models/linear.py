@@ -161,10 +161,14 @@ def _with_rows(d: Design, index: pd.Index) -> Design:
 
 def _kept_rows(d: Design, index: pd.Index, bits: np.ndarray) -> Design:
     """``d`` on the rows of ``index`` kept (``bits``: :func:`numpy.packbits` of the mask); a
-    range index by its positions (no arange of all rows first)."""
+    range index by the labels of its kept positions (no arange of all rows first), as int32
+    when they fit (half of an int64 n-vector)."""
     keep = np.unpackbits(bits, count=len(index)).view(bool)
     if isinstance(index, pd.RangeIndex):
-        pos = np.flatnonzero(keep)
+        lo, hi = sorted((index.start, index.start + index.step * max(len(index) - 1, 0)))
+        dt = np.int32 if 0 <= lo and hi < 2**31 else np.int64
+        pos = np.flatnonzero(keep).astype(dt, copy=False) if dt is np.int64 else \
+            _absorb.positions(keep, dt)
         del keep
         if index.step != 1:
             pos *= index.step
@@ -172,6 +176,27 @@ def _kept_rows(d: Design, index: pd.Index, bits: np.ndarray) -> Design:
             pos += index.start
         return _with_rows(d, pd.Index(pos, copy=False))
     return _with_rows(d, index[keep])
+
+
+def _refill_codes(data, cols, rows, bits, groups):
+    """A function writing the codes of the effects back into ``groups`` as :func:`_absorb_design`
+    formed them (on ``rows``, then renumbered on the kept ones): into each array's own
+    full-length buffer, without a second copy of the codes (:func:`_absorb.demean` reorders them
+    in place and drops the order)."""
+    def refill() -> None:
+        keep = None if bits is None else np.unpackbits(bits, count=len(rows)).view(bool)
+        for c, g in zip(cols, groups, strict=True):
+            col = data[c] if rows.equals(data.index) else data.loc[rows, c]
+            full = g if keep is None else g.base
+            if not (isinstance(full, np.ndarray) and full.shape == (len(rows),)
+                    and full.dtype == g.dtype and full.ctypes.data == g.ctypes.data):
+                full = None  # (not a prefix of its own buffer: via a copy)
+            fresh = _absorb.factor_codes(col, narrow=True, out=full)
+            if keep is not None:
+                fresh = recode([fresh], keep, inplace=True)[0]
+            if fresh.ctypes.data != g.ctypes.data:
+                g[:] = fresh
+    return refill
 
 
 def _absorb_cluster_codes(data, clist, index, fe_cols, fe_groups) -> list[np.ndarray]:
@@ -376,7 +401,8 @@ def ols(
         assert d.block is not None
         before = _col_norms(X)
         M, _ = _absorb.demean(d.block, fe_groups, weights=w, tol=DEMEAN_TOL,
-                              max_iter=DEMEAN_MAX_ITER, out=d.block, reorder_groups=True)
+                              max_iter=DEMEAN_MAX_ITER, out=d.block, reorder_groups=True,
+                              refill_groups=_refill_codes(data, fe_cols, rows, bits, fe_groups))
         if kept is not None:
             d = _kept_rows(d, *kept)
         y, X, names, dropped = _drop_absorbed(M[:, 0], M[:, 1:], before, names)
