@@ -508,15 +508,14 @@ class _NumbaPasses(_NumpyPasses):
         # rows in blocks of B levels of the largest set (as visited): its projection is finished
         # block by block, with a buffer of B levels instead of all of them
         self.B = None if plan is None or K > 3 else (plan or max(1, CACHE_BYTES // (8 * k)))
-        R = int(max(self.B, levels[1:].max())) if self.B else int(levels.max())
-        # one workspace for the arrays of levels (group sums, coefficients, inverse sizes, the
-        # projection's buffer): freed in one piece, so the memory is returned (or is one hole
-        # the next large array fits in)
-        ws = np.zeros(2 * L * k + L + R * k)
+        self.R = int(max(self.B, levels[1:].max())) if self.B else int(levels.max())
+        # the arrays of levels in two workspaces, each freed in one piece (so the memory is
+        # returned, or is one hole the next large array fits in): the group sums and inverse
+        # sizes now, the coefficients and the projection's buffer once the order is dropped
+        ws = np.zeros(L * k + L)
         self.S = ws[:L * k].reshape(L, k)
-        self.A = ws[L * k:2 * L * k].reshape(L, k)
-        self.inv = ws[2 * L * k:2 * L * k + L]
-        self.buf = ws[2 * L * k + L:].reshape(R, k)
+        self.inv = ws[L * k:]
+        self.A = self.buf = None
         self.starts = np.zeros(1, dtype=np.intp)
         self.reordered = False
 
@@ -552,6 +551,10 @@ class _NumbaPasses(_NumpyPasses):
         self.C, self.wv = self.gt, self.w0
 
     def coefficients(self) -> np.ndarray:
+        L, k = self.S.shape
+        ws = np.zeros(L * k + self.R * k)
+        self.A = ws[:L * k].reshape(L, k)
+        self.buf = ws[L * k:].reshape(self.R, k)
         return self.A
 
     def sums(self) -> tuple[np.ndarray, np.ndarray]:

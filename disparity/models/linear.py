@@ -128,7 +128,7 @@ def _absorb_design(
     assert d.block is not None
     codes = absorb_codes(data, cols, d.index)
     keep = drop_singletons(codes)
-    n_single = int((~keep).sum())
+    n_single = keep.size - int(np.count_nonzero(keep))  # (no n-vector of negated flags)
     notes = []
     if n_single:
         notes.append(
