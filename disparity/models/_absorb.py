@@ -240,8 +240,7 @@ def compact_rows(M: np.ndarray, keep: np.ndarray) -> np.ndarray:
 def demean(
     M: np.ndarray, groups: Sequence[np.ndarray], weights: np.ndarray | None = None,
     *, tol: float = DEMEAN_TOL, max_iter: int = DEMEAN_MAX_ITER, backend: str | None = None,
-    out: np.ndarray | None = None, reorder_groups: bool = False,
-    refill_groups: Callable[[], None] | None = None,
+    out: np.ndarray | None = None, refill_groups: Callable[[], None] | None = None,
 ) -> tuple[np.ndarray, int]:
     r"""Residuals of the columns of ``M`` on one or more sets of dummies (alternating projections).
 
@@ -274,13 +273,12 @@ def demean(
     with ``out=M``: ``M`` is demeaned in place, the residual of each row written over it once
     it is read), the codes in visiting order when the rows are reordered (numba: K n-vectors of
     the codes' type, and an int32 n-vector for the order while they are formed) and
-    O(levels x columns). With ``reorder_groups=True`` (numba) the codes are put in visiting order
-    in place instead (cycle by cycle along the order) and back in their own order before the
-    residual is formed: one int32 n-vector, the order, instead of the second copy of the codes.
-    The caller's code arrays are then rewritten during the call (and left as they were).
-    ``refill_groups`` (with ``reorder_groups``): a function that writes the codes, in their own
-    order, back into the caller's arrays (from the data they came from); the order is then
-    dropped once the codes are reordered instead of kept for the passes.
+    O(levels x columns). The group sums are formed in the visiting order. ``refill_groups``
+    (numba): a function that writes the codes, in their own order, back into the caller's
+    arrays (from the data they came from): the codes are then put in visiting order in their
+    own arrays (one set at a time, through one n-vector of its type) and the order is dropped
+    once the sums are formed, instead of a second copy of all the codes for the passes; they
+    are refilled before the residual is formed.
     """
     M = np.asarray(M, dtype=np.float64)
     if M.ndim == 1:
@@ -298,32 +296,22 @@ def demean(
     if use not in ("numba", "numpy"):
         raise ValueError(f"backend={backend!r}: 'numba' or 'numpy'")
     kern = _kernels() if use == "numba" else None
-    in_place = reorder_groups and len(gl) > 1 and all(g.flags.writeable for g in gl) and not any(
-        np.may_share_memory(a, b) for i, a in enumerate(gl) for b in gl[i + 1:])
-    # refilled only when the passes work on the caller's own arrays
-    refill = refill_groups if in_place and all(any(g is h for h in groups) for g in gl) else None
-    eng: _NumpyPasses = (_NumbaPasses(M, gl, off, w, kern, in_place, refill) if kern is not None
+    # refilled only when the passes work on the caller's own (distinct, writable) arrays
+    refill = refill_groups if len(gl) > 1 and all(
+        g.flags.writeable and any(g is h for h in groups) for g in gl) and not any(
+        np.may_share_memory(a, b) for i, a in enumerate(gl) for b in gl[i + 1:]) else None
+    eng: _NumpyPasses = (_NumbaPasses(M, gl, off, w, kern, refill) if kern is not None
                          else _NumpyPasses(M, gl, off, w))
-    inv = eng.inv  # the groups' sizes (total weights), then their inverses
-    if w is None:
-        if kern is not None:  # (np.bincount would first copy int32 codes to intp)
-            kern["counts"](tuple(gl), off, inv)
-        else:
-            inv[:] = np.concatenate([np.bincount(g, minlength=G)
-                                     for g, G in zip(gl, levels, strict=True)])
-    else:
-        inv[:] = np.concatenate([np.bincount(g, weights=w, minlength=G)
-                                 for g, G in zip(gl, levels, strict=True)])
-        if np.any(inv <= 0):
+    try:
+        eng.visit()
+        inv = eng.totals(levels)  # the groups' sizes (total weights), then their inverses
+        if w is not None and np.any(inv <= 0):
             raise DataValueError(
                 "A fixed-effect group has zero total weight; drop it or fix the weights."
             )
-    np.divide(1.0, inv, out=inv)
-    # the group sums in the rows' own order (before the codes are reordered)
-    S, colmax = eng.sums()
-    tol_abs = tol * np.maximum(colmax, 1e-300)
-    eng.visit()
-    try:
+        np.divide(1.0, inv, out=inv)
+        S, colmax = eng.sums()
+        tol_abs = tol * np.maximum(colmax, 1e-300)
         A = eng.coefficients()
         sweeps = _iterate(eng, A, S, inv, off, tol_abs, max_iter)
     finally:
@@ -432,7 +420,11 @@ class _NumpyPasses:
         else:
             self.sgroups = [g[self.perm] for g in groups]
             self.sw = None if w is None else w[self.perm]
-        self.inv = np.zeros(int(off[-1]))
+
+    def totals(self, levels) -> np.ndarray:
+        """The groups' sizes (total weights in the visiting order), one array of all levels."""
+        return np.concatenate([np.bincount(g, weights=self.sw, minlength=G).astype(np.float64)
+                               for g, G in zip(self.sgroups, levels, strict=True)])
 
     def visit(self) -> None:
         """Codes in visiting order (formed on construction here)."""
@@ -453,7 +445,9 @@ class _NumpyPasses:
             if col.size:
                 colmax[c] = np.max(np.abs(col))
             x = col if w is None else w * col
-            for q, g in enumerate(self.groups):
+            if self.perm is not None:  # in the visiting order
+                x = x[self.perm]
+            for q, g in enumerate(self.sgroups):
                 S[off[q]:off[q + 1], c] = np.bincount(g, weights=x, minlength=off[q + 1] - off[q])
         return S, colmax
 
@@ -485,18 +479,18 @@ class _NumpyPasses:
 class _NumbaPasses(_NumpyPasses):
     """The same passes compiled: every active column in one pass over the K code vectors."""
 
-    def __init__(self, M, groups, off, w, kern, in_place=False, refill=None):
-        self.kern, self.in_place, self.refill = kern, in_place, refill
+    def __init__(self, M, groups, off, w, kern, refill=None):
+        self.kern, self.refill = kern, refill
         self.M, self.groups, self.off, self.w = M, groups, off, w
         self.gt = tuple(groups)
         self.C = self.gt  # the codes in visiting order (the codes themselves until visit())
         self.offv = np.asarray(off, dtype=np.intp)
         self.w0 = np.empty(0) if w is None else np.ascontiguousarray(w)
         self.wv = self.w0
-        K, k, L = len(groups), M.shape[1], int(off[-1])
+        K, k = len(groups), M.shape[1]
         levels = np.diff(self.offv)
         # the visiting order (formed first: its counting sort's own n-vector comes and goes
-        # before the workspace below exists)
+        # before anything else is allocated)
         plan = _visit_plan(groups, off, k)
         self.perm = None
         if plan is not None:
@@ -509,46 +503,56 @@ class _NumbaPasses(_NumpyPasses):
         # block by block, with a buffer of B levels instead of all of them
         self.B = None if plan is None or K > 3 else (plan or max(1, CACHE_BYTES // (8 * k)))
         self.R = int(max(self.B, levels[1:].max())) if self.B else int(levels.max())
-        # the arrays of levels in two workspaces, each freed in one piece (so the memory is
-        # returned, or is one hole the next large array fits in): the group sums and inverse
-        # sizes now, the coefficients and the projection's buffer once the order is dropped
-        ws = np.zeros(L * k + L)
-        self.S = ws[:L * k].reshape(L, k)
-        self.inv = ws[L * k:]
-        self.A = self.buf = None
+        self.S = self.inv = self.A = self.buf = None
         self.starts = np.zeros(1, dtype=np.intp)
         self.reordered = False
 
     def visit(self) -> None:
-        """The codes (and weights) in visiting order: copies, or the codes themselves reordered
-        in place (the order kept to restore them). One set needs no passes."""
+        """The codes (and weights) in visiting order: the codes' own arrays reordered one set at
+        a time (to be refilled), else copies. One set needs no passes."""
         kern, perm = self.kern, self.perm
         if perm is not None:
             if self.w is not None:
                 self.wv = self.w0[perm]
-            if self.in_place:
-                for g in self.groups:
-                    kern["gather_inplace"](g, perm)
+            if self.refill is not None:
                 self.reordered = True
-                if self.refill is not None:
-                    self.perm = perm = None
+                for g in self.groups:
+                    g[:] = kern["take"](g, perm, np.empty(g.size, dtype=g.dtype))
             else:
                 self.C = tuple(kern["take"](g, perm, np.empty(g.size, dtype=g.dtype))
                                for g in self.groups)
-                self.perm = None
         if self.B:
             nb = (int(self.off[1]) - 1) // self.B + 1
             self.starts = kern["block_starts"](self.C[0], self.B, nb)
 
     def restore(self) -> None:
         if self.reordered:
-            if self.perm is not None:
-                for g in self.groups:
-                    self.kern["scatter_inplace"](g, self.perm)
-            else:
-                self.refill()
+            self.refill()
         self.perm, self.reordered = None, False
         self.C, self.wv = self.gt, self.w0
+
+    def totals(self, levels) -> np.ndarray:
+        # the arrays of levels in two workspaces, each freed in one piece (so the memory is
+        # returned, or is one hole the next large array fits in): the group sums and inverse
+        # sizes now, the coefficients and the projection's buffer once the order is dropped
+        L, k = int(self.off[-1]), self.M.shape[1]
+        ws = np.zeros(L * k + L)
+        self.S, self.inv = ws[:L * k].reshape(L, k), ws[L * k:]
+        if self.w is None:  # (np.bincount would first copy int32 codes to intp)
+            self.kern["counts"](self.C, self.offv, self.inv)
+        else:
+            self.inv[:] = np.concatenate([np.bincount(g, weights=self.wv, minlength=G)
+                                          for g, G in zip(self.C, levels, strict=True)])
+        return self.inv
+
+    def sums(self) -> tuple[np.ndarray, np.ndarray]:
+        colmax = np.zeros(self.M.shape[1])
+        if self.perm is None:
+            self.kern["sums"](self.M, self.C, self.offv, self.w0, self.S, colmax)
+        else:  # in the visiting order; the order is not needed after this
+            self.kern["sums_perm"](self.M, self.C, self.offv, self.wv, self.perm, self.S, colmax)
+            self.perm = None
+        return self.S, colmax
 
     def coefficients(self) -> np.ndarray:
         L, k = self.S.shape
@@ -556,11 +560,6 @@ class _NumbaPasses(_NumpyPasses):
         self.A = ws[:L * k].reshape(L, k)
         self.buf = ws[L * k:].reshape(self.R, k)
         return self.A
-
-    def sums(self) -> tuple[np.ndarray, np.ndarray]:
-        colmax = np.zeros(self.M.shape[1])
-        self.kern["sums"](self.M, self.gt, self.offv, self.w0, self.S, colmax)
-        return self.S, colmax
 
     def update(self, A, S, inv, q, cols) -> np.ndarray:
         delta = np.empty(cols.size)
@@ -661,44 +660,6 @@ def _compile(numba) -> dict:  # pragma: no cover - compiled; tested against the 
         return out
 
     @jit
-    def gather_inplace(g, perm):
-        # g[p] <- g[perm[p]], one cycle of the order at a time (a visited row's perm entry is
-        # flipped to ~perm, and flipped back at the end)
-        for s0 in range(perm.size):
-            if perm[s0] < 0:
-                continue
-            first = g[s0]
-            p = s0
-            while True:
-                src = perm[p]
-                perm[p] = ~src
-                if src == s0:
-                    g[p] = first
-                    break
-                g[p] = g[src]
-                p = src
-        for p in range(perm.size):
-            perm[p] = ~perm[p]
-
-    @jit
-    def scatter_inplace(g, perm):
-        # g[perm[p]] <- g[p] (undoes gather_inplace), cycle by cycle
-        for s0 in range(perm.size):
-            if perm[s0] < 0:
-                continue
-            carry = g[s0]
-            dst = perm[s0]
-            perm[s0] = ~dst
-            while dst != s0:
-                nxt = perm[dst]
-                perm[dst] = ~nxt
-                carry, g[dst] = g[dst], carry
-                dst = nxt
-            g[s0] = carry
-        for p in range(perm.size):
-            perm[p] = ~perm[p]
-
-    @jit
     def counts(gs, off, tot):
         q = 0
         for g in unroll(gs):
@@ -735,6 +696,22 @@ def _compile(numba) -> dict:  # pragma: no cover - compiled; tested against the 
                 q = 0
                 for g in unroll(gs):
                     S[g[i] + off[q], c] += x
+                    q += 1
+
+    @jit
+    def sums_perm(M, gs, off, w, perm, S, colmax):
+        # sums in the visiting order: row p of the codes (and weights) is row perm[p] of M
+        k = M.shape[1]
+        for p in range(perm.size):
+            i = perm[p]
+            for c in range(k):
+                v = M[i, c]
+                if abs(v) > colmax[c]:
+                    colmax[c] = abs(v)
+                x = w[p] * v if w.size else v
+                q = 0
+                for g in unroll(gs):
+                    S[g[p] + off[q], c] += x
                     q += 1
 
     # acc*: buf[g, t] = sum over rows p of group g (set q) of w_p * sum_{j != q} A[C_j[p] + off_j, c]
@@ -976,10 +953,10 @@ def _compile(numba) -> dict:  # pragma: no cover - compiled; tested against the 
         return out
 
     return {"int_table": int_table, "int_apply": int_apply, "recode": recode, "is_sorted": is_sorted, "order": order,
-            "order_block": order_block, "take": take, "gather_inplace": gather_inplace,
+            "order_block": order_block, "take": take, "sums_perm": sums_perm,
             "positions": positions,
             "block_starts": block_starts, "acc2_blocks": acc2_blocks, "acc3_blocks": acc3_blocks,
-            "scatter_inplace": scatter_inplace, "counts": counts, "compact": compact,
+            "counts": counts, "compact": compact,
             "sums": sums, "acc2": acc2,
             "acc3": acc3, "acck": acck, "finish": finish, "residual": residual,
             "singletons": singletons, "components": components, "nested": nested}

@@ -182,7 +182,7 @@ def _refill_codes(data, cols, rows, bits, groups):
     """A function writing the codes of the effects back into ``groups`` as :func:`_absorb_design`
     formed them (on ``rows``, then renumbered on the kept ones): into each array's own
     full-length buffer, without a second copy of the codes (:func:`_absorb.demean` reorders them
-    in place and drops the order)."""
+    in their own arrays and drops the order)."""
     def refill() -> None:
         keep = None if bits is None else np.unpackbits(bits, count=len(rows)).view(bool)
         for c, g in zip(cols, groups, strict=True):
@@ -401,7 +401,7 @@ def ols(
         assert d.block is not None
         before = _col_norms(X)
         M, _ = _absorb.demean(d.block, fe_groups, weights=w, tol=DEMEAN_TOL,
-                              max_iter=DEMEAN_MAX_ITER, out=d.block, reorder_groups=True,
+                              max_iter=DEMEAN_MAX_ITER, out=d.block,
                               refill_groups=_refill_codes(data, fe_cols, rows, bits, fe_groups))
         if kept is not None:
             d = _kept_rows(d, *kept)

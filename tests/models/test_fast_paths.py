@@ -339,47 +339,36 @@ def test_ols_absorb_keeps_one_block():
 
 @pytest.mark.parametrize("cache_bytes", [2**18, 2**12, 2**9])
 @pytest.mark.parametrize("weighted", [False, True])
-def test_demean_reordering_the_codes_in_place_gives_the_same_bits(cache_bytes, weighted,
-                                                                  monkeypatch):
-    # reorder_groups=True: the codes are put in visiting order in place (and restored, or
-    # refilled by the caller): the same residual to the last bit, the codes as they were
+def test_demean_refilling_the_codes_gives_the_same_bits(cache_bytes, weighted, monkeypatch):
+    # refill_groups: the codes are put in visiting order in their own arrays and refilled by the
+    # caller before the residual: the same residual to the last bit, the codes as they were
     M, groups, w = _unbalanced()
     w = w if weighted else None
     monkeypatch.setattr(_absorb, "CACHE_BYTES", cache_bytes)
     ref, n_ref = _absorb.demean(M, groups, w, backend="numpy")
     saved = [g.copy() for g in groups]
-    got, n_got = _absorb.demean(M, groups, w, reorder_groups=True)
-    np.testing.assert_array_equal(got, ref)
-    assert n_got == n_ref
-    for g, s in zip(groups, saved, strict=True):
-        np.testing.assert_array_equal(g, s)
     calls = []
 
     def refill():
-        calls.append(1)
+        calls.append([np.array_equal(g, s) for g, s in zip(groups, saved, strict=True)])
         for g, s in zip(groups, saved, strict=True):
             g[:] = s
 
-    got, _ = _absorb.demean(M, groups, w, reorder_groups=True, refill_groups=refill)
+    got, n_got = _absorb.demean(M, groups, w, refill_groups=refill)
     np.testing.assert_array_equal(got, ref)
+    assert n_got == n_ref
     # a visiting order other than the rows' own: the codes were reordered, then refilled
-    assert calls == ([] if cache_bytes == 2**18 else [1])
+    assert calls == ([] if cache_bytes == 2**18 else [[False, False, False]])
     for g, s in zip(groups, saved, strict=True):
         np.testing.assert_array_equal(g, s)
-
-
-def test_in_place_permutation_kernels_undo_each_other():
-    kern = _absorb._kernels()
-    rng = np.random.default_rng(3)
-    for n in (1, 2, 17, 1000):
-        perm = rng.permutation(n).astype(np.int32)
-        g = rng.integers(0, 200, n).astype(np.uint8)
-        orig = g.copy()
-        kern["gather_inplace"](g, perm)
-        np.testing.assert_array_equal(g, orig[perm])
-        kern["scatter_inplace"](g, perm)
-        np.testing.assert_array_equal(g, orig)
-        assert (perm >= 0).all() and np.array_equal(np.sort(perm), np.arange(n))
+    # codes the passes must first copy to another type: the copies are reordered, not refilled
+    calls.clear()
+    wide = [g.astype(np.uint64) for g in groups]
+    got, _ = _absorb.demean(M, wide, w, refill_groups=refill)
+    np.testing.assert_array_equal(got, ref)
+    assert calls == []
+    for g, s in zip(wide, saved, strict=True):
+        np.testing.assert_array_equal(g, s)
 
 
 def test_absorb_codes_take_the_smallest_type():
@@ -413,7 +402,7 @@ def test_ols_absorb_kept_rows_and_refilled_codes(index, monkeypatch):
     real = _absorb._NumbaPasses.restore
 
     def restore(self):
-        refills.append(self.reordered and self.perm is None)
+        refills.append(self.reordered)
         real(self)
 
     monkeypatch.setattr(_absorb._NumbaPasses, "restore", restore)
