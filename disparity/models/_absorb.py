@@ -276,9 +276,12 @@ def demean(
     O(levels x columns). The group sums are formed in the visiting order. ``refill_groups``
     (numba): a function that writes the codes, in their own order, back into the caller's
     arrays (from the data they came from): the codes are then put in visiting order in their
-    own arrays (one set at a time, through one n-vector of its type) and the order is dropped
+    own arrays (one set at a time, through one n-vector of its type; the largest set, when the
+    rows are ordered by it, is written as its sorted codes with none) and the order is dropped
     once the sums are formed, instead of a second copy of all the codes for the passes; they
-    are refilled before the residual is formed.
+    are refilled before the residual is formed. The arrays of levels are two workspaces: the
+    group sums and inverse sizes, then the coefficients and the buffer of one projection (a
+    block of the largest set's levels when the rows are visited by its blocks).
     """
     M = np.asarray(M, dtype=np.float64)
     if M.ndim == 1:
@@ -491,7 +494,7 @@ class _NumbaPasses(_NumpyPasses):
         levels = np.diff(self.offv)
         # the visiting order (formed first: its counting sort's own n-vector comes and goes
         # before anything else is allocated)
-        plan = _visit_plan(groups, off, k)
+        plan = self.plan = _visit_plan(groups, off, k)
         self.perm = None
         if plan is not None:
             g0 = groups[0]
@@ -516,8 +519,13 @@ class _NumbaPasses(_NumpyPasses):
                 self.wv = self.w0[perm]
             if self.refill is not None:
                 self.reordered = True
-                for g in self.groups:
-                    g[:] = kern["take"](g, perm, np.empty(g.size, dtype=g.dtype))
+                for q, g in enumerate(self.groups):
+                    if q == 0 and self.plan == 0:
+                        # ordered by its codes: the levels in turn, each as often as it occurs
+                        # (written over the codes, no n-vector)
+                        kern["fill_sorted"](g, int(self.off[1]))
+                    else:
+                        g[:] = kern["take"](g, perm, np.empty(g.size, dtype=g.dtype))
             else:
                 self.C = tuple(kern["take"](g, perm, np.empty(g.size, dtype=g.dtype))
                                for g in self.groups)
@@ -658,6 +666,18 @@ def _compile(numba) -> dict:  # pragma: no cover - compiled; tested against the 
         for p in range(perm.size):
             out[p] = g[perm[p]]
         return out
+
+    @jit
+    def fill_sorted(g, G):
+        # g <- its values in increasing order (a counting sort of codes 0..G-1, in place)
+        cnt = np.zeros(G, dtype=np.intp)
+        for i in range(g.size):
+            cnt[g[i]] += 1
+        p = 0
+        for v in range(G):
+            for _ in range(cnt[v]):
+                g[p] = v
+                p += 1
 
     @jit
     def counts(gs, off, tot):
@@ -953,7 +973,7 @@ def _compile(numba) -> dict:  # pragma: no cover - compiled; tested against the 
         return out
 
     return {"int_table": int_table, "int_apply": int_apply, "recode": recode, "is_sorted": is_sorted, "order": order,
-            "order_block": order_block, "take": take, "sums_perm": sums_perm,
+            "order_block": order_block, "take": take, "sums_perm": sums_perm, "fill_sorted": fill_sorted,
             "positions": positions,
             "block_starts": block_starts, "acc2_blocks": acc2_blocks, "acc3_blocks": acc3_blocks,
             "counts": counts, "compact": compact,
