@@ -129,7 +129,7 @@ def run(big: bool, repeats: int = 3) -> pd.DataFrame:
 
 
 MEM_CHILD = r"""
-import json, sys, warnings
+import ctypes, json, sys, warnings
 sys.path.insert(0, sys.argv[1])
 import disparity as dp
 from bench_absorb import CASES
@@ -140,12 +140,25 @@ def status(key):
             return int(line.split()[1]) * 1024
     return 0
 
+def trim():  # hand freed heap memory back to the system (glibc), so that RSS is what is live
+    try:
+        ctypes.CDLL('libc.so.6').malloc_trim(0)
+    except (OSError, AttributeError):
+        pass
+
 warnings.simplefilter('ignore')
 make, fit = CASES[sys.argv[2]]
-fit(make(20_000))  # warm-up: imports and numba's first call before the baseline
+n = int(sys.argv[3])
+# warm-up on a frame of the same size: imports and numba's first call of every kernel (one per
+# type of the codes, which depends on the numbers of levels) before the baseline
+df = make(n)
+fit(df)
+del df
+trim()
 base = status('VmRSS')
-df = make(int(sys.argv[3]))
+df = make(n)
 nbytes = int(df.memory_usage(index=False, deep=True).sum())
+trim()
 try:  # the peak of the fit, not of the generator's temporaries: reset VmHWM to the current RSS
     with open('/proc/self/clear_refs', 'w') as f:
         f.write('5')
@@ -176,7 +189,10 @@ def peak_rss(case: str, n: int) -> dict:
     frame's columns: the columns themselves count 1x (target <= 2). The peak is the child's own
     ``VmHWM`` (``wait4``'s ``ru_maxrss`` would carry this parent's size across the exec), reset
     to the current RSS once the frame is built (``/proc/self/clear_refs``), so that it is the
-    peak of the fit and not of the data generator's temporaries.
+    peak of the fit and not of the data generator's temporaries. The child first fits a frame
+    of the same size (so numba has loaded every kernel the fit calls: they depend on the types
+    of the codes) and frees it; freed heap memory is handed back (glibc ``malloc_trim``) before
+    the baseline and before the reset, so that both are the memory in use.
     """
     import json
     import os

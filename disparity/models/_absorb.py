@@ -20,7 +20,7 @@ Gaure, S. (2013). OLS with multiple high dimensional category variables. *Comput
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 import pandas as pd
@@ -82,8 +82,17 @@ def absorb_codes(data: pd.DataFrame, cols: Sequence[str], index: pd.Index) -> li
                 f"Fixed-effect column {c!r} has {int(col.isna().sum())} missing values; fill them or "
                 "drop those rows (an observation without a group cannot be absorbed)."
             )
-        out.append(factor_codes(col))
+        out.append(factor_codes(col, narrow=True))
     return out
+
+
+def narrow_dtype(levels: int, n: int) -> np.dtype:
+    """The smallest type for codes ``0..levels-1`` on ``n`` rows: uint8 up to 256 levels, uint16
+    up to 65,536, else :func:`code_dtype` (a year effect takes one byte a row, not four)."""
+    for dt in (np.uint8, np.uint16):
+        if levels <= np.iinfo(dt).max + 1:
+            return np.dtype(dt)
+    return code_dtype(n)
 
 
 def code_dtype(n: int) -> np.dtype:
@@ -92,36 +101,61 @@ def code_dtype(n: int) -> np.dtype:
     return np.dtype(np.int32 if n < 2**31 - 1 else np.int64)
 
 
-def factor_codes(col: pd.Series) -> np.ndarray:
-    """``pd.factorize(col, sort=True)`` codes (:func:`code_dtype`); integer columns by counting.
+def factor_codes(col: pd.Series, *, narrow: bool = False,
+                 out: np.ndarray | None = None) -> np.ndarray:
+    """``pd.factorize(col, sort=True)`` codes (:func:`code_dtype`, or with ``narrow=True``
+    :func:`narrow_dtype`); integer columns by counting.
 
     An integer column whose range is at most a few times its length is coded by marking the values
     present (``bincount``) and numbering them in order: the same codes as a sorted factorize,
-    without hashing.
+    without hashing (and written in their final type: no wider copy first). ``out``: an array
+    of that type and length to write them into (integer columns; others are copied into it).
     """
     v = col.to_numpy() if isinstance(col, pd.Series) else np.asarray(col)
-    dt = code_dtype(v.size)
     if v.dtype.kind in "iu" and v.size:
         lo, hi = int(v.min()), int(v.max())
         if hi - lo <= 4 * v.size + 1024:
             kern = _kernels() if BACKEND == "numba" else None
             if kern is not None and v.dtype != np.uint64:  # (uint64 - int64 is float in numba)
-                out = np.empty(v.size, dtype=dt)
-                kern["int_codes"](v, lo, hi - lo + 1, out)
+                table = np.zeros(hi - lo + 1, dtype=np.intp)
+                G = int(kern["int_table"](v, lo, table))
+                dt = narrow_dtype(G, v.size) if narrow else code_dtype(v.size)
+                if out is None:
+                    out = np.empty(v.size, dtype=dt)
+                elif out.dtype != dt or out.shape != v.shape:
+                    raise ValueError("out= must have the codes' type and length")
+                kern["int_apply"](v, lo, table, out)
                 return out
             off = (v - lo).astype(np.intp, copy=False)
             present = np.bincount(off, minlength=hi - lo + 1) > 0
+            G = int(present.sum())
+            dt = narrow_dtype(G, v.size) if narrow else code_dtype(v.size)
             remap = (np.cumsum(present, dtype=np.intp) - 1).astype(dt)
-            return remap[off]
-    return pd.factorize(col, sort=True)[0].astype(dt)
+            return _into(remap[off], out)
+    codes = pd.factorize(col, sort=True)[0]
+    G = int(codes.max()) + 1 if codes.size else 0
+    return _into(codes.astype(narrow_dtype(G, codes.size) if narrow else code_dtype(codes.size)),
+                 out)
+
+
+def _into(codes: np.ndarray, out: np.ndarray | None) -> np.ndarray:
+    if out is None:
+        return codes
+    if out.dtype != codes.dtype or out.shape != codes.shape:
+        raise ValueError("out= must have the codes' type and length")
+    out[:] = codes
+    return out
 
 
 def _same_type(codes: Sequence[np.ndarray]) -> tuple[np.ndarray, ...]:
-    """The codes as contiguous arrays of one integer type (the compiled passes take a tuple of
-    them); no copy when they already are."""
+    """The codes as contiguous integer arrays for the compiled passes (no copy when they already
+    are). Up to three sets keep their own types (uint8 codes stay one byte a row); four or more
+    share one (the passes over them take a tuple of one type)."""
     arrs = [np.asarray(g) for g in codes]
-    dt = arrs[0].dtype if all(a.dtype == arrs[0].dtype and a.dtype.kind == "i" for a in arrs) \
-        else np.dtype(np.intp)
+    ok = all(a.dtype.kind in "iu" and a.dtype != np.uint64 for a in arrs)
+    if ok and len(arrs) <= 3:
+        return tuple(np.ascontiguousarray(a) for a in arrs)
+    dt = arrs[0].dtype if ok and all(a.dtype == arrs[0].dtype for a in arrs) else np.dtype(np.intp)
     return tuple(np.ascontiguousarray(a, dtype=dt) for a in arrs)
 
 
@@ -176,6 +210,21 @@ def recode(
     return out
 
 
+def positions(keep: np.ndarray, dtype=np.int32) -> np.ndarray:
+    """``np.flatnonzero(keep)`` in ``dtype`` (no int64 n-vector first)."""
+    out = np.empty(int(np.count_nonzero(keep)), dtype=dtype)
+    kern = _kernels() if BACKEND == "numba" else None
+    if kern is not None:
+        kern["positions"](keep, out)
+    else:
+        t = 0
+        for s in range(0, keep.size, 1 << 20):
+            nz = np.flatnonzero(keep[s:s + (1 << 20)])
+            out[t:t + nz.size] = nz + s
+            t += nz.size
+    return out
+
+
 def compact_rows(M: np.ndarray, keep: np.ndarray) -> np.ndarray:
     """The kept rows of the (Fortran-ordered) block ``M``, moved up in place: a view of its top."""
     n_keep = int(keep.sum())
@@ -191,7 +240,7 @@ def compact_rows(M: np.ndarray, keep: np.ndarray) -> np.ndarray:
 def demean(
     M: np.ndarray, groups: Sequence[np.ndarray], weights: np.ndarray | None = None,
     *, tol: float = DEMEAN_TOL, max_iter: int = DEMEAN_MAX_ITER, backend: str | None = None,
-    out: np.ndarray | None = None,
+    out: np.ndarray | None = None, refill_groups: Callable[[], None] | None = None,
 ) -> tuple[np.ndarray, int]:
     r"""Residuals of the columns of ``M`` on one or more sets of dummies (alternating projections).
 
@@ -224,7 +273,15 @@ def demean(
     with ``out=M``: ``M`` is demeaned in place, the residual of each row written over it once
     it is read), the codes in visiting order when the rows are reordered (numba: K n-vectors of
     the codes' type, and an int32 n-vector for the order while they are formed) and
-    O(levels x columns).
+    O(levels x columns). The group sums are formed in the visiting order. ``refill_groups``
+    (numba): a function that writes the codes, in their own order, back into the caller's
+    arrays (from the data they came from): the codes are then put in visiting order in their
+    own arrays (one set at a time, through one n-vector of its type; the largest set, when the
+    rows are ordered by it, is written as its sorted codes with none) and the order is dropped
+    once the sums are formed, instead of a second copy of all the codes for the passes; they
+    are refilled before the residual is formed. The arrays of levels are two workspaces: the
+    group sums and inverse sizes, then the coefficients and the buffer of one projection (a
+    block of the largest set's levels when the rows are visited by its blocks).
     """
     M = np.asarray(M, dtype=np.float64)
     if M.ndim == 1:
@@ -242,27 +299,27 @@ def demean(
     if use not in ("numba", "numpy"):
         raise ValueError(f"backend={backend!r}: 'numba' or 'numpy'")
     kern = _kernels() if use == "numba" else None
-    if w is None:
-        if kern is not None:  # (np.bincount would first copy int32 codes to intp)
-            tot = np.zeros(int(off[-1]), dtype=np.intp)
-            kern["counts"](tuple(gl), off, tot)
-        else:
-            tot = np.concatenate([np.bincount(g, minlength=G)
-                                  for g, G in zip(gl, levels, strict=True)])
-    else:
-        tot = np.concatenate([np.bincount(g, weights=w, minlength=G)
-                              for g, G in zip(gl, levels, strict=True)])
-        if np.any(tot <= 0):
+    # refilled only when the passes work on the caller's own (distinct, writable) arrays
+    refill = refill_groups if len(gl) > 1 and all(
+        g.flags.writeable and any(g is h for h in groups) for g in gl) and not any(
+        np.may_share_memory(a, b) for i, a in enumerate(gl) for b in gl[i + 1:]) else None
+    eng: _NumpyPasses = (_NumbaPasses(M, gl, off, w, kern, refill) if kern is not None
+                         else _NumpyPasses(M, gl, off, w))
+    try:
+        eng.visit()
+        inv = eng.totals(levels)  # the groups' sizes (total weights), then their inverses
+        if w is not None and np.any(inv <= 0):
             raise DataValueError(
                 "A fixed-effect group has zero total weight; drop it or fix the weights."
             )
-    inv = 1.0 / tot.astype(np.float64)
-    eng: _NumpyPasses = (_NumbaPasses(M, gl, off, w, kern) if kern is not None
-                         else _NumpyPasses(M, gl, off, w))
-    S, colmax = eng.sums()
-    tol_abs = tol * np.maximum(colmax, 1e-300)
-    A = eng.coefficients()
-    sweeps = _iterate(eng, A, S, inv, off, tol_abs, max_iter)
+        np.divide(1.0, inv, out=inv)
+        S, colmax = eng.sums()
+        tol_abs = tol * np.maximum(colmax, 1e-300)
+        A = eng.coefficients()
+        sweeps = _iterate(eng, A, S, inv, off, tol_abs, max_iter)
+    finally:
+        eng.restore()
+    del S, inv
     if out is None:
         out = np.empty(M.shape, order="F")
     eng.residual(A, out)
@@ -302,18 +359,20 @@ def _iterate(eng, A, S, inv, off, tol_abs, max_iter) -> int:
         if x1 is None:
             x1 = A[st:].copy()
             continue
-        # Irons-Tuck on (x0, x1, x2 = the current state), each active column on its own
-        a = active
-        x2 = A[st:, a]
-        d1 = x1[:, a] - x0[:, a]
-        d2 = x2 - x1[:, a]
-        dd = d2 - d1
-        den = np.einsum("ij,ij->j", dd, dd)
-        num = np.einsum("ij,ij->j", d2, dd)
-        coef = np.divide(num, den, out=np.zeros_like(num), where=den > 0)
-        A[st:, a] = x2 - coef * d2
-        run[a] = 0
-        x0[:, a] = A[st:, a]
+        # Irons-Tuck on (x0, x1, x2 = the current state), each active column on its own (one
+        # column's differences at a time: temporaries of one column of coefficients)
+        for c in active:
+            x2 = A[st:, c]
+            d1 = x1[:, c] - x0[:, c]
+            d2 = x2 - x1[:, c]
+            dd = d2 - d1
+            den = float(np.einsum("i,i->", dd, dd))
+            coef = float(np.einsum("i,i->", d2, dd)) / den if den > 0 else 0.0
+            del d1, dd
+            d2 *= coef
+            x2 -= d2
+            x0[:, c] = x2
+        run[active] = 0
         x1 = None
     raise DataValueError(
         f"Demeaning by {K} sets of fixed effects did not converge in {max_iter} sweeps; the "
@@ -365,6 +424,17 @@ class _NumpyPasses:
             self.sgroups = [g[self.perm] for g in groups]
             self.sw = None if w is None else w[self.perm]
 
+    def totals(self, levels) -> np.ndarray:
+        """The groups' sizes (total weights in the visiting order), one array of all levels."""
+        return np.concatenate([np.bincount(g, weights=self.sw, minlength=G).astype(np.float64)
+                               for g, G in zip(self.sgroups, levels, strict=True)])
+
+    def visit(self) -> None:
+        """Codes in visiting order (formed on construction here)."""
+
+    def restore(self) -> None:
+        """Codes back in their own order (never reordered here)."""
+
     def coefficients(self) -> np.ndarray:
         return np.zeros((int(self.off[-1]), self.M.shape[1]), order="F")
 
@@ -378,7 +448,9 @@ class _NumpyPasses:
             if col.size:
                 colmax[c] = np.max(np.abs(col))
             x = col if w is None else w * col
-            for q, g in enumerate(self.groups):
+            if self.perm is not None:  # in the visiting order
+                x = x[self.perm]
+            for q, g in enumerate(self.sgroups):
                 S[off[q]:off[q + 1], c] = np.bincount(g, weights=x, minlength=off[q + 1] - off[q])
         return S, colmax
 
@@ -410,42 +482,113 @@ class _NumpyPasses:
 class _NumbaPasses(_NumpyPasses):
     """The same passes compiled: every active column in one pass over the K code vectors."""
 
-    def __init__(self, M, groups, off, w, kern):
-        self.kern = kern
+    def __init__(self, M, groups, off, w, kern, refill=None):
+        self.kern, self.refill = kern, refill
         self.M, self.groups, self.off, self.w = M, groups, off, w
-        K = len(groups)
-        g0 = groups[0]
-        plan = _visit_plan(groups, off, M.shape[1])
-        perm = None
-        if plan == 0 and not kern["is_sorted"](g0, 1, g0):
-            perm = kern["order"](g0, int(off[1]))
-        elif plan and not kern["is_sorted"](g0, plan, groups[1]):
-            perm = kern["order_block"](g0, plan, int(off[1]), groups[1], int(off[2] - off[1]))
         self.gt = tuple(groups)
-        # the codes in visiting order (the codes themselves when the rows are visited as given;
-        # one set needs no passes); the order is dropped once they and the weights are formed
-        self.C = self.gt if perm is None or K == 1 else tuple(
-            kern["take"](g, perm, np.empty(g.size, dtype=g.dtype)) for g in groups)
+        self.C = self.gt  # the codes in visiting order (the codes themselves until visit())
         self.offv = np.asarray(off, dtype=np.intp)
         self.w0 = np.empty(0) if w is None else np.ascontiguousarray(w)
-        self.wv = self.w0 if (perm is None or w is None) else self.w0[perm]
-        self.buf = np.empty((int(np.max(np.diff(off))), M.shape[1]))
-        self.acc = kern["acc2"] if K == 2 else kern["acc3"] if K == 3 else kern["acck"]
+        self.wv = self.w0
+        K, k = len(groups), M.shape[1]
+        levels = np.diff(self.offv)
+        # the visiting order (formed first: its counting sort's own n-vector comes and goes
+        # before anything else is allocated)
+        plan = self.plan = _visit_plan(groups, off, k)
+        self.perm = None
+        if plan is not None:
+            g0 = groups[0]
+            if plan == 0 and not kern["is_sorted"](g0, 1, g0):
+                self.perm = kern["order"](g0, int(off[1]))
+            elif plan and not kern["is_sorted"](g0, plan, groups[1]):
+                self.perm = kern["order_block"](g0, plan, int(off[1]), groups[1], int(levels[1]))
+        # rows in blocks of B levels of the largest set (as visited): its projection is finished
+        # block by block, with a buffer of B levels instead of all of them
+        self.B = None if plan is None or K > 3 else (plan or max(1, CACHE_BYTES // (8 * k)))
+        self.R = int(max(self.B, levels[1:].max())) if self.B else int(levels.max())
+        self.S = self.inv = self.A = self.buf = None
+        self.starts = np.zeros(1, dtype=np.intp)
+        self.reordered = False
 
-    def coefficients(self) -> np.ndarray:
-        return np.zeros((int(self.off[-1]), self.M.shape[1]))
+    def visit(self) -> None:
+        """The codes (and weights) in visiting order: the codes' own arrays reordered one set at
+        a time (to be refilled), else copies. One set needs no passes."""
+        kern, perm = self.kern, self.perm
+        if perm is not None:
+            if self.w is not None:
+                self.wv = self.w0[perm]
+            if self.refill is not None:
+                self.reordered = True
+                for q, g in enumerate(self.groups):
+                    if q == 0 and self.plan == 0:
+                        # ordered by its codes: the levels in turn, each as often as it occurs
+                        # (written over the codes, no n-vector)
+                        kern["fill_sorted"](g, int(self.off[1]))
+                    else:
+                        g[:] = kern["take"](g, perm, np.empty(g.size, dtype=g.dtype))
+            else:
+                self.C = tuple(kern["take"](g, perm, np.empty(g.size, dtype=g.dtype))
+                               for g in self.groups)
+        if self.B:
+            nb = (int(self.off[1]) - 1) // self.B + 1
+            self.starts = kern["block_starts"](self.C[0], self.B, nb)
+
+    def restore(self) -> None:
+        if self.reordered:
+            self.refill()
+        self.perm, self.reordered = None, False
+        self.C, self.wv = self.gt, self.w0
+
+    def totals(self, levels) -> np.ndarray:
+        # the arrays of levels in two workspaces, each freed in one piece (so the memory is
+        # returned, or is one hole the next large array fits in): the group sums and inverse
+        # sizes now, the coefficients and the projection's buffer once the order is dropped
+        L, k = int(self.off[-1]), self.M.shape[1]
+        ws = np.zeros(L * k + L)
+        self.S, self.inv = ws[:L * k].reshape(L, k), ws[L * k:]
+        if self.w is None:  # (np.bincount would first copy int32 codes to intp)
+            self.kern["counts"](self.C, self.offv, self.inv)
+        else:
+            self.inv[:] = np.concatenate([np.bincount(g, weights=self.wv, minlength=G)
+                                          for g, G in zip(self.C, levels, strict=True)])
+        return self.inv
 
     def sums(self) -> tuple[np.ndarray, np.ndarray]:
-        S = np.zeros((int(self.off[-1]), self.M.shape[1]))
         colmax = np.zeros(self.M.shape[1])
-        self.kern["sums"](self.M, self.gt, self.offv, self.w0, S, colmax)
-        return S, colmax
+        if self.perm is None:
+            self.kern["sums"](self.M, self.C, self.offv, self.w0, self.S, colmax)
+        else:  # in the visiting order; the order is not needed after this
+            self.kern["sums_perm"](self.M, self.C, self.offv, self.wv, self.perm, self.S, colmax)
+            self.perm = None
+        return self.S, colmax
+
+    def coefficients(self) -> np.ndarray:
+        L, k = self.S.shape
+        ws = np.zeros(L * k + self.R * k)
+        self.A = ws[:L * k].reshape(L, k)
+        self.buf = ws[L * k:].reshape(self.R, k)
+        return self.A
 
     def update(self, A, S, inv, q, cols) -> np.ndarray:
         delta = np.empty(cols.size)
         lo, hi = int(self.off[q]), int(self.off[q + 1])
-        self.acc(q, self.C, self.offv, self.wv, A, hi - lo, cols, self.buf)
-        self.kern["finish"](A, S, inv, lo, hi, cols, self.buf, delta)
+        C, o, kern, buf = self.C, self.offv, self.kern, self.buf
+        if q == 0 and self.B:
+            if len(C) == 2:
+                kern["acc2_blocks"](C[0], C[1], o[1], self.wv, A, S, inv, hi, self.starts,
+                                    self.B, cols, buf, delta)
+            else:
+                kern["acc3_blocks"](C[0], C[1], C[2], o[1], o[2], self.wv, A, S, inv, hi,
+                                    self.starts, self.B, cols, buf, delta)
+            return delta
+        if len(C) == 2:
+            kern["acc2"](C[q], C[1 - q], o[1 - q], self.wv, A, hi - lo, cols, buf)
+        elif len(C) == 3:
+            j1, j2 = (1, 2) if q == 0 else (0, 2) if q == 1 else (0, 1)
+            kern["acc3"](C[q], C[j1], C[j2], o[j1], o[j2], self.wv, A, hi - lo, cols, buf)
+        else:
+            kern["acck"](q, C, o, self.wv, A, hi - lo, cols, buf)
+        kern["finish"](A, S, inv, lo, hi, cols, buf, delta)
         return delta
 
     def residual(self, A, out) -> None:
@@ -464,262 +607,10 @@ def _kernels() -> dict | None:
         except ImportError:
             _KERNELS = {}
         else:
-            _KERNELS = _compile(numba)
+            from ._absorb_kernels import compile_kernels
+
+            _KERNELS = compile_kernels(numba)
     return _KERNELS or None
-
-
-def _compile(numba) -> dict:  # pragma: no cover - compiled; tested against the numpy passes
-    """The numba kernels. Sums run over rows in the visiting order, as ``np.bincount`` does."""
-    jit = numba.njit(cache=True, nogil=True)
-
-    @jit
-    def is_sorted(g0, B, g1):
-        # rows in the order of (g0 // B, g1)? (B = 1, g1 = g0: in the order of g0)
-        if B == 1:
-            for i in range(1, g0.size):
-                if g0[i] < g0[i - 1] or (g0[i] == g0[i - 1] and g1[i] < g1[i - 1]):
-                    return False
-            return True
-        for i in range(1, g0.size):
-            b, a = g0[i] // B, g0[i - 1] // B
-            if b < a or (b == a and g1[i] < g1[i - 1]):
-                return False
-        return True
-
-    @jit
-    def order(g, G):
-        start = np.zeros(G + 1, dtype=np.intp)
-        for i in range(g.size):
-            start[g[i] + 1] += 1
-        for v in range(G):
-            start[v + 1] += start[v]
-        perm = np.empty(g.size, dtype=np.int32)
-        for i in range(g.size):
-            perm[start[g[i]]] = i
-            start[g[i]] += 1
-        return perm
-
-    @jit
-    def order_block(g0, B, G0, g1, G1):
-        # stable counting sorts: by g1, then by g0 // B (= np.lexsort((g1, g0 // B)))
-        p1 = order(g1, G1)
-        nb = (G0 - 1) // B + 1
-        start = np.zeros(nb + 1, dtype=np.intp)
-        for i in range(g0.size):
-            start[g0[i] // B + 1] += 1
-        for v in range(nb):
-            start[v + 1] += start[v]
-        perm = np.empty(g0.size, dtype=np.int32)
-        for t in range(g0.size):
-            i = p1[t]
-            b = g0[i] // B
-            perm[start[b]] = i
-            start[b] += 1
-        return perm
-
-    @jit
-    def take(g, perm, out):
-        for p in range(perm.size):
-            out[p] = g[perm[p]]
-        return out
-
-    @jit
-    def counts(gs, off, tot):
-        for q in range(len(gs)):
-            g = gs[q]
-            o = off[q]
-            for i in range(g.size):
-                tot[g[i] + o] += 1
-
-    @jit
-    def compact(col, keep):
-        t = 0
-        for i in range(col.size):
-            if keep[i]:
-                col[t] = col[i]
-                t += 1
-
-    @jit
-    def sums(M, gs, off, w, S, colmax):
-        n, k = M.shape
-        for i in range(n):
-            for c in range(k):
-                v = M[i, c]
-                if abs(v) > colmax[c]:
-                    colmax[c] = abs(v)
-                x = w[i] * v if w.size else v
-                for q in range(len(gs)):
-                    S[gs[q][i] + off[q], c] += x
-
-    # acc*: buf[g, t] = sum over rows p of group g (set q) of w_p * sum_{j != q} A[C_j[p] + off_j, c]
-    # (C: the K code vectors in visiting order; G: the levels of set q)
-    @jit
-    def acc2(q, C, off, w, A, G, cols, buf):
-        m = cols.size
-        buf[:G, :m] = 0.0
-        j1 = 1 - q
-        cq, c1, o1 = C[q], C[j1], off[j1]
-        if w.size:
-            for p in range(cq.size):
-                r, a1, wp = cq[p], c1[p] + o1, w[p]
-                for t in range(m):
-                    buf[r, t] += wp * A[a1, cols[t]]
-        else:
-            for p in range(cq.size):
-                r, a1 = cq[p], c1[p] + o1
-                for t in range(m):
-                    buf[r, t] += A[a1, cols[t]]
-
-    @jit
-    def acc3(q, C, off, w, A, G, cols, buf):
-        m = cols.size
-        buf[:G, :m] = 0.0
-        j1 = 1 if q == 0 else 0
-        j2 = 1 if q == 2 else 2
-        cq, c1, c2, o1, o2 = C[q], C[j1], C[j2], off[j1], off[j2]
-        if w.size:
-            for p in range(cq.size):
-                r, a1, a2, wp = cq[p], c1[p] + o1, c2[p] + o2, w[p]
-                for t in range(m):
-                    c = cols[t]
-                    buf[r, t] += wp * (A[a1, c] + A[a2, c])
-        else:
-            for p in range(cq.size):
-                r, a1, a2 = cq[p], c1[p] + o1, c2[p] + o2
-                for t in range(m):
-                    c = cols[t]
-                    buf[r, t] += A[a1, c] + A[a2, c]
-
-    @jit
-    def acck(q, C, off, w, A, G, cols, buf):
-        K = len(C)
-        m = cols.size
-        buf[:G, :m] = 0.0
-        cq = C[q]
-        for p in range(cq.size):
-            r = cq[p]
-            for t in range(m):
-                c = cols[t]
-                s = 0.0
-                for j in range(K):
-                    if j != q:
-                        s += A[C[j][p] + off[j], c]
-                buf[r, t] += w[p] * s if w.size else s
-
-    @jit
-    def finish(A, S, inv, lo, hi, cols, buf, delta):
-        for t in range(cols.size):
-            c = cols[t]
-            d = 0.0
-            for g in range(lo, hi):
-                new = (S[g, c] - buf[g - lo, t]) * inv[g]
-                if abs(new - A[g, c]) > d:
-                    d = abs(new - A[g, c])
-                A[g, c] = new
-            delta[t] = d
-
-    @jit
-    def residual(M, gs, off, A, out):
-        n, k = M.shape
-        for i in range(n):
-            for c in range(k):
-                s = M[i, c]
-                for j in range(len(gs)):
-                    s -= A[gs[j][i] + off[j], c]
-                out[i, c] = s
-
-    @jit
-    def singletons(gs, levels):
-        # one row removed updates every count at once, so removals cascade within a pass; the
-        # rows left are the same (removal is monotone: the largest set without singletons stays)
-        n = gs[0].size
-        counts = [np.zeros(levels[q], dtype=np.intp) for q in range(len(gs))]
-        for q in range(len(gs)):
-            for i in range(n):
-                counts[q][gs[q][i]] += 1
-        keep = np.ones(n, dtype=np.bool_)
-        changed = True
-        while changed:
-            changed = False
-            for i in range(n):
-                if keep[i]:
-                    single = False
-                    for q in range(len(gs)):
-                        if counts[q][gs[q][i]] == 1:
-                            single = True
-                    if single:
-                        keep[i] = False
-                        changed = True
-                        for q in range(len(gs)):
-                            counts[q][gs[q][i]] -= 1
-        return keep
-
-    @jit
-    def components(a, b, na, nb):
-        # union-find (path halving) on the bipartite graph of the levels of a and b
-        parent = np.arange(na + nb)
-        for i in range(a.size):
-            x, y = a[i], b[i] + na
-            while parent[x] != x:
-                parent[x] = parent[parent[x]]
-                x = parent[x]
-            while parent[y] != y:
-                parent[y] = parent[parent[y]]
-                y = parent[y]
-            if x != y:
-                parent[max(x, y)] = min(x, y)
-        roots = 0
-        for v in range(na + nb):
-            if parent[v] == v:
-                roots += 1
-        return roots
-
-    @jit
-    def nested(g, c, G):
-        seen = np.full(G, -1, dtype=np.intp)
-        for i in range(g.size):
-            s = seen[g[i]]
-            if s < 0:
-                seen[g[i]] = c[i]
-            elif s != c[i]:
-                return False
-        return True
-
-    @jit
-    def int_codes(v, lo, span, out):
-        present = np.zeros(span, dtype=np.intp)
-        for i in range(v.size):
-            present[v[i] - lo] = 1
-        code = -1
-        for j in range(span):
-            code += present[j]
-            present[j] = code
-        for i in range(v.size):
-            out[i] = present[v[i] - lo]
-
-    @jit
-    def recode(g, keep, G, out):
-        # out may be g's own first rows: row i is read before row t <= i is written
-        remap = np.zeros(G, dtype=np.intp)
-        for i in range(g.size):
-            if keep[i]:
-                remap[g[i]] = 1
-        code = -1
-        for j in range(G):
-            code += remap[j]
-            remap[j] = code
-        t = 0
-        for i in range(g.size):
-            if keep[i]:
-                out[t] = remap[g[i]]
-                t += 1
-        return out
-
-    return {"int_codes": int_codes, "recode": recode, "is_sorted": is_sorted, "order": order,
-            "order_block": order_block, "take": take, "counts": counts, "compact": compact,
-            "sums": sums, "acc2": acc2,
-            "acc3": acc3, "acck": acck, "finish": finish, "residual": residual,
-            "singletons": singletons, "components": components, "nested": nested}
 
 
 def absorbed_dof(groups: Sequence[np.ndarray]) -> int:
@@ -742,7 +633,7 @@ def absorbed_dof(groups: Sequence[np.ndarray]) -> int:
 
     a, b = groups[0], groups[1]
     na, nb = levels[0], levels[1]
-    graph = coo_matrix((np.ones(a.size), (a, b + na)), shape=(na + nb, na + nb))
+    graph = coo_matrix((np.ones(a.size), (a, b.astype(np.intp) + na)), shape=(na + nb, na + nb))
     n_comp = int(connected_components(graph, directed=False)[0])
     return na + nb - n_comp + sum(v - 1 for v in levels[2:])
 

@@ -273,6 +273,34 @@ def _plain_design(sub: pd.DataFrame, cols: list[str | None]) -> np.ndarray:
     return out
 
 
+def _complete_rows(data: pd.DataFrame, used: list) -> np.ndarray | None:
+    """Flags of the rows with no missing value in ``used``, or None when every row is complete.
+
+    Plain integer and boolean columns cannot hold a missing value and float columns are read by
+    row blocks, so complete data costs no n-vector of flags (each one a heap block that would
+    stay in the process's memory).
+    """
+    if not data.columns.is_unique:
+        flags = data[used].notna().all(axis=1).to_numpy()
+        return None if flags.all() else flags
+    maybe = []
+    for c in used:
+        dt = data[c].dtype
+        if isinstance(dt, np.dtype) and dt.kind in "iub":
+            continue
+        if isinstance(dt, np.dtype) and dt.kind == "f":
+            a = data[c].to_numpy()
+            if not any(np.isnan(a[s:s + (1 << 16)]).any() for s in range(0, a.size, 1 << 16)):
+                continue
+        maybe.append(c)
+    if not maybe:
+        return None
+    complete = np.ones(len(data), dtype=bool)
+    for c in maybe:  # one column's flags at a time
+        complete &= data[c].notna().to_numpy()
+    return None if complete.all() else complete
+
+
 def _finite(a: np.ndarray, block: int = 1 << 16) -> bool:
     """All values finite, by row blocks (no n-vector of flags)."""
     return all(np.isfinite(a[s:s + block]).all() for s in range(0, a.shape[0], block))
@@ -320,17 +348,13 @@ def build_design(
         )
     _check_text_numbers(formula, data, needed)
     used = [c for c in data.columns if c in needed]
-    if data.columns.is_unique:
-        complete = np.ones(len(data), dtype=bool)
-        for c in used:  # one column's flags at a time
-            complete &= data[c].notna().to_numpy()
-    else:
-        complete = data[used].notna().all(axis=1).to_numpy()
+    complete = _complete_rows(data, used)
     # each once: a repeated name (a cluster also absorbed) would make pandas copy the columns
     cols = list(dict.fromkeys([*used, *extra]))
     # all rows complete: a (copy-on-write) column selection, not a copy of the columns
-    sub = data[cols] if bool(complete.all()) else data.loc[complete, cols]
-    n_dropped = int((~complete).sum())
+    sub = data[cols] if complete is None else data.loc[complete, cols]
+    n_dropped = 0 if complete is None else len(complete) - int(np.count_nonzero(complete))
+    del complete
     try:
         # Invalid values (log of 0 or negatives) are reported below with the rows involved.
         with np.errstate(all="ignore"):

@@ -116,16 +116,19 @@ def _check_nobs(d: Design, formula: str) -> None:
 
 def _absorb_design(
     d: Design, data: pd.DataFrame, cols: tuple[str, ...]
-) -> tuple[Design, list[np.ndarray], int, list[str]]:
+) -> tuple[Design, list[np.ndarray], int, list[str], np.ndarray | None]:
     """Restrict the design to the rows that survive singleton removal; codes of the effects.
 
     ``d`` is built with ``absorb_block=True``: its block (outcome, regressors) and the codes are
-    compacted to the kept rows in place (no second copy of either).
+    compacted to the kept rows in place (no second copy of either). When rows are dropped, the
+    index of the kept ones is formed after the demeaning (:func:`_kept_rows`; it would add an
+    int64 n-vector to the demeaning's peak): until then ``d`` carries a placeholder index and
+    the rows kept are returned as packed bits.
     """
     assert d.block is not None
     codes = absorb_codes(data, cols, d.index)
     keep = drop_singletons(codes)
-    n_single = int((~keep).sum())
+    n_single = keep.size - int(np.count_nonzero(keep))  # (no n-vector of negated flags)
     notes = []
     if n_single:
         notes.append(
@@ -138,15 +141,83 @@ def _absorb_design(
         )
     if d.X.shape[1] == 0:
         raise SpecificationError("With absorb=, the formula needs at least one regressor.")
+    bits = None
     if n_single:
         block = compact_rows(d.block, keep)
-        index = d.index[keep]
-        d = replace(
-            d, block=block, index=index,
-            y=pd.Series(block[:, 0], index=index, name=d.y.name, copy=False),
-            X=pd.DataFrame(block[:, 1:], index=index, columns=d.X.columns, copy=False),
-        )
-    return d, recode(codes, keep, inplace=True), n_single, notes
+        bits = np.packbits(keep)
+        d = _with_rows(replace(d, block=block), pd.RangeIndex(block.shape[0]))
+    return d, recode(codes, keep, inplace=True), n_single, notes, bits
+
+
+def _with_rows(d: Design, index: pd.Index) -> Design:
+    """``d`` with ``index`` on its rows (y and X views of its block)."""
+    assert d.block is not None
+    return replace(
+        d, index=index,
+        y=pd.Series(d.block[:, 0], index=index, name=d.y.name, copy=False),
+        X=pd.DataFrame(d.block[:, 1:], index=index, columns=d.X.columns, copy=False),
+    )
+
+
+def _kept_rows(d: Design, index: pd.Index, bits: np.ndarray) -> Design:
+    """``d`` on the rows of ``index`` kept (``bits``: :func:`numpy.packbits` of the mask); a
+    range index by the labels of its kept positions (no arange of all rows first), as int32
+    when they fit (half of an int64 n-vector)."""
+    keep = np.unpackbits(bits, count=len(index)).view(bool)
+    if isinstance(index, pd.RangeIndex):
+        lo, hi = sorted((index.start, index.start + index.step * max(len(index) - 1, 0)))
+        dt = np.int32 if 0 <= lo and hi < 2**31 else np.int64
+        pos = np.flatnonzero(keep).astype(dt, copy=False) if dt is np.int64 else \
+            _absorb.positions(keep, dt)
+        del keep
+        if index.step != 1:
+            pos *= index.step
+        if index.start:
+            pos += index.start
+        return _with_rows(d, pd.Index(pos, copy=False))
+    return _with_rows(d, index[keep])
+
+
+def _refill_codes(data, cols, rows, bits, groups):
+    """A function writing the codes of the effects back into ``groups`` as :func:`_absorb_design`
+    formed them (on ``rows``, then renumbered on the kept ones): into each array's own
+    full-length buffer, without a second copy of the codes (:func:`_absorb.demean` reorders them
+    in their own arrays and drops the order)."""
+    def refill() -> None:
+        keep = None if bits is None else np.unpackbits(bits, count=len(rows)).view(bool)
+        for c, g in zip(cols, groups, strict=True):
+            col = data[c] if rows.equals(data.index) else data.loc[rows, c]
+            full = g if keep is None else g.base
+            if not (isinstance(full, np.ndarray) and full.shape == (len(rows),)
+                    and full.dtype == g.dtype and full.ctypes.data == g.ctypes.data):
+                full = None  # (not a prefix of its own buffer: via a copy)
+            fresh = _absorb.factor_codes(col, narrow=True, out=full)
+            if keep is not None:
+                fresh = recode([fresh], keep, inplace=True)[0]
+            if fresh.ctypes.data != g.ctypes.data:
+                g[:] = fresh
+    return refill
+
+
+def _absorb_cluster_codes(data, clist, index, fe_cols, fe_groups) -> list[np.ndarray]:
+    """Cluster codes; a cluster column that is also absorbed reuses the effect's codes (the same
+    numbers: dense codes in sorted order of its values on the estimation rows)."""
+    if len(clist) > 2 or not any(c in fe_cols for c in clist):
+        return cv.cluster_codes(data, list(clist), index)
+    out = []
+    for c in clist:
+        if c in fe_cols:
+            g = fe_groups[fe_cols.index(c)]
+            if int(g.max()) < 1:
+                raise DataValueError(
+                    f"Cluster column {c!r} has a single cluster in the estimation sample; "
+                    "cluster-robust variances need at least two (use vcov='HC1', or a "
+                    "coarser/finer clustering variable)."
+                )
+            out.append(g)
+        else:
+            out.extend(cv.cluster_codes(data, [c], index))
+    return out
 
 
 def _col_norms(X: np.ndarray) -> np.ndarray:
@@ -302,8 +373,14 @@ def ols(
     fe = cv.NO_FE
     fe_groups: list[np.ndarray] = []
     n_single = 0
+    kept: tuple[pd.Index, np.ndarray] | None = None  # (all rows, packed mask) until demeaned
     if fe_cols:
-        d, fe_groups, n_single, fe_notes = _absorb_design(d, data, fe_cols)
+        rows = d.index
+        d, fe_groups, n_single, fe_notes, bits = _absorb_design(d, data, fe_cols)
+        if bits is not None:
+            kept = (rows, bits)
+            if weights is not None:  # the weights are read on the kept rows
+                d, kept = _kept_rows(d, *kept), None
     _check_nobs(d, formula)
     w = prepare_weights(data, weights, weight_type, d.index)
     if d.block is not None:  # absorb=: views of the one block, demeaned in place below
@@ -324,7 +401,10 @@ def ols(
         assert d.block is not None
         before = _col_norms(X)
         M, _ = _absorb.demean(d.block, fe_groups, weights=w, tol=DEMEAN_TOL,
-                              max_iter=DEMEAN_MAX_ITER, out=d.block)
+                              max_iter=DEMEAN_MAX_ITER, out=d.block,
+                              refill_groups=_refill_codes(data, fe_cols, rows, bits, fe_groups))
+        if kept is not None:
+            d = _kept_rows(d, *kept)
         y, X, names, dropped = _drop_absorbed(M[:, 0], M[:, 1:], before, names)
         if dropped:
             fe_notes.append(
@@ -336,7 +416,7 @@ def ols(
     # scores x_i w_i e_i, with the residuals formed by row blocks wherever a variance needs them
     scores = cv.IndexScores(X, y=y, params=sol.params, weights=w, extended=sol.refined)
 
-    codes = cv.cluster_codes(data, list(clist), d.index) if clist else None
+    codes = _absorb_cluster_codes(data, clist, d.index, fe_cols, fe_groups) if clist else None
     # the estimation rows for survey variances and effects: a shallow (copy-on-write) copy when
     # no row was dropped, not a second copy of every column
     # (unused with absorb=, which has no survey variances or effects: no row selection then)

@@ -335,3 +335,97 @@ def test_ols_absorb_keeps_one_block():
     M, _ = _absorb.demean(df.loc[keep, ["y", "x1", "x2"]].to_numpy(), _absorb.recode(codes, keep))
     np.testing.assert_allclose(np.column_stack([y, X]), M, rtol=0, atol=1e-12)
     assert r.stats["n_singletons"] == int((~keep).sum())
+
+
+@pytest.mark.parametrize("cache_bytes", [2**18, 2**12, 2**9])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_demean_refilling_the_codes_gives_the_same_bits(cache_bytes, weighted, monkeypatch):
+    # refill_groups: the codes are put in visiting order in their own arrays and refilled by the
+    # caller before the residual: the same residual to the last bit, the codes as they were
+    M, groups, w = _unbalanced()
+    w = w if weighted else None
+    monkeypatch.setattr(_absorb, "CACHE_BYTES", cache_bytes)
+    ref, n_ref = _absorb.demean(M, groups, w, backend="numpy")
+    saved = [g.copy() for g in groups]
+    calls = []
+
+    def refill():
+        calls.append([np.array_equal(g, s) for g, s in zip(groups, saved, strict=True)])
+        for g, s in zip(groups, saved, strict=True):
+            g[:] = s
+
+    got, n_got = _absorb.demean(M, groups, w, refill_groups=refill)
+    np.testing.assert_array_equal(got, ref)
+    assert n_got == n_ref
+    # a visiting order other than the rows' own: the codes were reordered, then refilled
+    assert calls == ([] if cache_bytes == 2**18 else [[False, False, False]])
+    for g, s in zip(groups, saved, strict=True):
+        np.testing.assert_array_equal(g, s)
+    # codes the passes must first copy to another type: the copies are reordered, not refilled
+    calls.clear()
+    wide = [g.astype(np.uint64) for g in groups]
+    got, _ = _absorb.demean(M, wide, w, refill_groups=refill)
+    np.testing.assert_array_equal(got, ref)
+    assert calls == []
+    for g, s in zip(wide, saved, strict=True):
+        np.testing.assert_array_equal(g, s)
+
+
+def test_absorb_codes_take_the_smallest_type():
+    rng = np.random.default_rng(4)
+    df = pd.DataFrame({"small": rng.integers(0, 200, 70_000), "mid": rng.integers(0, 60_000, 70_000),
+                       "big": np.arange(70_000) // 1, "text": rng.choice(list("abc"), 70_000)})
+    got = _absorb.absorb_codes(df, ["small", "mid", "big", "text"], df.index)
+    assert [g.dtype for g in got] == [np.uint8, np.uint16, np.int32, np.uint8]
+    for g, c in zip(got, ["small", "mid", "big", "text"], strict=True):
+        np.testing.assert_array_equal(g, pd.factorize(df[c], sort=True)[0])
+
+
+@pytest.mark.parametrize("backend", ["numba", "numpy"])
+def test_positions_in_int32(backend, monkeypatch):
+    monkeypatch.setattr(_absorb, "BACKEND", backend)
+    keep = np.random.default_rng(2).uniform(size=3_000_000) > 0.4
+    got = _absorb.positions(keep)
+    assert got.dtype == np.int32
+    np.testing.assert_array_equal(got, np.flatnonzero(keep))
+
+
+@pytest.mark.parametrize("index", [None, pd.RangeIndex(10, 10 + 3 * 3000, 3),
+                                   pd.RangeIndex(5 * 3000, 0, -5), "shuffled",
+                                   pd.RangeIndex(2**31, 2**31 + 3000)])
+def test_ols_absorb_kept_rows_and_refilled_codes(index, monkeypatch):
+    # singletons dropped: the fit's rows are the kept labels (formed after the demeaning), and
+    # the effects' codes (reordered in place during it, then refilled from the data) are the
+    # codes of the kept rows; a cluster also absorbed uses them
+    monkeypatch.setattr(_absorb, "CACHE_BYTES", 2**9)  # rows visited in blocks: reordered
+    refills = []
+    real = _absorb._NumbaPasses.restore
+
+    def restore(self):
+        refills.append(self.reordered)
+        real(self)
+
+    monkeypatch.setattr(_absorb._NumbaPasses, "restore", restore)
+    rng = np.random.default_rng(0)
+    n = 3000
+    df = pd.DataFrame({"a": rng.integers(0, 900, n), "b": rng.integers(0, 40, n),
+                       "x": rng.normal(size=n)})
+    df["y"] = df.x + df.a % 3 + rng.normal(size=n)
+    if isinstance(index, str):
+        df = df.set_axis(rng.permutation(n) * 7)
+    elif index is not None:
+        df = df.set_axis(index)
+    r = dp.ols("y ~ x", df, absorb=["a", "b"], vcov="cluster", cluster="a",
+               few_clusters="analytic")
+    codes = [_absorb.factor_codes(df[c]) for c in "ab"]
+    keep = _absorb.drop_singletons(codes)
+    assert r.stats["n_singletons"] == int((~keep).sum()) > 0
+    assert refills == [True]
+    fit = r._refit
+    assert list(fit.d.index) == list(df.index[keep])
+    for g, ref in zip(fit.fe_groups, _absorb.recode(codes, keep), strict=True):
+        np.testing.assert_array_equal(g, ref)
+    ref = dp.ols("y ~ x", df.loc[keep].assign(a=lambda t: t.a.astype(str)), absorb=["a", "b"],
+                 vcov="cluster", cluster="a", few_clusters="analytic")
+    np.testing.assert_allclose(r.params, ref.params, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(r.cov, ref.cov, rtol=1e-10, atol=0)
