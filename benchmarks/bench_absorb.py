@@ -243,8 +243,12 @@ def main() -> None:
         r = out[out["case"].str.startswith(case) & out["contender"].str.startswith("dp.ols")]
         for kind in ("best wall", "CPU"):
             v = float(r[f"x pyfixest ({kind})"].iloc[0])
+            # the three-FE target is set for pyfixest's own hard case, 10,000,000 rows (--big)
+            sized = big or case == "two-way"
             headline.append({"figure": f"{r['case'].iloc[0]}: dp.ols / pyfixest ({kind} time)",
-                             "value": v, "target": f"<= {target}", "met": v <= target})
+                             "value": v,
+                             "target": f"<= {target}" if sized else f"none (<= {target} at 10,000,000 rows)",
+                             "met": v <= target if sized else None})
     for _, r in mem.iterrows():
         headline.append({"figure": f"{r['case']}: peak RSS / input columns",
                          "value": float(r["peak / input"]), "target": "<= 2",

@@ -126,9 +126,12 @@ def _sys() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_stime
 
 
-def _selected(only: list[str] | None) -> dict[str, Callable[[], object]]:
-    """The workloads whose name contains one of ``only`` (all of them when ``only`` is empty)."""
+def _selected(only: list[str] | None, exact: str | None = None) -> dict[str, Callable[[], object]]:
+    """The workloads whose name contains one of ``only`` (all of them when ``only`` is empty), or
+    the one named ``exact``."""
     loads = _workloads()
+    if exact is not None:
+        return {exact: loads[exact]}
     if not only:
         return loads
     picked = {k: v for k, v in loads.items() if any(o in k for o in only)}
@@ -137,11 +140,11 @@ def _selected(only: list[str] | None) -> dict[str, Callable[[], object]]:
     return picked
 
 
-def child(out: Path, only: list[str] | None = None) -> None:
+def child(out: Path, only: list[str] | None = None, exact: str | None = None) -> None:
     """Run every workload REPEATS times in this process; write min CPU and wall per workload."""
     warnings.simplefilter("ignore")
     results: dict[str, dict[str, float | str]] = {}
-    for name, fn in _selected(only).items():
+    for name, fn in _selected(only, exact).items():
         cpu, wall, sys_ = [], [], []
         try:
             with contextlib.redirect_stdout(io.StringIO()):
@@ -169,10 +172,12 @@ _SYS_NOTE = ("`sys s`: the smallest system time (mostly page faults of fresh all
 _THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS")
 
 
-def _run(tree: Path, out: Path, only: list[str] | None = None) -> dict:
+def _run(tree: Path, out: Path, only: list[str] | None = None, exact: str | None = None) -> dict:
     # one BLAS/OpenMP thread: CPU time of multithreaded BLAS varies with the machine's load
     env = {**os.environ, "PYTHONPATH": str(tree), **dict.fromkeys(_THREAD_VARS, "1")}
     extra = [a for o in only or [] for a in ("--only", o)]
+    if exact is not None:
+        extra += ["--_exact", exact]
     subprocess.run([sys.executable, str(Path(__file__).resolve()), "--_child", str(out), *extra],
                    cwd=tree, env=env, check=True)
     return json.loads(out.read_text(encoding="utf-8"))
@@ -185,12 +190,16 @@ def main() -> None:
     ap.add_argument("--only", action="append", default=None, metavar="TEXT",
                     help="time only the calls whose name contains TEXT (repeatable); a filtered "
                          "run prints its table but does not rewrite results/versions.json")
+    ap.add_argument("--isolate", action="store_true",
+                    help="time each call in its own fresh process (no call inherits the heap, and "
+                         "so the page faults, that the calls before it left)")
     ap.add_argument("--_child", default=None, help=argparse.SUPPRESS)
+    ap.add_argument("--_exact", default=None, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args._child:
-        child(Path(args._child), args.only)
+        child(Path(args._child), args.only, args._exact)
         return
-    _selected(args.only)  # fail early on a filter that matches nothing
+    names = list(_selected(args.only))  # fail early on a filter that matches nothing
 
     sys.path.insert(0, str(HERE))
     from _record import record
@@ -208,7 +217,13 @@ def main() -> None:
             for r in range(args.rounds):
                 for which, tree in (("base", wt), ("new", ROOT)):
                     print(f"round {r + 1}/{args.rounds}: {which}", flush=True)
-                    runs[which].append(_run(tree, Path(tmp) / f"{which}{r}.json", args.only))
+                    if not args.isolate:
+                        runs[which].append(_run(tree, Path(tmp) / f"{which}{r}.json", args.only))
+                        continue
+                    merged: dict = {}
+                    for name in names:  # one fresh process per call
+                        merged.update(_run(tree, Path(tmp) / f"{which}{r}.json", exact=name))
+                    runs[which].append(merged)
         finally:
             subprocess.run(["git", "worktree", "remove", "--force", str(wt)], cwd=ROOT, check=False)
 
@@ -241,9 +256,13 @@ def main() -> None:
           f"{slower or 'none'}")
     if args.only:
         return  # a partial run must not replace the full table
-    record("versions", f"Public calls at {head_sha} against {base_sha} (CPU time, min of "
-           f"{args.rounds} alternating processes x {REPEATS} repeats)", rows,
-           headline=[{"figure": f"slowest call, new/base CPU time ({head_sha} vs {base_sha})",
+    how = ("each call in its own fresh process" if args.isolate
+           else "all calls in one process per version")
+    record("versions_isolated" if args.isolate else "versions",
+           f"Public calls at {head_sha} against {base_sha} (CPU time, min of "
+           f"{args.rounds} alternating rounds x {REPEATS} repeats; {how})", rows,
+           headline=[{"figure": f"slowest call, new/base CPU time ({head_sha} vs {base_sha}; "
+                                f"{how})",
                       "value": max(ratios), "target": f"<= {SLOWER}",
                       "met": max(ratios) <= SLOWER}],
            notes=["Synthetic data with fixed seeds (see `_workloads`); ratios below 1 are faster.",
