@@ -192,6 +192,25 @@ def glm_bread(res: Any, information: str) -> np.ndarray:
         ) from None
 
 
+def glm_at_estimates(y: np.ndarray, X: np.ndarray, names: Sequence[str], weights: np.ndarray | None,
+                     fweight: bool, family: Any, params: np.ndarray,
+                     offset: np.ndarray | None = None) -> Any:
+    """statsmodels' ``GLM`` results of the model evaluated at ``params`` without iterating
+    (``start_params``, ``maxiter=0``), so its ``params`` are ours exactly and every statsmodels
+    method works: the ``raw`` of the fits by row blocks, built when first read."""
+    import statsmodels.api as sm
+    from statsmodels.tools.sm_exceptions import ConvergenceWarning
+
+    kw: dict[str, Any] = {}
+    if weights is not None:
+        kw = {"freq_weights": weights} if fweight else {"var_weights": weights}
+    exog = pd.DataFrame(X, columns=list(names), copy=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model = sm.GLM(y, exog, family=family, offset=offset, **kw)
+        return model.fit(start_params=params.copy(), method="newton", maxiter=0)
+
+
 def sandwich(
     kind: str,
     p: Prepared,

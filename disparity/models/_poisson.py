@@ -13,16 +13,15 @@ is statsmodels' ``GLMResults`` at these estimates, built on first access (:class
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-import pandas as pd
 from scipy import special
 
 from ..errors import DataValueError
 from ._meat import blocks
+from ._ml import glm_at_estimates
 
 #: Newton stops when no coefficient moves by more than this relative amount (the iteration
 #: converges quadratically, so the estimates are then settled to rounding).
@@ -255,13 +254,6 @@ class LazyPoissonGLM:
 
     def build(self) -> Any:
         import statsmodels.api as sm
-        from statsmodels.tools.sm_exceptions import ConvergenceWarning
 
-        kw: dict[str, Any] = {}
-        if self.weights is not None:
-            kw = {"freq_weights": self.weights} if self.fweight else {"var_weights": self.weights}
-        exog = pd.DataFrame(self.X, columns=list(self.names), copy=False)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", ConvergenceWarning)
-            model = sm.GLM(self.y, exog, family=sm.families.Poisson(), offset=self.offset, **kw)
-            return model.fit(start_params=self.params.copy(), method="newton", maxiter=0)
+        return glm_at_estimates(self.y, self.X, self.names, self.weights, self.fweight,
+                                sm.families.Poisson(), self.params, self.offset)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -23,6 +22,7 @@ from ._ml import (
     Prepared,
     check_formula,
     fit_stats,
+    glm_at_estimates,
     nondefault,
     prepare,
     sandwich,
@@ -195,17 +195,8 @@ class LazyGLM:
     lazy_raw: bool = True
 
     def build(self) -> Any:
-        import statsmodels.api as sm
-        from statsmodels.tools.sm_exceptions import ConvergenceWarning
-
-        kw: dict[str, Any] = {}
-        if self.weights is not None:
-            kw = {"freq_weights": self.weights} if self.fweight else {"var_weights": self.weights}
-        exog = pd.DataFrame(self.X, columns=list(self.names), copy=False)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", ConvergenceWarning)
-            model = sm.GLM(self.y, exog, family=_family(self.link), **kw)
-            return model.fit(start_params=self.params.copy(), method="newton", maxiter=0)
+        return glm_at_estimates(self.y, self.X, self.names, self.weights, self.fweight,
+                                _family(self.link), self.params)
 
 
 class LazyExtra(Mapping[str, Any]):
