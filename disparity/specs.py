@@ -56,9 +56,11 @@ class ResultSpec:
     """
 
     __slots__ = ()
+    #: Mapping fields besides ``options`` made read-only (FrozenMap) after ``__init__``.
+    _mappings: tuple[str, ...] = ()
 
-    def _post(self, *mappings: str) -> None:
-        freeze(self, "options", *mappings)
+    def __post_init__(self) -> None:
+        freeze(self, "options", *self._mappings)
 
     def __bool__(self) -> bool:
         return True
@@ -168,9 +170,6 @@ class OaxacaSpec(ResultSpec):
     options: Mapping[str, Any] = field(default_factory=dict)
     data: DataSource | None = None
 
-    def __post_init__(self) -> None:
-        self._post()
-
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class FairlieSpec(ResultSpec):
@@ -190,9 +189,6 @@ class FairlieSpec(ResultSpec):
     n_dropped: int = 0
     options: Mapping[str, Any] = field(default_factory=dict)
     data: DataSource | None = None
-
-    def __post_init__(self) -> None:
-        self._post()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -219,9 +215,6 @@ class MediationSpec(ResultSpec):
     options: Mapping[str, Any] = field(default_factory=dict)
     data: DataSource | None = None
 
-    def __post_init__(self) -> None:
-        self._post()
-
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ThresholdSpec(ResultSpec):
@@ -242,9 +235,6 @@ class ThresholdSpec(ResultSpec):
     notes: tuple[str, ...] = ()
     options: Mapping[str, Any] = field(default_factory=dict)
     data: DataSource | None = None
-
-    def __post_init__(self) -> None:
-        self._post()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -281,9 +271,6 @@ class DidSpec(ResultSpec):
     _optional = ("estimator", "design", "control", "method", "covariates", "base_period", "base", "bins",
                  "control_cohort", "se", "vcov", "reps", "n_periods", "df", "terms")
 
-    def __post_init__(self) -> None:
-        self._post()
-
     def as_dict(self) -> dict[str, Any]:
         """The spec as a plain dict with the keys (and their order) the old mapping of this
         estimator had, then the free-form ``options``."""
@@ -319,9 +306,6 @@ class MeasureSpec(ResultSpec):
     options: Mapping[str, Any] = field(default_factory=dict)
     data: DataSource | None = None
 
-    def __post_init__(self) -> None:
-        self._post()
-
     def as_dict(self) -> dict[str, Any]:
         """The measure's parameters (what the old ``params`` mapping held), as a plain dict."""
         return dict(self.options)
@@ -340,8 +324,7 @@ class BenchmarkSpec(ResultSpec):
     options: Mapping[str, Any] = field(default_factory=dict)
     data: DataSource | None = None
 
-    def __post_init__(self) -> None:
-        freeze(self, "options", "direction", "labels")
+    _mappings = ("direction", "labels")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -355,9 +338,7 @@ class CompositeSpec(ResultSpec):
     options: Mapping[str, Any] = field(default_factory=dict)
     data: DataSource | None = None
     _optional = ("method", "shift")
-
-    def __post_init__(self) -> None:
-        freeze(self, "options", "direction")
+    _mappings = ("direction",)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -376,9 +357,6 @@ class ReimburseSpec(ResultSpec):
     options: Mapping[str, Any] = field(default_factory=dict)
     data: DataSource | None = None
 
-    def __post_init__(self) -> None:
-        self._post()
-
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class CompareSpec(ResultSpec):
@@ -391,8 +369,7 @@ class CompareSpec(ResultSpec):
     options: Mapping[str, Any] = field(default_factory=dict)
     data: DataSource | None = None
 
-    def __post_init__(self) -> None:
-        freeze(self, "options", "columns")
+    _mappings = ("columns",)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -407,6 +384,3 @@ class SurveySpec(ResultSpec):
     weights: str | None = None
     options: Mapping[str, Any] = field(default_factory=dict)
     data: DataSource | None = None
-
-    def __post_init__(self) -> None:
-        self._post()
